@@ -1,0 +1,106 @@
+/* Certificate and CSR helpers on OpenSSL 3: parsing, the checks the station
+ * makes on a board's CSR and on the DAC it gets back, fingerprints. */
+#pragma once
+
+#include <glib.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+G_BEGIN_DECLS
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (X509, X509_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (X509_REQ, X509_REQ_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_PKEY, EVP_PKEY_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_PKEY_CTX, EVP_PKEY_CTX_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_MD_CTX, EVP_MD_CTX_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (X509_NAME, X509_NAME_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (X509_STORE, X509_STORE_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (X509_STORE_CTX, X509_STORE_CTX_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BIO, BIO_free_all)
+
+/* Matter DN attribute OIDs (Matter Core spec 6.5.6.1). */
+#define DS_OID_MATTER_VID "1.3.6.1.4.1.37244.2.1"
+#define DS_OID_MATTER_PID "1.3.6.1.4.1.37244.2.2"
+
+/* Test vendor IDs, never allowed in production. */
+#define DS_VID_TEST_MIN 0xFFF1
+#define DS_VID_TEST_MAX 0xFFF4
+
+/* What the station asks the board to put in its CSR subject. */
+typedef struct {
+  const char *common_name;
+  guint16     vid;
+  guint16     pid;
+} DsCsrSubject;
+
+/* Registers the Matter VID/PID OIDs with OpenSSL (idempotent, thread-safe).
+ * Returns the NIDs. */
+void       ds_crypto_init            (int *nid_vid,
+                                      int *nid_pid);
+
+/* Parses a DER PKCS#10 request (PEM is refused: the wire carries DER). */
+X509_REQ  *ds_csr_parse              (GBytes          *der,
+                                      GError         **error);
+/* Checks the CSR's self-signature (proof of possession), that its key is
+ * EC P-256 and its signature ecdsa-with-SHA256, and that its subject holds
+ * @expected's CN and VID/PID.  Errors are DS_ERROR_INVALID_DATA with a
+ * sentence an operator understands. */
+gboolean   ds_csr_check              (X509_REQ        *req,
+                                      const DsCsrSubject *expected,
+                                      GError         **error);
+EVP_PKEY  *ds_csr_get_pubkey         (X509_REQ        *req);
+
+/* Parses one certificate, DER or PEM. */
+X509      *ds_cert_parse             (GBytes          *der_or_pem,
+                                      GError         **error);
+GBytes    *ds_cert_to_der            (X509            *cert);
+char      *ds_cert_to_pem            (X509            *cert);
+/* Lower-case hex SHA-256 of the DER encoding, 64 characters. */
+char      *ds_cert_fingerprint       (X509            *cert);
+/* Upper-case hex of the serial number's magnitude, no separators. */
+char      *ds_cert_serial_hex        (X509            *cert);
+/* One-line RFC 2253 subject. */
+char      *ds_cert_subject           (X509            *cert);
+/* Reads the Matter VID/PID attributes of the subject (or the legacy
+ * "Mvid:XXXX Mpid:XXXX" CN form).  Missing values are left untouched and
+ * reported through @has_vid/@has_pid. */
+gboolean   ds_cert_get_vid_pid       (X509            *cert,
+                                      gboolean        *has_vid,
+                                      guint16         *vid,
+                                      gboolean        *has_pid,
+                                      guint16         *pid);
+
+/* Lower-case hex SHA-256 of the DER SubjectPublicKeyInfo. */
+char      *ds_pubkey_fingerprint     (EVP_PKEY        *key);
+gboolean   ds_pubkey_equal           (EVP_PKEY        *a,
+                                      EVP_PKEY        *b);
+
+/* Verifies @dac -> @pai -> @paa with OpenSSL (X509_V_FLAG_X509_STRICT,
+ * @paa as the only trust anchor) at the current time, and the basic Matter
+ * DAC profile: v3, EC P-256, ecdsa-with-SHA256, CA:FALSE critical, keyUsage
+ * digitalSignature only, SKID/AKID present, VID/PID present and equal to
+ * @vid/@pid.  DS_ERROR_INVALID_DATA with the reason on failure. */
+gboolean   ds_dac_check              (X509            *dac,
+                                      X509            *pai,
+                                      X509            *paa,
+                                      guint16          vid,
+                                      guint16          pid,
+                                      GError         **error);
+
+/* ECDSA P-256 with SHA-256 over @msg; @sig is a DER ECDSA-Sig-Value. */
+gboolean   ds_verify_signature       (EVP_PKEY        *key,
+                                      const guint8    *msg,
+                                      gsize            msg_len,
+                                      const guint8    *sig,
+                                      gsize            sig_len,
+                                      GError         **error);
+
+/* Writes @contents to @path atomically with the given mode (0600 for
+ * private files), creating parent directories (0700). */
+gboolean   ds_write_file_atomic      (const char      *path,
+                                      const void      *contents,
+                                      gsize            len,
+                                      int              mode,
+                                      GError         **error);
+
+G_END_DECLS

@@ -1,0 +1,45 @@
+/* The one error domain of DAC Station. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define DS_ERROR (ds_error_quark ())
+
+/**
+ * DsError:
+ * @DS_ERROR_FAILED: generic failure, use only when nothing else fits
+ * @DS_ERROR_NOT_FOUND: a board, file or object does not exist
+ * @DS_ERROR_INVALID_DATA: bytes that do not parse or break a rule
+ * @DS_ERROR_TIMED_OUT: a peer did not answer in time
+ * @DS_ERROR_PROTOCOL: a peer answered, but not as the protocol says
+ * @DS_ERROR_REJECTED: a peer understood and refused
+ * @DS_ERROR_IO: reading or writing a port, file or socket failed
+ * @DS_ERROR_CANCELLED: the operator or the program cancelled
+ * @DS_ERROR_DISCONNECTED: the board went away
+ * @DS_ERROR_ALREADY_PROVISIONED: the board already holds locked credentials
+ * @DS_ERROR_CONFIG: the station's configuration is unusable
+ */
+typedef enum {
+  DS_ERROR_FAILED,
+  DS_ERROR_NOT_FOUND,
+  DS_ERROR_INVALID_DATA,
+  DS_ERROR_TIMED_OUT,
+  DS_ERROR_PROTOCOL,
+  DS_ERROR_REJECTED,
+  DS_ERROR_IO,
+  DS_ERROR_CANCELLED,
+  DS_ERROR_DISCONNECTED,
+  DS_ERROR_ALREADY_PROVISIONED,
+  DS_ERROR_CONFIG,
+} DsError;
+
+GQuark       ds_error_quark       (void);
+const char  *ds_error_code_to_string (int code);
+/* Appends OpenSSL's error queue (and clears it) to a message. */
+void         ds_set_error_openssl (GError    **error,
+                                   int         code,
+                                   const char *what);
+
+G_END_DECLS

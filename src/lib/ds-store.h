@@ -1,0 +1,122 @@
+/* The record store: boards, jobs, steps and certificates in SQLite (WAL).
+ * Every call is synchronous and durable when it returns; the store is safe to
+ * use from several job threads at once. */
+#pragma once
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+#define DS_TYPE_STORE (ds_store_get_type ())
+G_DECLARE_FINAL_TYPE (DsStore, ds_store, DS, STORE, GObject)
+
+/* A certificate the store knows about. */
+typedef struct {
+  gint64  id;
+  gint64  job_id;
+  char   *board_uid;
+  char   *serial;          /* upper-case hex */
+  char   *fingerprint;     /* SHA-256 of the DER, lower-case hex */
+  char   *pubkey_sha256;   /* SHA-256 of the SubjectPublicKeyInfo */
+  char   *subject;
+  char   *dac_path;
+  char   *pai_path;
+  GBytes *dac_der;
+  GBytes *pai_der;
+  gint64  issued_at;       /* unix microseconds */
+  gboolean installed;
+  gboolean superseded;
+} DsCertRecord;
+
+void ds_cert_record_free (DsCertRecord *record);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DsCertRecord, ds_cert_record_free)
+
+/* Opens (creating when needed) the database at @path. */
+DsStore      *ds_store_open                 (const char  *path,
+                                             GError     **error);
+const char   *ds_store_get_path             (DsStore     *self);
+
+/* Creates a job row (and the board row when new); returns the job id or -1. */
+gint64        ds_store_begin_job            (DsStore     *self,
+                                             const char  *board_uid,
+                                             const char  *port,
+                                             const char  *operator_id,
+                                             const char  *lot,
+                                             const char  *station,
+                                             GError     **error);
+/* Job rows are created before the UID is known (connect is a step); this
+ * fills it in and creates the board row. */
+gboolean      ds_store_set_job_board        (DsStore     *self,
+                                             gint64       job_id,
+                                             const char  *board_uid,
+                                             GError     **error);
+/* @outcome: "pass", "fail" or "skipped". Times in unix microseconds. */
+gboolean      ds_store_record_step          (DsStore     *self,
+                                             gint64       job_id,
+                                             const char  *step,
+                                             const char  *outcome,
+                                             gint64       started_us,
+                                             gint64       finished_us,
+                                             const char  *error_code,
+                                             const char  *error_message,
+                                             GError     **error);
+/* @outcome: "passed", "failed", "already-provisioned" or "cancelled". */
+gboolean      ds_store_finish_job           (DsStore     *self,
+                                             gint64       job_id,
+                                             const char  *outcome,
+                                             const char  *failed_step,
+                                             const char  *error_code,
+                                             const char  *error_message,
+                                             GError     **error);
+/* Records an issued certificate (the DER is kept in the database too). The
+ * id is written to record->id. Fails with DS_ERROR_REJECTED when the public
+ * key was already certified, or when the board already has a live
+ * (installed, not superseded) certificate. */
+gboolean      ds_store_add_certificate      (DsStore      *self,
+                                             DsCertRecord *record,
+                                             GError      **error);
+gboolean      ds_store_mark_installed       (DsStore     *self,
+                                             gint64       cert_id,
+                                             GError     **error);
+gboolean      ds_store_mark_superseded      (DsStore     *self,
+                                             gint64       cert_id,
+                                             const char  *reason,
+                                             GError     **error);
+/* The certificate issued for this board and public key that was not yet
+ * installed, if any: a DAC issued before a crash, to install on resume
+ * instead of asking the CA again.  NULL without error when there is none. */
+DsCertRecord *ds_store_find_pending_certificate (DsStore    *self,
+                                             const char  *board_uid,
+                                             const char  *pubkey_sha256,
+                                             GError     **error);
+/* The live certificate of a board (installed, not superseded), or NULL. */
+DsCertRecord *ds_store_find_board_certificate (DsStore    *self,
+                                             const char  *board_uid,
+                                             GError     **error);
+/* Appends to the event log. */
+gboolean      ds_store_log_event            (DsStore     *self,
+                                             gint64       job_id,
+                                             const char  *board_uid,
+                                             const char  *kind,
+                                             const char  *message,
+                                             GError     **error);
+/* Jobs whose outcome is still NULL (the station died under them). Marks
+ * them "interrupted" and returns how many there were. */
+gint          ds_store_close_interrupted_jobs (DsStore   *self,
+                                             GError     **error);
+
+/* Counts for reports and tests. */
+typedef struct {
+  gint64 jobs;
+  gint64 passed;
+  gint64 failed;
+  gint64 already_provisioned;
+  gint64 certificates;
+  gint64 boards;
+} DsStoreCounts;
+
+gboolean      ds_store_get_counts           (DsStore       *self,
+                                             DsStoreCounts *counts,
+                                             GError       **error);
+
+G_END_DECLS

@@ -1,1 +1,110 @@
-/* placeholder while being written */
+/* A detected board. */
+#include "ds-board.h"
+
+struct _DsBoard
+{
+  GObject      parent_instance;
+
+  DsBoardKind  kind;
+  char        *port;
+  char        *name;
+  char        *description;
+  GMutex       lock; /* uid is learned from a job thread */
+  char        *uid;
+};
+
+G_DEFINE_FINAL_TYPE (DsBoard, ds_board, G_TYPE_OBJECT)
+
+static void
+ds_board_finalize (GObject *object)
+{
+  DsBoard *self = DS_BOARD (object);
+
+  g_free (self->port);
+  g_free (self->name);
+  g_free (self->description);
+  g_free (self->uid);
+  g_mutex_clear (&self->lock);
+  G_OBJECT_CLASS (ds_board_parent_class)->finalize (object);
+}
+
+static void
+ds_board_class_init (DsBoardClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = ds_board_finalize;
+}
+
+static void
+ds_board_init (DsBoard *self)
+{
+  g_mutex_init (&self->lock);
+}
+
+DsBoard *
+ds_board_new (DsBoardKind  kind,
+              const char  *port,
+              const char  *name)
+{
+  DsBoard *self = g_object_new (DS_TYPE_BOARD, NULL);
+
+  self->kind = kind;
+  self->port = g_strdup (port);
+  self->name = name != NULL ? g_strdup (name) : g_path_get_basename (port);
+  return self;
+}
+
+DsBoardKind
+ds_board_get_kind (DsBoard *self)
+{
+  return self->kind;
+}
+
+const char *
+ds_board_get_kind_string (DsBoard *self)
+{
+  return self->kind == DS_BOARD_KIND_SIMULATED ? "simulated" : "serial";
+}
+
+const char *
+ds_board_get_port (DsBoard *self)
+{
+  return self->port;
+}
+
+const char *
+ds_board_get_name (DsBoard *self)
+{
+  return self->name;
+}
+
+char *
+ds_board_dup_uid (DsBoard *self)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  return g_strdup (self->uid);
+}
+
+void
+ds_board_set_uid (DsBoard    *self,
+                  const char *uid)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  g_free (self->uid);
+  self->uid = g_strdup (uid);
+}
+
+const char *
+ds_board_get_description (DsBoard *self)
+{
+  return self->description;
+}
+
+void
+ds_board_set_description (DsBoard    *self,
+                          const char *description)
+{
+  g_free (self->description);
+  self->description = g_strdup (description);
+}

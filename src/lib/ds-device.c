@@ -1,1 +1,414 @@
-/* placeholder while being written */
+/* Device protocol client: request/response with sequence numbers, timeouts,
+ * retransmission and resynchronisation. */
+#include "config.h"
+
+#include "ds-device.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+#include "ds-error.h"
+
+#define DEFAULT_RETRIES 3
+
+struct _DsDevice
+{
+  GObject        parent_instance;
+
+  DsTransport   *transport;
+  DsFrameReader *reader;
+  guint16        seq;
+  guint          timeout_ms;  /* 0: per-command defaults */
+  guint          retries;
+  guint          retransmits;
+  guint8         last_status;
+};
+
+G_DEFINE_FINAL_TYPE (DsDevice, ds_device, G_TYPE_OBJECT)
+
+static void
+ds_device_finalize (GObject *object)
+{
+  DsDevice *self = DS_DEVICE (object);
+
+  g_clear_object (&self->transport);
+  g_clear_pointer (&self->reader, ds_frame_reader_free);
+  G_OBJECT_CLASS (ds_device_parent_class)->finalize (object);
+}
+
+static void
+ds_device_class_init (DsDeviceClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = ds_device_finalize;
+}
+
+static void
+ds_device_init (DsDevice *self)
+{
+  self->reader = ds_frame_reader_new ();
+  self->retries = DEFAULT_RETRIES;
+  /* Start from a random sequence number so that a board never mistakes the
+   * first request of a new session for a retransmission of an old one. */
+  self->seq = (guint16) g_random_int_range (0, 0x10000);
+}
+
+DsDevice *
+ds_device_new (DsTransport *transport)
+{
+  DsDevice *self = g_object_new (DS_TYPE_DEVICE, NULL);
+
+  self->transport = g_object_ref (transport);
+  return self;
+}
+
+DsTransport *
+ds_device_get_transport (DsDevice *self)
+{
+  return self->transport;
+}
+
+void
+ds_device_set_timeout (DsDevice *self,
+                       guint     timeout_ms)
+{
+  self->timeout_ms = timeout_ms;
+}
+
+void
+ds_device_set_retries (DsDevice *self,
+                       guint     retries)
+{
+  self->retries = MAX (retries, 1);
+}
+
+guint64
+ds_device_get_garbage (DsDevice *self)
+{
+  return ds_frame_reader_garbage (self->reader);
+}
+
+guint8
+ds_device_get_last_status (DsDevice *self)
+{
+  return self->last_status;
+}
+
+guint
+ds_device_get_retransmits (DsDevice *self)
+{
+  return self->retransmits;
+}
+
+void
+ds_device_info_clear (DsDeviceInfo *info)
+{
+  g_clear_pointer (&info->uid, g_free);
+  g_clear_pointer (&info->fw_version, g_free);
+  g_clear_pointer (&info->hw_model, g_free);
+}
+
+/* How long the firmware may take to answer, before the time the bytes need
+ * on the wire.  Key generation and signing run on a small MCU. */
+static guint
+command_timeout_ms (DsDevice *self,
+                    guint8    command,
+                    gsize     bytes_on_wire)
+{
+  guint base;
+  guint baud = ds_transport_get_baud (self->transport);
+
+  if (self->timeout_ms > 0)
+    base = self->timeout_ms;
+  else
+    switch (command)
+      {
+      case DS_CMD_GENERATE_CSR: base = 5000; break;
+      case DS_CMD_INSTALL: base = 3000; break;
+      case DS_CMD_ATTEST: base = 3000; break;
+      default: base = 1500; break;
+      }
+  if (baud > 0)
+    base += (guint) ((guint64) bytes_on_wire * 11 * 1000 * 2 / baud);
+  return base;
+}
+
+/* Sends one request and returns the status and payload of its response.
+ * Retransmits the same sequence number after a timeout: the firmware answers
+ * a repeated request from its cache, so a lost answer never runs a command
+ * twice. */
+static gboolean
+transact (DsDevice      *self,
+          guint8         command,
+          const guint8  *payload,
+          gsize          payload_len,
+          guint8        *status,
+          GBytes       **response,
+          GCancellable  *cancellable,
+          GError       **error)
+{
+  const char *port = ds_transport_get_port (self->transport);
+  g_autoptr(GBytes) request = NULL;
+  guint16 seq = ++self->seq;
+  guint timeout;
+
+  request = ds_frame_encode (0, seq, command, 0, payload, payload_len);
+  /* Answers carry at most a few KiB; count the largest for the wire time. */
+  timeout = command_timeout_ms (self, command, g_bytes_get_size (request) + DS_FRAME_MAX_LEN);
+
+  for (guint attempt = 0; attempt < self->retries; attempt++)
+    {
+      gint64 deadline;
+
+      if (attempt > 0)
+        {
+          self->retransmits++;
+          g_debug ("%s: no answer to %s (seq %u), sending it again", port,
+                   ds_command_to_string (command), seq);
+        }
+      if (!ds_transport_write_all (self->transport, g_bytes_get_data (request, NULL),
+                                   g_bytes_get_size (request), timeout, cancellable, error))
+        return FALSE;
+
+      deadline = g_get_monotonic_time () + (gint64) timeout * 1000;
+      for (;;)
+        {
+          g_autoptr(GBytes) body = NULL;
+          guint8 buf[1024];
+          DsFrame frame;
+          gint64 left;
+          gssize n;
+
+          while (ds_frame_reader_next (self->reader, &frame, &body))
+            {
+              if ((frame.flags & DS_FRAME_FLAG_RESPONSE) && frame.seq == seq && frame.command == command)
+                {
+                  *status = frame.status;
+                  *response = g_steal_pointer (&body);
+                  return TRUE;
+                }
+              /* A late answer to an earlier request: drop it. */
+              g_debug ("%s: dropping stale frame seq %u cmd %s", port, frame.seq,
+                       ds_command_to_string (frame.command));
+              g_clear_pointer (&body, g_bytes_unref);
+            }
+
+          left = deadline - g_get_monotonic_time ();
+          if (left <= 0)
+            break;
+          n = ds_transport_read (self->transport, buf, sizeof buf, (guint) ((left + 999) / 1000),
+                                 cancellable, error);
+          if (n < 0)
+            return FALSE;
+          if (n == 0)
+            break;
+          ds_frame_reader_push (self->reader, buf, n);
+        }
+    }
+
+  g_set_error (error, DS_ERROR, DS_ERROR_TIMED_OUT,
+               _("The board on %s did not answer %s (%u attempts, %.1f s each); check that it runs the provisioning firmware"),
+               port, ds_command_to_string (command), self->retries, timeout / 1000.0);
+  return FALSE;
+}
+
+/* transact() and turn a non-OK status into a DS_ERROR_REJECTED. */
+static GBytes *
+command (DsDevice     *self,
+         guint8        cmd,
+         GByteArray   *payload,
+         GCancellable *cancellable,
+         GError      **error)
+{
+  g_autoptr(GBytes) response = NULL;
+  guint8 status = 0;
+
+  if (!transact (self, cmd, payload != NULL ? payload->data : NULL, payload != NULL ? payload->len : 0,
+                 &status, &response, cancellable, error))
+    return NULL;
+
+  if (status != DS_STATUS_OK)
+    {
+      gsize len = 0;
+      const guint8 *data = g_bytes_get_data (response, &len);
+      g_autofree char *text = ds_tlv_dup_string (data, len, DS_TAG_ERROR_TEXT);
+      int code = status == DS_STATUS_NOT_FOUND ? DS_ERROR_NOT_FOUND : DS_ERROR_REJECTED;
+
+      if (text != NULL)
+        g_set_error (error, DS_ERROR, code, _("The board refused %s: %s (%s)"),
+                     ds_command_to_string (cmd), ds_status_to_string (status), text);
+      else
+        g_set_error (error, DS_ERROR, code, _("The board refused %s: %s"),
+                     ds_command_to_string (cmd), ds_status_to_string (status));
+      self->last_status = status;
+      return NULL;
+    }
+  self->last_status = DS_STATUS_OK;
+  {
+    gsize len = 0;
+    const guint8 *data = g_bytes_get_data (response, &len);
+
+    if (!ds_tlv_validate (data, len))
+      {
+        g_set_error (error, DS_ERROR, DS_ERROR_PROTOCOL,
+                     _("The board answered %s with a malformed payload"), ds_command_to_string (cmd));
+        return NULL;
+      }
+  }
+  return g_steal_pointer (&response);
+}
+
+static GBytes *
+required_bytes (GBytes     *response,
+                guint8      tag,
+                const char *what,
+                guint8      cmd,
+                GError    **error)
+{
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (response, &len);
+  GBytes *value = ds_tlv_dup_bytes (data, len, tag);
+
+  if (value == NULL || g_bytes_get_size (value) == 0)
+    {
+      g_clear_pointer (&value, g_bytes_unref);
+      g_set_error (error, DS_ERROR, DS_ERROR_PROTOCOL,
+                   _("The board's answer to %s lacks the %s"), ds_command_to_string (cmd), what);
+    }
+  return value;
+}
+
+gboolean
+ds_device_info (DsDevice     *self,
+                DsDeviceInfo *info,
+                GCancellable *cancellable,
+                GError      **error)
+{
+  g_autoptr(GBytes) r = command (self, DS_CMD_INFO, NULL, cancellable, error);
+  const guint8 *data, *uid;
+  gsize len, uid_len;
+
+  if (r == NULL)
+    return FALSE;
+  data = g_bytes_get_data (r, &len);
+  if (!ds_tlv_find (data, len, DS_TAG_UID, &uid, &uid_len) || uid_len != DS_UID_LEN ||
+      !ds_tlv_get_u8 (data, len, DS_TAG_STATE, &info->state))
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_PROTOCOL,
+                   _("The board's INFO answer lacks its unique ID or state"));
+      return FALSE;
+    }
+  if (info->state > DS_BOARD_STATE_LOCKED)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_PROTOCOL,
+                   _("The board reports an unknown credential state %u"), info->state);
+      return FALSE;
+    }
+  info->uid = g_malloc (DS_UID_LEN * 2 + 1);
+  for (gsize i = 0; i < DS_UID_LEN; i++)
+    g_snprintf (info->uid + 2 * i, 3, "%02X", uid[i]);
+  info->fw_version = ds_tlv_dup_string (data, len, DS_TAG_FW_VERSION);
+  info->hw_model = ds_tlv_dup_string (data, len, DS_TAG_HW_MODEL);
+  if (!ds_tlv_get_u8 (data, len, DS_TAG_PROTO_VERSION, &info->proto_version))
+    info->proto_version = DS_PROTOCOL_VERSION;
+  return TRUE;
+}
+
+GBytes *
+ds_device_generate_csr (DsDevice     *self,
+                        guint16       vid,
+                        guint16       pid,
+                        const char   *common_name,
+                        GCancellable *cancellable,
+                        GError      **error)
+{
+  g_autoptr(GByteArray) p = g_byte_array_new ();
+  g_autoptr(GBytes) r = NULL;
+
+  ds_tlv_append_u16 (p, DS_TAG_VID, vid);
+  ds_tlv_append_u16 (p, DS_TAG_PID, pid);
+  ds_tlv_append_string (p, DS_TAG_SUBJECT_CN, common_name);
+  r = command (self, DS_CMD_GENERATE_CSR, p, cancellable, error);
+  if (r == NULL)
+    return NULL;
+  return required_bytes (r, DS_TAG_CSR, _("CSR"), DS_CMD_GENERATE_CSR, error);
+}
+
+gboolean
+ds_device_install (DsDevice     *self,
+                   GBytes       *dac_der,
+                   GBytes       *pai_der,
+                   GBytes       *cd_der,
+                   GCancellable *cancellable,
+                   GError      **error)
+{
+  g_autoptr(GByteArray) p = g_byte_array_new ();
+  g_autoptr(GBytes) r = NULL;
+
+  ds_tlv_append_bytes (p, DS_TAG_DAC, dac_der);
+  ds_tlv_append_bytes (p, DS_TAG_PAI, pai_der);
+  if (cd_der != NULL)
+    ds_tlv_append_bytes (p, DS_TAG_CD, cd_der);
+  if (p->len > DS_FRAME_MAX_PAYLOAD)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA,
+                   _("The certificates (%u bytes) do not fit in one frame"), p->len);
+      return FALSE;
+    }
+  r = command (self, DS_CMD_INSTALL, p, cancellable, error);
+  return r != NULL;
+}
+
+GBytes *
+ds_device_read (DsDevice     *self,
+                DsObject      object,
+                GCancellable *cancellable,
+                GError      **error)
+{
+  g_autoptr(GByteArray) p = g_byte_array_new ();
+  g_autoptr(GBytes) r = NULL;
+  guint8 tag = object == DS_OBJECT_DAC ? DS_TAG_DAC : object == DS_OBJECT_PAI ? DS_TAG_PAI : DS_TAG_CD;
+
+  ds_tlv_append_u8 (p, DS_TAG_OBJECT, object);
+  r = command (self, DS_CMD_READ, p, cancellable, error);
+  if (r == NULL)
+    return NULL;
+  return required_bytes (r, tag, _("object asked for"), DS_CMD_READ, error);
+}
+
+GBytes *
+ds_device_attest (DsDevice     *self,
+                  const guint8 *nonce,
+                  gsize         nonce_len,
+                  GCancellable *cancellable,
+                  GError      **error)
+{
+  g_autoptr(GByteArray) p = g_byte_array_new ();
+  g_autoptr(GBytes) r = NULL;
+
+  ds_tlv_append (p, DS_TAG_NONCE, nonce, nonce_len);
+  r = command (self, DS_CMD_ATTEST, p, cancellable, error);
+  if (r == NULL)
+    return NULL;
+  return required_bytes (r, DS_TAG_SIGNATURE, _("signature"), DS_CMD_ATTEST, error);
+}
+
+gboolean
+ds_device_lock (DsDevice     *self,
+                GCancellable *cancellable,
+                GError      **error)
+{
+  g_autoptr(GBytes) r = command (self, DS_CMD_LOCK, NULL, cancellable, error);
+
+  return r != NULL;
+}
+
+gboolean
+ds_device_reboot (DsDevice     *self,
+                  GCancellable *cancellable,
+                  GError      **error)
+{
+  g_autoptr(GBytes) r = command (self, DS_CMD_REBOOT, NULL, cancellable, error);
+
+  ds_frame_reader_reset (self->reader);
+  return r != NULL;
+}

@@ -1,1 +1,1046 @@
-/* placeholder while being written */
+/* The per-board provisioning state machine.  The worker thread owns the
+ * conversation with the board; it reports through a queue of events that the
+ * owning main context applies and turns into signals. */
+#include "config.h"
+
+#include "ds-job.h"
+
+#include <glib/gi18n-lib.h>
+#include <openssl/rand.h>
+#include <string.h>
+
+#include "ds-crypto.h"
+#include "ds-device.h"
+#include "ds-error.h"
+#include "ds-frame.h"
+
+typedef enum {
+  EV_STEP_STARTED,
+  EV_STEP_FINISHED,
+  EV_PROGRESS,
+  EV_IDENTIFIED,
+  EV_CERTIFICATE,
+  EV_LOG,
+  EV_DONE,
+} EventKind;
+
+typedef struct {
+  EventKind  kind;
+  DsStep     step;
+  char      *outcome;
+  char      *text;
+  double     fraction;
+  gint64     job_id;
+  char      *serial;
+  char      *fingerprint;
+  char      *dac_path;
+  char      *pai_path;
+  DsJobState state;
+  GError    *error;
+} Event;
+
+static void
+event_free (Event *ev)
+{
+  g_free (ev->outcome);
+  g_free (ev->text);
+  g_free (ev->serial);
+  g_free (ev->fingerprint);
+  g_free (ev->dac_path);
+  g_free (ev->pai_path);
+  g_clear_error (&ev->error);
+  g_free (ev);
+}
+
+struct _DsJob
+{
+  GObject       parent_instance;
+
+  DsBoard      *board;
+  DsJobOptions *options;
+  GCancellable *cancellable;
+  GMainContext *context;
+
+  /* Events from the worker, guarded by lock. */
+  GMutex        lock;
+  GQueue        events;
+  GSource      *dispatch_source;
+
+  /* Main-context state. */
+  DsJobState    state;
+  DsStep        step;
+  DsStep        failed_step;
+  char         *step_outcome[DS_N_STEPS];
+  double        fraction;
+  char         *message;
+  GError       *error;
+  gint64        started;
+  gint64        finished;
+  gint64        job_id;
+  char         *uid;
+  char         *dac_serial;
+  char         *dac_fingerprint;
+  char         *dac_path;
+  char         *pai_path;
+  GPtrArray    *log;
+};
+
+G_DEFINE_FINAL_TYPE (DsJob, ds_job, G_TYPE_OBJECT)
+
+enum {
+  STEP_STARTED,
+  STEP_FINISHED,
+  CHANGED,
+  LOG,
+  FINISHED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static const char *step_names[DS_N_STEPS] = {
+  "flash", "connect", "csr", "forward", "check", "install", "attest", "lock",
+};
+
+const char *
+ds_step_to_string (DsStep step)
+{
+  g_return_val_if_fail (step < DS_N_STEPS, "unknown");
+  return step_names[step];
+}
+
+const char *
+ds_step_get_label (DsStep step)
+{
+  switch (step)
+    {
+    case DS_STEP_FLASH: return _("Flash firmware");
+    case DS_STEP_CONNECT: return _("Connect");
+    case DS_STEP_CSR: return _("Generate key and CSR");
+    case DS_STEP_FORWARD: return _("Get certificate");
+    case DS_STEP_CHECK: return _("Check certificate");
+    case DS_STEP_INSTALL: return _("Install");
+    case DS_STEP_ATTEST: return _("Attest");
+    case DS_STEP_LOCK: return _("Lock");
+    case DS_N_STEPS:
+    default: return "?";
+    }
+}
+
+const char *
+ds_job_state_to_string (DsJobState state)
+{
+  switch (state)
+    {
+    case DS_JOB_STATE_QUEUED: return "queued";
+    case DS_JOB_STATE_RUNNING: return "running";
+    case DS_JOB_STATE_PASSED: return "passed";
+    case DS_JOB_STATE_FAILED: return "failed";
+    case DS_JOB_STATE_ALREADY_PROVISIONED: return "already-provisioned";
+    case DS_JOB_STATE_CANCELLED: return "cancelled";
+    default: return "unknown";
+    }
+}
+
+DsJobOptions *
+ds_job_options_copy (const DsJobOptions *o)
+{
+  DsJobOptions *c = g_new0 (DsJobOptions, 1);
+
+  c->store = o->store != NULL ? g_object_ref (o->store) : NULL;
+  c->ca = o->ca != NULL ? g_object_ref (o->ca) : NULL;
+  c->vid = o->vid;
+  c->pid = o->pid;
+  c->operator_id = g_strdup (o->operator_id);
+  c->lot = g_strdup (o->lot);
+  c->station_name = g_strdup (o->station_name);
+  c->certs_dir = g_strdup (o->certs_dir);
+  c->timeout_ms = o->timeout_ms;
+  c->retries = o->retries;
+  return c;
+}
+
+void
+ds_job_options_free (DsJobOptions *o)
+{
+  if (o == NULL)
+    return;
+  g_clear_object (&o->store);
+  g_clear_object (&o->ca);
+  g_free (o->operator_id);
+  g_free (o->lot);
+  g_free (o->station_name);
+  g_free (o->certs_dir);
+  g_free (o);
+}
+
+static void
+ds_job_finalize (GObject *object)
+{
+  DsJob *self = DS_JOB (object);
+
+  if (self->dispatch_source != NULL)
+    {
+      g_source_destroy (self->dispatch_source);
+      g_source_unref (self->dispatch_source);
+    }
+  g_queue_clear_full (&self->events, (GDestroyNotify) event_free);
+  g_mutex_clear (&self->lock);
+  g_clear_object (&self->board);
+  g_clear_pointer (&self->options, ds_job_options_free);
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  for (guint i = 0; i < DS_N_STEPS; i++)
+    g_free (self->step_outcome[i]);
+  g_free (self->message);
+  g_clear_error (&self->error);
+  g_free (self->uid);
+  g_free (self->dac_serial);
+  g_free (self->dac_fingerprint);
+  g_free (self->dac_path);
+  g_free (self->pai_path);
+  g_ptr_array_unref (self->log);
+  G_OBJECT_CLASS (ds_job_parent_class)->finalize (object);
+}
+
+static void
+ds_job_class_init (DsJobClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = ds_job_finalize;
+
+  /* step-started (DsStep step) */
+  signals[STEP_STARTED] =
+    g_signal_new ("step-started", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
+  /* step-finished (DsStep step, const char *outcome, const char *message) */
+  signals[STEP_FINISHED] =
+    g_signal_new ("step-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 3, G_TYPE_INT, G_TYPE_STRING, G_TYPE_STRING);
+  signals[CHANGED] =
+    g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[LOG] =
+    g_signal_new ("log", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[FINISHED] =
+    g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+ds_job_init (DsJob *self)
+{
+  g_mutex_init (&self->lock);
+  g_queue_init (&self->events);
+  self->cancellable = g_cancellable_new ();
+  self->log = g_ptr_array_new_with_free_func (g_free);
+  self->job_id = -1;
+  self->state = DS_JOB_STATE_QUEUED;
+}
+
+DsJob *
+ds_job_new (DsBoard            *board,
+            const DsJobOptions *options)
+{
+  DsJob *self = g_object_new (DS_TYPE_JOB, NULL);
+
+  self->board = g_object_ref (board);
+  self->options = ds_job_options_copy (options);
+  return self;
+}
+
+/* Main context: apply queued events. */
+
+static void
+apply_event (DsJob *self,
+             Event *ev)
+{
+  switch (ev->kind)
+    {
+    case EV_STEP_STARTED:
+      self->step = ev->step;
+      g_free (self->step_outcome[ev->step]);
+      self->step_outcome[ev->step] = g_strdup ("running");
+      self->fraction = (double) ev->step / DS_N_STEPS;
+      g_free (self->message);
+      self->message = g_strdup (ds_step_get_label (ev->step));
+      g_signal_emit (self, signals[STEP_STARTED], 0, (int) ev->step);
+      break;
+    case EV_STEP_FINISHED:
+      g_free (self->step_outcome[ev->step]);
+      self->step_outcome[ev->step] = g_strdup (ev->outcome);
+      self->fraction = (double) (ev->step + 1) / DS_N_STEPS;
+      if (ev->text != NULL)
+        {
+          g_free (self->message);
+          self->message = g_strdup (ev->text);
+        }
+      g_signal_emit (self, signals[STEP_FINISHED], 0, (int) ev->step, ev->outcome, ev->text);
+      break;
+    case EV_PROGRESS:
+      self->fraction = ev->fraction;
+      if (ev->text != NULL)
+        {
+          g_free (self->message);
+          self->message = g_strdup (ev->text);
+        }
+      break;
+    case EV_IDENTIFIED:
+      g_free (self->uid);
+      self->uid = g_strdup (ev->text);
+      self->job_id = ev->job_id;
+      break;
+    case EV_CERTIFICATE:
+      g_free (self->dac_serial);
+      self->dac_serial = g_strdup (ev->serial);
+      g_free (self->dac_fingerprint);
+      self->dac_fingerprint = g_strdup (ev->fingerprint);
+      g_free (self->dac_path);
+      self->dac_path = g_strdup (ev->dac_path);
+      g_free (self->pai_path);
+      self->pai_path = g_strdup (ev->pai_path);
+      break;
+    case EV_LOG:
+      g_ptr_array_add (self->log, g_strdup (ev->text));
+      g_signal_emit (self, signals[LOG], 0, ev->text);
+      break;
+    case EV_DONE:
+      self->state = ev->state;
+      self->finished = g_get_real_time ();
+      self->failed_step = ev->step;
+      g_clear_error (&self->error);
+      self->error = g_steal_pointer (&ev->error);
+      if (ev->state == DS_JOB_STATE_PASSED || ev->state == DS_JOB_STATE_ALREADY_PROVISIONED)
+        self->fraction = 1.0;
+      g_free (self->message);
+      self->message = g_strdup (ev->text);
+      break;
+    }
+}
+
+static gboolean
+dispatch_cb (gpointer user_data)
+{
+  DsJob *self = DS_JOB (user_data);
+  GQueue pending = G_QUEUE_INIT;
+
+  g_mutex_lock (&self->lock);
+  pending = self->events;
+  g_queue_init (&self->events);
+  g_clear_pointer (&self->dispatch_source, g_source_unref);
+  g_mutex_unlock (&self->lock);
+
+  for (GList *l = pending.head; l != NULL; l = l->next)
+    apply_event (self, l->data);
+  g_queue_clear_full (&pending, (GDestroyNotify) event_free);
+  g_signal_emit (self, signals[CHANGED], 0);
+  return G_SOURCE_REMOVE;
+}
+
+/* Worker thread: queue an event, coalescing progress updates so a fast
+ * board cannot flood the main loop. */
+static void
+post (DsJob *self,
+      Event *ev)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  Event *last = g_queue_peek_tail (&self->events);
+
+  if (ev->kind == EV_PROGRESS && last != NULL && last->kind == EV_PROGRESS)
+    {
+      event_free (g_queue_pop_tail (&self->events));
+    }
+  g_queue_push_tail (&self->events, ev);
+  if (self->dispatch_source == NULL)
+    {
+      self->dispatch_source = g_idle_source_new ();
+      g_source_set_priority (self->dispatch_source, G_PRIORITY_DEFAULT);
+      g_source_set_callback (self->dispatch_source, dispatch_cb, g_object_ref (self), g_object_unref);
+      g_source_attach (self->dispatch_source, self->context);
+    }
+}
+
+static void
+post_log (DsJob      *self,
+          const char *format,
+          ...) G_GNUC_PRINTF (2, 3);
+
+static void
+post_log (DsJob      *self,
+          const char *format,
+          ...)
+{
+  Event *ev = g_new0 (Event, 1);
+  g_autofree char *text = NULL;
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *stamp = g_date_time_format (now, "%H:%M:%S");
+  va_list args;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  ev->kind = EV_LOG;
+  ev->text = g_strdup_printf ("%s %s", stamp, text);
+  g_debug ("%s: %s", ds_board_get_name (self->board), text);
+  post (self, ev);
+}
+
+static void
+post_certificate (DsJob              *self,
+                  const DsCertRecord *rec)
+{
+  Event *ev = g_new0 (Event, 1);
+
+  ev->kind = EV_CERTIFICATE;
+  ev->serial = g_strdup (rec->serial);
+  ev->fingerprint = g_strdup (rec->fingerprint);
+  ev->dac_path = g_strdup (rec->dac_path);
+  ev->pai_path = g_strdup (rec->pai_path);
+  post (self, ev);
+}
+
+/* The worker's run. */
+
+typedef struct {
+  DsJob        *job;
+  GCancellable *cancellable;
+  DsDevice     *device;
+  gint64        job_id;
+  DsDeviceInfo  info;
+  char         *skip_reason;    /* set by a step that decided to skip */
+  char         *done_message;   /* set by a step with a notable result */
+  gboolean      already_provisioned;
+  gboolean      already_installed;
+  GBytes       *csr_der;
+  EVP_PKEY     *csr_key;
+  char         *csr_key_fp;
+  DsCertRecord *cert;
+  gboolean      cert_is_new;
+  X509         *dac;
+} Run;
+
+static void
+run_clear (Run *run)
+{
+  if (run->device != NULL)
+    ds_transport_close (ds_device_get_transport (run->device));
+  g_clear_object (&run->device);
+  ds_device_info_clear (&run->info);
+  g_free (run->skip_reason);
+  g_free (run->done_message);
+  g_clear_pointer (&run->csr_der, g_bytes_unref);
+  g_clear_pointer (&run->csr_key, EVP_PKEY_free);
+  g_free (run->csr_key_fp);
+  g_clear_pointer (&run->cert, ds_cert_record_free);
+  g_clear_pointer (&run->dac, X509_free);
+}
+
+static const char *
+error_code (const GError *error)
+{
+  if (error == NULL)
+    return NULL;
+  if (error->domain == DS_ERROR)
+    return ds_error_code_to_string (error->code);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return "cancelled";
+  return "failed";
+}
+
+static gboolean
+is_cancelled (const GError *error)
+{
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+         g_error_matches (error, DS_ERROR, DS_ERROR_CANCELLED);
+}
+
+static gboolean
+step_flash (Run     *run,
+            GError **error)
+{
+  /* Flashing has its own backends (AN3155, STM32CubeProgrammer); until a
+   * station profile names an image, boards are expected to run the
+   * provisioning firmware already, and the step says so. */
+  run->skip_reason = g_strdup (_("no firmware image configured: the board must already run the provisioning firmware"));
+  return TRUE;
+}
+
+static gboolean
+step_connect (Run     *run,
+              GError **error)
+{
+  DsJob *self = run->job;
+  const char *port = ds_board_get_port (self->board);
+  g_autoptr(DsTransport) transport = ds_transport_new_for_port (port);
+  Event *ev;
+
+  if (!ds_transport_open (transport, error))
+    return FALSE;
+  run->device = ds_device_new (transport);
+  ds_device_set_timeout (run->device, self->options->timeout_ms);
+  if (self->options->retries > 0)
+    ds_device_set_retries (run->device, self->options->retries);
+  if (!ds_device_info (run->device, &run->info, run->cancellable, error))
+    return FALSE;
+  if (run->info.proto_version != DS_PROTOCOL_VERSION)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_PROTOCOL,
+                   _("The board speaks protocol version %u, the station %u: update the provisioning firmware"),
+                   run->info.proto_version, DS_PROTOCOL_VERSION);
+      return FALSE;
+    }
+
+  ds_board_set_uid (self->board, run->info.uid);
+  if (!ds_store_set_job_board (self->options->store, run->job_id, run->info.uid, error))
+    return FALSE;
+  ev = g_new0 (Event, 1);
+  ev->kind = EV_IDENTIFIED;
+  ev->text = g_strdup (run->info.uid);
+  ev->job_id = run->job_id;
+  post (self, ev);
+  post_log (self, "board %s, firmware %s, %s, credentials %s", run->info.uid,
+            run->info.fw_version ? run->info.fw_version : "?",
+            run->info.hw_model ? run->info.hw_model : "?",
+            ds_board_state_to_string (run->info.state));
+
+  if (run->info.state == DS_BOARD_STATE_LOCKED)
+    {
+      g_autoptr(DsCertRecord) rec = ds_store_find_board_certificate (self->options->store,
+                                                                     run->info.uid, NULL);
+
+      run->already_provisioned = TRUE;
+      if (rec != NULL)
+        {
+          post_certificate (self, rec);
+        }
+    }
+  run->done_message = g_strdup_printf (_("Board %s"), run->info.uid);
+  return TRUE;
+}
+
+static gboolean
+step_csr (Run     *run,
+          GError **error)
+{
+  DsJob *self = run->job;
+  g_autofree char *cn = g_strdup_printf ("DAC %s", run->info.uid);
+  DsCsrSubject expected = { cn, self->options->vid, self->options->pid };
+  g_autoptr(X509_REQ) req = NULL;
+
+  run->csr_der = ds_device_generate_csr (run->device, self->options->vid, self->options->pid, cn,
+                                         run->cancellable, error);
+  if (run->csr_der == NULL)
+    return FALSE;
+  req = ds_csr_parse (run->csr_der, error);
+  if (req == NULL)
+    {
+      g_prefix_error (error, _("The board sent an unreadable CSR: "));
+      return FALSE;
+    }
+  if (!ds_csr_check (req, &expected, error))
+    return FALSE;
+  run->csr_key = ds_csr_get_pubkey (req);
+  run->csr_key_fp = ds_pubkey_fingerprint (run->csr_key);
+  post_log (self, "CSR checked: proof of possession, P-256, subject; public key %.16s…", run->csr_key_fp);
+  return TRUE;
+}
+
+static char *
+write_cert_file (const char *dir,
+                 const char *name,
+                 GBytes     *der,
+                 GError    **error)
+{
+  g_autoptr(X509) cert = ds_cert_parse (der, error);
+  g_autofree char *pem = NULL;
+  g_autofree char *path = NULL;
+
+  if (cert == NULL)
+    return NULL;
+  pem = ds_cert_to_pem (cert);
+  path = g_build_filename (dir, name, NULL);
+  if (!ds_write_file_atomic (path, pem, strlen (pem), 0644, error))
+    return NULL;
+  return g_steal_pointer (&path);
+}
+
+static gboolean
+step_forward (Run     *run,
+              GError **error)
+{
+  DsJob *self = run->job;
+  DsStore *store = self->options->store;
+  g_autoptr(DsIssued) issued = NULL;
+  g_autoptr(X509) dac = NULL;
+  g_autoptr(DsCertRecord) rec = NULL;
+  g_autoptr(DsCertRecord) live = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *dac_name = NULL;
+  g_autofree char *pai_name = NULL;
+  DsIssueRequest request = { run->csr_der, run->info.uid, self->options->vid, self->options->pid };
+
+  /* A DAC issued for this key before an interruption is installed, never
+   * requested again: the CA's issuance log stays one DAC per board. */
+  rec = ds_store_find_pending_certificate (store, run->info.uid, run->csr_key_fp, error);
+  if (rec == NULL && error != NULL && *error != NULL)
+    return FALSE;
+  if (rec != NULL)
+    {
+      post_log (self, "re-using DAC %s issued before an interruption", rec->serial);
+      run->skip_reason = g_strdup_printf (_("DAC %s was issued before an interruption; installing it"), rec->serial);
+    }
+  else
+    {
+      live = ds_store_find_board_certificate (store, run->info.uid, error);
+      if (live == NULL && error != NULL && *error != NULL)
+        return FALSE;
+      if (live != NULL && g_strcmp0 (live->pubkey_sha256, run->csr_key_fp) == 0)
+        {
+          /* Installed before an interruption, but not locked yet. */
+          g_autoptr(GBytes) on_board = ds_device_read (run->device, DS_OBJECT_DAC, run->cancellable, NULL);
+          g_autoptr(X509) board_dac = on_board ? ds_cert_parse (on_board, NULL) : NULL;
+          g_autofree char *board_fp = board_dac ? ds_cert_fingerprint (board_dac) : NULL;
+
+          run->already_installed = g_strcmp0 (board_fp, live->fingerprint) == 0;
+          rec = g_steal_pointer (&live);
+          run->skip_reason = g_strdup_printf (_("DAC %s was issued before an interruption"), rec->serial);
+        }
+    }
+
+  if (rec == NULL)
+    {
+      post_log (self, "sending the CSR to the %s CA", ds_ca_get_name (self->options->ca));
+      issued = ds_ca_issue (self->options->ca, &request, run->cancellable, error);
+      if (issued == NULL)
+        {
+          g_prefix_error (error, _("The certificate authority did not issue a DAC: "));
+          return FALSE;
+        }
+      dac = ds_cert_parse (issued->dac_der, error);
+      if (dac == NULL)
+        {
+          g_prefix_error (error, _("The certificate authority sent an unreadable DAC: "));
+          return FALSE;
+        }
+
+      rec = g_new0 (DsCertRecord, 1);
+      rec->job_id = run->job_id;
+      rec->board_uid = g_strdup (run->info.uid);
+      rec->serial = ds_cert_serial_hex (dac);
+      rec->fingerprint = ds_cert_fingerprint (dac);
+      {
+        g_autoptr(EVP_PKEY) key = X509_get_pubkey (dac);
+        rec->pubkey_sha256 = key != NULL ? ds_pubkey_fingerprint (key) : g_strdup ("");
+      }
+      rec->subject = ds_cert_subject (dac);
+      rec->dac_der = g_bytes_ref (issued->dac_der);
+      rec->pai_der = g_bytes_ref (issued->pai_der);
+      rec->issued_at = g_get_real_time ();
+
+      dir = g_build_filename (self->options->certs_dir, run->info.uid, NULL);
+      dac_name = g_strdup_printf ("%s-dac.pem", rec->serial);
+      pai_name = g_strdup_printf ("%s-pai.pem", rec->serial);
+      rec->dac_path = write_cert_file (dir, dac_name, issued->dac_der, error);
+      if (rec->dac_path == NULL)
+        return FALSE;
+      rec->pai_path = write_cert_file (dir, pai_name, issued->pai_der, error);
+      if (rec->pai_path == NULL)
+        return FALSE;
+      if (!ds_store_add_certificate (store, rec, error))
+        return FALSE;
+      run->cert_is_new = TRUE;
+      post_log (self, "DAC %s issued, fingerprint %s", rec->serial, rec->fingerprint);
+    }
+
+  post_certificate (self, rec);
+  run->cert = g_steal_pointer (&rec);
+  if (run->skip_reason == NULL)
+    run->done_message = g_strdup_printf (_("DAC %s issued"), run->cert->serial);
+  return TRUE;
+}
+
+static gboolean
+step_check (Run     *run,
+            GError **error)
+{
+  DsJob *self = run->job;
+  g_autoptr(X509) pai = NULL;
+  g_autoptr(X509) paa = NULL;
+  g_autoptr(GBytes) paa_der = ds_ca_dup_paa (self->options->ca);
+  g_autoptr(EVP_PKEY) dac_key = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  run->dac = ds_cert_parse (run->cert->dac_der, &local_error);
+  if (run->dac != NULL)
+    pai = ds_cert_parse (run->cert->pai_der, &local_error);
+  if (pai != NULL)
+    {
+      if (paa_der == NULL)
+        g_set_error (&local_error, DS_ERROR, DS_ERROR_CONFIG,
+                     _("No trusted PAA is configured to check the DAC against"));
+      else
+        paa = ds_cert_parse (paa_der, &local_error);
+    }
+  if (paa != NULL)
+    {
+      dac_key = X509_get_pubkey (run->dac);
+      if (dac_key == NULL || !ds_pubkey_equal (dac_key, run->csr_key))
+        g_set_error (&local_error, DS_ERROR, DS_ERROR_INVALID_DATA,
+                     _("The certificate authority certified a different key than the board's"));
+      else
+        ds_dac_check (run->dac, pai, paa, self->options->vid, self->options->pid, &local_error);
+    }
+
+  if (local_error != NULL)
+    {
+      /* Never install this one later on resume. */
+      if (run->cert->id > 0)
+        ds_store_mark_superseded (self->options->store, run->cert->id, local_error->message, NULL);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  post_log (self, "DAC chain verifies to the PAA; Matter DAC profile and VID/PID checked");
+  return TRUE;
+}
+
+static gboolean
+step_install (Run     *run,
+              GError **error)
+{
+  DsJob *self = run->job;
+
+  if (run->already_installed)
+    {
+      run->skip_reason = g_strdup (_("the DAC was installed before an interruption"));
+      return TRUE;
+    }
+  if (!ds_device_install (run->device, run->cert->dac_der, run->cert->pai_der, NULL,
+                          run->cancellable, error))
+    {
+      if (ds_device_get_last_status (run->device) == DS_STATUS_KEY_MISMATCH)
+        ds_store_mark_superseded (self->options->store, run->cert->id,
+                                  "the board refused it: not for its key", NULL);
+      return FALSE;
+    }
+  if (!ds_store_mark_installed (self->options->store, run->cert->id, error))
+    return FALSE;
+  post_log (self, "DAC and PAI installed");
+  return TRUE;
+}
+
+static gboolean
+step_attest (Run     *run,
+             GError **error)
+{
+  DsJob *self = run->job;
+  guint8 nonce[DS_NONCE_LEN];
+  g_autoptr(GBytes) sig = NULL;
+  g_autoptr(EVP_PKEY) key = X509_get_pubkey (run->dac);
+  g_autoptr(GError) local_error = NULL;
+
+  if (RAND_bytes (nonce, sizeof nonce) != 1)
+    {
+      ds_set_error_openssl (error, DS_ERROR_FAILED, _("No random numbers for the attestation nonce"));
+      return FALSE;
+    }
+  sig = ds_device_attest (run->device, nonce, sizeof nonce, run->cancellable, error);
+  if (sig == NULL)
+    return FALSE;
+  if (key == NULL ||
+      !ds_verify_signature (key, nonce, sizeof nonce, g_bytes_get_data (sig, NULL),
+                            g_bytes_get_size (sig), &local_error))
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_REJECTED,
+                   _("The board's attestation signature does not verify with its DAC: the key inside the board is not the certified one"));
+      return FALSE;
+    }
+  post_log (self, "board signed a fresh nonce with the DAC key");
+  return TRUE;
+}
+
+static gboolean
+step_lock (Run     *run,
+           GError **error)
+{
+  DsJob *self = run->job;
+  g_auto(DsDeviceInfo) after = { 0 };
+
+  if (!ds_device_lock (run->device, run->cancellable, error))
+    return FALSE;
+  if (!ds_device_info (run->device, &after, run->cancellable, error))
+    return FALSE;
+  if (after.state != DS_BOARD_STATE_LOCKED)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_PROTOCOL,
+                   _("The board acknowledged LOCK but reports its credentials as %s"),
+                   ds_board_state_to_string (after.state));
+      return FALSE;
+    }
+  post_log (self, "credentials locked");
+  return TRUE;
+}
+
+typedef gboolean (*StepFunc) (Run *run, GError **error);
+
+static const StepFunc step_funcs[DS_N_STEPS] = {
+  step_flash, step_connect, step_csr, step_forward, step_check, step_install, step_attest, step_lock,
+};
+
+/* Runs one step and records it durably before returning. */
+static gboolean
+run_step (Run     *run,
+          DsStep   step,
+          GError **error)
+{
+  DsJob *self = run->job;
+  DsStore *store = self->options->store;
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GError) store_error = NULL;
+  gint64 started = g_get_real_time ();
+  const char *outcome;
+  gboolean ok;
+  Event *ev;
+
+  ev = g_new0 (Event, 1);
+  ev->kind = EV_STEP_STARTED;
+  ev->step = step;
+  post (self, ev);
+
+  g_clear_pointer (&run->skip_reason, g_free);
+  g_clear_pointer (&run->done_message, g_free);
+  if (g_cancellable_set_error_if_cancelled (run->cancellable, &local_error))
+    ok = FALSE;
+  else
+    ok = step_funcs[step] (run, &local_error);
+  outcome = !ok ? "fail" : run->skip_reason != NULL ? "skipped" : "pass";
+
+  if (!ds_store_record_step (store, run->job_id, ds_step_to_string (step), outcome, started,
+                             g_get_real_time (), error_code (local_error),
+                             local_error ? local_error->message : run->skip_reason, &store_error))
+    {
+      /* A step that cannot be recorded must not be followed by the next. */
+      if (local_error == NULL)
+        local_error = g_steal_pointer (&store_error);
+      ok = FALSE;
+      outcome = "fail";
+    }
+
+  ev = g_new0 (Event, 1);
+  ev->kind = EV_STEP_FINISHED;
+  ev->step = step;
+  ev->outcome = g_strdup (outcome);
+  ev->text = g_strdup (local_error ? local_error->message
+                       : run->skip_reason ? run->skip_reason : run->done_message);
+  post (self, ev);
+
+  if (!ok)
+    {
+      post_log (self, "%s failed: %s", ds_step_to_string (step), local_error->message);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  if (run->skip_reason != NULL)
+    post_log (self, "%s skipped: %s", ds_step_to_string (step), run->skip_reason);
+  return TRUE;
+}
+
+static void
+job_worker (GTask        *task,
+            gpointer      source_object,
+            gpointer      task_data,
+            GCancellable *cancellable)
+{
+  DsJob *self = DS_JOB (source_object);
+  Run run = { .job = self, .cancellable = self->cancellable, .job_id = -1 };
+  g_autoptr(GError) error = NULL;
+  DsJobState state = DS_JOB_STATE_PASSED;
+  DsStep failed_step = DS_N_STEPS;
+  g_autofree char *message = NULL;
+  const char *outcome;
+  Event *ev;
+
+  run.job_id = ds_store_begin_job (self->options->store, NULL, ds_board_get_port (self->board),
+                                   self->options->operator_id, self->options->lot,
+                                   self->options->station_name, &error);
+  if (run.job_id < 0)
+    {
+      g_prefix_error (&error, _("Cannot record the job: "));
+      state = DS_JOB_STATE_FAILED;
+      failed_step = DS_STEP_FLASH;
+    }
+
+  for (DsStep step = DS_STEP_FLASH; error == NULL && step < DS_N_STEPS; step++)
+    {
+      if (!run_step (&run, step, &error))
+        {
+          failed_step = step;
+          state = is_cancelled (error) ? DS_JOB_STATE_CANCELLED : DS_JOB_STATE_FAILED;
+          break;
+        }
+      if (step == DS_STEP_CONNECT && run.already_provisioned)
+        {
+          state = DS_JOB_STATE_ALREADY_PROVISIONED;
+          break;
+        }
+    }
+
+  switch (state)
+    {
+    case DS_JOB_STATE_PASSED:
+      outcome = "passed";
+      message = g_strdup_printf (_("PASS: DAC %s installed, attested and locked"), run.cert->serial);
+      break;
+    case DS_JOB_STATE_ALREADY_PROVISIONED:
+      outcome = "already-provisioned";
+      message = g_strdup (_("Already provisioned: this board's credentials are locked; it needs nothing more"));
+      break;
+    case DS_JOB_STATE_CANCELLED:
+      outcome = "cancelled";
+      message = g_strdup (_("Cancelled"));
+      break;
+    case DS_JOB_STATE_FAILED:
+    default:
+      outcome = "failed";
+      message = g_strdup_printf (_("FAIL at %s: %s"), ds_step_get_label (failed_step), error->message);
+      break;
+    }
+
+  if (run.job_id >= 0)
+    {
+      g_autoptr(GError) store_error = NULL;
+
+      if (!ds_store_finish_job (self->options->store, run.job_id, outcome,
+                                failed_step < DS_N_STEPS ? ds_step_to_string (failed_step) : NULL,
+                                error_code (error), error ? error->message : NULL, &store_error))
+        g_warning ("Cannot record the end of job %" G_GINT64_FORMAT ": %s", run.job_id, store_error->message);
+    }
+
+  ev = g_new0 (Event, 1);
+  ev->kind = EV_DONE;
+  ev->state = state;
+  ev->step = failed_step;
+  ev->text = g_strdup (message);
+  ev->error = error != NULL ? g_error_copy (error) : NULL;
+  post (self, ev);
+
+  run_clear (&run);
+  if (error != NULL && state != DS_JOB_STATE_ALREADY_PROVISIONED)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static gpointer
+job_thread (gpointer data)
+{
+  g_autoptr(GTask) task = data;
+
+  job_worker (task, g_task_get_source_object (task), NULL, NULL);
+  return NULL;
+}
+
+static void
+job_done_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(GTask) outer = user_data;
+  DsJob *self = DS_JOB (object);
+  GError *error = NULL;
+
+  /* Apply whatever the worker posted last before telling anybody. */
+  if (self->dispatch_source != NULL)
+    {
+      g_source_destroy (self->dispatch_source);
+      dispatch_cb (self);
+    }
+  g_signal_emit (self, signals[FINISHED], 0);
+  if (g_task_propagate_boolean (G_TASK (result), &error))
+    g_task_return_boolean (outer, TRUE);
+  else
+    g_task_return_error (outer, error);
+}
+
+static void
+forward_cancel_cb (GCancellable *outer,
+                   gpointer      inner)
+{
+  g_cancellable_cancel (G_CANCELLABLE (inner));
+}
+
+void
+ds_job_run_async (DsJob               *self,
+                  GCancellable        *cancellable,
+                  GAsyncReadyCallback  callback,
+                  gpointer             user_data)
+{
+  GTask *outer;
+  GTask *inner;
+  g_autoptr(GThread) thread = NULL;
+
+  g_return_if_fail (DS_IS_JOB (self));
+  g_return_if_fail (self->state == DS_JOB_STATE_QUEUED);
+
+  outer = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (outer, ds_job_run_async);
+  if (cancellable != NULL)
+    g_cancellable_connect (cancellable, G_CALLBACK (forward_cancel_cb),
+                           g_object_ref (self->cancellable), g_object_unref);
+
+  self->context = g_main_context_ref_thread_default ();
+  self->state = DS_JOB_STATE_RUNNING;
+  self->started = g_get_real_time ();
+
+  /* One thread per job rather than GTask's shared pool: a job spends its
+   * life blocked on a serial port, and the station bounds how many run. */
+  inner = g_task_new (self, NULL, job_done_cb, outer);
+  thread = g_thread_new ("ds-job", job_thread, inner);
+}
+
+gboolean
+ds_job_run_finish (DsJob        *self,
+                   GAsyncResult *result,
+                   GError      **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+ds_job_cancel (DsJob *self)
+{
+  g_cancellable_cancel (self->cancellable);
+}
+
+DsBoard *ds_job_get_board (DsJob *self) { return self->board; }
+DsJobState ds_job_get_state (DsJob *self) { return self->state; }
+DsStep ds_job_get_step (DsJob *self) { return self->step; }
+double ds_job_get_fraction (DsJob *self) { return self->fraction; }
+const char *ds_job_get_message (DsJob *self) { return self->message; }
+const GError *ds_job_get_error (DsJob *self) { return self->error; }
+DsStep ds_job_get_failed_step (DsJob *self) { return self->failed_step; }
+gint64 ds_job_get_started (DsJob *self) { return self->started; }
+gint64 ds_job_get_finished (DsJob *self) { return self->finished; }
+gint64 ds_job_get_id (DsJob *self) { return self->job_id; }
+const char *ds_job_get_uid (DsJob *self) { return self->uid; }
+const char *ds_job_get_dac_serial (DsJob *self) { return self->dac_serial; }
+const char *ds_job_get_dac_fingerprint (DsJob *self) { return self->dac_fingerprint; }
+const char *ds_job_get_dac_path (DsJob *self) { return self->dac_path; }
+const char *ds_job_get_pai_path (DsJob *self) { return self->pai_path; }
+GPtrArray *ds_job_get_log (DsJob *self) { return self->log; }
+
+const char *
+ds_job_get_step_outcome (DsJob *self,
+                         DsStep step)
+{
+  g_return_val_if_fail (step < DS_N_STEPS, NULL);
+  return self->step_outcome[step];
+}
+
+const char *
+ds_job_get_error_code (DsJob *self)
+{
+  return error_code (self->error);
+}

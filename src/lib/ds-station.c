@@ -1,1 +1,180 @@
-/* placeholder while being written */
+/* Job scheduling for one station. */
+#include "config.h"
+
+#include "ds-station.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "ds-error.h"
+
+struct _DsStation
+{
+  GObject       parent_instance;
+
+  DsJobOptions *options;
+  guint         max_jobs;
+  guint         n_running;
+  GQueue        queued;        /* DsJob, owned by jobs */
+  GPtrArray    *jobs;          /* every job, in order */
+  GCancellable *cancellable;
+};
+
+G_DEFINE_FINAL_TYPE (DsStation, ds_station, G_TYPE_OBJECT)
+
+enum {
+  JOB_ADDED,
+  JOB_FINISHED,
+  IDLE,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void
+ds_station_finalize (GObject *object)
+{
+  DsStation *self = DS_STATION (object);
+
+  g_queue_clear (&self->queued);
+  g_ptr_array_unref (self->jobs);
+  g_clear_pointer (&self->options, ds_job_options_free);
+  g_clear_object (&self->cancellable);
+  G_OBJECT_CLASS (ds_station_parent_class)->finalize (object);
+}
+
+static void
+ds_station_class_init (DsStationClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = ds_station_finalize;
+
+  signals[JOB_ADDED] =
+    g_signal_new ("job-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, DS_TYPE_JOB);
+  signals[JOB_FINISHED] =
+    g_signal_new ("job-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, DS_TYPE_JOB);
+  /* Emitted when the last queued or running job has finished. */
+  signals[IDLE] =
+    g_signal_new ("idle", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+ds_station_init (DsStation *self)
+{
+  g_queue_init (&self->queued);
+  self->jobs = g_ptr_array_new_with_free_func (g_object_unref);
+  self->cancellable = g_cancellable_new ();
+}
+
+DsStation *
+ds_station_new (const DsJobOptions *options,
+                guint               max_jobs)
+{
+  DsStation *self = g_object_new (DS_TYPE_STATION, NULL);
+
+  self->options = ds_job_options_copy (options);
+  self->max_jobs = MAX (max_jobs, 1);
+  return self;
+}
+
+const DsJobOptions *
+ds_station_get_options (DsStation *self)
+{
+  return self->options;
+}
+
+static void start_queued (DsStation *self);
+
+static void
+job_done_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(DsStation) self = user_data;
+  DsJob *job = DS_JOB (object);
+  g_autoptr(GError) error = NULL;
+
+  /* The outcome is on the job itself; the error needs no handling here. */
+  ds_job_run_finish (job, result, &error);
+  self->n_running--;
+  g_signal_emit (self, signals[JOB_FINISHED], 0, job);
+  start_queued (self);
+  if (self->n_running == 0 && g_queue_is_empty (&self->queued))
+    g_signal_emit (self, signals[IDLE], 0);
+}
+
+static void
+start_queued (DsStation *self)
+{
+  while (self->n_running < self->max_jobs && !g_queue_is_empty (&self->queued))
+    {
+      DsJob *job = g_queue_pop_head (&self->queued);
+
+      self->n_running++;
+      ds_job_run_async (job, self->cancellable, job_done_cb, g_object_ref (self));
+    }
+}
+
+DsJob *
+ds_station_find_job (DsStation  *self,
+                     const char *port)
+{
+  for (guint i = self->jobs->len; i > 0; i--)
+    {
+      DsJob *job = g_ptr_array_index (self->jobs, i - 1);
+
+      if (g_strcmp0 (ds_board_get_port (ds_job_get_board (job)), port) == 0)
+        return job;
+    }
+  return NULL;
+}
+
+DsJob *
+ds_station_provision (DsStation *self,
+                      DsBoard   *board,
+                      GError   **error)
+{
+  DsJob *previous = ds_station_find_job (self, ds_board_get_port (board));
+  DsJob *job;
+
+  if (previous != NULL &&
+      (ds_job_get_state (previous) == DS_JOB_STATE_QUEUED ||
+       ds_job_get_state (previous) == DS_JOB_STATE_RUNNING))
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_REJECTED,
+                   _("Board %s is already being provisioned"), ds_board_get_name (board));
+      return NULL;
+    }
+
+  job = ds_job_new (board, self->options);
+  g_ptr_array_add (self->jobs, job);
+  g_queue_push_tail (&self->queued, job);
+  g_signal_emit (self, signals[JOB_ADDED], 0, job);
+  start_queued (self);
+  return job;
+}
+
+void
+ds_station_cancel_all (DsStation *self)
+{
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  /* Queued jobs never started: run them so they end as cancelled and are
+   * recorded as such. */
+  for (GList *l = self->queued.head; l != NULL; l = l->next)
+    ds_job_cancel (l->data);
+}
+
+guint
+ds_station_get_n_active (DsStation *self)
+{
+  return self->n_running + g_queue_get_length (&self->queued);
+}
+
+GPtrArray *
+ds_station_get_jobs (DsStation *self)
+{
+  return self->jobs;
+}

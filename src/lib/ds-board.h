@@ -1,0 +1,32 @@
+/* A board the station can see: a serial port or a simulated board. */
+#pragma once
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  DS_BOARD_KIND_SERIAL,
+  DS_BOARD_KIND_SIMULATED,
+} DsBoardKind;
+
+#define DS_TYPE_BOARD (ds_board_get_type ())
+G_DECLARE_FINAL_TYPE (DsBoard, ds_board, DS, BOARD, GObject)
+
+DsBoard     *ds_board_new             (DsBoardKind  kind,
+                                       const char  *port,
+                                       const char  *name);
+DsBoardKind  ds_board_get_kind        (DsBoard     *self);
+const char  *ds_board_get_kind_string (DsBoard     *self);
+const char  *ds_board_get_port        (DsBoard     *self);
+/* A short name for people: "sim-3", or the port's base name. */
+const char  *ds_board_get_name        (DsBoard     *self);
+/* The chip UID, once known (from the simulator's announcement or INFO). */
+char        *ds_board_dup_uid         (DsBoard     *self);
+void         ds_board_set_uid         (DsBoard     *self,
+                                       const char  *uid);
+const char  *ds_board_get_description (DsBoard     *self);
+void         ds_board_set_description (DsBoard     *self,
+                                       const char  *description);
+
+G_END_DECLS

@@ -1,0 +1,98 @@
+/* One board's provisioning job: flash, connect, CSR, forward, check,
+ * install, attest, lock.  The job runs in its own thread; its state is read
+ * and its signals are emitted on the main context it was started from. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ds-board.h"
+#include "ds-ca.h"
+#include "ds-store.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  DS_STEP_FLASH,
+  DS_STEP_CONNECT,
+  DS_STEP_CSR,
+  DS_STEP_FORWARD,
+  DS_STEP_CHECK,
+  DS_STEP_INSTALL,
+  DS_STEP_ATTEST,
+  DS_STEP_LOCK,
+  DS_N_STEPS
+} DsStep;
+
+typedef enum {
+  DS_JOB_STATE_QUEUED,
+  DS_JOB_STATE_RUNNING,
+  DS_JOB_STATE_PASSED,
+  DS_JOB_STATE_FAILED,
+  DS_JOB_STATE_ALREADY_PROVISIONED,
+  DS_JOB_STATE_CANCELLED,
+} DsJobState;
+
+/* What every job of a station shares. */
+typedef struct {
+  DsStore    *store;
+  DsCa       *ca;
+  guint16     vid;
+  guint16     pid;
+  char       *operator_id;
+  char       *lot;
+  char       *station_name;
+  char       *certs_dir;     /* issued DAC/PAI files go to certs_dir/UID/ */
+  guint       timeout_ms;    /* 0: per-command defaults */
+  guint       retries;       /* 0: default */
+} DsJobOptions;
+
+DsJobOptions *ds_job_options_copy (const DsJobOptions *options);
+void          ds_job_options_free (DsJobOptions *options);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DsJobOptions, ds_job_options_free)
+
+const char   *ds_step_to_string       (DsStep step);
+/* A label for people: "Connect", "Generate CSR"... */
+const char   *ds_step_get_label       (DsStep step);
+const char   *ds_job_state_to_string  (DsJobState state);
+
+#define DS_TYPE_JOB (ds_job_get_type ())
+G_DECLARE_FINAL_TYPE (DsJob, ds_job, DS, JOB, GObject)
+
+DsJob        *ds_job_new              (DsBoard             *board,
+                                       const DsJobOptions  *options);
+void          ds_job_run_async        (DsJob               *self,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data);
+/* TRUE when the board passed or was already provisioned. */
+gboolean      ds_job_run_finish       (DsJob               *self,
+                                       GAsyncResult        *result,
+                                       GError             **error);
+void          ds_job_cancel           (DsJob               *self);
+
+DsBoard      *ds_job_get_board        (DsJob *self);
+DsJobState    ds_job_get_state        (DsJob *self);
+DsStep        ds_job_get_step         (DsJob *self);
+/* The outcome of @step so far: NULL (not reached), "running", "pass",
+ * "fail" or "skipped". */
+const char   *ds_job_get_step_outcome (DsJob *self,
+                                       DsStep step);
+double        ds_job_get_fraction     (DsJob *self);
+const char   *ds_job_get_message      (DsJob *self);
+const GError *ds_job_get_error        (DsJob *self);
+/* The step that failed, meaningful when the state is FAILED. */
+DsStep        ds_job_get_failed_step  (DsJob *self);
+gint64        ds_job_get_started      (DsJob *self);
+gint64        ds_job_get_finished     (DsJob *self);
+gint64        ds_job_get_id           (DsJob *self);
+const char   *ds_job_get_uid          (DsJob *self);
+const char   *ds_job_get_dac_serial   (DsJob *self);
+const char   *ds_job_get_dac_fingerprint (DsJob *self);
+const char   *ds_job_get_dac_path     (DsJob *self);
+const char   *ds_job_get_pai_path     (DsJob *self);
+/* The board's log, one line per entry. */
+GPtrArray    *ds_job_get_log          (DsJob *self);
+/* "timed-out", "rejected", ... for the error, or NULL. */
+const char   *ds_job_get_error_code   (DsJob *self);
+
+G_END_DECLS

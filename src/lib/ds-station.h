@@ -1,0 +1,29 @@
+/* The station: runs provisioning jobs for many boards at once, at most
+ * max-jobs at a time, each independent of the others. */
+#pragma once
+
+#include "ds-job.h"
+
+G_BEGIN_DECLS
+
+#define DS_TYPE_STATION (ds_station_get_type ())
+G_DECLARE_FINAL_TYPE (DsStation, ds_station, DS, STATION, GObject)
+
+DsStation          *ds_station_new          (const DsJobOptions *options,
+                                             guint               max_jobs);
+const DsJobOptions *ds_station_get_options  (DsStation          *self);
+/* Queues a job for @board; it starts as soon as a slot is free.  Fails with
+ * DS_ERROR_REJECTED when the board already has a job queued or running. */
+DsJob              *ds_station_provision    (DsStation          *self,
+                                             DsBoard            *board,
+                                             GError            **error);
+/* The latest job of the board on @port, or NULL. */
+DsJob              *ds_station_find_job     (DsStation          *self,
+                                             const char         *port);
+void                ds_station_cancel_all   (DsStation          *self);
+/* Jobs queued or running. */
+guint               ds_station_get_n_active (DsStation          *self);
+/* Every job started since the station was made, in order. */
+GPtrArray          *ds_station_get_jobs     (DsStation          *self);
+
+G_END_DECLS

@@ -1,1 +1,906 @@
-int main (void) { return 1; } /* placeholder while being written */
+/* dac-station-cli: the headless front end, for batch runs and automation. */
+#include "config.h"
+
+#include <errno.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <gio/gunixinputstream.h>
+#include <glib-unix.h>
+#include <json-glib/json-glib.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ds-board-monitor.h"
+#include "ds-error.h"
+#include "ds-sim-announce.h"
+#include "ds-station.h"
+#include "ds-store.h"
+#include "ds-test-ca.h"
+
+enum {
+  EXIT_OK = 0,
+  EXIT_FAILED = 1,
+  EXIT_USAGE = 2,
+};
+
+/* Options shared by the commands. */
+static char *opt_data_dir;
+static gboolean opt_json;
+
+static GOptionEntry common_entries[] = {
+  { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_data_dir,
+    N_("Where records, the test PKI and issued certificates live (default: the XDG data directory)"), N_("DIR") },
+  { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json, N_("Print one JSON object per line"), NULL },
+  { NULL }
+};
+
+static char *
+data_dir (void)
+{
+  if (opt_data_dir != NULL)
+    return g_canonicalize_filename (opt_data_dir, NULL);
+  return g_build_filename (g_get_user_data_dir (), "dac-station", NULL);
+}
+
+static void
+print_json (JsonBuilder *builder)
+{
+  g_autoptr(JsonNode) root = json_builder_get_root (builder);
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autofree char *text = NULL;
+
+  json_generator_set_root (gen, root);
+  text = json_generator_to_data (gen, NULL);
+  g_print ("%s\n", text);
+  fflush (stdout);
+}
+
+static void
+json_add_string (JsonBuilder *b,
+                 const char  *name,
+                 const char  *value)
+{
+  json_builder_set_member_name (b, name);
+  if (value != NULL)
+    json_builder_add_string_value (b, value);
+  else
+    json_builder_add_null_value (b);
+}
+
+static void
+json_add_int (JsonBuilder *b,
+              const char  *name,
+              gint64       value)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_int_value (b, value);
+}
+
+static gboolean
+parse_hex16 (const char *text,
+             guint16    *out)
+{
+  guint64 v;
+
+  if (text == NULL)
+    return TRUE;
+  if (g_str_has_prefix (text, "0x") || g_str_has_prefix (text, "0X"))
+    text += 2;
+  if (!g_ascii_string_to_unsigned (text, 16, 0, 0xFFFF, &v, NULL))
+    return FALSE;
+  *out = (guint16) v;
+  return TRUE;
+}
+
+static int
+usage_error (GOptionContext *context,
+             const char     *message)
+{
+  g_printerr ("%s\n\n", message);
+  if (context != NULL)
+    {
+      g_autofree char *help = g_option_context_get_help (context, TRUE, NULL);
+      g_printerr ("%s", help);
+    }
+  return EXIT_USAGE;
+}
+
+/* ---- boards ------------------------------------------------------------ */
+
+static int
+cmd_boards (int    argc,
+            char **argv)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new (_("— list the boards the station sees"));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsBoardMonitor) monitor = NULL;
+  g_autoptr(GPtrArray) boards = NULL;
+
+  g_option_context_add_main_entries (context, common_entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (context, error->message);
+
+  monitor = ds_board_monitor_new (NULL);
+  ds_board_monitor_scan (monitor);
+  boards = ds_board_monitor_list (monitor);
+
+  for (guint i = 0; i < boards->len; i++)
+    {
+      DsBoard *board = g_ptr_array_index (boards, i);
+      g_autofree char *uid = ds_board_dup_uid (board);
+
+      if (opt_json)
+        {
+          g_autoptr(JsonBuilder) b = json_builder_new ();
+
+          json_builder_begin_object (b);
+          json_add_string (b, "event", "board");
+          json_add_string (b, "name", ds_board_get_name (board));
+          json_add_string (b, "port", ds_board_get_port (board));
+          json_add_string (b, "kind", ds_board_get_kind_string (board));
+          json_add_string (b, "uid", uid);
+          json_add_string (b, "description", ds_board_get_description (board));
+          json_builder_end_object (b);
+          print_json (b);
+        }
+      else
+        g_print ("%-10s %-14s %-10s %s\n", ds_board_get_name (board), ds_board_get_port (board),
+                 ds_board_get_kind_string (board), uid != NULL ? uid : ds_board_get_description (board));
+    }
+  if (boards->len == 0 && !opt_json)
+    g_print (_("No boards found. Plug in an ST-LINK board, or start simulated ones with dac-station-sim.\n"));
+  return EXIT_OK;
+}
+
+/* ---- pki --------------------------------------------------------------- */
+
+static int
+cmd_pki (int    argc,
+         char **argv)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new (_("— show (and create) the test PKI"));
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *pki = NULL;
+  g_autoptr(DsTestCa) ca = NULL;
+
+  g_option_context_add_main_entries (context, common_entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (context, error->message);
+
+  dir = data_dir ();
+  pki = g_build_filename (dir, "pki", NULL);
+  ca = ds_test_ca_new (pki, &error);
+  if (ca == NULL)
+    {
+      g_printerr (_("Cannot set up the test PKI: %s\n"), error->message);
+      return EXIT_USAGE;
+    }
+  if (opt_json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+
+      json_builder_begin_object (b);
+      json_add_string (b, "event", "pki");
+      json_add_string (b, "dir", ds_test_ca_get_pki_dir (ca));
+      json_add_string (b, "paa", ds_test_ca_get_paa_path (ca));
+      json_add_string (b, "pai", ds_test_ca_get_pai_path (ca));
+      json_add_string (b, "vid", "FFF1");
+      json_builder_set_member_name (b, "test");
+      json_builder_add_boolean_value (b, TRUE);
+      json_builder_end_object (b);
+      print_json (b);
+    }
+  else
+    {
+      g_print (_("Test PKI (NOT FOR PRODUCTION), vendor ID 0x%04X\n"), ds_test_ca_get_vid (ca));
+      g_print ("  PAA: %s\n", ds_test_ca_get_paa_path (ca));
+      g_print ("  PAI: %s\n", ds_test_ca_get_pai_path (ca));
+    }
+  return EXIT_OK;
+}
+
+/* ---- provisioning run, shared by provision and demo --------------------- */
+
+typedef struct {
+  GMainLoop      *loop;
+  DsStation      *station;
+  DsStore        *store;
+  gboolean        json;
+  gboolean        live;          /* redraw a table on a terminal */
+  guint           live_lines;
+  guint           redraw_id;
+  gint64          started;
+  guint           sigint_id;
+  guint           sigterm_id;
+  gboolean        cancelled;
+  GPid            sim_pid;       /* demo: the simulator, 0 otherwise */
+  GInputStream   *sim_stdout;    /* kept open so the simulator never writes to a closed pipe */
+  char           *sim_tmp_dir;   /* demo: removed at the end */
+} Run;
+
+static void
+job_json (Run        *run,
+          DsJob      *job,
+          const char *event,
+          JsonBuilder *b)
+{
+  DsBoard *board = ds_job_get_board (job);
+
+  json_builder_begin_object (b);
+  json_add_string (b, "event", event);
+  json_add_string (b, "board", ds_board_get_name (board));
+  json_add_string (b, "port", ds_board_get_port (board));
+  json_add_string (b, "uid", ds_job_get_uid (job));
+}
+
+static void
+step_started_cb (DsJob *job,
+                 int    step,
+                 Run   *run)
+{
+  g_autoptr(JsonBuilder) b = NULL;
+
+  if (!run->json)
+    return;
+  b = json_builder_new ();
+  job_json (run, job, "step", b);
+  json_add_string (b, "step", ds_step_to_string (step));
+  json_add_string (b, "status", "started");
+  json_builder_end_object (b);
+  print_json (b);
+}
+
+static void
+step_finished_cb (DsJob      *job,
+                  int         step,
+                  const char *outcome,
+                  const char *message,
+                  Run        *run)
+{
+  if (run->json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+
+      job_json (run, job, "step", b);
+      json_add_string (b, "step", ds_step_to_string (step));
+      json_add_string (b, "status", outcome);
+      json_add_string (b, "message", message);
+      json_builder_set_member_name (b, "fraction");
+      json_builder_add_double_value (b, ds_job_get_fraction (job));
+      json_builder_end_object (b);
+      print_json (b);
+    }
+  else if (!run->live && g_strcmp0 (outcome, "fail") != 0)
+    g_print ("%-8s %-16s %-8s %s\n", ds_board_get_name (ds_job_get_board (job)),
+             ds_step_get_label (step), outcome, message != NULL ? message : "");
+}
+
+static void
+job_finished_cb (DsJob *job,
+                 Run   *run)
+{
+  DsBoard *board = ds_job_get_board (job);
+  DsJobState state = ds_job_get_state (job);
+  double duration = (ds_job_get_finished (job) - ds_job_get_started (job)) / 1e6;
+
+  if (run->json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      const GError *error = ds_job_get_error (job);
+
+      switch (state)
+        {
+        case DS_JOB_STATE_PASSED:
+        case DS_JOB_STATE_ALREADY_PROVISIONED:
+          job_json (run, job, state == DS_JOB_STATE_PASSED ? "pass" : "already-provisioned", b);
+          json_add_string (b, "dac_serial", ds_job_get_dac_serial (job));
+          json_add_string (b, "dac_fingerprint", ds_job_get_dac_fingerprint (job));
+          json_add_string (b, "dac_file", ds_job_get_dac_path (job));
+          json_add_string (b, "pai_file", ds_job_get_pai_path (job));
+          break;
+        case DS_JOB_STATE_CANCELLED:
+          job_json (run, job, "cancelled", b);
+          break;
+        case DS_JOB_STATE_FAILED:
+        default:
+          job_json (run, job, "fail", b);
+          json_add_string (b, "step", ds_step_to_string (ds_job_get_failed_step (job)));
+          json_add_string (b, "code", ds_job_get_error_code (job));
+          json_add_string (b, "cause", error != NULL ? error->message : NULL);
+          break;
+        }
+      json_add_int (b, "job_id", ds_job_get_id (job));
+      json_builder_set_member_name (b, "duration_s");
+      json_builder_add_double_value (b, duration);
+      json_builder_end_object (b);
+      print_json (b);
+    }
+  else if (!run->live)
+    g_print ("%-8s %s\n", ds_board_get_name (board), ds_job_get_message (job));
+}
+
+static void
+job_added_cb (DsStation *station,
+              DsJob     *job,
+              Run       *run)
+{
+  g_signal_connect (job, "step-started", G_CALLBACK (step_started_cb), run);
+  g_signal_connect (job, "step-finished", G_CALLBACK (step_finished_cb), run);
+  g_signal_connect (job, "finished", G_CALLBACK (job_finished_cb), run);
+}
+
+/* The live table on a terminal: one line per board, redrawn in place. */
+static void
+redraw (Run *run)
+{
+  GPtrArray *jobs = ds_station_get_jobs (run->station);
+  g_autoptr(GString) out = g_string_new (NULL);
+
+  if (run->live_lines > 0)
+    g_string_append_printf (out, "\033[%uA", run->live_lines);
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      DsJob *job = g_ptr_array_index (jobs, i);
+      DsJobState state = ds_job_get_state (job);
+      int filled = (int) (ds_job_get_fraction (job) * 20 + 0.5);
+      const char *colour = state == DS_JOB_STATE_PASSED ? "\033[32m"
+                           : state == DS_JOB_STATE_FAILED ? "\033[31m"
+                           : state == DS_JOB_STATE_ALREADY_PROVISIONED ? "\033[36m" : "";
+      g_autofree char *msg = g_strdup (ds_job_get_message (job) != NULL ? ds_job_get_message (job) : "");
+
+      if (g_utf8_strlen (msg, -1) > 70)
+        *g_utf8_offset_to_pointer (msg, 70) = '\0';
+      g_string_append_printf (out, "\033[2K%-8s [", ds_board_get_name (ds_job_get_board (job)));
+      for (int k = 0; k < 20; k++)
+        g_string_append_c (out, k < filled ? '#' : '.');
+      g_string_append_printf (out, "] %s%s\033[0m\n", colour, msg);
+    }
+  run->live_lines = jobs->len;
+  fputs (out->str, stdout);
+  fflush (stdout);
+}
+
+static gboolean
+redraw_cb (gpointer user_data)
+{
+  redraw (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_signal (gpointer user_data)
+{
+  Run *run = user_data;
+
+  if (run->cancelled)
+    return G_SOURCE_CONTINUE;
+  run->cancelled = TRUE;
+  if (!run->json)
+    g_printerr (_("\nCancelling: finishing the current step of every board…\n"));
+  ds_station_cancel_all (run->station);
+  if (ds_station_get_n_active (run->station) == 0)
+    g_main_loop_quit (run->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+station_idle_cb (DsStation *station,
+                 Run       *run)
+{
+  g_main_loop_quit (run->loop);
+}
+
+static int
+summarise (Run *run)
+{
+  GPtrArray *jobs = ds_station_get_jobs (run->station);
+  guint passed = 0, failed = 0, already = 0, cancelled = 0;
+  double elapsed = (g_get_monotonic_time () - run->started) / 1e6;
+
+  for (guint i = 0; i < jobs->len; i++)
+    switch (ds_job_get_state (g_ptr_array_index (jobs, i)))
+      {
+      case DS_JOB_STATE_PASSED: passed++; break;
+      case DS_JOB_STATE_ALREADY_PROVISIONED: already++; break;
+      case DS_JOB_STATE_CANCELLED: cancelled++; break;
+      default: failed++; break;
+      }
+
+  if (run->live)
+    redraw (run);
+  if (run->json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+
+      json_builder_begin_object (b);
+      json_add_string (b, "event", "summary");
+      json_add_int (b, "passed", passed);
+      json_add_int (b, "failed", failed);
+      json_add_int (b, "already_provisioned", already);
+      json_add_int (b, "cancelled", cancelled);
+      json_add_int (b, "total", jobs->len);
+      json_builder_set_member_name (b, "elapsed_s");
+      json_builder_add_double_value (b, elapsed);
+      json_add_string (b, "database", ds_store_get_path (run->store));
+      json_builder_end_object (b);
+      print_json (b);
+    }
+  else
+    {
+      g_print (_("\n%u passed, %u failed"), passed, failed);
+      if (already > 0)
+        g_print (_(", %u already provisioned"), already);
+      if (cancelled > 0)
+        g_print (_(", %u cancelled"), cancelled);
+      g_print (_(" in %.1f s. Records: %s\n"), elapsed, ds_store_get_path (run->store));
+      for (guint i = 0; i < jobs->len; i++)
+        {
+          DsJob *job = g_ptr_array_index (jobs, i);
+          if (ds_job_get_state (job) == DS_JOB_STATE_FAILED)
+            g_print ("  %s: %s\n", ds_board_get_name (ds_job_get_board (job)), ds_job_get_message (job));
+        }
+    }
+  return (failed == 0 && cancelled == 0) ? EXIT_OK : EXIT_FAILED;
+}
+
+/* Options of a provisioning run. */
+static char *opt_ca = NULL;
+static int opt_jobs = 8;
+static char *opt_vid = NULL;
+static char *opt_pid = NULL;
+static char *opt_operator = NULL;
+static char *opt_lot = NULL;
+static int opt_timeout_ms = 0;
+static int opt_retries = 0;
+
+static GOptionEntry run_entries[] = {
+  { "ca", 0, 0, G_OPTION_ARG_STRING, &opt_ca, N_("Certificate authority: test (default)"), N_("CA") },
+  { "jobs", 'j', 0, G_OPTION_ARG_INT, &opt_jobs, N_("Boards provisioned at once (default 8)"), N_("N") },
+  { "vid", 0, 0, G_OPTION_ARG_STRING, &opt_vid, N_("Vendor ID in hex (default FFF1)"), N_("VID") },
+  { "pid", 0, 0, G_OPTION_ARG_STRING, &opt_pid, N_("Product ID in hex (default 8000)"), N_("PID") },
+  { "operator", 0, 0, G_OPTION_ARG_STRING, &opt_operator, N_("Operator ID recorded with every job"), N_("ID") },
+  { "lot", 0, 0, G_OPTION_ARG_STRING, &opt_lot, N_("Lot or work order recorded with every job"), N_("LOT") },
+  { "command-timeout", 0, 0, G_OPTION_ARG_INT, &opt_timeout_ms, N_("Wait this long for each board answer (default: per command)"), N_("MS") },
+  { "retries", 0, 0, G_OPTION_ARG_INT, &opt_retries, N_("Attempts per board command (default 3)"), N_("N") },
+  { NULL }
+};
+
+/* Builds the station from the options; FALSE with a message on stderr on a
+ * configuration error. */
+static gboolean
+setup_run (Run *run)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = data_dir ();
+  g_autofree char *db = g_build_filename (dir, "records.sqlite3", NULL);
+  g_autofree char *pki = g_build_filename (dir, "pki", NULL);
+  g_autofree char *certs = g_build_filename (dir, "certs", NULL);
+  g_autoptr(DsTestCa) ca = NULL;
+  DsJobOptions options = { 0 };
+  gint closed;
+
+  options.vid = DS_TEST_CA_VID;
+  options.pid = 0x8000;
+  if (!parse_hex16 (opt_vid, &options.vid) || !parse_hex16 (opt_pid, &options.pid))
+    {
+      g_printerr (_("--vid and --pid take four hex digits, for example --vid FFF1 --pid 8000\n"));
+      return FALSE;
+    }
+  if (opt_ca != NULL && g_strcmp0 (opt_ca, "test") != 0)
+    {
+      g_printerr (_("Unknown certificate authority “%s”: this station knows “test”\n"), opt_ca);
+      return FALSE;
+    }
+  if (opt_jobs < 1 || opt_jobs > 256)
+    {
+      g_printerr (_("--jobs takes a number from 1 to 256\n"));
+      return FALSE;
+    }
+
+  run->store = ds_store_open (db, &error);
+  if (run->store == NULL)
+    {
+      g_printerr (_("Cannot open the record store: %s\n"), error->message);
+      return FALSE;
+    }
+  closed = ds_store_close_interrupted_jobs (run->store, &error);
+  if (closed < 0)
+    {
+      g_printerr (_("Cannot check the record store: %s\n"), error->message);
+      return FALSE;
+    }
+  if (closed > 0 && !run->json)
+    g_printerr (_("%d job(s) were interrupted last time; their boards resume where they stopped.\n"), closed);
+
+  ca = ds_test_ca_new (pki, &error);
+  if (ca == NULL)
+    {
+      g_printerr (_("Cannot set up the test CA: %s\n"), error->message);
+      return FALSE;
+    }
+  if (options.vid != ds_test_ca_get_vid (ca))
+    {
+      g_printerr (_("The test CA issues for vendor 0x%04X only, not 0x%04X\n"),
+                  ds_test_ca_get_vid (ca), options.vid);
+      return FALSE;
+    }
+  if (!run->json)
+    g_printerr (_("TEST MODE: the test CA issues test DACs (vendor 0x%04X) that no production device may carry.\n"),
+                ds_test_ca_get_vid (ca));
+
+  options.store = run->store;
+  options.ca = DS_CA (ca);
+  options.operator_id = opt_operator;
+  options.lot = opt_lot;
+  options.station_name = (char *) g_get_host_name ();
+  options.certs_dir = certs;
+  options.timeout_ms = opt_timeout_ms > 0 ? (guint) opt_timeout_ms : 0;
+  options.retries = opt_retries > 0 ? (guint) opt_retries : 0;
+  run->station = ds_station_new (&options, (guint) opt_jobs);
+  g_signal_connect (run->station, "job-added", G_CALLBACK (job_added_cb), run);
+  g_signal_connect (run->station, "idle", G_CALLBACK (station_idle_cb), run);
+
+  run->loop = g_main_loop_new (NULL, FALSE);
+  run->live = !run->json && isatty (STDOUT_FILENO);
+  run->started = g_get_monotonic_time ();
+  run->sigint_id = g_unix_signal_add (SIGINT, on_signal, run);
+  run->sigterm_id = g_unix_signal_add (SIGTERM, on_signal, run);
+  return TRUE;
+}
+
+static void
+run_clear (Run *run)
+{
+  g_clear_handle_id (&run->redraw_id, g_source_remove);
+  g_clear_handle_id (&run->sigint_id, g_source_remove);
+  g_clear_handle_id (&run->sigterm_id, g_source_remove);
+  g_clear_object (&run->station);
+  g_clear_object (&run->store);
+  g_clear_pointer (&run->loop, g_main_loop_unref);
+}
+
+/* Provisions @boards and returns the exit code. */
+static int
+provision_boards (Run       *run,
+                  GPtrArray *boards)
+{
+  for (guint i = 0; i < boards->len; i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (ds_station_provision (run->station, g_ptr_array_index (boards, i), &error) == NULL)
+        g_printerr ("%s\n", error->message);
+    }
+  if (ds_station_get_n_active (run->station) > 0)
+    {
+      if (run->live)
+        run->redraw_id = g_timeout_add (200, redraw_cb, run);
+      g_main_loop_run (run->loop);
+    }
+  return summarise (run);
+}
+
+static char **opt_ports = NULL;
+static gboolean opt_all = FALSE;
+
+static int
+cmd_provision (int    argc,
+               char **argv)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new (_("— provision boards with DACs"));
+  GOptionEntry entries[] = {
+    { "all", 'a', 0, G_OPTION_ARG_NONE, &opt_all, N_("Every board the station sees"), NULL },
+    { "port", 'p', 0, G_OPTION_ARG_FILENAME_ARRAY, &opt_ports, N_("A board's port or name (repeatable)"), N_("PORT") },
+    { NULL }
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsBoardMonitor) monitor = NULL;
+  g_autoptr(GPtrArray) boards = NULL;
+  Run run = { 0 };
+  int ret;
+
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, common_entries, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, run_entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (context, error->message);
+  if (!opt_all && (opt_ports == NULL || opt_ports[0] == NULL))
+    return usage_error (context, _("Say which boards: --all, or --port PORT for each"));
+  if (argc > 1)
+    return usage_error (context, _("Unexpected arguments"));
+
+  run.json = opt_json;
+  if (!setup_run (&run))
+    {
+      run_clear (&run);
+      return EXIT_USAGE;
+    }
+
+  monitor = ds_board_monitor_new (NULL);
+  ds_board_monitor_scan (monitor);
+  if (opt_all)
+    boards = ds_board_monitor_list (monitor);
+  else
+    {
+      boards = g_ptr_array_new_with_free_func (g_object_unref);
+      for (guint i = 0; opt_ports[i] != NULL; i++)
+        {
+          DsBoard *board = ds_board_monitor_find (monitor, opt_ports[i]);
+
+          if (board != NULL)
+            g_ptr_array_add (boards, g_object_ref (board));
+          else if (g_file_test (opt_ports[i], G_FILE_TEST_EXISTS))
+            {
+              /* A port the monitor does not list (not an ST-LINK ID): the
+               * operator named it, so try it. */
+              DsBoardKind kind = g_str_has_prefix (opt_ports[i], "/dev/pts/") ? DS_BOARD_KIND_SIMULATED
+                                                                               : DS_BOARD_KIND_SERIAL;
+              g_ptr_array_add (boards, ds_board_new (kind, opt_ports[i], NULL));
+            }
+          else
+            {
+              g_printerr (_("No board on %s\n"), opt_ports[i]);
+              run_clear (&run);
+              return EXIT_USAGE;
+            }
+        }
+    }
+  if (boards->len == 0)
+    g_printerr (_("No boards found. Plug in an ST-LINK board, or start simulated ones with dac-station-sim.\n"));
+
+  ret = provision_boards (&run, boards);
+  if (boards->len == 0)
+    ret = EXIT_FAILED;
+  run_clear (&run);
+  return ret;
+}
+
+/* ---- demo -------------------------------------------------------------- */
+
+static char *
+find_simulator (void)
+{
+  const char *env = g_getenv ("DAC_STATION_SIM");
+  g_autofree char *self = NULL;
+
+  if (env != NULL && *env != '\0')
+    return g_strdup (env);
+  self = g_file_read_link ("/proc/self/exe", NULL);
+  if (self != NULL)
+    {
+      g_autofree char *dir = g_path_get_dirname (self);
+      g_autofree char *beside = g_build_filename (dir, "dac-station-sim", NULL);
+
+      if (g_file_test (beside, G_FILE_TEST_IS_EXECUTABLE))
+        return g_steal_pointer (&beside);
+    }
+  {
+    g_autofree char *installed = g_build_filename (DS_BINDIR, "dac-station-sim", NULL);
+    if (g_file_test (installed, G_FILE_TEST_IS_EXECUTABLE))
+      return g_steal_pointer (&installed);
+  }
+  return g_find_program_in_path ("dac-station-sim");
+}
+
+/* Starts the simulator and waits for its "ready" line. */
+static gboolean
+start_simulator (Run         *run,
+                 int          n_boards,
+                 int          baud,
+                 const char  *state_dir,
+                 const char  *announce_dir,
+                 GError     **error)
+{
+  g_autofree char *sim = find_simulator ();
+  g_autofree char *boards = g_strdup_printf ("%d", n_boards);
+  g_autofree char *baud_s = g_strdup_printf ("%d", baud);
+  const char *argv[] = { sim, "--boards", boards, "--state-dir", state_dir,
+                         "--announce-dir", announce_dir, "--baud", baud_s, NULL };
+  GDataInputStream *data;
+  int out_fd = -1;
+
+  if (sim == NULL)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_NOT_FOUND, _("Cannot find dac-station-sim"));
+      return FALSE;
+    }
+  if (!g_spawn_async_with_pipes (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                                 NULL, NULL, &run->sim_pid, NULL, &out_fd, NULL, error))
+    return FALSE;
+  {
+    g_autoptr(GInputStream) in = g_unix_input_stream_new (out_fd, TRUE);
+    run->sim_stdout = G_INPUT_STREAM (g_data_input_stream_new (in));
+  }
+  data = G_DATA_INPUT_STREAM (run->sim_stdout);
+  for (;;)
+    {
+      g_autofree char *line = g_data_input_stream_read_line_utf8 (data, NULL, NULL, error);
+
+      if (line == NULL)
+        {
+          if (error != NULL && *error == NULL)
+            g_set_error (error, DS_ERROR, DS_ERROR_IO, _("The simulator exited before its boards were ready"));
+          return FALSE;
+        }
+      if (g_strcmp0 (g_strstrip (line), "ready") == 0)
+        return TRUE;
+    }
+}
+
+static void
+stop_simulator (Run *run)
+{
+  int status = 0;
+
+  if (run->sim_pid <= 0)
+    return;
+  kill (run->sim_pid, SIGTERM);
+  waitpid (run->sim_pid, &status, 0);
+  g_spawn_close_pid (run->sim_pid);
+  run->sim_pid = 0;
+  g_clear_object (&run->sim_stdout);
+}
+
+static gboolean
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL)
+    while ((name = g_dir_read_name (dir)) != NULL)
+      {
+        g_autofree char *child = g_build_filename (path, name, NULL);
+        if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+          remove_tree (child);
+        else
+          g_unlink (child);
+      }
+  return g_rmdir (path) == 0;
+}
+
+static int
+cmd_demo (int    argc,
+          char **argv)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new (_("— provision simulated boards with the test CA"));
+  int n_boards = 8;
+  int baud = 0;
+  char *keep_state = NULL;
+  GOptionEntry entries[] = {
+    { "boards", 'n', 0, G_OPTION_ARG_INT, &n_boards, N_("How many simulated boards (default 8)"), N_("N") },
+    { "baud", 0, 0, G_OPTION_ARG_INT, &baud, N_("Throttle the simulated UARTs to this baud rate (default: no limit)"), N_("RATE") },
+    { "sim-state-dir", 0, 0, G_OPTION_ARG_FILENAME, &keep_state, N_("Keep the simulated boards' state here (default: new boards every run)"), N_("DIR") },
+    { NULL }
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsBoardMonitor) monitor = NULL;
+  g_autoptr(GPtrArray) boards = NULL;
+  g_autofree char *tmp = NULL;
+  g_autofree char *state_dir = NULL;
+  g_autofree char *announce_dir = NULL;
+  Run run = { 0 };
+  int ret;
+
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, common_entries, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, run_entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (context, error->message);
+  if (n_boards < 1 || n_boards > 64)
+    return usage_error (context, _("--boards takes a number from 1 to 64"));
+  if (baud < 0)
+    return usage_error (context, _("--baud takes a positive rate, or 0 for no limit"));
+
+  run.json = opt_json;
+  if (!setup_run (&run))
+    {
+      run_clear (&run);
+      return EXIT_USAGE;
+    }
+
+  tmp = g_dir_make_tmp ("dac-station-demo-XXXXXX", &error);
+  if (tmp == NULL)
+    {
+      g_printerr ("%s\n", error->message);
+      run_clear (&run);
+      return EXIT_USAGE;
+    }
+  state_dir = keep_state != NULL ? g_strdup (keep_state) : g_build_filename (tmp, "boards", NULL);
+  announce_dir = g_build_filename (tmp, "announce", NULL);
+  if (!run.json)
+    g_printerr (_("Starting %d simulated boards…\n"), n_boards);
+  if (!start_simulator (&run, n_boards, baud, state_dir, announce_dir, &error))
+    {
+      g_printerr (_("Cannot start the board simulator: %s\n"), error->message);
+      stop_simulator (&run);
+      remove_tree (tmp);
+      run_clear (&run);
+      return EXIT_USAGE;
+    }
+
+  monitor = ds_board_monitor_new (announce_dir);
+  ds_board_monitor_set_serial_enabled (monitor, FALSE);
+  ds_board_monitor_scan (monitor);
+  boards = ds_board_monitor_list (monitor);
+  ret = provision_boards (&run, boards);
+  if ((int) boards->len != n_boards)
+    {
+      g_printerr (_("Only %u of %d simulated boards appeared\n"), boards->len, n_boards);
+      ret = EXIT_FAILED;
+    }
+
+  stop_simulator (&run);
+  if (keep_state == NULL)
+    remove_tree (tmp);
+  else
+    {
+      g_autofree char *ann = g_build_filename (tmp, "announce", NULL);
+      remove_tree (ann);
+      g_rmdir (tmp);
+    }
+  g_free (keep_state);
+  run_clear (&run);
+  return ret;
+}
+
+/* ---- main -------------------------------------------------------------- */
+
+static const struct {
+  const char *name;
+  int (*func) (int argc, char **argv);
+  const char *summary;
+} commands[] = {
+  { "boards", cmd_boards, N_("List the boards the station sees") },
+  { "provision", cmd_provision, N_("Provision boards with DACs") },
+  { "demo", cmd_demo, N_("Provision simulated boards with the test CA") },
+  { "pki", cmd_pki, N_("Show where the test PAA and PAI are") },
+};
+
+static void
+print_usage (FILE *out)
+{
+  fprintf (out, _("Usage: dac-station-cli COMMAND [OPTION…]\n\nCommands:\n"));
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    fprintf (out, "  %-10s %s\n", commands[i].name, _(commands[i].summary));
+  fprintf (out, _("\nRun “dac-station-cli COMMAND --help” for a command's options.\n"));
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  /* A board that hangs up while we write must be an error, not a signal. */
+  signal (SIGPIPE, SIG_IGN);
+
+  if (argc < 2 || g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h") ||
+      g_str_equal (argv[1], "help"))
+    {
+      print_usage (argc < 2 ? stderr : stdout);
+      return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+  if (g_str_equal (argv[1], "--version"))
+    {
+      g_print ("dac-station-cli %s\n", PACKAGE_VERSION);
+      return EXIT_OK;
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (g_str_equal (argv[1], commands[i].name))
+      {
+        g_autofree char *prgname = g_strdup_printf ("dac-station-cli %s", commands[i].name);
+        g_set_prgname (prgname);
+        return commands[i].func (argc - 1, argv + 1);
+      }
+  g_printerr (_("Unknown command “%s”\n\n"), argv[1]);
+  print_usage (stderr);
+  return EXIT_USAGE;
+}

@@ -1,0 +1,560 @@
+/* Integration tests: dac-station-cli against the board simulator on real
+ * pseudo-terminals, with real SQLite files and the openssl command line. */
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "ds-store.h"
+
+typedef struct {
+  char *tmp;
+  char *data_dir;
+  char *state_dir;
+  char *announce_dir;
+  GPid  sim_pid;
+} Fixture;
+
+static const char *
+cli_path (void)
+{
+  const char *p = g_getenv ("DS_CLI");
+
+  g_assert_nonnull (p);
+  return p;
+}
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->tmp = g_dir_make_tmp ("ds-test-cli-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->data_dir = g_build_filename (f->tmp, "data", NULL);
+  f->state_dir = g_build_filename (f->tmp, "boards", NULL);
+  f->announce_dir = g_build_filename (f->tmp, "announce", NULL);
+}
+
+static void
+stop_sim (Fixture *f)
+{
+  int status;
+
+  if (f->sim_pid <= 0)
+    return;
+  kill (f->sim_pid, SIGTERM);
+  waitpid (f->sim_pid, &status, 0);
+  g_spawn_close_pid (f->sim_pid);
+  f->sim_pid = 0;
+}
+
+static void
+rm_rf (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL)
+    while ((name = g_dir_read_name (dir)) != NULL)
+      {
+        g_autofree char *child = g_build_filename (path, name, NULL);
+        if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+          rm_rf (child);
+        else
+          g_unlink (child);
+      }
+  g_rmdir (path);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  stop_sim (f);
+  rm_rf (f->tmp);
+  g_free (f->tmp);
+  g_free (f->data_dir);
+  g_free (f->state_dir);
+  g_free (f->announce_dir);
+}
+
+/* Starts the simulator with extra arguments and waits for "ready". */
+static void
+start_sim (Fixture    *f,
+           int         n_boards,
+           const char *const *extra)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GIOChannel) ch = NULL;
+  int out_fd = -1;
+
+  g_ptr_array_add (argv, g_strdup (g_getenv ("DS_SIM")));
+  g_ptr_array_add (argv, g_strdup ("--boards"));
+  g_ptr_array_add (argv, g_strdup_printf ("%d", n_boards));
+  g_ptr_array_add (argv, g_strdup ("--state-dir"));
+  g_ptr_array_add (argv, g_strdup (f->state_dir));
+  g_ptr_array_add (argv, g_strdup ("--announce-dir"));
+  g_ptr_array_add (argv, g_strdup (f->announce_dir));
+  g_ptr_array_add (argv, g_strdup ("--seed"));
+  g_ptr_array_add (argv, g_strdup ("7"));
+  for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (extra[i]));
+  g_ptr_array_add (argv, NULL);
+
+  g_spawn_async_with_pipes (NULL, (char **) argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                            NULL, NULL, &f->sim_pid, NULL, &out_fd, NULL, &error);
+  g_assert_no_error (error);
+  ch = g_io_channel_unix_new (out_fd);
+  g_io_channel_set_close_on_unref (ch, FALSE);
+  for (;;)
+    {
+      g_autofree char *line = NULL;
+      GIOStatus st = g_io_channel_read_line (ch, &line, NULL, NULL, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpint (st, ==, G_IO_STATUS_NORMAL);
+      if (g_str_has_prefix (line, "ready"))
+        break;
+    }
+  /* The pipe stays open (leaked to the end of the test process) so that the
+   * simulator never writes into a closed pipe. */
+}
+
+typedef struct {
+  int        exit_status;
+  GPtrArray *events;      /* JsonObject, one per output line */
+  char      *out;
+  char      *err;
+} CliResult;
+
+static void
+cli_result_free (CliResult *r)
+{
+  g_ptr_array_unref (r->events);
+  g_free (r->out);
+  g_free (r->err);
+  g_free (r);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliResult, cli_result_free)
+
+static CliResult *
+run_cli (Fixture           *f,
+         const char *const *args)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) env = g_get_environ ();
+  CliResult *r = g_new0 (CliResult, 1);
+  g_auto(GStrv) lines = NULL;
+  int status = 0;
+
+  env = g_environ_setenv (env, "DAC_STATION_SIM_DIR", f->announce_dir, TRUE);
+  g_ptr_array_add (argv, (char *) cli_path ());
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_spawn_sync (NULL, (char **) argv->pdata, env, G_SPAWN_DEFAULT, NULL, NULL,
+                &r->out, &r->err, &status, &error);
+  g_assert_no_error (error);
+  r->exit_status = WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+  r->events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  lines = g_strsplit (r->out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_autoptr(JsonParser) parser = json_parser_new ();
+
+      if (lines[i][0] != '{')
+        continue;
+      json_parser_load_from_data (parser, lines[i], -1, &error);
+      g_assert_no_error (error);
+      g_ptr_array_add (r->events, json_object_ref (json_node_get_object (json_parser_get_root (parser))));
+    }
+  if (g_test_verbose ())
+    g_test_message ("stdout:\n%s\nstderr:\n%s", r->out, r->err);
+  return r;
+}
+
+static JsonObject *
+find_event (CliResult  *r,
+            const char *event,
+            const char *board)
+{
+  for (guint i = 0; i < r->events->len; i++)
+    {
+      JsonObject *o = g_ptr_array_index (r->events, i);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (o, "event", ""), event) == 0 &&
+          (board == NULL || g_strcmp0 (json_object_get_string_member_with_default (o, "board", ""), board) == 0))
+        return o;
+    }
+  return NULL;
+}
+
+/* The final event of @step of @board: pass, fail or skipped. */
+static JsonObject *
+find_step (CliResult  *r,
+           const char *board,
+           const char *step)
+{
+  JsonObject *found = NULL;
+
+  for (guint i = 0; i < r->events->len; i++)
+    {
+      JsonObject *o = g_ptr_array_index (r->events, i);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (o, "event", ""), "step") == 0 &&
+          g_strcmp0 (json_object_get_string_member_with_default (o, "board", ""), board) == 0 &&
+          g_strcmp0 (json_object_get_string_member_with_default (o, "step", ""), step) == 0 &&
+          g_strcmp0 (json_object_get_string_member_with_default (o, "status", ""), "started") != 0)
+        found = o;
+    }
+  return found;
+}
+
+static JsonObject *
+summary (CliResult *r)
+{
+  JsonObject *last;
+
+  g_assert_cmpuint (r->events->len, >, 0);
+  last = g_ptr_array_index (r->events, r->events->len - 1);
+  g_assert_cmpstr (json_object_get_string_member (last, "event"), ==, "summary");
+  return last;
+}
+
+static gboolean
+openssl_verify (const char *paa,
+                const char *pai,
+                const char *dac,
+                char      **output)
+{
+  const char *argv[] = { "openssl", "verify", "-x509_strict", "-CAfile", paa, "-untrusted", pai, dac, NULL };
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                NULL, NULL, output, NULL, &status, &error);
+  g_assert_no_error (error);
+  return g_spawn_check_wait_status (status, NULL);
+}
+
+/* Collects every regular file below @dir. */
+static void
+list_files (const char *dir,
+            GPtrArray  *out)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  if (d == NULL)
+    return;
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        list_files (path, out);
+      else if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        g_ptr_array_add (out, g_steal_pointer (&path));
+    }
+}
+
+static gboolean
+memmem_file (const char   *path,
+             const guint8 *needle,
+             gsize         needle_len)
+{
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+
+  if (!g_file_get_contents (path, &contents, &len, NULL))
+    return FALSE;
+  return memmem (contents, len, needle, needle_len) != NULL;
+}
+
+static void
+test_demo_eight_boards (Fixture       *f,
+                        gconstpointer  data)
+{
+  const char *args[] = { "demo", "--boards", "8", "--json", "--data-dir", f->data_dir,
+                         "--sim-state-dir", f->state_dir, NULL };
+  g_autoptr(CliResult) r = run_cli (f, args);
+  g_autofree char *paa = g_build_filename (f->data_dir, "pki", "paa.pem", NULL);
+  g_autofree char *db = g_build_filename (f->data_dir, "records.sqlite3", NULL);
+  g_autoptr(GPtrArray) station_files = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) board_files = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) serials = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(DsStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  DsStoreCounts counts = { 0 };
+  JsonObject *sum;
+  guint n_keys = 0;
+
+  g_assert_cmpint (r->exit_status, ==, 0);
+  sum = summary (r);
+  g_assert_cmpint (json_object_get_int_member (sum, "passed"), ==, 8);
+  g_assert_cmpint (json_object_get_int_member (sum, "failed"), ==, 0);
+
+  /* Every DAC verifies with the openssl command line against the test PAA
+   * and PAI, and every serial is different. */
+  for (guint i = 0; i < r->events->len; i++)
+    {
+      JsonObject *o = g_ptr_array_index (r->events, i);
+      const char *dac, *pai, *serial;
+      g_autofree char *out = NULL;
+
+      if (g_strcmp0 (json_object_get_string_member (o, "event"), "pass") != 0)
+        continue;
+      dac = json_object_get_string_member (o, "dac_file");
+      pai = json_object_get_string_member (o, "pai_file");
+      serial = json_object_get_string_member (o, "dac_serial");
+      g_assert_nonnull (serial);
+      g_assert_cmpuint (strlen (json_object_get_string_member (o, "dac_fingerprint")), ==, 64);
+      g_assert_cmpuint (strlen (json_object_get_string_member (o, "uid")), ==, 24);
+      g_assert_true (g_file_test (dac, G_FILE_TEST_IS_REGULAR));
+      g_assert_true (openssl_verify (paa, pai, dac, &out));
+      g_assert_nonnull (strstr (out, "OK"));
+      g_assert_false (g_hash_table_contains (serials, serial));
+      g_hash_table_add (serials, (gpointer) serial);
+    }
+  g_assert_cmpuint (g_hash_table_size (serials), ==, 8);
+
+  /* Every step of every job is in the records. */
+  store = ds_store_open (db, &error);
+  g_assert_no_error (error);
+  ds_store_get_counts (store, &counts, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (counts.jobs, ==, 8);
+  g_assert_cmpint (counts.passed, ==, 8);
+  g_assert_cmpint (counts.certificates, ==, 8);
+  g_assert_cmpint (counts.boards, ==, 8);
+  g_clear_object (&store);
+
+  /* No file the station wrote holds a board's private key: look for the
+   * key's PEM body and its raw bytes in every station file. */
+  list_files (f->data_dir, station_files);
+  list_files (f->state_dir, board_files);
+  for (guint i = 0; i < board_files->len; i++)
+    {
+      const char *path = g_ptr_array_index (board_files, i);
+      g_autofree char *pem = NULL;
+      g_auto(GStrv) lines = NULL;
+
+      if (!g_file_get_contents (path, &pem, NULL, NULL) || strstr (pem, "PRIVATE KEY") == NULL)
+        continue;
+      n_keys++;
+      lines = g_strsplit (pem, "\n", -1);
+      for (guint l = 1; lines[l] != NULL && !g_str_has_prefix (lines[l], "-----"); l++)
+        {
+          gsize raw_len = 0;
+          g_autofree guchar *raw = g_base64_decode (lines[l], &raw_len);
+
+          for (guint s = 0; s < station_files->len; s++)
+            {
+              const char *sf = g_ptr_array_index (station_files, s);
+              g_assert_false (memmem_file (sf, (const guint8 *) lines[l], strlen (lines[l])));
+              if (raw_len >= 32)
+                g_assert_false (memmem_file (sf, raw, raw_len));
+            }
+        }
+    }
+  /* The boards made their keys: eight of them exist, on the boards' side. */
+  g_assert_cmpuint (n_keys, ==, 8);
+}
+
+static void
+test_faults_fail_only_their_board (Fixture       *f,
+                                   gconstpointer  data)
+{
+  const char *faults[] = {
+    "--fault", "1:refuse-install",
+    "--fault", "2:stall:INSTALL",
+    "--fault", "3:disconnect:ATTEST",
+    "--fault", "4:wrong-key",
+    "--fault", "5:corrupt:0.2",
+    NULL
+  };
+  const char *args[] = { "provision", "--all", "--json", "--data-dir", f->data_dir,
+                         "--command-timeout", "400", "--retries", "2", NULL };
+  g_autoptr(CliResult) r = NULL;
+  g_autoptr(CliResult) again = NULL;
+  g_autoptr(CliResult) third = NULL;
+  g_autofree char *db = g_build_filename (f->data_dir, "records.sqlite3", NULL);
+  g_autoptr(DsStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  DsStoreCounts counts = { 0 };
+  JsonObject *o;
+  JsonObject *sum;
+
+  start_sim (f, 7, faults);
+  r = run_cli (f, args);
+  g_assert_cmpint (r->exit_status, ==, 1);
+  sum = summary (r);
+  g_assert_cmpint (json_object_get_int_member (sum, "passed"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (sum, "failed"), ==, 5);
+
+  g_assert_nonnull (find_event (r, "pass", "sim-0"));
+  g_assert_nonnull (find_event (r, "pass", "sim-6"));
+
+  o = find_event (r, "fail", "sim-1");
+  g_assert_nonnull (o);
+  g_assert_cmpstr (json_object_get_string_member (o, "step"), ==, "install");
+  g_assert_cmpstr (json_object_get_string_member (o, "code"), ==, "rejected");
+
+  o = find_event (r, "fail", "sim-2");
+  g_assert_nonnull (o);
+  g_assert_cmpstr (json_object_get_string_member (o, "step"), ==, "install");
+  g_assert_cmpstr (json_object_get_string_member (o, "code"), ==, "timed-out");
+  g_assert_nonnull (strstr (json_object_get_string_member (o, "cause"), "did not answer INSTALL"));
+
+  o = find_event (r, "fail", "sim-3");
+  g_assert_nonnull (o);
+  g_assert_cmpstr (json_object_get_string_member (o, "step"), ==, "attest");
+  g_assert_cmpstr (json_object_get_string_member (o, "code"), ==, "disconnected");
+
+  o = find_event (r, "fail", "sim-4");
+  g_assert_nonnull (o);
+  g_assert_cmpstr (json_object_get_string_member (o, "step"), ==, "install");
+  g_assert_nonnull (strstr (json_object_get_string_member (o, "cause"), "not for the key inside the board"));
+
+  o = find_event (r, "fail", "sim-5");
+  g_assert_nonnull (o);
+  g_assert_cmpstr (json_object_get_string_member (o, "code"), ==, "timed-out");
+
+  /* The same boards without their faults (the simulator keeps their keys
+   * and credentials): every failed board passes on retry, the passed ones
+   * are recognised as provisioned. */
+  stop_sim (f);
+  start_sim (f, 7, NULL);
+  again = run_cli (f, args);
+  g_assert_cmpint (again->exit_status, ==, 0);
+  sum = summary (again);
+  g_assert_cmpint (json_object_get_int_member (sum, "passed"), ==, 5);
+  g_assert_cmpint (json_object_get_int_member (sum, "already_provisioned"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (sum, "failed"), ==, 0);
+  g_assert_nonnull (find_event (again, "already-provisioned", "sim-0"));
+  g_assert_nonnull (find_event (again, "already-provisioned", "sim-6"));
+
+  /* DACs issued before the failure are installed on retry, not requested
+   * again: sim-1 and sim-2 (INSTALL refused or unanswered) and sim-3
+   * (installed, then unplugged before ATTEST). */
+  for (guint i = 1; i <= 3; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("sim-%u", i);
+
+      o = find_step (again, name, "forward");
+      g_assert_nonnull (o);
+      g_assert_cmpstr (json_object_get_string_member (o, "status"), ==, "skipped");
+      g_assert_nonnull (find_event (again, "pass", name));
+    }
+  o = find_step (again, "sim-3", "install");
+  g_assert_cmpstr (json_object_get_string_member (o, "status"), ==, "skipped");
+  /* sim-4's first DAC was for a key the board does not hold: a new one. */
+  o = find_step (again, "sim-4", "forward");
+  g_assert_cmpstr (json_object_get_string_member (o, "status"), ==, "pass");
+
+  store = ds_store_open (db, &error);
+  g_assert_no_error (error);
+  ds_store_get_counts (store, &counts, &error);
+  g_assert_no_error (error);
+  /* Certificates: sim-0, sim-6 once; sim-1 and sim-2 once each (issued
+   * before the failure, installed on retry); sim-3 once (installed before
+   * the disconnect); sim-4 twice (the first, for the wrong key, superseded);
+   * sim-5 once (corruption hit before or after issuance, never twice). */
+  g_assert_cmpint (counts.certificates, ==, 8);
+  g_assert_cmpint (counts.passed, ==, 7);
+  g_clear_object (&store);
+
+  /* A third run changes nothing. */
+  third = run_cli (f, args);
+  g_assert_cmpint (third->exit_status, ==, 0);
+  sum = summary (third);
+  g_assert_cmpint (json_object_get_int_member (sum, "already_provisioned"), ==, 7);
+}
+
+static void
+test_boards_lists_simulated (Fixture       *f,
+                             gconstpointer  data)
+{
+  const char *args[] = { "boards", "--json", NULL };
+  g_autoptr(CliResult) r = NULL;
+
+  start_sim (f, 3, NULL);
+  r = run_cli (f, args);
+  g_assert_cmpint (r->exit_status, ==, 0);
+  g_assert_cmpuint (r->events->len, ==, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      JsonObject *o = g_ptr_array_index (r->events, i);
+      g_autofree char *name = g_strdup_printf ("sim-%u", i);
+
+      g_assert_cmpstr (json_object_get_string_member (o, "name"), ==, name);
+      g_assert_cmpstr (json_object_get_string_member (o, "kind"), ==, "simulated");
+      g_assert_cmpuint (strlen (json_object_get_string_member (o, "uid")), ==, 24);
+    }
+
+  /* A dead simulator's boards are gone. */
+  stop_sim (f);
+  g_clear_pointer (&r, cli_result_free);
+  r = run_cli (f, args);
+  g_assert_cmpuint (r->events->len, ==, 0);
+}
+
+static void
+test_usage_errors (Fixture       *f,
+                   gconstpointer  data)
+{
+  const char *no_boards[] = { "provision", "--data-dir", f->data_dir, NULL };
+  const char *bad_ca[] = { "provision", "--all", "--ca", "nonsense", "--data-dir", f->data_dir, NULL };
+  const char *bad_opt[] = { "provision", "--frobnicate", NULL };
+  const char *bad_cmd[] = { "frobnicate", NULL };
+  const char *bad_vid[] = { "demo", "--vid", "XYZ", "--data-dir", f->data_dir, NULL };
+
+  g_autoptr(CliResult) a = run_cli (f, no_boards);
+  g_autoptr(CliResult) b = run_cli (f, bad_ca);
+  g_autoptr(CliResult) c = run_cli (f, bad_opt);
+  g_autoptr(CliResult) d = run_cli (f, bad_cmd);
+  g_autoptr(CliResult) e = run_cli (f, bad_vid);
+
+  g_assert_cmpint (a->exit_status, ==, 2);
+  g_assert_cmpint (b->exit_status, ==, 2);
+  g_assert_nonnull (strstr (b->err, "nonsense"));
+  g_assert_cmpint (c->exit_status, ==, 2);
+  g_assert_cmpint (d->exit_status, ==, 2);
+  g_assert_cmpint (e->exit_status, ==, 2);
+}
+
+static void
+test_pki (Fixture       *f,
+          gconstpointer  data)
+{
+  const char *args[] = { "pki", "--json", "--data-dir", f->data_dir, NULL };
+  g_autoptr(CliResult) r = run_cli (f, args);
+  JsonObject *o;
+  GStatBuf st;
+
+  g_assert_cmpint (r->exit_status, ==, 0);
+  o = find_event (r, "pki", NULL);
+  g_assert_nonnull (o);
+  g_assert_true (g_file_test (json_object_get_string_member (o, "paa"), G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_file_test (json_object_get_string_member (o, "pai"), G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpint (g_stat (json_object_get_string_member (o, "dir"), &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0077, ==, 0);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/cli/demo/eight-boards", Fixture, NULL, fixture_setup, test_demo_eight_boards, fixture_teardown);
+  g_test_add ("/cli/provision/faults-and-retry", Fixture, NULL, fixture_setup, test_faults_fail_only_their_board, fixture_teardown);
+  g_test_add ("/cli/boards/simulated", Fixture, NULL, fixture_setup, test_boards_lists_simulated, fixture_teardown);
+  g_test_add ("/cli/usage-errors", Fixture, NULL, fixture_setup, test_usage_errors, fixture_teardown);
+  g_test_add ("/cli/pki", Fixture, NULL, fixture_setup, test_pki, fixture_teardown);
+  return g_test_run ();
+}

@@ -1,5 +1,6 @@
 /* Integration tests: dac-station-cli against the board simulator on real
  * pseudo-terminals, with real SQLite files and the openssl command line. */
+#define _GNU_SOURCE
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <signal.h>

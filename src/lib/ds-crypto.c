@@ -1,1 +1,641 @@
-/* placeholder while being written */
+/* CSR and certificate helpers on OpenSSL 3: parsing, the station's checks,
+ * fingerprints, signatures and atomic file writes. */
+#include "config.h"
+
+#include "ds-crypto.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ds-error.h"
+
+static int nid_matter_vid = NID_undef;
+static int nid_matter_pid = NID_undef;
+
+static int
+register_oid (const char *oid,
+              const char *sn,
+              const char *ln)
+{
+  int nid = OBJ_txt2nid (oid);
+
+  if (nid == NID_undef)
+    nid = OBJ_create (oid, sn, ln);
+  /* OBJ_create fails when another library registered the same short name
+   * for another OID; fall back to an anonymous registration. */
+  if (nid == NID_undef)
+    nid = OBJ_create (oid, NULL, NULL);
+  return nid;
+}
+
+static gpointer
+crypto_init_once (gpointer data)
+{
+  nid_matter_vid = register_oid (DS_OID_MATTER_VID, "matterVID", "Matter Vendor ID");
+  nid_matter_pid = register_oid (DS_OID_MATTER_PID, "matterPID", "Matter Product ID");
+  return NULL;
+}
+
+void
+ds_crypto_init (int *nid_vid,
+                int *nid_pid)
+{
+  static GOnce once = G_ONCE_INIT;
+
+  g_once (&once, crypto_init_once, NULL);
+  if (nid_vid != NULL)
+    *nid_vid = nid_matter_vid;
+  if (nid_pid != NULL)
+    *nid_pid = nid_matter_pid;
+}
+
+X509_REQ *
+ds_csr_parse (GBytes  *der,
+              GError **error)
+{
+  gsize len = 0;
+  const unsigned char *p = g_bytes_get_data (der, &len);
+  const unsigned char *start = p;
+  X509_REQ *req;
+
+  if (p == NULL || len == 0 || len > G_MAXINT)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA, _("The CSR is empty"));
+      return NULL;
+    }
+  req = d2i_X509_REQ (NULL, &p, (long) len);
+  if (req == NULL)
+    {
+      ds_set_error_openssl (error, DS_ERROR_INVALID_DATA, _("The CSR is not a DER PKCS#10 request"));
+      return NULL;
+    }
+  if ((gsize) (p - start) != len)
+    {
+      X509_REQ_free (req);
+      g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA, _("The CSR has %" G_GSIZE_FORMAT " bytes of trailing data"),
+                   len - (gsize) (p - start));
+      return NULL;
+    }
+  return req;
+}
+
+EVP_PKEY *
+ds_csr_get_pubkey (X509_REQ *req)
+{
+  return X509_REQ_get_pubkey (req);
+}
+
+/* Checks that @key is EC on P-256; sets an operator-readable error. */
+static gboolean
+check_p256 (EVP_PKEY   *key,
+            const char *whose,
+            GError    **error)
+{
+  char group[64] = { 0 };
+  size_t glen = 0;
+
+  if (key == NULL || EVP_PKEY_get_base_id (key) != EVP_PKEY_EC)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA, _("%s key is not an elliptic-curve key"), whose);
+      return FALSE;
+    }
+  if (!EVP_PKEY_get_utf8_string_param (key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &glen))
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA, _("%s key has no named curve"), whose);
+      return FALSE;
+    }
+  if (OBJ_txt2nid (group) != NID_X9_62_prime256v1)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA, _("%s key is not on curve P-256 (found %s)"), whose, group);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Reads a 4-hex-digit upper-case Matter ID from an ASN1_STRING. */
+static gboolean
+parse_matter_id (const unsigned char *d,
+                 gsize                len,
+                 guint16             *out)
+{
+  guint v = 0;
+
+  if (len != 4)
+    return FALSE;
+  for (int i = 0; i < 4; i++)
+    {
+      int c = d[i];
+      if (c >= '0' && c <= '9')
+        v = v * 16 + (c - '0');
+      else if (c >= 'A' && c <= 'F')
+        v = v * 16 + (c - 'A' + 10);
+      else
+        return FALSE;
+    }
+  *out = (guint16) v;
+  return TRUE;
+}
+
+/* Finds the 4 hex digits after @tag in @cn ("Mvid:FFF1"). */
+static gboolean
+parse_legacy (const char *cn,
+              const char *tag,
+              guint16    *out)
+{
+  const char *p = strstr (cn, tag);
+
+  if (p == NULL)
+    return FALSE;
+  p += strlen (tag);
+  if (strlen (p) < 4)
+    return FALSE;
+  return parse_matter_id ((const unsigned char *) p, 4, out);
+}
+
+static gboolean
+parse_entry_id (const X509_NAME *name,
+                int              idx,
+                guint16         *out)
+{
+  const ASN1_STRING *s = X509_NAME_ENTRY_get_data (X509_NAME_get_entry (name, idx));
+
+  return parse_matter_id (ASN1_STRING_get0_data (s), ASN1_STRING_length (s), out);
+}
+
+static void
+name_get_vid_pid (const X509_NAME *name,
+                  gboolean        *has_vid,
+                  guint16         *vid,
+                  gboolean        *has_pid,
+                  guint16         *pid)
+{
+  int nid_vid, nid_pid;
+  int idx;
+
+  ds_crypto_init (&nid_vid, &nid_pid);
+  *has_vid = FALSE;
+  *has_pid = FALSE;
+
+  idx = X509_NAME_get_index_by_NID (name, nid_vid, -1);
+  if (idx >= 0)
+    *has_vid = parse_entry_id (name, idx, vid);
+  idx = X509_NAME_get_index_by_NID (name, nid_pid, -1);
+  if (idx >= 0)
+    *has_pid = parse_entry_id (name, idx, pid);
+
+  /* The legacy form in the CN counts only where no attribute says it. */
+  idx = X509_NAME_get_index_by_NID (name, NID_commonName, -1);
+  if (idx >= 0)
+    {
+      const ASN1_STRING *s = X509_NAME_ENTRY_get_data (X509_NAME_get_entry (name, idx));
+      g_autofree char *cn = g_strndup ((const char *) ASN1_STRING_get0_data (s), ASN1_STRING_length (s));
+
+      if (!*has_vid)
+        *has_vid = parse_legacy (cn, "Mvid:", vid);
+      if (!*has_pid)
+        *has_pid = parse_legacy (cn, "Mpid:", pid);
+    }
+}
+
+static char *
+name_get_cn (const X509_NAME *name)
+{
+  int idx = X509_NAME_get_index_by_NID (name, NID_commonName, -1);
+  const ASN1_STRING *s;
+
+  if (idx < 0)
+    return NULL;
+  s = X509_NAME_ENTRY_get_data (X509_NAME_get_entry (name, idx));
+  return g_strndup ((const char *) ASN1_STRING_get0_data (s), ASN1_STRING_length (s));
+}
+
+gboolean
+ds_csr_check (X509_REQ           *req,
+              const DsCsrSubject *expected,
+              GError            **error)
+{
+  g_autoptr(EVP_PKEY) key = X509_REQ_get_pubkey (req);
+  const X509_NAME *subject = X509_REQ_get_subject_name (req);
+  const X509_ALGOR *alg = NULL;
+  const ASN1_OBJECT *alg_oid = NULL;
+  gboolean has_vid, has_pid;
+  guint16 vid = 0, pid = 0;
+
+  if (!check_p256 (key, _("The board's"), error))
+    return FALSE;
+  X509_REQ_get0_signature (req, NULL, &alg);
+  X509_ALGOR_get0 (&alg_oid, NULL, NULL, alg);
+  if (OBJ_obj2nid (alg_oid) != NID_ecdsa_with_SHA256)
+    {
+      char name[80];
+      OBJ_obj2txt (name, sizeof name, alg_oid, 0);
+      g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA,
+                   _("The board's CSR is signed with %s, not ecdsa-with-SHA256"), name);
+      return FALSE;
+    }
+  if (X509_REQ_verify (req, key) != 1)
+    {
+      ERR_clear_error ();
+      g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA,
+                   _("The board's CSR is not signed by its own key (no proof of possession)"));
+      return FALSE;
+    }
+  if (expected == NULL)
+    return TRUE;
+
+  if (expected->common_name != NULL)
+    {
+      g_autofree char *cn = name_get_cn (subject);
+
+      if (g_strcmp0 (cn, expected->common_name) != 0)
+        {
+          g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA,
+                       _("The board's CSR names “%s”, but the station asked for “%s”"),
+                       cn != NULL ? cn : "", expected->common_name);
+          return FALSE;
+        }
+    }
+  name_get_vid_pid (subject, &has_vid, &vid, &has_pid, &pid);
+  if (!has_vid)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA,
+                   _("The CSR has no vendor ID; the station asked for %04X"), expected->vid);
+      return FALSE;
+    }
+  if (vid != expected->vid)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA,
+                   _("The CSR asks for VID %04X but the station asked for %04X"), vid, expected->vid);
+      return FALSE;
+    }
+  if (!has_pid)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA,
+                   _("The CSR has no product ID; the station asked for %04X"), expected->pid);
+      return FALSE;
+    }
+  if (pid != expected->pid)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA,
+                   _("The CSR asks for PID %04X but the station asked for %04X"), pid, expected->pid);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+X509 *
+ds_cert_parse (GBytes  *der_or_pem,
+               GError **error)
+{
+  gsize len = 0;
+  const unsigned char *p = g_bytes_get_data (der_or_pem, &len);
+  X509 *cert = NULL;
+
+  if (p == NULL || len == 0 || len > G_MAXINT)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA, _("The certificate is empty"));
+      return NULL;
+    }
+  if (len > 10 && memcmp (p, "-----BEGIN", 10) == 0)
+    {
+      g_autoptr(BIO) bio = BIO_new_mem_buf (p, (int) len);
+      cert = PEM_read_bio_X509 (bio, NULL, NULL, NULL);
+    }
+  else
+    {
+      const unsigned char *q = p;
+      cert = d2i_X509 (NULL, &q, (long) len);
+      if (cert != NULL && (gsize) (q - p) != len)
+        {
+          X509_free (cert);
+          g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA, _("The certificate has trailing data"));
+          return NULL;
+        }
+    }
+  if (cert == NULL)
+    {
+      ds_set_error_openssl (error, DS_ERROR_INVALID_DATA, _("Not an X.509 certificate"));
+      return NULL;
+    }
+  return cert;
+}
+
+GBytes *
+ds_cert_to_der (X509 *cert)
+{
+  unsigned char *der = NULL;
+  int len = i2d_X509 (cert, &der);
+  GBytes *bytes;
+
+  if (len <= 0)
+    return NULL;
+  bytes = g_bytes_new (der, len);
+  OPENSSL_free (der);
+  return bytes;
+}
+
+char *
+ds_cert_to_pem (X509 *cert)
+{
+  g_autoptr(BIO) bio = BIO_new (BIO_s_mem ());
+  char *data = NULL;
+  long len;
+
+  if (!PEM_write_bio_X509 (bio, cert))
+    return NULL;
+  len = BIO_get_mem_data (bio, &data);
+  return g_strndup (data, len);
+}
+
+static char *
+sha256_hex (const guint8 *data,
+            gsize         len)
+{
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, len);
+}
+
+char *
+ds_cert_fingerprint (X509 *cert)
+{
+  g_autoptr(GBytes) der = ds_cert_to_der (cert);
+
+  if (der == NULL)
+    return NULL;
+  return sha256_hex (g_bytes_get_data (der, NULL), g_bytes_get_size (der));
+}
+
+char *
+ds_cert_serial_hex (X509 *cert)
+{
+  const ASN1_INTEGER *serial = X509_get0_serialNumber (cert);
+  g_autoptr(BIGNUM) bn = ASN1_INTEGER_to_BN (serial, NULL);
+  char *hex;
+  char *copy;
+
+  if (bn == NULL)
+    return g_strdup ("");
+  hex = BN_bn2hex (bn);
+  copy = g_strdup (hex[0] == '-' ? hex + 1 : hex);
+  OPENSSL_free (hex);
+  return copy;
+}
+
+char *
+ds_cert_subject (X509 *cert)
+{
+  g_autoptr(BIO) bio = BIO_new (BIO_s_mem ());
+  char *data = NULL;
+  long len;
+
+  X509_NAME_print_ex (bio, X509_get_subject_name (cert), 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+  len = BIO_get_mem_data (bio, &data);
+  return g_strndup (data, len);
+}
+
+gboolean
+ds_cert_get_vid_pid (X509     *cert,
+                     gboolean *has_vid,
+                     guint16  *vid,
+                     gboolean *has_pid,
+                     guint16  *pid)
+{
+  gboolean hv = FALSE, hp = FALSE;
+  guint16 v = 0, p = 0;
+
+  name_get_vid_pid (X509_get_subject_name (cert), &hv, &v, &hp, &p);
+  if (has_vid != NULL)
+    *has_vid = hv;
+  if (has_pid != NULL)
+    *has_pid = hp;
+  if (hv && vid != NULL)
+    *vid = v;
+  if (hp && pid != NULL)
+    *pid = p;
+  return hv || hp;
+}
+
+char *
+ds_pubkey_fingerprint (EVP_PKEY *key)
+{
+  unsigned char *der = NULL;
+  int len = i2d_PUBKEY (key, &der);
+  char *hex;
+
+  if (len <= 0)
+    return NULL;
+  hex = sha256_hex (der, len);
+  OPENSSL_free (der);
+  return hex;
+}
+
+gboolean
+ds_pubkey_equal (EVP_PKEY *a,
+                 EVP_PKEY *b)
+{
+  if (a == NULL || b == NULL)
+    return FALSE;
+  return EVP_PKEY_eq (a, b) == 1;
+}
+
+static gboolean
+check_dac_profile (X509     *dac,
+                   guint16   vid,
+                   guint16   pid,
+                   GError  **error)
+{
+  g_autoptr(EVP_PKEY) key = X509_get_pubkey (dac);
+  uint32_t ku;
+  gboolean has_vid, has_pid;
+  guint16 v = 0, p = 0;
+  int crit = -1;
+  BASIC_CONSTRAINTS *bc;
+
+  if (X509_get_version (dac) != X509_VERSION_3)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA, _("The DAC is not an X.509 v3 certificate"));
+      return FALSE;
+    }
+  if (X509_get_signature_nid (dac) != NID_ecdsa_with_SHA256)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA, _("The DAC is not signed with ecdsa-with-SHA256"));
+      return FALSE;
+    }
+  if (!check_p256 (key, _("The DAC's"), error))
+    return FALSE;
+
+  bc = X509_get_ext_d2i (dac, NID_basic_constraints, &crit, NULL);
+  if (bc == NULL || crit != 1 || bc->ca)
+    {
+      BASIC_CONSTRAINTS_free (bc);
+      g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA,
+                   _("The DAC must have critical basic constraints with CA:FALSE"));
+      return FALSE;
+    }
+  BASIC_CONSTRAINTS_free (bc);
+
+  ku = X509_get_key_usage (dac);
+  if (X509_get_extension_flags (dac) & EXFLAG_KUSAGE)
+    {
+      ASN1_BIT_STRING *kus = X509_get_ext_d2i (dac, NID_key_usage, &crit, NULL);
+      ASN1_BIT_STRING_free (kus);
+    }
+  if (!(X509_get_extension_flags (dac) & EXFLAG_KUSAGE) || crit != 1 || ku != KU_DIGITAL_SIGNATURE)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA,
+                   _("The DAC's key usage must be critical and digitalSignature only"));
+      return FALSE;
+    }
+  if (X509_get0_subject_key_id (dac) == NULL || X509_get0_authority_key_id (dac) == NULL)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA,
+                   _("The DAC lacks its subject or authority key identifier"));
+      return FALSE;
+    }
+
+  ds_cert_get_vid_pid (dac, &has_vid, &v, &has_pid, &p);
+  if (!has_vid || !has_pid)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA, _("The DAC's subject lacks the vendor or product ID"));
+      return FALSE;
+    }
+  if (v != vid || p != pid)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA,
+                   _("The DAC is for VID %04X PID %04X, but this product is VID %04X PID %04X"),
+                   v, p, vid, pid);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+ds_dac_check (X509    *dac,
+              X509    *pai,
+              X509    *paa,
+              guint16  vid,
+              guint16  pid,
+              GError **error)
+{
+  g_autoptr(X509_STORE) store = X509_STORE_new ();
+  g_autoptr(X509_STORE_CTX) ctx = X509_STORE_CTX_new ();
+  STACK_OF (X509) *untrusted = sk_X509_new_null ();
+  gboolean ok;
+
+  if (!check_dac_profile (dac, vid, pid, error))
+    {
+      sk_X509_free (untrusted);
+      return FALSE;
+    }
+
+  X509_STORE_add_cert (store, paa);
+  X509_STORE_set_flags (store, X509_V_FLAG_X509_STRICT);
+  sk_X509_push (untrusted, pai);
+  ok = X509_STORE_CTX_init (ctx, store, dac, untrusted) == 1 && X509_verify_cert (ctx) == 1;
+  if (!ok)
+    {
+      int err = X509_STORE_CTX_get_error (ctx);
+
+      g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA,
+                   _("The DAC does not chain to the trusted PAA: %s"), X509_verify_cert_error_string (err));
+    }
+  ERR_clear_error ();
+  sk_X509_free (untrusted);
+  return ok;
+}
+
+gboolean
+ds_verify_signature (EVP_PKEY     *key,
+                     const guint8 *msg,
+                     gsize         msg_len,
+                     const guint8 *sig,
+                     gsize         sig_len,
+                     GError      **error)
+{
+  g_autoptr(EVP_MD_CTX) ctx = EVP_MD_CTX_new ();
+
+  if (EVP_DigestVerifyInit (ctx, NULL, EVP_sha256 (), NULL, key) != 1 ||
+      EVP_DigestVerify (ctx, sig, sig_len, msg, msg_len) != 1)
+    {
+      ERR_clear_error ();
+      g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA, _("The signature does not verify"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+ds_write_file_atomic (const char *path,
+                      const void *contents,
+                      gsize       len,
+                      int         mode,
+                      GError    **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *tmp = g_strconcat (path, ".XXXXXX", NULL);
+  const guint8 *p = contents;
+  int fd, dfd;
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int errsv = errno;
+      g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Cannot create %s: %s"), dir, g_strerror (errsv));
+      return FALSE;
+    }
+  fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, mode);
+  if (fd < 0)
+    {
+      int errsv = errno;
+      g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Cannot write in %s: %s"), dir, g_strerror (errsv));
+      return FALSE;
+    }
+  /* g_mkstemp_full's mode is filtered by the umask: make it exact. */
+  fchmod (fd, mode);
+  while (len > 0)
+    {
+      gssize n = write (fd, p, len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int errsv = errno;
+          close (fd);
+          g_unlink (tmp);
+          g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Cannot write %s: %s"), path, g_strerror (errsv));
+          return FALSE;
+        }
+      p += n;
+      len -= n;
+    }
+  if (fsync (fd) != 0 || close (fd) != 0)
+    {
+      int errsv = errno;
+      g_unlink (tmp);
+      g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Cannot write %s: %s"), path, g_strerror (errsv));
+      return FALSE;
+    }
+  if (g_rename (tmp, path) != 0)
+    {
+      int errsv = errno;
+      g_unlink (tmp);
+      g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Cannot write %s: %s"), path, g_strerror (errsv));
+      return FALSE;
+    }
+  /* The rename itself must survive a power cut. */
+  dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0)
+    {
+      fsync (dfd);
+      close (dfd);
+    }
+  return TRUE;
+}

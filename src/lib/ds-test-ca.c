@@ -1,1 +1,493 @@
-/* placeholder while being written */
+/* The built-in test CA: a test PAA and PAI for vendor 0xFFF1 that issue DACs
+ * in the Matter profile.  Test material only, and it says so everywhere. */
+#include "config.h"
+
+#include "ds-test-ca.h"
+
+#include <errno.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+#include <string.h>
+
+#include "ds-crypto.h"
+#include "ds-error.h"
+
+#define PAA_CN "Matter Test PAA (DAC Station test CA, NOT FOR PRODUCTION)"
+#define PAI_CN "Matter Test PAI (DAC Station test CA)"
+/* Matter certificates that never expire use GeneralizedTime 9999-12-31. */
+#define NO_EXPIRY "99991231235959Z"
+
+struct _DsTestCa
+{
+  GObject   parent_instance;
+
+  char     *pki_dir;
+  char     *paa_path;
+  char     *pai_path;
+  X509     *paa;
+  X509     *pai;
+  EVP_PKEY *pai_key;
+  GBytes   *paa_der;
+  GBytes   *pai_der;
+  GMutex    lock;    /* signing with the PAI key */
+};
+
+static void ds_test_ca_iface_init (DsCaInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (DsTestCa, ds_test_ca, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (DS_TYPE_CA, ds_test_ca_iface_init))
+
+static void
+ds_test_ca_finalize (GObject *object)
+{
+  DsTestCa *self = DS_TEST_CA (object);
+
+  g_free (self->pki_dir);
+  g_free (self->paa_path);
+  g_free (self->pai_path);
+  g_clear_pointer (&self->paa, X509_free);
+  g_clear_pointer (&self->pai, X509_free);
+  g_clear_pointer (&self->pai_key, EVP_PKEY_free);
+  g_clear_pointer (&self->paa_der, g_bytes_unref);
+  g_clear_pointer (&self->pai_der, g_bytes_unref);
+  g_mutex_clear (&self->lock);
+  G_OBJECT_CLASS (ds_test_ca_parent_class)->finalize (object);
+}
+
+static void
+ds_test_ca_class_init (DsTestCaClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = ds_test_ca_finalize;
+}
+
+static void
+ds_test_ca_init (DsTestCa *self)
+{
+  g_mutex_init (&self->lock);
+}
+
+/* A random positive serial number of 16 octets (at most 20 are allowed). */
+static gboolean
+set_random_serial (X509 *cert)
+{
+  guint8 bytes[16];
+  g_autoptr(BIGNUM) bn = NULL;
+  ASN1_INTEGER *serial;
+  gboolean ok;
+
+  if (RAND_bytes (bytes, sizeof bytes) != 1)
+    return FALSE;
+  bytes[0] &= 0x7F;
+  if (bytes[0] == 0)
+    bytes[0] = 0x01;
+  bn = BN_bin2bn (bytes, sizeof bytes, NULL);
+  serial = BN_to_ASN1_INTEGER (bn, NULL);
+  ok = serial != NULL && X509_set_serialNumber (cert, serial) == 1;
+  ASN1_INTEGER_free (serial);
+  return ok;
+}
+
+static gboolean
+add_matter_id (X509_NAME *name,
+               int        nid,
+               guint16    value)
+{
+  char hex[5];
+
+  g_snprintf (hex, sizeof hex, "%04X", value);
+  return X509_NAME_add_entry_by_NID (name, nid, MBSTRING_UTF8, (const unsigned char *) hex, 4, -1, 0) == 1;
+}
+
+static X509_NAME *
+make_name (const char *cn,
+           gboolean    with_vid,
+           guint16     vid,
+           gboolean    with_pid,
+           guint16     pid)
+{
+  X509_NAME *name = X509_NAME_new ();
+  int nid_vid, nid_pid;
+
+  ds_crypto_init (&nid_vid, &nid_pid);
+  X509_NAME_add_entry_by_NID (name, NID_commonName, MBSTRING_UTF8, (const unsigned char *) cn, -1, -1, 0);
+  if (with_vid)
+    add_matter_id (name, nid_vid, vid);
+  if (with_pid)
+    add_matter_id (name, nid_pid, pid);
+  return name;
+}
+
+static gboolean
+add_ext (X509       *cert,
+         X509       *issuer,
+         int         nid,
+         const char *value)
+{
+  X509V3_CTX ctx;
+  X509_EXTENSION *ext;
+  gboolean ok;
+
+  X509V3_set_ctx_nodb (&ctx);
+  X509V3_set_ctx (&ctx, issuer, cert, NULL, NULL, 0);
+  ext = X509V3_EXT_conf_nid (NULL, &ctx, nid, value);
+  if (ext == NULL)
+    return FALSE;
+  ok = X509_add_ext (cert, ext, -1) == 1;
+  X509_EXTENSION_free (ext);
+  return ok;
+}
+
+typedef enum {
+  PROFILE_PAA,
+  PROFILE_PAI,
+  PROFILE_DAC,
+} Profile;
+
+/* Makes and signs one certificate of @profile.  @issuer is NULL for the
+ * self-signed PAA. */
+static X509 *
+make_cert (Profile    profile,
+           X509_NAME *subject,
+           EVP_PKEY  *subject_key,
+           X509      *issuer,
+           EVP_PKEY  *issuer_key,
+           GError   **error)
+{
+  g_autoptr(X509) cert = X509_new ();
+  gboolean ok;
+
+  ok = X509_set_version (cert, X509_VERSION_3) &&
+       set_random_serial (cert) &&
+       X509_set_subject_name (cert, subject) &&
+       X509_set_issuer_name (cert, issuer != NULL ? X509_get_subject_name (issuer) : subject) &&
+       X509_gmtime_adj (X509_getm_notBefore (cert), -3600) != NULL &&
+       ASN1_TIME_set_string_X509 (X509_getm_notAfter (cert), NO_EXPIRY) &&
+       X509_set_pubkey (cert, subject_key);
+  if (ok)
+    {
+      X509 *ext_issuer = issuer != NULL ? issuer : cert;
+
+      switch (profile)
+        {
+        case PROFILE_PAA:
+          ok = add_ext (cert, ext_issuer, NID_basic_constraints, "critical,CA:TRUE,pathlen:1") &&
+               add_ext (cert, ext_issuer, NID_key_usage, "critical,keyCertSign,cRLSign") &&
+               add_ext (cert, ext_issuer, NID_subject_key_identifier, "hash") &&
+               add_ext (cert, ext_issuer, NID_authority_key_identifier, "keyid:always");
+          break;
+        case PROFILE_PAI:
+          ok = add_ext (cert, ext_issuer, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") &&
+               add_ext (cert, ext_issuer, NID_key_usage, "critical,keyCertSign,cRLSign") &&
+               add_ext (cert, ext_issuer, NID_subject_key_identifier, "hash") &&
+               add_ext (cert, ext_issuer, NID_authority_key_identifier, "keyid:always");
+          break;
+        case PROFILE_DAC:
+        default:
+          ok = add_ext (cert, ext_issuer, NID_basic_constraints, "critical,CA:FALSE") &&
+               add_ext (cert, ext_issuer, NID_key_usage, "critical,digitalSignature") &&
+               add_ext (cert, ext_issuer, NID_subject_key_identifier, "hash") &&
+               add_ext (cert, ext_issuer, NID_authority_key_identifier, "keyid:always");
+          break;
+        }
+    }
+  if (ok)
+    ok = X509_sign (cert, issuer_key, EVP_sha256 ()) > 0;
+  if (!ok)
+    {
+      ds_set_error_openssl (error, DS_ERROR_FAILED, _("The test CA could not make a certificate"));
+      return NULL;
+    }
+  return g_steal_pointer (&cert);
+}
+
+static char *
+key_to_pem (EVP_PKEY *key)
+{
+  g_autoptr(BIO) bio = BIO_new (BIO_s_mem ());
+  char *data = NULL;
+  long len;
+
+  if (!PEM_write_bio_PrivateKey (bio, key, NULL, NULL, 0, NULL, NULL))
+    return NULL;
+  len = BIO_get_mem_data (bio, &data);
+  return g_strndup (data, len);
+}
+
+static gboolean
+write_pem (const char *dir,
+           const char *name,
+           const char *pem,
+           int         mode,
+           GError    **error)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+
+  return pem != NULL && ds_write_file_atomic (path, pem, strlen (pem), mode, error);
+}
+
+/* Creates the PAA and PAI in a fresh directory @dir. */
+static gboolean
+create_pki (const char *dir,
+            GError    **error)
+{
+  g_autoptr(EVP_PKEY) paa_key = EVP_EC_gen ("P-256");
+  g_autoptr(EVP_PKEY) pai_key = EVP_EC_gen ("P-256");
+  g_autoptr(X509_NAME) paa_name = NULL;
+  g_autoptr(X509_NAME) pai_name = NULL;
+  g_autoptr(X509) paa = NULL;
+  g_autoptr(X509) pai = NULL;
+  g_autofree char *paa_pem = NULL;
+  g_autofree char *pai_pem = NULL;
+  g_autofree char *paa_key_pem = NULL;
+  g_autofree char *pai_key_pem = NULL;
+
+  if (paa_key == NULL || pai_key == NULL)
+    {
+      ds_set_error_openssl (error, DS_ERROR_FAILED, _("The test CA could not make its keys"));
+      return FALSE;
+    }
+  paa_name = make_name (PAA_CN, TRUE, DS_TEST_CA_VID, FALSE, 0);
+  pai_name = make_name (PAI_CN, TRUE, DS_TEST_CA_VID, FALSE, 0);
+  paa = make_cert (PROFILE_PAA, paa_name, paa_key, NULL, paa_key, error);
+  if (paa == NULL)
+    return FALSE;
+  pai = make_cert (PROFILE_PAI, pai_name, pai_key, paa, paa_key, error);
+  if (pai == NULL)
+    return FALSE;
+
+  paa_pem = ds_cert_to_pem (paa);
+  pai_pem = ds_cert_to_pem (pai);
+  paa_key_pem = key_to_pem (paa_key);
+  pai_key_pem = key_to_pem (pai_key);
+  /* Keys first: a directory with certificates but no keys is never seen. */
+  return write_pem (dir, "paa-key.pem", paa_key_pem, 0600, error) &&
+         write_pem (dir, "pai-key.pem", pai_key_pem, 0600, error) &&
+         write_pem (dir, "paa.pem", paa_pem, 0644, error) &&
+         write_pem (dir, "pai.pem", pai_pem, 0644, error);
+}
+
+static X509 *
+load_cert (const char *path,
+           GError    **error)
+{
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+  g_autoptr(GBytes) bytes = NULL;
+  X509 *cert;
+
+  if (!g_file_get_contents (path, &contents, &len, error))
+    return NULL;
+  bytes = g_bytes_new_take (g_steal_pointer (&contents), len);
+  cert = ds_cert_parse (bytes, error);
+  if (cert == NULL)
+    g_prefix_error (error, "%s: ", path);
+  return cert;
+}
+
+static EVP_PKEY *
+load_key (const char *path,
+          GError    **error)
+{
+  g_autofree char *contents = NULL;
+  g_autoptr(BIO) bio = NULL;
+  GStatBuf st;
+  gsize len = 0;
+  EVP_PKEY *key;
+
+  if (g_stat (path, &st) != 0)
+    {
+      int errsv = errno;
+      g_set_error (error, DS_ERROR, DS_ERROR_NOT_FOUND, _("Cannot read %s: %s"), path, g_strerror (errsv));
+      return NULL;
+    }
+  if (st.st_mode & 0077)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
+                   _("The key file %s can be read by other users (mode %04o); make it 0600 and try again"),
+                   path, (unsigned) (st.st_mode & 07777));
+      return NULL;
+    }
+  if (!g_file_get_contents (path, &contents, &len, error))
+    return NULL;
+  bio = BIO_new_mem_buf (contents, (int) len);
+  key = PEM_read_bio_PrivateKey (bio, NULL, NULL, NULL);
+  OPENSSL_cleanse (contents, len);
+  if (key == NULL)
+    {
+      ds_set_error_openssl (error, DS_ERROR_INVALID_DATA, _("Not a private key"));
+      g_prefix_error (error, "%s: ", path);
+    }
+  return key;
+}
+
+static gboolean
+load_pki (DsTestCa *self,
+          GError  **error)
+{
+  g_autofree char *pai_key_path = g_build_filename (self->pki_dir, "pai-key.pem", NULL);
+
+  self->paa = load_cert (self->paa_path, error);
+  if (self->paa == NULL)
+    return FALSE;
+  self->pai = load_cert (self->pai_path, error);
+  if (self->pai == NULL)
+    return FALSE;
+  self->pai_key = load_key (pai_key_path, error);
+  if (self->pai_key == NULL)
+    return FALSE;
+  if (X509_check_private_key (self->pai, self->pai_key) != 1)
+    {
+      ERR_clear_error ();
+      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, _("%s does not belong to %s"), pai_key_path, self->pai_path);
+      return FALSE;
+    }
+  self->paa_der = ds_cert_to_der (self->paa);
+  self->pai_der = ds_cert_to_der (self->pai);
+  return TRUE;
+}
+
+DsTestCa *
+ds_test_ca_new (const char *pki_dir,
+                GError    **error)
+{
+  g_autoptr(DsTestCa) self = g_object_new (DS_TYPE_TEST_CA, NULL);
+
+  self->pki_dir = g_strdup (pki_dir);
+  self->paa_path = g_build_filename (pki_dir, "paa.pem", NULL);
+  self->pai_path = g_build_filename (pki_dir, "pai.pem", NULL);
+
+  if (!g_file_test (self->pai_path, G_FILE_TEST_EXISTS))
+    {
+      g_autofree char *parent = g_path_get_dirname (pki_dir);
+      g_autofree char *tmpl = g_strconcat (pki_dir, ".new-XXXXXX", NULL);
+      g_autoptr(GError) local_error = NULL;
+
+      if (g_mkdir_with_parents (parent, 0700) != 0 || g_mkdtemp_full (tmpl, 0700) == NULL)
+        {
+          int errsv = errno;
+          g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Cannot create the test PKI in %s: %s"),
+                       parent, g_strerror (errsv));
+          return NULL;
+        }
+      if (!create_pki (tmpl, error))
+        return NULL;
+      /* Made aside and renamed into place, so two stations starting at once
+       * agree on one PKI: the loser's rename fails and it loads the
+       * winner's.  rename() replaces an empty directory. */
+      if (g_rename (tmpl, pki_dir) != 0)
+        {
+          const char *names[] = { "paa.pem", "pai.pem", "paa-key.pem", "pai-key.pem" };
+
+          for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+            {
+              g_autofree char *path = g_build_filename (tmpl, names[i], NULL);
+              g_unlink (path);
+            }
+          g_rmdir (tmpl);
+        }
+      else
+        g_message ("Created a TEST PKI (vendor 0x%04X, NOT FOR PRODUCTION) in %s", DS_TEST_CA_VID, pki_dir);
+    }
+
+  if (!load_pki (self, error))
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+const char *
+ds_test_ca_get_pki_dir (DsTestCa *self)
+{
+  return self->pki_dir;
+}
+
+const char *
+ds_test_ca_get_paa_path (DsTestCa *self)
+{
+  return self->paa_path;
+}
+
+const char *
+ds_test_ca_get_pai_path (DsTestCa *self)
+{
+  return self->pai_path;
+}
+
+guint16
+ds_test_ca_get_vid (DsTestCa *self)
+{
+  return DS_TEST_CA_VID;
+}
+
+static const char *
+ds_test_ca_get_name (DsCa *ca)
+{
+  return "test";
+}
+
+static DsIssued *
+ds_test_ca_issue (DsCa                 *ca,
+                  const DsIssueRequest *request,
+                  GCancellable         *cancellable,
+                  GError              **error)
+{
+  DsTestCa *self = DS_TEST_CA (ca);
+  g_autoptr(X509_REQ) req = NULL;
+  g_autoptr(EVP_PKEY) key = NULL;
+  g_autoptr(X509_NAME) subject = NULL;
+  g_autoptr(X509) dac = NULL;
+  g_autofree char *cn = NULL;
+  DsIssued *issued;
+
+  /* Never trust the caller: a CA checks proof of possession itself. */
+  req = ds_csr_parse (request->csr_der, error);
+  if (req == NULL)
+    return NULL;
+  if (!ds_csr_check (req, NULL, error))
+    return NULL;
+  key = X509_REQ_get_pubkey (req);
+  if (request->vid != DS_TEST_CA_VID)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_REJECTED,
+                   _("The test CA issues for vendor 0x%04X only, not 0x%04X"), DS_TEST_CA_VID, request->vid);
+      return NULL;
+    }
+
+  cn = g_strdup_printf ("Matter Test DAC %s", request->board_uid != NULL ? request->board_uid : "");
+  subject = make_name (cn, TRUE, request->vid, TRUE, request->pid);
+  g_mutex_lock (&self->lock);
+  dac = make_cert (PROFILE_DAC, subject, key, self->pai, self->pai_key, error);
+  g_mutex_unlock (&self->lock);
+  if (dac == NULL)
+    return NULL;
+
+  issued = g_new0 (DsIssued, 1);
+  issued->dac_der = ds_cert_to_der (dac);
+  issued->pai_der = g_bytes_ref (self->pai_der);
+  issued->paa_der = g_bytes_ref (self->paa_der);
+  return issued;
+}
+
+static GBytes *
+ds_test_ca_dup_paa (DsCa *ca)
+{
+  return g_bytes_ref (DS_TEST_CA (ca)->paa_der);
+}
+
+static gboolean
+ds_test_ca_is_test (DsCa *ca)
+{
+  return TRUE;
+}
+
+static void
+ds_test_ca_iface_init (DsCaInterface *iface)
+{
+  iface->get_name = ds_test_ca_get_name;
+  iface->issue = ds_test_ca_issue;
+  iface->dup_paa = ds_test_ca_dup_paa;
+  iface->is_test = ds_test_ca_is_test;
+}

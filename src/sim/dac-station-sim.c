@@ -1,1 +1,138 @@
-int main (void) { return 1; } /* placeholder while being written */
+/* dac-station-sim: simulated boards on pseudo-terminals, for tests and demos
+ * without hardware (docs/simulator.md). */
+#include "config.h"
+
+#include <glib-unix.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ds-sim-announce.h"
+#include "ds-sim-board.h"
+
+static gboolean
+quit_cb (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  int n_boards = 1;
+  int baud = 0;
+  gint64 seed = 0;
+  g_autofree char *state_dir = NULL;
+  g_autofree char *announce_dir = NULL;
+  g_autofree char *fw_version = NULL;
+  g_auto(GStrv) fault_specs = NULL;
+  GOptionEntry entries[] = {
+    { "boards", 'n', 0, G_OPTION_ARG_INT, &n_boards, "How many boards (default 1)", "N" },
+    { "state-dir", 's', 0, G_OPTION_ARG_FILENAME, &state_dir, "Where the boards keep their flash and secure storage (required)", "DIR" },
+    { "announce-dir", 0, 0, G_OPTION_ARG_FILENAME, &announce_dir, "Where to announce the boards (default $DAC_STATION_SIM_DIR or $XDG_RUNTIME_DIR/dac-station/sim)", "DIR" },
+    { "baud", 'b', 0, G_OPTION_ARG_INT, &baud, "Throttle each direction to a UART at this baud rate, 8E1 (default 0: no limit)", "RATE" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed for new boards' UIDs and for random faults (default: random)", "N" },
+    { "fw-version", 0, 0, G_OPTION_ARG_STRING, &fw_version, "Provisioning firmware version (default 1.0.0-sim)", "VERSION" },
+    { "fault", 'f', 0, G_OPTION_ARG_STRING_ARRAY, &fault_specs,
+      "Inject a fault: INDEX:corrupt:RATE, INDEX:drop:RATE, INDEX:stall:CMD, INDEX:disconnect:CMD, INDEX:wrong-key, INDEX:refuse-install (repeatable)", "SPEC" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("— simulated boards for DAC Station");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) boards = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GMainLoop) loop = NULL;
+  g_autoptr(GRand) rand = NULL;
+
+  setlocale (LC_ALL, "");
+  signal (SIGPIPE, SIG_IGN);
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return 2;
+    }
+  if (state_dir == NULL)
+    {
+      g_printerr ("--state-dir is required: the boards keep their keys and certificates there\n");
+      return 2;
+    }
+  if (n_boards < 1 || n_boards > 256)
+    {
+      g_printerr ("--boards takes a number from 1 to 256\n");
+      return 2;
+    }
+  if (baud < 0)
+    {
+      g_printerr ("--baud takes a positive rate, or 0 for no limit\n");
+      return 2;
+    }
+  if (announce_dir == NULL)
+    announce_dir = ds_sim_announce_dir_default ();
+  if (fw_version == NULL)
+    fw_version = g_strdup ("1.0.0-sim");
+  rand = seed != 0 ? g_rand_new_with_seed ((guint32) seed) : g_rand_new ();
+
+  for (int i = 0; i < n_boards; i++)
+    {
+      DsSimBoard *board = ds_sim_board_new (i, state_dir, fw_version, rand, &error);
+
+      if (board == NULL)
+        {
+          g_printerr ("sim-%d: %s\n", i, error->message);
+          return 1;
+        }
+      ds_sim_board_set_baud (board, (guint) baud);
+      g_ptr_array_add (boards, board);
+    }
+
+  for (guint i = 0; fault_specs != NULL && fault_specs[i] != NULL; i++)
+    {
+      g_auto(GStrv) parts = g_strsplit (fault_specs[i], ":", 2);
+      guint64 index;
+      DsSimFault fault;
+
+      if (parts[0] == NULL || parts[1] == NULL ||
+          !g_ascii_string_to_unsigned (parts[0], 10, 0, boards->len - 1, &index, NULL))
+        {
+          g_printerr ("--fault %s: start with a board index from 0 to %u, e.g. 2:stall:INSTALL\n",
+                      fault_specs[i], boards->len - 1);
+          return 2;
+        }
+      if (!ds_sim_fault_parse (parts[1], &fault, &error))
+        {
+          g_printerr ("--fault %s: %s\n", fault_specs[i], error->message);
+          return 2;
+        }
+      ds_sim_board_add_fault (g_ptr_array_index (boards, index), &fault);
+    }
+
+  for (guint i = 0; i < boards->len; i++)
+    {
+      DsSimBoard *board = g_ptr_array_index (boards, i);
+
+      if (!ds_sim_board_start (board, announce_dir, &error))
+        {
+          g_printerr ("%s: %s\n", ds_sim_board_get_name (board), error->message);
+          g_ptr_array_set_size (boards, 0);
+          return 1;
+        }
+      g_print ("%s %s %s\n", ds_sim_board_get_name (board), ds_sim_board_get_port (board),
+               ds_sim_board_get_uid (board));
+    }
+  g_print ("ready\n");
+  fflush (stdout);
+
+  loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGINT, quit_cb, loop);
+  g_unix_signal_add (SIGTERM, quit_cb, loop);
+  g_unix_signal_add (SIGHUP, quit_cb, loop);
+  g_main_loop_run (loop);
+
+  /* Stopping removes the announcements before the ptys go. */
+  for (guint i = 0; i < boards->len; i++)
+    ds_sim_board_stop (g_ptr_array_index (boards, i));
+  return 0;
+}

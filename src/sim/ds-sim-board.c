@@ -1,1 +1,807 @@
-/* placeholder */
+/* A simulated board: the provisioning firmware's command handler, its
+ * secure storage in a state directory, a UART-speed throttle and faults. */
+#define _GNU_SOURCE
+#include "config.h"
+
+#include "ds-sim-board.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "ds-crypto.h"
+#include "ds-error.h"
+#include "ds-frame.h"
+#include "ds-sim-announce.h"
+
+/* Bits on the wire per byte for 8E1: start, 8 data, parity, stop. */
+#define BITS_PER_BYTE 11
+#define REBOOT_QUIET_US (200 * 1000)
+
+struct _DsSimBoard
+{
+  GObject       parent_instance;
+
+  guint         index;
+  char         *name;
+  char         *dir;         /* STATE_DIR/sim-N */
+  char         *uid;         /* 24 hex digits */
+  guint8        uid_bytes[DS_UID_LEN];
+  char         *fw_version;
+  guint         baud;
+  GPtrArray    *faults;      /* DsSimFault */
+  GRand        *rand;        /* faults' randomness, seeded */
+
+  /* Secure storage. */
+  guint8        state;
+  EVP_PKEY     *key;
+  GBytes       *dac;
+  GBytes       *pai;
+  GBytes       *cd;
+
+  /* The pty and its server thread. */
+  int           master;
+  int           slave_keep;
+  char         *port;
+  char         *announce_dir;
+  GThread      *thread;
+  gint          stop;
+  gint64        in_clock;
+  gint64        out_clock;
+  gint64        quiet_until;
+
+  /* The last answer, for retransmitted requests. */
+  gboolean      have_last;
+  guint16       last_seq;
+  guint8        last_cmd;
+  GBytes       *last_answer;
+};
+
+G_DEFINE_FINAL_TYPE (DsSimBoard, ds_sim_board, G_TYPE_OBJECT)
+
+static const char *state_names[] = { "empty", "key-pending", "installed", "locked" };
+
+gboolean
+ds_sim_fault_parse (const char *spec,
+                    DsSimFault *fault,
+                    GError    **error)
+{
+  g_auto(GStrv) parts = g_strsplit (spec, ":", 2);
+  const char *kind = parts[0];
+  const char *arg = parts[1];
+
+  memset (fault, 0, sizeof *fault);
+  if (g_str_equal (kind, "corrupt") || g_str_equal (kind, "drop"))
+    {
+      char *end = NULL;
+
+      fault->kind = g_str_equal (kind, "corrupt") ? DS_SIM_FAULT_CORRUPT : DS_SIM_FAULT_DROP;
+      fault->rate = arg != NULL ? g_ascii_strtod (arg, &end) : -1;
+      if (arg == NULL || end == arg || *end != '\0' || fault->rate < 0 || fault->rate > 1)
+        {
+          g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, "%s needs a rate from 0 to 1, e.g. %s:0.01", kind, kind);
+          return FALSE;
+        }
+      return TRUE;
+    }
+  if (g_str_equal (kind, "stall") || g_str_equal (kind, "disconnect"))
+    {
+      fault->kind = g_str_equal (kind, "stall") ? DS_SIM_FAULT_STALL : DS_SIM_FAULT_DISCONNECT;
+      for (guint8 c = DS_CMD_INFO; c <= DS_CMD_REBOOT; c++)
+        if (arg != NULL && g_ascii_strcasecmp (arg, ds_command_to_string (c)) == 0)
+          {
+            fault->command = c;
+            return TRUE;
+          }
+      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
+                   "%s needs a command: INFO, GENERATE_CSR, INSTALL, READ, ATTEST, LOCK or REBOOT", kind);
+      return FALSE;
+    }
+  if (g_str_equal (kind, "wrong-key") && arg == NULL)
+    {
+      fault->kind = DS_SIM_FAULT_WRONG_KEY;
+      return TRUE;
+    }
+  if (g_str_equal (kind, "refuse-install") && arg == NULL)
+    {
+      fault->kind = DS_SIM_FAULT_REFUSE_INSTALL;
+      return TRUE;
+    }
+  g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
+               "unknown fault “%s”: corrupt:RATE, drop:RATE, stall:CMD, disconnect:CMD, wrong-key or refuse-install",
+               spec);
+  return FALSE;
+}
+
+static void
+ds_sim_board_finalize (GObject *object)
+{
+  DsSimBoard *self = DS_SIM_BOARD (object);
+
+  ds_sim_board_stop (self);
+  g_free (self->name);
+  g_free (self->dir);
+  g_free (self->uid);
+  g_free (self->fw_version);
+  g_ptr_array_unref (self->faults);
+  g_rand_free (self->rand);
+  g_clear_pointer (&self->key, EVP_PKEY_free);
+  g_clear_pointer (&self->dac, g_bytes_unref);
+  g_clear_pointer (&self->pai, g_bytes_unref);
+  g_clear_pointer (&self->cd, g_bytes_unref);
+  g_clear_pointer (&self->last_answer, g_bytes_unref);
+  g_free (self->port);
+  g_free (self->announce_dir);
+  G_OBJECT_CLASS (ds_sim_board_parent_class)->finalize (object);
+}
+
+static void
+ds_sim_board_class_init (DsSimBoardClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = ds_sim_board_finalize;
+}
+
+static void
+ds_sim_board_init (DsSimBoard *self)
+{
+  self->faults = g_ptr_array_new_with_free_func (g_free);
+  self->master = -1;
+  self->slave_keep = -1;
+}
+
+/* Secure storage: one file per object, written atomically and durably
+ * before the board answers. */
+
+static char *
+state_path (DsSimBoard *self,
+            const char *name)
+{
+  return g_build_filename (self->dir, name, NULL);
+}
+
+static gboolean
+store_file (DsSimBoard *self,
+            const char *name,
+            const void *data,
+            gsize       len,
+            int         mode)
+{
+  g_autofree char *path = state_path (self, name);
+  g_autoptr(GError) error = NULL;
+
+  if (!ds_write_file_atomic (path, data, len, mode, &error))
+    {
+      g_warning ("%s: secure storage write failed: %s", self->name, error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+store_state (DsSimBoard *self,
+             guint8      state)
+{
+  const char *s = state_names[state];
+
+  if (!store_file (self, "state", s, strlen (s), 0600))
+    return FALSE;
+  self->state = state;
+  return TRUE;
+}
+
+static GBytes *
+load_bytes (DsSimBoard *self,
+            const char *name)
+{
+  g_autofree char *path = state_path (self, name);
+  char *contents = NULL;
+  gsize len = 0;
+
+  if (!g_file_get_contents (path, &contents, &len, NULL))
+    return NULL;
+  return g_bytes_new_take (contents, len);
+}
+
+DsSimBoard *
+ds_sim_board_new (guint        index,
+                  const char  *state_dir,
+                  const char  *fw_version,
+                  GRand       *rand,
+                  GError     **error)
+{
+  g_autoptr(DsSimBoard) self = g_object_new (DS_TYPE_SIM_BOARD, NULL);
+  g_autoptr(GBytes) uid = NULL;
+  g_autoptr(GBytes) state = NULL;
+  g_autofree char *key_path = NULL;
+
+  self->index = index;
+  self->name = g_strdup_printf ("sim-%u", index);
+  self->dir = g_build_filename (state_dir, self->name, NULL);
+  self->fw_version = g_strdup (fw_version);
+  self->rand = g_rand_new_with_seed (g_rand_int (rand));
+  if (g_mkdir_with_parents (self->dir, 0700) != 0)
+    {
+      int errsv = errno;
+      g_set_error (error, DS_ERROR, DS_ERROR_IO, "cannot create %s: %s", self->dir, g_strerror (errsv));
+      return NULL;
+    }
+
+  uid = load_bytes (self, "uid");
+  if (uid == NULL)
+    {
+      GString *hex = g_string_new (NULL);
+
+      for (gsize i = 0; i < DS_UID_LEN; i++)
+        g_string_append_printf (hex, "%02X", (guint) g_rand_int_range (rand, 0, 256));
+      uid = g_string_free_to_bytes (hex);
+      {
+        g_autofree char *path = state_path (self, "uid");
+        if (!ds_write_file_atomic (path, g_bytes_get_data (uid, NULL), g_bytes_get_size (uid), 0600, error))
+          return NULL;
+      }
+    }
+  self->uid = g_strndup (g_bytes_get_data (uid, NULL), g_bytes_get_size (uid));
+  g_strstrip (self->uid);
+  if (strlen (self->uid) != DS_UID_LEN * 2)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA, "%s/uid is not 24 hex digits", self->dir);
+      return NULL;
+    }
+  for (gsize i = 0; i < DS_UID_LEN; i++)
+    {
+      char byte[3] = { self->uid[2 * i], self->uid[2 * i + 1], 0 };
+      self->uid_bytes[i] = (guint8) strtoul (byte, NULL, 16);
+    }
+
+  state = load_bytes (self, "state");
+  self->state = DS_BOARD_STATE_EMPTY;
+  if (state != NULL)
+    for (guint8 s = 0; s < G_N_ELEMENTS (state_names); s++)
+      if (g_bytes_get_size (state) == strlen (state_names[s]) &&
+          memcmp (g_bytes_get_data (state, NULL), state_names[s], strlen (state_names[s])) == 0)
+        self->state = s;
+
+  key_path = state_path (self, "key.pem");
+  if (g_file_test (key_path, G_FILE_TEST_EXISTS))
+    {
+      g_autoptr(GBytes) pem = load_bytes (self, "key.pem");
+      g_autoptr(BIO) bio = BIO_new_mem_buf (g_bytes_get_data (pem, NULL), (int) g_bytes_get_size (pem));
+
+      self->key = PEM_read_bio_PrivateKey (bio, NULL, NULL, NULL);
+      if (self->key == NULL)
+        {
+          g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA, "%s is damaged", key_path);
+          return NULL;
+        }
+    }
+  self->dac = load_bytes (self, "dac.der");
+  self->pai = load_bytes (self, "pai.der");
+  self->cd = load_bytes (self, "cd.der");
+  return g_steal_pointer (&self);
+}
+
+void
+ds_sim_board_add_fault (DsSimBoard       *self,
+                        const DsSimFault *fault)
+{
+  g_ptr_array_add (self->faults, g_memdup2 (fault, sizeof *fault));
+}
+
+void
+ds_sim_board_set_baud (DsSimBoard *self,
+                       guint       baud)
+{
+  self->baud = baud;
+}
+
+const char *
+ds_sim_board_get_name (DsSimBoard *self)
+{
+  return self->name;
+}
+
+const char *
+ds_sim_board_get_uid (DsSimBoard *self)
+{
+  return self->uid;
+}
+
+const char *
+ds_sim_board_get_port (DsSimBoard *self)
+{
+  return self->port;
+}
+
+static const DsSimFault *
+find_fault (DsSimBoard     *self,
+            DsSimFaultKind  kind)
+{
+  for (guint i = 0; i < self->faults->len; i++)
+    {
+      const DsSimFault *f = g_ptr_array_index (self->faults, i);
+      if (f->kind == kind)
+        return f;
+    }
+  return NULL;
+}
+
+/* Command handlers: each fills @out (a TLV payload) and returns a status. */
+
+static guint8
+refuse (GByteArray *out,
+        guint8      status,
+        const char *text)
+{
+  ds_tlv_append_string (out, DS_TAG_ERROR_TEXT, text);
+  return status;
+}
+
+static guint8
+cmd_info (DsSimBoard *self,
+          GByteArray *out)
+{
+  ds_tlv_append (out, DS_TAG_UID, self->uid_bytes, DS_UID_LEN);
+  ds_tlv_append_string (out, DS_TAG_FW_VERSION, self->fw_version);
+  ds_tlv_append_u8 (out, DS_TAG_STATE, self->state);
+  ds_tlv_append_u8 (out, DS_TAG_PROTO_VERSION, DS_PROTOCOL_VERSION);
+  ds_tlv_append_string (out, DS_TAG_HW_MODEL, "STM32WB55 (simulated)");
+  return DS_STATUS_OK;
+}
+
+static GBytes *
+make_csr (EVP_PKEY   *key,
+          const char *cn,
+          guint16     vid,
+          guint16     pid)
+{
+  g_autoptr(X509_REQ) req = X509_REQ_new ();
+  X509_NAME *name = X509_NAME_new ();
+  int nid_vid, nid_pid;
+  char v[5], p[5];
+  unsigned char *der = NULL;
+  int len;
+  GBytes *bytes;
+
+  ds_crypto_init (&nid_vid, &nid_pid);
+  g_snprintf (v, sizeof v, "%04X", vid);
+  g_snprintf (p, sizeof p, "%04X", pid);
+  X509_NAME_add_entry_by_NID (name, NID_commonName, MBSTRING_UTF8, (const unsigned char *) cn, -1, -1, 0);
+  X509_NAME_add_entry_by_NID (name, nid_vid, MBSTRING_UTF8, (const unsigned char *) v, 4, -1, 0);
+  X509_NAME_add_entry_by_NID (name, nid_pid, MBSTRING_UTF8, (const unsigned char *) p, 4, -1, 0);
+  X509_REQ_set_version (req, X509_VERSION_1);
+  X509_REQ_set_subject_name (req, name);
+  X509_NAME_free (name);
+  X509_REQ_set_pubkey (req, key);
+  if (X509_REQ_sign (req, key, EVP_sha256 ()) <= 0)
+    {
+      ERR_clear_error ();
+      return NULL;
+    }
+  len = i2d_X509_REQ (req, &der);
+  if (len <= 0)
+    return NULL;
+  bytes = g_bytes_new (der, len);
+  OPENSSL_free (der);
+  return bytes;
+}
+
+static guint8
+cmd_generate_csr (DsSimBoard   *self,
+                  const guint8 *in,
+                  gsize         in_len,
+                  GByteArray   *out)
+{
+  guint16 vid, pid;
+  g_autofree char *cn = ds_tlv_dup_string (in, in_len, DS_TAG_SUBJECT_CN);
+  g_autoptr(GBytes) csr = NULL;
+  g_autoptr(EVP_PKEY) other = NULL;
+
+  if (!ds_tlv_get_u16 (in, in_len, DS_TAG_VID, &vid) || !ds_tlv_get_u16 (in, in_len, DS_TAG_PID, &pid) ||
+      cn == NULL)
+    return refuse (out, DS_STATUS_BAD_PAYLOAD, "GENERATE_CSR needs VID, PID and SUBJECT_CN");
+  if (self->state == DS_BOARD_STATE_LOCKED)
+    return refuse (out, DS_STATUS_LOCKED, "credentials are locked");
+
+  if (self->key == NULL)
+    {
+      /* The key pair is made here, inside the board, and stored before the
+       * CSR leaves: a retry after a lost answer gets the same key. */
+      g_autoptr(EVP_PKEY) key = EVP_EC_gen ("P-256");
+      g_autoptr(BIO) bio = BIO_new (BIO_s_mem ());
+      char *pem = NULL;
+      long pem_len;
+
+      if (key == NULL || !PEM_write_bio_PrivateKey (bio, key, NULL, NULL, 0, NULL, NULL))
+        return refuse (out, DS_STATUS_INTERNAL, "key generation failed");
+      pem_len = BIO_get_mem_data (bio, &pem);
+      if (!store_file (self, "key.pem", pem, pem_len, 0600))
+        return refuse (out, DS_STATUS_STORAGE, "secure storage write failed");
+      self->key = g_steal_pointer (&key);
+      if (!store_state (self, DS_BOARD_STATE_KEY_PENDING))
+        return refuse (out, DS_STATUS_STORAGE, "secure storage write failed");
+    }
+
+  if (find_fault (self, DS_SIM_FAULT_WRONG_KEY) != NULL)
+    {
+      other = EVP_EC_gen ("P-256");
+      csr = make_csr (other, cn, vid, pid);
+    }
+  else
+    csr = make_csr (self->key, cn, vid, pid);
+  if (csr == NULL)
+    return refuse (out, DS_STATUS_INTERNAL, "CSR signing failed");
+  ds_tlv_append_bytes (out, DS_TAG_CSR, csr);
+  return DS_STATUS_OK;
+}
+
+static guint8
+cmd_install (DsSimBoard   *self,
+             const guint8 *in,
+             gsize         in_len,
+             GByteArray   *out)
+{
+  g_autoptr(GBytes) dac = ds_tlv_dup_bytes (in, in_len, DS_TAG_DAC);
+  g_autoptr(GBytes) pai = ds_tlv_dup_bytes (in, in_len, DS_TAG_PAI);
+  g_autoptr(GBytes) cd = ds_tlv_dup_bytes (in, in_len, DS_TAG_CD);
+  g_autoptr(X509) cert = NULL;
+  g_autoptr(EVP_PKEY) pub = NULL;
+  const unsigned char *p;
+
+  if (dac == NULL || pai == NULL)
+    return refuse (out, DS_STATUS_BAD_PAYLOAD, "INSTALL needs DAC and PAI");
+  if (self->state == DS_BOARD_STATE_LOCKED)
+    return refuse (out, DS_STATUS_LOCKED, "credentials are locked");
+  if (self->key == NULL)
+    return refuse (out, DS_STATUS_WRONG_STATE, "no key pair: GENERATE_CSR first");
+  if (find_fault (self, DS_SIM_FAULT_REFUSE_INSTALL) != NULL)
+    return refuse (out, DS_STATUS_REFUSED, "installation refused (injected fault)");
+
+  p = g_bytes_get_data (dac, NULL);
+  cert = d2i_X509 (NULL, &p, (long) g_bytes_get_size (dac));
+  pub = cert != NULL ? X509_get_pubkey (cert) : NULL;
+  ERR_clear_error ();
+  if (pub == NULL)
+    return refuse (out, DS_STATUS_BAD_PAYLOAD, "the DAC is not a certificate");
+  if (EVP_PKEY_eq (pub, self->key) != 1)
+    return refuse (out, DS_STATUS_KEY_MISMATCH, "the DAC's public key is not this board's key");
+
+  if (!store_file (self, "dac.der", g_bytes_get_data (dac, NULL), g_bytes_get_size (dac), 0600) ||
+      !store_file (self, "pai.der", g_bytes_get_data (pai, NULL), g_bytes_get_size (pai), 0600) ||
+      (cd != NULL && !store_file (self, "cd.der", g_bytes_get_data (cd, NULL), g_bytes_get_size (cd), 0600)) ||
+      !store_state (self, DS_BOARD_STATE_INSTALLED))
+    return refuse (out, DS_STATUS_STORAGE, "secure storage write failed");
+  g_clear_pointer (&self->dac, g_bytes_unref);
+  g_clear_pointer (&self->pai, g_bytes_unref);
+  self->dac = g_steal_pointer (&dac);
+  self->pai = g_steal_pointer (&pai);
+  if (cd != NULL)
+    {
+      g_clear_pointer (&self->cd, g_bytes_unref);
+      self->cd = g_steal_pointer (&cd);
+    }
+  return DS_STATUS_OK;
+}
+
+static guint8
+cmd_read (DsSimBoard   *self,
+          const guint8 *in,
+          gsize         in_len,
+          GByteArray   *out)
+{
+  guint8 object;
+  GBytes *value;
+  guint8 tag;
+
+  /* There is deliberately no object number for the private key. */
+  if (!ds_tlv_get_u8 (in, in_len, DS_TAG_OBJECT, &object))
+    return refuse (out, DS_STATUS_BAD_PAYLOAD, "READ needs OBJECT");
+  switch (object)
+    {
+    case DS_OBJECT_DAC: value = self->dac; tag = DS_TAG_DAC; break;
+    case DS_OBJECT_PAI: value = self->pai; tag = DS_TAG_PAI; break;
+    case DS_OBJECT_CD: value = self->cd; tag = DS_TAG_CD; break;
+    default:
+      return refuse (out, DS_STATUS_BAD_PAYLOAD, "no such object");
+    }
+  if (value == NULL)
+    return refuse (out, DS_STATUS_NOT_FOUND, "object not installed");
+  ds_tlv_append_bytes (out, tag, value);
+  return DS_STATUS_OK;
+}
+
+static guint8
+cmd_attest (DsSimBoard   *self,
+            const guint8 *in,
+            gsize         in_len,
+            GByteArray   *out)
+{
+  const guint8 *nonce;
+  gsize nonce_len;
+  g_autoptr(EVP_MD_CTX) ctx = EVP_MD_CTX_new ();
+  guint8 sig[128];
+  size_t sig_len = sizeof sig;
+
+  if (!ds_tlv_find (in, in_len, DS_TAG_NONCE, &nonce, &nonce_len) || nonce_len != DS_NONCE_LEN)
+    return refuse (out, DS_STATUS_BAD_PAYLOAD, "ATTEST needs a 32-byte NONCE");
+  if (self->state != DS_BOARD_STATE_INSTALLED && self->state != DS_BOARD_STATE_LOCKED)
+    return refuse (out, DS_STATUS_WRONG_STATE, "no DAC installed");
+  if (EVP_DigestSignInit (ctx, NULL, EVP_sha256 (), NULL, self->key) != 1 ||
+      EVP_DigestSign (ctx, sig, &sig_len, nonce, nonce_len) != 1)
+    {
+      ERR_clear_error ();
+      return refuse (out, DS_STATUS_INTERNAL, "signing failed");
+    }
+  ds_tlv_append (out, DS_TAG_SIGNATURE, sig, sig_len);
+  return DS_STATUS_OK;
+}
+
+static guint8
+cmd_lock (DsSimBoard *self,
+          GByteArray *out)
+{
+  if (self->state == DS_BOARD_STATE_LOCKED)
+    return DS_STATUS_OK;
+  if (self->state != DS_BOARD_STATE_INSTALLED)
+    return refuse (out, DS_STATUS_WRONG_STATE, "nothing installed to lock");
+  if (!store_state (self, DS_BOARD_STATE_LOCKED))
+    return refuse (out, DS_STATUS_STORAGE, "secure storage write failed");
+  return DS_STATUS_OK;
+}
+
+/* Handles one request and returns the answer frame, or NULL for none. */
+static GBytes *
+handle (DsSimBoard    *self,
+        const DsFrame *req,
+        GBytes        *payload)
+{
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  gsize in_len = 0;
+  const guint8 *in = g_bytes_get_data (payload, &in_len);
+  guint8 status;
+
+  if (req->version != DS_PROTOCOL_VERSION)
+    status = refuse (out, DS_STATUS_UNSUPPORTED_VERSION, "protocol version 1 only");
+  else if (!ds_tlv_validate (in, in_len))
+    status = refuse (out, DS_STATUS_BAD_PAYLOAD, "malformed TLV payload");
+  else
+    switch (req->command)
+      {
+      case DS_CMD_INFO: status = cmd_info (self, out); break;
+      case DS_CMD_GENERATE_CSR: status = cmd_generate_csr (self, in, in_len, out); break;
+      case DS_CMD_INSTALL: status = cmd_install (self, in, in_len, out); break;
+      case DS_CMD_READ: status = cmd_read (self, in, in_len, out); break;
+      case DS_CMD_ATTEST: status = cmd_attest (self, in, in_len, out); break;
+      case DS_CMD_LOCK: status = cmd_lock (self, out); break;
+      case DS_CMD_REBOOT:
+        status = DS_STATUS_OK;
+        self->quiet_until = g_get_monotonic_time () + REBOOT_QUIET_US;
+        break;
+      default:
+        status = refuse (out, DS_STATUS_UNKNOWN_COMMAND, "unknown command");
+        break;
+      }
+  g_debug ("%s: %s -> status %u", self->name, ds_command_to_string (req->command), status);
+  return ds_frame_encode (DS_FRAME_FLAG_RESPONSE, req->seq, req->command, status, out->data, out->len);
+}
+
+/* The wire: throttling and byte faults. */
+
+static void
+wait_for_clock (gint64 *clock,
+                gsize   n_bytes,
+                guint   baud)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (baud == 0)
+    return;
+  *clock = MAX (*clock, now) + (gint64) n_bytes * BITS_PER_BYTE * G_USEC_PER_SEC / baud;
+  if (*clock > now)
+    g_usleep (*clock - now);
+}
+
+/* Applies the byte faults of one direction to @buf; returns the new length. */
+static gsize
+apply_byte_faults (DsSimBoard *self,
+                   guint8     *buf,
+                   gsize       len)
+{
+  const DsSimFault *corrupt = find_fault (self, DS_SIM_FAULT_CORRUPT);
+  const DsSimFault *drop = find_fault (self, DS_SIM_FAULT_DROP);
+  gsize kept = 0;
+
+  if (corrupt == NULL && drop == NULL)
+    return len;
+  for (gsize i = 0; i < len; i++)
+    {
+      guint8 b = buf[i];
+
+      if (drop != NULL && g_rand_double (self->rand) < drop->rate)
+        continue;
+      if (corrupt != NULL && g_rand_double (self->rand) < corrupt->rate)
+        b ^= (guint8) (1u << g_rand_int_range (self->rand, 0, 8));
+      buf[kept++] = b;
+    }
+  return kept;
+}
+
+static void
+send_bytes (DsSimBoard *self,
+            GBytes     *frame)
+{
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (frame, &len);
+  g_autofree guint8 *copy = g_memdup2 (data, len);
+  gsize pos = 0;
+
+  len = apply_byte_faults (self, copy, len);
+  while (pos < len)
+    {
+      /* Pace in small chunks so a frame arrives as a UART delivers it. */
+      gsize chunk = MIN (len - pos, self->baud > 0 ? 16 : len);
+      struct pollfd pfd = { .fd = self->master, .events = POLLOUT };
+      gssize n;
+
+      wait_for_clock (&self->out_clock, chunk, self->baud);
+      n = write (self->master, copy + pos, chunk);
+      if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        {
+          /* Nobody reads the other end: drop the answer, as a UART would. */
+          if (poll (&pfd, 1, 1000) <= 0)
+            return;
+          continue;
+        }
+      if (n <= 0)
+        return;
+      pos += n;
+    }
+}
+
+static void
+disconnect (DsSimBoard *self)
+{
+  g_message ("%s: disconnecting (injected fault)", self->name);
+  if (self->announce_dir != NULL)
+    ds_sim_announce_remove (self->announce_dir, self->name);
+  if (self->master >= 0)
+    close (self->master);
+  if (self->slave_keep >= 0)
+    close (self->slave_keep);
+  self->master = -1;
+  self->slave_keep = -1;
+}
+
+static gpointer
+serve (gpointer data)
+{
+  DsSimBoard *self = data;
+  g_autoptr(DsFrameReader) reader = ds_frame_reader_new ();
+
+  while (!g_atomic_int_get (&self->stop) && self->master >= 0)
+    {
+      struct pollfd pfd = { .fd = self->master, .events = POLLIN };
+      guint8 buf[512];
+      gssize n;
+      gsize kept;
+      DsFrame frame;
+      GBytes *payload = NULL;
+
+      if (poll (&pfd, 1, 100) <= 0)
+        continue;
+      n = read (self->master, buf, sizeof buf);
+      if (n <= 0)
+        {
+          if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            continue;
+          g_usleep (10000);
+          continue;
+        }
+      wait_for_clock (&self->in_clock, n, self->baud);
+      if (g_get_monotonic_time () < self->quiet_until)
+        continue;
+      kept = apply_byte_faults (self, buf, n);
+      ds_frame_reader_push (reader, buf, kept);
+
+      while (self->master >= 0 && ds_frame_reader_next (reader, &frame, &payload))
+        {
+          g_autoptr(GBytes) owned = payload;
+          const DsSimFault *stall = find_fault (self, DS_SIM_FAULT_STALL);
+          const DsSimFault *unplug = find_fault (self, DS_SIM_FAULT_DISCONNECT);
+
+          if (frame.flags & DS_FRAME_FLAG_RESPONSE)
+            continue;
+          if (unplug != NULL && unplug->command == frame.command)
+            {
+              disconnect (self);
+              break;
+            }
+          if (stall != NULL && stall->command == frame.command)
+            {
+              g_debug ("%s: stalling on %s (injected fault)", self->name, ds_command_to_string (frame.command));
+              continue;
+            }
+          if (!(self->have_last && self->last_seq == frame.seq && self->last_cmd == frame.command))
+            {
+              g_clear_pointer (&self->last_answer, g_bytes_unref);
+              self->last_answer = handle (self, &frame, owned);
+              self->have_last = TRUE;
+              self->last_seq = frame.seq;
+              self->last_cmd = frame.command;
+            }
+          else
+            g_debug ("%s: repeating the answer to %s (seq %u)", self->name,
+                     ds_command_to_string (frame.command), frame.seq);
+          send_bytes (self, self->last_answer);
+          if (frame.command == DS_CMD_REBOOT)
+            ds_frame_reader_reset (reader);
+        }
+    }
+  return NULL;
+}
+
+gboolean
+ds_sim_board_start (DsSimBoard  *self,
+                    const char  *announce_dir,
+                    GError     **error)
+{
+  DsSimAnnouncement a = { 0 };
+  struct termios tio;
+  const char *slave;
+
+  self->master = posix_openpt (O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  if (self->master < 0 || grantpt (self->master) != 0 || unlockpt (self->master) != 0 ||
+      (slave = ptsname (self->master)) == NULL)
+    {
+      int errsv = errno;
+      g_set_error (error, DS_ERROR, DS_ERROR_IO, "cannot make a pseudo-terminal: %s", g_strerror (errsv));
+      return FALSE;
+    }
+  self->port = g_strdup (slave);
+  /* Holding the slave open keeps the master from seeing a hang-up each time
+   * the station closes the port, as a real UART would not. */
+  self->slave_keep = open (self->port, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (self->slave_keep < 0 || tcgetattr (self->slave_keep, &tio) != 0)
+    {
+      int errsv = errno;
+      g_set_error (error, DS_ERROR, DS_ERROR_IO, "cannot open %s: %s", self->port, g_strerror (errsv));
+      return FALSE;
+    }
+  cfmakeraw (&tio);
+  tcsetattr (self->slave_keep, TCSANOW, &tio);
+
+  self->announce_dir = g_strdup (announce_dir);
+  a.name = self->name;
+  a.port = self->port;
+  a.uid = self->uid;
+  a.fw_version = self->fw_version;
+  a.pid = getpid ();
+  if (!ds_sim_announce_write (announce_dir, &a, error))
+    return FALSE;
+  self->thread = g_thread_new (self->name, serve, self);
+  return TRUE;
+}
+
+void
+ds_sim_board_stop (DsSimBoard *self)
+{
+  g_atomic_int_set (&self->stop, TRUE);
+  if (self->thread != NULL)
+    g_thread_join (g_steal_pointer (&self->thread));
+  if (self->announce_dir != NULL)
+    ds_sim_announce_remove (self->announce_dir, self->name);
+  g_clear_pointer (&self->announce_dir, g_free);
+  if (self->master >= 0)
+    close (self->master);
+  if (self->slave_keep >= 0)
+    close (self->slave_keep);
+  self->master = -1;
+  self->slave_keep = -1;
+}

@@ -7,6 +7,10 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include <openssl/core_names.h>
+#include <openssl/pem.h>
+
+#include "ds-crypto.h"
 #include "ds-store.h"
 
 typedef struct {
@@ -348,20 +352,37 @@ test_demo_eight_boards (Fixture       *f,
       if (!g_file_get_contents (path, &pem, NULL, NULL) || strstr (pem, "PRIVATE KEY") == NULL)
         continue;
       n_keys++;
+      /* The PEM body, as text. */
       lines = g_strsplit (pem, "\n", -1);
       for (guint l = 1; lines[l] != NULL && !g_str_has_prefix (lines[l], "-----"); l++)
-        {
-          gsize raw_len = 0;
-          g_autofree guchar *raw = g_base64_decode (lines[l], &raw_len);
+        for (guint s = 0; s < station_files->len; s++)
+          g_assert_false (memmem_file (g_ptr_array_index (station_files, s),
+                                       (const guint8 *) lines[l], strlen (lines[l])));
+      /* The private scalar, raw and in hex. */
+      {
+        g_autoptr(BIO) bio = BIO_new_mem_buf (pem, -1);
+        g_autoptr(EVP_PKEY) key = PEM_read_bio_PrivateKey (bio, NULL, NULL, NULL);
+        BIGNUM *priv = NULL;
+        guint8 raw[32];
+        g_autofree char *hex = NULL;
+        g_autofree char *hex_upper = NULL;
 
-          for (guint s = 0; s < station_files->len; s++)
-            {
-              const char *sf = g_ptr_array_index (station_files, s);
-              g_assert_false (memmem_file (sf, (const guint8 *) lines[l], strlen (lines[l])));
-              if (raw_len >= 32)
-                g_assert_false (memmem_file (sf, raw, raw_len));
-            }
-        }
+        g_assert_nonnull (key);
+        g_assert_true (EVP_PKEY_get_bn_param (key, OSSL_PKEY_PARAM_PRIV_KEY, &priv));
+        g_assert_cmpint (BN_bn2binpad (priv, raw, sizeof raw), ==, 32);
+        BN_free (priv);
+        hex = g_malloc0 (65);
+        for (guint k = 0; k < 32; k++)
+          g_snprintf (hex + 2 * k, 3, "%02x", raw[k]);
+        hex_upper = g_ascii_strup (hex, -1);
+        for (guint s = 0; s < station_files->len; s++)
+          {
+            const char *sf = g_ptr_array_index (station_files, s);
+            g_assert_false (memmem_file (sf, raw, sizeof raw));
+            g_assert_false (memmem_file (sf, (const guint8 *) hex, 64));
+            g_assert_false (memmem_file (sf, (const guint8 *) hex_upper, 64));
+          }
+      }
     }
   /* The boards made their keys: eight of them exist, on the boards' side. */
   g_assert_cmpuint (n_keys, ==, 8);

@@ -1,0 +1,311 @@
+/* Unit tests of the CSR checks and certificate helpers; every key is made
+ * at run time. */
+#include <openssl/ec.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "ds-crypto.h"
+#include "ds-error.h"
+
+static GBytes *
+csr_for (EVP_PKEY   *key,
+         const char *cn,
+         const char *vid,
+         const char *pid,
+         const EVP_MD *md)
+{
+  g_autoptr(X509_REQ) req = X509_REQ_new ();
+  X509_NAME *name = X509_NAME_new ();
+  int nid_vid, nid_pid;
+  unsigned char *der = NULL;
+  int len;
+  GBytes *bytes;
+
+  ds_crypto_init (&nid_vid, &nid_pid);
+  if (cn != NULL)
+    X509_NAME_add_entry_by_NID (name, NID_commonName, MBSTRING_UTF8, (const unsigned char *) cn, -1, -1, 0);
+  if (vid != NULL)
+    X509_NAME_add_entry_by_NID (name, nid_vid, MBSTRING_UTF8, (const unsigned char *) vid, -1, -1, 0);
+  if (pid != NULL)
+    X509_NAME_add_entry_by_NID (name, nid_pid, MBSTRING_UTF8, (const unsigned char *) pid, -1, -1, 0);
+  X509_REQ_set_subject_name (req, name);
+  X509_NAME_free (name);
+  X509_REQ_set_pubkey (req, key);
+  g_assert_cmpint (X509_REQ_sign (req, key, md), >, 0);
+  len = i2d_X509_REQ (req, &der);
+  g_assert_cmpint (len, >, 0);
+  bytes = g_bytes_new (der, len);
+  OPENSSL_free (der);
+  return bytes;
+}
+
+static gboolean
+check (GBytes              *der,
+       const DsCsrSubject  *expected,
+       GError             **error)
+{
+  g_autoptr(X509_REQ) req = ds_csr_parse (der, error);
+
+  if (req == NULL)
+    return FALSE;
+  return ds_csr_check (req, expected, error);
+}
+
+static const DsCsrSubject expected = { "DAC 0011", 0xFFF1, 0x8000 };
+
+static void
+test_csr_good (void)
+{
+  g_autoptr(EVP_PKEY) key = EVP_EC_gen ("P-256");
+  g_autoptr(GBytes) der = csr_for (key, "DAC 0011", "FFF1", "8000", EVP_sha256 ());
+  g_autoptr(GError) error = NULL;
+  g_autoptr(X509_REQ) req = ds_csr_parse (der, &error);
+  g_autoptr(EVP_PKEY) pub = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (ds_csr_check (req, &expected, &error));
+  g_assert_no_error (error);
+  pub = ds_csr_get_pubkey (req);
+  g_assert_true (ds_pubkey_equal (pub, key));
+}
+
+static void
+test_csr_bad_signature (void)
+{
+  g_autoptr(EVP_PKEY) key = EVP_EC_gen ("P-256");
+  g_autoptr(GBytes) der = csr_for (key, "DAC 0011", "FFF1", "8000", EVP_sha256 ());
+  g_autoptr(GError) error = NULL;
+  gsize len = g_bytes_get_size (der);
+  g_autofree guint8 *copy = g_memdup2 (g_bytes_get_data (der, NULL), len);
+  g_autoptr(GBytes) bad = NULL;
+
+  /* The signature's last byte is the last byte of the DER. */
+  copy[len - 1] ^= 0x01;
+  bad = g_bytes_new (copy, len);
+  g_assert_false (check (bad, &expected, &error));
+  g_assert_error (error, DS_ERROR, DS_ERROR_INVALID_DATA);
+  g_assert_nonnull (strstr (error->message, "proof of possession"));
+}
+
+static void
+test_csr_wrong_curve (void)
+{
+  g_autoptr(EVP_PKEY) key = EVP_EC_gen ("P-384");
+  g_autoptr(GBytes) der = csr_for (key, "DAC 0011", "FFF1", "8000", EVP_sha256 ());
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (check (der, &expected, &error));
+  g_assert_error (error, DS_ERROR, DS_ERROR_INVALID_DATA);
+  g_assert_nonnull (strstr (error->message, "P-256"));
+  g_assert_nonnull (strstr (error->message, "secp384r1"));
+}
+
+static void
+test_csr_wrong_hash (void)
+{
+  g_autoptr(EVP_PKEY) key = EVP_EC_gen ("P-256");
+  g_autoptr(GBytes) der = csr_for (key, "DAC 0011", "FFF1", "8000", EVP_sha384 ());
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (check (der, &expected, &error));
+  g_assert_error (error, DS_ERROR, DS_ERROR_INVALID_DATA);
+  g_assert_nonnull (strstr (error->message, "ecdsa-with-SHA256"));
+}
+
+static void
+test_csr_wrong_subject (void)
+{
+  g_autoptr(EVP_PKEY) key = EVP_EC_gen ("P-256");
+  struct {
+    const char *cn, *vid, *pid, *needle;
+  } cases[] = {
+    { "DAC 9999", "FFF1", "8000", "DAC 9999" },
+    { "DAC 0011", "FFF2", "8000", "VID FFF2" },
+    { "DAC 0011", "FFF1", "8001", "PID 8001" },
+    { "DAC 0011", NULL, "8000", "no vendor ID" },
+    { "DAC 0011", "FFF1", NULL, "no product ID" },
+    { "DAC 0011", "fff1", "8000", "no vendor ID" },  /* lower case is not a Matter ID */
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GBytes) der = csr_for (key, cases[i].cn, cases[i].vid, cases[i].pid, EVP_sha256 ());
+      g_autoptr(GError) error = NULL;
+
+      g_assert_false (check (der, &expected, &error));
+      g_assert_error (error, DS_ERROR, DS_ERROR_INVALID_DATA);
+      g_assert_nonnull (strstr (error->message, cases[i].needle));
+    }
+}
+
+static void
+test_csr_garbage (void)
+{
+  const guint8 junk[] = { 0x30, 0x82, 0x01, 0x00, 0xFF, 0xFF };
+  g_autoptr(GBytes) der = g_bytes_new (junk, sizeof junk);
+  g_autoptr(GBytes) empty = g_bytes_new (NULL, 0);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(X509_REQ) a = ds_csr_parse (der, &error);
+
+  g_assert_null (a);
+  g_assert_error (error, DS_ERROR, DS_ERROR_INVALID_DATA);
+  g_clear_error (&error);
+  g_assert_null (ds_csr_parse (empty, &error));
+  g_assert_error (error, DS_ERROR, DS_ERROR_INVALID_DATA);
+}
+
+/* A self-signed certificate with @subject_cn and optional Matter IDs. */
+static X509 *
+self_signed (EVP_PKEY   *key,
+             const char *cn,
+             const char *vid,
+             const char *pid)
+{
+  X509 *cert = X509_new ();
+  X509_NAME *name = X509_NAME_new ();
+  int nid_vid, nid_pid;
+
+  ds_crypto_init (&nid_vid, &nid_pid);
+  X509_NAME_add_entry_by_NID (name, NID_commonName, MBSTRING_UTF8, (const unsigned char *) cn, -1, -1, 0);
+  if (vid != NULL)
+    X509_NAME_add_entry_by_NID (name, nid_vid, MBSTRING_UTF8, (const unsigned char *) vid, -1, -1, 0);
+  if (pid != NULL)
+    X509_NAME_add_entry_by_NID (name, nid_pid, MBSTRING_UTF8, (const unsigned char *) pid, -1, -1, 0);
+  X509_set_version (cert, X509_VERSION_3);
+  ASN1_INTEGER_set (X509_get_serialNumber (cert), 0x1234);
+  X509_set_subject_name (cert, name);
+  X509_set_issuer_name (cert, name);
+  X509_NAME_free (name);
+  X509_gmtime_adj (X509_getm_notBefore (cert), 0);
+  X509_gmtime_adj (X509_getm_notAfter (cert), 3600);
+  X509_set_pubkey (cert, key);
+  X509_sign (cert, key, EVP_sha256 ());
+  return cert;
+}
+
+static void
+test_vid_pid_forms (void)
+{
+  g_autoptr(EVP_PKEY) key = EVP_EC_gen ("P-256");
+  g_autoptr(X509) attrs = self_signed (key, "x", "FFF1", "8000");
+  g_autoptr(X509) legacy = self_signed (key, "ACME Mvid:FFF2 Mpid:00B1", NULL, NULL);
+  g_autoptr(X509) both = self_signed (key, "Mvid:FFF3 Mpid:0001", "FFF1", NULL);
+  g_autoptr(X509) none = self_signed (key, "plain", NULL, NULL);
+  gboolean hv, hp;
+  guint16 v = 0, p = 0;
+
+  g_assert_true (ds_cert_get_vid_pid (attrs, &hv, &v, &hp, &p));
+  g_assert_true (hv && hp);
+  g_assert_cmphex (v, ==, 0xFFF1);
+  g_assert_cmphex (p, ==, 0x8000);
+
+  g_assert_true (ds_cert_get_vid_pid (legacy, &hv, &v, &hp, &p));
+  g_assert_cmphex (v, ==, 0xFFF2);
+  g_assert_cmphex (p, ==, 0x00B1);
+
+  /* The attribute wins over the CN; the CN fills what is missing. */
+  g_assert_true (ds_cert_get_vid_pid (both, &hv, &v, &hp, &p));
+  g_assert_cmphex (v, ==, 0xFFF1);
+  g_assert_cmphex (p, ==, 0x0001);
+
+  g_assert_false (ds_cert_get_vid_pid (none, &hv, &v, &hp, &p));
+  g_assert_false (hv);
+  g_assert_false (hp);
+}
+
+static void
+test_fingerprints_and_serial (void)
+{
+  g_autoptr(EVP_PKEY) key = EVP_EC_gen ("P-256");
+  g_autoptr(EVP_PKEY) other = EVP_EC_gen ("P-256");
+  g_autoptr(X509) cert = self_signed (key, "x", NULL, NULL);
+  g_autoptr(GBytes) der = ds_cert_to_der (cert);
+  g_autofree char *pem = ds_cert_to_pem (cert);
+  g_autoptr(GBytes) pem_bytes = g_bytes_new (pem, strlen (pem));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(X509) from_pem = ds_cert_parse (pem_bytes, &error);
+  g_autofree char *fp = ds_cert_fingerprint (cert);
+  g_autofree char *fp2 = NULL;
+  g_autofree char *expected_fp = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, der);
+  g_autofree char *serial = ds_cert_serial_hex (cert);
+  g_autofree char *kfp = ds_pubkey_fingerprint (key);
+
+  g_assert_no_error (error);
+  fp2 = ds_cert_fingerprint (from_pem);
+  g_assert_cmpstr (fp, ==, expected_fp);
+  g_assert_cmpstr (fp, ==, fp2);
+  g_assert_cmpuint (strlen (fp), ==, 64);
+  g_assert_cmpstr (serial, ==, "1234");
+  g_assert_cmpuint (strlen (kfp), ==, 64);
+  g_assert_true (ds_pubkey_equal (key, key));
+  g_assert_false (ds_pubkey_equal (key, other));
+}
+
+static void
+test_signature (void)
+{
+  g_autoptr(EVP_PKEY) key = EVP_EC_gen ("P-256");
+  g_autoptr(EVP_PKEY) other = EVP_EC_gen ("P-256");
+  g_autoptr(EVP_MD_CTX) ctx = EVP_MD_CTX_new ();
+  const guint8 msg[32] = { 1, 2, 3 };
+  guint8 sig[80];
+  size_t sig_len = sizeof sig;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (EVP_DigestSignInit (ctx, NULL, EVP_sha256 (), NULL, key), ==, 1);
+  g_assert_cmpint (EVP_DigestSign (ctx, sig, &sig_len, msg, sizeof msg), ==, 1);
+  g_assert_true (ds_verify_signature (key, msg, sizeof msg, sig, sig_len, &error));
+  g_assert_no_error (error);
+  g_assert_false (ds_verify_signature (other, msg, sizeof msg, sig, sig_len, &error));
+  g_assert_error (error, DS_ERROR, DS_ERROR_INVALID_DATA);
+  g_clear_error (&error);
+  g_assert_false (ds_verify_signature (key, (const guint8 *) "other", 5, sig, sig_len, &error));
+  g_assert_error (error, DS_ERROR, DS_ERROR_INVALID_DATA);
+}
+
+static void
+test_write_file_atomic (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = g_dir_make_tmp ("ds-test-crypto-XXXXXX", &error);
+  g_autofree char *dir = g_build_filename (tmp, "a", "b", NULL);
+  g_autofree char *path = g_build_filename (dir, "secret", NULL);
+  g_autofree char *contents = NULL;
+  GStatBuf st;
+
+  g_assert_no_error (error);
+  g_assert_true (ds_write_file_atomic (path, "hello", 5, 0600, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  g_assert_cmpstr (contents, ==, "hello");
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  g_assert_cmpint (g_stat (dir, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0700);
+  g_unlink (path);
+  g_rmdir (dir);
+  g_free (g_steal_pointer (&dir));
+  dir = g_build_filename (tmp, "a", NULL);
+  g_rmdir (dir);
+  g_rmdir (tmp);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/csr/good", test_csr_good);
+  g_test_add_func ("/csr/bad-signature", test_csr_bad_signature);
+  g_test_add_func ("/csr/wrong-curve", test_csr_wrong_curve);
+  g_test_add_func ("/csr/wrong-hash", test_csr_wrong_hash);
+  g_test_add_func ("/csr/wrong-subject", test_csr_wrong_subject);
+  g_test_add_func ("/csr/garbage", test_csr_garbage);
+  g_test_add_func ("/cert/vid-pid", test_vid_pid_forms);
+  g_test_add_func ("/cert/fingerprints", test_fingerprints_and_serial);
+  g_test_add_func ("/crypto/signature", test_signature);
+  g_test_add_func ("/crypto/write-atomic", test_write_file_atomic);
+  return g_test_run ();
+}

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -340,7 +341,12 @@ redraw (Run *run)
 {
   GPtrArray *jobs = ds_station_get_jobs (run->station);
   g_autoptr(GString) out = g_string_new (NULL);
+  struct winsize ws = { 0 };
+  glong width = 70;
 
+  /* Messages fill the line after the name and the bar, never wrap. */
+  if (ioctl (STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 40)
+    width = ws.ws_col - 33;
   if (run->live_lines > 0)
     g_string_append_printf (out, "\033[%uA", run->live_lines);
   for (guint i = 0; i < jobs->len; i++)
@@ -353,14 +359,19 @@ redraw (Run *run)
                            : state == DS_JOB_STATE_ALREADY_PROVISIONED ? "\033[36m" : "";
       g_autofree char *msg = g_strdup (ds_job_get_message (job) != NULL ? ds_job_get_message (job) : "");
 
-      if (g_utf8_strlen (msg, -1) > 70)
-        *g_utf8_offset_to_pointer (msg, 70) = '\0';
+      if (g_utf8_strlen (msg, -1) > width)
+        *g_utf8_offset_to_pointer (msg, width) = '\0';
       g_string_append_printf (out, "\033[2K%-8s [", ds_board_get_name (ds_job_get_board (job)));
       for (int k = 0; k < 20; k++)
         g_string_append_c (out, k < filled ? '#' : '.');
       g_string_append_printf (out, "] %s%s\033[0m\n", colour, msg);
     }
   run->live_lines = jobs->len;
+  if (run->cancelled)
+    {
+      g_string_append_printf (out, "\033[2K%s\n", _("Cancelling: finishing the current step of every board…"));
+      run->live_lines++;
+    }
   fputs (out->str, stdout);
   fflush (stdout);
 }
@@ -380,7 +391,7 @@ on_signal (gpointer user_data)
   if (run->cancelled)
     return G_SOURCE_CONTINUE;
   run->cancelled = TRUE;
-  if (!run->json)
+  if (!run->json && !run->live)
     g_printerr (_("\nCancelling: finishing the current step of every board…\n"));
   ds_station_cancel_all (run->station);
   if (ds_station_get_n_active (run->station) == 0)

@@ -262,6 +262,85 @@ test_concurrent_writers (Fixture       *f,
 }
 
 static void
+tamper (Fixture    *f,
+        const char *sql)
+{
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+}
+
+static gint64
+assert_audit (Fixture    *f,
+              gint64      expected_broken,
+              const char *reason_part)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *reason = NULL;
+  gint64 n = 0, broken = -1;
+
+  g_assert_true (ds_store_verify_audit (f->store, &n, &broken, &reason, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (broken, ==, expected_broken);
+  if (reason_part == NULL)
+    g_assert_null (reason);
+  else
+    g_assert_nonnull (strstr (reason, reason_part));
+  return n;
+}
+
+static void
+test_audit_intact (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(DsCertRecord) a = make_record ("AA", "01", "key-1");
+  g_autoptr(GError) error = NULL;
+
+  one_job (f->store, "AA", "passed");
+  g_assert_true (ds_store_add_certificate (f->store, a, &error));
+  g_assert_true (ds_store_log_event (f->store, 0, NULL, "operator-login", "op-7", &error));
+  one_job (f->store, "BB", "failed");
+  /* Two jobs of four events each (start, two steps, end), a certificate
+   * and a log-in. */
+  g_assert_cmpint (assert_audit (f, 0, NULL), ==, 10);
+}
+
+static void
+test_audit_edit (Fixture       *f,
+                 gconstpointer  data)
+{
+  one_job (f->store, "AA", "passed");
+  one_job (f->store, "BB", "passed");
+  tamper (f, "UPDATE events SET message = 'csr pass' WHERE id = 4");
+  assert_audit (f, 4, "changed");
+}
+
+static void
+test_audit_delete (Fixture       *f,
+                   gconstpointer  data)
+{
+  one_job (f->store, "AA", "passed");
+  one_job (f->store, "BB", "passed");
+  tamper (f, "DELETE FROM events WHERE id = 5");
+  assert_audit (f, 6, "missing");
+}
+
+static void
+test_audit_reorder (Fixture       *f,
+                    gconstpointer  data)
+{
+  one_job (f->store, "AA", "passed");
+  one_job (f->store, "BB", "passed");
+  /* Swap two rows' contents, keeping each row's own hash consistent with
+   * its fields: only the links between rows can tell. */
+  tamper (f, "UPDATE events SET id = -1 WHERE id = 3; UPDATE events SET id = 3 WHERE id = 4; "
+             "UPDATE events SET id = 4 WHERE id = -1;");
+  assert_audit (f, 3, "");
+}
+
+static void
 test_not_a_database (void)
 {
   g_autoptr(GError) error = NULL;
@@ -291,6 +370,10 @@ main (int    argc,
   ADD ("/store/certificate-rules", test_certificate_rules);
   ADD ("/store/interrupted", test_interrupted);
   ADD ("/store/concurrent-writers", test_concurrent_writers);
+  ADD ("/store/audit/intact", test_audit_intact);
+  ADD ("/store/audit/edit", test_audit_edit);
+  ADD ("/store/audit/delete", test_audit_delete);
+  ADD ("/store/audit/reorder", test_audit_reorder);
 #undef ADD
   g_test_add_func ("/store/not-a-database", test_not_a_database);
   return g_test_run ();

@@ -7,6 +7,7 @@
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <sqlite3.h>
+#include <string.h>
 
 #include "ds-error.h"
 
@@ -78,7 +79,9 @@ static const char schema_sql[] =
   "  job_id INTEGER,"
   "  board_uid TEXT,"
   "  kind TEXT NOT NULL,"
-  "  message TEXT);";
+  "  message TEXT,"
+  "  prev_hash TEXT NOT NULL,"
+  "  hash TEXT NOT NULL);";
 
 static gboolean
 set_error (DsStore    *self,
@@ -291,6 +294,38 @@ touch_board (DsStore    *self,
   return step_done (self, stmt, "recording the board", error);
 }
 
+#define GENESIS_HASH "0000000000000000000000000000000000000000000000000000000000000000"
+
+/* The hash of one audit event: SHA-256 over its fields, each length-prefixed
+ * so no two different rows encode alike, and over the previous row's hash,
+ * so an edited, deleted or reordered row breaks every link after it. */
+static char *
+event_hash (gint64      id,
+            gint64      time_us,
+            gint64      job_id,
+            const char *board_uid,
+            const char *kind,
+            const char *message,
+            const char *prev_hash)
+{
+  g_autoptr(GString) in = g_string_new (NULL);
+  const char *fields[4] = { board_uid, kind, message, prev_hash };
+
+  g_string_append_printf (in, "%" G_GINT64_FORMAT ";%" G_GINT64_FORMAT ";%" G_GINT64_FORMAT ";",
+                          id, time_us, job_id);
+  for (gsize i = 0; i < G_N_ELEMENTS (fields); i++)
+    {
+      if (fields[i] == NULL)
+        g_string_append (in, "-;");
+      else
+        g_string_append_printf (in, "%" G_GSIZE_FORMAT ":%s;", strlen (fields[i]), fields[i]);
+    }
+  return g_compute_checksum_for_string (G_CHECKSUM_SHA256, in->str, in->len);
+}
+
+/* Appends to the audit chain.  Must run inside a write transaction, so that
+ * no other writer (another station process) slips in between reading the
+ * chain's head and extending it. */
 static gboolean
 insert_event (DsStore    *self,
               gint64      job_id,
@@ -299,20 +334,97 @@ insert_event (DsStore    *self,
               const char *message,
               GError    **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = prepare (self,
-    "INSERT INTO events (time_us, job_id, board_uid, kind, message) VALUES (?, ?, ?, ?, ?)", error);
+  g_autoptr(sqlite3_stmt) head = prepare (self, "SELECT id, hash FROM events ORDER BY id DESC LIMIT 1", error);
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *prev = NULL;
+  g_autofree char *hash = NULL;
+  gint64 id = 1;
+  gint64 now = g_get_real_time ();
+  int rc;
 
+  if (head == NULL)
+    return FALSE;
+  rc = sqlite3_step (head);
+  if (rc == SQLITE_ROW)
+    {
+      id = sqlite3_column_int64 (head, 0) + 1;
+      prev = g_strdup ((const char *) sqlite3_column_text (head, 1));
+    }
+  else if (rc == SQLITE_DONE)
+    prev = g_strdup (GENESIS_HASH);
+  else
+    return set_error (self, error, "reading the audit chain");
+
+  hash = event_hash (id, now, job_id > 0 ? job_id : 0, board_uid, kind, message, prev);
+  stmt = prepare (self,
+    "INSERT INTO events (id, time_us, job_id, board_uid, kind, message, prev_hash, hash) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", error);
   if (stmt == NULL)
     return FALSE;
-  sqlite3_bind_int64 (stmt, 1, g_get_real_time ());
+  sqlite3_bind_int64 (stmt, 1, id);
+  sqlite3_bind_int64 (stmt, 2, now);
   if (job_id > 0)
-    sqlite3_bind_int64 (stmt, 2, job_id);
+    sqlite3_bind_int64 (stmt, 3, job_id);
   else
-    sqlite3_bind_null (stmt, 2);
-  bind_text (stmt, 3, board_uid);
-  bind_text (stmt, 4, kind);
-  bind_text (stmt, 5, message);
+    sqlite3_bind_null (stmt, 3);
+  bind_text (stmt, 4, board_uid);
+  bind_text (stmt, 5, kind);
+  bind_text (stmt, 6, message);
+  bind_text (stmt, 7, prev);
+  bind_text (stmt, 8, hash);
   return step_done (self, stmt, "logging an event", error);
+}
+
+gboolean
+ds_store_verify_audit (DsStore  *self,
+                       gint64   *n_events,
+                       gint64   *broken_id,
+                       char    **reason,
+                       GError  **error)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(sqlite3_stmt) stmt = prepare (self,
+    "SELECT id, time_us, job_id, board_uid, kind, message, prev_hash, hash FROM events ORDER BY id", error);
+  g_autofree char *expected_prev = g_strdup (GENESIS_HASH);
+  gint64 expected_id = 1;
+  gint64 n = 0;
+  int rc;
+
+  *broken_id = 0;
+  *reason = NULL;
+  if (stmt == NULL)
+    return FALSE;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      gint64 id = sqlite3_column_int64 (stmt, 0);
+      const char *prev = (const char *) sqlite3_column_text (stmt, 6);
+      const char *hash = (const char *) sqlite3_column_text (stmt, 7);
+      g_autofree char *computed = event_hash (id, sqlite3_column_int64 (stmt, 1), sqlite3_column_int64 (stmt, 2),
+                                              (const char *) sqlite3_column_text (stmt, 3),
+                                              (const char *) sqlite3_column_text (stmt, 4),
+                                              (const char *) sqlite3_column_text (stmt, 5), prev);
+
+      n++;
+      if (id != expected_id)
+        *reason = g_strdup_printf (_("event %" G_GINT64_FORMAT " is missing"), expected_id);
+      else if (g_strcmp0 (prev, expected_prev) != 0)
+        *reason = g_strdup (_("it does not link to the event before it (deleted or reordered events)"));
+      else if (g_strcmp0 (computed, hash) != 0)
+        *reason = g_strdup (_("its contents were changed after it was written"));
+      if (*reason != NULL)
+        {
+          *broken_id = id;
+          break;
+        }
+      g_free (expected_prev);
+      expected_prev = g_strdup (hash);
+      expected_id = id + 1;
+    }
+  if (*reason == NULL && rc != SQLITE_DONE)
+    return set_error (self, error, "reading the audit chain");
+  if (n_events != NULL)
+    *n_events = n;
+  return TRUE;
 }
 
 gint64
@@ -408,12 +520,19 @@ ds_store_record_step (DsStore    *self,
                       GError    **error)
 {
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
-  g_autoptr(sqlite3_stmt) stmt = prepare (self,
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *what = g_strdup_printf ("%s %s", step, outcome);
+
+  if (!exec (self, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  stmt = prepare (self,
     "INSERT INTO steps (job_id, step, outcome, started_us, finished_us, error_code, error_message) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)", error);
-
   if (stmt == NULL)
-    return FALSE;
+    {
+      rollback (self);
+      return FALSE;
+    }
   sqlite3_bind_int64 (stmt, 1, job_id);
   bind_text (stmt, 2, step);
   bind_text (stmt, 3, outcome);
@@ -421,7 +540,14 @@ ds_store_record_step (DsStore    *self,
   sqlite3_bind_int64 (stmt, 5, finished_us);
   bind_text (stmt, 6, error_code);
   bind_text (stmt, 7, error_message);
-  return step_done (self, stmt, "recording a step", error);
+  if (!step_done (self, stmt, "recording a step", error) ||
+      !insert_event (self, job_id, NULL, "step", what, error) ||
+      !exec (self, "COMMIT", error))
+    {
+      rollback (self);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 gboolean
@@ -726,7 +852,14 @@ ds_store_log_event (DsStore    *self,
 {
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
-  return insert_event (self, job_id, board_uid, kind, message, error);
+  if (!exec (self, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  if (!insert_event (self, job_id, board_uid, kind, message, error) || !exec (self, "COMMIT", error))
+    {
+      rollback (self);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 gint

@@ -105,6 +105,15 @@ gboolean      ds_store_log_event            (DsStore     *self,
 gint          ds_store_close_interrupted_jobs (DsStore   *self,
                                              GError     **error);
 
+/* Walks the audit chain (the events table, each row chained to the one
+ * before by SHA-256).  Returns FALSE only when the chain cannot be read;
+ * a broken link sets *broken_id (> 0) and *reason. */
+gboolean      ds_store_verify_audit         (DsStore       *self,
+                                             gint64        *n_events,
+                                             gint64        *broken_id,
+                                             char         **reason,
+                                             GError       **error);
+
 /* Counts for reports and tests. */
 typedef struct {
   gint64 jobs;

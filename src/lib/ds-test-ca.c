@@ -5,6 +5,8 @@
 #include "ds-test-ca.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <openssl/err.h>
@@ -28,6 +30,7 @@ struct _DsTestCa
   char     *pki_dir;
   char     *paa_path;
   char     *pai_path;
+  char     *log_path;
   X509     *paa;
   X509     *pai;
   EVP_PKEY *pai_key;
@@ -49,6 +52,7 @@ ds_test_ca_finalize (GObject *object)
   g_free (self->pki_dir);
   g_free (self->paa_path);
   g_free (self->pai_path);
+  g_free (self->log_path);
   g_clear_pointer (&self->paa, X509_free);
   g_clear_pointer (&self->pai, X509_free);
   g_clear_pointer (&self->pai_key, EVP_PKEY_free);
@@ -359,6 +363,7 @@ ds_test_ca_new (const char *pki_dir,
   self->pki_dir = g_strdup (pki_dir);
   self->paa_path = g_build_filename (pki_dir, "paa.pem", NULL);
   self->pai_path = g_build_filename (pki_dir, "pai.pem", NULL);
+  self->log_path = g_build_filename (pki_dir, "issued.log", NULL);
 
   if (!g_file_test (self->pai_path, G_FILE_TEST_EXISTS))
     {
@@ -416,6 +421,12 @@ ds_test_ca_get_pai_path (DsTestCa *self)
   return self->pai_path;
 }
 
+const char *
+ds_test_ca_get_log_path (DsTestCa *self)
+{
+  return self->log_path;
+}
+
 guint16
 ds_test_ca_get_vid (DsTestCa *self)
 {
@@ -426,6 +437,38 @@ static const char *
 ds_test_ca_get_name (DsCa *ca)
 {
   return "test";
+}
+
+/* The CA's own issuance log, one line per DAC, on disk before the DAC is
+ * handed out: what a real CA keeps, and what a crash test compares the
+ * station's records with. */
+static gboolean
+log_issued (DsTestCa   *self,
+            X509       *dac,
+            const char *board_uid,
+            GError    **error)
+{
+  g_autofree char *serial = ds_cert_serial_hex (dac);
+  g_autofree char *fp = ds_cert_fingerprint (dac);
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *stamp = g_date_time_format_iso8601 (now);
+  g_autofree char *line = g_strdup_printf ("%s %s %s %s\n", stamp, serial,
+                                           board_uid != NULL && *board_uid ? board_uid : "-", fp);
+  int fd = open (self->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  gboolean ok;
+
+  if (fd < 0)
+    {
+      int errsv = errno;
+      g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Cannot write the test CA's log %s: %s"),
+                   self->log_path, g_strerror (errsv));
+      return FALSE;
+    }
+  ok = write (fd, line, strlen (line)) == (gssize) strlen (line) && fsync (fd) == 0;
+  close (fd);
+  if (!ok)
+    g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Cannot write the test CA's log %s"), self->log_path);
+  return ok;
 }
 
 static DsIssued *
@@ -460,6 +503,8 @@ ds_test_ca_issue (DsCa                 *ca,
   subject = make_name (cn, TRUE, request->vid, TRUE, request->pid);
   g_mutex_lock (&self->lock);
   dac = make_cert (PROFILE_DAC, subject, key, self->pai, self->pai_key, error);
+  if (dac != NULL && !log_issued (self, dac, request->board_uid, error))
+    g_clear_pointer (&dac, X509_free);
   g_mutex_unlock (&self->lock);
   if (dac == NULL)
     return NULL;

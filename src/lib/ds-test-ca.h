@@ -19,6 +19,8 @@ DsTestCa   *ds_test_ca_new          (const char *pki_dir,
 const char *ds_test_ca_get_pki_dir  (DsTestCa   *self);
 const char *ds_test_ca_get_paa_path (DsTestCa   *self);
 const char *ds_test_ca_get_pai_path (DsTestCa   *self);
+/* issued.log: "TIME SERIAL BOARD-UID FINGERPRINT", one line per DAC. */
+const char *ds_test_ca_get_log_path (DsTestCa   *self);
 guint16     ds_test_ca_get_vid      (DsTestCa   *self);
 
 G_END_DECLS

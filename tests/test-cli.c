@@ -12,6 +12,7 @@
 
 #include "ds-crypto.h"
 #include "ds-store.h"
+#include "ds-test-util.h"
 
 typedef struct {
   char *tmp;
@@ -20,15 +21,6 @@ typedef struct {
   char *announce_dir;
   GPid  sim_pid;
 } Fixture;
-
-static const char *
-cli_path (void)
-{
-  const char *p = g_getenv ("DS_CLI");
-
-  g_assert_nonnull (p);
-  return p;
-}
 
 static void
 fixture_setup (Fixture       *f,
@@ -44,191 +36,15 @@ fixture_setup (Fixture       *f,
 }
 
 static void
-stop_sim (Fixture *f)
-{
-  int status;
-
-  if (f->sim_pid <= 0)
-    return;
-  kill (f->sim_pid, SIGTERM);
-  waitpid (f->sim_pid, &status, 0);
-  g_spawn_close_pid (f->sim_pid);
-  f->sim_pid = 0;
-}
-
-static void
-rm_rf (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    while ((name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-        if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-          rm_rf (child);
-        else
-          g_unlink (child);
-      }
-  g_rmdir (path);
-}
-
-static void
 fixture_teardown (Fixture       *f,
                   gconstpointer  data)
 {
-  stop_sim (f);
-  rm_rf (f->tmp);
+  ds_test_stop (&f->sim_pid, 0);
+  ds_test_rm_rf (f->tmp);
   g_free (f->tmp);
   g_free (f->data_dir);
   g_free (f->state_dir);
   g_free (f->announce_dir);
-}
-
-/* Starts the simulator with extra arguments and waits for "ready". */
-static void
-start_sim (Fixture    *f,
-           int         n_boards,
-           const char *const *extra)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GIOChannel) ch = NULL;
-  int out_fd = -1;
-
-  g_ptr_array_add (argv, g_strdup (g_getenv ("DS_SIM")));
-  g_ptr_array_add (argv, g_strdup ("--boards"));
-  g_ptr_array_add (argv, g_strdup_printf ("%d", n_boards));
-  g_ptr_array_add (argv, g_strdup ("--state-dir"));
-  g_ptr_array_add (argv, g_strdup (f->state_dir));
-  g_ptr_array_add (argv, g_strdup ("--announce-dir"));
-  g_ptr_array_add (argv, g_strdup (f->announce_dir));
-  g_ptr_array_add (argv, g_strdup ("--seed"));
-  g_ptr_array_add (argv, g_strdup ("7"));
-  for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
-    g_ptr_array_add (argv, g_strdup (extra[i]));
-  g_ptr_array_add (argv, NULL);
-
-  g_spawn_async_with_pipes (NULL, (char **) argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
-                            NULL, NULL, &f->sim_pid, NULL, &out_fd, NULL, &error);
-  g_assert_no_error (error);
-  ch = g_io_channel_unix_new (out_fd);
-  g_io_channel_set_close_on_unref (ch, FALSE);
-  for (;;)
-    {
-      g_autofree char *line = NULL;
-      GIOStatus st = g_io_channel_read_line (ch, &line, NULL, NULL, &error);
-
-      g_assert_no_error (error);
-      g_assert_cmpint (st, ==, G_IO_STATUS_NORMAL);
-      if (g_str_has_prefix (line, "ready"))
-        break;
-    }
-  /* The pipe stays open (leaked to the end of the test process) so that the
-   * simulator never writes into a closed pipe. */
-}
-
-typedef struct {
-  int        exit_status;
-  GPtrArray *events;      /* JsonObject, one per output line */
-  char      *out;
-  char      *err;
-} CliResult;
-
-static void
-cli_result_free (CliResult *r)
-{
-  g_ptr_array_unref (r->events);
-  g_free (r->out);
-  g_free (r->err);
-  g_free (r);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliResult, cli_result_free)
-
-static CliResult *
-run_cli (Fixture           *f,
-         const char *const *args)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) env = g_get_environ ();
-  CliResult *r = g_new0 (CliResult, 1);
-  g_auto(GStrv) lines = NULL;
-  int status = 0;
-
-  env = g_environ_setenv (env, "DAC_STATION_SIM_DIR", f->announce_dir, TRUE);
-  g_ptr_array_add (argv, (char *) cli_path ());
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (char *) args[i]);
-  g_ptr_array_add (argv, NULL);
-  g_spawn_sync (NULL, (char **) argv->pdata, env, G_SPAWN_DEFAULT, NULL, NULL,
-                &r->out, &r->err, &status, &error);
-  g_assert_no_error (error);
-  r->exit_status = WIFEXITED (status) ? WEXITSTATUS (status) : -1;
-  r->events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
-  lines = g_strsplit (r->out, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      g_autoptr(JsonParser) parser = json_parser_new ();
-
-      if (lines[i][0] != '{')
-        continue;
-      json_parser_load_from_data (parser, lines[i], -1, &error);
-      g_assert_no_error (error);
-      g_ptr_array_add (r->events, json_object_ref (json_node_get_object (json_parser_get_root (parser))));
-    }
-  if (g_test_verbose ())
-    g_test_message ("stdout:\n%s\nstderr:\n%s", r->out, r->err);
-  return r;
-}
-
-static JsonObject *
-find_event (CliResult  *r,
-            const char *event,
-            const char *board)
-{
-  for (guint i = 0; i < r->events->len; i++)
-    {
-      JsonObject *o = g_ptr_array_index (r->events, i);
-
-      if (g_strcmp0 (json_object_get_string_member_with_default (o, "event", ""), event) == 0 &&
-          (board == NULL || g_strcmp0 (json_object_get_string_member_with_default (o, "board", ""), board) == 0))
-        return o;
-    }
-  return NULL;
-}
-
-/* The final event of @step of @board: pass, fail or skipped. */
-static JsonObject *
-find_step (CliResult  *r,
-           const char *board,
-           const char *step)
-{
-  JsonObject *found = NULL;
-
-  for (guint i = 0; i < r->events->len; i++)
-    {
-      JsonObject *o = g_ptr_array_index (r->events, i);
-
-      if (g_strcmp0 (json_object_get_string_member_with_default (o, "event", ""), "step") == 0 &&
-          g_strcmp0 (json_object_get_string_member_with_default (o, "board", ""), board) == 0 &&
-          g_strcmp0 (json_object_get_string_member_with_default (o, "step", ""), step) == 0 &&
-          g_strcmp0 (json_object_get_string_member_with_default (o, "status", ""), "started") != 0)
-        found = o;
-    }
-  return found;
-}
-
-static JsonObject *
-summary (CliResult *r)
-{
-  JsonObject *last;
-
-  g_assert_cmpuint (r->events->len, >, 0);
-  last = g_ptr_array_index (r->events, r->events->len - 1);
-  g_assert_cmpstr (json_object_get_string_member (last, "event"), ==, "summary");
-  return last;
 }
 
 static gboolean
@@ -287,7 +103,7 @@ test_demo_eight_boards (Fixture       *f,
 {
   const char *args[] = { "demo", "--boards", "8", "--json", "--data-dir", f->data_dir,
                          "--sim-state-dir", f->state_dir, NULL };
-  g_autoptr(CliResult) r = run_cli (f, args);
+  g_autoptr(DsCliResult) r = ds_test_run_cli (f->announce_dir, args);
   g_autofree char *paa = g_build_filename (f->data_dir, "pki", "paa.pem", NULL);
   g_autofree char *db = g_build_filename (f->data_dir, "records.sqlite3", NULL);
   g_autoptr(GPtrArray) station_files = g_ptr_array_new_with_free_func (g_free);
@@ -300,7 +116,7 @@ test_demo_eight_boards (Fixture       *f,
   guint n_keys = 0;
 
   g_assert_cmpint (r->exit_status, ==, 0);
-  sum = summary (r);
+  sum = ds_test_summary (r);
   g_assert_cmpint (json_object_get_int_member (sum, "passed"), ==, 8);
   g_assert_cmpint (json_object_get_int_member (sum, "failed"), ==, 0);
 
@@ -402,9 +218,9 @@ test_faults_fail_only_their_board (Fixture       *f,
   };
   const char *args[] = { "provision", "--all", "--json", "--data-dir", f->data_dir,
                          "--command-timeout", "400", "--retries", "2", NULL };
-  g_autoptr(CliResult) r = NULL;
-  g_autoptr(CliResult) again = NULL;
-  g_autoptr(CliResult) third = NULL;
+  g_autoptr(DsCliResult) r = NULL;
+  g_autoptr(DsCliResult) again = NULL;
+  g_autoptr(DsCliResult) third = NULL;
   g_autofree char *db = g_build_filename (f->data_dir, "records.sqlite3", NULL);
   g_autoptr(DsStore) store = NULL;
   g_autoptr(GError) error = NULL;
@@ -412,54 +228,54 @@ test_faults_fail_only_their_board (Fixture       *f,
   JsonObject *o;
   JsonObject *sum;
 
-  start_sim (f, 7, faults);
-  r = run_cli (f, args);
+  f->sim_pid = ds_test_start_sim (f->state_dir, f->announce_dir, 7, faults);
+  r = ds_test_run_cli (f->announce_dir, args);
   g_assert_cmpint (r->exit_status, ==, 1);
-  sum = summary (r);
+  sum = ds_test_summary (r);
   g_assert_cmpint (json_object_get_int_member (sum, "passed"), ==, 2);
   g_assert_cmpint (json_object_get_int_member (sum, "failed"), ==, 5);
 
-  g_assert_nonnull (find_event (r, "pass", "sim-0"));
-  g_assert_nonnull (find_event (r, "pass", "sim-6"));
+  g_assert_nonnull (ds_test_find_event (r->events, "pass", "sim-0"));
+  g_assert_nonnull (ds_test_find_event (r->events, "pass", "sim-6"));
 
-  o = find_event (r, "fail", "sim-1");
+  o = ds_test_find_event (r->events, "fail", "sim-1");
   g_assert_nonnull (o);
   g_assert_cmpstr (json_object_get_string_member (o, "step"), ==, "install");
   g_assert_cmpstr (json_object_get_string_member (o, "code"), ==, "rejected");
 
-  o = find_event (r, "fail", "sim-2");
+  o = ds_test_find_event (r->events, "fail", "sim-2");
   g_assert_nonnull (o);
   g_assert_cmpstr (json_object_get_string_member (o, "step"), ==, "install");
   g_assert_cmpstr (json_object_get_string_member (o, "code"), ==, "timed-out");
   g_assert_nonnull (strstr (json_object_get_string_member (o, "cause"), "did not answer INSTALL"));
 
-  o = find_event (r, "fail", "sim-3");
+  o = ds_test_find_event (r->events, "fail", "sim-3");
   g_assert_nonnull (o);
   g_assert_cmpstr (json_object_get_string_member (o, "step"), ==, "attest");
   g_assert_cmpstr (json_object_get_string_member (o, "code"), ==, "disconnected");
 
-  o = find_event (r, "fail", "sim-4");
+  o = ds_test_find_event (r->events, "fail", "sim-4");
   g_assert_nonnull (o);
   g_assert_cmpstr (json_object_get_string_member (o, "step"), ==, "install");
   g_assert_nonnull (strstr (json_object_get_string_member (o, "cause"), "not for the key inside the board"));
 
-  o = find_event (r, "fail", "sim-5");
+  o = ds_test_find_event (r->events, "fail", "sim-5");
   g_assert_nonnull (o);
   g_assert_cmpstr (json_object_get_string_member (o, "code"), ==, "timed-out");
 
   /* The same boards without their faults (the simulator keeps their keys
    * and credentials): every failed board passes on retry, the passed ones
    * are recognised as provisioned. */
-  stop_sim (f);
-  start_sim (f, 7, NULL);
-  again = run_cli (f, args);
+  ds_test_stop (&f->sim_pid, 0);
+  f->sim_pid = ds_test_start_sim (f->state_dir, f->announce_dir, 7, NULL);
+  again = ds_test_run_cli (f->announce_dir, args);
   g_assert_cmpint (again->exit_status, ==, 0);
-  sum = summary (again);
+  sum = ds_test_summary (again);
   g_assert_cmpint (json_object_get_int_member (sum, "passed"), ==, 5);
   g_assert_cmpint (json_object_get_int_member (sum, "already_provisioned"), ==, 2);
   g_assert_cmpint (json_object_get_int_member (sum, "failed"), ==, 0);
-  g_assert_nonnull (find_event (again, "already-provisioned", "sim-0"));
-  g_assert_nonnull (find_event (again, "already-provisioned", "sim-6"));
+  g_assert_nonnull (ds_test_find_event (again->events, "already-provisioned", "sim-0"));
+  g_assert_nonnull (ds_test_find_event (again->events, "already-provisioned", "sim-6"));
 
   /* DACs issued before the failure are installed on retry, not requested
    * again: sim-1 and sim-2 (INSTALL refused or unanswered) and sim-3
@@ -468,15 +284,15 @@ test_faults_fail_only_their_board (Fixture       *f,
     {
       g_autofree char *name = g_strdup_printf ("sim-%u", i);
 
-      o = find_step (again, name, "forward");
+      o = ds_test_find_step (again->events, name, "forward");
       g_assert_nonnull (o);
       g_assert_cmpstr (json_object_get_string_member (o, "status"), ==, "skipped");
-      g_assert_nonnull (find_event (again, "pass", name));
+      g_assert_nonnull (ds_test_find_event (again->events, "pass", name));
     }
-  o = find_step (again, "sim-3", "install");
+  o = ds_test_find_step (again->events, "sim-3", "install");
   g_assert_cmpstr (json_object_get_string_member (o, "status"), ==, "skipped");
   /* sim-4's first DAC was for a key the board does not hold: a new one. */
-  o = find_step (again, "sim-4", "forward");
+  o = ds_test_find_step (again->events, "sim-4", "forward");
   g_assert_cmpstr (json_object_get_string_member (o, "status"), ==, "pass");
 
   store = ds_store_open (db, &error);
@@ -492,9 +308,9 @@ test_faults_fail_only_their_board (Fixture       *f,
   g_clear_object (&store);
 
   /* A third run changes nothing. */
-  third = run_cli (f, args);
+  third = ds_test_run_cli (f->announce_dir, args);
   g_assert_cmpint (third->exit_status, ==, 0);
-  sum = summary (third);
+  sum = ds_test_summary (third);
   g_assert_cmpint (json_object_get_int_member (sum, "already_provisioned"), ==, 7);
 }
 
@@ -503,10 +319,10 @@ test_boards_lists_simulated (Fixture       *f,
                              gconstpointer  data)
 {
   const char *args[] = { "boards", "--json", NULL };
-  g_autoptr(CliResult) r = NULL;
+  g_autoptr(DsCliResult) r = NULL;
 
-  start_sim (f, 3, NULL);
-  r = run_cli (f, args);
+  f->sim_pid = ds_test_start_sim (f->state_dir, f->announce_dir, 3, NULL);
+  r = ds_test_run_cli (f->announce_dir, args);
   g_assert_cmpint (r->exit_status, ==, 0);
   g_assert_cmpuint (r->events->len, ==, 3);
   for (guint i = 0; i < 3; i++)
@@ -520,9 +336,9 @@ test_boards_lists_simulated (Fixture       *f,
     }
 
   /* A dead simulator's boards are gone. */
-  stop_sim (f);
-  g_clear_pointer (&r, cli_result_free);
-  r = run_cli (f, args);
+  ds_test_stop (&f->sim_pid, 0);
+  g_clear_pointer (&r, ds_cli_result_free);
+  r = ds_test_run_cli (f->announce_dir, args);
   g_assert_cmpuint (r->events->len, ==, 0);
 }
 
@@ -536,11 +352,11 @@ test_usage_errors (Fixture       *f,
   const char *bad_cmd[] = { "frobnicate", NULL };
   const char *bad_vid[] = { "demo", "--vid", "XYZ", "--data-dir", f->data_dir, NULL };
 
-  g_autoptr(CliResult) a = run_cli (f, no_boards);
-  g_autoptr(CliResult) b = run_cli (f, bad_ca);
-  g_autoptr(CliResult) c = run_cli (f, bad_opt);
-  g_autoptr(CliResult) d = run_cli (f, bad_cmd);
-  g_autoptr(CliResult) e = run_cli (f, bad_vid);
+  g_autoptr(DsCliResult) a = ds_test_run_cli (f->announce_dir, no_boards);
+  g_autoptr(DsCliResult) b = ds_test_run_cli (f->announce_dir, bad_ca);
+  g_autoptr(DsCliResult) c = ds_test_run_cli (f->announce_dir, bad_opt);
+  g_autoptr(DsCliResult) d = ds_test_run_cli (f->announce_dir, bad_cmd);
+  g_autoptr(DsCliResult) e = ds_test_run_cli (f->announce_dir, bad_vid);
 
   g_assert_cmpint (a->exit_status, ==, 2);
   g_assert_cmpint (b->exit_status, ==, 2);
@@ -555,12 +371,12 @@ test_pki (Fixture       *f,
           gconstpointer  data)
 {
   const char *args[] = { "pki", "--json", "--data-dir", f->data_dir, NULL };
-  g_autoptr(CliResult) r = run_cli (f, args);
+  g_autoptr(DsCliResult) r = ds_test_run_cli (f->announce_dir, args);
   JsonObject *o;
   GStatBuf st;
 
   g_assert_cmpint (r->exit_status, ==, 0);
-  o = find_event (r, "pki", NULL);
+  o = ds_test_find_event (r->events, "pki", NULL);
   g_assert_nonnull (o);
   g_assert_true (g_file_test (json_object_get_string_member (o, "paa"), G_FILE_TEST_IS_REGULAR));
   g_assert_true (g_file_test (json_object_get_string_member (o, "pai"), G_FILE_TEST_IS_REGULAR));

@@ -1,0 +1,184 @@
+/* Helpers shared by the integration tests. */
+#include "ds-test-util.h"
+
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+void
+ds_test_rm_rf (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL)
+    while ((name = g_dir_read_name (dir)) != NULL)
+      {
+        g_autofree char *child = g_build_filename (path, name, NULL);
+        if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+          ds_test_rm_rf (child);
+        else
+          g_unlink (child);
+      }
+  g_rmdir (path);
+}
+
+GPid
+ds_test_start_sim (const char        *state_dir,
+                   const char        *announce_dir,
+                   int                n_boards,
+                   const char *const *extra)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GIOChannel) ch = NULL;
+  GPid pid = 0;
+  int out_fd = -1;
+
+  g_assert_nonnull (g_getenv ("DS_SIM"));
+  g_ptr_array_add (argv, g_strdup (g_getenv ("DS_SIM")));
+  g_ptr_array_add (argv, g_strdup ("--boards"));
+  g_ptr_array_add (argv, g_strdup_printf ("%d", n_boards));
+  g_ptr_array_add (argv, g_strdup ("--state-dir"));
+  g_ptr_array_add (argv, g_strdup (state_dir));
+  g_ptr_array_add (argv, g_strdup ("--announce-dir"));
+  g_ptr_array_add (argv, g_strdup (announce_dir));
+  g_ptr_array_add (argv, g_strdup ("--seed"));
+  g_ptr_array_add (argv, g_strdup ("7"));
+  for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (extra[i]));
+  g_ptr_array_add (argv, NULL);
+
+  g_spawn_async_with_pipes (NULL, (char **) argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                            NULL, NULL, &pid, NULL, &out_fd, NULL, &error);
+  g_assert_no_error (error);
+  ch = g_io_channel_unix_new (out_fd);
+  /* The pipe stays open for the life of the test process, so the simulator
+   * never writes into a closed pipe. */
+  g_io_channel_set_close_on_unref (ch, FALSE);
+  for (;;)
+    {
+      g_autofree char *line = NULL;
+      GIOStatus st = g_io_channel_read_line (ch, &line, NULL, NULL, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpint (st, ==, G_IO_STATUS_NORMAL);
+      if (g_str_has_prefix (line, "ready"))
+        break;
+    }
+  return pid;
+}
+
+void
+ds_test_stop (GPid *pid,
+              int   signal)
+{
+  int status;
+
+  if (*pid <= 0)
+    return;
+  kill (*pid, signal != 0 ? signal : SIGTERM);
+  waitpid (*pid, &status, 0);
+  g_spawn_close_pid (*pid);
+  *pid = 0;
+}
+
+void
+ds_cli_result_free (DsCliResult *r)
+{
+  g_ptr_array_unref (r->events);
+  g_free (r->out);
+  g_free (r->err);
+  g_free (r);
+}
+
+void
+ds_test_parse_json_line (const char *line,
+                         GPtrArray  *events)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  if (line[0] != '{')
+    return;
+  json_parser_load_from_data (parser, line, -1, &error);
+  g_assert_no_error (error);
+  g_ptr_array_add (events, json_object_ref (json_node_get_object (json_parser_get_root (parser))));
+}
+
+DsCliResult *
+ds_test_run_cli (const char        *announce_dir,
+                 const char *const *args)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) env = g_get_environ ();
+  DsCliResult *r = g_new0 (DsCliResult, 1);
+  g_auto(GStrv) lines = NULL;
+  int status = 0;
+
+  g_assert_nonnull (g_getenv ("DS_CLI"));
+  env = g_environ_setenv (env, "DAC_STATION_SIM_DIR", announce_dir, TRUE);
+  g_ptr_array_add (argv, (char *) g_getenv ("DS_CLI"));
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_spawn_sync (NULL, (char **) argv->pdata, env, G_SPAWN_DEFAULT, NULL, NULL,
+                &r->out, &r->err, &status, &error);
+  g_assert_no_error (error);
+  r->exit_status = WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+  r->events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  lines = g_strsplit (r->out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    ds_test_parse_json_line (lines[i], r->events);
+  if (g_test_verbose ())
+    g_test_message ("stdout:\n%s\nstderr:\n%s", r->out, r->err);
+  return r;
+}
+
+JsonObject *
+ds_test_find_event (GPtrArray  *events,
+                    const char *event,
+                    const char *board)
+{
+  for (guint i = 0; i < events->len; i++)
+    {
+      JsonObject *o = g_ptr_array_index (events, i);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (o, "event", ""), event) == 0 &&
+          (board == NULL || g_strcmp0 (json_object_get_string_member_with_default (o, "board", ""), board) == 0))
+        return o;
+    }
+  return NULL;
+}
+
+JsonObject *
+ds_test_find_step (GPtrArray  *events,
+                   const char *board,
+                   const char *step)
+{
+  JsonObject *found = NULL;
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      JsonObject *o = g_ptr_array_index (events, i);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (o, "event", ""), "step") == 0 &&
+          g_strcmp0 (json_object_get_string_member_with_default (o, "board", ""), board) == 0 &&
+          g_strcmp0 (json_object_get_string_member_with_default (o, "step", ""), step) == 0 &&
+          g_strcmp0 (json_object_get_string_member_with_default (o, "status", ""), "started") != 0)
+        found = o;
+    }
+  return found;
+}
+
+JsonObject *
+ds_test_summary (DsCliResult *r)
+{
+  JsonObject *last;
+
+  g_assert_cmpuint (r->events->len, >, 0);
+  last = g_ptr_array_index (r->events, r->events->len - 1);
+  g_assert_cmpstr (json_object_get_string_member (last, "event"), ==, "summary");
+  return last;
+}

@@ -1,0 +1,48 @@
+/* Helpers shared by the integration tests: temporary trees, the simulator
+ * and the CLI as child processes. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+void        ds_test_rm_rf        (const char        *path);
+/* Starts dac-station-sim ($DS_SIM) with @n_boards and @extra arguments,
+ * waits for its "ready" line and returns its pid. */
+GPid        ds_test_start_sim    (const char        *state_dir,
+                                  const char        *announce_dir,
+                                  int                n_boards,
+                                  const char *const *extra);
+/* SIGTERM (or @signal), then reap; sets *pid to 0. */
+void        ds_test_stop         (GPid              *pid,
+                                  int                signal);
+
+typedef struct {
+  int        exit_status;
+  GPtrArray *events;      /* JsonObject, one per JSON output line */
+  char      *out;
+  char      *err;
+} DsCliResult;
+
+void         ds_cli_result_free  (DsCliResult       *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DsCliResult, ds_cli_result_free)
+
+/* Runs dac-station-cli ($DS_CLI) with @args, DAC_STATION_SIM_DIR set to
+ * @announce_dir, and parses its JSON lines. */
+DsCliResult *ds_test_run_cli     (const char        *announce_dir,
+                                  const char *const *args);
+/* Parses one line of JSON into @events when it is an object. */
+void         ds_test_parse_json_line (const char    *line,
+                                  GPtrArray         *events);
+/* The first event named @event (of @board, when not NULL). */
+JsonObject  *ds_test_find_event  (GPtrArray         *events,
+                                  const char        *event,
+                                  const char        *board);
+/* The last outcome event (not "started") of @step of @board. */
+JsonObject  *ds_test_find_step   (GPtrArray         *events,
+                                  const char        *board,
+                                  const char        *step);
+/* The closing summary event. */
+JsonObject  *ds_test_summary     (DsCliResult       *r);
+
+G_END_DECLS

@@ -1,0 +1,82 @@
+/* Yield statistics from the record store: first-pass and final yield,
+ * failures by step and cause, units per hour, cycle times, per group. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+  gint64      since_us;     /* jobs started at or after; 0: no bound */
+  gint64      until_us;     /* jobs started before; 0: no bound */
+  const char *lot;
+  const char *operator_id;
+  const char *station;
+} DsReportFilter;
+
+/* One finished job, as the report needs it. */
+typedef struct {
+  gint64      id;
+  const char *board_uid;    /* NULL when the board never identified itself */
+  const char *station;
+  const char *lot;
+  const char *operator_id;
+  gint64      started_us;
+  gint64      finished_us;
+  const char *outcome;      /* passed, failed, cancelled, interrupted, already-provisioned */
+  const char *failed_step;
+  const char *error_code;
+} DsReportJob;
+
+typedef struct {
+  char   *key;
+  gint64  count;
+} DsReportCount;
+
+typedef struct {
+  char   *key;
+  gint64  boards;
+  gint64  passed;
+  gint64  first_pass;
+  double  first_pass_yield;
+} DsReportGroup;
+
+typedef struct {
+  gint64     jobs;                 /* attempts (already-provisioned boards are not attempts) */
+  gint64     boards;               /* boards attempted */
+  gint64     boards_passed;        /* boards with a passing attempt */
+  gint64     boards_failed;        /* boards attempted that never passed */
+  gint64     first_pass;           /* boards whose first attempt passed */
+  gint64     already_provisioned;  /* jobs that found a provisioned board */
+  double     first_pass_yield;     /* first_pass / boards, 0 when no boards */
+  double     final_yield;          /* boards_passed / boards */
+  double     units_per_hour;       /* boards_passed per hour from first start to last finish */
+  double     cycle_median_s;       /* passed jobs, nearest rank */
+  double     cycle_p95_s;
+  GPtrArray *failures_by_step;     /* DsReportCount, most first */
+  GPtrArray *failures_by_cause;    /* DsReportCount, by error code, most first */
+  GPtrArray *by_station;           /* DsReportGroup, by key */
+  GPtrArray *by_lot;
+  GPtrArray *by_operator;
+  GPtrArray *by_day;               /* local date of a board's first attempt */
+  GPtrArray *by_shift;             /* A 06–14, B 14–22, C 22–06, local time */
+} DsReport;
+
+void      ds_report_free          (DsReport             *report);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DsReport, ds_report_free)
+
+/* Pure: the report of @jobs (in any order). */
+DsReport *ds_report_compute_jobs  (const DsReportJob    *jobs,
+                                   gsize                 n_jobs);
+/* Reads the finished jobs matching @filter from the store at @db_path
+ * (read-only) and computes their report. */
+DsReport *ds_report_compute       (const char           *db_path,
+                                   const DsReportFilter *filter,
+                                   GError              **error);
+/* Parses "2026-11-24", "2026-11-24T08:00:00" (local time) or a full
+ * ISO 8601 time with zone, into unix microseconds. */
+gboolean  ds_report_parse_time    (const char           *text,
+                                   gint64               *out_us);
+const char *ds_report_shift_for   (gint64                time_us);
+
+G_END_DECLS

@@ -4,6 +4,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -384,6 +385,76 @@ test_pki (Fixture       *f,
   g_assert_cmpint (st.st_mode & 0077, ==, 0);
 }
 
+static void
+test_stats_export_audit (Fixture       *f,
+                         gconstpointer  data)
+{
+  const char *demo[] = { "demo", "--boards", "3", "--json", "--data-dir", f->data_dir, "--lot", "LOT-9",
+                         "--operator", "alice", NULL };
+  const char *stats[] = { "stats", "--json", "--data-dir", f->data_dir, NULL };
+  const char *stats_other_lot[] = { "stats", "--json", "--lot", "LOT-1", "--data-dir", f->data_dir, NULL };
+  const char *csv[] = { "export", "--csv", "--table", "jobs", "--data-dir", f->data_dir, NULL };
+  const char *json[] = { "export", "--json", "--data-dir", f->data_dir, NULL };
+  const char *audit[] = { "audit", "verify", "--json", "--data-dir", f->data_dir, NULL };
+  const char *no_store[] = { "stats", "--data-dir", f->tmp, NULL };
+  g_autoptr(DsCliResult) r = ds_test_run_cli (f->announce_dir, demo);
+  g_autoptr(DsCliResult) s = NULL;
+  g_autoptr(DsCliResult) s2 = NULL;
+  g_autoptr(DsCliResult) c = NULL;
+  g_autoptr(DsCliResult) j = NULL;
+  g_autoptr(DsCliResult) a = NULL;
+  g_autoptr(DsCliResult) broken = NULL;
+  g_autoptr(DsCliResult) none = NULL;
+  g_autofree char *db = g_build_filename (f->data_dir, "records.sqlite3", NULL);
+  g_auto(GStrv) lines = NULL;
+  JsonObject *o;
+  sqlite3 *sql = NULL;
+  guint n_certs = 0;
+
+  g_assert_cmpint (r->exit_status, ==, 0);
+  s = ds_test_run_cli (f->announce_dir, stats);
+  g_assert_cmpint (s->exit_status, ==, 0);
+  o = ds_test_find_event (s->events, "stats", NULL);
+  g_assert_cmpint (json_object_get_int_member (o, "boards"), ==, 3);
+  g_assert_cmpint (json_object_get_int_member (o, "passed"), ==, 3);
+  g_assert_cmpfloat (json_object_get_double_member (o, "first_pass_yield"), ==, 1.0);
+  s2 = ds_test_run_cli (f->announce_dir, stats_other_lot);
+  o = ds_test_find_event (s2->events, "stats", NULL);
+  g_assert_cmpint (json_object_get_int_member (o, "boards"), ==, 0);
+
+  /* CSV: a header and a row per job, with the lot and operator recorded. */
+  c = ds_test_run_cli (f->announce_dir, csv);
+  g_assert_cmpint (c->exit_status, ==, 0);
+  lines = g_strsplit (c->out, "\r\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 5);
+  g_assert_true (g_str_has_prefix (lines[0], "id,board_uid,port,operator,lot,"));
+  g_assert_nonnull (strstr (lines[1], ",alice,LOT-9,"));
+
+  j = ds_test_run_cli (f->announce_dir, json);
+  g_assert_cmpint (j->exit_status, ==, 0);
+  for (guint i = 0; i < j->events->len; i++)
+    if (g_strcmp0 (json_object_get_string_member (g_ptr_array_index (j->events, i), "table"), "certificates") == 0)
+      n_certs++;
+  g_assert_cmpuint (n_certs, ==, 3);
+  g_assert_null (strstr (j->out, "PRIVATE"));
+
+  a = ds_test_run_cli (f->announce_dir, audit);
+  g_assert_cmpint (a->exit_status, ==, 0);
+  g_assert_true (json_object_get_boolean_member (ds_test_find_event (a->events, "audit", NULL), "intact"));
+
+  g_assert_cmpint (sqlite3_open (db, &sql), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (sql, "DELETE FROM events WHERE id = 3", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (sql);
+  broken = ds_test_run_cli (f->announce_dir, audit);
+  g_assert_cmpint (broken->exit_status, ==, 1);
+  o = ds_test_find_event (broken->events, "audit", NULL);
+  g_assert_false (json_object_get_boolean_member (o, "intact"));
+  g_assert_cmpint (json_object_get_int_member (o, "broken_at"), ==, 4);
+
+  none = ds_test_run_cli (f->announce_dir, no_store);
+  g_assert_cmpint (none->exit_status, ==, 2);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -393,6 +464,7 @@ main (int    argc,
   g_test_add ("/cli/provision/faults-and-retry", Fixture, NULL, fixture_setup, test_faults_fail_only_their_board, fixture_teardown);
   g_test_add ("/cli/boards/simulated", Fixture, NULL, fixture_setup, test_boards_lists_simulated, fixture_teardown);
   g_test_add ("/cli/usage-errors", Fixture, NULL, fixture_setup, test_usage_errors, fixture_teardown);
+  g_test_add ("/cli/stats-export-audit", Fixture, NULL, fixture_setup, test_stats_export_audit, fixture_teardown);
   g_test_add ("/cli/pki", Fixture, NULL, fixture_setup, test_pki, fixture_teardown);
   return g_test_run ();
 }

@@ -16,99 +16,13 @@
 #include <unistd.h>
 
 #include "ds-board-monitor.h"
+#include "ds-cli-common.h"
+#include "ds-cli-records.h"
 #include "ds-error.h"
 #include "ds-sim-announce.h"
 #include "ds-station.h"
 #include "ds-store.h"
 #include "ds-test-ca.h"
-
-enum {
-  EXIT_OK = 0,
-  EXIT_FAILED = 1,
-  EXIT_USAGE = 2,
-};
-
-/* Options shared by the commands. */
-static char *opt_data_dir;
-static gboolean opt_json;
-
-static GOptionEntry common_entries[] = {
-  { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_data_dir,
-    N_("Where records, the test PKI and issued certificates live (default: the XDG data directory)"), N_("DIR") },
-  { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json, N_("Print one JSON object per line"), NULL },
-  { NULL }
-};
-
-static char *
-data_dir (void)
-{
-  if (opt_data_dir != NULL)
-    return g_canonicalize_filename (opt_data_dir, NULL);
-  return g_build_filename (g_get_user_data_dir (), "dac-station", NULL);
-}
-
-static void
-print_json (JsonBuilder *builder)
-{
-  g_autoptr(JsonNode) root = json_builder_get_root (builder);
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
-  g_autofree char *text = NULL;
-
-  json_generator_set_root (gen, root);
-  text = json_generator_to_data (gen, NULL);
-  g_print ("%s\n", text);
-  fflush (stdout);
-}
-
-static void
-json_add_string (JsonBuilder *b,
-                 const char  *name,
-                 const char  *value)
-{
-  json_builder_set_member_name (b, name);
-  if (value != NULL)
-    json_builder_add_string_value (b, value);
-  else
-    json_builder_add_null_value (b);
-}
-
-static void
-json_add_int (JsonBuilder *b,
-              const char  *name,
-              gint64       value)
-{
-  json_builder_set_member_name (b, name);
-  json_builder_add_int_value (b, value);
-}
-
-static gboolean
-parse_hex16 (const char *text,
-             guint16    *out)
-{
-  guint64 v;
-
-  if (text == NULL)
-    return TRUE;
-  if (g_str_has_prefix (text, "0x") || g_str_has_prefix (text, "0X"))
-    text += 2;
-  if (!g_ascii_string_to_unsigned (text, 16, 0, 0xFFFF, &v, NULL))
-    return FALSE;
-  *out = (guint16) v;
-  return TRUE;
-}
-
-static int
-usage_error (GOptionContext *context,
-             const char     *message)
-{
-  g_printerr ("%s\n\n", message);
-  if (context != NULL)
-    {
-      g_autofree char *help = g_option_context_get_help (context, TRUE, NULL);
-      g_printerr ("%s", help);
-    }
-  return EXIT_USAGE;
-}
 
 /* ---- boards ------------------------------------------------------------ */
 
@@ -871,6 +785,9 @@ static const struct {
   { "provision", cmd_provision, N_("Provision boards with DACs") },
   { "demo", cmd_demo, N_("Provision simulated boards with the test CA") },
   { "pki", cmd_pki, N_("Show where the test PAA and PAI are") },
+  { "stats", ds_cli_stats, N_("Yield statistics from the records") },
+  { "export", ds_cli_export, N_("Export the records as CSV or JSON lines") },
+  { "audit", ds_cli_audit, N_("Check the records' audit chain (audit verify)") },
 };
 
 static void

@@ -1,0 +1,403 @@
+/* dac-station-cli stats, export and audit: reading the records. */
+#include "config.h"
+
+#include "ds-cli-records.h"
+
+#include <glib/gi18n.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ds-cli-common.h"
+#include "ds-export.h"
+#include "ds-report.h"
+#include "ds-store.h"
+
+static char *opt_since;
+static char *opt_until;
+static char *opt_lot;
+static char *opt_operator;
+static char *opt_station;
+
+static GOptionEntry filter_entries[] = {
+  { "since", 0, 0, G_OPTION_ARG_STRING, &opt_since, N_("Jobs started at or after (2026-11-24 or 2026-11-24T06:00)"), N_("TIME") },
+  { "until", 0, 0, G_OPTION_ARG_STRING, &opt_until, N_("Jobs started before"), N_("TIME") },
+  { "lot", 0, 0, G_OPTION_ARG_STRING, &opt_lot, N_("Only this lot or work order"), N_("LOT") },
+  { "operator", 0, 0, G_OPTION_ARG_STRING, &opt_operator, N_("Only this operator"), N_("ID") },
+  { "station", 0, 0, G_OPTION_ARG_STRING, &opt_station, N_("Only this station"), N_("NAME") },
+  { NULL }
+};
+
+static gboolean
+make_filter (GOptionContext *context,
+             DsReportFilter *filter,
+             int            *exit_code)
+{
+  memset (filter, 0, sizeof *filter);
+  if (opt_since != NULL && !ds_report_parse_time (opt_since, &filter->since_us))
+    {
+      *exit_code = usage_error (context, _("--since takes a date like 2026-11-24 or 2026-11-24T06:00"));
+      return FALSE;
+    }
+  if (opt_until != NULL && !ds_report_parse_time (opt_until, &filter->until_us))
+    {
+      *exit_code = usage_error (context, _("--until takes a date like 2026-11-24 or 2026-11-24T22:00"));
+      return FALSE;
+    }
+  filter->lot = opt_lot;
+  filter->operator_id = opt_operator;
+  filter->station = opt_station;
+  return TRUE;
+}
+
+/* The store's path, refusing to create one where there is none. */
+static char *
+existing_store (void)
+{
+  g_autofree char *dir = data_dir ();
+  g_autofree char *db = g_build_filename (dir, "records.sqlite3", NULL);
+
+  if (!g_file_test (db, G_FILE_TEST_IS_REGULAR))
+    {
+      g_printerr (_("No records in %s yet: provision some boards first, or name the data directory with --data-dir\n"),
+                  dir);
+      return NULL;
+    }
+  return g_steal_pointer (&db);
+}
+
+static void
+json_add_counts (JsonBuilder *b,
+                 const char  *name,
+                 GPtrArray   *counts)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_begin_array (b);
+  for (guint i = 0; i < counts->len; i++)
+    {
+      DsReportCount *c = g_ptr_array_index (counts, i);
+
+      json_builder_begin_object (b);
+      json_add_string (b, "key", c->key);
+      json_add_int (b, "count", c->count);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+}
+
+static void
+json_add_groups (JsonBuilder *b,
+                 const char  *name,
+                 GPtrArray   *groups)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_begin_array (b);
+  for (guint i = 0; i < groups->len; i++)
+    {
+      DsReportGroup *g = g_ptr_array_index (groups, i);
+
+      json_builder_begin_object (b);
+      json_add_string (b, "key", g->key);
+      json_add_int (b, "boards", g->boards);
+      json_add_int (b, "passed", g->passed);
+      json_add_int (b, "first_pass", g->first_pass);
+      json_builder_set_member_name (b, "first_pass_yield");
+      json_builder_add_double_value (b, g->first_pass_yield);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+}
+
+static void
+print_counts (const char *title,
+              GPtrArray  *counts)
+{
+  gint64 max = 1;
+
+  g_print ("\n%s\n", title);
+  if (counts->len == 0)
+    g_print ("  %s\n", _("none"));
+  for (guint i = 0; i < counts->len; i++)
+    max = MAX (max, ((DsReportCount *) g_ptr_array_index (counts, i))->count);
+  for (guint i = 0; i < counts->len; i++)
+    {
+      DsReportCount *c = g_ptr_array_index (counts, i);
+      int bar = (int) (30 * c->count / max);
+      g_autoptr(GString) s = g_string_new (NULL);
+
+      for (int k = 0; k < MAX (bar, 1); k++)
+        g_string_append (s, "█");
+      g_print ("  %-16s %6" G_GINT64_FORMAT "  %s\n", c->key, c->count, s->str);
+    }
+}
+
+static void
+print_groups (const char *title,
+              GPtrArray  *groups)
+{
+  if (groups->len <= 1)
+    return;
+  g_print ("\n%s\n", title);
+  for (guint i = 0; i < groups->len; i++)
+    {
+      DsReportGroup *g = g_ptr_array_index (groups, i);
+
+      g_print (_("  %-16s %6" G_GINT64_FORMAT " boards  %6" G_GINT64_FORMAT " passed  first-pass yield %5.1f %%\n"),
+               g->key, g->boards, g->passed, 100 * g->first_pass_yield);
+    }
+}
+
+int
+ds_cli_stats (int    argc,
+              char **argv)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new (_("— yield statistics from the records"));
+  g_autoptr(GError) error = NULL;
+  g_autofree char *db = NULL;
+  g_autoptr(DsReport) r = NULL;
+  DsReportFilter filter;
+  int code = EXIT_OK;
+
+  g_option_context_add_main_entries (context, filter_entries, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, common_entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (context, error->message);
+  if (!make_filter (context, &filter, &code))
+    return code;
+  db = existing_store ();
+  if (db == NULL)
+    return EXIT_USAGE;
+  r = ds_report_compute (db, &filter, &error);
+  if (r == NULL)
+    {
+      g_printerr ("%s\n", error->message);
+      return EXIT_USAGE;
+    }
+
+  if (opt_json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+
+      json_builder_begin_object (b);
+      json_add_string (b, "event", "stats");
+      json_add_int (b, "jobs", r->jobs);
+      json_add_int (b, "boards", r->boards);
+      json_add_int (b, "passed", r->boards_passed);
+      json_add_int (b, "failed", r->boards_failed);
+      json_add_int (b, "first_pass", r->first_pass);
+      json_add_int (b, "already_provisioned", r->already_provisioned);
+#define DBL(name, v) json_builder_set_member_name (b, name); json_builder_add_double_value (b, v)
+      DBL ("first_pass_yield", r->first_pass_yield);
+      DBL ("final_yield", r->final_yield);
+      DBL ("units_per_hour", r->units_per_hour);
+      DBL ("cycle_median_s", r->cycle_median_s);
+      DBL ("cycle_p95_s", r->cycle_p95_s);
+#undef DBL
+      json_add_counts (b, "failures_by_step", r->failures_by_step);
+      json_add_counts (b, "failures_by_cause", r->failures_by_cause);
+      json_add_groups (b, "by_station", r->by_station);
+      json_add_groups (b, "by_lot", r->by_lot);
+      json_add_groups (b, "by_operator", r->by_operator);
+      json_add_groups (b, "by_day", r->by_day);
+      json_add_groups (b, "by_shift", r->by_shift);
+      json_builder_end_object (b);
+      print_json (b);
+      return EXIT_OK;
+    }
+
+  g_print (_("Boards attempted   %8" G_GINT64_FORMAT "   (%" G_GINT64_FORMAT " jobs; %" G_GINT64_FORMAT " already provisioned not counted)\n"),
+           r->boards, r->jobs, r->already_provisioned);
+  g_print (_("Passed             %8" G_GINT64_FORMAT "\n"), r->boards_passed);
+  g_print (_("Never passed       %8" G_GINT64_FORMAT "\n"), r->boards_failed);
+  g_print (_("First-pass yield   %8.1f %%\n"), 100 * r->first_pass_yield);
+  g_print (_("Final yield        %8.1f %%\n"), 100 * r->final_yield);
+  g_print (_("Units per hour     %8.1f\n"), r->units_per_hour);
+  g_print (_("Cycle time         median %.1f s, p95 %.1f s\n"), r->cycle_median_s, r->cycle_p95_s);
+  print_counts (_("Failures by step"), r->failures_by_step);
+  print_counts (_("Failures by cause"), r->failures_by_cause);
+  print_groups (_("By station"), r->by_station);
+  print_groups (_("By lot"), r->by_lot);
+  print_groups (_("By operator"), r->by_operator);
+  print_groups (_("By day"), r->by_day);
+  print_groups (_("By shift (A 06–14, B 14–22, C 22–06)"), r->by_shift);
+  return EXIT_OK;
+}
+
+/* ---- export ------------------------------------------------------------ */
+
+typedef struct {
+  const char *table;
+  gboolean    csv;
+  gboolean    header_done;
+} ExportState;
+
+static void
+csv_field (GString    *out,
+           const char *value)
+{
+  if (value == NULL)
+    return;
+  /* RFC 4180: quote fields holding separators, quotes or line breaks; and
+   * keep spreadsheets from running a field as a formula. */
+  if (strpbrk (value, ",\"\r\n") != NULL || strchr ("=+-@", value[0]) != NULL)
+    {
+      g_string_append_c (out, '"');
+      if (strchr ("=+-@", value[0]) != NULL && value[0] != '\0')
+        g_string_append_c (out, '\'');
+      for (const char *p = value; *p; p++)
+        {
+          if (*p == '"')
+            g_string_append_c (out, '"');
+          g_string_append_c (out, *p);
+        }
+      g_string_append_c (out, '"');
+    }
+  else
+    g_string_append (out, value);
+}
+
+static gboolean
+export_row (const char *const *columns,
+            const char *const *values,
+            guint               n,
+            gpointer            user_data)
+{
+  ExportState *st = user_data;
+
+  if (st->csv)
+    {
+      g_autoptr(GString) line = g_string_new (NULL);
+
+      if (!st->header_done)
+        {
+          for (guint i = 0; i < n; i++)
+            {
+              if (i > 0)
+                g_string_append_c (line, ',');
+              csv_field (line, columns[i]);
+            }
+          g_string_append (line, "\r\n");
+          st->header_done = TRUE;
+        }
+      for (guint i = 0; i < n; i++)
+        {
+          if (i > 0)
+            g_string_append_c (line, ',');
+          csv_field (line, values[i]);
+        }
+      g_string_append (line, "\r\n");
+      fputs (line->str, stdout);
+    }
+  else
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+
+      json_builder_begin_object (b);
+      json_add_string (b, "table", st->table);
+      for (guint i = 0; i < n; i++)
+        json_add_string (b, columns[i], values[i]);
+      json_builder_end_object (b);
+      print_json (b);
+    }
+  return TRUE;
+}
+
+int
+ds_cli_export (int    argc,
+               char **argv)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new (_("— export the records as CSV or JSON lines"));
+  gboolean csv = FALSE;
+  char *table = NULL;
+  GOptionEntry entries[] = {
+    { "csv", 0, 0, G_OPTION_ARG_NONE, &csv, N_("CSV (RFC 4180) of one table"), NULL },
+    { "table", 't', 0, G_OPTION_ARG_STRING, &table,
+      N_("boards, jobs (default), steps, certificates or events; with --json, every table when not given"), N_("TABLE") },
+    { NULL }
+  };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *db = NULL;
+  DsReportFilter filter;
+  int code = EXIT_OK;
+
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, filter_entries, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, common_entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (context, error->message);
+  if (csv == opt_json)
+    return usage_error (context, _("Say which format: --csv or --json"));
+  if (!make_filter (context, &filter, &code))
+    return code;
+  if (table != NULL && !g_strv_contains (ds_export_tables, table))
+    return usage_error (context, _("--table takes boards, jobs, steps, certificates or events"));
+  db = existing_store ();
+  if (db == NULL)
+    return EXIT_USAGE;
+
+  for (guint i = 0; ds_export_tables[i] != NULL; i++)
+    {
+      const char *t = ds_export_tables[i];
+      ExportState st = { t, csv, FALSE };
+
+      if (table != NULL ? !g_str_equal (t, table) : (csv && !g_str_equal (t, "jobs")))
+        continue;
+      if (!ds_export_table (db, t, &filter, export_row, &st, &error))
+        {
+          g_printerr ("%s\n", error->message);
+          return EXIT_USAGE;
+        }
+    }
+  g_free (table);
+  return EXIT_OK;
+}
+
+/* ---- audit ------------------------------------------------------------- */
+
+int
+ds_cli_audit (int    argc,
+              char **argv)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new (_("verify — check the audit chain of the records"));
+  g_autoptr(GError) error = NULL;
+  g_autofree char *db = NULL;
+  g_autofree char *reason = NULL;
+  g_autoptr(DsStore) store = NULL;
+  gint64 n = 0, broken = 0;
+
+  g_option_context_add_main_entries (context, common_entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (context, error->message);
+  if (argc != 2 || !g_str_equal (argv[1], "verify"))
+    return usage_error (context, _("Usage: dac-station-cli audit verify"));
+  db = existing_store ();
+  if (db == NULL)
+    return EXIT_USAGE;
+  store = ds_store_open (db, &error);
+  if (store == NULL || !ds_store_verify_audit (store, &n, &broken, &reason, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return EXIT_USAGE;
+    }
+  if (opt_json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+
+      json_builder_begin_object (b);
+      json_add_string (b, "event", "audit");
+      json_builder_set_member_name (b, "intact");
+      json_builder_add_boolean_value (b, broken == 0);
+      json_add_int (b, "events", n);
+      if (broken > 0)
+        {
+          json_add_int (b, "broken_at", broken);
+          json_add_string (b, "reason", reason);
+        }
+      json_builder_end_object (b);
+      print_json (b);
+    }
+  else if (broken == 0)
+    g_print (_("The audit chain is intact: %" G_GINT64_FORMAT " events.\n"), n);
+  else
+    g_print (_("The audit chain is broken at event %" G_GINT64_FORMAT ": %s.\n"), broken, reason);
+  return broken == 0 ? EXIT_OK : EXIT_FAILED;
+}

@@ -406,6 +406,7 @@ setup_run (Run *run)
   g_autofree char *pki = g_build_filename (dir, "pki", NULL);
   g_autofree char *certs = g_build_filename (dir, "certs", NULL);
   g_autoptr(DsTestCa) ca = NULL;
+  g_autofree char *login = NULL;
   DsJobOptions options = { 0 };
   gint closed;
 
@@ -437,6 +438,12 @@ setup_run (Run *run)
   if (closed < 0)
     {
       g_printerr (_("Cannot check the record store: %s\n"), error->message);
+      return FALSE;
+    }
+  login = g_strdup_printf ("%s lot %s", opt_operator, opt_lot != NULL ? opt_lot : "-");
+  if (opt_operator != NULL && !ds_store_log_event (run->store, 0, NULL, "operator-login", login, &error))
+    {
+      g_printerr (_("Cannot record the operator: %s\n"), error->message);
       return FALSE;
     }
   if (closed > 0 && !run->json)

@@ -131,8 +131,10 @@ ds_test_run_cli (const char        *announce_dir,
   lines = g_strsplit (r->out, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     ds_test_parse_json_line (lines[i], r->events);
-  if (g_test_verbose ())
-    g_test_message ("stdout:\n%s\nstderr:\n%s", r->out, r->err);
+  /* What the CLI said goes into the test log whenever it did not succeed,
+   * so a failure in CI can be understood from the log alone. */
+  if (g_test_verbose () || r->exit_status != 0)
+    g_test_message ("exit status %d\nstdout:\n%s\nstderr:\n%s", r->exit_status, r->out, r->err);
   return r;
 }
 

@@ -220,9 +220,10 @@ test_openssl_verifies (Fixture       *f,
   const char *argv[] = { "openssl", "verify", "-x509_strict", "-CAfile", ds_test_ca_get_paa_path (f->ca),
                          "-untrusted", ds_test_ca_get_pai_path (f->ca), dac_path, NULL };
   g_autofree char *out = NULL;
+  g_autofree char *openssl = g_find_program_in_path ("openssl");
   int status = 0;
 
-  if (g_find_program_in_path ("openssl") == NULL)
+  if (openssl == NULL)
     {
       g_test_skip ("the openssl command is not installed");
       return;

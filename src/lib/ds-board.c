@@ -80,7 +80,7 @@ ds_board_get_name (DsBoard *self)
 char *
 ds_board_dup_uid (DsBoard *self)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
 
   return g_strdup (self->uid);
 }
@@ -89,7 +89,7 @@ void
 ds_board_set_uid (DsBoard    *self,
                   const char *uid)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
 
   g_free (self->uid);
   self->uid = g_strdup (uid);

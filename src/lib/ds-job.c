@@ -345,7 +345,7 @@ static void
 post (DsJob *self,
       Event *ev)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
   Event *last = g_queue_peek_tail (&self->events);
 
   if (ev->kind == EV_PROGRESS && last != NULL && last->kind == EV_PROGRESS)

@@ -382,7 +382,7 @@ ds_store_verify_audit (DsStore  *self,
                        char    **reason,
                        GError  **error)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
   g_autoptr(sqlite3_stmt) stmt = prepare (self,
     "SELECT id, time_us, job_id, board_uid, kind, message, prev_hash, hash FROM events ORDER BY id", error);
   g_autofree char *expected_prev = g_strdup (GENESIS_HASH);
@@ -436,7 +436,7 @@ ds_store_begin_job (DsStore    *self,
                     const char *station,
                     GError    **error)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
   g_autoptr(sqlite3_stmt) stmt = NULL;
   gint64 now = g_get_real_time ();
   gint64 id;
@@ -482,7 +482,7 @@ ds_store_set_job_board (DsStore    *self,
                         const char *board_uid,
                         GError    **error)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
   g_autoptr(sqlite3_stmt) stmt = NULL;
 
   if (!exec (self, "BEGIN IMMEDIATE", error))
@@ -519,7 +519,7 @@ ds_store_record_step (DsStore    *self,
                       const char *error_message,
                       GError    **error)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
   g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autofree char *what = g_strdup_printf ("%s %s", step, outcome);
 
@@ -559,7 +559,7 @@ ds_store_finish_job (DsStore    *self,
                      const char *error_message,
                      GError    **error)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
   g_autoptr(sqlite3_stmt) stmt = NULL;
 
   if (!exec (self, "BEGIN IMMEDIATE", error))
@@ -614,7 +614,7 @@ ds_store_add_certificate (DsStore      *self,
                           DsCertRecord *record,
                           GError      **error)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
   g_autoptr(sqlite3_stmt) stmt = NULL;
   gboolean found = FALSE;
   g_autofree char *msg = NULL;
@@ -699,7 +699,7 @@ update_certificate (DsStore    *self,
                     const char *kind,
                     GError    **error)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
   g_autoptr(sqlite3_stmt) stmt = NULL;
 
   if (!exec (self, "BEGIN IMMEDIATE", error))
@@ -802,7 +802,7 @@ find_certificate (DsStore    *self,
                   const char *arg2,
                   GError    **error)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
   g_autoptr(sqlite3_stmt) stmt = prepare (self, sql, error);
   int rc;
 
@@ -850,7 +850,7 @@ ds_store_log_event (DsStore    *self,
                     const char *message,
                     GError    **error)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
 
   if (!exec (self, "BEGIN IMMEDIATE", error))
     return FALSE;
@@ -866,7 +866,7 @@ gint
 ds_store_close_interrupted_jobs (DsStore *self,
                                  GError **error)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
   g_autoptr(sqlite3_stmt) stmt = NULL;
   int n;
 
@@ -914,7 +914,7 @@ ds_store_get_counts (DsStore       *self,
                      DsStoreCounts *counts,
                      GError       **error)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
 
   return count (self, "SELECT count(*) FROM jobs", &counts->jobs, error) &&
          count (self, "SELECT count(*) FROM jobs WHERE outcome = 'passed'", &counts->passed, error) &&

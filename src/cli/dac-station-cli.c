@@ -479,7 +479,6 @@ setup_run (Run *run)
 
   run->loop = g_main_loop_new (NULL, FALSE);
   run->live = !run->json && isatty (STDOUT_FILENO);
-  run->started = g_get_monotonic_time ();
   run->sigint_id = g_unix_signal_add (SIGINT, on_signal, run);
   run->sigterm_id = g_unix_signal_add (SIGTERM, on_signal, run);
   return TRUE;
@@ -501,6 +500,8 @@ static int
 provision_boards (Run       *run,
                   GPtrArray *boards)
 {
+  /* The summary's elapsed time is the provisioning, not the set-up. */
+  run->started = g_get_monotonic_time ();
   for (guint i = 0; i < boards->len; i++)
     {
       g_autoptr(GError) error = NULL;

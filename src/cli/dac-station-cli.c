@@ -17,8 +17,10 @@
 
 #include "ds-board-monitor.h"
 #include "ds-cli-common.h"
+#include "ds-cli-flash.h"
 #include "ds-cli-records.h"
 #include "ds-error.h"
+#include "ds-firmware-image.h"
 #include "ds-sim-announce.h"
 #include "ds-station.h"
 #include "ds-store.h"
@@ -382,6 +384,7 @@ static char *opt_operator = NULL;
 static char *opt_lot = NULL;
 static int opt_timeout_ms = 0;
 static int opt_retries = 0;
+static char *opt_image = NULL;
 
 static GOptionEntry run_entries[] = {
   { "ca", 0, 0, G_OPTION_ARG_STRING, &opt_ca, N_("Certificate authority: test (default)"), N_("CA") },
@@ -392,6 +395,7 @@ static GOptionEntry run_entries[] = {
   { "lot", 0, 0, G_OPTION_ARG_STRING, &opt_lot, N_("Lot or work order recorded with every job"), N_("LOT") },
   { "command-timeout", 0, 0, G_OPTION_ARG_INT, &opt_timeout_ms, N_("Wait this long for each board answer (default: per command)"), N_("MS") },
   { "retries", 0, 0, G_OPTION_ARG_INT, &opt_retries, N_("Attempts per board command (default 3)"), N_("N") },
+  { "image", 0, 0, G_OPTION_ARG_FILENAME, &opt_image, N_("Provisioning firmware to flash first (.hex, or .bin at 0x08000000); boards already running it are not flashed again"), N_("FILE") },
   { NULL }
 };
 
@@ -473,6 +477,19 @@ setup_run (Run *run)
   options.certs_dir = certs;
   options.timeout_ms = opt_timeout_ms > 0 ? (guint) opt_timeout_ms : 0;
   options.retries = opt_retries > 0 ? (guint) opt_retries : 0;
+  if (opt_image != NULL)
+    {
+      /* A malformed image is refused before any board is touched. */
+      g_autoptr(DsFirmwareImage) image = ds_firmware_image_load (opt_image, 0x08000000, &error);
+
+      if (image == NULL)
+        {
+          g_printerr (_("Cannot use the firmware image: %s\n"), error->message);
+          return FALSE;
+        }
+      options.firmware_path = opt_image;
+      options.firmware_address = 0x08000000;
+    }
   run->station = ds_station_new (&options, (guint) opt_jobs);
   g_signal_connect (run->station, "job-added", G_CALLBACK (job_added_cb), run);
   g_signal_connect (run->station, "idle", G_CALLBACK (station_idle_cb), run);
@@ -624,6 +641,7 @@ find_simulator (void)
 static gboolean
 start_simulator (Run         *run,
                  int          n_boards,
+                 gboolean     blank,
                  int          baud,
                  const char  *state_dir,
                  const char  *announce_dir,
@@ -633,7 +651,7 @@ start_simulator (Run         *run,
   g_autofree char *boards = g_strdup_printf ("%d", n_boards);
   g_autofree char *baud_s = g_strdup_printf ("%d", baud);
   const char *argv[] = { sim, "--boards", boards, "--state-dir", state_dir,
-                         "--announce-dir", announce_dir, "--baud", baud_s, NULL };
+                         "--announce-dir", announce_dir, "--baud", baud_s, blank ? "--blank" : NULL, NULL };
   GDataInputStream *data;
   int out_fd = -1;
 
@@ -705,7 +723,9 @@ cmd_demo (int    argc,
   int n_boards = 8;
   int baud = 0;
   char *keep_state = NULL;
+  gboolean blank = FALSE;
   GOptionEntry entries[] = {
+    { "blank", 0, 0, G_OPTION_ARG_NONE, &blank, N_("Boards arrive with erased flash: flash the provisioning firmware first"), NULL },
     { "boards", 'n', 0, G_OPTION_ARG_INT, &n_boards, N_("How many simulated boards (default 8)"), N_("N") },
     { "baud", 0, 0, G_OPTION_ARG_INT, &baud, N_("Throttle the simulated UARTs to this baud rate (default: no limit)"), N_("RATE") },
     { "sim-state-dir", 0, 0, G_OPTION_ARG_FILENAME, &keep_state, N_("Keep the simulated boards' state here (default: new boards every run)"), N_("DIR") },
@@ -731,6 +751,15 @@ cmd_demo (int    argc,
     return usage_error (context, _("--baud takes a positive rate, or 0 for no limit"));
 
   run.json = opt_json;
+  if (blank && opt_image == NULL)
+    {
+      /* The simulated boards' own firmware image, built beside the simulator. */
+      g_autofree char *sim = find_simulator ();
+      g_autofree char *dir = sim != NULL ? g_path_get_dirname (sim) : NULL;
+
+      if (dir != NULL)
+        opt_image = g_build_filename (dir, "dac-station-sim-firmware.bin", NULL);
+    }
   if (!setup_run (&run))
     {
       run_clear (&run);
@@ -748,7 +777,7 @@ cmd_demo (int    argc,
   announce_dir = g_build_filename (tmp, "announce", NULL);
   if (!run.json)
     g_printerr (_("Starting %d simulated boards…\n"), n_boards);
-  if (!start_simulator (&run, n_boards, baud, state_dir, announce_dir, &error))
+  if (!start_simulator (&run, n_boards, blank, baud, state_dir, announce_dir, &error))
     {
       g_printerr (_("Cannot start the board simulator: %s\n"), error->message);
       stop_simulator (&run);
@@ -793,6 +822,7 @@ static const struct {
   { "provision", cmd_provision, N_("Provision boards with DACs") },
   { "demo", cmd_demo, N_("Provision simulated boards with the test CA") },
   { "pki", cmd_pki, N_("Show where the test PAA and PAI are") },
+  { "flash", ds_cli_flash, N_("Flash a firmware image onto a board") },
   { "stats", ds_cli_stats, N_("Yield statistics from the records") },
   { "export", ds_cli_export, N_("Export the records as CSV or JSON lines") },
   { "audit", ds_cli_audit, N_("Check the records' audit chain (audit verify)") },

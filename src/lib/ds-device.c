@@ -412,3 +412,17 @@ ds_device_reboot (DsDevice     *self,
   ds_frame_reader_reset (self->reader);
   return r != NULL;
 }
+
+gboolean
+ds_device_reboot_to_bootloader (DsDevice     *self,
+                                GCancellable *cancellable,
+                                GError      **error)
+{
+  g_autoptr(GByteArray) p = g_byte_array_new ();
+  g_autoptr(GBytes) r = NULL;
+
+  ds_tlv_append_u8 (p, DS_TAG_REBOOT_TARGET, 1);
+  r = command (self, DS_CMD_REBOOT, p, cancellable, error);
+  ds_frame_reader_reset (self->reader);
+  return r != NULL;
+}

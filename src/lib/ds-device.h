@@ -69,5 +69,9 @@ gboolean     ds_device_lock             (DsDevice     *self,
 gboolean     ds_device_reboot           (DsDevice     *self,
                                          GCancellable *cancellable,
                                          GError      **error);
+/* REBOOT into the ROM bootloader, for flashing. */
+gboolean     ds_device_reboot_to_bootloader (DsDevice *self,
+                                         GCancellable *cancellable,
+                                         GError      **error);
 
 G_END_DECLS

@@ -67,6 +67,7 @@ typedef enum {
   DS_TAG_OBJECT       = 0x24, /* u8, DsObject */
   DS_TAG_NONCE        = 0x30, /* 32 bytes */
   DS_TAG_SIGNATURE    = 0x31, /* DER ECDSA-Sig-Value */
+  DS_TAG_REBOOT_TARGET = 0x40, /* u8: 0 firmware (default), 1 ROM bootloader */
   DS_TAG_ERROR_TEXT   = 0x7F, /* UTF-8 string */
 } DsTag;
 

@@ -9,6 +9,7 @@
 #include <openssl/rand.h>
 #include <string.h>
 
+#include "ds-board-flash.h"
 #include "ds-crypto.h"
 #include "ds-device.h"
 #include "ds-error.h"
@@ -157,6 +158,8 @@ ds_job_options_copy (const DsJobOptions *o)
   c->certs_dir = g_strdup (o->certs_dir);
   c->timeout_ms = o->timeout_ms;
   c->retries = o->retries;
+  c->firmware_path = g_strdup (o->firmware_path);
+  c->firmware_address = o->firmware_address;
   return c;
 }
 
@@ -171,6 +174,7 @@ ds_job_options_free (DsJobOptions *o)
   g_free (o->lot);
   g_free (o->station_name);
   g_free (o->certs_dir);
+  g_free (o->firmware_path);
   g_free (o);
 }
 
@@ -456,14 +460,60 @@ is_cancelled (const GError *error)
          g_error_matches (error, DS_ERROR, DS_ERROR_CANCELLED);
 }
 
+static void
+flash_progress (const char *phase,
+                guint64     done,
+                guint64     total,
+                gpointer    user_data)
+{
+  DsJob *self = user_data;
+  Event *ev = g_new0 (Event, 1);
+  /* Erase, write and verify share the flash step's slice of the bar. */
+  double base = g_str_equal (phase, "erase") ? 0 : g_str_equal (phase, "write") ? 0.1 : 0.55;
+  double span = g_str_equal (phase, "erase") ? 0.1 : 0.45;
+  double within = base + span * (total > 0 ? (double) done / total : 1);
+
+  ev->kind = EV_PROGRESS;
+  ev->fraction = (DS_STEP_FLASH + within) / DS_N_STEPS;
+  ev->text = g_strdup_printf (_("Flashing: %s %d %%"), phase, total > 0 ? (int) (100 * done / total) : 100);
+  post (self, ev);
+}
+
 static gboolean
 step_flash (Run     *run,
             GError **error)
 {
-  /* Flashing has its own backends (AN3155, STM32CubeProgrammer); until a
-   * station profile names an image, boards are expected to run the
-   * provisioning firmware already, and the step says so. */
-  run->skip_reason = g_strdup (_("no firmware image configured: the board must already run the provisioning firmware"));
+  DsJob *self = run->job;
+  g_autoptr(DsFirmwareImage) image = NULL;
+  g_autoptr(DsTransport) transport = NULL;
+  g_auto(DsBoardFlashResult) result = { 0 };
+
+  if (self->options->firmware_path == NULL)
+    {
+      run->skip_reason = g_strdup (_("no firmware image configured: the board must already run the provisioning firmware"));
+      return TRUE;
+    }
+  image = ds_firmware_image_load (self->options->firmware_path, self->options->firmware_address, error);
+  if (image == NULL)
+    return FALSE;
+  transport = ds_transport_new_for_port (ds_board_get_port (self->board));
+  if (!ds_transport_open (transport, error))
+    return FALSE;
+  if (!ds_board_flash (transport, image, TRUE, flash_progress, self, &result, run->cancellable, error))
+    {
+      g_prefix_error (error, _("Flashing failed: "));
+      return FALSE;
+    }
+  if (result.skipped)
+    run->skip_reason = g_strdup_printf (_("the board already runs firmware %s"), result.new_version);
+  else
+    {
+      run->done_message = g_strdup_printf (_("Firmware %s flashed and verified"),
+                                           result.new_version != NULL ? result.new_version : "");
+      post_log (self, "firmware %s flashed, verified and started (was %s)",
+                result.new_version != NULL ? result.new_version : "?",
+                result.old_version != NULL ? result.old_version : "the ROM bootloader");
+    }
   return TRUE;
 }
 

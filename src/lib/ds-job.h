@@ -44,6 +44,8 @@ typedef struct {
   char       *certs_dir;     /* issued DAC/PAI files go to certs_dir/UID/ */
   guint       timeout_ms;    /* 0: per-command defaults */
   guint       retries;       /* 0: default */
+  char       *firmware_path; /* provisioning firmware to flash first; NULL: none */
+  guint32     firmware_address; /* where a raw .bin goes */
 } DsJobOptions;
 
 DsJobOptions *ds_job_options_copy (const DsJobOptions *options);

@@ -7,7 +7,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "ds-firmware-image.h"
 #include "ds-sim-announce.h"
 #include "ds-sim-board.h"
 
@@ -29,6 +31,12 @@ main (int    argc,
   g_autofree char *announce_dir = NULL;
   g_autofree char *fw_version = NULL;
   g_auto(GStrv) fault_specs = NULL;
+  g_autofree char *product_id_s = NULL;
+  int flash_kib = 0;
+  int page_size = 0;
+  gboolean blank = FALSE;
+  g_autofree char *make_firmware = NULL;
+  int firmware_kib = 32;
   GOptionEntry entries[] = {
     { "boards", 'n', 0, G_OPTION_ARG_INT, &n_boards, "How many boards (default 1)", "N" },
     { "state-dir", 's', 0, G_OPTION_ARG_FILENAME, &state_dir, "Where the boards keep their flash and secure storage (required)", "DIR" },
@@ -36,6 +44,12 @@ main (int    argc,
     { "baud", 'b', 0, G_OPTION_ARG_INT, &baud, "Throttle each direction to a UART at this baud rate, 8E1 (default 0: no limit)", "RATE" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed for new boards' UIDs and for random faults (default: random)", "N" },
     { "fw-version", 0, 0, G_OPTION_ARG_STRING, &fw_version, "Provisioning firmware version (default 1.0.0-sim)", "VERSION" },
+    { "make-firmware", 0, 0, G_OPTION_ARG_FILENAME, &make_firmware, "Write a provisioning firmware image for simulated boards (with --fw-version) to FILE and exit", "FILE" },
+    { "firmware-size", 0, 0, G_OPTION_ARG_INT, &firmware_kib, "Size of the image --make-firmware writes, in KiB (default 32)", "KIB" },
+    { "blank", 0, 0, G_OPTION_ARG_NONE, &blank, "New boards have erased flash and start in their ROM bootloader", NULL },
+    { "product-id", 0, 0, G_OPTION_ARG_STRING, &product_id_s, "Bootloader product ID in hex (default 495, STM32WB5x; 410 is one stm32flash knows)", "PID" },
+    { "flash-size", 0, 0, G_OPTION_ARG_INT, &flash_kib, "Flash size in KiB (default: the part's)", "KIB" },
+    { "page-size", 0, 0, G_OPTION_ARG_INT, &page_size, "Flash page size in bytes (default: the part's)", "BYTES" },
     { "fault", 'f', 0, G_OPTION_ARG_STRING_ARRAY, &fault_specs,
       "Inject a fault: INDEX:corrupt:RATE, INDEX:drop:RATE, INDEX:stall:CMD, INDEX:disconnect:CMD, INDEX:wrong-key, INDEX:refuse-install (repeatable)", "SPEC" },
     { NULL }
@@ -45,6 +59,7 @@ main (int    argc,
   g_autoptr(GPtrArray) boards = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr(GMainLoop) loop = NULL;
   g_autoptr(GRand) rand = NULL;
+  DsSimBoardConfig config = { 0 };
 
   setlocale (LC_ALL, "");
   signal (SIGPIPE, SIG_IGN);
@@ -53,6 +68,25 @@ main (int    argc,
     {
       g_printerr ("%s\n", error->message);
       return 2;
+    }
+  if (make_firmware != NULL)
+    {
+      g_autoptr(GBytes) fw = NULL;
+
+      if (fw_version == NULL)
+        fw_version = g_strdup ("1.0.0-sim");
+      if (firmware_kib < 1 || firmware_kib > 1024 || strlen (fw_version) >= DS_FW_VERSION_LEN)
+        {
+          g_printerr ("--firmware-size takes 1 to 1024 KiB; a version has at most 15 characters\n");
+          return 2;
+        }
+      fw = ds_fw_image_make (fw_version, (gsize) firmware_kib * 1024);
+      if (!g_file_set_contents (make_firmware, g_bytes_get_data (fw, NULL), g_bytes_get_size (fw), &error))
+        {
+          g_printerr ("%s\n", error->message);
+          return 1;
+        }
+      return 0;
     }
   if (state_dir == NULL)
     {
@@ -73,11 +107,32 @@ main (int    argc,
     announce_dir = ds_sim_announce_dir_default ();
   if (fw_version == NULL)
     fw_version = g_strdup ("1.0.0-sim");
+  {
+    guint64 pid = 0x495;
+
+    if (product_id_s != NULL &&
+        !g_ascii_string_to_unsigned (g_str_has_prefix (product_id_s, "0x") ? product_id_s + 2 : product_id_s,
+                                     16, 1, 0xFFFF, &pid, NULL))
+      {
+        g_printerr ("--product-id takes a hex number such as 495\n");
+        return 2;
+      }
+    if (flash_kib < 0 || page_size < 0 || (page_size > 0 && (page_size & (page_size - 1)) != 0))
+      {
+        g_printerr ("--flash-size and --page-size take positive sizes; a page size is a power of two\n");
+        return 2;
+      }
+    config.product_id = (guint16) pid;
+    config.flash_size = (guint32) flash_kib * 1024;
+    config.page_size = (guint32) page_size;
+    config.blank = blank;
+    config.fw_version = fw_version;
+  }
   rand = seed != 0 ? g_rand_new_with_seed ((guint32) seed) : g_rand_new ();
 
   for (int i = 0; i < n_boards; i++)
     {
-      DsSimBoard *board = ds_sim_board_new (i, state_dir, fw_version, rand, &error);
+      DsSimBoard *board = ds_sim_board_new (i, state_dir, &config, rand, &error);
 
       if (board == NULL)
         {

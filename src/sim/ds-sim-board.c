@@ -19,8 +19,10 @@
 
 #include "ds-crypto.h"
 #include "ds-error.h"
+#include "ds-firmware-image.h"
 #include "ds-frame.h"
 #include "ds-sim-announce.h"
+#include "ds-stm32-parts.h"
 
 /* Bits on the wire per byte for 8E1: start, 8 data, parity, stop. */
 #define BITS_PER_BYTE 11
@@ -57,6 +59,16 @@ struct _DsSimBoard
   gint64        in_clock;
   gint64        out_clock;
   gint64        quiet_until;
+
+  /* Flash and the ROM bootloader (ST AN3155). */
+  guint16       product_id;
+  guint32       flash_size;
+  guint32       page_size;
+  guint8       *flash;
+  int           flash_fd;
+  gboolean      in_bootloader;
+  gboolean      bl_synced;
+  GByteArray   *inbuf;        /* bytes received, not yet consumed */
 
   /* The last answer, for retransmitted requests. */
   gboolean      have_last;
@@ -110,13 +122,32 @@ ds_sim_fault_parse (const char *spec,
       fault->kind = DS_SIM_FAULT_WRONG_KEY;
       return TRUE;
     }
+  if (g_str_equal (kind, "nack-write") && arg != NULL)
+    {
+      guint64 a;
+
+      fault->kind = DS_SIM_FAULT_NACK_WRITE;
+      if (!g_ascii_string_to_unsigned (g_str_has_prefix (arg, "0x") ? arg + 2 : arg, 16, 0, G_MAXUINT32, &a, NULL))
+        {
+          g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, "nack-write needs a hex address, e.g. nack-write:0x08000400");
+          return FALSE;
+        }
+      fault->address = (guint32) a;
+      return TRUE;
+    }
+  if (g_str_equal (kind, "unplug-flashing") && arg == NULL)
+    {
+      fault->kind = DS_SIM_FAULT_UNPLUG_FLASHING;
+      return TRUE;
+    }
   if (g_str_equal (kind, "refuse-install") && arg == NULL)
     {
       fault->kind = DS_SIM_FAULT_REFUSE_INSTALL;
       return TRUE;
     }
   g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
-               "unknown fault “%s”: corrupt:RATE, drop:RATE, stall:CMD, disconnect:CMD, wrong-key or refuse-install",
+               "unknown fault “%s”: corrupt:RATE, drop:RATE, stall:CMD, disconnect:CMD, wrong-key, refuse-install, "
+               "nack-write:ADDR or unplug-flashing",
                spec);
   return FALSE;
 }
@@ -138,6 +169,10 @@ ds_sim_board_finalize (GObject *object)
   g_clear_pointer (&self->pai, g_bytes_unref);
   g_clear_pointer (&self->cd, g_bytes_unref);
   g_clear_pointer (&self->last_answer, g_bytes_unref);
+  g_byte_array_unref (self->inbuf);
+  g_free (self->flash);
+  if (self->flash_fd >= 0)
+    close (self->flash_fd);
   g_free (self->port);
   g_free (self->announce_dir);
   G_OBJECT_CLASS (ds_sim_board_parent_class)->finalize (object);
@@ -153,6 +188,8 @@ static void
 ds_sim_board_init (DsSimBoard *self)
 {
   self->faults = g_ptr_array_new_with_free_func (g_free);
+  self->inbuf = g_byte_array_new ();
+  self->flash_fd = -1;
   self->master = -1;
   self->slave_keep = -1;
 }
@@ -210,12 +247,62 @@ load_bytes (DsSimBoard *self,
   return g_bytes_new_take (contents, len);
 }
 
+gboolean
+ds_sim_part_lookup (guint16  product_id,
+                    guint32 *flash_size,
+                    guint32 *page_size)
+{
+  const DsStm32Part *part = ds_stm32_part_lookup (product_id);
+
+  if (part == NULL)
+    return FALSE;
+  *flash_size = part->flash_size;
+  *page_size = part->page_size;
+  return TRUE;
+}
+
+/* The flash lives in STATE_DIR/sim-N/flash.bin, written through as it is
+ * programmed.  A board that is not blank starts with the provisioning
+ * firmware already flashed, as boards from a pre-programmed batch do. */
+static gboolean
+load_flash (DsSimBoard             *self,
+            const DsSimBoardConfig *config,
+            GError                **error)
+{
+  g_autofree char *path = state_path (self, "flash.bin");
+  g_autofree char *version = NULL;
+  gsize len = 0;
+  g_autofree char *contents = NULL;
+
+  self->flash = g_malloc (self->flash_size);
+  memset (self->flash, 0xFF, self->flash_size);
+  if (g_file_get_contents (path, &contents, &len, NULL))
+    memcpy (self->flash, contents, MIN (len, self->flash_size));
+  else if (!config->blank)
+    {
+      g_autoptr(GBytes) fw = ds_fw_image_make (config->fw_version, MIN (self->flash_size, 32 * 1024));
+      memcpy (self->flash, g_bytes_get_data (fw, NULL), g_bytes_get_size (fw));
+    }
+  self->flash_fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (self->flash_fd < 0 || pwrite (self->flash_fd, self->flash, self->flash_size, 0) != (gssize) self->flash_size)
+    {
+      int errsv = errno;
+      g_set_error (error, DS_ERROR, DS_ERROR_IO, "cannot write %s: %s", path, g_strerror (errsv));
+      return FALSE;
+    }
+  version = ds_fw_image_get_version (self->flash, self->flash_size);
+  self->in_bootloader = version == NULL;
+  g_free (self->fw_version);
+  self->fw_version = version != NULL ? g_steal_pointer (&version) : g_strdup ("");
+  return TRUE;
+}
+
 DsSimBoard *
-ds_sim_board_new (guint        index,
-                  const char  *state_dir,
-                  const char  *fw_version,
-                  GRand       *rand,
-                  GError     **error)
+ds_sim_board_new (guint                   index,
+                  const char             *state_dir,
+                  const DsSimBoardConfig *config,
+                  GRand                  *rand,
+                  GError                **error)
 {
   g_autoptr(DsSimBoard) self = g_object_new (DS_TYPE_SIM_BOARD, NULL);
   g_autoptr(GBytes) uid = NULL;
@@ -225,7 +312,16 @@ ds_sim_board_new (guint        index,
   self->index = index;
   self->name = g_strdup_printf ("sim-%u", index);
   self->dir = g_build_filename (state_dir, self->name, NULL);
-  self->fw_version = g_strdup (fw_version);
+  self->product_id = config->product_id != 0 ? config->product_id : 0x495;
+  if (!ds_sim_part_lookup (self->product_id, &self->flash_size, &self->page_size))
+    {
+      self->flash_size = 128 * 1024;
+      self->page_size = 2048;
+    }
+  if (config->flash_size != 0)
+    self->flash_size = config->flash_size;
+  if (config->page_size != 0)
+    self->page_size = config->page_size;
   self->rand = g_rand_new_with_seed (g_rand_int (rand));
   if (g_mkdir_with_parents (self->dir, 0700) != 0)
     {
@@ -285,6 +381,8 @@ ds_sim_board_new (guint        index,
   self->dac = load_bytes (self, "dac.der");
   self->pai = load_bytes (self, "pai.der");
   self->cd = load_bytes (self, "cd.der");
+  if (!load_flash (self, config, error))
+    return NULL;
   return g_steal_pointer (&self);
 }
 
@@ -581,8 +679,19 @@ handle (DsSimBoard    *self,
       case DS_CMD_ATTEST: status = cmd_attest (self, in, in_len, out); break;
       case DS_CMD_LOCK: status = cmd_lock (self, out); break;
       case DS_CMD_REBOOT:
-        status = DS_STATUS_OK;
-        self->quiet_until = g_get_monotonic_time () + REBOOT_QUIET_US;
+        {
+          guint8 target = 0;
+
+          ds_tlv_get_u8 (in, in_len, DS_TAG_REBOOT_TARGET, &target);
+          status = DS_STATUS_OK;
+          self->quiet_until = g_get_monotonic_time () + REBOOT_QUIET_US;
+          if (target == 1)
+            {
+              g_message ("%s: rebooting into the ROM bootloader", self->name);
+              self->in_bootloader = TRUE;
+              self->bl_synced = FALSE;
+            }
+        }
         break;
       default:
         status = refuse (out, DS_STATUS_UNKNOWN_COMMAND, "unknown command");
@@ -679,70 +788,437 @@ disconnect (DsSimBoard *self)
   self->slave_keep = -1;
 }
 
+/* Reads what the line delivers within @timeout_ms into inbuf, through the
+ * UART throttle and the byte faults.  FALSE when the board must stop. */
+static gboolean
+fill_input (DsSimBoard *self,
+            int         timeout_ms)
+{
+  struct pollfd pfd = { .fd = self->master, .events = POLLIN };
+  guint8 buf[512];
+  gssize n;
+  gsize kept;
+
+  if (g_atomic_int_get (&self->stop) || self->master < 0)
+    return FALSE;
+  if (poll (&pfd, 1, timeout_ms) <= 0)
+    return TRUE;
+  n = read (self->master, buf, sizeof buf);
+  if (n <= 0)
+    {
+      if (!(n < 0 && (errno == EAGAIN || errno == EINTR)))
+        g_usleep (10000);
+      return TRUE;
+    }
+  wait_for_clock (&self->in_clock, n, self->baud);
+  if (g_get_monotonic_time () < self->quiet_until)
+    return TRUE;
+  kept = apply_byte_faults (self, buf, n);
+  g_byte_array_append (self->inbuf, buf, kept);
+  return TRUE;
+}
+
+/* The provisioning firmware: frames in, frames out. */
+static void
+serve_firmware (DsSimBoard    *self,
+                DsFrameReader *reader)
+{
+  DsFrame frame;
+  GBytes *payload = NULL;
+
+  ds_frame_reader_push (reader, self->inbuf->data, self->inbuf->len);
+  g_byte_array_set_size (self->inbuf, 0);
+  while (self->master >= 0 && !self->in_bootloader && ds_frame_reader_next (reader, &frame, &payload))
+    {
+      g_autoptr(GBytes) owned = payload;
+      const DsSimFault *stall = find_fault (self, DS_SIM_FAULT_STALL);
+      const DsSimFault *unplug = find_fault (self, DS_SIM_FAULT_DISCONNECT);
+
+      if (frame.flags & DS_FRAME_FLAG_RESPONSE)
+        continue;
+      if (unplug != NULL && unplug->command == frame.command)
+        {
+          disconnect (self);
+          break;
+        }
+      if (stall != NULL && stall->command == frame.command)
+        {
+          g_debug ("%s: stalling on %s (injected fault)", self->name, ds_command_to_string (frame.command));
+          continue;
+        }
+      if (!(self->have_last && self->last_seq == frame.seq && self->last_cmd == frame.command))
+        {
+          g_clear_pointer (&self->last_answer, g_bytes_unref);
+          self->last_answer = handle (self, &frame, owned);
+          self->have_last = TRUE;
+          self->last_seq = frame.seq;
+          self->last_cmd = frame.command;
+        }
+      else
+        g_debug ("%s: repeating the answer to %s (seq %u)", self->name,
+                 ds_command_to_string (frame.command), frame.seq);
+      send_bytes (self, self->last_answer);
+      if (frame.command == DS_CMD_REBOOT)
+        {
+          ds_frame_reader_reset (reader);
+          if (self->in_bootloader)
+            self->bl_synced = FALSE;
+        }
+    }
+}
+
+/* ---- the ROM bootloader, ST AN3155 ---------------------------------------- */
+
+#define BL_ACK  0x79
+#define BL_NACK 0x1F
+#define BL_VERSION 0x31
+#define BL_TIMEOUT_MS 1000
+/* Realistic flash timings, kept short: a page erase and a 256-byte write. */
+#define BL_ERASE_US_PER_PAGE 5000
+#define BL_WRITE_US 400
+
+static const guint8 bl_commands[] = { 0x00, 0x01, 0x02, 0x11, 0x21, 0x31, 0x44, 0x63, 0x73, 0x82, 0x92 };
+
+static void
+bl_send (DsSimBoard   *self,
+         const guint8 *data,
+         gsize         len)
+{
+  g_autoptr(GBytes) b = g_bytes_new (data, len);
+
+  send_bytes (self, b);
+}
+
+static void
+bl_byte (DsSimBoard *self,
+         guint8      byte)
+{
+  bl_send (self, &byte, 1);
+}
+
+/* Takes @n bytes from the line, waiting up to BL_TIMEOUT_MS for them: a
+ * host that goes quiet mid-command abandons the command. */
+static gboolean
+bl_read (DsSimBoard *self,
+         guint8     *out,
+         gsize       n)
+{
+  gint64 deadline = g_get_monotonic_time () + BL_TIMEOUT_MS * 1000;
+
+  while (self->inbuf->len < n)
+    {
+      if (g_get_monotonic_time () > deadline || !fill_input (self, 50))
+        return FALSE;
+    }
+  memcpy (out, self->inbuf->data, n);
+  g_byte_array_remove_range (self->inbuf, 0, n);
+  return TRUE;
+}
+
+static guint8
+xor_of (const guint8 *p,
+        gsize         n)
+{
+  guint8 x = 0;
+
+  for (gsize i = 0; i < n; i++)
+    x ^= p[i];
+  return x;
+}
+
+/* Reads a 4-byte big-endian address and its XOR checksum. */
+static gboolean
+bl_read_address (DsSimBoard *self,
+                 guint32    *address)
+{
+  guint8 a[5];
+
+  if (!bl_read (self, a, 5))
+    return FALSE;
+  if (xor_of (a, 4) != a[4])
+    return FALSE;
+  *address = (guint32) a[0] << 24 | (guint32) a[1] << 16 | (guint32) a[2] << 8 | a[3];
+  return TRUE;
+}
+
+static gboolean
+in_flash (DsSimBoard *self,
+          guint32     address,
+          gsize       len)
+{
+  return address >= DS_SIM_FLASH_BASE && (guint64) address + len <= (guint64) DS_SIM_FLASH_BASE + self->flash_size;
+}
+
+static void
+flash_persist (DsSimBoard *self,
+               guint32     offset,
+               gsize       len)
+{
+  if (pwrite (self->flash_fd, self->flash + offset, len, offset) != (gssize) len)
+    g_warning ("%s: cannot write its flash file: %s", self->name, g_strerror (errno));
+}
+
+static void
+bl_go (DsSimBoard *self,
+       guint32     address)
+{
+  g_autofree char *version = ds_fw_image_get_version (self->flash, self->flash_size);
+
+  /* The reset vector is the image at the start of flash: only a valid
+   * provisioning firmware image starts. */
+  if (address != DS_SIM_FLASH_BASE || version == NULL)
+    {
+      g_message ("%s: Go 0x%08X: no valid provisioning firmware there, staying in the bootloader",
+                 self->name, address);
+      self->bl_synced = FALSE;
+      return;
+    }
+  g_message ("%s: starting provisioning firmware %s", self->name, version);
+  g_free (self->fw_version);
+  self->fw_version = g_steal_pointer (&version);
+  self->in_bootloader = FALSE;
+  self->bl_synced = FALSE;
+  self->have_last = FALSE;
+  if (self->announce_dir != NULL)
+    {
+      DsSimAnnouncement a = { self->name, self->port, self->uid, self->fw_version, getpid () };
+      ds_sim_announce_write (self->announce_dir, &a, NULL);
+    }
+}
+
+static void
+bl_erase (DsSimBoard *self)
+{
+  guint8 nb[3];
+  guint n_pages;
+  g_autofree guint8 *list = NULL;
+  guint32 total_pages = self->flash_size / self->page_size;
+
+  /* N on two bytes; then either a checksum (N >= 0xFFF0: special erases)
+   * or N+1 page numbers and one checksum over everything. */
+  if (!bl_read (self, nb, 2))
+    {
+      bl_byte (self, BL_NACK);
+      return;
+    }
+  n_pages = (guint) nb[0] << 8 | nb[1];
+  if (n_pages >= 0xFFF0)
+    {
+      /* 0xFFFF mass erase, 0xFFFE/0xFFFD banks: the whole flash here. */
+      if (!bl_read (self, nb + 2, 1) || (nb[0] ^ nb[1]) != nb[2] || n_pages < 0xFFFD)
+        {
+          bl_byte (self, BL_NACK);
+          return;
+        }
+      g_usleep ((gulong) total_pages * BL_ERASE_US_PER_PAGE / 8);
+      memset (self->flash, 0xFF, self->flash_size);
+      flash_persist (self, 0, self->flash_size);
+      bl_byte (self, BL_ACK);
+      return;
+    }
+  n_pages += 1;
+  list = g_malloc (2 * n_pages + 1);
+  if (!bl_read (self, list, 2 * n_pages + 1) || (xor_of (nb, 2) ^ xor_of (list, 2 * n_pages)) != list[2 * n_pages])
+    {
+      bl_byte (self, BL_NACK);
+      return;
+    }
+  for (guint i = 0; i < n_pages; i++)
+    if (((guint) list[2 * i] << 8 | list[2 * i + 1]) >= total_pages)
+      {
+        bl_byte (self, BL_NACK);
+        return;
+      }
+  for (guint i = 0; i < n_pages; i++)
+    {
+      guint page = (guint) list[2 * i] << 8 | list[2 * i + 1];
+
+      memset (self->flash + page * self->page_size, 0xFF, self->page_size);
+      flash_persist (self, page * self->page_size, self->page_size);
+      g_usleep (BL_ERASE_US_PER_PAGE);
+    }
+  bl_byte (self, BL_ACK);
+}
+
+static void
+bl_write (DsSimBoard *self)
+{
+  guint32 address;
+  guint8 n;
+  guint8 data[257];
+  guint32 off;
+
+  if (!bl_read_address (self, &address))
+    {
+      bl_byte (self, BL_NACK);
+      return;
+    }
+  bl_byte (self, BL_ACK);
+  if (!bl_read (self, &n, 1) || !bl_read (self, data, (gsize) n + 2))
+    {
+      bl_byte (self, BL_NACK);
+      return;
+    }
+  /* N, N+1 data bytes, then the XOR of N and the data. */
+  if ((n ^ xor_of (data, (gsize) n + 1)) != data[n + 1] || !in_flash (self, address, (gsize) n + 1) ||
+      address % 4 != 0)
+    {
+      bl_byte (self, BL_NACK);
+      return;
+    }
+  off = address - DS_SIM_FLASH_BASE;
+  {
+    const DsSimFault *nack = find_fault (self, DS_SIM_FAULT_NACK_WRITE);
+    const DsSimFault *unplug = find_fault (self, DS_SIM_FAULT_UNPLUG_FLASHING);
+
+    if (nack != NULL && nack->address >= address && nack->address <= address + n)
+      {
+        bl_byte (self, BL_NACK);
+        return;
+      }
+    /* Half the first 8 KiB written: the cable comes out. */
+    if (unplug != NULL && off >= 4096)
+      {
+        disconnect (self);
+        return;
+      }
+  }
+  /* Flash programs ones to zeros only: writing over data that was not
+   * erased fails, as on the real part. */
+  for (guint i = 0; i <= n; i++)
+    if ((self->flash[off + i] & data[i]) != data[i])
+      {
+        g_message ("%s: write at 0x%08X over data that was not erased", self->name, address + i);
+        bl_byte (self, BL_NACK);
+        return;
+      }
+  memcpy (self->flash + off, data, (gsize) n + 1);
+  flash_persist (self, off, (gsize) n + 1);
+  g_usleep (BL_WRITE_US);
+  bl_byte (self, BL_ACK);
+}
+
+static void
+bl_read_memory (DsSimBoard *self)
+{
+  guint32 address;
+  guint8 nn[2];
+
+  if (!bl_read_address (self, &address) || !in_flash (self, address, 1))
+    {
+      bl_byte (self, BL_NACK);
+      return;
+    }
+  bl_byte (self, BL_ACK);
+  if (!bl_read (self, nn, 2) || (nn[0] ^ nn[1]) != 0xFF || !in_flash (self, address, (gsize) nn[0] + 1))
+    {
+      bl_byte (self, BL_NACK);
+      return;
+    }
+  bl_byte (self, BL_ACK);
+  bl_send (self, self->flash + (address - DS_SIM_FLASH_BASE), (gsize) nn[0] + 1);
+}
+
+/* One bootloader exchange: the sync byte, or one command. */
+static void
+serve_bootloader (DsSimBoard *self)
+{
+  guint8 cmd[2];
+
+  if (self->inbuf->len == 0)
+    return;
+  if (!self->bl_synced)
+    {
+      guint8 b;
+
+      bl_read (self, &b, 1);
+      if (b == 0x7F)
+        {
+          self->bl_synced = TRUE;
+          bl_byte (self, BL_ACK);
+        }
+      return;
+    }
+  if (!bl_read (self, cmd, 2))
+    return;
+  if ((cmd[0] ^ cmd[1]) != 0xFF)
+    {
+      /* Also the answer to a second 0x7F: "already synchronised". */
+      bl_byte (self, BL_NACK);
+      return;
+    }
+  if (cmd[0] != 0x00 && cmd[0] != 0x01 && cmd[0] != 0x02 && cmd[0] != 0x11 && cmd[0] != 0x21 &&
+      cmd[0] != 0x31 && cmd[0] != 0x44)
+    {
+      bl_byte (self, BL_NACK);
+      return;
+    }
+  bl_byte (self, BL_ACK);
+  switch (cmd[0])
+    {
+    case 0x00:
+      {
+        guint8 out[2 + sizeof bl_commands + 1] = { sizeof bl_commands, BL_VERSION };
+
+        memcpy (out + 2, bl_commands, sizeof bl_commands);
+        out[sizeof out - 1] = BL_ACK;
+        bl_send (self, out, sizeof out);
+      }
+      break;
+    case 0x01:
+      {
+        const guint8 out[] = { BL_VERSION, 0x00, 0x00, BL_ACK };
+        bl_send (self, out, sizeof out);
+      }
+      break;
+    case 0x02:
+      {
+        const guint8 out[] = { 0x01, self->product_id >> 8, self->product_id & 0xFF, BL_ACK };
+        bl_send (self, out, sizeof out);
+      }
+      break;
+    case 0x11:
+      bl_read_memory (self);
+      break;
+    case 0x21:
+      {
+        guint32 address;
+
+        if (!bl_read_address (self, &address))
+          {
+            bl_byte (self, BL_NACK);
+            break;
+          }
+        bl_byte (self, BL_ACK);
+        bl_go (self, address);
+      }
+      break;
+    case 0x31:
+      bl_write (self);
+      break;
+    case 0x44:
+      bl_erase (self);
+      break;
+    default:
+      break;
+    }
+}
+
 static gpointer
 serve (gpointer data)
 {
   DsSimBoard *self = data;
   g_autoptr(DsFrameReader) reader = ds_frame_reader_new ();
 
-  while (!g_atomic_int_get (&self->stop) && self->master >= 0)
+  while (fill_input (self, 100))
     {
-      struct pollfd pfd = { .fd = self->master, .events = POLLIN };
-      guint8 buf[512];
-      gssize n;
-      gsize kept;
-      DsFrame frame;
-      GBytes *payload = NULL;
-
-      if (poll (&pfd, 1, 100) <= 0)
-        continue;
-      n = read (self->master, buf, sizeof buf);
-      if (n <= 0)
+      if (self->in_bootloader)
         {
-          if (n < 0 && (errno == EAGAIN || errno == EINTR))
-            continue;
-          g_usleep (10000);
-          continue;
+          while (self->master >= 0 && self->in_bootloader && self->inbuf->len > 0)
+            serve_bootloader (self);
         }
-      wait_for_clock (&self->in_clock, n, self->baud);
-      if (g_get_monotonic_time () < self->quiet_until)
-        continue;
-      kept = apply_byte_faults (self, buf, n);
-      ds_frame_reader_push (reader, buf, kept);
-
-      while (self->master >= 0 && ds_frame_reader_next (reader, &frame, &payload))
-        {
-          g_autoptr(GBytes) owned = payload;
-          const DsSimFault *stall = find_fault (self, DS_SIM_FAULT_STALL);
-          const DsSimFault *unplug = find_fault (self, DS_SIM_FAULT_DISCONNECT);
-
-          if (frame.flags & DS_FRAME_FLAG_RESPONSE)
-            continue;
-          if (unplug != NULL && unplug->command == frame.command)
-            {
-              disconnect (self);
-              break;
-            }
-          if (stall != NULL && stall->command == frame.command)
-            {
-              g_debug ("%s: stalling on %s (injected fault)", self->name, ds_command_to_string (frame.command));
-              continue;
-            }
-          if (!(self->have_last && self->last_seq == frame.seq && self->last_cmd == frame.command))
-            {
-              g_clear_pointer (&self->last_answer, g_bytes_unref);
-              self->last_answer = handle (self, &frame, owned);
-              self->have_last = TRUE;
-              self->last_seq = frame.seq;
-              self->last_cmd = frame.command;
-            }
-          else
-            g_debug ("%s: repeating the answer to %s (seq %u)", self->name,
-                     ds_command_to_string (frame.command), frame.seq);
-          send_bytes (self, self->last_answer);
-          if (frame.command == DS_CMD_REBOOT)
-            ds_frame_reader_reset (reader);
-        }
+      else
+        serve_firmware (self, reader);
     }
   return NULL;
 }

@@ -14,18 +14,32 @@ typedef enum {
   DS_SIM_FAULT_DISCONNECT,     /* close the pty at a command */
   DS_SIM_FAULT_WRONG_KEY,      /* GENERATE_CSR for another key */
   DS_SIM_FAULT_REFUSE_INSTALL, /* INSTALL answered REFUSED */
+  DS_SIM_FAULT_NACK_WRITE,     /* the bootloader NACKs a write at an address */
+  DS_SIM_FAULT_UNPLUG_FLASHING,/* the pty closes halfway through writing flash */
 } DsSimFaultKind;
 
 typedef struct {
   DsSimFaultKind kind;
   double         rate;     /* CORRUPT, DROP */
   guint8         command;  /* STALL, DISCONNECT */
+  guint32        address;  /* NACK_WRITE */
 } DsSimFault;
 
 /* Parses "KIND[:ARG]" (the part after "INDEX:" of --fault). */
 gboolean    ds_sim_fault_parse      (const char  *spec,
                                      DsSimFault  *fault,
                                      GError     **error);
+
+/* The simulated part and its flash. */
+typedef struct {
+  const char *fw_version;  /* of the firmware a board that is not blank starts with */
+  guint16     product_id;  /* AN3155 Get ID: 0x495 STM32WB5x by default */
+  guint32     flash_size;  /* bytes; 0: the part's own */
+  guint32     page_size;   /* bytes; 0: the part's own */
+  gboolean    blank;       /* a new board's flash is erased: it starts in its bootloader */
+} DsSimBoardConfig;
+
+#define DS_SIM_FLASH_BASE 0x08000000u
 
 #define DS_TYPE_SIM_BOARD (ds_sim_board_get_type ())
 G_DECLARE_FINAL_TYPE (DsSimBoard, ds_sim_board, DS, SIM_BOARD, GObject)
@@ -34,9 +48,13 @@ G_DECLARE_FINAL_TYPE (DsSimBoard, ds_sim_board, DS, SIM_BOARD, GObject)
  * drawn from @rand) the first time. */
 DsSimBoard *ds_sim_board_new        (guint        index,
                                      const char  *state_dir,
-                                     const char  *fw_version,
+                                     const DsSimBoardConfig *config,
                                      GRand       *rand,
                                      GError     **error);
+/* The flash sizes of the parts the simulator knows; FALSE for others. */
+gboolean    ds_sim_part_lookup      (guint16      product_id,
+                                     guint32     *flash_size,
+                                     guint32     *page_size);
 void        ds_sim_board_add_fault  (DsSimBoard  *self,
                                      const DsSimFault *fault);
 void        ds_sim_board_set_baud   (DsSimBoard  *self,

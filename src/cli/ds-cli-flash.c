@@ -1,0 +1,211 @@
+/* dac-station-cli flash: put a firmware image on one board. */
+#include "config.h"
+
+#include "ds-cli-flash.h"
+
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "ds-board-flash.h"
+#include "ds-cli-common.h"
+#include "ds-transport.h"
+
+typedef struct {
+  GMainLoop       *loop;
+  DsTransport     *transport;
+  DsFirmwareImage *image;
+  GCancellable    *cancellable;
+  gboolean         force;
+  char            *last_phase;
+  int              last_percent;
+  /* the worker's result */
+  gboolean         ok;
+  GError          *error;
+  DsBoardFlashResult result;
+} Flash;
+
+typedef struct {
+  Flash   *flash;
+  char    *phase;
+  guint64  done, total;
+} Progress;
+
+static gboolean
+show_progress (gpointer data)
+{
+  Progress *p = data;
+  Flash *f = p->flash;
+  int percent = p->total > 0 ? (int) (100 * p->done / p->total) : 100;
+
+  /* A line per 10 % and per phase is plenty; JSON gets the same events. */
+  if (g_strcmp0 (p->phase, f->last_phase) != 0 || percent / 10 != f->last_percent / 10)
+    {
+      if (opt_json)
+        {
+          g_autoptr(JsonBuilder) b = json_builder_new ();
+
+          json_builder_begin_object (b);
+          json_add_string (b, "event", "progress");
+          json_add_string (b, "phase", p->phase);
+          json_add_int (b, "done", (gint64) p->done);
+          json_add_int (b, "total", (gint64) p->total);
+          json_builder_end_object (b);
+          print_json (b);
+        }
+      else
+        g_print ("%-7s %3d %%  (%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " bytes)\n",
+                 p->phase, percent, p->done, p->total);
+      g_free (f->last_phase);
+      f->last_phase = g_strdup (p->phase);
+      f->last_percent = percent;
+    }
+  g_free (p->phase);
+  g_free (p);
+  return G_SOURCE_REMOVE;
+}
+
+/* Worker thread: hands progress to the main context. */
+static void
+progress_cb (const char *phase,
+             guint64     done,
+             guint64     total,
+             gpointer    user_data)
+{
+  Progress *p = g_new0 (Progress, 1);
+
+  p->flash = user_data;
+  p->phase = g_strdup (phase);
+  p->done = done;
+  p->total = total;
+  g_main_context_invoke (NULL, show_progress, p);
+}
+
+static gboolean
+quit_idle (gpointer loop)
+{
+  g_main_loop_quit (loop);
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+flash_thread (gpointer data)
+{
+  Flash *f = data;
+
+  f->ok = ds_board_flash (f->transport, f->image, !f->force, progress_cb, f, &f->result, f->cancellable,
+                          &f->error);
+  g_idle_add (quit_idle, f->loop);
+  return NULL;
+}
+
+static gboolean
+on_sigint (gpointer data)
+{
+  g_cancellable_cancel (data);
+  return G_SOURCE_CONTINUE;
+}
+
+int
+ds_cli_flash (int    argc,
+              char **argv)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new (_("— flash a firmware image onto a board"));
+  g_autofree char *port = NULL;
+  g_autofree char *image_path = NULL;
+  g_autofree char *address_s = NULL;
+  g_autofree char *backend = NULL;
+  gboolean force = FALSE;
+  GOptionEntry entries[] = {
+    { "port", 'p', 0, G_OPTION_ARG_FILENAME, &port, N_("The board's serial port"), N_("PORT") },
+    { "image", 'i', 0, G_OPTION_ARG_FILENAME, &image_path, N_("Firmware image: .hex (Intel HEX) or raw .bin"), N_("FILE") },
+    { "address", 0, 0, G_OPTION_ARG_STRING, &address_s, N_("Where a .bin goes (default 0x08000000)"), N_("ADDR") },
+    { "backend", 0, 0, G_OPTION_ARG_STRING, &backend, N_("uart: the STM32 ROM bootloader over the port (default)"), N_("NAME") },
+    { "force", 0, 0, G_OPTION_ARG_NONE, &force, N_("Flash even when the board already runs this version"), NULL },
+    { NULL }
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsFirmwareImage) image = NULL;
+  g_autoptr(DsTransport) transport = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GMainLoop) loop = NULL;
+  GThread *thread;
+  guint64 address = 0x08000000;
+  guint sigint_id;
+  Flash f = { 0 };
+  int ret;
+
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, common_entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (context, error->message);
+  if (port == NULL || image_path == NULL)
+    return usage_error (context, _("Say which board and which image: --port PORT --image FILE"));
+  if (backend != NULL && g_strcmp0 (backend, "uart") != 0)
+    return usage_error (context, _("This station flashes through the ROM bootloader only: --backend uart"));
+  if (address_s != NULL &&
+      !g_ascii_string_to_unsigned (g_str_has_prefix (address_s, "0x") ? address_s + 2 : address_s, 16, 0,
+                                   G_MAXUINT32, &address, NULL))
+    return usage_error (context, _("--address takes a hex address such as 0x08000000"));
+
+  /* A malformed image is refused before any byte goes to the board. */
+  image = ds_firmware_image_load (image_path, (guint32) address, &error);
+  if (image == NULL)
+    {
+      g_printerr (_("Cannot use the image: %s\n"), error->message);
+      return EXIT_USAGE;
+    }
+  transport = ds_transport_new_for_port (port);
+  if (!ds_transport_open (transport, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return EXIT_FAILED;
+    }
+
+  loop = g_main_loop_new (NULL, FALSE);
+  f.loop = loop;
+  f.transport = transport;
+  f.image = image;
+  f.cancellable = cancellable;
+  f.force = force;
+  f.last_percent = -100;
+  sigint_id = g_unix_signal_add (SIGINT, on_sigint, cancellable);
+  thread = g_thread_new ("flash", flash_thread, &f);
+  g_main_loop_run (loop);
+  g_thread_join (thread);
+  /* Show the progress the worker posted last. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_source_remove (sigint_id);
+
+  if (opt_json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+
+      json_builder_begin_object (b);
+      json_add_string (b, "event", f.ok ? (f.result.skipped ? "skipped" : "flashed") : "fail");
+      json_add_string (b, "port", port);
+      json_add_string (b, "old_version", f.result.old_version);
+      json_add_string (b, "version", f.result.new_version);
+      if (!f.ok)
+        json_add_string (b, "cause", f.error->message);
+      json_builder_end_object (b);
+      print_json (b);
+    }
+  else if (!f.ok)
+    g_printerr (_("Flashing %s failed: %s\n"), port, f.error->message);
+  else if (f.result.skipped)
+    g_print (_("%s already runs firmware %s: nothing to flash (--force flashes anyway)\n"), port,
+             f.result.new_version);
+  else
+    g_print (_("%s flashed, verified and started%s%s\n"), port,
+             f.result.new_version != NULL ? _(": firmware ") : "",
+             f.result.new_version != NULL ? f.result.new_version : "");
+  ret = f.ok ? EXIT_OK : EXIT_FAILED;
+  g_clear_error (&f.error);
+  g_free (f.last_phase);
+  ds_board_flash_result_clear (&f.result);
+  return ret;
+}

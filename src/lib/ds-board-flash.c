@@ -1,0 +1,114 @@
+/* One board's flash step, on top of the device protocol and a flasher. */
+#include "config.h"
+
+#include "ds-board-flash.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "ds-device.h"
+#include "ds-error.h"
+#include "ds-uart-flasher.h"
+
+void
+ds_board_flash_result_clear (DsBoardFlashResult *result)
+{
+  g_clear_pointer (&result->old_version, g_free);
+  g_clear_pointer (&result->new_version, g_free);
+}
+
+char *
+ds_firmware_image_dup_fw_version (DsFirmwareImage *image)
+{
+  DsImageSegment *first;
+  gsize len = 0;
+  const guint8 *data;
+
+  if (image->segments->len == 0)
+    return NULL;
+  first = g_ptr_array_index (image->segments, 0);
+  data = g_bytes_get_data (first->data, &len);
+  return ds_fw_image_get_version (data, len);
+}
+
+/* Asks the provisioning firmware who it is, briefly: a board in its
+ * bootloader says nothing. */
+static gboolean
+probe_firmware (DsTransport   *transport,
+                DsDeviceInfo  *info,
+                GCancellable  *cancellable,
+                GError       **error)
+{
+  g_autoptr(DsDevice) device = ds_device_new (transport);
+
+  ds_device_set_timeout (device, 300);
+  ds_device_set_retries (device, 2);
+  return ds_device_info (device, info, cancellable, error);
+}
+
+gboolean
+ds_board_flash (DsTransport        *transport,
+                DsFirmwareImage    *image,
+                gboolean            skip_if_current,
+                DsFlashProgress     progress,
+                gpointer            user_data,
+                DsBoardFlashResult *result,
+                GCancellable       *cancellable,
+                GError            **error)
+{
+  g_autofree char *image_version = ds_firmware_image_dup_fw_version (image);
+  g_autoptr(DsUartFlasher) flasher = NULL;
+  g_auto(DsDeviceInfo) info = { 0 };
+  g_autoptr(GError) probe_error = NULL;
+
+  if (probe_firmware (transport, &info, cancellable, &probe_error))
+    {
+      result->old_version = g_strdup (info.fw_version);
+      if (skip_if_current && image_version != NULL && g_strcmp0 (info.fw_version, image_version) == 0)
+        {
+          result->skipped = TRUE;
+          result->new_version = g_strdup (image_version);
+          return TRUE;
+        }
+      {
+        g_autoptr(DsDevice) device = ds_device_new (transport);
+
+        if (!ds_device_reboot_to_bootloader (device, cancellable, error))
+          {
+            g_prefix_error (error, _("Cannot reboot the board into its bootloader: "));
+            return FALSE;
+          }
+      }
+      /* The firmware hands over to the ROM bootloader. */
+      g_usleep (300 * 1000);
+    }
+  else if (g_error_matches (probe_error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+           g_error_matches (probe_error, DS_ERROR, DS_ERROR_DISCONNECTED))
+    {
+      g_propagate_error (error, g_steal_pointer (&probe_error));
+      return FALSE;
+    }
+
+  flasher = ds_uart_flasher_new (transport);
+  if (!ds_flasher_flash (DS_FLASHER (flasher), image, progress, user_data, cancellable, error))
+    return FALSE;
+
+  if (image_version != NULL)
+    {
+      g_auto(DsDeviceInfo) after = { 0 };
+
+      g_usleep (100 * 1000);
+      if (!probe_firmware (transport, &after, cancellable, error))
+        {
+          g_prefix_error (error, _("The flashed firmware does not answer: "));
+          return FALSE;
+        }
+      if (g_strcmp0 (after.fw_version, image_version) != 0)
+        {
+          g_set_error (error, DS_ERROR, DS_ERROR_PROTOCOL,
+                       _("After flashing, the board runs firmware %s, not %s"), after.fw_version, image_version);
+          return FALSE;
+        }
+      result->new_version = g_strdup (image_version);
+    }
+  return TRUE;
+}

@@ -1,0 +1,34 @@
+/* The flash step for one board: skip when the board already runs the
+ * image's provisioning firmware, else reboot it into its ROM bootloader,
+ * flash, verify, start, and check that the new firmware answers. */
+#pragma once
+
+#include "ds-flasher.h"
+#include "ds-transport.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  gboolean  skipped;         /* the board already ran this version */
+  char     *old_version;     /* what the board ran before, or NULL (bootloader) */
+  char     *new_version;     /* what it runs now, when the image names one */
+} DsBoardFlashResult;
+
+void     ds_board_flash_result_clear (DsBoardFlashResult *result);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DsBoardFlashResult, ds_board_flash_result_clear)
+
+/* @transport must be open. */
+gboolean ds_board_flash (DsTransport        *transport,
+                         DsFirmwareImage    *image,
+                         gboolean            skip_if_current,
+                         DsFlashProgress     progress,
+                         gpointer            user_data,
+                         DsBoardFlashResult *result,
+                         GCancellable       *cancellable,
+                         GError            **error);
+
+/* The provisioning firmware version an image carries at its lowest address,
+ * or NULL. */
+char    *ds_firmware_image_dup_fw_version (DsFirmwareImage *image);
+
+G_END_DECLS

@@ -1,0 +1,278 @@
+/* Integration tests of flashing: the station's AN3155 client against the
+ * simulator's ROM bootloader on real ptys, and stm32flash as an independent
+ * peer (suite peer). */
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "ds-test-util.h"
+
+typedef struct {
+  char *tmp;
+  char *state;
+  char *announce;
+  char *data;
+  GPid  sim;
+} Fixture;
+
+static void
+setup (Fixture       *f,
+       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->tmp = g_dir_make_tmp ("ds-test-flash-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->state = g_build_filename (f->tmp, "boards", NULL);
+  f->announce = g_build_filename (f->tmp, "announce", NULL);
+  f->data = g_build_filename (f->tmp, "data", NULL);
+}
+
+static void
+teardown (Fixture       *f,
+          gconstpointer  data)
+{
+  ds_test_stop (&f->sim, 0);
+  ds_test_rm_rf (f->tmp);
+  g_free (f->tmp);
+  g_free (f->state);
+  g_free (f->announce);
+  g_free (f->data);
+}
+
+static const char *
+firmware (void)
+{
+  const char *p = g_getenv ("DS_SIM_FW");
+
+  g_assert_nonnull (p);
+  return p;
+}
+
+/* The pty of board @index, from its announcement. */
+static char *
+port_of (Fixture *f,
+         guint    index)
+{
+  g_autofree char *name = g_strdup_printf ("sim-%u.json", index);
+  g_autofree char *path = g_build_filename (f->announce, name, NULL);
+  g_autofree char *json = NULL;
+  g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+
+  g_assert_true (g_file_get_contents (path, &json, NULL, NULL));
+  ds_test_parse_json_line (json, events);
+  return g_strdup (json_object_get_string_member (g_ptr_array_index (events, 0), "port"));
+}
+
+static DsCliResult *
+flash (Fixture    *f,
+       guint       index,
+       const char *image)
+{
+  g_autofree char *port = port_of (f, index);
+  const char *args[] = { "flash", "--json", "--port", port, "--image", image, NULL };
+
+  return ds_test_run_cli (f->announce, args);
+}
+
+static void
+test_blank_board (Fixture       *f,
+                  gconstpointer  data)
+{
+  const char *sim_args[] = { "--blank", "--baud", "230400", NULL };
+  const char *provision[] = { "provision", "--all", "--json", "--data-dir", f->data, NULL };
+  g_autoptr(DsCliResult) first = NULL;
+  g_autoptr(DsCliResult) second = NULL;
+  g_autoptr(DsCliResult) prov = NULL;
+  JsonObject *o;
+
+  f->sim = ds_test_start_sim (f->state, f->announce, 1, sim_args);
+  first = flash (f, 0, firmware ());
+  g_assert_cmpint (first->exit_status, ==, 0);
+  o = ds_test_find_event (first->events, "flashed", NULL);
+  g_assert_nonnull (o);
+  g_assert_cmpstr (json_object_get_string_member (o, "version"), ==, "1.0.0-sim");
+  g_assert_nonnull (ds_test_find_event (first->events, "progress", NULL));
+
+  /* Already current: nothing is written. */
+  second = flash (f, 0, firmware ());
+  g_assert_cmpint (second->exit_status, ==, 0);
+  g_assert_nonnull (ds_test_find_event (second->events, "skipped", NULL));
+
+  prov = ds_test_run_cli (f->announce, provision);
+  g_assert_cmpint (prov->exit_status, ==, 0);
+  g_assert_cmpint (json_object_get_int_member (ds_test_summary (prov), "passed"), ==, 1);
+}
+
+static void
+test_nack_names_address (Fixture       *f,
+                         gconstpointer  data)
+{
+  const char *sim_args[] = { "--blank", "--fault", "0:nack-write:0x08000400", NULL };
+  g_autoptr(DsCliResult) r = NULL;
+  JsonObject *o;
+
+  f->sim = ds_test_start_sim (f->state, f->announce, 1, sim_args);
+  r = flash (f, 0, firmware ());
+  g_assert_cmpint (r->exit_status, ==, 1);
+  o = ds_test_find_event (r->events, "fail", NULL);
+  g_assert_nonnull (strstr (json_object_get_string_member (o, "cause"), "refused the write at 0x08000400"));
+}
+
+static void
+test_unplugged_then_retry (Fixture       *f,
+                           gconstpointer  data)
+{
+  const char *faulty[] = { "--blank", "--fault", "0:unplug-flashing", NULL };
+  g_autoptr(DsCliResult) r = NULL;
+  g_autoptr(DsCliResult) again = NULL;
+  JsonObject *o;
+
+  f->sim = ds_test_start_sim (f->state, f->announce, 1, faulty);
+  r = flash (f, 0, firmware ());
+  g_assert_cmpint (r->exit_status, ==, 1);
+  o = ds_test_find_event (r->events, "fail", NULL);
+  g_assert_nonnull (strstr (json_object_get_string_member (o, "cause"), "disconnected"));
+
+  /* Plugged back in: half a firmware does not start, so the board is in its
+   * bootloader, and a retry flashes it. */
+  ds_test_stop (&f->sim, 0);
+  f->sim = ds_test_start_sim (f->state, f->announce, 1, NULL);
+  again = flash (f, 0, firmware ());
+  g_assert_cmpint (again->exit_status, ==, 0);
+  g_assert_nonnull (ds_test_find_event (again->events, "flashed", NULL));
+}
+
+static void
+test_bad_image_refused (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autofree char *hex = g_build_filename (f->tmp, "broken.hex", NULL);
+  const char *args[] = { "flash", "--port", "/dev/null", "--image", hex, NULL };
+  g_autoptr(DsCliResult) r = NULL;
+
+  g_assert_true (g_file_set_contents (hex, ":10000000000102030405060708090A0B0C0D0E0F79\n:00000001FF\n", -1, NULL));
+  r = ds_test_run_cli (f->tmp, args);
+  g_assert_cmpint (r->exit_status, ==, 2);
+  g_assert_nonnull (strstr (r->err, "checksum"));
+}
+
+static void
+test_provision_flashes_first (Fixture       *f,
+                              gconstpointer  data)
+{
+  const char *args[] = { "demo", "--boards", "3", "--blank", "--json", "--data-dir", f->data, NULL };
+  g_autoptr(DsCliResult) r = ds_test_run_cli (f->announce, args);
+  JsonObject *o;
+
+  g_assert_cmpint (r->exit_status, ==, 0);
+  g_assert_cmpint (json_object_get_int_member (ds_test_summary (r), "passed"), ==, 3);
+  o = ds_test_find_step (r->events, "sim-0", "flash");
+  g_assert_cmpstr (json_object_get_string_member (o, "status"), ==, "pass");
+}
+
+/* stm32flash, an independent implementation of AN3155, against the
+ * simulator's bootloader; and reading back what our flasher wrote.
+ * stm32flash 0.7 does not know 0x495, so the part is an STM32F10x (0x410). */
+static void
+test_stm32flash_peer (Fixture       *f,
+                      gconstpointer  data)
+{
+  const char *sim_args[] = { "--blank", "--product-id", "410", NULL };
+  const char *provision[] = { "provision", "--all", "--json", "--data-dir", f->data, NULL };
+  g_autofree char *stm32flash = g_find_program_in_path ("stm32flash");
+  g_autofree char *port0 = NULL;
+  g_autofree char *port1 = NULL;
+  g_autofree char *readback = g_build_filename (f->tmp, "readback.bin", NULL);
+  g_autofree char *image = NULL;
+  g_autofree char *back = NULL;
+  gsize image_len = 0, back_len = 0;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsCliResult) ours = NULL;
+  g_autoptr(DsCliResult) prov = NULL;
+  g_autofree char *size_arg = NULL;
+  int status = 0;
+
+  if (stm32flash == NULL)
+    {
+      g_test_skip ("stm32flash is not installed (Debian package stm32flash)");
+      return;
+    }
+  f->sim = ds_test_start_sim (f->state, f->announce, 2, sim_args);
+  port0 = port_of (f, 0);
+  port1 = port_of (f, 1);
+
+  {
+    const char *argv[] = { stm32flash, "-b", "115200", "-m", "8n1", "-w", firmware (), "-v", "-g", "0x08000000",
+                           port0, NULL };
+    g_autofree char *out = NULL;
+
+    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, &status, &error);
+    g_assert_no_error (error);
+    g_test_message ("%s", out);
+    g_assert_true (g_spawn_check_wait_status (status, NULL));
+  }
+
+  /* Our flasher on the other board; stm32flash reads it back. */
+  ours = flash (f, 1, firmware ());
+  g_assert_cmpint (ours->exit_status, ==, 0);
+  g_assert_true (g_file_get_contents (firmware (), &image, &image_len, NULL));
+  size_arg = g_strdup_printf ("0x08000000:%" G_GSIZE_FORMAT, image_len);
+
+  /* Both boards now run the provisioning firmware: provision them. */
+  prov = ds_test_run_cli (f->announce, provision);
+  g_assert_cmpint (prov->exit_status, ==, 0);
+  g_assert_cmpint (json_object_get_int_member (ds_test_summary (prov), "passed"), ==, 2);
+
+  /* Read back with stm32flash what our flasher wrote on a fresh blank
+   * board.  The image is the firmware with its magic broken, so the board
+   * stays in its bootloader after Go and stm32flash can talk to it. */
+  ds_test_stop (&f->sim, 0);
+  ds_test_rm_rf (f->state);
+  f->sim = ds_test_start_sim (f->state, f->announce, 1, sim_args);
+  g_clear_pointer (&port0, g_free);
+  port0 = port_of (f, 0);
+  {
+    g_autoptr(DsCliResult) again = NULL;
+    const char *args[] = { "flash", "--json", "--port", port0, "--image", firmware (), NULL };
+    g_autofree char *plain = g_build_filename (f->tmp, "plain.bin", NULL);
+    g_autofree char *copy = g_memdup2 (image, image_len);
+
+    copy[0] = 'X';
+    g_assert_true (g_file_set_contents (plain, copy, image_len, NULL));
+    args[5] = plain;
+    again = ds_test_run_cli (f->announce, args);
+    g_assert_cmpint (again->exit_status, ==, 0);
+    g_free (image);
+    image = g_steal_pointer (&copy);
+  }
+  {
+    const char *argv[] = { stm32flash, "-b", "115200", "-m", "8n1", "-S", size_arg, "-r", readback, port0, NULL };
+
+    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                  NULL, NULL, NULL, NULL, &status, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_spawn_check_wait_status (status, NULL));
+  }
+  g_assert_true (g_file_get_contents (readback, &back, &back_len, NULL));
+  g_assert_cmpmem (back, back_len, image, image_len);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+#define ADD(path, func) g_test_add (path, Fixture, NULL, setup, func, teardown)
+  if (g_strcmp0 (g_getenv ("DS_TEST_PEER"), "1") == 0)
+    ADD ("/flash/peer/stm32flash", test_stm32flash_peer);
+  else
+    {
+      ADD ("/flash/blank-board", test_blank_board);
+      ADD ("/flash/nack-names-address", test_nack_names_address);
+      ADD ("/flash/unplugged-then-retry", test_unplugged_then_retry);
+      ADD ("/flash/bad-image-refused", test_bad_image_refused);
+      ADD ("/flash/provision-flashes-first", test_provision_flashes_first);
+    }
+#undef ADD
+  return g_test_run ();
+}

@@ -59,8 +59,16 @@ ds_board_flash (DsTransport        *transport,
   g_autoptr(DsUartFlasher) flasher = NULL;
   g_auto(DsDeviceInfo) info = { 0 };
   g_autoptr(GError) probe_error = NULL;
+  gboolean ok;
 
-  if (probe_firmware (transport, &info, cancellable, &probe_error))
+  /* Boards come from the shelf blank, in their bootloader: ask it first,
+   * then the provisioning firmware.  The sync byte means nothing to the
+   * firmware's frame parser. */
+  if (ds_uart_flasher_probe (transport, 150, cancellable))
+    ;
+  else if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+  else if (probe_firmware (transport, &info, cancellable, &probe_error))
     {
       result->old_version = g_strdup (info.fw_version);
       if (skip_if_current && image_version != NULL && g_strcmp0 (info.fw_version, image_version) == 0)
@@ -79,7 +87,7 @@ ds_board_flash (DsTransport        *transport,
           }
       }
       /* The firmware hands over to the ROM bootloader. */
-      g_usleep (300 * 1000);
+      g_usleep (250 * 1000);
     }
   else if (g_error_matches (probe_error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
            g_error_matches (probe_error, DS_ERROR, DS_ERROR_DISCONNECTED))
@@ -88,15 +96,20 @@ ds_board_flash (DsTransport        *transport,
       return FALSE;
     }
 
+  /* The ROM bootloader wants even parity on a real UART; the firmware
+   * speaks 8N1 again once it runs. */
   flasher = ds_uart_flasher_new (transport);
-  if (!ds_flasher_flash (DS_FLASHER (flasher), image, progress, user_data, cancellable, error))
+  if (!ds_transport_set_even_parity (transport, TRUE, error))
+    return FALSE;
+  ok = ds_flasher_flash (DS_FLASHER (flasher), image, progress, user_data, cancellable, error);
+  if (!ds_transport_set_even_parity (transport, FALSE, ok ? error : NULL) || !ok)
     return FALSE;
 
   if (image_version != NULL)
     {
       g_auto(DsDeviceInfo) after = { 0 };
 
-      g_usleep (100 * 1000);
+      g_usleep (20 * 1000);
       if (!probe_firmware (transport, &after, cancellable, error))
         {
           g_prefix_error (error, _("The flashed firmware does not answer: "));

@@ -95,11 +95,31 @@ ds_serial_transport_close_fd (DsTransport *transport,
     }
 }
 
+static gboolean
+ds_serial_transport_set_even_parity (DsTransport *transport,
+                                     gboolean     even,
+                                     GError     **error)
+{
+  DsSerialTransport *self = DS_SERIAL_TRANSPORT (transport);
+
+  if (self->sp == NULL)
+    return TRUE;
+  if (sp_set_parity (self->sp, even ? SP_PARITY_EVEN : SP_PARITY_NONE) != SP_OK)
+    {
+      g_autofree char *msg = sp_error_message ();
+      g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Cannot set the parity of %s: %s"),
+                   ds_transport_get_port (transport), msg);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 ds_serial_transport_class_init (DsSerialTransportClass *klass)
 {
   DsTransportClass *transport_class = DS_TRANSPORT_CLASS (klass);
 
+  transport_class->set_even_parity = ds_serial_transport_set_even_parity;
   transport_class->open_fd = ds_serial_transport_open_fd;
   transport_class->close_fd = ds_serial_transport_close_fd;
 }

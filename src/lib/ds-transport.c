@@ -365,6 +365,18 @@ ds_transport_write_all (DsTransport  *self,
   return TRUE;
 }
 
+gboolean
+ds_transport_set_even_parity (DsTransport *self,
+                              gboolean     even,
+                              GError     **error)
+{
+  DsTransportClass *klass = DS_TRANSPORT_GET_CLASS (self);
+
+  if (klass->set_even_parity == NULL)
+    return TRUE;
+  return klass->set_even_parity (self, even, error);
+}
+
 void
 ds_transport_flush_input (DsTransport *self)
 {

@@ -18,6 +18,10 @@ struct _DsTransportClass
                         GError     **error);
   void     (*close_fd) (DsTransport *self,
                         int          fd);
+  /* Even parity on or off; a pseudo-terminal carries no parity. */
+  gboolean (*set_even_parity) (DsTransport *self,
+                               gboolean     even,
+                               GError     **error);
 };
 
 const char *ds_transport_get_port     (DsTransport  *self);
@@ -43,6 +47,10 @@ gboolean    ds_transport_write_all    (DsTransport  *self,
                                        gsize         len,
                                        guint         timeout_ms,
                                        GCancellable *cancellable,
+                                       GError      **error);
+/* The STM32 ROM bootloader speaks 8E1, the provisioning firmware 8N1. */
+gboolean    ds_transport_set_even_parity (DsTransport *self,
+                                       gboolean      even,
                                        GError      **error);
 /* Drops whatever the board sent that nobody read. */
 void        ds_transport_flush_input  (DsTransport  *self);

@@ -198,6 +198,25 @@ sync_bootloader (DsUartFlasher *self,
   return FALSE;
 }
 
+gboolean
+ds_uart_flasher_probe (DsTransport  *transport,
+                       guint         timeout_ms,
+                       GCancellable *cancellable)
+{
+  const guint8 s = 0x7F;
+  guint8 b = 0;
+
+  ds_transport_flush_input (transport);
+  if (!ds_transport_write_all (transport, &s, 1, timeout_ms, cancellable, NULL))
+    return FALSE;
+  if (ds_transport_read (transport, &b, 1, timeout_ms, cancellable, NULL) != 1)
+    return FALSE;
+  /* Whatever else the bootloader or a firmware said is of no use now. */
+  g_usleep (10 * 1000);
+  ds_transport_flush_input (transport);
+  return b == ACK || b == NACK;
+}
+
 static const DsStm32Part *
 get_part (DsUartFlasher *self,
           GCancellable  *cancellable,

@@ -11,6 +11,11 @@ G_DECLARE_FINAL_TYPE (DsUartFlasher, ds_uart_flasher, DS, UART_FLASHER, GObject)
 
 /* @transport must be open; the board must be in its ROM bootloader. */
 DsUartFlasher *ds_uart_flasher_new            (DsTransport   *transport);
+/* TRUE when an STM32 ROM bootloader answers the sync byte within
+ * @timeout_ms (a board already synchronised answers too). */
+gboolean       ds_uart_flasher_probe          (DsTransport   *transport,
+                                               guint          timeout_ms,
+                                               GCancellable  *cancellable);
 /* After a flash: the part the bootloader reported. */
 guint16        ds_uart_flasher_get_product_id (DsUartFlasher *self);
 

@@ -1139,11 +1139,17 @@ serve_bootloader (DsSimBoard *self)
         }
       return;
     }
-  if (!bl_read (self, cmd, 2))
+  if (!bl_read (self, cmd, 1))
     return;
-  if ((cmd[0] ^ cmd[1]) != 0xFF)
+  if (cmd[0] == 0x7F)
     {
-      /* Also the answer to a second 0x7F: "already synchronised". */
+      /* A second sync byte: "already synchronised", at once, as the ROM
+       * does (stm32flash relies on it). */
+      bl_byte (self, BL_NACK);
+      return;
+    }
+  if (!bl_read (self, cmd + 1, 1) || (cmd[0] ^ cmd[1]) != 0xFF)
+    {
       bl_byte (self, BL_NACK);
       return;
     }

@@ -170,6 +170,44 @@ test_provision_flashes_first (Fixture       *f,
   g_assert_cmpstr (json_object_get_string_member (o, "status"), ==, "pass");
 }
 
+/* The STM32CubeProgrammer backend from the CLI, against the stand-in
+ * STM32_Programmer_CLI (the real one cannot be installed here): the
+ * station asks the firmware its version before and after, over the port. */
+static void
+test_cubeprogrammer_backend (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autofree char *standin = g_build_filename (g_getenv ("G_TEST_SRCDIR"), "stand-ins", "STM32_Programmer_CLI", NULL);
+  g_autofree char *port = NULL;
+  g_autoptr(DsCliResult) ok = NULL;
+  g_autoptr(DsCliResult) no_probe = NULL;
+  JsonObject *o;
+
+  f->sim = ds_test_start_sim (f->state, f->announce, 1, NULL);
+  port = port_of (f, 0);
+  g_setenv ("DS_CUBE_PROGRAMMER", standin, TRUE);
+  g_setenv ("STANDIN_MODE", "ok", TRUE);
+  {
+    const char *args[] = { "flash", "--json", "--force", "--backend", "cubeprogrammer", "--probe",
+                           "066DFF535254887767184522", "--port", port, "--image", firmware (), NULL };
+    ok = ds_test_run_cli (f->announce, args);
+  }
+  g_assert_cmpint (ok->exit_status, ==, 0);
+  o = ds_test_find_event (ok->events, "flashed", NULL);
+  g_assert_nonnull (o);
+  g_assert_cmpstr (json_object_get_string_member (o, "version"), ==, "1.0.0-sim");
+  g_assert_nonnull (ds_test_find_event (ok->events, "progress", NULL));
+
+  /* A pty is no ST-LINK: without --probe there is nothing to match. */
+  {
+    const char *args[] = { "flash", "--backend", "cubeprogrammer", "--port", port, "--image", firmware (), NULL };
+    no_probe = ds_test_run_cli (f->announce, args);
+  }
+  g_assert_cmpint (no_probe->exit_status, ==, 2);
+  g_assert_nonnull (strstr (no_probe->err, "--probe"));
+  g_unsetenv ("DS_CUBE_PROGRAMMER");
+}
+
 /* stm32flash, an independent implementation of AN3155, against the
  * simulator's bootloader; and reading back what our flasher wrote.
  * stm32flash 0.7 does not know 0x495, so the part is an STM32F10x (0x410). */
@@ -272,6 +310,7 @@ main (int    argc,
       ADD ("/flash/unplugged-then-retry", test_unplugged_then_retry);
       ADD ("/flash/bad-image-refused", test_bad_image_refused);
       ADD ("/flash/provision-flashes-first", test_provision_flashes_first);
+      ADD ("/flash/cubeprogrammer-backend", test_cubeprogrammer_backend);
     }
 #undef ADD
   return g_test_run ();

@@ -11,12 +11,15 @@
 
 #include "ds-board-flash.h"
 #include "ds-cli-common.h"
+#include "ds-cube-flasher.h"
+#include "ds-serial-transport.h"
 #include "ds-transport.h"
 
 typedef struct {
   GMainLoop       *loop;
   DsTransport     *transport;
   DsFirmwareImage *image;
+  DsFlasher       *flasher;
   GCancellable    *cancellable;
   gboolean         force;
   char            *last_phase;
@@ -95,7 +98,7 @@ flash_thread (gpointer data)
 {
   Flash *f = data;
 
-  f->ok = ds_board_flash (f->transport, f->image, !f->force, progress_cb, f, &f->result, f->cancellable,
+  f->ok = ds_board_flash (f->transport, f->flasher, f->image, !f->force, progress_cb, f, &f->result, f->cancellable,
                           &f->error);
   g_idle_add (quit_idle, f->loop);
   return NULL;
@@ -118,11 +121,16 @@ ds_cli_flash (int    argc,
   g_autofree char *address_s = NULL;
   g_autofree char *backend = NULL;
   gboolean force = FALSE;
+  g_autofree char *probe = NULL;
+  g_autoptr(DsFlasher) flasher = NULL;
   GOptionEntry entries[] = {
     { "port", 'p', 0, G_OPTION_ARG_FILENAME, &port, N_("The board's serial port"), N_("PORT") },
     { "image", 'i', 0, G_OPTION_ARG_FILENAME, &image_path, N_("Firmware image: .hex (Intel HEX) or raw .bin"), N_("FILE") },
     { "address", 0, 0, G_OPTION_ARG_STRING, &address_s, N_("Where a .bin goes (default 0x08000000)"), N_("ADDR") },
-    { "backend", 0, 0, G_OPTION_ARG_STRING, &backend, N_("uart: the STM32 ROM bootloader over the port (default)"), N_("NAME") },
+    { "backend", 0, 0, G_OPTION_ARG_STRING, &backend,
+      N_("uart: the ROM bootloader over the port (default); cubeprogrammer: STM32_Programmer_CLI over SWD"), N_("NAME") },
+    { "probe", 0, 0, G_OPTION_ARG_STRING, &probe,
+      N_("With cubeprogrammer: the ST-LINK's serial number (default: the one whose virtual COM port is --port)"), N_("SN") },
     { "force", 0, 0, G_OPTION_ARG_NONE, &force, N_("Flash even when the board already runs this version"), NULL },
     { NULL }
   };
@@ -143,8 +151,8 @@ ds_cli_flash (int    argc,
     return usage_error (context, error->message);
   if (port == NULL || image_path == NULL)
     return usage_error (context, _("Say which board and which image: --port PORT --image FILE"));
-  if (backend != NULL && g_strcmp0 (backend, "uart") != 0)
-    return usage_error (context, _("This station flashes through the ROM bootloader only: --backend uart"));
+  if (backend != NULL && g_strcmp0 (backend, "uart") != 0 && g_strcmp0 (backend, "cubeprogrammer") != 0)
+    return usage_error (context, _("--backend takes uart or cubeprogrammer"));
   if (address_s != NULL &&
       !g_ascii_string_to_unsigned (g_str_has_prefix (address_s, "0x") ? address_s + 2 : address_s, 16, 0,
                                    G_MAXUINT32, &address, NULL))
@@ -157,6 +165,34 @@ ds_cli_flash (int    argc,
       g_printerr (_("Cannot use the image: %s\n"), error->message);
       return EXIT_USAGE;
     }
+  if (g_strcmp0 (backend, "cubeprogrammer") == 0)
+    {
+      g_autofree char *program = ds_cube_flasher_find_program ();
+
+      if (program == NULL)
+        {
+          g_printerr (_("STM32_Programmer_CLI is not installed (or set DS_CUBE_PROGRAMMER to it)\n"));
+          return EXIT_USAGE;
+        }
+      if (probe == NULL)
+        {
+          /* The ST-LINK and its virtual COM port share a USB serial number. */
+          g_autoptr(GPtrArray) boards = ds_serial_list_boards (NULL);
+
+          for (guint i = 0; boards != NULL && i < boards->len; i++)
+            {
+              DsSerialPortInfo *info = g_ptr_array_index (boards, i);
+              if (g_strcmp0 (info->port, port) == 0)
+                probe = g_strdup (info->usb_serial);
+            }
+          if (probe == NULL)
+            {
+              g_printerr (_("%s is not an ST-LINK virtual COM port: name the probe with --probe SN\n"), port);
+              return EXIT_USAGE;
+            }
+        }
+      flasher = DS_FLASHER (ds_cube_flasher_new (program, probe));
+    }
   transport = ds_transport_new_for_port (port);
   if (!ds_transport_open (transport, &error))
     {
@@ -168,6 +204,7 @@ ds_cli_flash (int    argc,
   f.loop = loop;
   f.transport = transport;
   f.image = image;
+  f.flasher = flasher;
   f.cancellable = cancellable;
   f.force = force;
   f.last_percent = -100;

@@ -47,6 +47,7 @@ probe_firmware (DsTransport   *transport,
 
 gboolean
 ds_board_flash (DsTransport        *transport,
+                DsFlasher          *other_flasher,
                 DsFirmwareImage    *image,
                 gboolean            skip_if_current,
                 DsFlashProgress     progress,
@@ -57,6 +58,7 @@ ds_board_flash (DsTransport        *transport,
 {
   g_autofree char *image_version = ds_firmware_image_dup_fw_version (image);
   g_autoptr(DsUartFlasher) flasher = NULL;
+  gboolean uart = other_flasher == NULL;
   g_auto(DsDeviceInfo) info = { 0 };
   g_autoptr(GError) probe_error = NULL;
   gboolean ok;
@@ -64,7 +66,7 @@ ds_board_flash (DsTransport        *transport,
   /* Boards come from the shelf blank, in their bootloader: ask it first,
    * then the provisioning firmware.  The sync byte means nothing to the
    * firmware's frame parser. */
-  if (ds_uart_flasher_probe (transport, 150, cancellable))
+  if (uart && ds_uart_flasher_probe (transport, 150, cancellable))
     ;
   else if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
@@ -77,6 +79,7 @@ ds_board_flash (DsTransport        *transport,
           result->new_version = g_strdup (image_version);
           return TRUE;
         }
+      if (uart)
       {
         g_autoptr(DsDevice) device = ds_device_new (transport);
 
@@ -86,8 +89,8 @@ ds_board_flash (DsTransport        *transport,
             return FALSE;
           }
       }
-      /* The firmware hands over to the ROM bootloader. */
-      g_usleep (250 * 1000);
+        /* The firmware hands over to the ROM bootloader. */
+        g_usleep (250 * 1000);
     }
   else if (g_error_matches (probe_error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
            g_error_matches (probe_error, DS_ERROR, DS_ERROR_DISCONNECTED))
@@ -98,12 +101,20 @@ ds_board_flash (DsTransport        *transport,
 
   /* The ROM bootloader wants even parity on a real UART; the firmware
    * speaks 8N1 again once it runs. */
-  flasher = ds_uart_flasher_new (transport);
-  if (!ds_transport_set_even_parity (transport, TRUE, error))
-    return FALSE;
-  ok = ds_flasher_flash (DS_FLASHER (flasher), image, progress, user_data, cancellable, error);
-  if (!ds_transport_set_even_parity (transport, FALSE, ok ? error : NULL) || !ok)
-    return FALSE;
+  if (!uart)
+    {
+      if (!ds_flasher_flash (other_flasher, image, progress, user_data, cancellable, error))
+        return FALSE;
+    }
+  else
+    {
+      flasher = ds_uart_flasher_new (transport);
+      if (!ds_transport_set_even_parity (transport, TRUE, error))
+        return FALSE;
+      ok = ds_flasher_flash (DS_FLASHER (flasher), image, progress, user_data, cancellable, error);
+      if (!ds_transport_set_even_parity (transport, FALSE, ok ? error : NULL) || !ok)
+        return FALSE;
+    }
 
   if (image_version != NULL)
     {

@@ -17,8 +17,11 @@ typedef struct {
 void     ds_board_flash_result_clear (DsBoardFlashResult *result);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DsBoardFlashResult, ds_board_flash_result_clear)
 
-/* @transport must be open. */
+/* @transport must be open.  @flasher: NULL for the ROM bootloader over
+ * @transport; another backend (SWD) flashes on its own, and @transport is
+ * used to ask the firmware its version before and after. */
 gboolean ds_board_flash (DsTransport        *transport,
+                         DsFlasher          *flasher,
                          DsFirmwareImage    *image,
                          gboolean            skip_if_current,
                          DsFlashProgress     progress,

@@ -499,7 +499,7 @@ step_flash (Run     *run,
   transport = ds_transport_new_for_port (ds_board_get_port (self->board));
   if (!ds_transport_open (transport, error))
     return FALSE;
-  if (!ds_board_flash (transport, image, TRUE, flash_progress, self, &result, run->cancellable, error))
+  if (!ds_board_flash (transport, NULL, image, TRUE, flash_progress, self, &result, run->cancellable, error))
     {
       g_prefix_error (error, _("Flashing failed: "));
       return FALSE;

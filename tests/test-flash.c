@@ -103,6 +103,30 @@ test_blank_board (Fixture       *f,
   g_assert_cmpint (json_object_get_int_member (ds_test_summary (prov), "passed"), ==, 1);
 }
 
+/* An older bootloader (Erase, not Extended Erase), page and mass erase. */
+static void
+test_legacy_erase (Fixture       *f,
+                   gconstpointer  data)
+{
+  const char *sim_args[] = { "--blank", "--legacy-erase", "--product-id", "410", NULL };
+  g_autofree char *port = NULL;
+  g_autoptr(DsCliResult) pages = NULL;
+  g_autoptr(DsCliResult) mass = NULL;
+
+  f->sim = ds_test_start_sim (f->state, f->announce, 1, sim_args);
+  pages = flash (f, 0, firmware ());
+  g_assert_cmpint (pages->exit_status, ==, 0);
+  g_assert_nonnull (ds_test_find_event (pages->events, "flashed", NULL));
+
+  port = port_of (f, 0);
+  {
+    const char *args[] = { "flash", "--json", "--force", "--mass-erase", "--port", port, "--image", firmware (), NULL };
+    mass = ds_test_run_cli (f->announce, args);
+  }
+  g_assert_cmpint (mass->exit_status, ==, 0);
+  g_assert_nonnull (ds_test_find_event (mass->events, "flashed", NULL));
+}
+
 static void
 test_nack_names_address (Fixture       *f,
                          gconstpointer  data)
@@ -307,6 +331,7 @@ main (int    argc,
     {
       ADD ("/flash/blank-board", test_blank_board);
       ADD ("/flash/nack-names-address", test_nack_names_address);
+      ADD ("/flash/legacy-and-mass-erase", test_legacy_erase);
       ADD ("/flash/unplugged-then-retry", test_unplugged_then_retry);
       ADD ("/flash/bad-image-refused", test_bad_image_refused);
       ADD ("/flash/provision-flashes-first", test_provision_flashes_first);

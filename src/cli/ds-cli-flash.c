@@ -14,6 +14,7 @@
 #include "ds-cube-flasher.h"
 #include "ds-serial-transport.h"
 #include "ds-transport.h"
+#include "ds-uart-flasher.h"
 
 typedef struct {
   GMainLoop       *loop;
@@ -121,6 +122,7 @@ ds_cli_flash (int    argc,
   g_autofree char *address_s = NULL;
   g_autofree char *backend = NULL;
   gboolean force = FALSE;
+  gboolean mass_erase = FALSE;
   g_autofree char *probe = NULL;
   g_autoptr(DsFlasher) flasher = NULL;
   GOptionEntry entries[] = {
@@ -131,6 +133,7 @@ ds_cli_flash (int    argc,
       N_("uart: the ROM bootloader over the port (default); cubeprogrammer: STM32_Programmer_CLI over SWD"), N_("NAME") },
     { "probe", 0, 0, G_OPTION_ARG_STRING, &probe,
       N_("With cubeprogrammer: the ST-LINK's serial number (default: the one whose virtual COM port is --port)"), N_("SN") },
+    { "mass-erase", 0, 0, G_OPTION_ARG_NONE, &mass_erase, N_("With uart: erase the whole flash, not only the pages the image covers"), NULL },
     { "force", 0, 0, G_OPTION_ARG_NONE, &force, N_("Flash even when the board already runs this version"), NULL },
     { NULL }
   };
@@ -198,6 +201,13 @@ ds_cli_flash (int    argc,
     {
       g_printerr ("%s\n", error->message);
       return EXIT_FAILED;
+    }
+  if (flasher == NULL && mass_erase)
+    {
+      DsUartFlasher *uart = ds_uart_flasher_new (transport);
+
+      ds_uart_flasher_set_mass_erase (uart, TRUE);
+      flasher = DS_FLASHER (uart);
     }
 
   loop = g_main_loop_new (NULL, FALSE);

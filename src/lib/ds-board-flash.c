@@ -58,7 +58,7 @@ ds_board_flash (DsTransport        *transport,
 {
   g_autofree char *image_version = ds_firmware_image_dup_fw_version (image);
   g_autoptr(DsUartFlasher) flasher = NULL;
-  gboolean uart = other_flasher == NULL;
+  gboolean uart = other_flasher == NULL || DS_IS_UART_FLASHER (other_flasher);
   g_auto(DsDeviceInfo) info = { 0 };
   g_autoptr(GError) probe_error = NULL;
   gboolean ok;
@@ -108,7 +108,8 @@ ds_board_flash (DsTransport        *transport,
     }
   else
     {
-      flasher = ds_uart_flasher_new (transport);
+      flasher = other_flasher != NULL ? g_object_ref (DS_UART_FLASHER (other_flasher))
+                                      : ds_uart_flasher_new (transport);
       if (!ds_transport_set_even_parity (transport, TRUE, error))
         return FALSE;
       ok = ds_flasher_flash (DS_FLASHER (flasher), image, progress, user_data, cancellable, error);

@@ -23,6 +23,8 @@ struct _DsUartFlasher
 
   DsTransport *transport;
   guint16      product_id;
+  gboolean     legacy_erase;  /* the bootloader knows Erase (0x43), not Extended Erase */
+  gboolean     mass_erase;
 };
 
 static void ds_uart_flasher_iface_init (DsFlasherInterface *iface);
@@ -55,6 +57,13 @@ ds_uart_flasher_new (DsTransport *transport)
 
   self->transport = g_object_ref (transport);
   return self;
+}
+
+void
+ds_uart_flasher_set_mass_erase (DsUartFlasher *self,
+                                gboolean       mass_erase)
+{
+  self->mass_erase = mass_erase;
 }
 
 guint16
@@ -217,6 +226,41 @@ ds_uart_flasher_probe (DsTransport  *transport,
   return b == ACK || b == NACK;
 }
 
+/* Get (0x00): the bootloader's version and the commands it knows; an old
+ * part knows Erase (0x43) instead of Extended Erase (0x44). */
+static gboolean
+get_commands (DsUartFlasher *self,
+              GCancellable  *cancellable,
+              GError       **error)
+{
+  guint8 n;
+  guint8 list[257];
+  gboolean ext = FALSE, legacy = FALSE;
+
+  if (!command (self, 0x00, "Get", cancellable, error) ||
+      !recv_exact (self, &n, 1, ACK_TIMEOUT_MS, cancellable, error) ||
+      !recv_exact (self, list, (gsize) n + 2, ACK_TIMEOUT_MS, cancellable, error))
+    return FALSE;
+  if (list[n + 1] != ACK)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_PROTOCOL, _("The bootloader's Get answer is malformed"));
+      return FALSE;
+    }
+  /* list[0] is the bootloader version, then the command codes. */
+  for (guint i = 1; i <= n; i++)
+    {
+      ext |= list[i] == 0x44;
+      legacy |= list[i] == 0x43;
+    }
+  if (!ext && !legacy)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_PROTOCOL, _("The bootloader knows no erase command"));
+      return FALSE;
+    }
+  self->legacy_erase = !ext;
+  return TRUE;
+}
+
 static const DsStm32Part *
 get_part (DsUartFlasher *self,
           GCancellable  *cancellable,
@@ -253,6 +297,19 @@ erase_pages (DsUartFlasher *self,
   guint8 x = 0;
   gsize len = 0;
 
+  if (self->legacy_erase)
+    {
+      /* Erase (0x43): N-1 and one-byte page numbers, at most 255 pages. */
+      msg[len++] = (guint8) (n_pages - 1);
+      for (guint i = 0; i < n_pages; i++)
+        msg[len++] = (guint8) pages[i];
+      for (gsize i = 0; i < len; i++)
+        x ^= msg[i];
+      msg[len++] = x;
+      return command (self, 0x43, _("Erase"), cancellable, error) &&
+             send (self, msg, len, cancellable, error) &&
+             expect_ack (self, ACK_TIMEOUT_MS + n_pages * ERASE_MS_PER_PAGE, _("the page erase"), cancellable, error);
+    }
   msg[len++] = (n_pages - 1) >> 8;
   msg[len++] = (n_pages - 1) & 0xFF;
   for (guint i = 0; i < n_pages; i++)
@@ -266,6 +323,26 @@ erase_pages (DsUartFlasher *self,
   return command (self, 0x44, _("Extended Erase"), cancellable, error) &&
          send (self, msg, len, cancellable, error) &&
          expect_ack (self, ACK_TIMEOUT_MS + n_pages * ERASE_MS_PER_PAGE, _("the page erase"), cancellable, error);
+}
+
+/* The whole flash at once: 0xFFFF with Extended Erase, 0xFF with Erase. */
+static gboolean
+erase_all (DsUartFlasher     *self,
+           const DsStm32Part *part,
+           GCancellable      *cancellable,
+           GError           **error)
+{
+  const guint8 ext[3] = { 0xFF, 0xFF, 0x00 };
+  const guint8 legacy[2] = { 0xFF, 0x00 };
+  guint timeout = ACK_TIMEOUT_MS + (part->flash_size / part->page_size) * ERASE_MS_PER_PAGE;
+
+  if (self->legacy_erase)
+    return command (self, 0x43, _("Erase"), cancellable, error) &&
+           send (self, legacy, sizeof legacy, cancellable, error) &&
+           expect_ack (self, timeout, _("the mass erase"), cancellable, error);
+  return command (self, 0x44, _("Extended Erase"), cancellable, error) &&
+         send (self, ext, sizeof ext, cancellable, error) &&
+         expect_ack (self, timeout, _("the mass erase"), cancellable, error);
 }
 
 static gboolean
@@ -336,6 +413,8 @@ ds_uart_flasher_flash (DsFlasher        *flasher,
 
   if (!sync_bootloader (self, cancellable, error))
     return FALSE;
+  if (!get_commands (self, cancellable, error))
+    return FALSE;
   part = get_part (self, cancellable, error);
   if (part == NULL)
     return FALSE;
@@ -365,6 +444,20 @@ ds_uart_flasher_flash (DsFlasher        *flasher,
         }
     }
 
+  if (self->mass_erase)
+    {
+      if (!erase_all (self, part, cancellable, error))
+        return FALSE;
+      if (progress != NULL)
+        progress ("erase", part->flash_size, part->flash_size, user_data);
+      g_array_set_size (pages, 0);
+    }
+  if (self->legacy_erase && pages->len > 0 && g_array_index (pages, guint16, pages->len - 1) > 0xFF)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA,
+                   _("This bootloader's Erase reaches pages 0–255 only; the image needs a mass erase"));
+      return FALSE;
+    }
   for (guint i = 0; i < pages->len; i += ERASE_CHUNK)
     {
       guint n = MIN (ERASE_CHUNK, pages->len - i);

@@ -16,6 +16,9 @@ DsUartFlasher *ds_uart_flasher_new            (DsTransport   *transport);
 gboolean       ds_uart_flasher_probe          (DsTransport   *transport,
                                                guint          timeout_ms,
                                                GCancellable  *cancellable);
+/* Erase the whole flash instead of the pages the image covers. */
+void           ds_uart_flasher_set_mass_erase (DsUartFlasher *self,
+                                               gboolean       mass_erase);
 /* After a flash: the part the bootloader reported. */
 guint16        ds_uart_flasher_get_product_id (DsUartFlasher *self);
 

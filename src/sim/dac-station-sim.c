@@ -35,6 +35,7 @@ main (int    argc,
   int flash_kib = 0;
   int page_size = 0;
   gboolean blank = FALSE;
+  gboolean legacy_erase = FALSE;
   g_autofree char *make_firmware = NULL;
   int firmware_kib = 32;
   GOptionEntry entries[] = {
@@ -47,6 +48,7 @@ main (int    argc,
     { "make-firmware", 0, 0, G_OPTION_ARG_FILENAME, &make_firmware, "Write a provisioning firmware image for simulated boards (with --fw-version) to FILE and exit", "FILE" },
     { "firmware-size", 0, 0, G_OPTION_ARG_INT, &firmware_kib, "Size of the image --make-firmware writes, in KiB (default 32)", "KIB" },
     { "blank", 0, 0, G_OPTION_ARG_NONE, &blank, "New boards have erased flash and start in their ROM bootloader", NULL },
+    { "legacy-erase", 0, 0, G_OPTION_ARG_NONE, &legacy_erase, "The bootloader knows Erase (0x43), as older parts, not Extended Erase", NULL },
     { "product-id", 0, 0, G_OPTION_ARG_STRING, &product_id_s, "Bootloader product ID in hex (default 495, STM32WB5x; 410 is one stm32flash knows)", "PID" },
     { "flash-size", 0, 0, G_OPTION_ARG_INT, &flash_kib, "Flash size in KiB (default: the part's)", "KIB" },
     { "page-size", 0, 0, G_OPTION_ARG_INT, &page_size, "Flash page size in bytes (default: the part's)", "BYTES" },
@@ -126,6 +128,7 @@ main (int    argc,
     config.flash_size = (guint32) flash_kib * 1024;
     config.page_size = (guint32) page_size;
     config.blank = blank;
+    config.legacy_erase = legacy_erase;
     config.fw_version = fw_version;
   }
   rand = seed != 0 ? g_rand_new_with_seed ((guint32) seed) : g_rand_new ();

@@ -67,6 +67,7 @@ struct _DsSimBoard
   guint8       *flash;
   int           flash_fd;
   gboolean      in_bootloader;
+  gboolean      legacy_erase;
   gboolean      bl_synced;
   GByteArray   *inbuf;        /* bytes received, not yet consumed */
 
@@ -313,6 +314,7 @@ ds_sim_board_new (guint                   index,
   self->name = g_strdup_printf ("sim-%u", index);
   self->dir = g_build_filename (state_dir, self->name, NULL);
   self->product_id = config->product_id != 0 ? config->product_id : 0x495;
+  self->legacy_erase = config->legacy_erase;
   if (!ds_sim_part_lookup (self->product_id, &self->flash_size, &self->page_size))
     {
       self->flash_size = 128 * 1024;
@@ -878,6 +880,8 @@ serve_firmware (DsSimBoard    *self,
 #define BL_WRITE_US 400
 
 static const guint8 bl_commands[] = { 0x00, 0x01, 0x02, 0x11, 0x21, 0x31, 0x44, 0x63, 0x73, 0x82, 0x92 };
+/* An older bootloader (STM32F1): Erase instead of Extended Erase. */
+static const guint8 bl_commands_legacy[] = { 0x00, 0x01, 0x02, 0x11, 0x21, 0x31, 0x43, 0x63, 0x73, 0x82, 0x92 };
 
 static void
 bl_send (DsSimBoard   *self,
@@ -1040,6 +1044,54 @@ bl_erase (DsSimBoard *self)
   bl_byte (self, BL_ACK);
 }
 
+/* Erase (0x43): N-1 then N one-byte page numbers and a checksum, or 0xFF
+ * with its complement for the whole flash. */
+static void
+bl_erase_legacy (DsSimBoard *self)
+{
+  guint8 n;
+  guint8 list[257];
+  guint32 total_pages = self->flash_size / self->page_size;
+
+  if (!bl_read (self, &n, 1))
+    {
+      bl_byte (self, BL_NACK);
+      return;
+    }
+  if (n == 0xFF)
+    {
+      guint8 c;
+
+      if (!bl_read (self, &c, 1) || c != 0x00)
+        {
+          bl_byte (self, BL_NACK);
+          return;
+        }
+      memset (self->flash, 0xFF, self->flash_size);
+      flash_persist (self, 0, self->flash_size);
+      bl_byte (self, BL_ACK);
+      return;
+    }
+  if (!bl_read (self, list, (gsize) n + 2) || (n ^ xor_of (list, (gsize) n + 1)) != list[n + 1])
+    {
+      bl_byte (self, BL_NACK);
+      return;
+    }
+  for (guint i = 0; i <= n; i++)
+    if (list[i] >= total_pages)
+      {
+        bl_byte (self, BL_NACK);
+        return;
+      }
+  for (guint i = 0; i <= n; i++)
+    {
+      memset (self->flash + list[i] * self->page_size, 0xFF, self->page_size);
+      flash_persist (self, list[i] * self->page_size, self->page_size);
+      g_usleep (BL_ERASE_US_PER_PAGE);
+    }
+  bl_byte (self, BL_ACK);
+}
+
 static void
 bl_write (DsSimBoard *self)
 {
@@ -1154,7 +1206,7 @@ serve_bootloader (DsSimBoard *self)
       return;
     }
   if (cmd[0] != 0x00 && cmd[0] != 0x01 && cmd[0] != 0x02 && cmd[0] != 0x11 && cmd[0] != 0x21 &&
-      cmd[0] != 0x31 && cmd[0] != 0x44)
+      cmd[0] != 0x31 && cmd[0] != (self->legacy_erase ? 0x43 : 0x44))
     {
       bl_byte (self, BL_NACK);
       return;
@@ -1166,7 +1218,7 @@ serve_bootloader (DsSimBoard *self)
       {
         guint8 out[2 + sizeof bl_commands + 1] = { sizeof bl_commands, BL_VERSION };
 
-        memcpy (out + 2, bl_commands, sizeof bl_commands);
+        memcpy (out + 2, self->legacy_erase ? bl_commands_legacy : bl_commands, sizeof bl_commands);
         out[sizeof out - 1] = BL_ACK;
         bl_send (self, out, sizeof out);
       }
@@ -1201,6 +1253,9 @@ serve_bootloader (DsSimBoard *self)
       break;
     case 0x31:
       bl_write (self);
+      break;
+    case 0x43:
+      bl_erase_legacy (self);
       break;
     case 0x44:
       bl_erase (self);

@@ -37,6 +37,7 @@ typedef struct {
   guint32     flash_size;  /* bytes; 0: the part's own */
   guint32     page_size;   /* bytes; 0: the part's own */
   gboolean    blank;       /* a new board's flash is erased: it starts in its bootloader */
+  gboolean    legacy_erase; /* the bootloader knows Erase (0x43) instead of Extended Erase */
 } DsSimBoardConfig;
 
 #define DS_SIM_FLASH_BASE 0x08000000u

@@ -9,6 +9,7 @@
 #include "ds-crypto.h"
 #include "ds-store.h"
 #include "ds-test-ca.h"
+#include "ds-util.h"
 
 static GBytes *
 make_csr (EVP_PKEY *key,
@@ -34,23 +35,6 @@ make_csr (EVP_PKEY *key,
   bytes = g_bytes_new (der, len);
   OPENSSL_free (der);
   return bytes;
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
 }
 
 int
@@ -129,6 +113,6 @@ main (int    argc,
 
   g_clear_object (&store);
   g_clear_object (&ca);
-  remove_tree (tmp);
+  ds_util_remove_tree (tmp);
   return 0;
 }

@@ -1,6 +1,8 @@
 /* Helpers shared by the integration tests. */
 #include "ds-test-util.h"
 
+#include "ds-util.h"
+
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -8,19 +10,7 @@
 void
 ds_test_rm_rf (const char *path)
 {
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    while ((name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-        if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-          ds_test_rm_rf (child);
-        else
-          g_unlink (child);
-      }
-  g_rmdir (path);
+  ds_util_remove_tree (path);
 }
 
 GPid

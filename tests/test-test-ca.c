@@ -8,30 +8,13 @@
 #include "ds-crypto.h"
 #include "ds-error.h"
 #include "ds-test-ca.h"
+#include "ds-test-util.h"
 
 typedef struct {
   char     *tmp;
   char     *pki;
   DsTestCa *ca;
 } Fixture;
-
-static void
-rm_rf (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    while ((name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-        if (g_file_test (child, G_FILE_TEST_IS_DIR))
-          rm_rf (child);
-        else
-          g_unlink (child);
-      }
-  g_rmdir (path);
-}
 
 static void
 setup (Fixture       *f,
@@ -52,7 +35,7 @@ teardown (Fixture       *f,
           gconstpointer  data)
 {
   g_clear_object (&f->ca);
-  rm_rf (f->tmp);
+  ds_test_rm_rf (f->tmp);
   g_free (f->tmp);
   g_free (f->pki);
 }

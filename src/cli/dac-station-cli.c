@@ -25,6 +25,7 @@
 #include "ds-station.h"
 #include "ds-store.h"
 #include "ds-test-ca.h"
+#include "ds-util.h"
 
 /* ---- boards ------------------------------------------------------------ */
 
@@ -697,24 +698,6 @@ stop_simulator (Run *run)
   g_clear_object (&run->sim_stdout);
 }
 
-static gboolean
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    while ((name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-        if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-          remove_tree (child);
-        else
-          g_unlink (child);
-      }
-  return g_rmdir (path) == 0;
-}
-
 static int
 cmd_demo (int    argc,
           char **argv)
@@ -781,7 +764,7 @@ cmd_demo (int    argc,
     {
       g_printerr (_("Cannot start the board simulator: %s\n"), error->message);
       stop_simulator (&run);
-      remove_tree (tmp);
+      ds_util_remove_tree (tmp);
       run_clear (&run);
       return EXIT_USAGE;
     }
@@ -799,11 +782,11 @@ cmd_demo (int    argc,
 
   stop_simulator (&run);
   if (keep_state == NULL)
-    remove_tree (tmp);
+    ds_util_remove_tree (tmp);
   else
     {
       g_autofree char *ann = g_build_filename (tmp, "announce", NULL);
-      remove_tree (ann);
+      ds_util_remove_tree (ann);
       g_rmdir (tmp);
     }
   g_free (keep_state);

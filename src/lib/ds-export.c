@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include "ds-error.h"
+#include "ds-report-private.h"
 
 const char *const ds_export_tables[] = { "boards", "jobs", "steps", "certificates", "events", NULL };
 
@@ -67,14 +68,7 @@ ds_export_table (const char           *db_path,
       sqlite3_close (db);
       return FALSE;
     }
-  sqlite3_bind_int64 (stmt, 1, filter != NULL ? filter->since_us : 0);
-  sqlite3_bind_int64 (stmt, 2, filter != NULL ? filter->until_us : 0);
-  if (filter != NULL && filter->lot != NULL)
-    sqlite3_bind_text (stmt, 3, filter->lot, -1, SQLITE_TRANSIENT);
-  if (filter != NULL && filter->operator_id != NULL)
-    sqlite3_bind_text (stmt, 4, filter->operator_id, -1, SQLITE_TRANSIENT);
-  if (filter != NULL && filter->station != NULL)
-    sqlite3_bind_text (stmt, 5, filter->station, -1, SQLITE_TRANSIENT);
+  ds_report_filter_bind (stmt, filter);
 
   {
     guint n = sqlite3_column_count (stmt);

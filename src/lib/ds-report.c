@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "ds-report.h"
+#include "ds-report-private.h"
 
 #include <glib/gi18n-lib.h>
 #include <math.h>
@@ -305,6 +306,20 @@ ds_report_compute_jobs (const DsReportJob *jobs,
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 
+void
+ds_report_filter_bind (sqlite3_stmt         *stmt,
+                       const DsReportFilter *filter)
+{
+  sqlite3_bind_int64 (stmt, 1, filter != NULL ? filter->since_us : 0);
+  sqlite3_bind_int64 (stmt, 2, filter != NULL ? filter->until_us : 0);
+  if (filter != NULL && filter->lot != NULL)
+    sqlite3_bind_text (stmt, 3, filter->lot, -1, SQLITE_TRANSIENT);
+  if (filter != NULL && filter->operator_id != NULL)
+    sqlite3_bind_text (stmt, 4, filter->operator_id, -1, SQLITE_TRANSIENT);
+  if (filter != NULL && filter->station != NULL)
+    sqlite3_bind_text (stmt, 5, filter->station, -1, SQLITE_TRANSIENT);
+}
+
 DsReport *
 ds_report_compute (const char           *db_path,
                    const DsReportFilter *filter,
@@ -338,14 +353,7 @@ ds_report_compute (const char           *db_path,
       sqlite3_close (db);
       return NULL;
     }
-  sqlite3_bind_int64 (stmt, 1, filter != NULL ? filter->since_us : 0);
-  sqlite3_bind_int64 (stmt, 2, filter != NULL ? filter->until_us : 0);
-  if (filter != NULL && filter->lot != NULL)
-    sqlite3_bind_text (stmt, 3, filter->lot, -1, SQLITE_TRANSIENT);
-  if (filter != NULL && filter->operator_id != NULL)
-    sqlite3_bind_text (stmt, 4, filter->operator_id, -1, SQLITE_TRANSIENT);
-  if (filter != NULL && filter->station != NULL)
-    sqlite3_bind_text (stmt, 5, filter->station, -1, SQLITE_TRANSIENT);
+  ds_report_filter_bind (stmt, filter);
 
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {

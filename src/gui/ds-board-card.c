@@ -1,0 +1,503 @@
+/* A board's card: follows the board's latest job and renders its contract
+ * (state, step, fraction, message, error, times). */
+#include "config.h"
+
+#include "ds-board-card.h"
+
+#include <glib/gi18n.h>
+
+#include "ds-error.h"
+#include "ds-step-row.h"
+
+struct _DsBoardCard
+{
+  GtkFlowBoxChild parent_instance;
+
+  GtkLabel       *name_label;
+  GtkLabel       *kind_label;
+  GtkLabel       *port_label;
+  GtkLabel       *uid_label;
+  GtkLabel       *headline_label;
+  GtkLabel       *message_label;
+  GtkLabel       *hint_label;
+  GtkLabel       *time_label;
+  GtkProgressBar *progress_bar;
+  GtkBox         *steps_box;
+  GtkWidget      *start_button;
+  GtkWidget      *cancel_button;
+  GtkWidget      *details_button;
+  DsStepRow      *step_rows[DS_N_STEPS];
+
+  DsBoard        *board;
+  DsJob          *job;
+  char           *step_messages[DS_N_STEPS];
+  gboolean        can_start;
+  gint64          typical_duration;
+  DsCardStatus    status;
+  char           *headline;
+  char           *message;
+  char           *hint;
+};
+
+G_DEFINE_FINAL_TYPE (DsBoardCard, ds_board_card, GTK_TYPE_FLOW_BOX_CHILD)
+
+static const char *const status_classes[] = {
+  "idle", "queued", "running", "passed", "failed", "already-provisioned", "cancelled",
+};
+
+static void update (DsBoardCard *self);
+
+static void
+clear_step_messages (DsBoardCard *self)
+{
+  for (guint i = 0; i < DS_N_STEPS; i++)
+    g_clear_pointer (&self->step_messages[i], g_free);
+}
+
+static void
+ds_board_card_dispose (GObject *object)
+{
+  DsBoardCard *self = DS_BOARD_CARD (object);
+
+  if (self->job != NULL)
+    g_signal_handlers_disconnect_by_data (self->job, self);
+  g_clear_object (&self->job);
+  g_clear_object (&self->board);
+  G_OBJECT_CLASS (ds_board_card_parent_class)->dispose (object);
+}
+
+static void
+ds_board_card_finalize (GObject *object)
+{
+  DsBoardCard *self = DS_BOARD_CARD (object);
+
+  clear_step_messages (self);
+  g_free (self->headline);
+  g_free (self->message);
+  g_free (self->hint);
+  G_OBJECT_CLASS (ds_board_card_parent_class)->finalize (object);
+}
+
+/* Every card is as wide as its narrowest layout, so that the grid keeps
+ * its columns whatever a card says; long texts wrap instead. */
+static void
+ds_board_card_get_preferred_width (GtkWidget *widget,
+                                   int       *minimum,
+                                   int       *natural)
+{
+  GTK_WIDGET_CLASS (ds_board_card_parent_class)->get_preferred_width (widget, minimum, natural);
+  *natural = *minimum;
+}
+
+static void
+ds_board_card_class_init (DsBoardCardClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = ds_board_card_dispose;
+  object_class->finalize = ds_board_card_finalize;
+  widget_class->get_preferred_width = ds_board_card_get_preferred_width;
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/dacstation/Station/ui/ds-board-card.ui");
+  gtk_widget_class_bind_template_child (widget_class, DsBoardCard, name_label);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardCard, kind_label);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardCard, port_label);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardCard, uid_label);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardCard, headline_label);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardCard, message_label);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardCard, hint_label);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardCard, time_label);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardCard, progress_bar);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardCard, steps_box);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardCard, start_button);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardCard, cancel_button);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardCard, details_button);
+  gtk_widget_class_set_css_name (widget_class, "flowboxchild");
+}
+
+static void
+ds_board_card_init (DsBoardCard *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  for (DsStep step = 0; step < DS_N_STEPS; step++)
+    {
+      GtkWidget *row = ds_step_row_new (step);
+
+      self->step_rows[step] = DS_STEP_ROW (row);
+      gtk_container_add (GTK_CONTAINER (self->steps_box), row);
+    }
+}
+
+/* What an operator should do after a failure, from the kind of error and
+ * the step it happened at.  The cause itself comes from the backend. */
+static const char *
+hint_for_failure (const GError *error,
+                  DsStep        step)
+{
+  if (error == NULL || error->domain != DS_ERROR)
+    return _("Press Retry. If it fails again, set the board aside for an engineer.");
+
+  switch (error->code)
+    {
+    case DS_ERROR_TIMED_OUT:
+      return _("Check the cable and the firmware, then press Retry.");
+    case DS_ERROR_DISCONNECTED:
+    case DS_ERROR_NOT_FOUND:
+      return _("Plug the board back in firmly, then press Retry.");
+    case DS_ERROR_IO:
+      return _("Unplug the board, plug it back in and press Retry.");
+    case DS_ERROR_PROTOCOL:
+      return _("Reflash the provisioning firmware, then press Retry.");
+    case DS_ERROR_REJECTED:
+      return _("Press Retry once. If it fails again, set the board aside for an engineer.");
+    case DS_ERROR_INVALID_DATA:
+      if (step == DS_STEP_CHECK || step == DS_STEP_FORWARD)
+        return _("Retrying will not help: the CA is set up wrong. Call an engineer.");
+      return _("Retrying will not help: set the board aside for an engineer.");
+    case DS_ERROR_CONFIG:
+      return _("The station is set up wrong: call an engineer.");
+    default:
+      return _("Press Retry. If it fails again, set the board aside for an engineer.");
+    }
+}
+
+static char *
+format_duration (gint64 usec)
+{
+  double s = usec / (double) G_USEC_PER_SEC;
+
+  if (s < 60)
+    /* TRANSLATORS: a duration in seconds */
+    return g_strdup_printf (_("%.1f s"), s);
+  /* TRANSLATORS: a duration in minutes and seconds */
+  return g_strdup_printf (_("%d min %02d s"), (int) s / 60, (int) s % 60);
+}
+
+static char *
+time_left_text (DsBoardCard *self)
+{
+  gint64 elapsed = g_get_real_time () - ds_job_get_started (self->job);
+  double fraction = ds_job_get_fraction (self->job);
+  gint64 left = -1;
+  int secs;
+
+  /* The typical job of this session is the better guide; before there is
+   * one, extrapolate from the progress so far. */
+  if (self->typical_duration > 0)
+    left = MAX (self->typical_duration - elapsed, G_USEC_PER_SEC);
+  else if (fraction >= 0.1 && elapsed > G_USEC_PER_SEC / 2)
+    left = (gint64) (elapsed * (1.0 - fraction) / fraction);
+  if (left < 0)
+    return g_strdup (_("Estimating…"));
+  secs = (int) ((left + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
+  if (secs < 60)
+    /* TRANSLATORS: time left for a board, in seconds; keep it short */
+    return g_strdup_printf (_("About %d s left"), secs);
+  /* TRANSLATORS: time left for a board, in minutes; keep it short */
+  return g_strdup_printf (_("About %d min left"), (secs + 59) / 60);
+}
+
+static void
+set_texts (DsBoardCard *self,
+           const char  *headline,
+           const char  *message,
+           const char  *hint)
+{
+  g_free (self->headline);
+  self->headline = g_strdup (headline);
+  g_free (self->message);
+  self->message = g_strdup (message != NULL ? message : "");
+  g_free (self->hint);
+  self->hint = g_strdup (hint != NULL ? hint : "");
+  gtk_label_set_text (self->headline_label, self->headline);
+  gtk_label_set_text (self->message_label, self->message);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->message_label), self->message);
+  gtk_label_set_text (self->hint_label, self->hint);
+  gtk_widget_set_visible (GTK_WIDGET (self->hint_label), *self->hint != '\0');
+}
+
+static DsCardStatus
+status_of_job (DsJob *job)
+{
+  if (job == NULL)
+    return DS_CARD_STATUS_IDLE;
+  switch (ds_job_get_state (job))
+    {
+    case DS_JOB_STATE_QUEUED: return DS_CARD_STATUS_QUEUED;
+    case DS_JOB_STATE_RUNNING: return DS_CARD_STATUS_RUNNING;
+    case DS_JOB_STATE_PASSED: return DS_CARD_STATUS_PASSED;
+    case DS_JOB_STATE_FAILED: return DS_CARD_STATUS_FAILED;
+    case DS_JOB_STATE_ALREADY_PROVISIONED: return DS_CARD_STATUS_ALREADY_PROVISIONED;
+    case DS_JOB_STATE_CANCELLED: return DS_CARD_STATUS_CANCELLED;
+    default: return DS_CARD_STATUS_IDLE;
+    }
+}
+
+static void
+update_time (DsBoardCard *self)
+{
+  g_autofree char *text = NULL;
+
+  switch (self->status)
+    {
+    case DS_CARD_STATUS_RUNNING:
+      text = time_left_text (self);
+      break;
+    case DS_CARD_STATUS_PASSED:
+    case DS_CARD_STATUS_FAILED:
+    case DS_CARD_STATUS_ALREADY_PROVISIONED:
+    case DS_CARD_STATUS_CANCELLED:
+      {
+        g_autofree char *d = format_duration (ds_job_get_finished (self->job) - ds_job_get_started (self->job));
+        /* TRANSLATORS: how long a finished job took, e.g. "Took 4.2 s" */
+        text = g_strdup_printf (_("Took %s"), d);
+      }
+      break;
+    case DS_CARD_STATUS_QUEUED:
+      text = g_strdup (_("Queued"));
+      break;
+    case DS_CARD_STATUS_IDLE:
+    default:
+      text = g_strdup (_("Not started"));
+      break;
+    }
+  gtk_label_set_text (self->time_label, text);
+}
+
+static void
+update (DsBoardCard *self)
+{
+  GtkStyleContext *style = gtk_widget_get_style_context (GTK_WIDGET (self));
+  g_autofree char *uid = NULL;
+  g_autofree char *uid_text = NULL;
+  g_autofree char *message = NULL;
+  g_autofree char *accessible = NULL;
+  DsJob *job = self->job;
+  double fraction = 0.0;
+  gboolean can_retry;
+
+  self->status = status_of_job (job);
+
+  uid = job != NULL && ds_job_get_uid (job) != NULL ? g_strdup (ds_job_get_uid (job))
+                                                    : ds_board_dup_uid (self->board);
+  /* TRANSLATORS: the board's 96-bit chip UID */
+  uid_text = uid != NULL ? g_strdup_printf (_("UID %s"), uid) : g_strdup (_("UID not known yet"));
+  gtk_label_set_text (self->uid_label, uid_text);
+
+  switch (self->status)
+    {
+    case DS_CARD_STATUS_IDLE:
+      set_texts (self, C_("card", "Ready"),
+                 self->can_start ? _("Press Start, or Start All for every board.")
+                                 : _("Sign in to start provisioning."),
+                 NULL);
+      break;
+    case DS_CARD_STATUS_QUEUED:
+      set_texts (self, C_("card", "Waiting"), _("Starts as soon as a slot is free."), NULL);
+      break;
+    case DS_CARD_STATUS_RUNNING:
+      {
+        DsStep step = ds_job_get_step (job);
+        /* TRANSLATORS: the step a board is at, e.g. "Install…" */
+        g_autofree char *headline = g_strdup_printf (_("%s…"), ds_step_get_label (step));
+        /* TRANSLATORS: how far a board is, e.g. "Step 6 of 8" */
+        g_autofree char *where = g_strdup_printf (_("Step %d of %d"), (int) step + 1, DS_N_STEPS);
+
+        set_texts (self, headline, where, NULL);
+      }
+      fraction = ds_job_get_fraction (job);
+      break;
+    case DS_CARD_STATUS_PASSED:
+      /* TRANSLATORS: the verdict on a board, in big letters */
+      set_texts (self, _("PASS"), _("DAC installed, attested and locked."),
+                 _("Put it with the passed boards."));
+      fraction = 1.0;
+      break;
+    case DS_CARD_STATUS_ALREADY_PROVISIONED:
+      set_texts (self, C_("card", "Provisioned"),
+                 _("This board already holds locked credentials; it needs nothing more."),
+                 _("Put it with the passed boards."));
+      fraction = 1.0;
+      break;
+    case DS_CARD_STATUS_FAILED:
+      {
+        const GError *error = ds_job_get_error (job);
+        DsStep step = ds_job_get_failed_step (job);
+
+        /* TRANSLATORS: where and why a board failed, e.g. "At Install: the board refused…" */
+        message = g_strdup_printf (_("At %s: %s"), ds_step_get_label (step),
+                                   error != NULL ? error->message : _("unknown error"));
+        /* TRANSLATORS: the verdict on a board, in big letters */
+        set_texts (self, _("FAIL"), message, hint_for_failure (error, step));
+        fraction = ds_job_get_fraction (job);
+      }
+      break;
+    case DS_CARD_STATUS_CANCELLED:
+      /* TRANSLATORS: where a cancelled job stopped, e.g. "Stopped at Install." */
+      message = g_strdup_printf (_("Stopped at %s."), ds_step_get_label (ds_job_get_failed_step (job) < DS_N_STEPS
+                                                                         ? ds_job_get_failed_step (job)
+                                                                         : ds_job_get_step (job)));
+      set_texts (self, C_("card", "Cancelled"), message, _("Press Retry to start again."));
+      fraction = ds_job_get_fraction (job);
+      break;
+    default:
+      break;
+    }
+
+  for (gsize i = 0; i < G_N_ELEMENTS (status_classes); i++)
+    gtk_style_context_remove_class (style, status_classes[i]);
+  gtk_style_context_add_class (style, status_classes[self->status]);
+
+  for (DsStep step = 0; step < DS_N_STEPS; step++)
+    ds_step_row_set_outcome (self->step_rows[step], job != NULL ? ds_job_get_step_outcome (job, step) : NULL,
+                             self->step_messages[step]);
+
+  gtk_progress_bar_set_fraction (self->progress_bar, fraction);
+  update_time (self);
+
+  can_retry = self->status == DS_CARD_STATUS_FAILED || self->status == DS_CARD_STATUS_CANCELLED;
+  gtk_button_set_label (GTK_BUTTON (self->start_button), can_retry ? _("_Retry") : _("_Start"));
+  gtk_widget_set_visible (self->start_button, self->status == DS_CARD_STATUS_IDLE || can_retry);
+  gtk_widget_set_visible (self->cancel_button, self->status == DS_CARD_STATUS_QUEUED ||
+                                               self->status == DS_CARD_STATUS_RUNNING);
+  gtk_widget_set_sensitive (self->details_button, job != NULL);
+  {
+    GtkStyleContext *button_style = gtk_widget_get_style_context (self->start_button);
+
+    if (can_retry)
+      gtk_style_context_add_class (button_style, "suggested-action");
+    else
+      gtk_style_context_remove_class (button_style, "suggested-action");
+  }
+
+  /* TRANSLATORS: what a screen reader says for a card, e.g. "Board sim-3: PASS" */
+  accessible = g_strdup_printf (_("Board %s: %s"), ds_board_get_name (self->board), self->headline);
+  atk_object_set_name (gtk_widget_get_accessible (GTK_WIDGET (self)), accessible);
+  atk_object_set_description (gtk_widget_get_accessible (GTK_WIDGET (self)), self->message);
+}
+
+static void
+job_changed_cb (DsBoardCard *self)
+{
+  update (self);
+}
+
+static void
+step_finished_cb (DsJob       *job,
+                  int          step,
+                  const char  *outcome,
+                  const char  *message,
+                  DsBoardCard *self)
+{
+  if (step >= 0 && step < DS_N_STEPS)
+    {
+      g_free (self->step_messages[step]);
+      self->step_messages[step] = g_strdup (message);
+    }
+}
+
+DsBoardCard *
+ds_board_card_new (DsBoard *board)
+{
+  DsBoardCard *self = g_object_new (DS_TYPE_BOARD_CARD, NULL);
+  const char *port = ds_board_get_port (board);
+  GVariant *target = g_variant_new_string (port);
+
+  self->board = g_object_ref (board);
+  gtk_label_set_text (self->name_label, ds_board_get_name (board));
+  gtk_label_set_text (self->port_label, port);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->port_label), ds_board_get_description (board));
+  gtk_label_set_text (self->kind_label, ds_board_get_kind (board) == DS_BOARD_KIND_SIMULATED
+                                        /* TRANSLATORS: a tag on the card of a simulated board */
+                                        ? C_("board kind", "simulated")
+                                        /* TRANSLATORS: a tag on the card of a board on a USB serial port */
+                                        : C_("board kind", "USB"));
+  g_variant_ref_sink (target);
+  gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->start_button), target);
+  gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->cancel_button), target);
+  gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->details_button), target);
+  g_variant_unref (target);
+  update (self);
+  return self;
+}
+
+DsBoard *
+ds_board_card_get_board (DsBoardCard *self)
+{
+  return self->board;
+}
+
+DsJob *
+ds_board_card_get_job (DsBoardCard *self)
+{
+  return self->job;
+}
+
+void
+ds_board_card_set_job (DsBoardCard *self,
+                       DsJob       *job)
+{
+  if (self->job == job)
+    return;
+  if (self->job != NULL)
+    g_signal_handlers_disconnect_by_data (self->job, self);
+  g_set_object (&self->job, job);
+  clear_step_messages (self);
+  if (job != NULL)
+    {
+      g_signal_connect_swapped (job, "changed", G_CALLBACK (job_changed_cb), self);
+      g_signal_connect_swapped (job, "finished", G_CALLBACK (job_changed_cb), self);
+      g_signal_connect (job, "step-finished", G_CALLBACK (step_finished_cb), self);
+    }
+  update (self);
+}
+
+DsCardStatus
+ds_board_card_get_status (DsBoardCard *self)
+{
+  return self->status;
+}
+
+const char *
+ds_board_card_get_headline (DsBoardCard *self)
+{
+  return self->headline;
+}
+
+const char *
+ds_board_card_get_message (DsBoardCard *self)
+{
+  return self->message;
+}
+
+const char *
+ds_board_card_get_hint (DsBoardCard *self)
+{
+  return self->hint;
+}
+
+void
+ds_board_card_set_can_start (DsBoardCard *self,
+                             gboolean     can_start)
+{
+  if (self->can_start == can_start)
+    return;
+  self->can_start = can_start;
+  update (self);
+}
+
+void
+ds_board_card_set_typical_duration (DsBoardCard *self,
+                                    gint64       usec)
+{
+  self->typical_duration = usec;
+}
+
+void
+ds_board_card_tick (DsBoardCard *self)
+{
+  if (self->status == DS_CARD_STATUS_RUNNING)
+    update_time (self);
+}

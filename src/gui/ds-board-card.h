@@ -1,0 +1,48 @@
+/* One board on the station: its port and UID, the eight steps, progress
+ * with time left, and a verdict that can be read from across the room. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "ds-board.h"
+#include "ds-job.h"
+
+G_BEGIN_DECLS
+
+/* What a card shows, as a word for tests and styles. */
+typedef enum {
+  DS_CARD_STATUS_IDLE,
+  DS_CARD_STATUS_QUEUED,
+  DS_CARD_STATUS_RUNNING,
+  DS_CARD_STATUS_PASSED,
+  DS_CARD_STATUS_FAILED,
+  DS_CARD_STATUS_ALREADY_PROVISIONED,
+  DS_CARD_STATUS_CANCELLED,
+} DsCardStatus;
+
+#define DS_TYPE_BOARD_CARD (ds_board_card_get_type ())
+G_DECLARE_FINAL_TYPE (DsBoardCard, ds_board_card, DS, BOARD_CARD, GtkFlowBoxChild)
+
+DsBoardCard  *ds_board_card_new             (DsBoard     *board);
+DsBoard      *ds_board_card_get_board       (DsBoardCard *self);
+/* The job the card follows (the board's latest), or NULL. */
+DsJob        *ds_board_card_get_job         (DsBoardCard *self);
+void          ds_board_card_set_job         (DsBoardCard *self,
+                                             DsJob       *job);
+DsCardStatus  ds_board_card_get_status      (DsBoardCard *self);
+/* The big word: "PASS", "FAIL"... */
+const char   *ds_board_card_get_headline    (DsBoardCard *self);
+/* What happened, in plain words (the cause of a failure). */
+const char   *ds_board_card_get_message     (DsBoardCard *self);
+/* What to do about it, or "". */
+const char   *ds_board_card_get_hint        (DsBoardCard *self);
+/* Whether the station can start jobs (the operator signed in). */
+void          ds_board_card_set_can_start   (DsBoardCard *self,
+                                             gboolean     can_start);
+/* The usual duration of a job, for the time-left estimate; 0 when unknown. */
+void          ds_board_card_set_typical_duration (DsBoardCard *self,
+                                             gint64       usec);
+/* Refreshes the time left; the window calls it once a second. */
+void          ds_board_card_tick            (DsBoardCard *self);
+
+G_END_DECLS

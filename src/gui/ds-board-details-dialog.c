@@ -1,0 +1,343 @@
+/* The board details dialog.  The certificates are read and checked in a
+ * worker thread; the log follows the job live. */
+#include "config.h"
+
+#include "ds-board-details-dialog.h"
+
+#include <glib/gi18n.h>
+
+#include "ds-cert-info.h"
+#include "ds-cert-view.h"
+
+struct _DsBoardDetailsDialog
+{
+  GtkDialog      parent_instance;
+
+  GtkLabel      *result_label;
+  GtkLabel      *port_value;
+  GtkLabel      *uid_value;
+  GtkLabel      *description_value;
+  GtkLabel      *record_value;
+  GtkWidget     *verdict_box;
+  GtkImage      *verdict_icon;
+  GtkLabel      *verdict_label;
+  GtkBox        *chain_box;
+  GtkTextView   *log_view;
+
+  DsJob         *job;
+  GBytes        *paa_der;
+  guint16        vid;
+  guint16        pid;
+  GCancellable  *cancellable;
+  char          *verdict;
+  gboolean       valid;
+  gboolean       loading;
+  gboolean       loaded;
+};
+
+G_DEFINE_FINAL_TYPE (DsBoardDetailsDialog, ds_board_details_dialog, GTK_TYPE_DIALOG)
+
+enum {
+  CHAIN_LOADED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void load_chain (DsBoardDetailsDialog *self);
+
+static void
+ds_board_details_dialog_dispose (GObject *object)
+{
+  DsBoardDetailsDialog *self = DS_BOARD_DETAILS_DIALOG (object);
+
+  g_cancellable_cancel (self->cancellable);
+  if (self->job != NULL)
+    g_signal_handlers_disconnect_by_data (self->job, self);
+  g_clear_object (&self->job);
+  G_OBJECT_CLASS (ds_board_details_dialog_parent_class)->dispose (object);
+}
+
+static void
+ds_board_details_dialog_finalize (GObject *object)
+{
+  DsBoardDetailsDialog *self = DS_BOARD_DETAILS_DIALOG (object);
+
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->paa_der, g_bytes_unref);
+  g_free (self->verdict);
+  G_OBJECT_CLASS (ds_board_details_dialog_parent_class)->finalize (object);
+}
+
+static void
+ds_board_details_dialog_class_init (DsBoardDetailsDialogClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = ds_board_details_dialog_dispose;
+  object_class->finalize = ds_board_details_dialog_finalize;
+
+  signals[CHAIN_LOADED] =
+    g_signal_new ("chain-loaded", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/dacstation/Station/ui/ds-board-details-dialog.ui");
+  gtk_widget_class_bind_template_child (widget_class, DsBoardDetailsDialog, result_label);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardDetailsDialog, port_value);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardDetailsDialog, uid_value);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardDetailsDialog, description_value);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardDetailsDialog, record_value);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardDetailsDialog, verdict_box);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardDetailsDialog, verdict_icon);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardDetailsDialog, verdict_label);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardDetailsDialog, chain_box);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardDetailsDialog, log_view);
+}
+
+static void
+ds_board_details_dialog_init (DsBoardDetailsDialog *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->cancellable = g_cancellable_new ();
+}
+
+static void
+append_log (DsBoardDetailsDialog *self,
+            const char           *line)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->log_view);
+  GtkTextIter end;
+  GtkTextMark *mark;
+
+  gtk_text_buffer_get_end_iter (buffer, &end);
+  gtk_text_buffer_insert (buffer, &end, line, -1);
+  gtk_text_buffer_insert (buffer, &end, "\n", 1);
+  mark = gtk_text_buffer_get_insert (buffer);
+  gtk_text_buffer_place_cursor (buffer, &end);
+  gtk_text_view_scroll_mark_onscreen (self->log_view, mark);
+}
+
+static void
+log_cb (DsJob                *job,
+        const char           *line,
+        DsBoardDetailsDialog *self)
+{
+  append_log (self, line);
+}
+
+static void
+set_verdict (DsBoardDetailsDialog *self,
+             const char           *icon_name,
+             const char           *css_class,
+             const char           *text)
+{
+  GtkStyleContext *style = gtk_widget_get_style_context (self->verdict_box);
+
+  gtk_style_context_remove_class (style, "valid");
+  gtk_style_context_remove_class (style, "invalid");
+  if (css_class != NULL)
+    gtk_style_context_add_class (style, css_class);
+  gtk_image_set_from_icon_name (self->verdict_icon, icon_name, GTK_ICON_SIZE_LARGE_TOOLBAR);
+  gtk_label_set_text (self->verdict_label, text);
+}
+
+static void
+update_summary (DsBoardDetailsDialog *self)
+{
+  DsJob *job = self->job;
+  DsJobState state = ds_job_get_state (job);
+  GtkStyleContext *style = gtk_widget_get_style_context (GTK_WIDGET (self->result_label));
+  g_autofree char *record = NULL;
+  g_autoptr(GDateTime) started = NULL;
+  g_autofree char *started_text = NULL;
+  g_autofree char *uid = ds_board_dup_uid (ds_job_get_board (job));
+
+  gtk_label_set_text (self->result_label, ds_job_get_message (job) != NULL ? ds_job_get_message (job) : "");
+  gtk_style_context_remove_class (style, "passed");
+  gtk_style_context_remove_class (style, "failed");
+  if (state == DS_JOB_STATE_PASSED || state == DS_JOB_STATE_ALREADY_PROVISIONED)
+    gtk_style_context_add_class (style, "passed");
+  else if (state == DS_JOB_STATE_FAILED)
+    gtk_style_context_add_class (style, "failed");
+
+  gtk_label_set_text (self->uid_value, ds_job_get_uid (job) != NULL ? ds_job_get_uid (job)
+                                       : uid != NULL ? uid : _("not known yet"));
+  if (ds_job_get_started (job) > 0)
+    {
+      started = g_date_time_new_from_unix_local (ds_job_get_started (job) / G_USEC_PER_SEC);
+      started_text = g_date_time_format (started, "%Y-%m-%d %H:%M:%S");
+    }
+  if (ds_job_get_id (job) > 0)
+    /* TRANSLATORS: the job's row in the record store and when it started */
+    record = g_strdup_printf (_("Job %" G_GINT64_FORMAT ", started %s"), ds_job_get_id (job),
+                              started_text != NULL ? started_text : "?");
+  else
+    record = g_strdup (_("Not recorded yet"));
+  gtk_label_set_text (self->record_value, record);
+}
+
+static void
+chain_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  DsBoardDetailsDialog *self = source_object;
+  char **paths = task_data;
+  GError *error = NULL;
+  DsChainInfo *info = ds_chain_info_load (paths[0], paths[1], self->paa_der, self->vid, self->pid, &error);
+
+  if (info == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, info, (GDestroyNotify) ds_chain_info_free);
+}
+
+static void
+chain_loaded_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  DsBoardDetailsDialog *self = DS_BOARD_DETAILS_DIALOG (object);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsChainInfo) info = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autoptr(GList) children = NULL;
+
+  if (g_cancellable_is_cancelled (self->cancellable))
+    return;
+  self->loading = FALSE;
+  self->loaded = TRUE;
+
+  children = gtk_container_get_children (GTK_CONTAINER (self->chain_box));
+  for (GList *l = children; l != NULL; l = l->next)
+    gtk_widget_destroy (l->data);
+
+  g_free (self->verdict);
+  if (info == NULL)
+    {
+      self->valid = FALSE;
+      self->verdict = g_strdup_printf (_("The certificates cannot be read: %s"), error->message);
+      set_verdict (self, "dialog-error-symbolic", "invalid", self->verdict);
+    }
+  else
+    {
+      self->valid = info->valid;
+      if (info->test)
+        /* TRANSLATORS: %s is the validator's verdict */
+        self->verdict = g_strdup_printf (_("%s\nTest certificate (test vendor ID): for development only, never for a product."),
+                                         info->verdict);
+      else
+        self->verdict = g_strdup (info->verdict);
+      set_verdict (self, info->valid ? "emblem-ok-symbolic" : "dialog-error-symbolic",
+                   info->valid ? "valid" : "invalid", self->verdict);
+      for (guint i = 0; i < info->certs->len; i++)
+        gtk_container_add (GTK_CONTAINER (self->chain_box), ds_cert_view_new (g_ptr_array_index (info->certs, i)));
+    }
+  g_signal_emit (self, signals[CHAIN_LOADED], 0);
+}
+
+static void
+load_chain (DsBoardDetailsDialog *self)
+{
+  g_autoptr(GTask) task = NULL;
+  char **paths;
+
+  if (self->loading || self->loaded)
+    return;
+  if (ds_job_get_dac_path (self->job) == NULL)
+    {
+      DsJobState state = ds_job_get_state (self->job);
+
+      if (state == DS_JOB_STATE_QUEUED || state == DS_JOB_STATE_RUNNING)
+        set_verdict (self, "content-loading-symbolic", NULL,
+                     _("No certificate yet: the board has not got its DAC so far."));
+      else
+        {
+          set_verdict (self, "dialog-information-symbolic", NULL,
+                       _("No certificate was issued to this board in this job."));
+          g_free (self->verdict);
+          self->verdict = g_strdup (gtk_label_get_text (self->verdict_label));
+          self->loaded = TRUE;
+          g_signal_emit (self, signals[CHAIN_LOADED], 0);
+        }
+      return;
+    }
+  self->loading = TRUE;
+  paths = g_new0 (char *, 3);
+  paths[0] = g_strdup (ds_job_get_dac_path (self->job));
+  paths[1] = g_strdup (ds_job_get_pai_path (self->job));
+  task = g_task_new (self, self->cancellable, chain_loaded_cb, NULL);
+  g_task_set_source_tag (task, load_chain);
+  g_task_set_task_data (task, paths, (GDestroyNotify) g_strfreev);
+  g_task_run_in_thread (task, chain_thread);
+}
+
+static void
+job_changed_cb (DsBoardDetailsDialog *self)
+{
+  update_summary (self);
+  /* The chain is final once the job is: check it then (or now, when the
+   * DAC already failed the checks and the job ended). */
+  if (ds_job_get_state (self->job) != DS_JOB_STATE_RUNNING &&
+      ds_job_get_state (self->job) != DS_JOB_STATE_QUEUED)
+    load_chain (self);
+}
+
+DsBoardDetailsDialog *
+ds_board_details_dialog_new (GtkWindow *parent,
+                             DsJob     *job,
+                             DsCa      *ca,
+                             guint16    vid,
+                             guint16    pid)
+{
+  DsBoardDetailsDialog *self = g_object_new (DS_TYPE_BOARD_DETAILS_DIALOG,
+                                             "use-header-bar", TRUE,
+                                             "transient-for", parent,
+                                             NULL);
+  DsBoard *board = ds_job_get_board (job);
+  GPtrArray *log = ds_job_get_log (job);
+  GtkWidget *header = gtk_dialog_get_header_bar (GTK_DIALOG (self));
+  g_autofree char *title = NULL;
+
+  self->job = g_object_ref (job);
+  self->paa_der = ca != NULL ? ds_ca_dup_paa (ca) : NULL;
+  self->vid = vid;
+  self->pid = pid;
+
+  /* TRANSLATORS: the title of a board's details window, e.g. "Board sim-3" */
+  title = g_strdup_printf (_("Board %s"), ds_board_get_name (board));
+  gtk_window_set_title (GTK_WINDOW (self), title);
+  if (GTK_IS_HEADER_BAR (header))
+    gtk_header_bar_set_subtitle (GTK_HEADER_BAR (header), _("Log and certificates"));
+  gtk_label_set_text (self->port_value, ds_board_get_port (board));
+  gtk_label_set_text (self->description_value, ds_board_get_description (board) != NULL
+                                               ? ds_board_get_description (board) : "");
+
+  for (guint i = 0; i < log->len; i++)
+    append_log (self, g_ptr_array_index (log, i));
+  g_signal_connect (job, "log", G_CALLBACK (log_cb), self);
+  g_signal_connect_swapped (job, "changed", G_CALLBACK (job_changed_cb), self);
+  g_signal_connect_swapped (job, "finished", G_CALLBACK (job_changed_cb), self);
+  update_summary (self);
+  load_chain (self);
+  return self;
+}
+
+DsJob *
+ds_board_details_dialog_get_job (DsBoardDetailsDialog *self)
+{
+  return self->job;
+}
+
+const char *
+ds_board_details_dialog_get_verdict (DsBoardDetailsDialog *self)
+{
+  return self->verdict;
+}
+
+gboolean
+ds_board_details_dialog_get_valid (DsBoardDetailsDialog *self)
+{
+  return self->valid;
+}

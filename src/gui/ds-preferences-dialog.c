@@ -1,0 +1,199 @@
+/* The preferences dialog: widgets bound to GSettings, nothing else.  What
+ * the backend cannot do yet is shown, insensitive, and says so. */
+#include "config.h"
+
+#include "ds-preferences-dialog.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+struct _DsPreferencesDialog
+{
+  GtkDialog  parent_instance;
+
+  GtkWidget *switcher;
+  GtkWidget *vendor_id_entry;
+  GtkWidget *product_id_entry;
+  GtkWidget *max_jobs_spin;
+  GtkWidget *timeout_spin;
+  GtkWidget *auto_start_switch;
+  GtkWidget *sound_switch;
+  GtkWidget *demo_boards_spin;
+  GtkWidget *demo_baud_spin;
+  GtkWidget *est_url_entry;
+  GtkWidget *est_cert_entry;
+  GtkWidget *est_key_entry;
+  GtkWidget *trust_store_entry;
+  GtkWidget *firmware_entry;
+  GtkLabel  *pki_label;
+
+  GSettings *settings;
+  GtkFileChooserNative *chooser;
+};
+
+G_DEFINE_FINAL_TYPE (DsPreferencesDialog, ds_preferences_dialog, GTK_TYPE_DIALOG)
+
+static void
+ds_preferences_dialog_dispose (GObject *object)
+{
+  DsPreferencesDialog *self = DS_PREFERENCES_DIALOG (object);
+
+  g_clear_object (&self->chooser);
+  g_clear_object (&self->settings);
+  G_OBJECT_CLASS (ds_preferences_dialog_parent_class)->dispose (object);
+}
+
+static void
+firmware_chosen_cb (GtkNativeDialog     *chooser,
+                    int                  response,
+                    DsPreferencesDialog *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autofree char *path = gtk_file_chooser_get_filename (GTK_FILE_CHOOSER (chooser));
+
+      if (path != NULL)
+        gtk_entry_set_text (GTK_ENTRY (self->firmware_entry), path);
+    }
+  g_clear_object (&self->chooser);
+}
+
+/* A native chooser, answering through "response": no nested main loop. */
+static void
+choose_firmware_cb (DsPreferencesDialog *self)
+{
+  GtkFileFilter *filter;
+
+  if (self->chooser != NULL)
+    return;
+  self->chooser = gtk_file_chooser_native_new (_("Provisioning Firmware"), GTK_WINDOW (self),
+                                               GTK_FILE_CHOOSER_ACTION_OPEN, _("_Use"), _("_Cancel"));
+  filter = gtk_file_filter_new ();
+  /* TRANSLATORS: a file filter in the firmware chooser */
+  gtk_file_filter_set_name (filter, _("Firmware images (.hex, .bin)"));
+  gtk_file_filter_add_pattern (filter, "*.hex");
+  gtk_file_filter_add_pattern (filter, "*.ihex");
+  gtk_file_filter_add_pattern (filter, "*.bin");
+  /* The chooser takes the filter's floating reference. */
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), filter);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->chooser), TRUE);
+  g_signal_connect (self->chooser, "response", G_CALLBACK (firmware_chosen_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
+}
+
+static void
+ds_preferences_dialog_class_init (DsPreferencesDialogClass *klass)
+{
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->dispose = ds_preferences_dialog_dispose;
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/dacstation/Station/ui/ds-preferences-dialog.ui");
+  gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, switcher);
+  gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, vendor_id_entry);
+  gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, product_id_entry);
+  gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, max_jobs_spin);
+  gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, timeout_spin);
+  gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, auto_start_switch);
+  gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, sound_switch);
+  gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, demo_boards_spin);
+  gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, demo_baud_spin);
+  gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, est_url_entry);
+  gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, est_cert_entry);
+  gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, est_key_entry);
+  gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, trust_store_entry);
+  gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, firmware_entry);
+  gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, pki_label);
+  gtk_widget_class_bind_template_callback (widget_class, choose_firmware_cb);
+}
+
+static void
+ds_preferences_dialog_init (DsPreferencesDialog *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+}
+
+/* Vendor and product IDs are 16-bit numbers shown as four hex digits. */
+static gboolean
+hex_get_mapping (GValue   *value,
+                 GVariant *variant,
+                 gpointer  user_data)
+{
+  g_value_take_string (value, g_strdup_printf ("%04X", g_variant_get_uint16 (variant)));
+  return TRUE;
+}
+
+static GVariant *
+hex_set_mapping (const GValue       *value,
+                 const GVariantType *expected_type,
+                 gpointer            user_data)
+{
+  const char *text = g_value_get_string (value);
+  guint64 v;
+
+  /* Half-typed values are not saved; the entry says what is wrong. */
+  if (text == NULL || strlen (text) != 4 ||
+      !g_ascii_string_to_unsigned (text, 16, 0, 0xFFFF, &v, NULL))
+    return NULL;
+  return g_variant_new_uint16 ((guint16) v);
+}
+
+static void
+hex_entry_changed_cb (GtkEntry *entry,
+                      gpointer  user_data)
+{
+  const char *text = gtk_entry_get_text (entry);
+  guint64 v;
+  gboolean ok = strlen (text) == 4 && g_ascii_string_to_unsigned (text, 16, 0, 0xFFFF, &v, NULL);
+
+  gtk_entry_set_icon_from_icon_name (entry, GTK_ENTRY_ICON_SECONDARY, ok ? NULL : "dialog-warning-symbolic");
+  gtk_entry_set_icon_tooltip_text (entry, GTK_ENTRY_ICON_SECONDARY,
+                                   ok ? NULL : _("Four hex digits, for example FFF1"));
+}
+
+DsPreferencesDialog *
+ds_preferences_dialog_new (GtkWindow  *parent,
+                           GSettings  *settings,
+                           const char *data_dir)
+{
+  DsPreferencesDialog *self = g_object_new (DS_TYPE_PREFERENCES_DIALOG,
+                                            "use-header-bar", TRUE,
+                                            "transient-for", parent,
+                                            NULL);
+  g_autoptr(GSimpleActionGroup) group = g_simple_action_group_new ();
+  g_autoptr(GAction) ca_backend = g_settings_create_action (settings, "ca-backend");
+  g_autoptr(GAction) flasher = g_settings_create_action (settings, "flasher");
+  g_autofree char *pki = g_build_filename (data_dir, "pki", NULL);
+  GtkWidget *header = gtk_dialog_get_header_bar (GTK_DIALOG (self));
+
+  self->settings = g_object_ref (settings);
+  if (GTK_IS_HEADER_BAR (header))
+    gtk_header_bar_set_custom_title (GTK_HEADER_BAR (header), self->switcher);
+
+  g_action_map_add_action (G_ACTION_MAP (group), ca_backend);
+  g_action_map_add_action (G_ACTION_MAP (group), flasher);
+  gtk_widget_insert_action_group (GTK_WIDGET (self), "prefs", G_ACTION_GROUP (group));
+
+  g_settings_bind_with_mapping (settings, "vendor-id", self->vendor_id_entry, "text", G_SETTINGS_BIND_DEFAULT,
+                                hex_get_mapping, hex_set_mapping, NULL, NULL);
+  g_settings_bind_with_mapping (settings, "product-id", self->product_id_entry, "text", G_SETTINGS_BIND_DEFAULT,
+                                hex_get_mapping, hex_set_mapping, NULL, NULL);
+  g_signal_connect (self->vendor_id_entry, "changed", G_CALLBACK (hex_entry_changed_cb), NULL);
+  g_signal_connect (self->product_id_entry, "changed", G_CALLBACK (hex_entry_changed_cb), NULL);
+  g_settings_bind (settings, "max-jobs", self->max_jobs_spin, "value", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "command-timeout", self->timeout_spin, "value", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "auto-start", self->auto_start_switch, "active", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "sound", self->sound_switch, "active", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "demo-boards", self->demo_boards_spin, "value", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "demo-baud", self->demo_baud_spin, "value", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "firmware-image", self->firmware_entry, "text", G_SETTINGS_BIND_DEFAULT);
+  /* Kept for the EST client and the trust store to come: shown, and
+   * insensitive in the template until the backend has them. */
+  g_settings_bind (settings, "est-url", self->est_url_entry, "text", G_SETTINGS_BIND_DEFAULT | G_SETTINGS_BIND_NO_SENSITIVITY);
+  g_settings_bind (settings, "est-client-certificate", self->est_cert_entry, "text", G_SETTINGS_BIND_DEFAULT | G_SETTINGS_BIND_NO_SENSITIVITY);
+  g_settings_bind (settings, "est-client-key", self->est_key_entry, "text", G_SETTINGS_BIND_DEFAULT | G_SETTINGS_BIND_NO_SENSITIVITY);
+  g_settings_bind (settings, "trust-store", self->trust_store_entry, "text", G_SETTINGS_BIND_DEFAULT | G_SETTINGS_BIND_NO_SENSITIVITY);
+
+  gtk_label_set_text (self->pki_label, pki);
+  return self;
+}

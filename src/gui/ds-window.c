@@ -1,0 +1,1190 @@
+/* The station's main window.  It owns the station's objects (record store,
+ * CA, board monitor, station, demo simulator) and renders them; every
+ * command is a win. action. */
+#include "config.h"
+
+#include "ds-window.h"
+
+#include <errno.h>
+#include <glib/gi18n.h>
+
+#include "ds-board-details-dialog.h"
+#include "ds-board-monitor.h"
+#include "ds-error.h"
+#include "ds-firmware-image.h"
+#include "ds-login-dialog.h"
+#include "ds-simulator.h"
+#include "ds-test-ca.h"
+
+struct _DsWindow
+{
+  GtkApplicationWindow parent_instance;
+
+  /* template */
+  GtkLabel       *mode_badge;
+  GtkLabel       *subtitle_label;
+  GtkLabel       *operator_label;
+  GtkWidget      *menu_button;
+  GtkWidget      *add_sim_button;
+  GtkInfoBar     *error_bar;
+  GtkLabel       *error_label;
+  DsYieldPanel   *yield_panel;
+  GtkStack       *main_stack;
+  GtkFlowBox     *flowbox;
+
+  DsApplication  *app;
+  GSettings      *settings;
+  char           *data_dir;
+  DsStore        *store;
+  DsCa           *ca;
+  DsBoardMonitor *monitor;
+  DsStation      *station;
+  DsSimulator    *simulator;
+  GHashTable     *cards;          /* port -> DsBoardCard (owned by the flow box) */
+  GPtrArray      *jobs;           /* every job of this window, oldest first */
+  GArray         *durations;      /* gint64 µs of the jobs that passed */
+  char           *operator_id;
+  char           *lot;
+  char           *station_name;
+  char           *error;
+  gint64          shift_start;
+  gboolean        station_stale;  /* settings changed: rebuild when idle */
+  gboolean        closing;
+  guint           tick_id;
+  guint           beep_id;
+  guint           auto_start_id;
+  GtkWidget      *login_dialog;
+};
+
+G_DEFINE_FINAL_TYPE (DsWindow, ds_window, GTK_TYPE_APPLICATION_WINDOW)
+
+/* Where a raw .bin image goes: the start of STM32 flash, as the CLI does. */
+#define DS_FIRMWARE_ADDRESS 0x08000000
+
+static void update_actions (DsWindow *self);
+
+/* ---- errors ------------------------------------------------------------ */
+
+static void
+show_error (DsWindow   *self,
+            const char *message)
+{
+  g_free (self->error);
+  self->error = g_strdup (message);
+  gtk_label_set_text (self->error_label, message);
+  gtk_info_bar_set_revealed (self->error_bar, TRUE);
+}
+
+static void
+clear_error (DsWindow *self)
+{
+  g_clear_pointer (&self->error, g_free);
+  gtk_info_bar_set_revealed (self->error_bar, FALSE);
+}
+
+static void
+error_bar_response_cb (DsWindow *self)
+{
+  clear_error (self);
+}
+
+/* ---- header ------------------------------------------------------------- */
+
+static guint16
+setting_vid (DsWindow *self)
+{
+  g_autoptr(GVariant) v = g_settings_get_value (self->settings, "vendor-id");
+
+  return g_variant_get_uint16 (v);
+}
+
+static guint16
+setting_pid (DsWindow *self)
+{
+  g_autoptr(GVariant) v = g_settings_get_value (self->settings, "product-id");
+
+  return g_variant_get_uint16 (v);
+}
+
+static void
+update_header (DsWindow *self)
+{
+  GtkStyleContext *badge = gtk_widget_get_style_context (GTK_WIDGET (self->mode_badge));
+  g_autofree char *product = NULL;
+  g_autofree char *subtitle = NULL;
+
+  gtk_style_context_remove_class (badge, "test");
+  gtk_style_context_remove_class (badge, "production");
+  gtk_style_context_remove_class (badge, "unusable");
+  if (self->ca == NULL)
+    {
+      /* TRANSLATORS: the station mode badge when no CA can be used */
+      gtk_label_set_text (self->mode_badge, C_("mode", "NO CA"));
+      gtk_style_context_add_class (badge, "unusable");
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->mode_badge),
+                                   _("No certificate authority is usable: see Preferences"));
+    }
+  else if (ds_ca_is_test (self->ca))
+    {
+      /* TRANSLATORS: the station mode badge: test certificates only */
+      gtk_label_set_text (self->mode_badge, C_("mode", "TEST"));
+      gtk_style_context_add_class (badge, "test");
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->mode_badge),
+                                   _("Test mode: the built-in test CA issues test DACs (test vendor ID) that no product may carry"));
+    }
+  else
+    {
+      /* TRANSLATORS: the station mode badge: real DACs for products */
+      gtk_label_set_text (self->mode_badge, C_("mode", "PRODUCTION"));
+      gtk_style_context_add_class (badge, "production");
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->mode_badge),
+                                   _("Production mode: DACs are issued for products"));
+    }
+  atk_object_set_name (gtk_widget_get_accessible (GTK_WIDGET (self->mode_badge)),
+                       gtk_label_get_text (self->mode_badge));
+
+  /* TRANSLATORS: the product profile in the header, vendor and product ID */
+  product = g_strdup_printf (_("Product %04X:%04X"), setting_vid (self), setting_pid (self));
+  if (self->lot != NULL)
+    /* TRANSLATORS: header subtitle, e.g. "Product FFF1:8000 · Lot WO-1234" */
+    subtitle = g_strdup_printf (_("%s · Lot %s"), product, self->lot);
+  else
+    /* TRANSLATORS: header subtitle before anybody signed in */
+    subtitle = g_strdup_printf (_("%s · no lot yet"), product);
+  gtk_label_set_text (self->subtitle_label, subtitle);
+  gtk_label_set_text (self->operator_label, self->operator_id != NULL ? self->operator_id : _("Sign In"));
+}
+
+/* ---- the station ------------------------------------------------------- */
+
+static DsCardStatus
+card_status (DsBoardCard *card)
+{
+  return ds_board_card_get_status (card);
+}
+
+static gboolean
+auto_start (DsWindow *self)
+{
+  return ds_application_get_auto_start (self->app) || g_settings_get_boolean (self->settings, "auto-start");
+}
+
+static guint
+n_active (DsWindow *self)
+{
+  return self->station != NULL ? ds_station_get_n_active (self->station) : 0;
+}
+
+static int
+compare_int64 (gconstpointer a,
+               gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a;
+  gint64 y = *(const gint64 *) b;
+
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/* The typical job of this session: the median of the passed ones. */
+static gint64
+median_duration (DsWindow *self)
+{
+  g_autoptr(GArray) sorted = NULL;
+
+  if (self->durations->len == 0)
+    return 0;
+  sorted = g_array_copy (self->durations);
+  g_array_sort (sorted, compare_int64);
+  return g_array_index (sorted, gint64, sorted->len / 2);
+}
+
+static gboolean
+tick_cb (gpointer user_data)
+{
+  DsWindow *self = DS_WINDOW (user_data);
+  GHashTableIter iter;
+  gpointer card;
+
+  g_hash_table_iter_init (&iter, self->cards);
+  while (g_hash_table_iter_next (&iter, NULL, &card))
+    ds_board_card_tick (card);
+  if (n_active (self) == 0)
+    {
+      self->tick_id = 0;
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+beep_cb (gpointer user_data)
+{
+  DsWindow *self = DS_WINDOW (user_data);
+
+  self->beep_id = 0;
+  gdk_display_beep (gtk_widget_get_display (GTK_WIDGET (self)));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+job_finished_cb (DsStation *station,
+                 DsJob     *job,
+                 DsWindow  *self)
+{
+  DsJobState state = ds_job_get_state (job);
+
+  if (state == DS_JOB_STATE_PASSED)
+    {
+      gint64 duration = ds_job_get_finished (job) - ds_job_get_started (job);
+      GHashTableIter iter;
+      gpointer card;
+      gint64 typical;
+
+      g_array_append_val (self->durations, duration);
+      typical = median_duration (self);
+      g_hash_table_iter_init (&iter, self->cards);
+      while (g_hash_table_iter_next (&iter, NULL, &card))
+        ds_board_card_set_typical_duration (card, typical);
+    }
+
+  /* One beep for a pass, two for a failure. */
+  if (g_settings_get_boolean (self->settings, "sound") &&
+      (state == DS_JOB_STATE_PASSED || state == DS_JOB_STATE_FAILED))
+    {
+      gdk_display_beep (gtk_widget_get_display (GTK_WIDGET (self)));
+      if (state == DS_JOB_STATE_FAILED && self->beep_id == 0)
+        self->beep_id = g_timeout_add (250, beep_cb, self);
+    }
+
+  ds_yield_panel_refresh (self->yield_panel);
+  update_actions (self);
+}
+
+static void
+station_idle_cb (DsStation *station,
+                 DsWindow  *self)
+{
+  update_actions (self);
+  if (self->closing)
+    gtk_widget_destroy (GTK_WIDGET (self));
+}
+
+static guint
+timeout_ms (DsWindow *self)
+{
+  int from_app = ds_application_get_timeout_ms (self->app);
+
+  if (from_app >= 0)
+    return (guint) from_app;
+  return g_settings_get_uint (self->settings, "command-timeout");
+}
+
+/* The station for the next job: built at sign-in, and again when the
+ * settings changed and no job is running. */
+static DsStation *
+ensure_station (DsWindow  *self,
+                GError   **error)
+{
+  g_autofree char *certs = NULL;
+  g_autofree char *firmware = NULL;
+  DsJobOptions options = { 0 };
+
+  if (self->operator_id == NULL || self->lot == NULL)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, _("Sign in with your operator ID and the lot first"));
+      return NULL;
+    }
+  if (self->station != NULL && (!self->station_stale || n_active (self) > 0))
+    return self->station;
+  if (self->store == NULL)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, _("The record store cannot be used: nothing can be provisioned without records"));
+      return NULL;
+    }
+  if (self->ca == NULL)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, _("No certificate authority is usable: choose the built-in test CA in Preferences"));
+      return NULL;
+    }
+  options.vid = setting_vid (self);
+  options.pid = setting_pid (self);
+  if (DS_IS_TEST_CA (self->ca) && options.vid != ds_test_ca_get_vid (DS_TEST_CA (self->ca)))
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
+                   _("The test CA issues for vendor %04X only, not %04X: set the vendor ID to %04X in Preferences"),
+                   ds_test_ca_get_vid (DS_TEST_CA (self->ca)), options.vid,
+                   ds_test_ca_get_vid (DS_TEST_CA (self->ca)));
+      return NULL;
+    }
+
+  {
+    g_autofree char *flasher = g_settings_get_string (self->settings, "flasher");
+
+    if (!g_str_equal (flasher, "bootloader"))
+      {
+        g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
+                     _("STM32CubeProgrammer is not available yet: choose the UART bootloader in Preferences"));
+        return NULL;
+      }
+  }
+  firmware = g_settings_get_string (self->settings, "firmware-image");
+  if (*firmware != '\0')
+    {
+      /* Read it now, so that a wrong file is said once, not on every board. */
+      g_autoptr(DsFirmwareImage) image = ds_firmware_image_load (firmware, DS_FIRMWARE_ADDRESS, error);
+
+      if (image == NULL)
+        {
+          g_prefix_error (error, _("The firmware image cannot be used: "));
+          return NULL;
+        }
+      options.firmware_path = firmware;
+      options.firmware_address = DS_FIRMWARE_ADDRESS;
+    }
+
+  certs = g_build_filename (self->data_dir, "certs", NULL);
+  options.store = self->store;
+  options.ca = self->ca;
+  options.operator_id = self->operator_id;
+  options.lot = self->lot;
+  options.station_name = self->station_name;
+  options.certs_dir = certs;
+  options.timeout_ms = timeout_ms (self);
+
+  if (self->station != NULL)
+    g_signal_handlers_disconnect_by_data (self->station, self);
+  g_clear_object (&self->station);
+  self->station = ds_station_new (&options, g_settings_get_uint (self->settings, "max-jobs"));
+  self->station_stale = FALSE;
+  g_signal_connect (self->station, "job-finished", G_CALLBACK (job_finished_cb), self);
+  g_signal_connect (self->station, "idle", G_CALLBACK (station_idle_cb), self);
+  return self->station;
+}
+
+static void
+provision (DsWindow    *self,
+           DsBoardCard *card)
+{
+  g_autoptr(GError) error = NULL;
+  DsStation *station = ensure_station (self, &error);
+  DsJob *job;
+
+  if (station == NULL)
+    {
+      show_error (self, error->message);
+      return;
+    }
+  job = ds_station_provision (station, ds_board_card_get_board (card), &error);
+  if (job == NULL)
+    {
+      show_error (self, error->message);
+      return;
+    }
+  g_ptr_array_add (self->jobs, g_object_ref (job));
+  ds_board_card_set_typical_duration (card, median_duration (self));
+  ds_board_card_set_job (card, job);
+  if (self->tick_id == 0)
+    self->tick_id = g_timeout_add_seconds (1, tick_cb, self);
+  update_actions (self);
+}
+
+static gboolean
+can_start (DsBoardCard *card)
+{
+  DsCardStatus status = card_status (card);
+
+  return status == DS_CARD_STATUS_IDLE || status == DS_CARD_STATUS_FAILED ||
+         status == DS_CARD_STATUS_CANCELLED;
+}
+
+static void
+start_waiting_boards (DsWindow *self,
+                      gboolean  also_failed)
+{
+  g_autoptr(GList) cards = ds_window_get_cards (self);
+
+  for (GList *l = cards; l != NULL; l = l->next)
+    {
+      DsCardStatus status = card_status (l->data);
+
+      if (status == DS_CARD_STATUS_IDLE || (also_failed && can_start (l->data)))
+        provision (self, l->data);
+    }
+}
+
+/* ---- boards coming and going ------------------------------------------- */
+
+static void
+update_page (DsWindow *self)
+{
+  gtk_stack_set_visible_child_name (self->main_stack,
+                                    g_hash_table_size (self->cards) > 0 ? "boards" : "empty");
+}
+
+/* A board plugged in again shows how its last job ended, so that the
+ * operator sees why it was taken off and can retry it. */
+static DsJob *
+latest_job_for (DsWindow *self,
+                DsBoard  *board)
+{
+  g_autofree char *uid = ds_board_dup_uid (board);
+
+  if (uid == NULL)
+    return NULL;
+  for (guint i = self->jobs->len; i > 0; i--)
+    {
+      DsJob *job = g_ptr_array_index (self->jobs, i - 1);
+
+      if (g_strcmp0 (ds_job_get_uid (job), uid) == 0)
+        return job;
+    }
+  return NULL;
+}
+
+static gboolean
+auto_start_cb (gpointer user_data)
+{
+  DsWindow *self = DS_WINDOW (user_data);
+
+  self->auto_start_id = 0;
+  if (self->operator_id != NULL && auto_start (self) && !self->closing)
+    start_waiting_boards (self, FALSE);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+board_added_cb (DsBoardMonitor *monitor,
+                DsBoard        *board,
+                DsWindow       *self)
+{
+  const char *port = ds_board_get_port (board);
+  DsBoardCard *card;
+
+  if (g_hash_table_contains (self->cards, port))
+    return;
+  card = ds_board_card_new (board);
+  ds_board_card_set_can_start (card, self->operator_id != NULL);
+  ds_board_card_set_typical_duration (card, median_duration (self));
+  ds_board_card_set_job (card, latest_job_for (self, board));
+  g_hash_table_insert (self->cards, g_strdup (port), card);
+  gtk_container_add (GTK_CONTAINER (self->flowbox), GTK_WIDGET (card));
+  update_page (self);
+  update_actions (self);
+
+  /* Boards that appear together start together, in the order shown. */
+  if (self->operator_id != NULL && auto_start (self) && !self->closing && self->auto_start_id == 0)
+    self->auto_start_id = g_idle_add (auto_start_cb, self);
+}
+
+static void
+board_removed_cb (DsBoardMonitor *monitor,
+                  DsBoard        *board,
+                  DsWindow       *self)
+{
+  const char *port = ds_board_get_port (board);
+  DsBoardCard *card = g_hash_table_lookup (self->cards, port);
+
+  if (card == NULL)
+    return;
+  g_hash_table_remove (self->cards, port);
+  gtk_widget_destroy (GTK_WIDGET (card));
+  update_page (self);
+  update_actions (self);
+}
+
+static int
+sort_cards (GtkFlowBoxChild *a,
+            GtkFlowBoxChild *b,
+            gpointer         user_data)
+{
+  const char *na = ds_board_get_name (ds_board_card_get_board (DS_BOARD_CARD (a)));
+  const char *nb = ds_board_get_name (ds_board_card_get_board (DS_BOARD_CARD (b)));
+  g_autofree char *ka = g_utf8_collate_key_for_filename (na, -1);
+  g_autofree char *kb = g_utf8_collate_key_for_filename (nb, -1);
+
+  return g_strcmp0 (ka, kb);
+}
+
+static int
+compare_cards (gconstpointer a,
+               gconstpointer b,
+               gpointer      user_data)
+{
+  return sort_cards ((GtkFlowBoxChild *) a, (GtkFlowBoxChild *) b, user_data);
+}
+
+/* ---- sign-in ------------------------------------------------------------ */
+
+static void
+login_response_cb (DsLoginDialog *dialog,
+                   int            response,
+                   DsWindow      *self)
+{
+  if (response == GTK_RESPONSE_OK)
+    {
+      g_autofree char *op = ds_login_dialog_dup_operator (dialog);
+      g_autofree char *lot = ds_login_dialog_dup_lot (dialog);
+
+      ds_window_sign_in (self, op, lot);
+    }
+  self->login_dialog = NULL;
+  gtk_widget_destroy (GTK_WIDGET (dialog));
+}
+
+static void
+show_login (DsWindow *self)
+{
+  g_autofree char *op = NULL;
+  g_autofree char *lot = NULL;
+  DsLoginDialog *dialog;
+
+  if (self->login_dialog != NULL)
+    {
+      gtk_window_present (GTK_WINDOW (self->login_dialog));
+      return;
+    }
+  op = self->operator_id != NULL ? g_strdup (self->operator_id)
+                                 : g_settings_get_string (self->settings, "last-operator");
+  lot = self->lot != NULL ? g_strdup (self->lot) : g_settings_get_string (self->settings, "last-lot");
+  dialog = ds_login_dialog_new (GTK_WINDOW (self), op, lot);
+  self->login_dialog = GTK_WIDGET (dialog);
+  g_signal_connect (dialog, "response", G_CALLBACK (login_response_cb), self);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* ---- actions ------------------------------------------------------------ */
+
+static void
+set_enabled (DsWindow   *self,
+             const char *name,
+             gboolean    enabled)
+{
+  GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self), name);
+
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (action), enabled);
+}
+
+static DsBoardCard *
+selected_card (DsWindow *self)
+{
+  g_autoptr(GList) selected = gtk_flow_box_get_selected_children (self->flowbox);
+
+  if (selected == NULL)
+    {
+      GtkWidget *focus = gtk_window_get_focus (GTK_WINDOW (self));
+      GtkWidget *card = focus != NULL ? gtk_widget_get_ancestor (focus, DS_TYPE_BOARD_CARD) : NULL;
+
+      return card != NULL ? DS_BOARD_CARD (card) : NULL;
+    }
+  return DS_BOARD_CARD (selected->data);
+}
+
+static void
+update_actions (DsWindow *self)
+{
+  gboolean signed_in = self->operator_id != NULL;
+  gboolean any_startable = FALSE;
+  gboolean sim_running = ds_simulator_is_running (self->simulator);
+  GHashTableIter iter;
+  gpointer card;
+
+  g_hash_table_iter_init (&iter, self->cards);
+  while (g_hash_table_iter_next (&iter, NULL, &card))
+    {
+      ds_board_card_set_can_start (card, signed_in);
+      if (can_start (card))
+        any_startable = TRUE;
+    }
+
+  set_enabled (self, "start-all", signed_in && any_startable && !self->closing);
+  set_enabled (self, "provision", signed_in && !self->closing);
+  set_enabled (self, "retry-selected", signed_in && !self->closing);
+  set_enabled (self, "cancel-all", n_active (self) > 0);
+  /* Jobs record the operator and lot they started with: change them only
+   * between runs. */
+  set_enabled (self, "sign-in", n_active (self) == 0 && !self->closing);
+  set_enabled (self, "add-simulated-boards", !sim_running && !self->closing);
+  set_enabled (self, "remove-simulated-boards", sim_running);
+}
+
+static void
+start_all_activated (GSimpleAction *action,
+                     GVariant      *parameter,
+                     gpointer       user_data)
+{
+  start_waiting_boards (DS_WINDOW (user_data), TRUE);
+}
+
+static void
+cancel_all_activated (GSimpleAction *action,
+                      GVariant      *parameter,
+                      gpointer       user_data)
+{
+  DsWindow *self = DS_WINDOW (user_data);
+
+  if (self->station != NULL)
+    ds_station_cancel_all (self->station);
+}
+
+static void
+provision_activated (GSimpleAction *action,
+                     GVariant      *parameter,
+                     gpointer       user_data)
+{
+  DsWindow *self = DS_WINDOW (user_data);
+  DsBoardCard *card = g_hash_table_lookup (self->cards, g_variant_get_string (parameter, NULL));
+
+  if (card != NULL && can_start (card))
+    provision (self, card);
+}
+
+static void
+cancel_card (DsBoardCard *card)
+{
+  DsJob *job = ds_board_card_get_job (card);
+
+  if (job != NULL && (ds_job_get_state (job) == DS_JOB_STATE_QUEUED ||
+                      ds_job_get_state (job) == DS_JOB_STATE_RUNNING))
+    ds_job_cancel (job);
+}
+
+static void
+cancel_board_activated (GSimpleAction *action,
+                        GVariant      *parameter,
+                        gpointer       user_data)
+{
+  DsWindow *self = DS_WINDOW (user_data);
+  DsBoardCard *card = g_hash_table_lookup (self->cards, g_variant_get_string (parameter, NULL));
+
+  if (card != NULL)
+    cancel_card (card);
+}
+
+static void
+show_details (DsWindow    *self,
+              DsBoardCard *card)
+{
+  DsJob *job = ds_board_card_get_job (card);
+  DsBoardDetailsDialog *dialog;
+
+  if (job == NULL)
+    return;
+  dialog = ds_board_details_dialog_new (GTK_WINDOW (self), job, self->ca,
+                                        setting_vid (self), setting_pid (self));
+  g_signal_connect (dialog, "response", G_CALLBACK (gtk_widget_destroy), NULL);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+board_details_activated (GSimpleAction *action,
+                         GVariant      *parameter,
+                         gpointer       user_data)
+{
+  DsWindow *self = DS_WINDOW (user_data);
+  DsBoardCard *card = g_hash_table_lookup (self->cards, g_variant_get_string (parameter, NULL));
+
+  if (card != NULL)
+    show_details (self, card);
+}
+
+static void
+card_activated_cb (DsWindow        *self,
+                   GtkFlowBoxChild *child)
+{
+  show_details (self, DS_BOARD_CARD (child));
+}
+
+static void
+retry_selected_activated (GSimpleAction *action,
+                          GVariant      *parameter,
+                          gpointer       user_data)
+{
+  DsWindow *self = DS_WINDOW (user_data);
+  DsBoardCard *card = selected_card (self);
+
+  if (card != NULL && can_start (card))
+    provision (self, card);
+}
+
+static void
+cancel_selected_activated (GSimpleAction *action,
+                           GVariant      *parameter,
+                           gpointer       user_data)
+{
+  DsBoardCard *card = selected_card (DS_WINDOW (user_data));
+
+  if (card != NULL)
+    cancel_card (card);
+}
+
+static void
+details_selected_activated (GSimpleAction *action,
+                            GVariant      *parameter,
+                            gpointer       user_data)
+{
+  DsWindow *self = DS_WINDOW (user_data);
+  DsBoardCard *card = selected_card (self);
+
+  if (card != NULL)
+    show_details (self, card);
+}
+
+static void
+sign_in_activated (GSimpleAction *action,
+                   GVariant      *parameter,
+                   gpointer       user_data)
+{
+  show_login (DS_WINDOW (user_data));
+}
+
+static void
+simulator_started_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(DsWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!ds_simulator_start_finish (DS_SIMULATOR (object), result, &error))
+    show_error (self, error->message);
+  else
+    /* The boards are announced now: look at once rather than wait for the
+     * directory monitor. */
+    ds_board_monitor_scan (self->monitor);
+  update_actions (self);
+}
+
+static void
+start_simulator (DsWindow *self,
+                 guint     n_boards)
+{
+  int baud = ds_application_get_demo_baud (self->app);
+
+  if (ds_simulator_is_running (self->simulator))
+    return;
+  if (baud < 0)
+    baud = (int) g_settings_get_uint (self->settings, "demo-baud");
+  ds_simulator_start_async (self->simulator, n_boards, (guint) baud, NULL,
+                            simulator_started_cb, g_object_ref (self));
+  update_actions (self);
+}
+
+static void
+add_simulated_boards_activated (GSimpleAction *action,
+                                GVariant      *parameter,
+                                gpointer       user_data)
+{
+  DsWindow *self = DS_WINDOW (user_data);
+
+  start_simulator (self, g_settings_get_uint (self->settings, "demo-boards"));
+}
+
+static void
+remove_simulated_boards_activated (GSimpleAction *action,
+                                   GVariant      *parameter,
+                                   gpointer       user_data)
+{
+  ds_simulator_stop (DS_WINDOW (user_data)->simulator);
+}
+
+static void
+simulator_exited_cb (DsSimulator *simulator,
+                     DsWindow    *self)
+{
+  ds_board_monitor_scan (self->monitor);
+  update_actions (self);
+}
+
+static void
+show_primary_menu_activated (GSimpleAction *action,
+                             GVariant      *parameter,
+                             gpointer       user_data)
+{
+  DsWindow *self = DS_WINDOW (user_data);
+  GtkToggleButton *button = GTK_TOGGLE_BUTTON (self->menu_button);
+
+  gtk_toggle_button_set_active (button, !gtk_toggle_button_get_active (button));
+}
+
+static void
+close_activated (GSimpleAction *action,
+                 GVariant      *parameter,
+                 gpointer       user_data)
+{
+  gtk_window_close (GTK_WINDOW (user_data));
+}
+
+static const GActionEntry win_actions[] = {
+  { "start-all", start_all_activated, NULL, NULL, NULL, { 0 } },
+  { "cancel-all", cancel_all_activated, NULL, NULL, NULL, { 0 } },
+  { "provision", provision_activated, "s", NULL, NULL, { 0 } },
+  { "cancel-board", cancel_board_activated, "s", NULL, NULL, { 0 } },
+  { "board-details", board_details_activated, "s", NULL, NULL, { 0 } },
+  { "retry-selected", retry_selected_activated, NULL, NULL, NULL, { 0 } },
+  { "cancel-selected", cancel_selected_activated, NULL, NULL, NULL, { 0 } },
+  { "details-selected", details_selected_activated, NULL, NULL, NULL, { 0 } },
+  { "sign-in", sign_in_activated, NULL, NULL, NULL, { 0 } },
+  { "add-simulated-boards", add_simulated_boards_activated, NULL, NULL, NULL, { 0 } },
+  { "remove-simulated-boards", remove_simulated_boards_activated, NULL, NULL, NULL, { 0 } },
+  { "show-primary-menu", show_primary_menu_activated, NULL, NULL, NULL, { 0 } },
+  { "close", close_activated, NULL, NULL, NULL, { 0 } },
+};
+
+/* ---- settings ----------------------------------------------------------- */
+
+static void
+setup_ca (DsWindow *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *backend = g_settings_get_string (self->settings, "ca-backend");
+  g_autofree char *pki = NULL;
+
+  g_clear_object (&self->ca);
+  if (!g_str_equal (backend, "test"))
+    {
+      show_error (self, _("EST is not available yet: choose the built-in test CA in Preferences"));
+      return;
+    }
+  pki = g_build_filename (self->data_dir, "pki", NULL);
+  self->ca = DS_CA (ds_test_ca_new (pki, &error));
+  if (self->ca == NULL)
+    show_error (self, error->message);
+}
+
+static void
+settings_changed_cb (GSettings  *settings,
+                     const char *key,
+                     DsWindow   *self)
+{
+  if (g_str_equal (key, "ca-backend"))
+    {
+      setup_ca (self);
+      self->station_stale = TRUE;
+    }
+  else if (g_str_equal (key, "vendor-id") || g_str_equal (key, "product-id") ||
+           g_str_equal (key, "max-jobs") || g_str_equal (key, "command-timeout") ||
+           g_str_equal (key, "firmware-image") || g_str_equal (key, "flasher"))
+    self->station_stale = TRUE;
+  else if (g_str_equal (key, "auto-start"))
+    {
+      if (g_settings_get_boolean (settings, key) && self->operator_id != NULL)
+        start_waiting_boards (self, FALSE);
+    }
+  update_header (self);
+}
+
+/* ---- the window --------------------------------------------------------- */
+
+static gboolean
+ds_window_delete_event (GtkWidget   *widget,
+                        GdkEventAny *event)
+{
+  DsWindow *self = DS_WINDOW (widget);
+
+  /* Jobs end at their current step and are recorded as cancelled before
+   * the window goes; "idle" closes it. */
+  if (n_active (self) > 0)
+    {
+      self->closing = TRUE;
+      ds_station_cancel_all (self->station);
+      show_error (self, _("Cancelling every board at its current step, then closing…"));
+      gtk_widget_set_sensitive (GTK_WIDGET (self->main_stack), FALSE);
+      update_actions (self);
+      return GDK_EVENT_STOP;
+    }
+  return GTK_WIDGET_CLASS (ds_window_parent_class)->delete_event != NULL
+         ? GTK_WIDGET_CLASS (ds_window_parent_class)->delete_event (widget, event)
+         : GDK_EVENT_PROPAGATE;
+}
+
+static void
+ds_window_dispose (GObject *object)
+{
+  DsWindow *self = DS_WINDOW (object);
+
+  if (self->settings != NULL)
+    {
+      int width, height;
+
+      gtk_window_get_size (GTK_WINDOW (self), &width, &height);
+      g_settings_set_boolean (self->settings, "window-maximized", gtk_window_is_maximized (GTK_WINDOW (self)));
+      if (!gtk_window_is_maximized (GTK_WINDOW (self)))
+        {
+          g_settings_set_int (self->settings, "window-width", width);
+          g_settings_set_int (self->settings, "window-height", height);
+        }
+      g_signal_handlers_disconnect_by_data (self->settings, self);
+    }
+  g_clear_handle_id (&self->tick_id, g_source_remove);
+  g_clear_handle_id (&self->beep_id, g_source_remove);
+  g_clear_handle_id (&self->auto_start_id, g_source_remove);
+  if (self->monitor != NULL)
+    g_signal_handlers_disconnect_by_data (self->monitor, self);
+  if (self->station != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->station, self);
+      ds_station_cancel_all (self->station);
+    }
+  if (self->simulator != NULL)
+    g_signal_handlers_disconnect_by_data (self->simulator, self);
+  g_clear_object (&self->simulator);
+  g_clear_object (&self->monitor);
+  g_clear_object (&self->station);
+  g_clear_pointer (&self->cards, g_hash_table_unref);
+  g_clear_pointer (&self->jobs, g_ptr_array_unref);
+  g_clear_object (&self->ca);
+  g_clear_object (&self->store);
+  g_clear_object (&self->settings);
+  G_OBJECT_CLASS (ds_window_parent_class)->dispose (object);
+}
+
+static void
+ds_window_finalize (GObject *object)
+{
+  DsWindow *self = DS_WINDOW (object);
+
+  g_clear_pointer (&self->durations, g_array_unref);
+  g_free (self->data_dir);
+  g_free (self->operator_id);
+  g_free (self->lot);
+  g_free (self->station_name);
+  g_free (self->error);
+  G_OBJECT_CLASS (ds_window_parent_class)->finalize (object);
+}
+
+static void
+ds_window_class_init (DsWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = ds_window_dispose;
+  object_class->finalize = ds_window_finalize;
+  widget_class->delete_event = ds_window_delete_event;
+
+  g_type_ensure (DS_TYPE_YIELD_PANEL);
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/dacstation/Station/ui/ds-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, DsWindow, mode_badge);
+  gtk_widget_class_bind_template_child (widget_class, DsWindow, subtitle_label);
+  gtk_widget_class_bind_template_child (widget_class, DsWindow, operator_label);
+  gtk_widget_class_bind_template_child (widget_class, DsWindow, menu_button);
+  gtk_widget_class_bind_template_child (widget_class, DsWindow, add_sim_button);
+  gtk_widget_class_bind_template_child (widget_class, DsWindow, error_bar);
+  gtk_widget_class_bind_template_child (widget_class, DsWindow, error_label);
+  gtk_widget_class_bind_template_child (widget_class, DsWindow, yield_panel);
+  gtk_widget_class_bind_template_child (widget_class, DsWindow, main_stack);
+  gtk_widget_class_bind_template_child (widget_class, DsWindow, flowbox);
+  gtk_widget_class_bind_template_callback (widget_class, error_bar_response_cb);
+  gtk_widget_class_bind_template_callback (widget_class, card_activated_cb);
+}
+
+static void
+ds_window_init (DsWindow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_container_add (GTK_CONTAINER (gtk_info_bar_get_content_area (self->error_bar)),
+                     GTK_WIDGET (self->error_label));
+  /* Accessible names of the icon-only buttons and the board grid (GTK 3
+   * templates cannot set them on these children). */
+  atk_object_set_name (gtk_widget_get_accessible (self->menu_button), _("Main menu"));
+  atk_object_set_name (gtk_widget_get_accessible (self->add_sim_button), _("Add simulated boards"));
+  atk_object_set_name (gtk_widget_get_accessible (GTK_WIDGET (self->flowbox)), _("Boards"));
+
+  self->cards = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->jobs = g_ptr_array_new_with_free_func (g_object_unref);
+  self->durations = g_array_new (FALSE, FALSE, sizeof (gint64));
+  self->station_name = g_strdup (g_get_host_name ());
+
+  g_action_map_add_action_entries (G_ACTION_MAP (self), win_actions, G_N_ELEMENTS (win_actions), self);
+  gtk_flow_box_set_sort_func (self->flowbox, sort_cards, NULL, NULL);
+}
+
+static gboolean
+ask_sign_in_cb (gpointer user_data)
+{
+  DsWindow *self = DS_WINDOW (user_data);
+
+  if (self->operator_id == NULL)
+    show_login (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+open_store (DsWindow *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *db = g_build_filename (self->data_dir, "records.sqlite3", NULL);
+  int closed;
+
+  if (g_mkdir_with_parents (self->data_dir, 0700) != 0)
+    {
+      g_autofree char *msg = g_strdup_printf (_("Cannot create the data folder %s: %s"),
+                                              self->data_dir, g_strerror (errno));
+      show_error (self, msg);
+      return;
+    }
+  self->store = ds_store_open (db, &error);
+  if (self->store == NULL)
+    {
+      g_autofree char *msg = g_strdup_printf (_("Cannot open the record store: %s"), error->message);
+      show_error (self, msg);
+      return;
+    }
+  closed = ds_store_close_interrupted_jobs (self->store, &error);
+  if (closed < 0)
+    {
+      g_autofree char *msg = g_strdup_printf (_("Cannot check the record store: %s"), error->message);
+      show_error (self, msg);
+    }
+  else if (closed > 0)
+    {
+      g_autofree char *msg = g_strdup_printf (ngettext ("%d job was interrupted last time; its board resumes where it stopped.",
+                                                        "%d jobs were interrupted last time; their boards resume where they stopped.",
+                                                        closed), closed);
+      show_error (self, msg);
+      gtk_info_bar_set_message_type (self->error_bar, GTK_MESSAGE_INFO);
+    }
+}
+
+DsWindow *
+ds_window_new (DsApplication *application)
+{
+  DsWindow *self = g_object_new (DS_TYPE_WINDOW, "application", application, NULL);
+
+  self->app = application;
+  self->settings = g_object_ref (ds_application_get_settings (application));
+  self->data_dir = g_strdup (ds_application_get_data_dir (application));
+
+  gtk_window_set_default_size (GTK_WINDOW (self),
+                               g_settings_get_int (self->settings, "window-width"),
+                               g_settings_get_int (self->settings, "window-height"));
+  if (g_settings_get_boolean (self->settings, "window-maximized"))
+    gtk_window_maximize (GTK_WINDOW (self));
+
+  open_store (self);
+  setup_ca (self);
+  g_signal_connect (self->settings, "changed", G_CALLBACK (settings_changed_cb), self);
+
+  self->monitor = ds_board_monitor_new (ds_application_get_sim_dir (application));
+  ds_board_monitor_set_serial_enabled (self->monitor, !ds_application_get_simulated_only (application));
+  g_signal_connect (self->monitor, "board-added", G_CALLBACK (board_added_cb), self);
+  g_signal_connect (self->monitor, "board-removed", G_CALLBACK (board_removed_cb), self);
+  self->simulator = ds_simulator_new (ds_board_monitor_get_sim_dir (self->monitor));
+  g_signal_connect (self->simulator, "exited", G_CALLBACK (simulator_exited_cb), self);
+
+  update_header (self);
+  update_page (self);
+  update_actions (self);
+
+  if (ds_application_get_operator (application) != NULL && ds_application_get_lot (application) != NULL)
+    ds_window_sign_in (self, ds_application_get_operator (application), ds_application_get_lot (application));
+  else
+    g_idle_add_full (G_PRIORITY_LOW, ask_sign_in_cb, g_object_ref (self), g_object_unref);
+
+  ds_board_monitor_start (self->monitor);
+  if (ds_application_get_demo_boards (application) > 0)
+    start_simulator (self, ds_application_get_demo_boards (application));
+  return self;
+}
+
+void
+ds_window_sign_in (DsWindow   *self,
+                   const char *operator_id,
+                   const char *lot)
+{
+  g_return_if_fail (DS_IS_WINDOW (self));
+  g_return_if_fail (operator_id != NULL && *operator_id != '\0');
+  g_return_if_fail (lot != NULL && *lot != '\0');
+
+  if (n_active (self) > 0)
+    {
+      show_error (self, _("Wait for the running boards to finish before changing the operator or the lot"));
+      return;
+    }
+  g_free (self->operator_id);
+  self->operator_id = g_strdup (operator_id);
+  g_free (self->lot);
+  self->lot = g_strdup (lot);
+  g_settings_set_string (self->settings, "last-operator", operator_id);
+  g_settings_set_string (self->settings, "last-lot", lot);
+  if (self->store != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *event = g_strdup_printf ("%s lot %s", operator_id, lot);
+
+      /* The audit trail says who worked the station, and on what. */
+      if (!ds_store_log_event (self->store, 0, NULL, "operator-login", event, &error))
+        show_error (self, error->message);
+    }
+
+  /* Jobs carry the operator and lot of their station: a new one. */
+  self->station_stale = TRUE;
+  self->shift_start = g_get_real_time ();
+  if (self->store != NULL)
+    ds_yield_panel_set_source (self->yield_panel, ds_store_get_path (self->store), self->station_name,
+                               self->shift_start);
+  update_header (self);
+  update_actions (self);
+
+  if (auto_start (self))
+    start_waiting_boards (self, FALSE);
+  gtk_widget_child_focus (GTK_WIDGET (self->flowbox), GTK_DIR_TAB_FORWARD);
+}
+
+gboolean
+ds_window_is_signed_in (DsWindow *self)
+{
+  return self->operator_id != NULL;
+}
+
+GList *
+ds_window_get_cards (DsWindow *self)
+{
+  GList *children = gtk_container_get_children (GTK_CONTAINER (self->flowbox));
+
+  /* The flow box sorts on screen; its children list keeps insertion order. */
+  return g_list_sort_with_data (children, compare_cards, NULL);
+}
+
+DsBoardCard *
+ds_window_find_card (DsWindow   *self,
+                     const char *port_or_name)
+{
+  GHashTableIter iter;
+  gpointer card;
+
+  g_hash_table_iter_init (&iter, self->cards);
+  while (g_hash_table_iter_next (&iter, NULL, &card))
+    {
+      DsBoard *board = ds_board_card_get_board (card);
+
+      if (g_strcmp0 (ds_board_get_port (board), port_or_name) == 0 ||
+          g_strcmp0 (ds_board_get_name (board), port_or_name) == 0)
+        return card;
+    }
+  return NULL;
+}
+
+DsYieldPanel *
+ds_window_get_yield_panel (DsWindow *self)
+{
+  return self->yield_panel;
+}
+
+DsStore *
+ds_window_get_store (DsWindow *self)
+{
+  return self->store;
+}
+
+DsStation *
+ds_window_get_station (DsWindow *self)
+{
+  return self->station;
+}
+
+const char *
+ds_window_get_error (DsWindow *self)
+{
+  return self->error;
+}

@@ -1,0 +1,37 @@
+/* The station's main window: header bar with the mode badge, the yield
+ * panel, and one card per board that comes and goes with the board. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "ds-application.h"
+#include "ds-board-card.h"
+#include "ds-station.h"
+#include "ds-store.h"
+#include "ds-yield-panel.h"
+
+G_BEGIN_DECLS
+
+#define DS_TYPE_WINDOW (ds_window_get_type ())
+G_DECLARE_FINAL_TYPE (DsWindow, ds_window, DS, WINDOW, GtkApplicationWindow)
+
+DsWindow     *ds_window_new             (DsApplication *application);
+/* Records every job from now on under @operator_id and @lot. */
+void          ds_window_sign_in         (DsWindow      *self,
+                                         const char    *operator_id,
+                                         const char    *lot);
+gboolean      ds_window_is_signed_in    (DsWindow      *self);
+/* The cards shown, sorted as on screen; transfer container. */
+GList        *ds_window_get_cards       (DsWindow      *self);
+/* The card of the board on @port_or_name, or NULL. */
+DsBoardCard  *ds_window_find_card       (DsWindow      *self,
+                                         const char    *port_or_name);
+DsYieldPanel *ds_window_get_yield_panel (DsWindow      *self);
+/* NULL when the record store cannot be opened (the window says why). */
+DsStore      *ds_window_get_store       (DsWindow      *self);
+/* NULL until the operator signed in. */
+DsStation    *ds_window_get_station     (DsWindow      *self);
+/* The message shown in the window's error bar, or NULL. */
+const char   *ds_window_get_error       (DsWindow      *self);
+
+G_END_DECLS

@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""Parses the Flatpak manifest and checks it against data/: the app ID, the
+command, the GNOME runtime, libserialport as a module, serial device and
+network access."""
+import json
+import os
+import re
+import sys
+import xml.etree.ElementTree as ET
+
+root = sys.argv[1]
+errors = []
+
+manifests = [n for n in os.listdir(os.path.join(root, "flatpak")) if n.endswith(".json")]
+if len(manifests) != 1:
+    print(f"flatpak/ should hold one .json manifest, holds {manifests}")
+    sys.exit(1)
+path = os.path.join(root, "flatpak", manifests[0])
+with open(path, encoding="utf-8") as f:
+    manifest = json.load(f)
+
+metainfo = ET.parse(os.path.join(root, "data", "org.dacstation.Station.metainfo.xml.in")).getroot()
+app_id = metainfo.findtext("id")
+schema = ET.parse(os.path.join(root, "data", app_id + ".gschema.xml")).getroot()
+
+manifest_id = manifest.get("app-id", manifest.get("id"))
+if manifest_id != app_id:
+    errors.append(f"app ID {manifest_id!r}, data/ says {app_id!r}")
+if manifests[0] != app_id + ".json":
+    errors.append(f"the manifest should be named {app_id}.json")
+if not os.path.exists(os.path.join(root, "data", app_id + ".desktop.in")):
+    errors.append(f"data/{app_id}.desktop.in is missing")
+if app_id not in [s.get("id") for s in schema.iter("schema")]:
+    errors.append(f"the GSettings schema has no {app_id}")
+with open(os.path.join(root, "src", "gui", "meson.build"), encoding="utf-8") as f:
+    executables = re.findall(r"executable\('([^']+)'", f.read())
+if manifest.get("command") not in executables:
+    errors.append(f"command {manifest.get('command')!r} is not built by src/gui ({executables})")
+if manifest.get("runtime") != "org.gnome.Platform" or manifest.get("sdk") != "org.gnome.Sdk":
+    errors.append("the runtime should be org.gnome.Platform with org.gnome.Sdk")
+args = manifest.get("finish-args", [])
+for needed in ("--device=all", "--share=network"):
+    if needed not in args:
+        errors.append(f"finish-args lacks {needed}")
+modules = manifest.get("modules", [])
+names = [m.get("name") if isinstance(m, dict) else m for m in modules]
+if "libserialport" not in names:
+    errors.append("libserialport is not built as a module")
+if not modules or not isinstance(modules[-1], dict) or modules[-1].get("buildsystem") != "meson":
+    errors.append("the last module should be DAC Station itself, built with meson")
+for m in modules:
+    if isinstance(m, dict) and not m.get("sources"):
+        errors.append(f"module {m.get('name')} has no sources")
+
+for e in errors:
+    print(e)
+print(f"{path}: {len(errors)} problems")
+sys.exit(1 if errors else 0)

@@ -1,0 +1,58 @@
+/* Helpers shared by the GUI tests and the screenshot driver: a simulator
+ * child process, an in-process station window, waiting on the main loop. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "ds-application.h"
+#include "ds-window.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  GSubprocess      *process;
+  GDataInputStream *out;
+} TestSim;
+
+/* Starts dac-station-sim ($DS_SIM) with @n boards and the NULL-terminated
+ * @faults ("INDEX:KIND[:ARG]"), and waits for its "ready" line. */
+TestSim       *test_sim_start       (const char          *state_dir,
+                                     const char          *announce_dir,
+                                     guint                n,
+                                     guint                baud,
+                                     const char * const  *faults);
+/* SIGTERM, then waits for the simulator to exit (its boards are gone). */
+void           test_sim_stop        (TestSim             *sim);
+
+/* Iterates the default main context until @cond returns TRUE or
+ * @timeout_s passes; returns the last value of @cond. */
+gboolean       test_wait_until      (gboolean          (*cond) (gpointer data),
+                                     gpointer             data,
+                                     guint                timeout_s);
+/* Iterates the default main context for @ms milliseconds. */
+void           test_spin            (guint                ms);
+
+/* A station application with its window, as "dac-station --data-dir DATA
+ * --sim-dir SIM --simulated-only [--operator OP --lot LOT] [--auto-start]"
+ * would make it, but in this process. */
+DsApplication *test_app_new         (const char          *data_dir,
+                                     const char          *sim_dir,
+                                     const char          *operator_id,
+                                     const char          *lot,
+                                     gboolean             auto_start);
+DsWindow      *test_app_get_window  (DsApplication       *app);
+/* Closes the window (cancelling what runs) and waits for it to go. */
+void           test_app_close       (DsApplication       *app);
+
+/* The first button under @root whose action is @action_name. */
+GtkWidget     *test_find_button     (GtkWidget           *root,
+                                     const char          *action_name);
+/* The toplevel window of type @type, or NULL. */
+GtkWidget     *test_find_toplevel   (GType                type);
+/* Counts the cards whose status is @status. */
+guint          test_count_cards     (DsWindow            *window,
+                                     DsCardStatus         status);
+
+void           test_rm_rf           (const char          *path);
+
+G_END_DECLS

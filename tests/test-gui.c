@@ -1,0 +1,505 @@
+/* The GTK station, end to end: the real window in this process, real
+ * simulated boards on pseudo-terminals, a real record store. */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <locale.h>
+#include <string.h>
+
+#include "ds-board-details-dialog.h"
+#include "ds-login-dialog.h"
+#include "ds-store.h"
+#include "test-gui-util.h"
+
+typedef struct {
+  char          *tmp;
+  char          *data_dir;
+  char          *sim_dir;
+  char          *state_dir;
+  DsApplication *app;
+  DsWindow      *window;
+  TestSim       *sim;
+} Fixture;
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->tmp = g_dir_make_tmp ("dac-station-gui-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->data_dir = g_build_filename (f->tmp, "data", NULL);
+  f->sim_dir = g_build_filename (f->tmp, "announce", NULL);
+  f->state_dir = g_build_filename (f->tmp, "boards", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (f->sim_dir, 0700), ==, 0);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  if (f->app != NULL)
+    test_app_close (f->app);
+  g_clear_pointer (&f->sim, test_sim_stop);
+  g_clear_object (&f->app);
+  test_rm_rf (f->tmp);
+  g_free (f->tmp);
+  g_free (f->data_dir);
+  g_free (f->sim_dir);
+  g_free (f->state_dir);
+}
+
+static void
+start_app (Fixture    *f,
+           const char *operator_id,
+           const char *lot,
+           gboolean    auto_start)
+{
+  f->app = test_app_new (f->data_dir, f->sim_dir, operator_id, lot, auto_start);
+  f->window = test_app_get_window (f->app);
+}
+
+/* ---- conditions --------------------------------------------------------- */
+
+typedef struct {
+  DsWindow *window;
+  guint     n;
+} CardCount;
+
+static gboolean
+has_n_cards (gpointer data)
+{
+  CardCount *c = data;
+  g_autoptr(GList) cards = ds_window_get_cards (c->window);
+
+  return g_list_length (cards) == c->n;
+}
+
+/* Every card shows a verdict: nothing idle, queued or running. */
+static gboolean
+all_finished (gpointer data)
+{
+  CardCount *c = data;
+  g_autoptr(GList) cards = ds_window_get_cards (c->window);
+
+  if (g_list_length (cards) != c->n)
+    return FALSE;
+  for (GList *l = cards; l != NULL; l = l->next)
+    {
+      DsCardStatus status = ds_board_card_get_status (l->data);
+
+      if (status == DS_CARD_STATUS_IDLE || status == DS_CARD_STATUS_QUEUED ||
+          status == DS_CARD_STATUS_RUNNING)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+yield_settled (gpointer data)
+{
+  DsWindow *window = data;
+
+  return (ds_window_get_station (window) == NULL ||
+          ds_station_get_n_active (ds_window_get_station (window)) == 0) &&
+         !ds_yield_panel_is_busy (ds_window_get_yield_panel (window));
+}
+
+static void
+wait_cards (DsWindow *window,
+            guint     n)
+{
+  CardCount c = { window, n };
+
+  if (!test_wait_until (has_n_cards, &c, 30))
+    {
+      g_autoptr(GList) cards = ds_window_get_cards (window);
+      g_assert_cmpuint (g_list_length (cards), ==, n);
+    }
+}
+
+static void
+wait_finished (DsWindow *window,
+               guint     n)
+{
+  CardCount c = { window, n };
+
+  g_assert_true (test_wait_until (all_finished, &c, 60));
+}
+
+/* The yield panel shows what the record store says. */
+static void
+assert_yield_matches_store (DsWindow *window,
+                            gint64    expect_passed,
+                            gint64    expect_failed,
+                            double    expect_fpy)
+{
+  DsYieldPanel *panel = ds_window_get_yield_panel (window);
+  DsStoreCounts counts = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *passed = NULL;
+  g_autofree char *failed = NULL;
+  g_autofree char *fpy = NULL;
+  DsStatsSummary summary;
+
+  g_assert_true (test_wait_until (yield_settled, window, 30));
+  g_assert_true (ds_store_get_counts (ds_window_get_store (window), &counts, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (counts.passed, ==, expect_passed);
+  g_assert_cmpint (counts.failed, ==, expect_failed);
+
+  passed = g_strdup_printf ("%" G_GINT64_FORMAT, counts.passed);
+  failed = g_strdup_printf ("%" G_GINT64_FORMAT, counts.failed);
+  fpy = g_strdup_printf ("%.1f %%", expect_fpy * 100.0);
+  g_assert_cmpstr (ds_yield_panel_get_passed_text (panel), ==, passed);
+  g_assert_cmpstr (ds_yield_panel_get_failed_text (panel), ==, failed);
+  g_assert_cmpstr (ds_yield_panel_get_first_pass_text (panel), ==, fpy);
+  g_assert_true (ds_yield_panel_get_summary (panel, &summary));
+  g_assert_cmpint (summary.passed, ==, counts.passed);
+  g_assert_cmpint (summary.failed, ==, counts.failed);
+  /* Units per hour: a number, and more than none once a board passed. */
+  g_assert_cmpfloat (g_ascii_strtod (ds_yield_panel_get_rate_text (panel), NULL), >, 0.0);
+}
+
+/* ---- keyboard ----------------------------------------------------------- */
+
+/* Delivers a key press and release to @toplevel as the X server would. */
+static void
+send_key (GtkWidget       *toplevel,
+          guint            keyval,
+          GdkModifierType  state)
+{
+  GdkDisplay *display = gtk_widget_get_display (toplevel);
+  GdkKeymap *keymap = gdk_keymap_get_for_display (display);
+  g_autofree GdkKeymapKey *keys = NULL;
+  int n_keys = 0;
+
+  g_assert_true (gdk_keymap_get_entries_for_keyval (keymap, keyval, &keys, &n_keys));
+  for (int i = 0; i < 2; i++)
+    {
+      GdkEvent *event = gdk_event_new (i == 0 ? GDK_KEY_PRESS : GDK_KEY_RELEASE);
+
+      event->key.window = g_object_ref (gtk_widget_get_window (toplevel));
+      event->key.send_event = TRUE;
+      event->key.time = GDK_CURRENT_TIME;
+      event->key.state = state;
+      event->key.keyval = keyval;
+      event->key.hardware_keycode = keys[0].keycode;
+      event->key.group = keys[0].group;
+      gdk_event_set_device (event, gdk_seat_get_keyboard (gdk_display_get_default_seat (display)));
+      gtk_main_do_event (event);
+      gdk_event_free (event);
+    }
+}
+
+/* Types @text and Enter, as a barcode scanner does. */
+static void
+scan (GtkWidget  *toplevel,
+      const char *text)
+{
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    send_key (toplevel, gdk_unicode_to_keyval (g_utf8_get_char (p)), 0);
+  send_key (toplevel, GDK_KEY_Return, 0);
+  test_spin (50);
+}
+
+static gboolean
+login_shown (gpointer data)
+{
+  GtkWidget *dialog = test_find_toplevel (DS_TYPE_LOGIN_DIALOG);
+
+  return dialog != NULL && gtk_widget_get_mapped (dialog);
+}
+
+static gboolean
+signed_in (gpointer data)
+{
+  return ds_window_is_signed_in (data);
+}
+
+static gboolean
+login_gone (gpointer data)
+{
+  return test_find_toplevel (DS_TYPE_LOGIN_DIALOG) == NULL;
+}
+
+/* A line operator signs in with a scanner and provisions with the keyboard
+ * alone: badge, Enter, work order, Enter, Ctrl+Return. */
+static void
+test_keyboard_only (Fixture       *f,
+                    gconstpointer  data)
+{
+  GtkWidget *login;
+  GList *cards;
+
+  f->sim = test_sim_start (f->state_dir, f->sim_dir, 2, 0, NULL);
+  start_app (f, NULL, NULL, FALSE);
+  gtk_widget_show (GTK_WIDGET (f->window));
+  g_assert_true (test_wait_until (login_shown, NULL, 10));
+  g_assert_false (ds_window_is_signed_in (f->window));
+  wait_cards (f->window, 2);
+  g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_IDLE), ==, 2);
+
+  login = test_find_toplevel (DS_TYPE_LOGIN_DIALOG);
+  scan (login, "op-17");
+  scan (login, "WO-2024-117");
+  g_assert_true (test_wait_until (signed_in, f->window, 10));
+  g_assert_true (test_wait_until (login_gone, NULL, 10));
+
+  send_key (GTK_WIDGET (f->window), GDK_KEY_Return, GDK_CONTROL_MASK);
+  wait_finished (f->window, 2);
+  g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_PASSED), ==, 2);
+
+  /* The operator and lot went into the records with the jobs. */
+  cards = ds_window_get_cards (f->window);
+  for (GList *l = cards; l != NULL; l = l->next)
+    g_assert_cmpstr (ds_board_card_get_headline (l->data), ==, "PASS");
+  g_list_free (cards);
+  {
+    g_autofree char *db = g_build_filename (f->data_dir, "records.sqlite3", NULL);
+    g_autofree char *out = NULL;
+    g_autofree char *query = g_strdup ("SELECT count(*) FROM jobs WHERE operator = 'op-17' AND lot = 'WO-2024-117' AND outcome = 'passed'");
+    const char *argv[] = { "sqlite3", db, query, NULL };
+    int status = 0;
+    g_autoptr(GError) error = NULL;
+
+    if (g_find_program_in_path ("sqlite3") == NULL)
+      {
+        g_test_message ("sqlite3 not installed: records not checked");
+        return;
+      }
+    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, NULL, &status, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (g_strstrip (out), ==, "2");
+  }
+}
+
+/* ---- provisioning ------------------------------------------------------- */
+
+static gboolean
+chain_loaded (gpointer data)
+{
+  return ds_board_details_dialog_get_verdict (data) != NULL;
+}
+
+/* Eight boards plugged in with auto-start: every card reaches PASS, the
+ * yield panel agrees with the store, and the details show a valid chain. */
+static void
+test_eight_boards_pass (Fixture       *f,
+                        gconstpointer  data)
+{
+  DsBoardCard *card;
+  GtkWidget *details_button;
+  DsBoardDetailsDialog *dialog;
+
+  start_app (f, "op-1", "LOT-A", TRUE);
+  f->sim = test_sim_start (f->state_dir, f->sim_dir, 8, 0, NULL);
+  wait_cards (f->window, 8);
+  wait_finished (f->window, 8);
+  g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_PASSED), ==, 8);
+  assert_yield_matches_store (f->window, 8, 0, 1.0);
+
+  /* The board details: log and a chain the validator accepts. */
+  card = ds_window_find_card (f->window, "sim-0");
+  g_assert_nonnull (card);
+  details_button = test_find_button (GTK_WIDGET (card), "win.board-details");
+  g_assert_nonnull (details_button);
+  gtk_button_clicked (GTK_BUTTON (details_button));
+  dialog = DS_BOARD_DETAILS_DIALOG (test_find_toplevel (DS_TYPE_BOARD_DETAILS_DIALOG));
+  g_assert_nonnull (dialog);
+  g_assert_true (test_wait_until (chain_loaded, dialog, 10));
+  g_assert_true (ds_board_details_dialog_get_valid (dialog));
+  g_assert_nonnull (strstr (ds_board_details_dialog_get_verdict (dialog), "Valid"));
+  g_assert_cmpuint (ds_job_get_log (ds_board_details_dialog_get_job (dialog))->len, >, 0);
+  gtk_widget_destroy (GTK_WIDGET (dialog));
+}
+
+static gboolean
+card_gone (gpointer data)
+{
+  Fixture *f = data;
+
+  return ds_window_find_card (f->window, "sim-2") == NULL;
+}
+
+/* A board with an injected fault fails with its cause; once the fault is
+ * cleared (the simulator restarted without it), Retry makes it pass. */
+static void
+test_fault_then_retry (Fixture       *f,
+                       gconstpointer  data)
+{
+  const char *faults[] = { "2:refuse-install", NULL };
+  DsBoardCard *card;
+  GtkWidget *retry;
+
+  start_app (f, "op-2", "LOT-B", TRUE);
+  f->sim = test_sim_start (f->state_dir, f->sim_dir, 8, 0, faults);
+  wait_cards (f->window, 8);
+  wait_finished (f->window, 8);
+  g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_PASSED), ==, 7);
+  g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_FAILED), ==, 1);
+
+  card = ds_window_find_card (f->window, "sim-2");
+  g_assert_nonnull (card);
+  g_assert_cmpint (ds_board_card_get_status (card), ==, DS_CARD_STATUS_FAILED);
+  g_assert_cmpstr (ds_board_card_get_headline (card), ==, "FAIL");
+  /* The cause in plain words, and what to do about it. */
+  g_assert_nonnull (strstr (ds_board_card_get_message (card), "Install"));
+  g_assert_nonnull (strstr (ds_board_card_get_message (card), "refused"));
+  g_assert_nonnull (strstr (ds_board_card_get_hint (card), "Retry"));
+  assert_yield_matches_store (f->window, 7, 1, 7.0 / 8.0);
+
+  /* Clear the fault: the boards go away with the simulator and come back,
+   * healthy, on new ports.  No auto-start now: the operator retries. */
+  g_object_set (f->app, "auto-start", FALSE, NULL);
+  g_clear_pointer (&f->sim, test_sim_stop);
+  g_assert_true (test_wait_until (card_gone, f, 30));
+  wait_cards (f->window, 0);
+  f->sim = test_sim_start (f->state_dir, f->sim_dir, 8, 0, NULL);
+  wait_cards (f->window, 8);
+
+  /* The board comes back with its last verdict and a Retry button. */
+  card = ds_window_find_card (f->window, "sim-2");
+  g_assert_nonnull (card);
+  g_assert_cmpint (ds_board_card_get_status (card), ==, DS_CARD_STATUS_FAILED);
+  retry = test_find_button (GTK_WIDGET (card), "win.provision");
+  g_assert_nonnull (retry);
+  g_assert_true (gtk_widget_get_visible (retry));
+  g_assert_true (gtk_widget_is_sensitive (retry));
+  gtk_button_clicked (GTK_BUTTON (retry));
+  wait_finished (f->window, 8);
+  g_assert_cmpint (ds_board_card_get_status (card), ==, DS_CARD_STATUS_PASSED);
+  g_assert_cmpstr (ds_board_card_get_headline (card), ==, "PASS");
+  g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_PASSED), ==, 8);
+  /* First-pass yield still counts sim-2's first attempt as a failure. */
+  assert_yield_matches_store (f->window, 8, 1, 7.0 / 8.0);
+}
+
+static gboolean
+one_card_left_passed (gpointer data)
+{
+  Fixture *f = data;
+  g_autoptr(GList) cards = ds_window_get_cards (f->window);
+
+  return g_list_length (cards) == 2 &&
+         test_count_cards (f->window, DS_CARD_STATUS_PASSED) == 2;
+}
+
+static gboolean
+stack_shows_empty (gpointer data)
+{
+  Fixture *f = data;
+  g_autoptr(GList) cards = ds_window_get_cards (f->window);
+
+  return cards == NULL;
+}
+
+/* A board that is unplugged in the middle of its job loses its card; the
+ * others carry on.  Stopping the simulator unplugs every board. */
+static void
+test_unplug (Fixture       *f,
+             gconstpointer  data)
+{
+  const char *faults[] = { "1:disconnect:INFO", NULL };
+
+  start_app (f, "op-3", "LOT-C", TRUE);
+  f->sim = test_sim_start (f->state_dir, f->sim_dir, 3, 0, faults);
+  g_assert_true (test_wait_until (one_card_left_passed, f, 30));
+  g_assert_null (ds_window_find_card (f->window, "sim-1"));
+  g_assert_nonnull (ds_window_find_card (f->window, "sim-0"));
+  g_assert_nonnull (ds_window_find_card (f->window, "sim-2"));
+
+  g_clear_pointer (&f->sim, test_sim_stop);
+  g_assert_true (test_wait_until (stack_shows_empty, f, 30));
+}
+
+/* The engineer's demo: "Add Simulated Boards", then Start All. */
+static void
+test_demo (Fixture       *f,
+           gconstpointer  data)
+{
+  GSettings *settings;
+  GtkWidget *add;
+
+  g_setenv ("DAC_STATION_SIM", g_getenv ("DS_SIM"), TRUE);
+  start_app (f, "engineer", "DEMO", FALSE);
+  settings = ds_application_get_settings (f->app);
+  g_settings_set_uint (settings, "demo-boards", 3);
+  g_settings_set_uint (settings, "demo-baud", 0);
+
+  /* The empty page offers the demo. */
+  add = test_find_button (GTK_WIDGET (f->window), "win.add-simulated-boards");
+  g_assert_nonnull (add);
+  gtk_button_clicked (GTK_BUTTON (add));
+  wait_cards (f->window, 3);
+  g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_IDLE), ==, 3);
+
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
+  wait_finished (f->window, 3);
+  g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_PASSED), ==, 3);
+  assert_yield_matches_store (f->window, 3, 0, 1.0);
+
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "remove-simulated-boards", NULL);
+  wait_cards (f->window, 0);
+  g_settings_reset (settings, "demo-boards");
+  g_settings_reset (settings, "demo-baud");
+}
+
+/* ---- GNOME conventions --------------------------------------------------- */
+
+/* Every accelerator is listed in the shortcuts window, and every action a
+ * shortcut names exists. */
+static void
+test_shortcuts (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GBytes) ui = NULL;
+  g_auto(GStrv) actions = NULL;
+  const char *text;
+  g_autoptr(GError) error = NULL;
+
+  start_app (f, "op", "lot", FALSE);
+  ui = g_resources_lookup_data ("/org/dacstation/Station/gtk/help-overlay.ui", 0, &error);
+  g_assert_no_error (error);
+  text = g_bytes_get_data (ui, NULL);
+
+  actions = gtk_application_list_action_descriptions (GTK_APPLICATION (f->app));
+  g_assert_cmpuint (g_strv_length (actions), >, 10);
+  for (guint i = 0; actions[i] != NULL; i++)
+    {
+      g_auto(GStrv) accels = gtk_application_get_accels_for_action (GTK_APPLICATION (f->app), actions[i]);
+      g_autofree char *name = NULL;
+      const char *dot = strchr (actions[i], '.');
+      GActionGroup *group;
+
+      g_assert_nonnull (dot);
+      name = g_strdup (dot + 1);
+      group = g_str_has_prefix (actions[i], "app.") ? G_ACTION_GROUP (f->app) : G_ACTION_GROUP (f->window);
+      g_assert_true (g_action_group_has_action (group, name));
+      for (guint k = 0; accels[k] != NULL; k++)
+        {
+          g_autofree char *escaped = g_markup_escape_text (accels[k], -1);
+
+          g_test_message ("%s: %s", actions[i], accels[k]);
+          g_assert_nonnull (strstr (text, escaped));
+        }
+    }
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  setlocale (LC_ALL, "");
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+  gtk_test_init (&argc, &argv, NULL);
+
+  g_test_add ("/gui/shortcuts", Fixture, NULL, fixture_setup, test_shortcuts, fixture_teardown);
+  g_test_add ("/gui/keyboard-only", Fixture, NULL, fixture_setup, test_keyboard_only, fixture_teardown);
+  g_test_add ("/gui/eight-boards-pass", Fixture, NULL, fixture_setup, test_eight_boards_pass, fixture_teardown);
+  g_test_add ("/gui/fault-then-retry", Fixture, NULL, fixture_setup, test_fault_then_retry, fixture_teardown);
+  g_test_add ("/gui/unplug", Fixture, NULL, fixture_setup, test_unplug, fixture_teardown);
+  g_test_add ("/gui/demo", Fixture, NULL, fixture_setup, test_demo, fixture_teardown);
+  return g_test_run ();
+}

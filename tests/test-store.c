@@ -2,9 +2,14 @@
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ds-error.h"
 #include "ds-store.h"
+#include "ds-test-util.h"
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3, sqlite3_close)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 
 typedef struct {
   char    *tmp;
@@ -20,6 +25,7 @@ setup (Fixture       *f,
 
   f->tmp = g_dir_make_tmp ("ds-test-store-XXXXXX", &error);
   g_assert_no_error (error);
+  /* A folder that does not exist yet: the store creates it. */
   f->path = g_build_filename (f->tmp, "sub", "records.sqlite3", NULL);
   f->store = ds_store_open (f->path, &error);
   g_assert_no_error (error);
@@ -30,46 +36,102 @@ static void
 teardown (Fixture       *f,
           gconstpointer  data)
 {
-  g_autofree char *dir = g_path_get_dirname (f->path);
-  const char *suffixes[] = { "", "-wal", "-shm" };
-
   g_clear_object (&f->store);
-  for (gsize i = 0; i < G_N_ELEMENTS (suffixes); i++)
-    {
-      g_autofree char *p = g_strconcat (f->path, suffixes[i], NULL);
-      g_unlink (p);
-    }
-  g_rmdir (dir);
-  g_rmdir (f->tmp);
+  ds_test_rm_rf (f->tmp);
   g_free (f->tmp);
   g_free (f->path);
+}
+
+/* A second connection, as a report reader or another process would open
+ * the file; never the store's own. */
+static sqlite3 *
+peek_open (Fixture *f,
+           int      flags)
+{
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (f->path, &db, flags, NULL), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 5000);
+  return db;
+}
+
+/* Runs @sql with @arg bound to ?1 (when the query has one) on a second
+ * connection and returns the first column of the first row. */
+static sqlite3_stmt *
+peek_row (sqlite3    *db,
+          const char *sql,
+          gint64      arg)
+{
+  sqlite3_stmt *stmt = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  if (sqlite3_bind_parameter_count (stmt) > 0)
+    sqlite3_bind_int64 (stmt, 1, arg);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  return stmt;
+}
+
+static gint64
+peek_int (Fixture    *f,
+          const char *sql,
+          gint64      arg)
+{
+  g_autoptr(sqlite3) db = peek_open (f, SQLITE_OPEN_READONLY);
+  g_autoptr(sqlite3_stmt) stmt = peek_row (db, sql, arg);
+
+  return sqlite3_column_int64 (stmt, 0);
+}
+
+static char *
+peek_text (Fixture    *f,
+           const char *sql,
+           gint64      arg)
+{
+  g_autoptr(sqlite3) db = peek_open (f, SQLITE_OPEN_READONLY);
+  g_autoptr(sqlite3_stmt) stmt = peek_row (db, sql, arg);
+
+  return g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+}
+
+static void
+tamper (Fixture    *f,
+        const char *sql)
+{
+  g_autoptr(sqlite3) db = peek_open (f, SQLITE_OPEN_READWRITE);
+
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
 }
 
 static DsCertRecord *
 make_record (const char *uid,
              const char *serial,
-             const char *pubkey)
+             const char *pubkey,
+             gint64      job_id)
 {
   DsCertRecord *r = g_new0 (DsCertRecord, 1);
 
+  r->job_id = job_id;
   r->board_uid = g_strdup (uid);
   r->serial = g_strdup (serial);
   r->fingerprint = g_strdup_printf ("fp-%s", serial);
   r->pubkey_sha256 = g_strdup (pubkey);
-  r->subject = g_strdup ("CN=test");
-  r->dac_der = g_bytes_new ("dac", 3);
-  r->pai_der = g_bytes_new ("pai", 3);
-  r->dac_path = g_strdup ("/x/dac.pem");
-  r->pai_path = g_strdup ("/x/pai.pem");
+  r->subject = g_strdup_printf ("CN=Matter Test DAC %s", serial);
+  r->dac_der = g_bytes_new ("dac\0der", 7);
+  r->pai_der = g_bytes_new ("pai-der", 7);
+  r->dac_path = g_strdup_printf ("/certs/%s/%s-dac.pem", uid, serial);
+  r->pai_path = g_strdup_printf ("/certs/%s/%s-pai.pem", uid, serial);
+  r->issued_at = 1700000000000000;
   return r;
 }
 
+/* One job of two steps; "failed" fails its second step. */
 static gint64
 one_job (DsStore    *store,
          const char *uid,
          const char *outcome)
 {
   g_autoptr(GError) error = NULL;
+  gboolean failed = g_str_equal (outcome, "failed");
   gint64 id = ds_store_begin_job (store, NULL, "/dev/pts/1", "op-7", "LOT-1", "station-a", &error);
 
   g_assert_no_error (error);
@@ -78,202 +140,38 @@ one_job (DsStore    *store,
   g_assert_no_error (error);
   g_assert_true (ds_store_record_step (store, id, "connect", "pass", 1, 2, NULL, NULL, &error));
   g_assert_no_error (error);
-  g_assert_true (ds_store_record_step (store, id, "csr",
-                                       g_str_equal (outcome, "failed") ? "fail" : "pass", 2, 3,
-                                       g_str_equal (outcome, "failed") ? "timed-out" : NULL, NULL, &error));
+  g_assert_true (ds_store_record_step (store, id, "csr", failed ? "fail" : "pass", 2, 3,
+                                       failed ? "timed-out" : NULL, NULL, &error));
   g_assert_no_error (error);
-  g_assert_true (ds_store_finish_job (store, id, outcome, g_str_equal (outcome, "failed") ? "csr" : NULL,
-                                      NULL, NULL, &error));
+  g_assert_true (ds_store_finish_job (store, id, outcome, failed ? "csr" : NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   return id;
 }
 
 static void
-test_pragmas (Fixture       *f,
-              gconstpointer  data)
-{
-  sqlite3 *db = NULL;
-  sqlite3_stmt *stmt = NULL;
-
-  g_assert_cmpint (sqlite3_open_v2 (f->path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA journal_mode", -1, &stmt, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, "wal");
-  sqlite3_finalize (stmt);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &stmt, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, 1);
-  sqlite3_finalize (stmt);
-  sqlite3_close (db);
-}
-
-static void
-test_jobs_and_counts (Fixture       *f,
-                      gconstpointer  data)
+assert_counts (DsStore *store,
+               gint64   jobs,
+               gint64   passed,
+               gint64   failed,
+               gint64   already_provisioned,
+               gint64   certificates,
+               gint64   boards)
 {
   g_autoptr(GError) error = NULL;
   DsStoreCounts counts = { 0 };
 
-  one_job (f->store, "AA", "passed");
-  one_job (f->store, "BB", "failed");
-  one_job (f->store, "BB", "passed");
-  one_job (f->store, "CC", "already-provisioned");
-  g_assert_true (ds_store_get_counts (f->store, &counts, &error));
+  g_assert_true (ds_store_get_counts (store, &counts, &error));
   g_assert_no_error (error);
-  g_assert_cmpint (counts.jobs, ==, 4);
-  g_assert_cmpint (counts.passed, ==, 2);
-  g_assert_cmpint (counts.failed, ==, 1);
-  g_assert_cmpint (counts.already_provisioned, ==, 1);
-  g_assert_cmpint (counts.boards, ==, 3);
-  g_assert_cmpint (counts.certificates, ==, 0);
-}
-
-static void
-test_persists (Fixture       *f,
-               gconstpointer  data)
-{
-  g_autoptr(GError) error = NULL;
-  DsStoreCounts counts = { 0 };
-
-  one_job (f->store, "AA", "passed");
-  g_clear_object (&f->store);
-  f->store = ds_store_open (f->path, &error);
-  g_assert_no_error (error);
-  g_assert_true (ds_store_get_counts (f->store, &counts, &error));
-  g_assert_cmpint (counts.jobs, ==, 1);
-  g_assert_cmpint (counts.passed, ==, 1);
-}
-
-static void
-test_certificate_rules (Fixture       *f,
-                        gconstpointer  data)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DsCertRecord) a = make_record ("AA", "01", "key-1");
-  g_autoptr(DsCertRecord) same_key = make_record ("BB", "02", "key-1");
-  g_autoptr(DsCertRecord) second = make_record ("AA", "03", "key-2");
-  g_autoptr(DsCertRecord) third = make_record ("AA", "04", "key-3");
-  g_autoptr(DsCertRecord) pending = NULL;
-  g_autoptr(DsCertRecord) live = NULL;
-  DsStoreCounts counts = { 0 };
-
-  g_assert_true (ds_store_add_certificate (f->store, a, &error));
-  g_assert_no_error (error);
-  g_assert_cmpint (a->id, >, 0);
-
-  /* Issued, not installed: found for the same board and key only. */
-  pending = ds_store_find_pending_certificate (f->store, "AA", "key-1", &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (pending);
-  g_assert_cmpstr (pending->serial, ==, "01");
-  g_assert_cmpmem (g_bytes_get_data (pending->dac_der, NULL), 3, "dac", 3);
-  g_assert_false (pending->installed);
-  g_clear_pointer (&pending, ds_cert_record_free);
-  pending = ds_store_find_pending_certificate (f->store, "AA", "key-9", &error);
-  g_assert_no_error (error);
-  g_assert_null (pending);
-
-  /* A public key is never certified twice. */
-  g_assert_false (ds_store_add_certificate (f->store, same_key, &error));
-  g_assert_error (error, DS_ERROR, DS_ERROR_REJECTED);
-  g_clear_error (&error);
-
-  g_assert_true (ds_store_mark_installed (f->store, a->id, &error));
-  g_assert_no_error (error);
-  pending = ds_store_find_pending_certificate (f->store, "AA", "key-1", &error);
-  g_assert_null (pending);
-  live = ds_store_find_board_certificate (f->store, "AA", &error);
-  g_assert_nonnull (live);
-  g_assert_cmpstr (live->serial, ==, "01");
-  g_assert_true (live->installed);
-
-  /* A board with a live DAC gets no second one until it is superseded. */
-  g_assert_false (ds_store_add_certificate (f->store, second, &error));
-  g_assert_error (error, DS_ERROR, DS_ERROR_REJECTED);
-  g_clear_error (&error);
-  g_assert_true (ds_store_mark_superseded (f->store, a->id, "board replaced", &error));
-  g_assert_no_error (error);
-  g_assert_true (ds_store_add_certificate (f->store, third, &error));
-  g_assert_no_error (error);
-
-  g_assert_false (ds_store_mark_installed (f->store, 9999, &error));
-  g_assert_error (error, DS_ERROR, DS_ERROR_NOT_FOUND);
-  g_clear_error (&error);
-
-  g_assert_true (ds_store_get_counts (f->store, &counts, &error));
-  g_assert_cmpint (counts.certificates, ==, 2);
-}
-
-static void
-test_interrupted (Fixture       *f,
-                  gconstpointer  data)
-{
-  g_autoptr(GError) error = NULL;
-  gint64 id = ds_store_begin_job (f->store, NULL, "/dev/pts/3", NULL, NULL, NULL, &error);
-
-  g_assert_no_error (error);
-  g_assert_cmpint (id, >, 0);
-  one_job (f->store, "AA", "passed");
-  g_assert_cmpint (ds_store_close_interrupted_jobs (f->store, &error), ==, 1);
-  g_assert_no_error (error);
-  g_assert_cmpint (ds_store_close_interrupted_jobs (f->store, &error), ==, 0);
-}
-
-typedef struct {
-  DsStore *store;
-  guint    index;
-} Writer;
-
-static gpointer
-writer_thread (gpointer data)
-{
-  Writer *w = data;
-
-  for (guint i = 0; i < 50; i++)
-    {
-      g_autofree char *uid = g_strdup_printf ("W%u-%u", w->index, i);
-      one_job (w->store, uid, i % 5 == 0 ? "failed" : "passed");
-    }
-  return NULL;
-}
-
-static void
-test_concurrent_writers (Fixture       *f,
-                         gconstpointer  data)
-{
-  Writer writers[8];
-  GThread *threads[8];
-  DsStoreCounts counts = { 0 };
-  g_autoptr(GError) error = NULL;
-
-  for (guint i = 0; i < 8; i++)
-    {
-      writers[i].store = f->store;
-      writers[i].index = i;
-      threads[i] = g_thread_new ("writer", writer_thread, &writers[i]);
-    }
-  for (guint i = 0; i < 8; i++)
-    g_thread_join (threads[i]);
-  g_assert_true (ds_store_get_counts (f->store, &counts, &error));
-  g_assert_cmpint (counts.jobs, ==, 400);
-  g_assert_cmpint (counts.failed, ==, 80);
-  g_assert_cmpint (counts.passed, ==, 320);
-  g_assert_cmpint (counts.boards, ==, 400);
-}
-
-static void
-tamper (Fixture    *f,
-        const char *sql)
-{
-  sqlite3 *db = NULL;
-
-  g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
-  sqlite3_close (db);
+  g_assert_cmpint (counts.jobs, ==, jobs);
+  g_assert_cmpint (counts.passed, ==, passed);
+  g_assert_cmpint (counts.failed, ==, failed);
+  g_assert_cmpint (counts.already_provisioned, ==, already_provisioned);
+  g_assert_cmpint (counts.certificates, ==, certificates);
+  g_assert_cmpint (counts.boards, ==, boards);
 }
 
 static gint64
-assert_audit (Fixture    *f,
+assert_audit (DsStore    *store,
               gint64      expected_broken,
               const char *reason_part)
 {
@@ -281,7 +179,7 @@ assert_audit (Fixture    *f,
   g_autofree char *reason = NULL;
   gint64 n = 0, broken = -1;
 
-  g_assert_true (ds_store_verify_audit (f->store, &n, &broken, &reason, &error));
+  g_assert_true (ds_store_verify_audit (store, &n, &broken, &reason, &error));
   g_assert_no_error (error);
   g_assert_cmpint (broken, ==, expected_broken);
   if (reason_part == NULL)
@@ -292,10 +190,526 @@ assert_audit (Fixture    *f,
 }
 
 static void
+test_schema (Fixture       *f,
+             gconstpointer  data)
+{
+  const char *objects[] = { "boards", "jobs", "steps", "certificates", "events",
+                            "jobs_board", "steps_job", "certificates_board" };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_path_get_dirname (f->path);
+  GStatBuf st;
+
+  g_assert_cmpstr (ds_store_get_path (f->store), ==, f->path);
+  g_assert_cmpint (g_stat (dir, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0700);
+
+  g_assert_cmpint (peek_int (f, "PRAGMA user_version", 0), ==, 1);
+  for (gsize i = 0; i < G_N_ELEMENTS (objects); i++)
+    {
+      g_autoptr(sqlite3) db = peek_open (f, SQLITE_OPEN_READONLY);
+      g_autoptr(sqlite3_stmt) stmt = NULL;
+
+      g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT count(*) FROM sqlite_master WHERE name = ?", -1, &stmt,
+                                           NULL), ==, SQLITE_OK);
+      sqlite3_bind_text (stmt, 1, objects[i], -1, SQLITE_STATIC);
+      g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+      g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, 1);
+    }
+
+  /* Reopening an existing store keeps its schema and does not recreate it. */
+  g_clear_object (&f->store);
+  f->store = ds_store_open (f->path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (f->store);
+  g_assert_cmpint (peek_int (f, "PRAGMA user_version", 0), ==, 1);
+}
+
+static void
+test_pragmas (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *mode = NULL;
+  DsStoreSettings settings = { 0 };
+
+  /* The journal mode is a property of the file: a second connection sees it. */
+  mode = peek_text (f, "PRAGMA journal_mode", 0);
+  g_assert_cmpstr (mode, ==, "wal");
+
+  /* synchronous, foreign_keys and busy_timeout are per connection: a second
+   * connection would only report its own defaults, so ask the store's. */
+  g_assert_true (ds_store_get_settings (f->store, &settings, &error));
+  g_assert_no_error (error);
+  g_assert_true (settings.wal);
+  g_assert_cmpint (settings.synchronous, ==, 2 /* FULL */);
+  g_assert_true (settings.foreign_keys);
+  g_assert_cmpint (settings.busy_timeout_ms, ==, 5000);
+  g_assert_cmpint (settings.schema_version, ==, 1);
+}
+
+static void
+test_persists (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsCertRecord) rec = NULL;
+  g_autoptr(DsCertRecord) pending = NULL;
+  gint64 job;
+
+  job = one_job (f->store, "AA", "passed");
+  rec = make_record ("AA", "01", "key-1", job);
+  g_assert_true (ds_store_add_certificate (f->store, rec, &error));
+  g_assert_no_error (error);
+
+  g_clear_object (&f->store);
+  f->store = ds_store_open (f->path, &error);
+  g_assert_no_error (error);
+  assert_counts (f->store, 1, 1, 0, 0, 1, 1);
+  pending = ds_store_find_pending_certificate (f->store, "AA", "key-1", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (pending);
+  g_assert_cmpint (pending->id, ==, rec->id);
+  g_assert_cmpint (pending->job_id, ==, job);
+  /* The chain carries on where the closed store left it. */
+  g_assert_true (ds_store_log_event (f->store, job, "AA", "note", "after reopen", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (assert_audit (f->store, 0, NULL), ==, 6);
+}
+
+static void
+test_newer_schema (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsStore) store = NULL;
+
+  g_clear_object (&f->store);
+  tamper (f, "PRAGMA user_version = 99");
+  store = ds_store_open (f->path, &error);
+  g_assert_null (store);
+  g_assert_error (error, DS_ERROR, DS_ERROR_CONFIG);
+  g_assert_nonnull (strstr (error->message, f->path));
+}
+
+static void
+test_round_trip (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(sqlite3) db = NULL;
+  g_autoptr(sqlite3_stmt) job = NULL;
+  g_autoptr(sqlite3_stmt) steps = NULL;
+  gint64 before = g_get_real_time ();
+  gint64 after;
+  gint64 id;
+
+  id = ds_store_begin_job (f->store, NULL, "/dev/ttyACM0", "op-7", "LOT-9", "station-b", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (id, >, 0);
+  /* Running, and the board not known yet. */
+  g_assert_cmpint (peek_int (f, "SELECT board_uid IS NULL AND outcome IS NULL FROM jobs WHERE id = ?", id), ==, 1);
+  assert_counts (f->store, 1, 0, 0, 0, 0, 0);
+
+  g_assert_true (ds_store_set_job_board (f->store, id, "0123456789ABCDEF01234567", &error));
+  g_assert_no_error (error);
+  g_assert_true (ds_store_record_step (f->store, id, "connect", "pass", before, before + 10, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (ds_store_record_step (f->store, id, "forward", "skipped", before + 10, before + 11, NULL, NULL,
+                                       &error));
+  g_assert_no_error (error);
+  g_assert_true (ds_store_record_step (f->store, id, "install", "fail", before + 11, before + 20, "rejected",
+                                       "The board refused the DAC", &error));
+  g_assert_no_error (error);
+  g_assert_true (ds_store_finish_job (f->store, id, "failed", "install", "rejected", "The board refused the DAC",
+                                      &error));
+  g_assert_no_error (error);
+  after = g_get_real_time ();
+
+  db = peek_open (f, SQLITE_OPEN_READONLY);
+  job = peek_row (db, "SELECT board_uid, port, operator, lot, station, started_us, finished_us, outcome, "
+                      "failed_step, error_code, error_message FROM jobs WHERE id = ?", id);
+  g_assert_cmpstr ((const char *) sqlite3_column_text (job, 0), ==, "0123456789ABCDEF01234567");
+  g_assert_cmpstr ((const char *) sqlite3_column_text (job, 1), ==, "/dev/ttyACM0");
+  g_assert_cmpstr ((const char *) sqlite3_column_text (job, 2), ==, "op-7");
+  g_assert_cmpstr ((const char *) sqlite3_column_text (job, 3), ==, "LOT-9");
+  g_assert_cmpstr ((const char *) sqlite3_column_text (job, 4), ==, "station-b");
+  g_assert_cmpint (sqlite3_column_int64 (job, 5), >=, before);
+  g_assert_cmpint (sqlite3_column_int64 (job, 6), >=, sqlite3_column_int64 (job, 5));
+  g_assert_cmpint (sqlite3_column_int64 (job, 6), <=, after);
+  g_assert_cmpstr ((const char *) sqlite3_column_text (job, 7), ==, "failed");
+  g_assert_cmpstr ((const char *) sqlite3_column_text (job, 8), ==, "install");
+  g_assert_cmpstr ((const char *) sqlite3_column_text (job, 9), ==, "rejected");
+  g_assert_cmpstr ((const char *) sqlite3_column_text (job, 10), ==, "The board refused the DAC");
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT step, outcome, started_us, finished_us, error_code, "
+                                           "error_message FROM steps WHERE job_id = ? ORDER BY id",
+                                       -1, &steps, NULL), ==, SQLITE_OK);
+  sqlite3_bind_int64 (steps, 1, id);
+  g_assert_cmpint (sqlite3_step (steps), ==, SQLITE_ROW);
+  g_assert_cmpstr ((const char *) sqlite3_column_text (steps, 0), ==, "connect");
+  g_assert_cmpstr ((const char *) sqlite3_column_text (steps, 1), ==, "pass");
+  g_assert_cmpint (sqlite3_column_int64 (steps, 2), ==, before);
+  g_assert_cmpint (sqlite3_column_int64 (steps, 3), ==, before + 10);
+  g_assert_cmpint (sqlite3_column_type (steps, 4), ==, SQLITE_NULL);
+  g_assert_cmpint (sqlite3_step (steps), ==, SQLITE_ROW);
+  g_assert_cmpstr ((const char *) sqlite3_column_text (steps, 0), ==, "forward");
+  g_assert_cmpstr ((const char *) sqlite3_column_text (steps, 1), ==, "skipped");
+  g_assert_cmpint (sqlite3_step (steps), ==, SQLITE_ROW);
+  g_assert_cmpstr ((const char *) sqlite3_column_text (steps, 0), ==, "install");
+  g_assert_cmpstr ((const char *) sqlite3_column_text (steps, 1), ==, "fail");
+  g_assert_cmpint (sqlite3_column_int64 (steps, 3), ==, before + 20);
+  g_assert_cmpstr ((const char *) sqlite3_column_text (steps, 4), ==, "rejected");
+  g_assert_cmpstr ((const char *) sqlite3_column_text (steps, 5), ==, "The board refused the DAC");
+  g_assert_cmpint (sqlite3_step (steps), ==, SQLITE_DONE);
+
+  g_assert_cmpint (peek_int (f, "SELECT first_seen_us <= last_seen_us FROM boards", 0), ==, 1);
+  assert_counts (f->store, 1, 0, 1, 0, 0, 1);
+}
+
+static void
+test_bad_writes (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 id = ds_store_begin_job (f->store, "AA", "/dev/pts/1", NULL, NULL, NULL, &error);
+
+  g_assert_no_error (error);
+
+  /* The step outcome is checked by the schema... */
+  g_assert_false (ds_store_record_step (f->store, id, "csr", "maybe", 1, 2, NULL, NULL, &error));
+  g_assert_error (error, DS_ERROR, DS_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, f->path));
+  g_clear_error (&error);
+  /* ...and so is the job a step belongs to (foreign keys are on). */
+  g_assert_false (ds_store_record_step (f->store, id + 100, "csr", "pass", 1, 2, NULL, NULL, &error));
+  g_assert_error (error, DS_ERROR, DS_ERROR_IO);
+  g_clear_error (&error);
+  g_assert_cmpint (peek_int (f, "SELECT count(*) FROM steps", 0), ==, 0);
+
+  g_assert_false (ds_store_finish_job (f->store, id + 100, "passed", NULL, NULL, NULL, &error));
+  g_assert_error (error, DS_ERROR, DS_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_false (ds_store_set_job_board (f->store, id + 100, "BB", &error));
+  g_assert_error (error, DS_ERROR, DS_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* A failed write leaves nothing behind, and the store carries on. */
+  assert_counts (f->store, 1, 0, 0, 0, 0, 1);
+  g_assert_true (ds_store_finish_job (f->store, id, "passed", NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  assert_counts (f->store, 1, 1, 0, 0, 0, 1);
+  g_assert_cmpint (assert_audit (f->store, 0, NULL), ==, 2);
+}
+
+static void
+test_jobs_and_counts (Fixture       *f,
+                      gconstpointer  data)
+{
+  one_job (f->store, "AA", "passed");
+  one_job (f->store, "BB", "failed");
+  one_job (f->store, "BB", "passed");
+  one_job (f->store, "CC", "already-provisioned");
+  one_job (f->store, "DD", "cancelled");
+  assert_counts (f->store, 5, 2, 1, 1, 0, 4);
+}
+
+static void
+assert_same_record (const DsCertRecord *got,
+                    const DsCertRecord *want)
+{
+  g_assert_cmpint (got->id, ==, want->id);
+  g_assert_cmpint (got->job_id, ==, want->job_id);
+  g_assert_cmpstr (got->board_uid, ==, want->board_uid);
+  g_assert_cmpstr (got->serial, ==, want->serial);
+  g_assert_cmpstr (got->fingerprint, ==, want->fingerprint);
+  g_assert_cmpstr (got->pubkey_sha256, ==, want->pubkey_sha256);
+  g_assert_cmpstr (got->subject, ==, want->subject);
+  g_assert_cmpstr (got->dac_path, ==, want->dac_path);
+  g_assert_cmpstr (got->pai_path, ==, want->pai_path);
+  g_assert_true (g_bytes_equal (got->dac_der, want->dac_der));
+  g_assert_true (g_bytes_equal (got->pai_der, want->pai_der));
+  g_assert_cmpint (got->issued_at, ==, want->issued_at);
+}
+
+static void
+test_find_pending (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 job = one_job (f->store, "AA", "failed");
+  g_autoptr(DsCertRecord) a = make_record ("AA", "0A", "key-1", job);
+  g_autoptr(DsCertRecord) b = make_record ("BB", "0B", "key-2", 0);
+  g_autoptr(DsCertRecord) pending = NULL;
+
+  g_assert_true (ds_store_add_certificate (f->store, a, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (a->id, >, 0);
+  g_assert_cmpint (peek_int (f, "SELECT count(*) FROM events WHERE kind = 'certificate-issued' "
+                                "AND board_uid = 'AA' AND job_id = ?", job), ==, 1);
+
+  /* Issued, not installed: everything comes back, DER included. */
+  pending = ds_store_find_pending_certificate (f->store, "AA", "key-1", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (pending);
+  assert_same_record (pending, a);
+  g_assert_false (pending->installed);
+  g_assert_false (pending->superseded);
+  g_clear_pointer (&pending, ds_cert_record_free);
+
+  /* Only for the same board and key; none is not an error. */
+  pending = ds_store_find_pending_certificate (f->store, "AA", "key-9", &error);
+  g_assert_no_error (error);
+  g_assert_null (pending);
+  pending = ds_store_find_pending_certificate (f->store, "ZZ", "key-1", &error);
+  g_assert_no_error (error);
+  g_assert_null (pending);
+
+  /* Installed: no longer pending, now the board's live certificate. */
+  g_assert_true (ds_store_mark_installed (f->store, a->id, &error));
+  g_assert_no_error (error);
+  pending = ds_store_find_pending_certificate (f->store, "AA", "key-1", &error);
+  g_assert_no_error (error);
+  g_assert_null (pending);
+  pending = ds_store_find_board_certificate (f->store, "AA", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (pending);
+  assert_same_record (pending, a);
+  g_assert_true (pending->installed);
+  g_clear_pointer (&pending, ds_cert_record_free);
+
+  /* Superseded before it was installed (it failed its check): never
+   * installed on resume. */
+  g_assert_true (ds_store_add_certificate (f->store, b, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (b->job_id, ==, 0);
+  g_assert_true (ds_store_mark_superseded (f->store, b->id, "the DAC failed the Matter profile", &error));
+  g_assert_no_error (error);
+  pending = ds_store_find_pending_certificate (f->store, "BB", "key-2", &error);
+  g_assert_no_error (error);
+  g_assert_null (pending);
+}
+
+static void
+test_certificate_rules (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsCertRecord) a = make_record ("AA", "01", "key-1", 0);
+  g_autoptr(DsCertRecord) same_key = make_record ("BB", "02", "key-1", 0);
+  g_autoptr(DsCertRecord) other_pending = make_record ("AA", "03", "key-2", 0);
+  g_autoptr(DsCertRecord) second = make_record ("AA", "04", "key-3", 0);
+  g_autoptr(DsCertRecord) third = make_record ("AA", "05", "key-4", 0);
+  g_autoptr(DsCertRecord) live = NULL;
+  g_autofree char *reason = NULL;
+
+  g_assert_true (ds_store_add_certificate (f->store, a, &error));
+  g_assert_no_error (error);
+
+  /* A public key is never certified twice, not even for another board. */
+  g_assert_false (ds_store_add_certificate (f->store, same_key, &error));
+  g_assert_error (error, DS_ERROR, DS_ERROR_REJECTED);
+  g_assert_nonnull (strstr (error->message, "already certified"));
+  g_clear_error (&error);
+  g_assert_cmpint (same_key->id, ==, 0);
+
+  /* While nothing is installed, a second pending DAC (the board's key
+   * changed) may be issued. */
+  g_assert_true (ds_store_add_certificate (f->store, other_pending, &error));
+  g_assert_no_error (error);
+  g_assert_true (ds_store_mark_installed (f->store, a->id, &error));
+  g_assert_no_error (error);
+
+  /* A board with a live DAC gets no second one, issued or installed,
+   * until it is superseded. */
+  g_assert_false (ds_store_add_certificate (f->store, second, &error));
+  g_assert_error (error, DS_ERROR, DS_ERROR_REJECTED);
+  g_assert_nonnull (strstr (error->message, "AA"));
+  g_clear_error (&error);
+  g_assert_false (ds_store_mark_installed (f->store, other_pending->id, &error));
+  g_assert_error (error, DS_ERROR, DS_ERROR_REJECTED);
+  g_clear_error (&error);
+  /* Installing the live one again (resume after an interruption) is fine. */
+  g_assert_true (ds_store_mark_installed (f->store, a->id, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (ds_store_mark_superseded (f->store, a->id, "board replaced", &error));
+  g_assert_no_error (error);
+  reason = peek_text (f, "SELECT superseded_reason FROM certificates WHERE id = ?", a->id);
+  g_assert_cmpstr (reason, ==, "board replaced");
+  live = ds_store_find_board_certificate (f->store, "AA", &error);
+  g_assert_no_error (error);
+  g_assert_null (live);
+  g_assert_true (ds_store_add_certificate (f->store, third, &error));
+  g_assert_no_error (error);
+
+  g_assert_false (ds_store_mark_installed (f->store, 9999, &error));
+  g_assert_error (error, DS_ERROR, DS_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_false (ds_store_mark_superseded (f->store, 9999, "x", &error));
+  g_assert_error (error, DS_ERROR, DS_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  assert_counts (f->store, 0, 0, 0, 0, 3, 1);
+  /* issued ×3, installed ×2, superseded ×1: refusals leave no trace. */
+  g_assert_cmpint (assert_audit (f->store, 0, NULL), ==, 6);
+  g_assert_cmpint (peek_int (f, "SELECT count(*) FROM events WHERE kind = 'certificate-installed' "
+                                "AND board_uid = 'AA' AND message = 'serial 01'", 0), ==, 2);
+}
+
+static void
+test_interrupted (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 before = g_get_real_time ();
+  gint64 id = ds_store_begin_job (f->store, NULL, "/dev/pts/3", NULL, NULL, NULL, &error);
+  gint64 other = ds_store_begin_job (f->store, "BB", "/dev/pts/4", NULL, NULL, NULL, &error);
+  g_autofree char *outcome = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (id, >, 0);
+  g_assert_cmpint (other, >, id);
+  one_job (f->store, "AA", "passed");
+
+  /* The station died under the first two jobs; the next start closes them. */
+  g_clear_object (&f->store);
+  f->store = ds_store_open (f->path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ds_store_close_interrupted_jobs (f->store, &error), ==, 2);
+  g_assert_no_error (error);
+  outcome = peek_text (f, "SELECT outcome FROM jobs WHERE id = ?", id);
+  g_assert_cmpstr (outcome, ==, "interrupted");
+  g_assert_cmpint (peek_int (f, "SELECT finished_us FROM jobs WHERE id = ?", other), >=, before);
+  g_assert_cmpint (peek_int (f, "SELECT count(*) FROM jobs WHERE outcome = 'interrupted'", 0), ==, 2);
+  /* Interrupted is neither passed nor failed. */
+  assert_counts (f->store, 3, 1, 0, 0, 0, 2);
+
+  g_assert_cmpint (ds_store_close_interrupted_jobs (f->store, &error), ==, 0);
+  g_assert_no_error (error);
+}
+
+#define N_WRITERS 8
+#define JOBS_PER_WRITER 50
+
+typedef struct {
+  DsStore *store;
+  guint    index;
+  guint    n_jobs;
+} Writer;
+
+/* Each job: four job records, a certificate issued and installed. */
+static gpointer
+writer_thread (gpointer data)
+{
+  Writer *w = data;
+
+  for (guint i = 0; i < w->n_jobs; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *uid = g_strdup_printf ("W%u-%u", w->index, i);
+      g_autofree char *key = g_strdup_printf ("key-%u-%u", w->index, i);
+      gint64 job = one_job (w->store, uid, i % 5 == 0 ? "failed" : "passed");
+      g_autoptr(DsCertRecord) rec = make_record (uid, uid, key, job);
+
+      g_assert_true (ds_store_add_certificate (w->store, rec, &error));
+      g_assert_no_error (error);
+      g_assert_true (ds_store_mark_installed (w->store, rec->id, &error));
+      g_assert_no_error (error);
+    }
+  return NULL;
+}
+
+typedef struct {
+  DsStore      *store;
+  gint          done;
+  guint         reads;
+} Reader;
+
+/* Reports read while jobs write; the counts only ever grow. */
+static gpointer
+reader_thread (gpointer data)
+{
+  Reader *r = data;
+  DsStoreCounts last = { 0 };
+
+  while (!g_atomic_int_get (&r->done))
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(DsCertRecord) pending = NULL;
+      DsStoreCounts now = { 0 };
+
+      g_assert_true (ds_store_get_counts (r->store, &now, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (now.jobs, >=, last.jobs);
+      g_assert_cmpint (now.certificates, >=, last.certificates);
+      g_assert_cmpint (now.passed + now.failed, <=, now.jobs);
+      pending = ds_store_find_pending_certificate (r->store, "W0-0", "key-0-0", &error);
+      g_assert_no_error (error);
+      last = now;
+      r->reads++;
+      g_usleep (1000);
+    }
+  return NULL;
+}
+
+static void
+test_concurrent_writers (Fixture       *f,
+                         gconstpointer  data)
+{
+  Writer writers[N_WRITERS];
+  GThread *threads[N_WRITERS];
+  Reader reader = { f->store, 0, 0 };
+  GThread *reader_th = g_thread_new ("reader", reader_thread, &reader);
+  gint64 total = N_WRITERS * JOBS_PER_WRITER;
+
+  for (guint i = 0; i < N_WRITERS; i++)
+    {
+      writers[i] = (Writer) { f->store, i, JOBS_PER_WRITER };
+      threads[i] = g_thread_new ("writer", writer_thread, &writers[i]);
+    }
+  for (guint i = 0; i < N_WRITERS; i++)
+    g_thread_join (threads[i]);
+  g_atomic_int_set (&reader.done, 1);
+  g_thread_join (reader_th);
+  g_assert_cmpuint (reader.reads, >, 0);
+
+  assert_counts (f->store, total, total * 4 / 5, total / 5, 0, total, total);
+  g_assert_cmpint (peek_int (f, "SELECT count(*) FROM steps", 0), ==, total * 2);
+  g_assert_cmpint (peek_int (f, "SELECT count(*) FROM certificates WHERE installed = 1", 0), ==, total);
+  /* The audit chain stayed one chain: six events a job, none lost. */
+  g_assert_cmpint (assert_audit (f->store, 0, NULL), ==, total * 6);
+}
+
+/* Two stores on one file, as two station processes would be: the write
+ * lock and the busy timeout, not the store's mutex, keep them apart. */
+static void
+test_two_connections (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsStore) second = ds_store_open (f->path, &error);
+  Writer writers[4];
+  GThread *threads[4];
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (writers); i++)
+    {
+      writers[i] = (Writer) { i % 2 == 0 ? f->store : second, i, 20 };
+      threads[i] = g_thread_new ("writer", writer_thread, &writers[i]);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (writers); i++)
+    g_thread_join (threads[i]);
+
+  assert_counts (f->store, 80, 64, 16, 0, 80, 80);
+  assert_counts (second, 80, 64, 16, 0, 80, 80);
+  g_assert_cmpint (assert_audit (second, 0, NULL), ==, 80 * 6);
+}
+
+static void
 test_audit_intact (Fixture       *f,
                    gconstpointer  data)
 {
-  g_autoptr(DsCertRecord) a = make_record ("AA", "01", "key-1");
+  g_autoptr(DsCertRecord) a = make_record ("AA", "01", "key-1", 0);
   g_autoptr(GError) error = NULL;
 
   one_job (f->store, "AA", "passed");
@@ -304,7 +718,7 @@ test_audit_intact (Fixture       *f,
   one_job (f->store, "BB", "failed");
   /* Two jobs of four events each (start, two steps, end), a certificate
    * and a log-in. */
-  g_assert_cmpint (assert_audit (f, 0, NULL), ==, 10);
+  g_assert_cmpint (assert_audit (f->store, 0, NULL), ==, 10);
 }
 
 static void
@@ -314,7 +728,7 @@ test_audit_edit (Fixture       *f,
   one_job (f->store, "AA", "passed");
   one_job (f->store, "BB", "passed");
   tamper (f, "UPDATE events SET message = 'csr pass' WHERE id = 4");
-  assert_audit (f, 4, "changed");
+  assert_audit (f->store, 4, "changed");
 }
 
 static void
@@ -324,7 +738,7 @@ test_audit_delete (Fixture       *f,
   one_job (f->store, "AA", "passed");
   one_job (f->store, "BB", "passed");
   tamper (f, "DELETE FROM events WHERE id = 5");
-  assert_audit (f, 6, "missing");
+  assert_audit (f->store, 6, "missing");
 }
 
 static void
@@ -337,25 +751,32 @@ test_audit_reorder (Fixture       *f,
    * its fields: only the links between rows can tell. */
   tamper (f, "UPDATE events SET id = -1 WHERE id = 3; UPDATE events SET id = 3 WHERE id = 4; "
              "UPDATE events SET id = 4 WHERE id = -1;");
-  assert_audit (f, 3, "");
+  assert_audit (f->store, 3, "");
 }
 
 static void
 test_not_a_database (void)
 {
+  const char junk[] = "this is not a database, it is a text file that is long enough to have a header";
   g_autoptr(GError) error = NULL;
   g_autofree char *tmp = g_dir_make_tmp ("ds-test-store-XXXXXX", &error);
   g_autofree char *path = g_build_filename (tmp, "junk.sqlite3", NULL);
+  g_autofree char *after = NULL;
   g_autoptr(DsStore) store = NULL;
 
-  g_assert_true (g_file_set_contents (path, "this is not a database, it is a text file that is long enough",
-                                      -1, NULL));
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (path, junk, -1, &error));
+  g_assert_no_error (error);
   store = ds_store_open (path, &error);
   g_assert_null (store);
   g_assert_error (error, DS_ERROR, DS_ERROR_IO);
   g_assert_nonnull (strstr (error->message, path));
-  g_unlink (path);
-  g_rmdir (tmp);
+  g_assert_nonnull (strstr (error->message, "not a database"));
+
+  /* The file is left as it was. */
+  g_assert_true (g_file_get_contents (path, &after, NULL, NULL));
+  g_assert_cmpstr (after, ==, junk);
+  ds_test_rm_rf (tmp);
 }
 
 int
@@ -364,12 +785,18 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
 #define ADD(path, func) g_test_add (path, Fixture, NULL, setup, func, teardown)
+  ADD ("/store/schema", test_schema);
   ADD ("/store/pragmas", test_pragmas);
-  ADD ("/store/jobs-and-counts", test_jobs_and_counts);
   ADD ("/store/persists", test_persists);
+  ADD ("/store/newer-schema", test_newer_schema);
+  ADD ("/store/round-trip", test_round_trip);
+  ADD ("/store/bad-writes", test_bad_writes);
+  ADD ("/store/jobs-and-counts", test_jobs_and_counts);
+  ADD ("/store/find-pending", test_find_pending);
   ADD ("/store/certificate-rules", test_certificate_rules);
   ADD ("/store/interrupted", test_interrupted);
   ADD ("/store/concurrent-writers", test_concurrent_writers);
+  ADD ("/store/two-connections", test_two_connections);
   ADD ("/store/audit/intact", test_audit_intact);
   ADD ("/store/audit/edit", test_audit_edit);
   ADD ("/store/audit/delete", test_audit_delete);

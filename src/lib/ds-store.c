@@ -192,38 +192,99 @@ ds_store_init (DsStore *self)
   g_mutex_init (&self->lock);
 }
 
+/* Runs a PRAGMA (or any one-row query) and returns its first column as
+ * text, NULL when it returns no row.  The caller holds the lock or owns the
+ * store alone. */
+static gboolean
+pragma (DsStore     *self,
+        const char  *sql,
+        char       **value,
+        GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = prepare (self, sql, error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return set_error (self, error, sql);
+  if (value != NULL)
+    *value = rc == SQLITE_ROW ? g_strdup ((const char *) sqlite3_column_text (stmt, 0)) : NULL;
+  return TRUE;
+}
+
+static gboolean
+pragma_int (DsStore    *self,
+            const char *sql,
+            int        *value,
+            GError    **error)
+{
+  g_autofree char *text = NULL;
+
+  if (!pragma (self, sql, &text, error))
+    return FALSE;
+  *value = text != NULL ? (int) g_ascii_strtoll (text, NULL, 10) : 0;
+  return TRUE;
+}
+
 static gboolean
 create_schema (DsStore *self,
                GError **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  int version;
-  g_autofree char *set_version = NULL;
+  int version = 0;
+  gboolean ok;
 
-  stmt = prepare (self, "PRAGMA user_version", error);
-  if (stmt == NULL)
+  if (!pragma_int (self, "PRAGMA user_version", &version, error))
     return FALSE;
-  if (sqlite3_step (stmt) != SQLITE_ROW)
-    return set_error (self, error, "reading the schema version");
-  version = sqlite3_column_int (stmt, 0);
-  if (version == SCHEMA_VERSION)
-    return TRUE;
-  if (version != 0)
+  if (version == 0)
+    {
+      if (!exec (self, "BEGIN IMMEDIATE", error))
+        return FALSE;
+      /* Read again under the write lock: another station process may have
+       * created the schema while this one waited for it. */
+      ok = pragma_int (self, "PRAGMA user_version", &version, error);
+      if (ok && version == 0)
+        {
+          ok = exec (self, schema_sql, error) &&
+               exec (self, "PRAGMA user_version = " G_STRINGIFY (SCHEMA_VERSION), error);
+          version = SCHEMA_VERSION;
+        }
+      if (!ok || !exec (self, "COMMIT", error))
+        {
+          rollback (self);
+          return FALSE;
+        }
+    }
+  if (version != SCHEMA_VERSION)
     {
       g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
-                   _("Record store %s has schema version %d; this station knows version %d"),
+                   _("Record store %s has schema version %d; this station knows version %d: "
+                     "use a station as new as the one that wrote it"),
                    self->path, version, SCHEMA_VERSION);
       return FALSE;
     }
+  return TRUE;
+}
 
-  set_version = g_strdup_printf ("PRAGMA user_version = %d", SCHEMA_VERSION);
-  if (!exec (self, "BEGIN IMMEDIATE", error))
+static gboolean
+configure (DsStore *self,
+           GError **error)
+{
+  g_autofree char *mode = NULL;
+
+  /* WAL lets readers (statistics, exports, a second station process) work
+   * while jobs write.  synchronous=FULL syncs the WAL at every commit: a
+   * step is on disk before the board is told to go on, even across a power
+   * cut; NORMAL would only protect against a crash of the process, and a
+   * lost step could mean a DAC issued twice or not accounted for. */
+  if (!pragma (self, "PRAGMA journal_mode = WAL", &mode, error) ||
+      !pragma (self, "PRAGMA synchronous = FULL", NULL, error) ||
+      !pragma (self, "PRAGMA foreign_keys = ON", NULL, error))
     return FALSE;
-  if (!exec (self, schema_sql, error) || !exec (self, set_version, error) || !exec (self, "COMMIT", error))
-    {
-      rollback (self);
-      return FALSE;
-    }
+  if (g_ascii_strcasecmp (mode != NULL ? mode : "", "wal") != 0)
+    g_warning ("Record store %s cannot use write-ahead logging (journal mode %s): "
+               "reports will wait for the jobs' writes", self->path, mode);
   return TRUE;
 }
 
@@ -231,15 +292,21 @@ DsStore *
 ds_store_open (const char *path,
                GError    **error)
 {
-  g_autoptr(DsStore) self = g_object_new (DS_TYPE_STORE, NULL);
-  g_autofree char *dir = g_path_get_dirname (path);
+  g_autoptr(DsStore) self = NULL;
+  g_autofree char *dir = NULL;
   int rc;
 
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  self = g_object_new (DS_TYPE_STORE, NULL);
   self->path = g_strdup (path);
+  dir = g_path_get_dirname (path);
   if (g_mkdir_with_parents (dir, 0700) != 0)
     {
       int errsv = errno;
-      g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Cannot create %s: %s"), dir, g_strerror (errsv));
+      g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Cannot create the folder %s for the record store: %s"),
+                   dir, g_strerror (errsv));
       return NULL;
     }
 
@@ -251,29 +318,59 @@ ds_store_open (const char *path,
                    self->db != NULL ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
       return NULL;
     }
+  /* Other station processes (and report readers) may hold the write lock
+   * for a moment; wait for them rather than fail a job. */
   sqlite3_busy_timeout (self->db, 5000);
   sqlite3_extended_result_codes (self->db, 1);
 
-  /* WAL lets readers (statistics, exports, a second station process) work
-   * while jobs write.  synchronous=FULL syncs the WAL at every commit: a
-   * step is on disk before the board is told to go on, even across a power
-   * cut; NORMAL would only protect against a crash of the process. */
-  if (!exec (self, "PRAGMA journal_mode = WAL", error) ||
-      !exec (self, "PRAGMA synchronous = FULL", error) ||
-      !exec (self, "PRAGMA foreign_keys = ON", error))
-    {
-      g_prefix_error (error, _("%s is not a usable record store: "), path);
-      return NULL;
-    }
-  if (!create_schema (self, error))
+  if (!configure (self, error) || !create_schema (self, error))
     return NULL;
   return g_steal_pointer (&self);
+}
+
+gboolean
+ds_store_get_settings (DsStore         *self,
+                       DsStoreSettings *settings,
+                       GError         **error)
+{
+  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = NULL;
+  g_autofree char *mode = NULL;
+
+  g_return_val_if_fail (DS_IS_STORE (self), FALSE);
+  g_return_val_if_fail (settings != NULL, FALSE);
+
+  locker = g_mutex_locker_new (&self->lock);
+  if (!pragma (self, "PRAGMA journal_mode", &mode, error) ||
+      !pragma_int (self, "PRAGMA synchronous", &settings->synchronous, error) ||
+      !pragma_int (self, "PRAGMA foreign_keys", &settings->foreign_keys, error) ||
+      !pragma_int (self, "PRAGMA busy_timeout", &settings->busy_timeout_ms, error) ||
+      !pragma_int (self, "PRAGMA user_version", &settings->schema_version, error))
+    return FALSE;
+  settings->wal = g_ascii_strcasecmp (mode != NULL ? mode : "", "wal") == 0;
+  return TRUE;
 }
 
 const char *
 ds_store_get_path (DsStore *self)
 {
   return self->path;
+}
+
+/* After an UPDATE of one job: a job id the store never gave out is a bug
+ * in the caller, but it must not pass silently. */
+static gboolean
+check_job_changed (DsStore *self,
+                   gint64   job_id,
+                   GError **error)
+{
+  g_autofree char *id = NULL;
+
+  if (sqlite3_changes (self->db) == 1)
+    return TRUE;
+  /* The id goes in as a string: xgettext cannot see through G_GINT64_FORMAT. */
+  id = g_strdup_printf ("%" G_GINT64_FORMAT, job_id);
+  g_set_error (error, DS_ERROR, DS_ERROR_NOT_FOUND, _("No job %s in the record store %s"), id, self->path);
+  return FALSE;
 }
 
 /* Inserts the board if new and updates last_seen; the lock is held. */
@@ -406,7 +503,10 @@ ds_store_verify_audit (DsStore  *self,
 
       n++;
       if (id != expected_id)
-        *reason = g_strdup_printf (_("event %" G_GINT64_FORMAT " is missing"), expected_id);
+        {
+          g_autofree char *missing = g_strdup_printf ("%" G_GINT64_FORMAT, expected_id);
+          *reason = g_strdup_printf (_("event %s is missing"), missing);
+        }
       else if (g_strcmp0 (prev, expected_prev) != 0)
         *reason = g_strdup (_("it does not link to the event before it (deleted or reordered events)"));
       else if (g_strcmp0 (computed, hash) != 0)
@@ -500,7 +600,9 @@ ds_store_set_job_board (DsStore    *self,
     }
   bind_text (stmt, 1, board_uid);
   sqlite3_bind_int64 (stmt, 2, job_id);
-  if (!step_done (self, stmt, "recording the board of a job", error) || !exec (self, "COMMIT", error))
+  if (!step_done (self, stmt, "recording the board of a job", error) ||
+      !check_job_changed (self, job_id, error) ||
+      !exec (self, "COMMIT", error))
     {
       rollback (self);
       return FALSE;
@@ -579,6 +681,7 @@ ds_store_finish_job (DsStore    *self,
   bind_text (stmt, 5, error_message);
   sqlite3_bind_int64 (stmt, 6, job_id);
   if (!step_done (self, stmt, "recording the end of a job", error) ||
+      !check_job_changed (self, job_id, error) ||
       !insert_event (self, job_id, NULL, "job-finished", outcome, error) ||
       !exec (self, "COMMIT", error))
     {
@@ -691,41 +794,96 @@ ds_store_add_certificate (DsStore      *self,
   return TRUE;
 }
 
+/* Marks one certificate installed or superseded and logs it; runs inside
+ * the caller's write transaction. */
+static gboolean
+update_certificate_locked (DsStore    *self,
+                           gint64      cert_id,
+                           gboolean    install,
+                           const char *reason,
+                           GError    **error)
+{
+  g_autoptr(sqlite3_stmt) find = prepare (self, "SELECT board_uid, job_id, serial FROM certificates WHERE id = ?",
+                                          error);
+  g_autoptr(sqlite3_stmt) live = NULL;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *board_uid = NULL;
+  g_autofree char *serial = NULL;
+  g_autofree char *msg = NULL;
+  gint64 job_id;
+  int rc;
+
+  if (find == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (find, 1, cert_id);
+  rc = sqlite3_step (find);
+  if (rc == SQLITE_DONE)
+    {
+      g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, cert_id);
+      g_set_error (error, DS_ERROR, DS_ERROR_NOT_FOUND, _("No certificate %s in the record store %s"), id,
+                   self->path);
+      return FALSE;
+    }
+  if (rc != SQLITE_ROW)
+    return set_error (self, error, "looking up a certificate");
+  board_uid = g_strdup ((const char *) sqlite3_column_text (find, 0));
+  job_id = sqlite3_column_int64 (find, 1);
+  serial = g_strdup ((const char *) sqlite3_column_text (find, 2));
+
+  if (install)
+    {
+      /* The same rule as at issuance: one live DAC per board. */
+      live = prepare (self,
+        "SELECT serial FROM certificates WHERE board_uid = ? AND id != ? AND installed = 1 AND superseded = 0",
+        error);
+      if (live == NULL)
+        return FALSE;
+      bind_text (live, 1, board_uid);
+      sqlite3_bind_int64 (live, 2, cert_id);
+      rc = sqlite3_step (live);
+      if (rc == SQLITE_ROW)
+        {
+          g_set_error (error, DS_ERROR, DS_ERROR_REJECTED,
+                       _("Board %s already has the installed DAC %s; supersede it before installing DAC %s"),
+                       board_uid, (const char *) sqlite3_column_text (live, 0), serial);
+          return FALSE;
+        }
+      if (rc != SQLITE_DONE)
+        return set_error (self, error, "looking up a certificate");
+    }
+
+  stmt = prepare (self,
+                  install ? "UPDATE certificates SET installed = 1 WHERE id = ?1"
+                          : "UPDATE certificates SET superseded = 1, superseded_reason = ?2 WHERE id = ?1",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, cert_id);
+  if (!install)
+    bind_text (stmt, 2, reason != NULL ? reason : "");
+  if (!step_done (self, stmt, install ? "recording an installed certificate" : "superseding a certificate", error))
+    return FALSE;
+
+  if (install)
+    msg = g_strdup_printf ("serial %s", serial);
+  else
+    msg = g_strdup_printf ("serial %s: %s", serial, reason != NULL ? reason : "");
+  return insert_event (self, job_id, board_uid, install ? "certificate-installed" : "certificate-superseded",
+                       msg, error);
+}
+
 static gboolean
 update_certificate (DsStore    *self,
                     gint64      cert_id,
-                    const char *sql,
+                    gboolean    install,
                     const char *reason,
-                    const char *kind,
                     GError    **error)
 {
   g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
-  g_autoptr(sqlite3_stmt) stmt = NULL;
 
   if (!exec (self, "BEGIN IMMEDIATE", error))
     return FALSE;
-  stmt = prepare (self, sql, error);
-  if (stmt == NULL)
-    {
-      rollback (self);
-      return FALSE;
-    }
-  sqlite3_bind_int64 (stmt, 1, cert_id);
-  if (reason != NULL)
-    bind_text (stmt, 2, reason);
-  if (!step_done (self, stmt, kind, error))
-    {
-      rollback (self);
-      return FALSE;
-    }
-  if (sqlite3_changes (self->db) != 1)
-    {
-      rollback (self);
-      g_set_error (error, DS_ERROR, DS_ERROR_NOT_FOUND, _("No certificate %" G_GINT64_FORMAT " in %s"),
-                   cert_id, self->path);
-      return FALSE;
-    }
-  if (!insert_event (self, 0, NULL, kind, reason, error) || !exec (self, "COMMIT", error))
+  if (!update_certificate_locked (self, cert_id, install, reason, error) || !exec (self, "COMMIT", error))
     {
       rollback (self);
       return FALSE;
@@ -738,8 +896,9 @@ ds_store_mark_installed (DsStore *self,
                          gint64   cert_id,
                          GError **error)
 {
-  return update_certificate (self, cert_id, "UPDATE certificates SET installed = 1 WHERE id = ?",
-                             NULL, "certificate-installed", error);
+  g_return_val_if_fail (DS_IS_STORE (self), FALSE);
+
+  return update_certificate (self, cert_id, TRUE, NULL, error);
 }
 
 gboolean
@@ -748,9 +907,9 @@ ds_store_mark_superseded (DsStore    *self,
                           const char *reason,
                           GError    **error)
 {
-  return update_certificate (self, cert_id,
-                             "UPDATE certificates SET superseded = 1, superseded_reason = ?2 WHERE id = ?1",
-                             reason != NULL ? reason : "", "certificate-superseded", error);
+  g_return_val_if_fail (DS_IS_STORE (self), FALSE);
+
+  return update_certificate (self, cert_id, FALSE, reason, error);
 }
 
 void
@@ -893,34 +1052,36 @@ ds_store_close_interrupted_jobs (DsStore *self,
   return n;
 }
 
-static gboolean
-count (DsStore    *self,
-       const char *sql,
-       gint64     *out,
-       GError    **error)
-{
-  g_autoptr(sqlite3_stmt) stmt = prepare (self, sql, error);
-
-  if (stmt == NULL)
-    return FALSE;
-  if (sqlite3_step (stmt) != SQLITE_ROW)
-    return set_error (self, error, "counting records");
-  *out = sqlite3_column_int64 (stmt, 0);
-  return TRUE;
-}
-
 gboolean
 ds_store_get_counts (DsStore       *self,
                      DsStoreCounts *counts,
                      GError       **error)
 {
-  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
+  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = NULL;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
 
-  return count (self, "SELECT count(*) FROM jobs", &counts->jobs, error) &&
-         count (self, "SELECT count(*) FROM jobs WHERE outcome = 'passed'", &counts->passed, error) &&
-         count (self, "SELECT count(*) FROM jobs WHERE outcome = 'failed'", &counts->failed, error) &&
-         count (self, "SELECT count(*) FROM jobs WHERE outcome = 'already-provisioned'",
-                &counts->already_provisioned, error) &&
-         count (self, "SELECT count(*) FROM certificates", &counts->certificates, error) &&
-         count (self, "SELECT count(*) FROM boards", &counts->boards, error);
+  g_return_val_if_fail (DS_IS_STORE (self), FALSE);
+  g_return_val_if_fail (counts != NULL, FALSE);
+
+  /* One statement reads one snapshot, so the figures agree with each other
+   * even while another station process writes. */
+  locker = g_mutex_locker_new (&self->lock);
+  stmt = prepare (self,
+    "SELECT (SELECT count(*) FROM jobs),"
+    " (SELECT count(*) FROM jobs WHERE outcome = 'passed'),"
+    " (SELECT count(*) FROM jobs WHERE outcome = 'failed'),"
+    " (SELECT count(*) FROM jobs WHERE outcome = 'already-provisioned'),"
+    " (SELECT count(*) FROM certificates),"
+    " (SELECT count(*) FROM boards)", error);
+  if (stmt == NULL)
+    return FALSE;
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    return set_error (self, error, "counting records");
+  counts->jobs = sqlite3_column_int64 (stmt, 0);
+  counts->passed = sqlite3_column_int64 (stmt, 1);
+  counts->failed = sqlite3_column_int64 (stmt, 2);
+  counts->already_provisioned = sqlite3_column_int64 (stmt, 3);
+  counts->certificates = sqlite3_column_int64 (stmt, 4);
+  counts->boards = sqlite3_column_int64 (stmt, 5);
+  return TRUE;
 }

@@ -128,4 +128,19 @@ gboolean      ds_store_get_counts           (DsStore       *self,
                                              DsStoreCounts *counts,
                                              GError       **error);
 
+/* The settings SQLite reports for the store's own connection, which the
+ * durability promise above rests on.  synchronous is per connection, so
+ * only the store can tell (for diagnostics and tests). */
+typedef struct {
+  gboolean wal;             /* journal_mode is WAL */
+  gint     synchronous;     /* 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA */
+  gboolean foreign_keys;
+  gint     busy_timeout_ms;
+  gint     schema_version;  /* PRAGMA user_version */
+} DsStoreSettings;
+
+gboolean      ds_store_get_settings         (DsStore         *self,
+                                             DsStoreSettings *settings,
+                                             GError         **error);
+
 G_END_DECLS

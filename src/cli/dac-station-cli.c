@@ -19,6 +19,7 @@
 #include "ds-cli-common.h"
 #include "ds-cli-flash.h"
 #include "ds-cli-records.h"
+#include "ds-cli-verify.h"
 #include "ds-error.h"
 #include "ds-firmware-image.h"
 #include "ds-sim-announce.h"
@@ -809,6 +810,7 @@ static const struct {
   { "stats", ds_cli_stats, N_("Yield statistics from the records") },
   { "export", ds_cli_export, N_("Export the records as CSV or JSON lines") },
   { "audit", ds_cli_audit, N_("Check the records' audit chain (audit verify)") },
+  { "verify", ds_cli_verify, N_("Check a DAC chain against the Matter attestation rules") },
 };
 
 static void

@@ -146,30 +146,100 @@ parse_matter_id (const unsigned char *d,
   return TRUE;
 }
 
-/* Finds the 4 hex digits after @tag in @cn ("Mvid:FFF1"). */
-static gboolean
-parse_legacy (const char *cn,
-              const char *tag,
-              guint16    *out)
+/* Scans @cn (the first @len bytes) left to right for @prefix followed by
+ * four upper-case hex digits; the first such occurrence wins and anything
+ * may follow it.  Returns 1 when found, 0 when @prefix never occurs, -1 when
+ * it occurs but never with a valid value (the Matter SDK's
+ * Find16BitUpperCaseHexAfterPrefix). */
+static int
+find_hex_after_prefix (const char *cn,
+                       gsize       len,
+                       const char *prefix,
+                       guint16    *out)
 {
-  const char *p = strstr (cn, tag);
+  gsize plen = strlen (prefix);
+  gboolean seen = FALSE;
 
-  if (p == NULL)
-    return FALSE;
-  p += strlen (tag);
-  if (strlen (p) < 4)
-    return FALSE;
-  return parse_matter_id ((const unsigned char *) p, 4, out);
+  for (gsize i = 0; i + plen <= len; i++)
+    {
+      if (memcmp (cn + i, prefix, plen) != 0)
+        continue;
+      seen = TRUE;
+      if (i + plen + 4 <= len && parse_matter_id ((const unsigned char *) cn + i + plen, 4, out))
+        return 1;
+    }
+  return seen ? -1 : 0;
 }
 
-static gboolean
-parse_entry_id (const X509_NAME *name,
-                int              idx,
-                guint16         *out)
+gboolean
+ds_name_get_matter_ids (const X509_NAME *name,
+                        DsMatterIds     *ids,
+                        const char     **problem)
 {
-  const ASN1_STRING *s = X509_NAME_ENTRY_get_data (X509_NAME_get_entry (name, idx));
+  DsMatterIds from_oid = { 0 }, from_cn = { 0 };
+  int nid_vid, nid_pid;
+  const char *dummy;
 
-  return parse_matter_id (ASN1_STRING_get0_data (s), ASN1_STRING_length (s), out);
+  if (problem == NULL)
+    problem = &dummy;
+  *problem = NULL;
+  memset (ids, 0, sizeof *ids);
+  ds_crypto_init (&nid_vid, &nid_pid);
+
+  /* Attributes in encoding order, as ExtractVIDPIDFromX509Cert walks them. */
+  for (int i = 0; i < X509_NAME_entry_count (name); i++)
+    {
+      const X509_NAME_ENTRY *entry = X509_NAME_get_entry (name, i);
+      int nid = OBJ_obj2nid (X509_NAME_ENTRY_get_object (entry));
+      const ASN1_STRING *s = X509_NAME_ENTRY_get_data (entry);
+      const unsigned char *d = ASN1_STRING_get0_data (s);
+      gsize len = (gsize) ASN1_STRING_length (s);
+
+      if (nid == nid_vid || nid == nid_pid)
+        {
+          gboolean is_vid = nid == nid_vid;
+          gboolean *has = is_vid ? &from_oid.has_vid : &from_oid.has_pid;
+          guint16 *value = is_vid ? &from_oid.vid : &from_oid.pid;
+
+          if (*has)
+            {
+              *problem = is_vid ? "vid.duplicate" : "pid.duplicate";
+              return FALSE;
+            }
+          if (!parse_matter_id (d, len, value))
+            {
+              *problem = is_vid ? "vid.format" : "pid.format";
+              return FALSE;
+            }
+          *has = TRUE;
+        }
+      else if (nid == NID_commonName && !from_cn.has_vid && !from_cn.has_pid)
+        {
+          /* Only the first 64 bytes of a CN count (kMax_CommonNameAttr_Length). */
+          const char *cn = (const char *) d;
+          int r;
+
+          len = MIN (len, 64);
+          r = find_hex_after_prefix (cn, len, "Mvid:", &from_cn.vid);
+          if (r < 0)
+            {
+              *problem = "vid.format";
+              return FALSE;
+            }
+          from_cn.has_vid = r > 0;
+          r = find_hex_after_prefix (cn, len, "Mpid:", &from_cn.pid);
+          if (r < 0)
+            {
+              *problem = "pid.format";
+              return FALSE;
+            }
+          from_cn.has_pid = r > 0;
+        }
+    }
+
+  /* Any Matter attribute wins over the CN entirely: no mixing. */
+  *ids = (from_oid.has_vid || from_oid.has_pid) ? from_oid : from_cn;
+  return TRUE;
 }
 
 static void
@@ -179,32 +249,15 @@ name_get_vid_pid (const X509_NAME *name,
                   gboolean        *has_pid,
                   guint16         *pid)
 {
-  int nid_vid, nid_pid;
-  int idx;
+  DsMatterIds ids;
 
-  ds_crypto_init (&nid_vid, &nid_pid);
-  *has_vid = FALSE;
-  *has_pid = FALSE;
-
-  idx = X509_NAME_get_index_by_NID (name, nid_vid, -1);
-  if (idx >= 0)
-    *has_vid = parse_entry_id (name, idx, vid);
-  idx = X509_NAME_get_index_by_NID (name, nid_pid, -1);
-  if (idx >= 0)
-    *has_pid = parse_entry_id (name, idx, pid);
-
-  /* The legacy form in the CN counts only where no attribute says it. */
-  idx = X509_NAME_get_index_by_NID (name, NID_commonName, -1);
-  if (idx >= 0)
-    {
-      const ASN1_STRING *s = X509_NAME_ENTRY_get_data (X509_NAME_get_entry (name, idx));
-      g_autofree char *cn = g_strndup ((const char *) ASN1_STRING_get0_data (s), ASN1_STRING_length (s));
-
-      if (!*has_vid)
-        *has_vid = parse_legacy (cn, "Mvid:", vid);
-      if (!*has_pid)
-        *has_pid = parse_legacy (cn, "Mpid:", pid);
-    }
+  ds_name_get_matter_ids (name, &ids, NULL);
+  *has_vid = ids.has_vid;
+  *has_pid = ids.has_pid;
+  if (ids.has_vid)
+    *vid = ids.vid;
+  if (ids.has_pid)
+    *pid = ids.pid;
 }
 
 static char *

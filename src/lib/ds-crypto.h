@@ -35,6 +35,14 @@ typedef struct {
   guint16     pid;
 } DsCsrSubject;
 
+/* A Matter vendor and product ID as a subject DN carries them. */
+typedef struct {
+  gboolean has_vid;
+  gboolean has_pid;
+  guint16  vid;
+  guint16  pid;
+} DsMatterIds;
+
 /* Registers the Matter VID/PID OIDs with OpenSSL (idempotent, thread-safe).
  * Returns the NIDs. */
 void       ds_crypto_init            (int *nid_vid,
@@ -63,6 +71,15 @@ char      *ds_cert_fingerprint       (X509            *cert);
 char      *ds_cert_serial_hex        (X509            *cert);
 /* One-line RFC 2253 subject. */
 char      *ds_cert_subject           (X509            *cert);
+/* Extracts the VID/PID of a subject exactly as the Matter SDK does
+ * (ExtractVIDPIDFromX509Cert): Matter attributes of exactly four upper-case
+ * hex digits, at most one of each; otherwise "Mvid:XXXX"/"Mpid:XXXX" in the
+ * first 64 bytes of the CN; attributes win over the CN entirely.  Returns
+ * FALSE when the subject is malformed, with @problem set to "vid.format",
+ * "pid.format", "vid.duplicate" or "pid.duplicate". */
+gboolean   ds_name_get_matter_ids    (const X509_NAME *name,
+                                      DsMatterIds     *ids,
+                                      const char     **problem);
 /* Reads the Matter VID/PID attributes of the subject (or the legacy
  * "Mvid:XXXX Mpid:XXXX" CN form).  Missing values are left untouched and
  * reported through @has_vid/@has_pid. */

@@ -2,6 +2,7 @@
 #include "ds-util.h"
 
 #include <glib/gstdio.h>
+#include <string.h>
 
 gboolean
 ds_util_remove_tree (const char *path)
@@ -18,4 +19,27 @@ ds_util_remove_tree (const char *path)
       ds_util_remove_tree (child);
     }
   return g_rmdir (path) == 0;
+}
+
+char *
+ds_hex_encode (const guint8 *data,
+               gsize         len)
+{
+  static const char digits[] = "0123456789ABCDEF";
+  char *hex = g_malloc (len * 2 + 1);
+
+  for (gsize i = 0; i < len; i++)
+    {
+      hex[2 * i] = digits[data[i] >> 4];
+      hex[2 * i + 1] = digits[data[i] & 0xf];
+    }
+  hex[len * 2] = '\0';
+  return hex;
+}
+
+int
+ds_util_compare_strings (gconstpointer a,
+                         gconstpointer b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
 }

@@ -1,0 +1,41 @@
+/* A Matter PAA trust store: the roots a DAC chain may end in, as the Matter
+ * ecosystem distributes them (a directory of DER/PEM files, or a PEM bundle),
+ * indexed by subject key identifier.  Read-only once loaded, so job threads
+ * may share it. */
+#pragma once
+
+#include <glib-object.h>
+#include <openssl/x509.h>
+
+G_BEGIN_DECLS
+
+#define DS_TYPE_TRUST_STORE (ds_trust_store_get_type ())
+G_DECLARE_FINAL_TYPE (DsTrustStore, ds_trust_store, DS, TRUST_STORE, GObject)
+
+DsTrustStore *ds_trust_store_new          (void);
+/* Loads the PAAs of @path: every *.der, *.pem, *.crt and *.cer of a
+ * directory, or one file (DER, or any number of PEM certificates).  PAAs
+ * that break the Matter PAA format are skipped and listed by
+ * ds_trust_store_get_skipped().  Fails when @path cannot be read or yields
+ * no usable PAA. */
+gboolean      ds_trust_store_add_path     (DsTrustStore *self,
+                                           const char   *path,
+                                           GError      **error);
+/* Adds one PAA (DER or PEM); FALSE with the reason when it is not a
+ * conforming Matter PAA. */
+gboolean      ds_trust_store_add_der      (DsTrustStore *self,
+                                           GBytes       *der_or_pem,
+                                           const char   *origin,
+                                           GError      **error);
+/* The PAA whose SKID is @skid (20 bytes), or NULL.  Transfer none. */
+X509         *ds_trust_store_lookup       (DsTrustStore *self,
+                                           const guint8 *skid,
+                                           gsize         skid_len);
+guint         ds_trust_store_get_count    (DsTrustStore *self);
+/* "origin: reason" for each certificate not taken. */
+GPtrArray    *ds_trust_store_get_skipped  (DsTrustStore *self);
+/* TRUE when some PAA of the store is test material (see
+ * ds_matter_paa_is_test()). */
+gboolean      ds_trust_store_has_test_paa (DsTrustStore *self);
+
+G_END_DECLS

@@ -471,6 +471,8 @@ setup_run (Run *run)
     g_printerr (_("TEST MODE: the test CA issues test DACs (vendor 0x%04X) that no production device may carry.\n"),
                 ds_test_ca_get_vid (ca));
 
+  if (!ds_cli_gate_setup (&options, ds_ca_is_test (DS_CA (ca))))
+    return FALSE;
   options.store = run->store;
   options.ca = DS_CA (ca);
   options.operator_id = opt_operator;
@@ -487,12 +489,14 @@ setup_run (Run *run)
       if (image == NULL)
         {
           g_printerr (_("Cannot use the firmware image: %s\n"), error->message);
+          ds_cli_gate_clear (&options);
           return FALSE;
         }
       options.firmware_path = opt_image;
       options.firmware_address = 0x08000000;
     }
   run->station = ds_station_new (&options, (guint) opt_jobs);
+  ds_cli_gate_clear (&options);
   g_signal_connect (run->station, "job-added", G_CALLBACK (job_added_cb), run);
   g_signal_connect (run->station, "idle", G_CALLBACK (station_idle_cb), run);
 
@@ -559,6 +563,7 @@ cmd_provision (int    argc,
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, common_entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, run_entries, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, ds_cli_gate_entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return usage_error (context, error->message);
   if (!opt_all && (opt_ports == NULL || opt_ports[0] == NULL))
@@ -727,6 +732,7 @@ cmd_demo (int    argc,
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, common_entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, run_entries, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, ds_cli_gate_entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return usage_error (context, error->message);
   if (n_boards < 1 || n_boards > 64)

@@ -202,3 +202,84 @@ ds_cli_verify (int    argc,
   print_verdict (verdict);
   return ds_verdict_is_valid (verdict) ? EXIT_OK : EXIT_FAILED;
 }
+
+/* ---- the gate's options for provision and demo --------------------------- */
+
+static char *gate_trust_store = NULL;
+static char *gate_cd = NULL;
+static char **gate_cd_signers = NULL;
+static gboolean gate_production = FALSE;
+
+GOptionEntry ds_cli_gate_entries[] = {
+  { "trust-store", 0, 0, G_OPTION_ARG_FILENAME, &gate_trust_store, N_("PAAs a DAC may chain to: a directory or PEM bundle (default: the CA's own PAA)"), N_("PATH") },
+  { "cd", 0, 0, G_OPTION_ARG_FILENAME, &gate_cd, N_("The product's Certification Declaration, checked and installed with every DAC"), N_("FILE") },
+  { "cd-signer", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &gate_cd_signers, N_("A CD-signing certificate to accept besides the Matter test key (repeatable)"), N_("FILE") },
+  { "production", 0, 0, G_OPTION_ARG_NONE, &gate_production, N_("Production mode: refuse test CAs, test vendor IDs, test PAAs and the test CD key"), NULL },
+  { NULL }
+};
+
+gboolean
+ds_cli_gate_setup (DsJobOptions *options,
+                   gboolean      ca_is_test)
+{
+  g_autoptr(GError) error = NULL;
+
+  options->production = gate_production;
+  if (gate_production && ca_is_test)
+    {
+      g_printerr (_("Production mode refuses the test CA: choose a production CA\n"));
+      return FALSE;
+    }
+  if (gate_production && gate_trust_store == NULL)
+    {
+      g_printerr (_("Production mode needs --trust-store with the production PAAs\n"));
+      return FALSE;
+    }
+  if (gate_trust_store != NULL)
+    {
+      g_autoptr(DsTrustStore) store = ds_trust_store_new ();
+
+      if (!ds_trust_store_add_path (store, gate_trust_store, &error))
+        {
+          g_printerr (_("Cannot load the trust store: %s\n"), error->message);
+          return FALSE;
+        }
+      if (gate_production && ds_trust_store_has_test_paa (store))
+        {
+          g_printerr (_("Production mode refuses a trust store that holds test PAAs: %s\n"), gate_trust_store);
+          return FALSE;
+        }
+      options->trust_store = g_steal_pointer (&store);
+    }
+  if (gate_cd != NULL)
+    {
+      g_autoptr(GBytes) cd = read_file (gate_cd, &error);
+
+      if (cd == NULL)
+        {
+          g_printerr (_("Cannot read the Certification Declaration: %s\n"), error->message);
+          return FALSE;
+        }
+      options->cd = g_steal_pointer (&cd);
+    }
+  for (guint i = 0; gate_cd_signers != NULL && gate_cd_signers[i] != NULL; i++)
+    {
+      g_autoptr(GBytes) bytes = read_cert (gate_cd_signers[i], _("CD-signing certificate"));
+      X509 *cert;
+
+      if (bytes == NULL || (cert = ds_cert_parse (bytes, &error)) == NULL)
+        return FALSE;
+      if (options->cd_signers == NULL)
+        options->cd_signers = g_ptr_array_new_with_free_func ((GDestroyNotify) X509_free);
+      g_ptr_array_add (options->cd_signers, cert);
+    }
+  return TRUE;
+}
+
+void
+ds_cli_gate_clear (DsJobOptions *options)
+{
+  g_clear_object (&options->trust_store);
+  g_clear_pointer (&options->cd, g_bytes_unref);
+  g_clear_pointer (&options->cd_signers, g_ptr_array_unref);
+}

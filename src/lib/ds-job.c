@@ -14,6 +14,7 @@
 #include "ds-device.h"
 #include "ds-error.h"
 #include "ds-frame.h"
+#include "ds-matter-validator.h"
 
 typedef enum {
   EV_STEP_STARTED,
@@ -160,6 +161,10 @@ ds_job_options_copy (const DsJobOptions *o)
   c->retries = o->retries;
   c->firmware_path = g_strdup (o->firmware_path);
   c->firmware_address = o->firmware_address;
+  c->trust_store = o->trust_store != NULL ? g_object_ref (o->trust_store) : NULL;
+  c->cd = o->cd != NULL ? g_bytes_ref (o->cd) : NULL;
+  c->cd_signers = o->cd_signers != NULL ? g_ptr_array_ref (o->cd_signers) : NULL;
+  c->production = o->production;
   return c;
 }
 
@@ -175,6 +180,9 @@ ds_job_options_free (DsJobOptions *o)
   g_free (o->station_name);
   g_free (o->certs_dir);
   g_free (o->firmware_path);
+  g_clear_object (&o->trust_store);
+  g_clear_pointer (&o->cd, g_bytes_unref);
+  g_clear_pointer (&o->cd_signers, g_ptr_array_unref);
   g_free (o);
 }
 
@@ -711,36 +719,78 @@ step_forward (Run     *run,
   return TRUE;
 }
 
+/* The trust store the gate uses: the configured one, or the CA's PAA. */
+static DsTrustStore *
+gate_trust_store (DsJob   *self,
+                  GError **error)
+{
+  g_autoptr(GBytes) paa_der = NULL;
+  g_autoptr(DsTrustStore) store = NULL;
+
+  if (self->options->trust_store != NULL)
+    return g_object_ref (self->options->trust_store);
+  paa_der = ds_ca_dup_paa (self->options->ca);
+  if (paa_der == NULL)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
+                   _("No trust store is configured and the CA names no PAA to check the DAC against"));
+      return NULL;
+    }
+  store = ds_trust_store_new ();
+  if (!ds_trust_store_add_der (store, paa_der, ds_ca_get_name (self->options->ca), error))
+    return NULL;
+  return g_steal_pointer (&store);
+}
+
 static gboolean
 step_check (Run     *run,
             GError **error)
 {
   DsJob *self = run->job;
-  g_autoptr(X509) pai = NULL;
-  g_autoptr(X509) paa = NULL;
-  g_autoptr(GBytes) paa_der = ds_ca_dup_paa (self->options->ca);
-  g_autoptr(EVP_PKEY) dac_key = NULL;
+  g_autoptr(DsTrustStore) store = NULL;
+  g_autoptr(DsVerdict) verdict = NULL;
   g_autoptr(GError) local_error = NULL;
+  DsVerifyRequest request = { 0 };
 
   run->dac = ds_cert_parse (run->cert->dac_der, &local_error);
   if (run->dac != NULL)
-    pai = ds_cert_parse (run->cert->pai_der, &local_error);
-  if (pai != NULL)
+    store = gate_trust_store (self, &local_error);
+  if (store != NULL)
     {
-      if (paa_der == NULL)
-        g_set_error (&local_error, DS_ERROR, DS_ERROR_CONFIG,
-                     _("No trusted PAA is configured to check the DAC against"));
-      else
-        paa = ds_cert_parse (paa_der, &local_error);
-    }
-  if (paa != NULL)
-    {
-      dac_key = X509_get_pubkey (run->dac);
-      if (dac_key == NULL || !ds_pubkey_equal (dac_key, run->csr_key))
-        g_set_error (&local_error, DS_ERROR, DS_ERROR_INVALID_DATA,
-                     _("The certificate authority certified a different key than the board's"));
-      else
-        ds_dac_check (run->dac, pai, paa, self->options->vid, self->options->pid, &local_error);
+      request.dac = run->cert->dac_der;
+      request.pai = run->cert->pai_der;
+      request.cd = self->options->cd;
+      request.cd_signers = self->options->cd_signers;
+      request.trust_store = store;
+      request.has_product = TRUE;
+      request.product_vid = self->options->vid;
+      request.product_pid = self->options->pid;
+      request.production = self->options->production;
+      request.expected_key = run->csr_key;
+      verdict = ds_matter_verify (&request);
+
+      for (guint i = 0; i < verdict->notes->len; i++)
+        post_log (self, "TEST MATERIAL: %s", (const char *) verdict->notes->pdata[i]);
+      for (guint i = 0; i < verdict->violations->len; i++)
+        {
+          DsViolation *v = verdict->violations->pdata[i];
+          post_log (self, "rule %s violated: %s", v->rule, v->message);
+        }
+      if (!ds_verdict_is_valid (verdict))
+        {
+          DsViolation *first = verdict->violations->pdata[0];
+          g_autofree char *all = ds_verdict_to_string (verdict, "; ");
+
+          /* The first rule is the cause people read; the log has them all. */
+          if (verdict->violations->len == 1)
+            g_set_error (&local_error, DS_ERROR, DS_ERROR_INVALID_DATA,
+                         _("The CA's DAC breaks a Matter rule (%s): %s"), first->rule, first->message);
+          else
+            g_set_error (&local_error, DS_ERROR, DS_ERROR_INVALID_DATA,
+                         _("The CA's DAC breaks %u Matter rules, first %s: %s"),
+                         verdict->violations->len, first->rule, first->message);
+          g_debug ("%s", all);
+        }
     }
 
   if (local_error != NULL)
@@ -751,7 +801,9 @@ step_check (Run     *run,
       g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
     }
-  post_log (self, "DAC chain verifies to the PAA; Matter DAC profile and VID/PID checked");
+  post_log (self, "DAC passes every Matter rule: chain to %s, VID/PID %04X/%04X%s",
+            verdict->paa_subject, self->options->vid, self->options->pid,
+            self->options->cd != NULL ? ", Certification Declaration" : "");
   return TRUE;
 }
 
@@ -766,7 +818,7 @@ step_install (Run     *run,
       run->skip_reason = g_strdup (_("the DAC was installed before an interruption"));
       return TRUE;
     }
-  if (!ds_device_install (run->device, run->cert->dac_der, run->cert->pai_der, NULL,
+  if (!ds_device_install (run->device, run->cert->dac_der, run->cert->pai_der, self->options->cd,
                           run->cancellable, error))
     {
       if (ds_device_get_last_status (run->device) == DS_STATUS_KEY_MISMATCH)

@@ -8,6 +8,7 @@
 #include "ds-board.h"
 #include "ds-ca.h"
 #include "ds-store.h"
+#include "ds-trust-store.h"
 
 G_BEGIN_DECLS
 
@@ -46,6 +47,11 @@ typedef struct {
   guint       retries;       /* 0: default */
   char       *firmware_path; /* provisioning firmware to flash first; NULL: none */
   guint32     firmware_address; /* where a raw .bin goes */
+  /* The Matter gate (ds_matter_verify) before INSTALL. */
+  DsTrustStore *trust_store;  /* PAAs to accept; NULL: the CA's own PAA */
+  GBytes     *cd;             /* the product's Certification Declaration, installed with the DAC; NULL: none */
+  GPtrArray  *cd_signers;     /* X509*: CD-signing certificates besides the Matter test key; NULL: none */
+  gboolean    production;     /* refuse test VIDs, test PAAs and the test CD key */
 } DsJobOptions;
 
 DsJobOptions *ds_job_options_copy (const DsJobOptions *options);

@@ -1,0 +1,254 @@
+/* Integration tests of the Matter gate: the station checks every DAC with
+ * the validator before INSTALL, installs the product's Certification
+ * Declaration with it, and refuses test material in production mode.
+ * dac-station-cli against the board simulator on real pseudo-terminals. */
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <string.h>
+
+#include "ds-cd.h"
+#include "ds-crypto.h"
+#include "ds-store.h"
+#include "ds-test-util.h"
+
+typedef struct {
+  char *tmp;
+  char *data_dir;
+  char *state_dir;
+  char *announce_dir;
+  char *cd_path;
+  char *signer_path;
+  GBytes *cd;
+  GPid  sim_pid;
+} Fixture;
+
+/* A CD-signing authority made here: a self-signed P-256 certificate with a
+ * SKID, and a CD for vendor FFF1 listing @pid, signed by it. */
+static void
+make_cd (Fixture *f,
+         guint16  pid)
+{
+  g_autoptr(EVP_PKEY) key = EVP_PKEY_Q_keygen (NULL, NULL, "EC", "P-256");
+  g_autoptr(X509) cert = X509_new ();
+  X509_NAME *name = X509_get_subject_name (cert);
+  X509V3_CTX ctx;
+  X509_EXTENSION *ext;
+  g_autoptr(DsCd) cd = ds_cd_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pem = NULL;
+  const ASN1_OCTET_STRING *skid;
+
+  X509_set_version (cert, X509_VERSION_3);
+  ASN1_INTEGER_set (X509_get_serialNumber (cert), 7);
+  X509_NAME_add_entry_by_txt (name, "CN", MBSTRING_UTF8, (const unsigned char *) "Test CD Signer", -1, -1, 0);
+  X509_set_issuer_name (cert, name);
+  X509_gmtime_adj (X509_getm_notBefore (cert), -3600);
+  X509_gmtime_adj (X509_getm_notAfter (cert), 3600 * 24 * 365);
+  X509_set_pubkey (cert, key);
+  X509V3_set_ctx (&ctx, cert, cert, NULL, NULL, 0);
+  ext = X509V3_EXT_conf_nid (NULL, &ctx, NID_subject_key_identifier, "hash");
+  X509_add_ext (cert, ext, -1);
+  X509_EXTENSION_free (ext);
+  g_assert_cmpint (X509_sign (cert, key, EVP_sha256 ()), >, 0);
+  skid = X509_get0_subject_key_id (cert);
+  g_assert_nonnull (skid);
+
+  cd->format_version = 1;
+  cd->vendor_id = 0xFFF1;
+  g_array_append_val (cd->product_ids, pid);
+  cd->device_type_id = 0x0100;
+  cd->certificate_id = g_strdup ("ZIG20141ZB330001-24");
+  cd->certification_type = DS_CD_TYPE_DEVELOPMENT;
+  f->cd = ds_cd_encode (cd, key, ASN1_STRING_get0_data (skid), &error);
+  g_assert_no_error (error);
+
+  g_assert_true (g_file_set_contents (f->cd_path, g_bytes_get_data (f->cd, NULL), g_bytes_get_size (f->cd), NULL));
+  pem = ds_cert_to_pem (cert);
+  g_assert_true (g_file_set_contents (f->signer_path, pem, -1, NULL));
+}
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->tmp = g_dir_make_tmp ("ds-test-gate-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->data_dir = g_build_filename (f->tmp, "data", NULL);
+  f->state_dir = g_build_filename (f->tmp, "boards", NULL);
+  f->announce_dir = g_build_filename (f->tmp, "announce", NULL);
+  f->cd_path = g_build_filename (f->tmp, "cd.der", NULL);
+  f->signer_path = g_build_filename (f->tmp, "cd-signer.pem", NULL);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  ds_test_stop (&f->sim_pid, 0);
+  ds_test_rm_rf (f->tmp);
+  g_free (f->tmp);
+  g_free (f->data_dir);
+  g_free (f->state_dir);
+  g_free (f->announce_dir);
+  g_free (f->cd_path);
+  g_free (f->signer_path);
+  g_clear_pointer (&f->cd, g_bytes_unref);
+}
+
+static GBytes *
+board_file (Fixture    *f,
+            const char *board,
+            const char *file)
+{
+  g_autofree char *path = g_build_filename (f->state_dir, board, file, NULL);
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+
+  if (!g_file_get_contents (path, &contents, &len, NULL))
+    return NULL;
+  return g_bytes_new_take (g_steal_pointer (&contents), len);
+}
+
+/* The product's CD passes the gate and is installed with every DAC. */
+static void
+test_cd_installed (Fixture       *f,
+                   gconstpointer  data)
+{
+  const char *args[] = { "provision", "--all", "--json", "--data-dir", f->data_dir,
+                         "--cd", f->cd_path, "--cd-signer", f->signer_path, NULL };
+  g_autoptr(DsCliResult) r = NULL;
+  JsonObject *sum;
+
+  make_cd (f, 0x8000);
+  f->sim_pid = ds_test_start_sim (f->state_dir, f->announce_dir, 2, NULL);
+  r = ds_test_run_cli (f->announce_dir, args);
+  g_assert_cmpint (r->exit_status, ==, 0);
+  sum = ds_test_summary (r);
+  g_assert_cmpint (json_object_get_int_member (sum, "passed"), ==, 2);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *board = g_strdup_printf ("sim-%u", i);
+      g_autoptr(GBytes) cd = board_file (f, board, "cd.der");
+
+      g_assert_nonnull (cd);
+      g_assert_true (g_bytes_equal (cd, f->cd));
+    }
+}
+
+/* A CD for another product: every board fails at the check with the rule
+ * and its cause; nothing is installed; the DACs are recorded superseded. */
+static void
+test_cd_wrong_product (Fixture       *f,
+                       gconstpointer  data)
+{
+  const char *args[] = { "provision", "--all", "--json", "--data-dir", f->data_dir,
+                         "--cd", f->cd_path, "--cd-signer", f->signer_path, NULL };
+  g_autoptr(DsCliResult) r = NULL;
+  g_autofree char *db = g_build_filename (f->data_dir, "records.sqlite3", NULL);
+  g_autoptr(DsStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  DsStoreCounts counts = { 0 };
+  JsonObject *sum;
+
+  make_cd (f, 0x8005);
+  f->sim_pid = ds_test_start_sim (f->state_dir, f->announce_dir, 2, NULL);
+  r = ds_test_run_cli (f->announce_dir, args);
+  g_assert_cmpint (r->exit_status, ==, 1);
+  sum = ds_test_summary (r);
+  g_assert_cmpint (json_object_get_int_member (sum, "failed"), ==, 2);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *board = g_strdup_printf ("sim-%u", i);
+      JsonObject *o = ds_test_find_event (r->events, "fail", board);
+      g_autoptr(GBytes) dac = board_file (f, board, "dac.der");
+      g_autoptr(GBytes) cd = board_file (f, board, "cd.der");
+
+      g_assert_nonnull (o);
+      g_assert_cmpstr (json_object_get_string_member (o, "step"), ==, "check");
+      g_assert_nonnull (strstr (json_object_get_string_member (o, "cause"), "cd.product-id"));
+      g_assert_nonnull (strstr (json_object_get_string_member (o, "cause"), "8000"));
+      g_assert_null (dac);
+      g_assert_null (cd);
+    }
+  store = ds_store_open (db, &error);
+  g_assert_no_error (error);
+  ds_store_get_counts (store, &counts, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (counts.certificates, ==, 2);
+  g_assert_cmpint (counts.failed, ==, 2);
+}
+
+/* A trust store that does not hold the CA's PAA fails every board at the
+ * check; a test CA, or a missing trust store, is refused in production
+ * mode before any board is touched. */
+static void
+test_trust_store_and_production (Fixture       *f,
+                                 gconstpointer  data)
+{
+  const char *vectors = g_getenv ("DS_MATTER_VECTORS");
+  g_autofree char *foreign = g_build_filename (f->tmp, "foreign", NULL);
+  const char *args[] = { "provision", "--all", "--json", "--data-dir", f->data_dir,
+                         "--trust-store", foreign, NULL };
+  const char *production[] = { "provision", "--all", "--data-dir", f->data_dir, "--production", NULL };
+  g_autoptr(DsCliResult) r = NULL;
+  g_autoptr(DsCliResult) p = NULL;
+
+  f->sim_pid = ds_test_start_sim (f->state_dir, f->announce_dir, 2, NULL);
+
+  /* Production mode with the test CA: refused, exit 2, no board touched. */
+  p = ds_test_run_cli (f->announce_dir, production);
+  g_assert_cmpint (p->exit_status, ==, 2);
+  g_assert_nonnull (strstr (p->err, "Production mode refuses the test CA"));
+  g_assert_null (board_file (f, "sim-0", "dac.der"));
+
+  /* A trust store of other PAAs: the DCL's when the vectors are here, else
+   * a directory holding only a foreign root made by the test CA of another
+   * data directory. */
+  if (vectors != NULL && g_file_test (vectors, G_FILE_TEST_IS_DIR))
+    {
+      g_free (foreign);
+      foreign = g_build_filename (vectors, "paa-root-certs", NULL);
+      args[6] = foreign;
+    }
+  else
+    {
+      g_autofree char *other = g_build_filename (f->tmp, "other", NULL);
+      const char *pki[] = { "pki", "--data-dir", other, NULL };
+      g_autoptr(DsCliResult) k = ds_test_run_cli (f->announce_dir, pki);
+      g_autofree char *src = g_build_filename (other, "pki", "paa.pem", NULL);
+      g_autofree char *dst = g_build_filename (foreign, "paa.pem", NULL);
+      g_autofree char *pem = NULL;
+
+      g_assert_cmpint (k->exit_status, ==, 0);
+      g_assert_true (g_file_get_contents (src, &pem, NULL, NULL));
+      g_assert_cmpint (g_mkdir_with_parents (foreign, 0700), ==, 0);
+      g_assert_true (g_file_set_contents (dst, pem, -1, NULL));
+    }
+  r = ds_test_run_cli (f->announce_dir, args);
+  g_assert_cmpint (r->exit_status, ==, 1);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *board = g_strdup_printf ("sim-%u", i);
+      JsonObject *o = ds_test_find_event (r->events, "fail", board);
+
+      g_assert_nonnull (o);
+      g_assert_cmpstr (json_object_get_string_member (o, "step"), ==, "check");
+      g_assert_nonnull (strstr (json_object_get_string_member (o, "cause"), "chain.paa-not-found"));
+      g_assert_null (board_file (f, board, "dac.der"));
+    }
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/gate/cd-installed", Fixture, NULL, fixture_setup, test_cd_installed, fixture_teardown);
+  g_test_add ("/gate/cd-wrong-product", Fixture, NULL, fixture_setup, test_cd_wrong_product, fixture_teardown);
+  g_test_add ("/gate/trust-store-and-production", Fixture, NULL, fixture_setup, test_trust_store_and_production, fixture_teardown);
+  return g_test_run ();
+}

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "ds-crypto.h"
+#include "ds-matter-validator.h"
 #include "ds-store.h"
 #include "ds-test-ca.h"
 #include "ds-util.h"
@@ -87,7 +88,7 @@ main (int    argc,
           (issued = ds_ca_issue (DS_CA (ca), &request, NULL, &error)) == NULL ||
           (dac = ds_cert_parse (issued->dac_der, &error)) == NULL ||
           (pai = ds_cert_parse (issued->pai_der, &error)) == NULL ||
-          !ds_dac_check (dac, pai, paa, 0xFFF1, 0x8000, &error))
+          !ds_matter_verify_chain (dac, pai, paa, 0xFFF1, 0x8000, &error))
         {
           g_printerr ("%s\n", error->message);
           return 1;

@@ -5,12 +5,22 @@
 
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 void
 ds_test_rm_rf (const char *path)
 {
   ds_util_remove_tree (path);
+}
+
+/* A failed assertion aborts the test without its teardown: the simulator
+ * must not outlive it, or it holds the test's output open until the
+ * harness's timeout. */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
 }
 
 GPid
@@ -40,7 +50,7 @@ ds_test_start_sim (const char        *state_dir,
   g_ptr_array_add (argv, NULL);
 
   g_spawn_async_with_pipes (NULL, (char **) argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
-                            NULL, NULL, &pid, NULL, &out_fd, NULL, &error);
+                            die_with_parent, NULL, &pid, NULL, &out_fd, NULL, &error);
   g_assert_no_error (error);
   ch = g_io_channel_unix_new (out_fd);
   /* The pipe stays open for the life of the test process, so the simulator

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ds-crypto.h"
+#include "ds-matter-validator.h"
 #include "ds-error.h"
 #include "ds-test-ca.h"
 #include "ds-test-util.h"
@@ -186,7 +187,7 @@ test_dac_profile (Fixture       *f,
   g_assert_cmphex (X509_get_key_usage (pai), ==, KU_KEY_CERT_SIGN | KU_CRL_SIGN);
 
   /* And the station's own check accepts it. */
-  g_assert_true (ds_dac_check (dac, pai, paa, 0xFFF1, 0x8000, &error));
+  g_assert_true (ds_matter_verify_chain (dac, pai, paa, 0xFFF1, 0x8000, &error));
   g_assert_no_error (error);
 }
 
@@ -283,20 +284,20 @@ test_dac_check_rejects (Fixture       *f,
   g_autoptr(X509) other_paa = NULL;
 
   g_assert_no_error (error);
-  g_assert_false (ds_dac_check (dac, pai, paa, 0xFFF1, 0x8001, &error));
+  g_assert_false (ds_matter_verify_chain (dac, pai, paa, 0xFFF1, 0x8001, &error));
   g_assert_error (error, DS_ERROR, DS_ERROR_INVALID_DATA);
-  g_assert_nonnull (strstr (error->message, "PID 8000"));
+  g_assert_nonnull (strstr (error->message, "product.pid"));
   g_clear_error (&error);
 
   other_paa_der = ds_ca_dup_paa (DS_CA (other));
   other_paa = ds_cert_parse (other_paa_der, NULL);
-  g_assert_false (ds_dac_check (dac, pai, other_paa, 0xFFF1, 0x8000, &error));
+  g_assert_false (ds_matter_verify_chain (dac, pai, other_paa, 0xFFF1, 0x8000, &error));
   g_assert_error (error, DS_ERROR, DS_ERROR_INVALID_DATA);
   g_assert_nonnull (strstr (error->message, "PAA"));
   g_clear_error (&error);
 
   /* A PAI passed as the DAC: a CA certificate is never a DAC. */
-  g_assert_false (ds_dac_check (pai, pai, paa, 0xFFF1, 0x8000, &error));
+  g_assert_false (ds_matter_verify_chain (pai, pai, paa, 0xFFF1, 0x8000, &error));
   g_assert_error (error, DS_ERROR, DS_ERROR_INVALID_DATA);
 }
 

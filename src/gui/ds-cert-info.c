@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 
 #include "ds-crypto.h"
+#include "ds-matter-validator.h"
 #include "ds-error.h"
 
 void
@@ -147,10 +148,10 @@ ds_chain_info_load (const char  *dac_path,
       info->verdict = g_strdup_printf (_("Not checked: no trusted PAA is configured (%s)"),
                                        check_error != NULL ? check_error->message : _("none"));
     }
-  else if (ds_dac_check (dac, pai, paa, vid, pid, &check_error))
+  else if (ds_matter_verify_chain (dac, pai, paa, vid, pid, &check_error))
     {
       info->valid = TRUE;
-      info->verdict = g_strdup (_("Valid: the chain verifies to the trusted PAA, and the DAC meets the Matter profile with the station's vendor and product ID."));
+      info->verdict = g_strdup (_("Valid: the chain verifies to the trusted PAA and meets every Matter attestation rule for the station's vendor and product ID."));
     }
   else
     {

@@ -94,18 +94,6 @@ char      *ds_pubkey_fingerprint     (EVP_PKEY        *key);
 gboolean   ds_pubkey_equal           (EVP_PKEY        *a,
                                       EVP_PKEY        *b);
 
-/* Verifies @dac -> @pai -> @paa with OpenSSL (X509_V_FLAG_X509_STRICT,
- * @paa as the only trust anchor) at the current time, and the basic Matter
- * DAC profile: v3, EC P-256, ecdsa-with-SHA256, CA:FALSE critical, keyUsage
- * digitalSignature only, SKID/AKID present, VID/PID present and equal to
- * @vid/@pid.  DS_ERROR_INVALID_DATA with the reason on failure. */
-gboolean   ds_dac_check              (X509            *dac,
-                                      X509            *pai,
-                                      X509            *paa,
-                                      guint16          vid,
-                                      guint16          pid,
-                                      GError         **error);
-
 /* ECDSA P-256 with SHA-256 over @msg; @sig is a DER ECDSA-Sig-Value. */
 gboolean   ds_verify_signature       (EVP_PKEY        *key,
                                       const guint8    *msg,

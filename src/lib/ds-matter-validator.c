@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ds-error.h"
 #include "ds-util.h"
 
 /* ---- verdicts --------------------------------------------------------- */
@@ -858,4 +859,36 @@ ds_matter_verify (const DsVerifyRequest *request)
         ds_verdict_add (verdict, "production.test-paa", _("Production mode refuses a test PAA"));
     }
   return g_steal_pointer (&verdict);
+}
+
+gboolean
+ds_matter_verify_chain (X509     *dac,
+                        X509     *pai,
+                        X509     *paa,
+                        guint16   vid,
+                        guint16   pid,
+                        GError  **error)
+{
+  g_autoptr(DsTrustStore) store = ds_trust_store_new ();
+  g_autoptr(GBytes) dac_der = ds_cert_to_der (dac);
+  g_autoptr(GBytes) pai_der = ds_cert_to_der (pai);
+  g_autoptr(GBytes) paa_der = ds_cert_to_der (paa);
+  g_autoptr(DsVerdict) verdict = NULL;
+  g_autofree char *why = NULL;
+  DsVerifyRequest request = { 0 };
+
+  if (!ds_trust_store_add_der (store, paa_der, "PAA", error))
+    return FALSE;
+  request.dac = dac_der;
+  request.pai = pai_der;
+  request.trust_store = store;
+  request.has_product = TRUE;
+  request.product_vid = vid;
+  request.product_pid = pid;
+  verdict = ds_matter_verify (&request);
+  if (ds_verdict_is_valid (verdict))
+    return TRUE;
+  why = ds_verdict_to_string (verdict, "; ");
+  g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA, _("The DAC breaks Matter rules: %s"), why);
+  return FALSE;
 }

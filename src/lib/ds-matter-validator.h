@@ -77,6 +77,15 @@ typedef struct {
 /* Applies every rule; never stops at the first violation. */
 DsVerdict  *ds_matter_verify      (const DsVerifyRequest *request);
 
+/* Every rule on @dac -> @pai -> @paa (as the only trusted PAA) for product
+ * @vid/@pid, now: DS_ERROR_INVALID_DATA with every violation on failure. */
+gboolean    ds_matter_verify_chain (X509        *dac,
+                                    X509        *pai,
+                                    X509        *paa,
+                                    guint16      vid,
+                                    guint16      pid,
+                                    GError     **error);
+
 /* The per-certificate format rules (F2-F14, and the VID/PID encoding) for
  * @role; violations are added to @verdict. */
 void        ds_matter_check_format (X509        *cert,

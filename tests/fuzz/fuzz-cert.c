@@ -3,6 +3,7 @@
 #include <stdint.h>
 
 #include "ds-crypto.h"
+#include "ds-matter-validator.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
@@ -25,7 +26,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
       ds_cert_get_vid_pid (cert, &hv, &v, &hp, &p);
       /* As DAC, PAI and PAA at once: the profile and chain checks must fail
        * cleanly on anything. */
-      ds_dac_check (cert, cert, cert, 0xFFF1, 0x8000, NULL);
+      ds_matter_verify_chain (cert, cert, cert, 0xFFF1, 0x8000, NULL);
     }
   return 0;
 }

@@ -287,6 +287,8 @@ ensure_station (DsWindow  *self,
 {
   g_autofree char *certs = NULL;
   g_autofree char *firmware = NULL;
+  g_autoptr(DsTrustStore) trust_store = NULL;
+  g_autoptr(GBytes) cd = NULL;
   DsJobOptions options = { 0 };
 
   if (self->operator_id == NULL || self->lot == NULL)
@@ -341,6 +343,36 @@ ensure_station (DsWindow  *self,
       options.firmware_path = firmware;
       options.firmware_address = DS_FIRMWARE_ADDRESS;
     }
+
+  {
+    g_autofree char *trust = g_settings_get_string (self->settings, "trust-store");
+    g_autofree char *cd_path = g_settings_get_string (self->settings, "certification-declaration");
+
+    if (*trust != '\0')
+      {
+        /* Loaded once per station, shared read-only by the jobs. */
+        trust_store = ds_trust_store_new ();
+        if (!ds_trust_store_add_path (trust_store, trust, error))
+          {
+            g_prefix_error (error, _("The trusted PAA folder cannot be used: "));
+            return NULL;
+          }
+        options.trust_store = trust_store;
+      }
+    if (*cd_path != '\0')
+      {
+        g_autofree char *contents = NULL;
+        gsize len = 0;
+
+        if (!g_file_get_contents (cd_path, &contents, &len, error))
+          {
+            g_prefix_error (error, _("The Certification Declaration cannot be read: "));
+            return NULL;
+          }
+        cd = g_bytes_new_take (g_steal_pointer (&contents), len);
+        options.cd = cd;
+      }
+  }
 
   certs = g_build_filename (self->data_dir, "certs", NULL);
   options.store = self->store;
@@ -863,7 +895,8 @@ settings_changed_cb (GSettings  *settings,
     }
   else if (g_str_equal (key, "vendor-id") || g_str_equal (key, "product-id") ||
            g_str_equal (key, "max-jobs") || g_str_equal (key, "command-timeout") ||
-           g_str_equal (key, "firmware-image") || g_str_equal (key, "flasher"))
+           g_str_equal (key, "firmware-image") || g_str_equal (key, "flasher") ||
+           g_str_equal (key, "trust-store") || g_str_equal (key, "certification-declaration"))
     self->station_stale = TRUE;
   else if (g_str_equal (key, "auto-start"))
     {

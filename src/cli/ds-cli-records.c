@@ -1,6 +1,8 @@
 /* dac-station-cli stats, export and audit: reading the records. */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "ds-cli-records.h"
 
 #include <glib/gi18n.h>
@@ -141,7 +143,7 @@ print_groups (const char *title,
     {
       DsReportGroup *g = g_ptr_array_index (groups, i);
 
-      g_print (_("  %-16s %6" G_GINT64_FORMAT " boards  %6" G_GINT64_FORMAT " passed  first-pass yield %5.1f %%\n"),
+      g_print (_("  %-16s %6" PRId64 " boards  %6" PRId64 " passed  first-pass yield %5.1f %%\n"),
                g->key, g->boards, g->passed, 100 * g->first_pass_yield);
     }
 }
@@ -204,10 +206,10 @@ ds_cli_stats (int    argc,
       return EXIT_OK;
     }
 
-  g_print (_("Boards attempted   %8" G_GINT64_FORMAT "   (%" G_GINT64_FORMAT " jobs; %" G_GINT64_FORMAT " already provisioned not counted)\n"),
+  g_print (_("Boards attempted   %8" PRId64 "   (%" PRId64 " jobs; %" PRId64 " already provisioned not counted)\n"),
            r->boards, r->jobs, r->already_provisioned);
-  g_print (_("Passed             %8" G_GINT64_FORMAT "\n"), r->boards_passed);
-  g_print (_("Never passed       %8" G_GINT64_FORMAT "\n"), r->boards_failed);
+  g_print (_("Passed             %8" PRId64 "\n"), r->boards_passed);
+  g_print (_("Never passed       %8" PRId64 "\n"), r->boards_failed);
   g_print (_("First-pass yield   %8.1f %%\n"), 100 * r->first_pass_yield);
   g_print (_("Final yield        %8.1f %%\n"), 100 * r->final_yield);
   g_print (_("Units per hour     %8.1f\n"), r->units_per_hour);
@@ -396,8 +398,8 @@ ds_cli_audit (int    argc,
       print_json (b);
     }
   else if (broken == 0)
-    g_print (_("The audit chain is intact: %" G_GINT64_FORMAT " events.\n"), n);
+    g_print (_("The audit chain is intact: %" PRId64 " events.\n"), n);
   else
-    g_print (_("The audit chain is broken at event %" G_GINT64_FORMAT ": %s.\n"), broken, reason);
+    g_print (_("The audit chain is broken at event %" PRId64 ": %s.\n"), broken, reason);
   return broken == 0 ? EXIT_OK : EXIT_FAILED;
 }

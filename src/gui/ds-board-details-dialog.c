@@ -2,6 +2,8 @@
  * worker thread; the log follows the job live. */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "ds-board-details-dialog.h"
 
 #include <glib/gi18n.h>
@@ -170,7 +172,7 @@ update_summary (DsBoardDetailsDialog *self)
     }
   if (ds_job_get_id (job) > 0)
     /* TRANSLATORS: the job's row in the record store and when it started */
-    record = g_strdup_printf (_("Job %" G_GINT64_FORMAT ", started %s"), ds_job_get_id (job),
+    record = g_strdup_printf (_("Job %" PRId64 ", started %s"), ds_job_get_id (job),
                               started_text != NULL ? started_text : "?");
   else
     record = g_strdup (_("Not recorded yet"));

@@ -82,7 +82,7 @@ ds_csr_parse (GBytes  *der,
   if ((gsize) (p - start) != len)
     {
       X509_REQ_free (req);
-      g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA, _("The CSR has %" G_GSIZE_FORMAT " bytes of trailing data"),
+      g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA, _("The CSR has %zu bytes of trailing data"),
                    len - (gsize) (p - start));
       return NULL;
     }

@@ -52,7 +52,7 @@ ds_firmware_image_new_bin (GBytes  *contents,
   if ((guint64) address + len > G_MAXUINT32 + (guint64) 1)
     {
       g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA,
-                   _("The image (%" G_GSIZE_FORMAT " bytes) does not fit above 0x%08X"), len, address);
+                   _("The image (%zu bytes) does not fit above 0x%08X"), len, address);
       return NULL;
     }
   s = g_new0 (DsImageSegment, 1);

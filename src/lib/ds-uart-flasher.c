@@ -2,6 +2,8 @@
  * covers, write in 256-byte blocks, read-back verification, Go. */
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "ds-uart-flasher.h"
 
 #include <glib/gi18n-lib.h>
@@ -428,7 +430,7 @@ ds_uart_flasher_flash (DsFlasher        *flasher,
       if (s->address < part->flash_base || end > (guint64) part->flash_base + part->flash_size)
         {
           g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA,
-                       _("The image covers 0x%08X–0x%08" G_GINT64_MODIFIER "X, outside the %s's flash "
+                       _("The image covers 0x%08X–0x%08" PRIX64 ", outside the %s's flash "
                          "(0x%08X, %u KiB)"),
                        s->address, end - 1, part->name, part->flash_base, part->flash_size / 1024);
           return FALSE;
@@ -497,7 +499,7 @@ ds_uart_flasher_flash (DsFlasher        *flasher,
                       while (back[k] == data[off + k])
                         k++;
                       g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA,
-                                   _("Verification failed at 0x%08" G_GSIZE_MODIFIER "X: wrote 0x%02X, read 0x%02X"),
+                                   _("Verification failed at 0x%08zX: wrote 0x%02X, read 0x%02X"),
                                    s->address + off + k, data[off + k], back[k]);
                       return FALSE;
                     }

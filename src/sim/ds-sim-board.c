@@ -58,6 +58,14 @@ struct _DsSimBoard
   gint          stop;
   gint64        in_clock;
   gint64        out_clock;
+  /* What the board's own time went to, for the overhead benchmark:
+   * bytes on the wire at the UART rate, and its own work (crypto, flash
+   * erase and programming). */
+  gint64        wire_us;
+  gint64        compute_us;
+  gint64        pacing_slack_us;  /* how late the throttle's sleeps woke */
+  guint64       bytes_in;
+  guint64       bytes_out;
   gint64        quiet_until;
 
   /* Flash and the ROM bootloader (ST AN3155). */
@@ -706,17 +714,28 @@ handle (DsSimBoard    *self,
 /* The wire: throttling and byte faults. */
 
 static void
-wait_for_clock (gint64 *clock,
-                gsize   n_bytes,
-                guint   baud)
+wait_for_clock (DsSimBoard *self,
+                gint64     *clock,
+                gsize       n_bytes,
+                guint       baud)
 {
   gint64 now = g_get_monotonic_time ();
 
+  if (clock == &self->in_clock)
+    self->bytes_in += n_bytes;
+  else
+    self->bytes_out += n_bytes;
   if (baud == 0)
     return;
+  self->wire_us += (gint64) n_bytes * BITS_PER_BYTE * G_USEC_PER_SEC / baud;
   *clock = MAX (*clock, now) + (gint64) n_bytes * BITS_PER_BYTE * G_USEC_PER_SEC / baud;
   if (*clock > now)
-    g_usleep (*clock - now);
+    {
+      g_usleep (*clock - now);
+      /* The simulator's own lateness, not the station's: measured, so the
+       * overhead benchmark can leave it out. */
+      self->pacing_slack_us += MAX (0, g_get_monotonic_time () - *clock);
+    }
 }
 
 /* Applies the byte faults of one direction to @buf; returns the new length. */
@@ -761,7 +780,7 @@ send_bytes (DsSimBoard *self,
       struct pollfd pfd = { .fd = self->master, .events = POLLOUT };
       gssize n;
 
-      wait_for_clock (&self->out_clock, chunk, self->baud);
+      wait_for_clock (self, &self->out_clock, chunk, self->baud);
       n = write (self->master, copy + pos, chunk);
       if (n < 0 && (errno == EAGAIN || errno == EINTR))
         {
@@ -812,7 +831,7 @@ fill_input (DsSimBoard *self,
         g_usleep (10000);
       return TRUE;
     }
-  wait_for_clock (&self->in_clock, n, self->baud);
+  wait_for_clock (self, &self->in_clock, n, self->baud);
   if (g_get_monotonic_time () < self->quiet_until)
     return TRUE;
   kept = apply_byte_faults (self, buf, n);
@@ -850,8 +869,11 @@ serve_firmware (DsSimBoard    *self,
         }
       if (!(self->have_last && self->last_seq == frame.seq && self->last_cmd == frame.command))
         {
+          gint64 t0 = g_get_monotonic_time ();
+
           g_clear_pointer (&self->last_answer, g_bytes_unref);
           self->last_answer = handle (self, &frame, owned);
+          self->compute_us += g_get_monotonic_time () - t0;
           self->have_last = TRUE;
           self->last_seq = frame.seq;
           self->last_cmd = frame.command;
@@ -1014,9 +1036,12 @@ bl_erase (DsSimBoard *self)
           bl_byte (self, BL_NACK);
           return;
         }
+      gint64 t0 = g_get_monotonic_time ();
+
       g_usleep ((gulong) total_pages * BL_ERASE_US_PER_PAGE / 8);
       memset (self->flash, 0xFF, self->flash_size);
       flash_persist (self, 0, self->flash_size);
+      self->compute_us += g_get_monotonic_time () - t0;
       bl_byte (self, BL_ACK);
       return;
     }
@@ -1036,10 +1061,12 @@ bl_erase (DsSimBoard *self)
   for (guint i = 0; i < n_pages; i++)
     {
       guint page = (guint) list[2 * i] << 8 | list[2 * i + 1];
+      gint64 t0 = g_get_monotonic_time ();
 
       memset (self->flash + page * self->page_size, 0xFF, self->page_size);
       flash_persist (self, page * self->page_size, self->page_size);
       g_usleep (BL_ERASE_US_PER_PAGE);
+      self->compute_us += g_get_monotonic_time () - t0;
     }
   bl_byte (self, BL_ACK);
 }
@@ -1085,9 +1112,12 @@ bl_erase_legacy (DsSimBoard *self)
       }
   for (guint i = 0; i <= n; i++)
     {
+      gint64 t0 = g_get_monotonic_time ();
+
       memset (self->flash + list[i] * self->page_size, 0xFF, self->page_size);
       flash_persist (self, list[i] * self->page_size, self->page_size);
       g_usleep (BL_ERASE_US_PER_PAGE);
+      self->compute_us += g_get_monotonic_time () - t0;
     }
   bl_byte (self, BL_ACK);
 }
@@ -1144,9 +1174,14 @@ bl_write (DsSimBoard *self)
         bl_byte (self, BL_NACK);
         return;
       }
-  memcpy (self->flash + off, data, (gsize) n + 1);
-  flash_persist (self, off, (gsize) n + 1);
-  g_usleep (BL_WRITE_US);
+  {
+    gint64 t0 = g_get_monotonic_time ();
+
+    memcpy (self->flash + off, data, (gsize) n + 1);
+    flash_persist (self, off, (gsize) n + 1);
+    g_usleep (BL_WRITE_US);
+    self->compute_us += g_get_monotonic_time () - t0;
+  }
   bl_byte (self, BL_ACK);
 }
 
@@ -1331,7 +1366,19 @@ ds_sim_board_stop (DsSimBoard *self)
 {
   g_atomic_int_set (&self->stop, TRUE);
   if (self->thread != NULL)
-    g_thread_join (g_steal_pointer (&self->thread));
+    {
+      g_autofree char *timing = NULL;
+
+      g_thread_join (g_steal_pointer (&self->thread));
+      /* For bench/run's overhead benchmark: written once, at the end, so
+       * that writing it never delays an answer. */
+      timing = g_strdup_printf ("wire_us %" G_GINT64_FORMAT "\ncompute_us %" G_GINT64_FORMAT
+                                "\npacing_slack_us %" G_GINT64_FORMAT
+                                "\nbytes_in %" G_GUINT64_FORMAT "\nbytes_out %" G_GUINT64_FORMAT "\n",
+                                self->wire_us, self->compute_us, self->pacing_slack_us,
+                                self->bytes_in, self->bytes_out);
+      store_file (self, "timing", timing, strlen (timing), 0600);
+    }
   if (self->announce_dir != NULL)
     ds_sim_announce_remove (self->announce_dir, self->name);
   g_clear_pointer (&self->announce_dir, g_free);

@@ -242,6 +242,69 @@ test_trust_store_and_production (Fixture       *f,
     }
 }
 
+/* dac-station-cli verify on files: exit 0 valid, 1 with every violated
+ * rule, 2 when an input cannot be read. */
+static void
+test_verify_command (Fixture       *f,
+                     gconstpointer  data)
+{
+  const char *demo[] = { "demo", "--boards", "1", "--json", "--data-dir", f->data_dir,
+                         "--sim-state-dir", f->state_dir, NULL };
+  g_autoptr(DsCliResult) d = ds_test_run_cli (f->announce_dir, demo);
+  JsonObject *pass = ds_test_find_event (d->events, "pass", "sim-0");
+  g_autofree char *paa = g_build_filename (f->data_dir, "pki", "paa.pem", NULL);
+  g_autofree char *garbage = g_build_filename (f->tmp, "garbage.der", NULL);
+  const char *dac, *pai;
+
+  g_assert_nonnull (pass);
+  dac = json_object_get_string_member (pass, "dac_file");
+  pai = json_object_get_string_member (pass, "pai_file");
+  g_assert_true (g_file_set_contents (garbage, "\x30\x03garbage", -1, NULL));
+
+  {
+    const char *args[] = { "verify", "--dac", dac, "--pai", pai, "--paa", paa, "--product", "FFF1:8000", NULL };
+    g_autoptr(DsCliResult) r = ds_test_run_cli (f->announce_dir, args);
+
+    g_assert_cmpint (r->exit_status, ==, 0);
+    g_assert_nonnull (strstr (r->out, "VALID"));
+    g_assert_nonnull (strstr (r->err, "TEST MATERIAL"));
+  }
+  {
+    /* Another product, in production mode, as JSON: every rule listed. */
+    const char *args[] = { "verify", "--dac", dac, "--pai", pai, "--paa", paa, "--product", "FFF1:8001",
+                           "--production", "--json", NULL };
+    g_autoptr(DsCliResult) r = ds_test_run_cli (f->announce_dir, args);
+    JsonObject *o;
+    JsonArray *violations;
+    g_autoptr(GString) rules = g_string_new (NULL);
+
+    g_assert_cmpint (r->exit_status, ==, 1);
+    g_assert_cmpuint (r->events->len, ==, 1);
+    o = g_ptr_array_index (r->events, 0);
+    g_assert_false (json_object_get_boolean_member (o, "valid"));
+    violations = json_object_get_array_member (o, "violations");
+    for (guint i = 0; i < json_array_get_length (violations); i++)
+      g_string_append_printf (rules, "%s ", json_object_get_string_member (json_array_get_object_element (violations, i), "rule"));
+    g_assert_cmpstr (rules->str, ==, "product.pid production.test-vid production.test-paa ");
+  }
+  {
+    const char *args[] = { "verify", "--dac", garbage, "--pai", pai, "--paa", paa, NULL };
+    g_autoptr(DsCliResult) r = ds_test_run_cli (f->announce_dir, args);
+
+    g_assert_cmpint (r->exit_status, ==, 2);
+    g_assert_nonnull (strstr (r->err, "Cannot read the DAC"));
+  }
+  {
+    /* The PAI passed as the DAC: a CA is never a DAC. */
+    const char *args[] = { "verify", "--dac", pai, "--pai", pai, "--paa", paa, NULL };
+    g_autoptr(DsCliResult) r = ds_test_run_cli (f->announce_dir, args);
+
+    g_assert_cmpint (r->exit_status, ==, 1);
+    g_assert_nonnull (strstr (r->out, "dac.basic-constraints.ca"));
+    g_assert_nonnull (strstr (r->out, "dac.key-usage.cert-sign"));
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -249,6 +312,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/gate/cd-installed", Fixture, NULL, fixture_setup, test_cd_installed, fixture_teardown);
   g_test_add ("/gate/cd-wrong-product", Fixture, NULL, fixture_setup, test_cd_wrong_product, fixture_teardown);
+  g_test_add ("/gate/verify-command", Fixture, NULL, fixture_setup, test_verify_command, fixture_teardown);
   g_test_add ("/gate/trust-store-and-production", Fixture, NULL, fixture_setup, test_trust_store_and_production, fixture_teardown);
   return g_test_run ();
 }

@@ -1,0 +1,137 @@
+/* Benchmark: how responsive the GTK station stays while N simulated boards
+ * provision at once.  A 1 ms timer on the main loop measures the longest
+ * gap between its runs (a main-loop stall), first with the window idle for
+ * the same time (the baseline), then while the boards provision; and the
+ * process's peak resident memory before and after.  Run under a (virtual)
+ * X server: bench/run does it with xvfb-run.
+ *
+ *   bench-gui N BAUD   prints "idle_stall_ms busy_stall_ms provisioning_stall_ms
+ *                       idle_rss_kib busy_rss_kib seconds" */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+
+#include "test-gui-util.h"
+
+typedef struct {
+  gint64    last;
+  gint64    longest;
+  /* The same, counted only once every card is on screen: the stalls of
+   * provisioning itself, without the cards' construction. */
+  DsWindow *window;
+  guint     n;
+  gboolean  all_cards;
+  gint64    longest_provisioning;
+} Stall;
+
+static gboolean
+tick (gpointer data)
+{
+  Stall *s = data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (s->last != 0)
+    {
+      s->longest = MAX (s->longest, now - s->last);
+      if (s->all_cards)
+        s->longest_provisioning = MAX (s->longest_provisioning, now - s->last);
+    }
+  if (s->window != NULL && !s->all_cards)
+    {
+      g_autoptr(GList) cards = ds_window_get_cards (s->window);
+      s->all_cards = g_list_length (cards) == s->n;
+    }
+  s->last = g_get_monotonic_time ();
+  return G_SOURCE_CONTINUE;
+}
+
+typedef struct {
+  DsWindow *window;
+  guint     n;
+} Boards;
+
+static gboolean
+all_passed (gpointer data)
+{
+  Boards *b = data;
+  g_autoptr(GList) cards = ds_window_get_cards (b->window);
+  guint passed = 0;
+
+  for (GList *l = cards; l != NULL; l = l->next)
+    if (ds_board_card_get_status (l->data) == DS_CARD_STATUS_PASSED)
+      passed++;
+  return passed == b->n;
+}
+
+static long
+peak_rss_kib (void)
+{
+  struct rusage ru;
+
+  getrusage (RUSAGE_SELF, &ru);
+  return ru.ru_maxrss;
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  guint n = argc > 1 ? (guint) atoi (argv[1]) : 16;
+  guint baud = argc > 2 ? (guint) atoi (argv[2]) : 115200;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = NULL;
+  g_autofree char *data_dir = NULL, *sim_dir = NULL, *state_dir = NULL;
+  DsApplication *app;
+  TestSim *sim;
+  Stall idle = { 0 }, busy = { 0 };
+  Boards boards;
+  long idle_rss;
+  gint64 start, elapsed;
+  guint id;
+
+  setlocale (LC_ALL, "");
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+  gtk_init (&argc, &argv);
+  tmp = g_dir_make_tmp ("ds-bench-gui-XXXXXX", &error);
+  g_assert_no_error (error);
+  data_dir = g_build_filename (tmp, "data", NULL);
+  sim_dir = g_build_filename (tmp, "announce", NULL);
+  state_dir = g_build_filename (tmp, "boards", NULL);
+  g_mkdir_with_parents (sim_dir, 0700);
+
+  app = test_app_new (data_dir, sim_dir, "bench", "LOT-BENCH", TRUE);
+  boards.window = test_app_get_window (app);
+  boards.n = n;
+  test_spin (500);
+
+  /* Baseline: the same window, idle, for about as long as a run. */
+  id = g_timeout_add_full (G_PRIORITY_HIGH, 1, tick, &idle, NULL);
+  test_spin (2000);
+  g_source_remove (id);
+  idle_rss = peak_rss_kib ();
+
+  busy.window = boards.window;
+  busy.n = n;
+  id = g_timeout_add_full (G_PRIORITY_HIGH, 1, tick, &busy, NULL);
+  start = g_get_monotonic_time ();
+  sim = test_sim_start (state_dir, sim_dir, n, baud, NULL);
+  if (!test_wait_until (all_passed, &boards, 300))
+    {
+      g_printerr ("not every board passed\n");
+      return 1;
+    }
+  elapsed = g_get_monotonic_time () - start;
+  g_source_remove (id);
+
+  printf ("%.1f %.1f %.1f %ld %ld %.2f\n", idle.longest / 1000.0, busy.longest / 1000.0,
+          busy.longest_provisioning / 1000.0, idle_rss, peak_rss_kib (), elapsed / 1e6);
+  test_app_close (app);
+  test_sim_stop (sim);
+  g_object_unref (app);
+  test_rm_rf (tmp);
+  return 0;
+}

@@ -8,7 +8,9 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <sqlite3.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "ds-test-util.h"
 
@@ -186,6 +188,68 @@ test_cell (Fixture       *f,
   g_assert_cmpint (a->exit_status, ==, 0);
 }
 
+/* A full disk: the CLI runs with a file-size limit (RLIMIT_FSIZE, SIGXFSZ
+ * ignored), so its record store's writes fail part-way, as on a full disk.
+ * No board may pass or hold a DAC without a durable record; with room
+ * again, every board passes and the records are whole. */
+static void
+limit_file_size (gpointer data)
+{
+  struct rlimit rl = { 150 * 1024, 150 * 1024 };
+
+  signal (SIGXFSZ, SIG_IGN);
+  setrlimit (RLIMIT_FSIZE, &rl);
+}
+
+static void
+test_full_disk (Fixture       *f,
+                gconstpointer  data)
+{
+  const char *argv[] = { g_getenv ("DS_CLI"), "provision", "--all", "--json", "--data-dir", f->data_dir, NULL };
+  const char *args[] = { "provision", "--all", "--json", "--data-dir", f->data_dir, NULL };
+  const char *audit[] = { "audit", "verify", "--data-dir", f->data_dir, NULL };
+  g_auto(GStrv) env = g_environ_setenv (g_get_environ (), "DAC_STATION_SIM_DIR", f->announce_dir, TRUE);
+  g_autofree char *out = NULL;
+  g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsCliResult) again = NULL;
+  g_autoptr(DsCliResult) a = NULL;
+  int status = 0;
+  guint failed = 0;
+
+  f->sim_pid = ds_test_start_sim (f->state_dir, f->announce_dir, 3, NULL);
+  g_spawn_sync (NULL, (char **) argv, env, G_SPAWN_STDERR_TO_DEV_NULL, limit_file_size, NULL,
+                &out, NULL, &status, &error);
+  g_assert_no_error (error);
+  g_assert_false (g_spawn_check_wait_status (status, NULL));
+  lines = g_strsplit (out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    ds_test_parse_json_line (lines[i], events);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *board = g_strdup_printf ("sim-%u", i);
+      g_autofree char *dac = g_strdup_printf ("%s/%s/dac.der", f->state_dir, board);
+      JsonObject *o = ds_test_find_event (events, "fail", board);
+
+      if (o == NULL)
+        continue;
+      failed++;
+      g_test_message ("%s: FAIL at %s: %s", board, json_object_get_string_member (o, "step"),
+                      json_object_get_string_member (o, "cause"));
+      g_assert_nonnull (strstr (json_object_get_string_member (o, "cause"), "Record store"));
+      g_assert_false (g_file_test (dac, G_FILE_TEST_EXISTS));
+    }
+  g_assert_cmpuint (failed, >, 0);
+
+  again = ds_test_run_cli (f->announce_dir, args);
+  g_assert_cmpint (again->exit_status, ==, 0);
+  ds_test_stop (&f->sim_pid, 0);
+  assert_records (f);
+  a = ds_test_run_cli (f->announce_dir, audit);
+  g_assert_cmpint (a->exit_status, ==, 0);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -196,5 +260,6 @@ main (int    argc,
       g_autofree char *path = g_strdup_printf ("/fault-matrix/%s", cells[i].name);
       g_test_add (path, Fixture, &cells[i], fixture_setup, test_cell, fixture_teardown);
     }
+  g_test_add ("/fault-matrix/full-disk", Fixture, NULL, fixture_setup, test_full_disk, fixture_teardown);
   return g_test_run ();
 }

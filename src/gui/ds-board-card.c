@@ -277,6 +277,7 @@ update (DsBoardCard *self)
   DsJob *job = self->job;
   double fraction = 0.0;
   gboolean can_retry;
+  DsCardStatus old_status = self->status;
 
   self->status = status_of_job (job);
 
@@ -346,9 +347,13 @@ update (DsBoardCard *self)
       break;
     }
 
-  for (gsize i = 0; i < G_N_ELEMENTS (status_classes); i++)
-    gtk_style_context_remove_class (style, status_classes[i]);
-  gtk_style_context_add_class (style, status_classes[self->status]);
+  /* Restyling the card restyles all it holds: only on a change. */
+  if (old_status != self->status || !gtk_style_context_has_class (style, status_classes[self->status]))
+    {
+      for (gsize i = 0; i < G_N_ELEMENTS (status_classes); i++)
+        gtk_style_context_remove_class (style, status_classes[i]);
+      gtk_style_context_add_class (style, status_classes[self->status]);
+    }
 
   for (DsStep step = 0; step < DS_N_STEPS; step++)
     ds_step_row_set_outcome (self->step_rows[step], job != NULL ? ds_job_get_step_outcome (job, step) : NULL,

@@ -16,6 +16,8 @@ struct _DsStepRow
 
   DsStep     step;
   char      *outcome;
+  char      *message;
+  gboolean   shown;     /* outcome and message are on screen */
 };
 
 G_DEFINE_FINAL_TYPE (DsStepRow, ds_step_row, GTK_TYPE_BOX)
@@ -28,6 +30,7 @@ ds_step_row_finalize (GObject *object)
   DsStepRow *self = DS_STEP_ROW (object);
 
   g_free (self->outcome);
+  g_free (self->message);
   G_OBJECT_CLASS (ds_step_row_parent_class)->finalize (object);
 }
 
@@ -80,8 +83,16 @@ ds_step_row_set_outcome (DsStepRow  *self,
   g_autofree char *accessible = NULL;
   g_autofree char *tooltip = NULL;
 
+  /* A card refreshes all its rows on every change of its job: touching
+   * style classes makes GTK restyle and relayout, so do it only when
+   * something changed. */
+  if (self->shown && g_strcmp0 (outcome, self->outcome) == 0 && g_strcmp0 (message, self->message) == 0)
+    return;
+  self->shown = TRUE;
   g_free (self->outcome);
   self->outcome = g_strdup (outcome);
+  g_free (self->message);
+  self->message = g_strdup (message);
 
   for (gsize i = 0; i < G_N_ELEMENTS (outcome_classes); i++)
     gtk_style_context_remove_class (style, outcome_classes[i]);

@@ -20,6 +20,7 @@
 #include "ds-cli-flash.h"
 #include "ds-cli-records.h"
 #include "ds-cli-verify.h"
+#include "ds-db.h"
 #include "ds-error.h"
 #include "ds-firmware-image.h"
 #include "ds-sim-announce.h"
@@ -330,6 +331,8 @@ summarise (Run *run)
   GPtrArray *jobs = ds_station_get_jobs (run->station);
   guint passed = 0, failed = 0, already = 0, cancelled = 0;
   double elapsed = (g_get_monotonic_time () - run->started) / 1e6;
+  /* A URI's password is never printed. */
+  g_autofree char *records = ds_db_display_name (ds_store_get_path (run->store));
 
   for (guint i = 0; i < jobs->len; i++)
     switch (ds_job_get_state (g_ptr_array_index (jobs, i)))
@@ -355,7 +358,7 @@ summarise (Run *run)
       json_add_int (b, "total", jobs->len);
       json_builder_set_member_name (b, "elapsed_s");
       json_builder_add_double_value (b, elapsed);
-      json_add_string (b, "database", ds_store_get_path (run->store));
+      json_add_string (b, "database", records);
       json_builder_end_object (b);
       print_json (b);
     }
@@ -366,7 +369,7 @@ summarise (Run *run)
         g_print (_(", %u already provisioned"), already);
       if (cancelled > 0)
         g_print (_(", %u cancelled"), cancelled);
-      g_print (_(" in %.1f s. Records: %s\n"), elapsed, ds_store_get_path (run->store));
+      g_print (_(" in %.1f s. Records: %s\n"), elapsed, records);
       for (guint i = 0; i < jobs->len; i++)
         {
           DsJob *job = g_ptr_array_index (jobs, i);
@@ -408,7 +411,7 @@ setup_run (Run *run)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = data_dir ();
-  g_autofree char *db = g_build_filename (dir, "records.sqlite3", NULL);
+  g_autofree char *db = store_location ();
   g_autofree char *pki = g_build_filename (dir, "pki", NULL);
   g_autofree char *certs = g_build_filename (dir, "certs", NULL);
   g_autoptr(DsTestCa) ca = NULL;

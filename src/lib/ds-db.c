@@ -13,7 +13,7 @@
 
 /* The advisory lock every writing station takes on PostgreSQL (two-key
  * form: 'DS' and 1), the PostgreSQL counterpart of SQLite's one writer. */
-#define PG_LOCK_CLASS   0x4453
+#define PG_LOCK_CLASS   17491  /* "DS"; decimal, as PostgreSQL 15 reads no hex */
 #define PG_LOCK_WRITER  1
 
 #define PG_OID_INT8   20

@@ -17,9 +17,9 @@
 /* Advisory locks on PostgreSQL, two-key form: class 'DS' (ds-db.c takes
  * subkey 1 for the writers); the schema's creation; and the liveness lock
  * each store holds on its owner key while it is open. */
-#define PG_LOCK_CLASS        0x4453
+#define PG_LOCK_CLASS        17491  /* "DS" */
 #define PG_LOCK_SCHEMA       2
-#define PG_LOCK_OWNER_CLASS  0x4454
+#define PG_LOCK_OWNER_CLASS  17492
 
 struct _DsStore
 {

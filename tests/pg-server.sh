@@ -2,8 +2,10 @@
 # A throwaway PostgreSQL server for the tests: a new cluster in a temporary
 # folder, reachable only on a Unix socket inside that folder (no TCP).
 #
-#   tests/pg-server.sh start        prints the folder; the server's URI is
-#                                   postgresql:///postgres?host=FOLDER&user=dsbuild
+#   tests/pg-server.sh start [PID]  prints the folder; the server's URI is
+#                                   postgresql:///postgres?host=FOLDER&user=dsbuild;
+#                                   with PID, the server is stopped when that
+#                                   process ends (a test that crashed)
 #   tests/pg-server.sh stop FOLDER  stops the server and removes the folder
 #
 # Exits 77 (a skip, to meson) when no PostgreSQL server binaries are
@@ -11,6 +13,7 @@
 # belongs to the unprivileged user `nobody`.
 set -euo pipefail
 
+script=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 bindir=${DS_PG_BINDIR:-}
 if [ -z "$bindir" ]; then
   for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
@@ -44,6 +47,10 @@ case "${1:-}" in
          -o "-k $dir -c listen_addresses= -p 5432 -c max_connections=200" start >/dev/null; then
       cat "$dir/server.log" >&2
       exit 1
+    fi
+    if [ -n "${2:-}" ]; then
+      setsid bash -c 'while kill -0 "$0" 2>/dev/null; do sleep 1; done; exec "$1" stop "$2"' \
+        "$2" "$script" "$dir" </dev/null >/dev/null 2>&1 &
     fi
     echo "$dir"
     ;;

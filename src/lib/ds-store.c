@@ -216,9 +216,12 @@ read_version (DsStore *self,
 
   if (ds_db_get_kind (self->db) == DS_DB_SQLITE)
     return scalar_int (self, "PRAGMA user_version", version, error);
-  if (!scalar (self, "SELECT to_regclass('ds_meta')::text", &meta, error))
+  /* A query of the catalog, not to_regclass(): that may answer from a
+   * cache that has not yet seen the table another station just created. */
+  if (!scalar (self, "SELECT count(*) FROM pg_catalog.pg_tables "
+                     "WHERE schemaname = current_schema() AND tablename = 'ds_meta'", &meta, error))
     return FALSE;
-  if (meta == NULL)
+  if (g_strcmp0 (meta, "0") == 0)
     {
       *version = 0;
       return TRUE;

@@ -390,9 +390,13 @@ static char *opt_lot = NULL;
 static int opt_timeout_ms = 0;
 static int opt_retries = 0;
 static char *opt_image = NULL;
+static char *opt_station_name = NULL;
 
 static GOptionEntry run_entries[] = {
   { "ca", 0, 0, G_OPTION_ARG_STRING, &opt_ca, N_("Certificate authority: test (default)"), N_("CA") },
+  { "station", 0, 0, G_OPTION_ARG_STRING, &opt_station_name,
+    N_("This station's name in the records, where several stations share one database (default: the host name)"),
+    N_("NAME") },
   { "jobs", 'j', 0, G_OPTION_ARG_INT, &opt_jobs, N_("Boards provisioned at once (default 8)"), N_("N") },
   { "vid", 0, 0, G_OPTION_ARG_STRING, &opt_vid, N_("Vendor ID in hex (default FFF1)"), N_("VID") },
   { "pid", 0, 0, G_OPTION_ARG_STRING, &opt_pid, N_("Product ID in hex (default 8000)"), N_("PID") },
@@ -480,7 +484,7 @@ setup_run (Run *run)
   options.ca = DS_CA (ca);
   options.operator_id = opt_operator;
   options.lot = opt_lot;
-  options.station_name = (char *) g_get_host_name ();
+  options.station_name = opt_station_name != NULL ? opt_station_name : (char *) g_get_host_name ();
   options.certs_dir = certs;
   options.timeout_ms = opt_timeout_ms > 0 ? (guint) opt_timeout_ms : 0;
   options.retries = opt_retries > 0 ? (guint) opt_retries : 0;

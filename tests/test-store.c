@@ -809,6 +809,29 @@ test_not_a_database (void)
   ds_test_rm_rf (tmp);
 }
 
+/* A URI's password never reaches a message. */
+static void G_GNUC_UNUSED
+test_display_name (void)
+{
+  const struct { const char *in, *out; } cases[] = {
+    { "/var/lib/records.sqlite3", "/var/lib/records.sqlite3" },
+    { "postgresql://db.lan/line", "postgresql://db.lan/line" },
+    { "postgresql://station@db.lan/line", "postgresql://station@db.lan/line" },
+    { "postgresql://station:s3cret@db.lan:5433/line?sslmode=require",
+      "postgresql://station:***@db.lan:5433/line?sslmode=require" },
+    { "postgres:///line?host=/run/pg&password=s3cret&user=u", "postgres:///line?host=/run/pg&password=***&user=u" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *shown = ds_db_display_name (cases[i].in);
+
+      g_assert_cmpstr (shown, ==, cases[i].out);
+    }
+  g_assert_true (ds_db_is_uri ("postgres://x/y"));
+  g_assert_false (ds_db_is_uri ("records.sqlite3"));
+}
+
 #ifdef DS_TEST_PG
 /* Another station's running jobs are not interrupted jobs: only those of
  * a store that is gone are closed. */
@@ -932,6 +955,7 @@ main (int    argc,
   g_test_add_func (PREFIX "/concurrent-open", test_concurrent_open);
 #else
   g_test_add_func (PREFIX "/not-a-database", test_not_a_database);
+  g_test_add_func (PREFIX "/display-name", test_display_name);
 #endif
 #undef ADD
   status = g_test_run ();

@@ -1,12 +1,14 @@
 /* Helpers shared by the integration tests. */
 #include "ds-test-util.h"
 
+#include "ds-db.h"
 #include "ds-util.h"
 
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 void
 ds_test_rm_rf (const char *path)
@@ -183,4 +185,70 @@ ds_test_summary (DsCliResult *r)
   last = g_ptr_array_index (r->events, r->events->len - 1);
   g_assert_cmpstr (json_object_get_string_member (last, "event"), ==, "summary");
   return last;
+}
+
+/* ---- a throwaway PostgreSQL server ------------------------------------ */
+
+static char *
+pg_script (void)
+{
+  return g_test_build_filename (G_TEST_DIST, "pg-server.sh", NULL);
+}
+
+char *
+ds_test_pg_start (char **skip_reason)
+{
+  g_autofree char *script = pg_script ();
+  g_autofree char *pid = g_strdup_printf ("%d", (int) getpid ());
+  const char *argv[] = { script, "start", pid, NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error);
+  g_assert_no_error (error);
+  if (WIFEXITED (status) && WEXITSTATUS (status) == 77)
+    {
+      *skip_reason = g_strdup (g_strstrip (err));
+      return NULL;
+    }
+  if (!g_spawn_check_wait_status (status, &error))
+    g_error ("Cannot start a PostgreSQL server for the tests: %s", err);
+  return g_strdup (g_strstrip (out));
+}
+
+void
+ds_test_pg_stop (char *server)
+{
+  g_autofree char *script = pg_script ();
+  const char *argv[] = { script, "stop", server, NULL };
+
+  if (server == NULL)
+    return;
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, NULL, NULL);
+  g_free (server);
+}
+
+char *
+ds_test_pg_uri (const char *server,
+                const char *database)
+{
+  return g_strdup_printf ("postgresql:///%s?host=%s&user=dsbuild", database, server);
+}
+
+char *
+ds_test_pg_new_database (const char *server)
+{
+  static gint counter;
+  g_autofree char *admin = ds_test_pg_uri (server, "postgres");
+  g_autofree char *name = g_strdup_printf ("t%d", g_atomic_int_add (&counter, 1));
+  g_autofree char *sql = g_strdup_printf ("CREATE DATABASE %s", name);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsDb) db = ds_db_open (admin, FALSE, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (ds_db_exec (db, sql, &error));
+  g_assert_no_error (error);
+  return ds_test_pg_uri (server, name);
 }

@@ -45,4 +45,16 @@ JsonObject  *ds_test_find_step   (GPtrArray         *events,
 /* The closing summary event. */
 JsonObject  *ds_test_summary     (DsCliResult       *r);
 
+/* A throwaway PostgreSQL server (tests/pg-server.sh), reachable on a Unix
+ * socket in the folder it returns; it is stopped when the test process
+ * ends, even by a failed assertion.  NULL with *skip_reason set when no
+ * PostgreSQL server is installed. */
+char        *ds_test_pg_start    (char             **skip_reason);
+/* Stops the server and frees @server. */
+void         ds_test_pg_stop     (char              *server);
+char        *ds_test_pg_uri      (const char        *server,
+                                  const char        *database);
+/* Creates a new, empty database on @server and returns its URI. */
+char        *ds_test_pg_new_database (const char    *server);
+
 G_END_DECLS

@@ -1,6 +1,7 @@
 /* The crash matrix: the station is killed with SIGKILL while a board is at
  * each step in turn; the next run finishes the job without losing or
- * wasting a DAC, and the records match the CA's own issuance log. */
+ * wasting a DAC, and the records match the CA's own issuance log.  On a
+ * SQLite file, and built with DS_TEST_PG on a PostgreSQL database. */
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
@@ -8,6 +9,10 @@
 
 #include "ds-store.h"
 #include "ds-test-util.h"
+
+#ifdef DS_TEST_PG
+static char *pg_server;
+#endif
 
 typedef struct {
   const char *step;      /* where the station is killed */
@@ -27,10 +32,11 @@ static const Cell cells[] = {
 static void
 run_and_kill (const char *announce_dir,
               const char *data_dir,
+              const char *db,
               const char *step)
 {
   const char *argv[] = { g_getenv ("DS_CLI"), "provision", "--all", "--json", "--data-dir", data_dir,
-                         "--command-timeout", "60000", NULL };
+                         "--db", db, "--command-timeout", "60000", NULL };
   g_auto(GStrv) env = g_environ_setenv (g_get_environ (), "DAC_STATION_SIM_DIR", announce_dir, TRUE);
   g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
   g_autoptr(GIOChannel) ch = NULL;
@@ -97,11 +103,15 @@ test_kill_at_step (gconstpointer data)
   g_autofree char *state = g_build_filename (tmp, "boards", NULL);
   g_autofree char *announce = g_build_filename (tmp, "announce", NULL);
   g_autofree char *data_dir = g_build_filename (tmp, "data", NULL);
+#ifdef DS_TEST_PG
+  g_autofree char *db = ds_test_pg_new_database (pg_server);
+#else
   g_autofree char *db = g_build_filename (data_dir, "records.sqlite3", NULL);
+#endif
   g_autofree char *ca_log = g_build_filename (data_dir, "pki", "issued.log", NULL);
   g_autofree char *fault = g_strdup_printf ("0:stall:%s", cell->command);
   const char *faulty[] = { "--fault", fault, NULL };
-  const char *args[] = { "provision", "--all", "--json", "--data-dir", data_dir, NULL };
+  const char *args[] = { "provision", "--all", "--json", "--data-dir", data_dir, "--db", db, NULL };
   g_autoptr(DsCliResult) r = NULL;
   g_autoptr(DsStore) store = NULL;
   g_autoptr(GHashTable) serials = NULL;
@@ -113,7 +123,7 @@ test_kill_at_step (gconstpointer data)
 
   g_assert_no_error (error);
   sim = ds_test_start_sim (state, announce, 2, faulty);
-  run_and_kill (announce, data_dir, cell->step);
+  run_and_kill (announce, data_dir, db, cell->step);
   ds_test_stop (&sim, 0);
 
   /* Power back: the same boards, healthy; the station starts again. */
@@ -165,15 +175,44 @@ test_kill_at_step (gconstpointer data)
   ds_test_rm_rf (tmp);
 }
 
+#ifdef DS_TEST_PG
+static void
+test_skip (gconstpointer data)
+{
+  g_test_skip (data);
+}
+#endif
+
 int
 main (int    argc,
       char **argv)
 {
+  int status;
+
   g_test_init (&argc, &argv, NULL);
+#ifdef DS_TEST_PG
+  {
+    g_autofree char *reason = NULL;
+
+    pg_server = ds_test_pg_start (&reason);
+    if (pg_server == NULL)
+      {
+        g_test_add_data_func ("/resume-pg/skipped", reason, test_skip);
+        return g_test_run ();
+      }
+  }
+#define PREFIX "/resume-pg"
+#else
+#define PREFIX "/resume"
+#endif
   for (gsize i = 0; i < G_N_ELEMENTS (cells); i++)
     {
-      g_autofree char *path = g_strdup_printf ("/resume/killed-at/%s", cells[i].step);
+      g_autofree char *path = g_strdup_printf (PREFIX "/killed-at/%s", cells[i].step);
       g_test_add_data_func (path, &cells[i], test_kill_at_step);
     }
-  return g_test_run ();
+  status = g_test_run ();
+#ifdef DS_TEST_PG
+  ds_test_pg_stop (g_steal_pointer (&pg_server));
+#endif
+  return status;
 }

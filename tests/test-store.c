@@ -1,19 +1,24 @@
-/* Unit tests of the record store on real SQLite files. */
+/* Unit tests of the record store: on real SQLite files, and built with
+ * DS_TEST_PG on real PostgreSQL databases (a throwaway server). */
 #include <glib/gstdio.h>
-#include <sqlite3.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "ds-db.h"
 #include "ds-error.h"
 #include "ds-store.h"
 #include "ds-test-util.h"
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3, sqlite3_close)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
+#ifdef DS_TEST_PG
+#define PG TRUE
+static char *pg_server;
+#else
+#define PG FALSE
+#endif
 
 typedef struct {
   char    *tmp;
-  char    *path;
+  char    *path;   /* a file, or a URI */
   DsStore *store;
 } Fixture;
 
@@ -25,8 +30,12 @@ setup (Fixture       *f,
 
   f->tmp = g_dir_make_tmp ("ds-test-store-XXXXXX", &error);
   g_assert_no_error (error);
+#ifdef DS_TEST_PG
+  f->path = ds_test_pg_new_database (pg_server);
+#else
   /* A folder that does not exist yet: the store creates it. */
   f->path = g_build_filename (f->tmp, "sub", "records.sqlite3", NULL);
+#endif
   f->store = ds_store_open (f->path, &error);
   g_assert_no_error (error);
   g_assert_nonnull (f->store);
@@ -42,33 +51,26 @@ teardown (Fixture       *f,
   g_free (f->path);
 }
 
-/* A second connection, as a report reader or another process would open
- * the file; never the store's own. */
-static sqlite3 *
-peek_open (Fixture *f,
-           int      flags)
-{
-  sqlite3 *db = NULL;
-
-  g_assert_cmpint (sqlite3_open_v2 (f->path, &db, flags, NULL), ==, SQLITE_OK);
-  sqlite3_busy_timeout (db, 5000);
-  return db;
-}
-
 /* Runs @sql with @arg bound to ?1 (when the query has one) on a second
- * connection and returns the first column of the first row. */
-static sqlite3_stmt *
-peek_row (sqlite3    *db,
-          const char *sql,
-          gint64      arg)
+ * connection, as a report reader or another process would; never the
+ * store's own.  The query must return a row. */
+static DsDbRows *
+peek_rows (Fixture    *f,
+           const char *sql,
+           gint64      arg)
 {
-  sqlite3_stmt *stmt = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsDb) db = ds_db_open (f->path, TRUE, &error);
+  DsDbRows *rows;
 
-  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
-  if (sqlite3_bind_parameter_count (stmt) > 0)
-    sqlite3_bind_int64 (stmt, 1, arg);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  return stmt;
+  g_assert_no_error (error);
+  if (strchr (sql, '?') != NULL)
+    rows = ds_db_query (db, sql, DB_PARAMS (DB_INT (arg)), &error);
+  else
+    rows = ds_db_query (db, sql, NULL, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ds_db_rows_count (rows), >, 0);
+  return rows;
 }
 
 static gint64
@@ -76,10 +78,9 @@ peek_int (Fixture    *f,
           const char *sql,
           gint64      arg)
 {
-  g_autoptr(sqlite3) db = peek_open (f, SQLITE_OPEN_READONLY);
-  g_autoptr(sqlite3_stmt) stmt = peek_row (db, sql, arg);
+  g_autoptr(DsDbRows) rows = peek_rows (f, sql, arg);
 
-  return sqlite3_column_int64 (stmt, 0);
+  return ds_db_rows_int (rows, 0, 0);
 }
 
 static char *
@@ -87,20 +88,24 @@ peek_text (Fixture    *f,
            const char *sql,
            gint64      arg)
 {
-  g_autoptr(sqlite3) db = peek_open (f, SQLITE_OPEN_READONLY);
-  g_autoptr(sqlite3_stmt) stmt = peek_row (db, sql, arg);
+  g_autoptr(DsDbRows) rows = peek_rows (f, sql, arg);
 
-  return g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  return g_strdup (ds_db_rows_text (rows, 0, 0));
 }
 
 static void
 tamper (Fixture    *f,
         const char *sql)
 {
-  g_autoptr(sqlite3) db = peek_open (f, SQLITE_OPEN_READWRITE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsDb) db = ds_db_open (f->path, FALSE, &error);
 
-  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_no_error (error);
+  g_assert_true (ds_db_exec (db, sql, &error));
+  g_assert_no_error (error);
 }
+
+#define SCHEMA_VERSION_SQL (PG ? "SELECT value FROM ds_meta WHERE key = 'schema_version'" : "PRAGMA user_version")
 
 static DsCertRecord *
 make_record (const char *uid,
@@ -196,24 +201,29 @@ test_schema (Fixture       *f,
   const char *objects[] = { "boards", "jobs", "steps", "certificates", "events",
                             "jobs_board", "steps_job", "certificates_board" };
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = g_path_get_dirname (f->path);
-  GStatBuf st;
+  g_autoptr(DsDb) db = NULL;
 
   g_assert_cmpstr (ds_store_get_path (f->store), ==, f->path);
-  g_assert_cmpint (g_stat (dir, &st), ==, 0);
-  g_assert_cmpint (st.st_mode & 0777, ==, 0700);
+  if (!PG)
+    {
+      g_autofree char *dir = g_path_get_dirname (f->path);
+      GStatBuf st;
 
-  g_assert_cmpint (peek_int (f, "PRAGMA user_version", 0), ==, 1);
+      g_assert_cmpint (g_stat (dir, &st), ==, 0);
+      g_assert_cmpint (st.st_mode & 0777, ==, 0700);
+    }
+
+  g_assert_cmpint (peek_int (f, SCHEMA_VERSION_SQL, 0), ==, 1);
+  db = ds_db_open (f->path, TRUE, &error);
+  g_assert_no_error (error);
   for (gsize i = 0; i < G_N_ELEMENTS (objects); i++)
     {
-      g_autoptr(sqlite3) db = peek_open (f, SQLITE_OPEN_READONLY);
-      g_autoptr(sqlite3_stmt) stmt = NULL;
+      g_autoptr(DsDbRows) rows = ds_db_query (db, PG ? "SELECT count(*) FROM pg_class WHERE relname = ?"
+                                                     : "SELECT count(*) FROM sqlite_master WHERE name = ?",
+                                              DB_PARAMS (DB_TEXT (objects[i])), &error);
 
-      g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT count(*) FROM sqlite_master WHERE name = ?", -1, &stmt,
-                                           NULL), ==, SQLITE_OK);
-      sqlite3_bind_text (stmt, 1, objects[i], -1, SQLITE_STATIC);
-      g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-      g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, 1);
+      g_assert_no_error (error);
+      g_assert_cmpint (ds_db_rows_int (rows, 0, 0), ==, 1);
     }
 
   /* Reopening an existing store keeps its schema and does not recreate it. */
@@ -221,7 +231,7 @@ test_schema (Fixture       *f,
   f->store = ds_store_open (f->path, &error);
   g_assert_no_error (error);
   g_assert_nonnull (f->store);
-  g_assert_cmpint (peek_int (f, "PRAGMA user_version", 0), ==, 1);
+  g_assert_cmpint (peek_int (f, SCHEMA_VERSION_SQL, 0), ==, 1);
 }
 
 static void
@@ -233,8 +243,11 @@ test_pragmas (Fixture       *f,
   DsStoreSettings settings = { 0 };
 
   /* The journal mode is a property of the file: a second connection sees it. */
-  mode = peek_text (f, "PRAGMA journal_mode", 0);
-  g_assert_cmpstr (mode, ==, "wal");
+  if (!PG)
+    {
+      mode = peek_text (f, "PRAGMA journal_mode", 0);
+      g_assert_cmpstr (mode, ==, "wal");
+    }
 
   /* synchronous, foreign_keys and busy_timeout are per connection: a second
    * connection would only report its own defaults, so ask the store's. */
@@ -243,7 +256,8 @@ test_pragmas (Fixture       *f,
   g_assert_true (settings.wal);
   g_assert_cmpint (settings.synchronous, ==, 2 /* FULL */);
   g_assert_true (settings.foreign_keys);
-  g_assert_cmpint (settings.busy_timeout_ms, ==, 5000);
+  /* PostgreSQL: lock_timeout, how long a writer waits for another */
+  g_assert_cmpint (settings.busy_timeout_ms, ==, PG ? 30000 : 5000);
   g_assert_cmpint (settings.schema_version, ==, 1);
 }
 
@@ -284,7 +298,7 @@ test_newer_schema (Fixture       *f,
   g_autoptr(DsStore) store = NULL;
 
   g_clear_object (&f->store);
-  tamper (f, "PRAGMA user_version = 99");
+  tamper (f, PG ? "UPDATE ds_meta SET value = '99' WHERE key = 'schema_version'" : "PRAGMA user_version = 99");
   store = ds_store_open (f->path, &error);
   g_assert_null (store);
   g_assert_error (error, DS_ERROR, DS_ERROR_CONFIG);
@@ -296,9 +310,8 @@ test_round_trip (Fixture       *f,
                  gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(sqlite3) db = NULL;
-  g_autoptr(sqlite3_stmt) job = NULL;
-  g_autoptr(sqlite3_stmt) steps = NULL;
+  g_autoptr(DsDbRows) job = NULL;
+  g_autoptr(DsDbRows) steps = NULL;
   gint64 before = g_get_real_time ();
   gint64 after;
   gint64 id;
@@ -325,42 +338,36 @@ test_round_trip (Fixture       *f,
   g_assert_no_error (error);
   after = g_get_real_time ();
 
-  db = peek_open (f, SQLITE_OPEN_READONLY);
-  job = peek_row (db, "SELECT board_uid, port, operator, lot, station, started_us, finished_us, outcome, "
-                      "failed_step, error_code, error_message FROM jobs WHERE id = ?", id);
-  g_assert_cmpstr ((const char *) sqlite3_column_text (job, 0), ==, "0123456789ABCDEF01234567");
-  g_assert_cmpstr ((const char *) sqlite3_column_text (job, 1), ==, "/dev/ttyACM0");
-  g_assert_cmpstr ((const char *) sqlite3_column_text (job, 2), ==, "op-7");
-  g_assert_cmpstr ((const char *) sqlite3_column_text (job, 3), ==, "LOT-9");
-  g_assert_cmpstr ((const char *) sqlite3_column_text (job, 4), ==, "station-b");
-  g_assert_cmpint (sqlite3_column_int64 (job, 5), >=, before);
-  g_assert_cmpint (sqlite3_column_int64 (job, 6), >=, sqlite3_column_int64 (job, 5));
-  g_assert_cmpint (sqlite3_column_int64 (job, 6), <=, after);
-  g_assert_cmpstr ((const char *) sqlite3_column_text (job, 7), ==, "failed");
-  g_assert_cmpstr ((const char *) sqlite3_column_text (job, 8), ==, "install");
-  g_assert_cmpstr ((const char *) sqlite3_column_text (job, 9), ==, "rejected");
-  g_assert_cmpstr ((const char *) sqlite3_column_text (job, 10), ==, "The board refused the DAC");
+  job = peek_rows (f, "SELECT board_uid, port, operator, lot, station, started_us, finished_us, outcome, "
+                     "failed_step, error_code, error_message FROM jobs WHERE id = ?", id);
+  g_assert_cmpstr (ds_db_rows_text (job, 0, 0), ==, "0123456789ABCDEF01234567");
+  g_assert_cmpstr (ds_db_rows_text (job, 0, 1), ==, "/dev/ttyACM0");
+  g_assert_cmpstr (ds_db_rows_text (job, 0, 2), ==, "op-7");
+  g_assert_cmpstr (ds_db_rows_text (job, 0, 3), ==, "LOT-9");
+  g_assert_cmpstr (ds_db_rows_text (job, 0, 4), ==, "station-b");
+  g_assert_cmpint (ds_db_rows_int (job, 0, 5), >=, before);
+  g_assert_cmpint (ds_db_rows_int (job, 0, 6), >=, ds_db_rows_int (job, 0, 5));
+  g_assert_cmpint (ds_db_rows_int (job, 0, 6), <=, after);
+  g_assert_cmpstr (ds_db_rows_text (job, 0, 7), ==, "failed");
+  g_assert_cmpstr (ds_db_rows_text (job, 0, 8), ==, "install");
+  g_assert_cmpstr (ds_db_rows_text (job, 0, 9), ==, "rejected");
+  g_assert_cmpstr (ds_db_rows_text (job, 0, 10), ==, "The board refused the DAC");
 
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT step, outcome, started_us, finished_us, error_code, "
-                                           "error_message FROM steps WHERE job_id = ? ORDER BY id",
-                                       -1, &steps, NULL), ==, SQLITE_OK);
-  sqlite3_bind_int64 (steps, 1, id);
-  g_assert_cmpint (sqlite3_step (steps), ==, SQLITE_ROW);
-  g_assert_cmpstr ((const char *) sqlite3_column_text (steps, 0), ==, "connect");
-  g_assert_cmpstr ((const char *) sqlite3_column_text (steps, 1), ==, "pass");
-  g_assert_cmpint (sqlite3_column_int64 (steps, 2), ==, before);
-  g_assert_cmpint (sqlite3_column_int64 (steps, 3), ==, before + 10);
-  g_assert_cmpint (sqlite3_column_type (steps, 4), ==, SQLITE_NULL);
-  g_assert_cmpint (sqlite3_step (steps), ==, SQLITE_ROW);
-  g_assert_cmpstr ((const char *) sqlite3_column_text (steps, 0), ==, "forward");
-  g_assert_cmpstr ((const char *) sqlite3_column_text (steps, 1), ==, "skipped");
-  g_assert_cmpint (sqlite3_step (steps), ==, SQLITE_ROW);
-  g_assert_cmpstr ((const char *) sqlite3_column_text (steps, 0), ==, "install");
-  g_assert_cmpstr ((const char *) sqlite3_column_text (steps, 1), ==, "fail");
-  g_assert_cmpint (sqlite3_column_int64 (steps, 3), ==, before + 20);
-  g_assert_cmpstr ((const char *) sqlite3_column_text (steps, 4), ==, "rejected");
-  g_assert_cmpstr ((const char *) sqlite3_column_text (steps, 5), ==, "The board refused the DAC");
-  g_assert_cmpint (sqlite3_step (steps), ==, SQLITE_DONE);
+  steps = peek_rows (f, "SELECT step, outcome, started_us, finished_us, error_code, "
+                        "error_message FROM steps WHERE job_id = ? ORDER BY id", id);
+  g_assert_cmpuint (ds_db_rows_count (steps), ==, 3);
+  g_assert_cmpstr (ds_db_rows_text (steps, 0, 0), ==, "connect");
+  g_assert_cmpstr (ds_db_rows_text (steps, 0, 1), ==, "pass");
+  g_assert_cmpint (ds_db_rows_int (steps, 0, 2), ==, before);
+  g_assert_cmpint (ds_db_rows_int (steps, 0, 3), ==, before + 10);
+  g_assert_null (ds_db_rows_text (steps, 0, 4));
+  g_assert_cmpstr (ds_db_rows_text (steps, 1, 0), ==, "forward");
+  g_assert_cmpstr (ds_db_rows_text (steps, 1, 1), ==, "skipped");
+  g_assert_cmpstr (ds_db_rows_text (steps, 2, 0), ==, "install");
+  g_assert_cmpstr (ds_db_rows_text (steps, 2, 1), ==, "fail");
+  g_assert_cmpint (ds_db_rows_int (steps, 2, 3), ==, before + 20);
+  g_assert_cmpstr (ds_db_rows_text (steps, 2, 4), ==, "rejected");
+  g_assert_cmpstr (ds_db_rows_text (steps, 2, 5), ==, "The board refused the DAC");
 
   g_assert_cmpint (peek_int (f, "SELECT first_seen_us <= last_seen_us FROM boards", 0), ==, 1);
   assert_counts (f->store, 1, 0, 1, 0, 0, 1);
@@ -556,6 +563,30 @@ test_certificate_rules (Fixture       *f,
                                 "AND board_uid = 'AA' AND message = 'serial 01'", 0), ==, 2);
 }
 
+/* Closes interrupted jobs until @expected are closed.  On PostgreSQL a
+ * closed store's owner lock is released when its server process has ended,
+ * a moment after the client hung up. */
+static gint
+close_interrupted (DsStore *store,
+                   gint     expected)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  gint closed = 0;
+
+  do
+    {
+      g_autoptr(GError) error = NULL;
+      gint n = ds_store_close_interrupted_jobs (store, &error);
+
+      g_assert_no_error (error);
+      closed += n;
+      if (closed < expected)
+        g_usleep (20000);
+    }
+  while (PG && closed < expected && g_get_monotonic_time () < deadline);
+  return closed;
+}
+
 static void
 test_interrupted (Fixture       *f,
                   gconstpointer  data)
@@ -575,8 +606,7 @@ test_interrupted (Fixture       *f,
   g_clear_object (&f->store);
   f->store = ds_store_open (f->path, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (ds_store_close_interrupted_jobs (f->store, &error), ==, 2);
-  g_assert_no_error (error);
+  g_assert_cmpint (close_interrupted (f->store, 2), ==, 2);
   outcome = peek_text (f, "SELECT outcome FROM jobs WHERE id = ?", id);
   g_assert_cmpstr (outcome, ==, "interrupted");
   g_assert_cmpint (peek_int (f, "SELECT finished_us FROM jobs WHERE id = ?", other), >=, before);
@@ -754,7 +784,7 @@ test_audit_reorder (Fixture       *f,
   assert_audit (f->store, 3, "");
 }
 
-static void
+static void G_GNUC_UNUSED
 test_not_a_database (void)
 {
   const char junk[] = "this is not a database, it is a text file that is long enough to have a header";
@@ -779,29 +809,158 @@ test_not_a_database (void)
   ds_test_rm_rf (tmp);
 }
 
+/* A URI's password never reaches a message. */
+static void G_GNUC_UNUSED
+test_display_name (void)
+{
+  const struct { const char *in, *out; } cases[] = {
+    { "/var/lib/records.sqlite3", "/var/lib/records.sqlite3" },
+    { "postgresql://db.lan/line", "postgresql://db.lan/line" },
+    { "postgresql://station@db.lan/line", "postgresql://station@db.lan/line" },
+    { "postgresql://station:s3cret@db.lan:5433/line?sslmode=require",
+      "postgresql://station:***@db.lan:5433/line?sslmode=require" },
+    { "postgres:///line?host=/run/pg&password=s3cret&user=u", "postgres:///line?host=/run/pg&password=***&user=u" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *shown = ds_db_display_name (cases[i].in);
+
+      g_assert_cmpstr (shown, ==, cases[i].out);
+    }
+  g_assert_true (ds_db_is_uri ("postgres://x/y"));
+  g_assert_false (ds_db_is_uri ("records.sqlite3"));
+}
+
+#ifdef DS_TEST_PG
+/* Another station's running jobs are not interrupted jobs: only those of
+ * a store that is gone are closed. */
+static void
+test_live_station (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsStore) other = ds_store_open (f->path, &error);
+  gint64 running;
+
+  g_assert_no_error (error);
+  running = ds_store_begin_job (other, "BB", "/dev/pts/5", NULL, NULL, "station-b", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (running, >, 0);
+  g_assert_cmpint (ds_store_close_interrupted_jobs (f->store, &error), ==, 0);
+  g_assert_no_error (error);
+  g_assert_true (ds_store_finish_job (other, running, "passed", NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+
+  running = ds_store_begin_job (other, "CC", "/dev/pts/5", NULL, NULL, "station-b", &error);
+  g_assert_no_error (error);
+  g_clear_object (&other);
+  g_assert_cmpint (close_interrupted (f->store, 1), ==, 1);
+  assert_counts (f->store, 2, 1, 0, 0, 0, 2);
+  assert_audit (f->store, 0, NULL);
+}
+
+typedef struct {
+  const char *uri;
+  DsStore    *store;
+} Opener;
+
+static gpointer
+open_thread (gpointer data)
+{
+  Opener *o = data;
+  g_autoptr(GError) error = NULL;
+
+  o->store = ds_store_open (o->uri, &error);
+  g_assert_no_error (error);
+  return NULL;
+}
+
+/* Stations that start at once on an empty database create the schema
+ * once, and all of them can write. */
+static void
+test_concurrent_open (void)
+{
+  g_autofree char *uri = ds_test_pg_new_database (pg_server);
+  Opener openers[6];
+  GThread *threads[6];
+
+  for (guint i = 0; i < G_N_ELEMENTS (openers); i++)
+    {
+      openers[i] = (Opener) { uri, NULL };
+      threads[i] = g_thread_new ("open", open_thread, &openers[i]);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (openers); i++)
+    g_thread_join (threads[i]);
+  for (guint i = 0; i < G_N_ELEMENTS (openers); i++)
+    {
+      g_autofree char *uid = g_strdup_printf ("S%u", i);
+
+      one_job (openers[i].store, uid, "passed");
+    }
+  assert_counts (openers[0].store, 6, 6, 0, 0, 0, 6);
+  assert_audit (openers[0].store, 0, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (openers); i++)
+    g_object_unref (openers[i].store);
+}
+
+static void
+test_skip (gconstpointer data)
+{
+  g_test_skip (data);
+}
+#endif
+
 int
 main (int    argc,
       char **argv)
 {
+  int status;
+
   g_test_init (&argc, &argv, NULL);
-#define ADD(path, func) g_test_add (path, Fixture, NULL, setup, func, teardown)
-  ADD ("/store/schema", test_schema);
-  ADD ("/store/pragmas", test_pragmas);
-  ADD ("/store/persists", test_persists);
-  ADD ("/store/newer-schema", test_newer_schema);
-  ADD ("/store/round-trip", test_round_trip);
-  ADD ("/store/bad-writes", test_bad_writes);
-  ADD ("/store/jobs-and-counts", test_jobs_and_counts);
-  ADD ("/store/find-pending", test_find_pending);
-  ADD ("/store/certificate-rules", test_certificate_rules);
-  ADD ("/store/interrupted", test_interrupted);
-  ADD ("/store/concurrent-writers", test_concurrent_writers);
-  ADD ("/store/two-connections", test_two_connections);
-  ADD ("/store/audit/intact", test_audit_intact);
-  ADD ("/store/audit/edit", test_audit_edit);
-  ADD ("/store/audit/delete", test_audit_delete);
-  ADD ("/store/audit/reorder", test_audit_reorder);
+#ifdef DS_TEST_PG
+  {
+    g_autofree char *reason = NULL;
+
+    pg_server = ds_test_pg_start (&reason);
+    if (pg_server == NULL)
+      {
+        g_test_add_data_func ("/store-pg/skipped", reason, test_skip);
+        return g_test_run ();
+      }
+  }
+#define PREFIX "/store-pg"
+#else
+#define PREFIX "/store"
+#endif
+#define ADD(path, func) g_test_add (PREFIX path, Fixture, NULL, setup, func, teardown)
+  ADD ("/schema", test_schema);
+  ADD ("/pragmas", test_pragmas);
+  ADD ("/persists", test_persists);
+  ADD ("/newer-schema", test_newer_schema);
+  ADD ("/round-trip", test_round_trip);
+  ADD ("/bad-writes", test_bad_writes);
+  ADD ("/jobs-and-counts", test_jobs_and_counts);
+  ADD ("/find-pending", test_find_pending);
+  ADD ("/certificate-rules", test_certificate_rules);
+  ADD ("/interrupted", test_interrupted);
+  ADD ("/concurrent-writers", test_concurrent_writers);
+  ADD ("/two-connections", test_two_connections);
+  ADD ("/audit/intact", test_audit_intact);
+  ADD ("/audit/edit", test_audit_edit);
+  ADD ("/audit/delete", test_audit_delete);
+  ADD ("/audit/reorder", test_audit_reorder);
+#ifdef DS_TEST_PG
+  ADD ("/live-station", test_live_station);
+  g_test_add_func (PREFIX "/concurrent-open", test_concurrent_open);
+#else
+  g_test_add_func (PREFIX "/not-a-database", test_not_a_database);
+  g_test_add_func (PREFIX "/display-name", test_display_name);
+#endif
 #undef ADD
-  g_test_add_func ("/store/not-a-database", test_not_a_database);
-  return g_test_run ();
+  status = g_test_run ();
+#ifdef DS_TEST_PG
+  ds_test_pg_stop (g_steal_pointer (&pg_server));
+#endif
+  return status;
 }

@@ -20,6 +20,7 @@
 #include "ds-cli-flash.h"
 #include "ds-cli-records.h"
 #include "ds-cli-verify.h"
+#include "ds-db.h"
 #include "ds-error.h"
 #include "ds-firmware-image.h"
 #include "ds-sim-announce.h"
@@ -330,6 +331,8 @@ summarise (Run *run)
   GPtrArray *jobs = ds_station_get_jobs (run->station);
   guint passed = 0, failed = 0, already = 0, cancelled = 0;
   double elapsed = (g_get_monotonic_time () - run->started) / 1e6;
+  /* A URI's password is never printed. */
+  g_autofree char *records = ds_db_display_name (ds_store_get_path (run->store));
 
   for (guint i = 0; i < jobs->len; i++)
     switch (ds_job_get_state (g_ptr_array_index (jobs, i)))
@@ -355,7 +358,7 @@ summarise (Run *run)
       json_add_int (b, "total", jobs->len);
       json_builder_set_member_name (b, "elapsed_s");
       json_builder_add_double_value (b, elapsed);
-      json_add_string (b, "database", ds_store_get_path (run->store));
+      json_add_string (b, "database", records);
       json_builder_end_object (b);
       print_json (b);
     }
@@ -366,7 +369,7 @@ summarise (Run *run)
         g_print (_(", %u already provisioned"), already);
       if (cancelled > 0)
         g_print (_(", %u cancelled"), cancelled);
-      g_print (_(" in %.1f s. Records: %s\n"), elapsed, ds_store_get_path (run->store));
+      g_print (_(" in %.1f s. Records: %s\n"), elapsed, records);
       for (guint i = 0; i < jobs->len; i++)
         {
           DsJob *job = g_ptr_array_index (jobs, i);
@@ -387,9 +390,13 @@ static char *opt_lot = NULL;
 static int opt_timeout_ms = 0;
 static int opt_retries = 0;
 static char *opt_image = NULL;
+static char *opt_station_name = NULL;
 
 static GOptionEntry run_entries[] = {
   { "ca", 0, 0, G_OPTION_ARG_STRING, &opt_ca, N_("Certificate authority: test (default)"), N_("CA") },
+  { "station", 0, 0, G_OPTION_ARG_STRING, &opt_station_name,
+    N_("This station's name in the records, where several stations share one database (default: the host name)"),
+    N_("NAME") },
   { "jobs", 'j', 0, G_OPTION_ARG_INT, &opt_jobs, N_("Boards provisioned at once (default 8)"), N_("N") },
   { "vid", 0, 0, G_OPTION_ARG_STRING, &opt_vid, N_("Vendor ID in hex (default FFF1)"), N_("VID") },
   { "pid", 0, 0, G_OPTION_ARG_STRING, &opt_pid, N_("Product ID in hex (default 8000)"), N_("PID") },
@@ -408,7 +415,7 @@ setup_run (Run *run)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = data_dir ();
-  g_autofree char *db = g_build_filename (dir, "records.sqlite3", NULL);
+  g_autofree char *db = store_location ();
   g_autofree char *pki = g_build_filename (dir, "pki", NULL);
   g_autofree char *certs = g_build_filename (dir, "certs", NULL);
   g_autoptr(DsTestCa) ca = NULL;
@@ -477,7 +484,7 @@ setup_run (Run *run)
   options.ca = DS_CA (ca);
   options.operator_id = opt_operator;
   options.lot = opt_lot;
-  options.station_name = (char *) g_get_host_name ();
+  options.station_name = opt_station_name != NULL ? opt_station_name : (char *) g_get_host_name ();
   options.certs_dir = certs;
   options.timeout_ms = opt_timeout_ms > 0 ? (guint) opt_timeout_ms : 0;
   options.retries = opt_retries > 0 ? (guint) opt_retries : 0;

@@ -6,13 +6,19 @@
 #include <glib/gi18n.h>
 #include <stdio.h>
 
+#include "ds-db.h"
+
 /* Options shared by the commands. */
 char *opt_data_dir;
+char *opt_db;
 gboolean opt_json;
 
 GOptionEntry common_entries[] = {
   { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_data_dir,
     N_("Where records, the test PKI and issued certificates live (default: the XDG data directory)"), N_("DIR") },
+  { "db", 0, 0, G_OPTION_ARG_STRING, &opt_db,
+    N_("The record store: a SQLite file, or a postgresql:// URI to share one database among the stations of a line "
+       "(default: records.sqlite3 in the data directory)"), N_("FILE|URI") },
   { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json, N_("Print one JSON object per line"), NULL },
   { NULL }
 };
@@ -23,6 +29,17 @@ data_dir (void)
   if (opt_data_dir != NULL)
     return g_canonicalize_filename (opt_data_dir, NULL);
   return g_build_filename (g_get_user_data_dir (), "dac-station", NULL);
+}
+
+char *
+store_location (void)
+{
+  g_autofree char *dir = NULL;
+
+  if (opt_db != NULL)
+    return ds_db_is_uri (opt_db) ? g_strdup (opt_db) : g_canonicalize_filename (opt_db, NULL);
+  dir = data_dir ();
+  return g_build_filename (dir, "records.sqlite3", NULL);
 }
 
 void

@@ -11,13 +11,16 @@ enum {
   EXIT_USAGE = 2,   /* a usage or configuration error */
 };
 
-/* --data-dir and --json, for every command. */
+/* --data-dir, --db and --json, for every command. */
 extern char         *opt_data_dir;
+extern char         *opt_db;
 extern gboolean      opt_json;
 extern GOptionEntry  common_entries[];
 
 /* --data-dir, or the XDG data directory's dac-station folder. */
 char     *data_dir        (void);
+/* The record store: --db, or records.sqlite3 in the data directory. */
+char     *store_location  (void);
 /* Prints the builder's root as one line of JSON. */
 void      print_json      (JsonBuilder    *builder);
 void      json_add_string (JsonBuilder    *b,

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ds-cli-common.h"
+#include "ds-db.h"
 #include "ds-export.h"
 #include "ds-report.h"
 #include "ds-store.h"
@@ -51,14 +52,15 @@ make_filter (GOptionContext *context,
   return TRUE;
 }
 
-/* The store's path, refusing to create one where there is none. */
+/* The store's path or URI, refusing to create a file where there is none
+ * (a database server says for itself whether it has the tables). */
 static char *
 existing_store (void)
 {
   g_autofree char *dir = data_dir ();
-  g_autofree char *db = g_build_filename (dir, "records.sqlite3", NULL);
+  g_autofree char *db = store_location ();
 
-  if (!g_file_test (db, G_FILE_TEST_IS_REGULAR))
+  if (!ds_db_is_uri (db) && !g_file_test (db, G_FILE_TEST_IS_REGULAR))
     {
       g_printerr (_("No records in %s yet: provision some boards first, or name the data directory with --data-dir\n"),
                   dir);

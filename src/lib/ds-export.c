@@ -4,16 +4,13 @@
 #include "ds-export.h"
 
 #include <glib/gi18n-lib.h>
-#include <sqlite3.h>
 
 #include "ds-error.h"
 #include "ds-report-private.h"
 
 const char *const ds_export_tables[] = { "boards", "jobs", "steps", "certificates", "events", NULL };
 
-#define JOB_FILTER "(?1 = 0 OR j.started_us >= ?1) AND (?2 = 0 OR j.started_us < ?2) " \
-                   "AND (?3 IS NULL OR j.lot = ?3) AND (?4 IS NULL OR j.operator = ?4) " \
-                   "AND (?5 IS NULL OR j.station = ?5)"
+#define JOB_FILTER DS_REPORT_FILTER_SQL ("j.")
 
 /* Certificates are exported without their DER: serial, fingerprint and the
  * files say which certificate it is. */
@@ -44,10 +41,12 @@ ds_export_table (const char           *db_path,
                  GError              **error)
 {
   const char *sql = NULL;
-  sqlite3 *db = NULL;
-  sqlite3_stmt *stmt = NULL;
-  gboolean ok = TRUE;
-  int rc;
+  g_autoptr(DsDb) db = NULL;
+  g_autoptr(DsDbRows) rows = NULL;
+  g_autofree const char **columns = NULL;
+  g_autofree const char **values = NULL;
+  DsDbValue params[5];
+  guint n;
 
   for (gsize i = 0; i < G_N_ELEMENTS (queries); i++)
     if (g_strcmp0 (queries[i].table, table) == 0)
@@ -58,40 +57,28 @@ ds_export_table (const char           *db_path,
                    _("No table “%s”: boards, jobs, steps, certificates or events"), table);
       return FALSE;
     }
-  if (sqlite3_open_v2 (db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-      sqlite3_busy_timeout (db, 5000) != SQLITE_OK ||
-      sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) != SQLITE_OK)
+  db = ds_db_open (db_path, TRUE, error);
+  if (db == NULL)
+    return FALSE;
+  ds_report_filter_params (filter, params);
+  rows = ds_db_query (db, sql, params, G_N_ELEMENTS (params), error);
+  if (rows == NULL)
     {
-      g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Cannot read the record store %s: %s"), db_path,
-                   db != NULL ? sqlite3_errmsg (db) : "out of memory");
-      sqlite3_finalize (stmt);
-      sqlite3_close (db);
+      g_prefix_error (error, _("Cannot read the records: "));
       return FALSE;
     }
-  ds_report_filter_bind (stmt, filter);
 
-  {
-    guint n = sqlite3_column_count (stmt);
-    g_autofree const char **columns = g_new0 (const char *, n + 1);
-    g_autofree const char **values = g_new0 (const char *, n + 1);
-
-    for (guint i = 0; i < n; i++)
-      columns[i] = sqlite3_column_name (stmt, i);
-    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-      {
-        for (guint i = 0; i < n; i++)
-          values[i] = (const char *) sqlite3_column_text (stmt, i);
-        if (!func (columns, values, n, user_data))
-          break;
-      }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-      {
-        g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Cannot read the record store %s: %s"), db_path,
-                     sqlite3_errmsg (db));
-        ok = FALSE;
-      }
-  }
-  sqlite3_finalize (stmt);
-  sqlite3_close (db);
-  return ok;
+  n = ds_db_rows_columns (rows);
+  columns = g_new0 (const char *, n + 1);
+  values = g_new0 (const char *, n + 1);
+  for (guint i = 0; i < n; i++)
+    columns[i] = ds_db_rows_name (rows, i);
+  for (guint r = 0; r < ds_db_rows_count (rows); r++)
+    {
+      for (guint i = 0; i < n; i++)
+        values[i] = ds_db_rows_text (rows, r, i);
+      if (!func (columns, values, n, user_data))
+        break;
+    }
+  return TRUE;
 }

@@ -7,7 +7,6 @@
 #include <glib/gi18n-lib.h>
 #include <math.h>
 #include <stdio.h>
-#include <sqlite3.h>
 #include <string.h>
 
 #include "ds-error.h"
@@ -304,20 +303,15 @@ ds_report_compute_jobs (const DsReportJob *jobs,
   return r;
 }
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
-
 void
-ds_report_filter_bind (sqlite3_stmt         *stmt,
-                       const DsReportFilter *filter)
+ds_report_filter_params (const DsReportFilter *filter,
+                         DsDbValue             params[5])
 {
-  sqlite3_bind_int64 (stmt, 1, filter != NULL ? filter->since_us : 0);
-  sqlite3_bind_int64 (stmt, 2, filter != NULL ? filter->until_us : 0);
-  if (filter != NULL && filter->lot != NULL)
-    sqlite3_bind_text (stmt, 3, filter->lot, -1, SQLITE_TRANSIENT);
-  if (filter != NULL && filter->operator_id != NULL)
-    sqlite3_bind_text (stmt, 4, filter->operator_id, -1, SQLITE_TRANSIENT);
-  if (filter != NULL && filter->station != NULL)
-    sqlite3_bind_text (stmt, 5, filter->station, -1, SQLITE_TRANSIENT);
+  params[0] = DB_INT (filter != NULL ? filter->since_us : 0);
+  params[1] = DB_INT (filter != NULL ? filter->until_us : 0);
+  params[2] = DB_TEXT (filter != NULL ? filter->lot : NULL);
+  params[3] = DB_TEXT (filter != NULL ? filter->operator_id : NULL);
+  params[4] = DB_TEXT (filter != NULL ? filter->station : NULL);
 }
 
 DsReport *
@@ -326,63 +320,40 @@ ds_report_compute (const char           *db_path,
                    GError              **error)
 {
   g_autoptr(GArray) jobs = g_array_new (FALSE, TRUE, sizeof (DsReportJob));
-  g_autoptr(GStringChunk) strings = g_string_chunk_new (4096);
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  sqlite3 *db = NULL;
-  DsReport *report;
-  int rc;
+  g_autoptr(DsDb) db = NULL;
+  g_autoptr(DsDbRows) rows = NULL;
+  DsDbValue params[5];
 
-  if (sqlite3_open_v2 (db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-    {
-      g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Cannot open the record store %s: %s"), db_path,
-                   db != NULL ? sqlite3_errmsg (db) : "out of memory");
-      sqlite3_close (db);
-      return NULL;
-    }
-  sqlite3_busy_timeout (db, 5000);
-  rc = sqlite3_prepare_v2 (db,
+  db = ds_db_open (db_path, TRUE, error);
+  if (db == NULL)
+    return NULL;
+  ds_report_filter_params (filter, params);
+  rows = ds_db_query (db,
     "SELECT id, board_uid, station, lot, operator, started_us, finished_us, outcome, failed_step, error_code "
-    "FROM jobs WHERE outcome IS NOT NULL "
-    "AND (?1 = 0 OR started_us >= ?1) AND (?2 = 0 OR started_us < ?2) "
-    "AND (?3 IS NULL OR lot = ?3) AND (?4 IS NULL OR operator = ?4) AND (?5 IS NULL OR station = ?5)",
-    -1, &stmt, NULL);
-  if (rc != SQLITE_OK)
+    "FROM jobs WHERE outcome IS NOT NULL AND " DS_REPORT_FILTER_SQL (""),
+    params, G_N_ELEMENTS (params), error);
+  if (rows == NULL)
     {
-      g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Cannot read the record store %s: %s"), db_path,
-                   sqlite3_errmsg (db));
-      sqlite3_close (db);
+      g_prefix_error (error, _("Cannot read the records: "));
       return NULL;
     }
-  ds_report_filter_bind (stmt, filter);
 
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  /* The strings stay in @rows until the report is computed. */
+  for (guint r = 0; r < ds_db_rows_count (rows); r++)
     {
       DsReportJob j = { 0 };
-#define TEXT(i) (sqlite3_column_type (stmt, i) == SQLITE_NULL ? NULL \
-                 : g_string_chunk_insert_const (strings, (const char *) sqlite3_column_text (stmt, i)))
-      j.id = sqlite3_column_int64 (stmt, 0);
-      j.board_uid = TEXT (1);
-      j.station = TEXT (2);
-      j.lot = TEXT (3);
-      j.operator_id = TEXT (4);
-      j.started_us = sqlite3_column_int64 (stmt, 5);
-      j.finished_us = sqlite3_column_int64 (stmt, 6);
-      j.outcome = TEXT (7);
-      j.failed_step = TEXT (8);
-      j.error_code = TEXT (9);
-#undef TEXT
+
+      j.id = ds_db_rows_int (rows, r, 0);
+      j.board_uid = ds_db_rows_text (rows, r, 1);
+      j.station = ds_db_rows_text (rows, r, 2);
+      j.lot = ds_db_rows_text (rows, r, 3);
+      j.operator_id = ds_db_rows_text (rows, r, 4);
+      j.started_us = ds_db_rows_int (rows, r, 5);
+      j.finished_us = ds_db_rows_int (rows, r, 6);
+      j.outcome = ds_db_rows_text (rows, r, 7);
+      j.failed_step = ds_db_rows_text (rows, r, 8);
+      j.error_code = ds_db_rows_text (rows, r, 9);
       g_array_append_val (jobs, j);
     }
-  if (rc != SQLITE_DONE)
-    {
-      g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Cannot read the record store %s: %s"), db_path,
-                   sqlite3_errmsg (db));
-      g_clear_pointer (&stmt, sqlite3_finalize);
-      sqlite3_close (db);
-      return NULL;
-    }
-  g_clear_pointer (&stmt, sqlite3_finalize);
-  sqlite3_close (db);
-  report = ds_report_compute_jobs ((const DsReportJob *) (void *) jobs->data, jobs->len);
-  return report;
+  return ds_report_compute_jobs ((const DsReportJob *) (void *) jobs->data, jobs->len);
 }

@@ -4,18 +4,14 @@
 #include "ds-stats.h"
 
 #include <glib/gi18n-lib.h>
-#include <sqlite3.h>
-
+#include "ds-db.h"
 #include "ds-error.h"
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 
 struct _DsStats
 {
   GObject  parent_instance;
 
-  char    *path;
-  sqlite3 *db;
+  DsDb    *db;
   GMutex   lock;     /* one query at a time on the connection */
 };
 
@@ -28,13 +24,16 @@ static const char summary_sql[] =
   "WITH j AS ("
   "  SELECT id, coalesce(board_uid, 'job:' || id) AS board, outcome, started_us, finished_us"
   "  FROM jobs"
-  "  WHERE (?1 = 0 OR started_us >= ?1) AND (?2 = 0 OR started_us < ?2)"
-  "    AND (?3 IS NULL OR station = ?3) AND (?4 IS NULL OR lot = ?4)"
-  "    AND (?5 IS NULL OR operator = ?5)),"
+  "  WHERE (CAST(?1 AS BIGINT) = 0 OR started_us >= ?1) AND (CAST(?2 AS BIGINT) = 0 OR started_us < ?2)"
+  "    AND (CAST(?3 AS TEXT) IS NULL OR station = ?3) AND (CAST(?4 AS TEXT) IS NULL OR lot = ?4)"
+  "    AND (CAST(?5 AS TEXT) IS NULL OR operator = ?5)),"
   " attempts AS (SELECT * FROM j WHERE outcome IN ('passed', 'failed')),"
-  /* SQLite takes the bare column of a min() aggregate from the row that
-   * holds the minimum: the outcome of each board's first attempt. */
-  " firsts AS (SELECT board, outcome, min(started_us) FROM attempts GROUP BY board)"
+  /* Each board's first attempt: no attempt of the same board started
+   * before it (the lower id first on a tie).  Plain SQL, the same on
+   * SQLite and PostgreSQL. */
+  " firsts AS (SELECT a.board, a.outcome FROM attempts a WHERE NOT EXISTS ("
+  "   SELECT 1 FROM attempts b WHERE b.board = a.board"
+  "   AND (b.started_us < a.started_us OR (b.started_us = a.started_us AND b.id < a.id))))"
   " SELECT"
   "  (SELECT count(*) FROM j WHERE outcome = 'passed'),"
   "  (SELECT count(*) FROM j WHERE outcome = 'failed'),"
@@ -52,9 +51,7 @@ ds_stats_finalize (GObject *object)
 {
   DsStats *self = DS_STATS (object);
 
-  if (self->db != NULL)
-    sqlite3_close_v2 (self->db);
-  g_free (self->path);
+  g_clear_pointer (&self->db, ds_db_close);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (ds_stats_parent_class)->finalize (object);
 }
@@ -71,47 +68,20 @@ ds_stats_init (DsStats *self)
   g_mutex_init (&self->lock);
 }
 
-static gboolean
-set_error (DsStats    *self,
-           GError    **error,
-           const char *what)
-{
-  g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Record store %s: %s failed: %s"),
-               self->path, what, sqlite3_errmsg (self->db));
-  return FALSE;
-}
-
 DsStats *
 ds_stats_open (const char  *path,
                GError     **error)
 {
   g_autoptr(DsStats) self = g_object_new (DS_TYPE_STATS, NULL);
-  int rc;
 
   g_return_val_if_fail (path != NULL, NULL);
 
-  self->path = g_strdup (path);
-  rc = sqlite3_open_v2 (path, &self->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, NULL);
-  if (rc != SQLITE_OK)
-    {
-      g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Cannot read the record store %s: %s"),
-                   path, self->db != NULL ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
-      return NULL;
-    }
-  /* The station writes while we read: wait for its short transactions. */
-  sqlite3_busy_timeout (self->db, 5000);
+  /* Read-only: on SQLite the station writes while we read, and the
+   * connection waits for its short transactions. */
+  self->db = ds_db_open (path, TRUE, error);
+  if (self->db == NULL)
+    return NULL;
   return g_steal_pointer (&self);
-}
-
-static void
-bind_text (sqlite3_stmt *stmt,
-           int           idx,
-           const char   *text)
-{
-  if (text != NULL)
-    sqlite3_bind_text (stmt, idx, text, -1, SQLITE_TRANSIENT);
-  else
-    sqlite3_bind_null (stmt, idx);
 }
 
 gboolean
@@ -121,7 +91,7 @@ ds_stats_query_summary (DsStats             *self,
                         GError             **error)
 {
   g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = NULL;
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(DsDbRows) rows = NULL;
   DsStatsFilter none = { 0 };
 
   g_return_val_if_fail (DS_IS_STATS (self), FALSE);
@@ -130,26 +100,25 @@ ds_stats_query_summary (DsStats             *self,
   if (filter == NULL)
     filter = &none;
   locker = g_mutex_locker_new (&self->lock);
-  if (sqlite3_prepare_v2 (self->db, summary_sql, -1, &stmt, NULL) != SQLITE_OK)
-    return set_error (self, error, "preparing the yield query");
-  sqlite3_bind_int64 (stmt, 1, filter->since_us);
-  sqlite3_bind_int64 (stmt, 2, filter->until_us);
-  bind_text (stmt, 3, filter->station);
-  bind_text (stmt, 4, filter->lot);
-  bind_text (stmt, 5, filter->operator_id);
-  if (sqlite3_step (stmt) != SQLITE_ROW)
-    return set_error (self, error, "reading the yield figures");
+  rows = ds_db_query (self->db, summary_sql,
+                      DB_PARAMS (DB_INT (filter->since_us), DB_INT (filter->until_us), DB_TEXT (filter->station),
+                                 DB_TEXT (filter->lot), DB_TEXT (filter->operator_id)), error);
+  if (rows == NULL)
+    {
+      g_prefix_error (error, _("Reading the yield figures: "));
+      return FALSE;
+    }
 
-  summary->passed = sqlite3_column_int64 (stmt, 0);
-  summary->failed = sqlite3_column_int64 (stmt, 1);
-  summary->already_provisioned = sqlite3_column_int64 (stmt, 2);
-  summary->cancelled = sqlite3_column_int64 (stmt, 3);
-  summary->interrupted = sqlite3_column_int64 (stmt, 4);
-  summary->boards = sqlite3_column_int64 (stmt, 5);
-  summary->boards_first_pass = sqlite3_column_int64 (stmt, 6);
-  summary->boards_passed = sqlite3_column_int64 (stmt, 7);
-  summary->first_started_us = sqlite3_column_int64 (stmt, 8);
-  summary->last_finished_us = sqlite3_column_int64 (stmt, 9);
+  summary->passed = ds_db_rows_int (rows, 0, 0);
+  summary->failed = ds_db_rows_int (rows, 0, 1);
+  summary->already_provisioned = ds_db_rows_int (rows, 0, 2);
+  summary->cancelled = ds_db_rows_int (rows, 0, 3);
+  summary->interrupted = ds_db_rows_int (rows, 0, 4);
+  summary->boards = ds_db_rows_int (rows, 0, 5);
+  summary->boards_first_pass = ds_db_rows_int (rows, 0, 6);
+  summary->boards_passed = ds_db_rows_int (rows, 0, 7);
+  summary->first_started_us = ds_db_rows_int (rows, 0, 8);
+  summary->last_finished_us = ds_db_rows_int (rows, 0, 9);
   return TRUE;
 }
 

@@ -1,4 +1,5 @@
-/* The SQLite record store: boards, jobs, steps, certificates and events. */
+/* The record store: boards, jobs, steps, certificates and events, in SQLite
+ * or PostgreSQL (ds-db.c hides which). */
 #include "config.h"
 
 #include "ds-store.h"
@@ -6,166 +7,149 @@
 #include <errno.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
-#include <sqlite3.h>
 #include <string.h>
 
+#include "ds-db.h"
 #include "ds-error.h"
 
 #define SCHEMA_VERSION 1
+
+/* Advisory locks on PostgreSQL, two-key form: class 'DS' (ds-db.c takes
+ * subkey 1 for the writers); the schema's creation; and the liveness lock
+ * each store holds on its owner key while it is open. */
+#define PG_LOCK_CLASS        17491  /* "DS" */
+#define PG_LOCK_SCHEMA       2
+#define PG_LOCK_OWNER_CLASS  17492
 
 struct _DsStore
 {
   GObject  parent_instance;
 
   char    *path;
-  sqlite3 *db;
-  GMutex   lock;  /* one writer transaction at a time on the connection */
+  DsDb    *db;
+  gint32   owner;  /* PostgreSQL: this store's jobs, and its liveness lock */
+  GMutex   lock;   /* one writer transaction at a time on the connection */
 };
 
 G_DEFINE_FINAL_TYPE (DsStore, ds_store, G_TYPE_OBJECT)
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
+/* The same tables on both databases; only the types of ids and bytes
+ * differ.  On PostgreSQL the ids come from identity columns, so stations
+ * writing at once never get the same one, and a job also names the store
+ * (owner) that runs it. */
+#define SCHEMA(ID, BLOB, INT, OWNER) \
+  "CREATE TABLE boards ("                                                           \
+  "  uid TEXT PRIMARY KEY,"                                                         \
+  "  first_seen_us " INT " NOT NULL,"                                               \
+  "  last_seen_us " INT " NOT NULL);"                                               \
+  "CREATE TABLE jobs ("                                                             \
+  "  id " ID ","                                                                    \
+  "  board_uid TEXT REFERENCES boards(uid),"                                        \
+  "  port TEXT,"                                                                    \
+  "  operator TEXT,"                                                                \
+  "  lot TEXT,"                                                                     \
+  "  station TEXT,"                                                                 \
+  "  started_us " INT " NOT NULL,"                                                  \
+  "  finished_us " INT ","                                                          \
+  "  outcome TEXT,"                                                                 \
+  "  failed_step TEXT,"                                                             \
+  "  error_code TEXT,"                                                              \
+  "  error_message TEXT" OWNER ");"                                                 \
+  "CREATE INDEX jobs_board ON jobs(board_uid);"                                     \
+  "CREATE INDEX jobs_started ON jobs(started_us);"                                  \
+  "CREATE TABLE steps ("                                                            \
+  "  id " ID ","                                                                    \
+  "  job_id " INT " NOT NULL REFERENCES jobs(id),"                                  \
+  "  step TEXT NOT NULL,"                                                           \
+  "  outcome TEXT NOT NULL CHECK (outcome IN ('pass', 'fail', 'skipped')),"         \
+  "  started_us " INT " NOT NULL,"                                                  \
+  "  finished_us " INT " NOT NULL,"                                                 \
+  "  error_code TEXT,"                                                              \
+  "  error_message TEXT);"                                                          \
+  "CREATE INDEX steps_job ON steps(job_id);"                                        \
+  "CREATE TABLE certificates ("                                                     \
+  "  id " ID ","                                                                    \
+  "  job_id " INT " REFERENCES jobs(id),"                                           \
+  "  board_uid TEXT NOT NULL REFERENCES boards(uid),"                               \
+  "  serial TEXT NOT NULL UNIQUE,"                                                  \
+  "  fingerprint TEXT NOT NULL UNIQUE,"                                             \
+  "  pubkey_sha256 TEXT NOT NULL UNIQUE,"                                           \
+  "  subject TEXT,"                                                                 \
+  "  dac_der " BLOB " NOT NULL,"                                                    \
+  "  pai_der " BLOB " NOT NULL,"                                                    \
+  "  dac_path TEXT,"                                                                \
+  "  pai_path TEXT,"                                                                \
+  "  issued_us " INT " NOT NULL,"                                                   \
+  "  installed INTEGER NOT NULL DEFAULT 0,"                                         \
+  "  superseded INTEGER NOT NULL DEFAULT 0,"                                        \
+  "  superseded_reason TEXT);"                                                      \
+  "CREATE INDEX certificates_board ON certificates(board_uid);"                     \
+  "CREATE TABLE events ("                                                           \
+  "  id " INT " PRIMARY KEY,"                                                       \
+  "  time_us " INT " NOT NULL,"                                                     \
+  "  job_id " INT ","                                                               \
+  "  board_uid TEXT,"                                                               \
+  "  kind TEXT NOT NULL,"                                                           \
+  "  message TEXT,"                                                                 \
+  "  prev_hash TEXT NOT NULL,"                                                      \
+  "  hash TEXT NOT NULL);"
 
-static const char schema_sql[] =
-  "CREATE TABLE boards ("
-  "  uid TEXT PRIMARY KEY,"
-  "  first_seen_us INTEGER NOT NULL,"
-  "  last_seen_us INTEGER NOT NULL);"
-  "CREATE TABLE jobs ("
-  "  id INTEGER PRIMARY KEY,"
-  "  board_uid TEXT REFERENCES boards(uid),"
-  "  port TEXT,"
-  "  operator TEXT,"
-  "  lot TEXT,"
-  "  station TEXT,"
-  "  started_us INTEGER NOT NULL,"
-  "  finished_us INTEGER,"
-  "  outcome TEXT,"
-  "  failed_step TEXT,"
-  "  error_code TEXT,"
-  "  error_message TEXT);"
-  "CREATE INDEX jobs_board ON jobs(board_uid);"
-  "CREATE INDEX jobs_started ON jobs(started_us);"
-  "CREATE TABLE steps ("
-  "  id INTEGER PRIMARY KEY,"
-  "  job_id INTEGER NOT NULL REFERENCES jobs(id),"
-  "  step TEXT NOT NULL,"
-  "  outcome TEXT NOT NULL CHECK (outcome IN ('pass', 'fail', 'skipped')),"
-  "  started_us INTEGER NOT NULL,"
-  "  finished_us INTEGER NOT NULL,"
-  "  error_code TEXT,"
-  "  error_message TEXT);"
-  "CREATE INDEX steps_job ON steps(job_id);"
-  "CREATE TABLE certificates ("
-  "  id INTEGER PRIMARY KEY,"
-  "  job_id INTEGER REFERENCES jobs(id),"
-  "  board_uid TEXT NOT NULL REFERENCES boards(uid),"
-  "  serial TEXT NOT NULL UNIQUE,"
-  "  fingerprint TEXT NOT NULL UNIQUE,"
-  "  pubkey_sha256 TEXT NOT NULL UNIQUE,"
-  "  subject TEXT,"
-  "  dac_der BLOB NOT NULL,"
-  "  pai_der BLOB NOT NULL,"
-  "  dac_path TEXT,"
-  "  pai_path TEXT,"
-  "  issued_us INTEGER NOT NULL,"
-  "  installed INTEGER NOT NULL DEFAULT 0,"
-  "  superseded INTEGER NOT NULL DEFAULT 0,"
-  "  superseded_reason TEXT);"
-  "CREATE INDEX certificates_board ON certificates(board_uid);"
-  "CREATE TABLE events ("
-  "  id INTEGER PRIMARY KEY,"
-  "  time_us INTEGER NOT NULL,"
-  "  job_id INTEGER,"
-  "  board_uid TEXT,"
-  "  kind TEXT NOT NULL,"
-  "  message TEXT,"
-  "  prev_hash TEXT NOT NULL,"
-  "  hash TEXT NOT NULL);";
+static const char sqlite_schema_sql[] =
+  SCHEMA ("INTEGER PRIMARY KEY", "BLOB", "INTEGER", "");
 
-static gboolean
-set_error (DsStore    *self,
-           GError    **error,
-           const char *what)
+static const char pg_schema_sql[] =
+  SCHEMA ("BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY", "BYTEA", "BIGINT", ", owner INTEGER")
+  "CREATE TABLE ds_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+  "INSERT INTO ds_meta VALUES ('schema_version', '" G_STRINGIFY (SCHEMA_VERSION) "');";
+
+/* Runs one statement; on failure says what the store was doing. */
+static DsDbRows *
+query (DsStore         *self,
+       const char      *what,
+       const char      *sql,
+       const DsDbValue *params,
+       gsize            n_params,
+       GError         **error)
 {
-  g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Record store %s: %s failed: %s"),
-               self->path, what, sqlite3_errmsg (self->db));
-  return FALSE;
-}
+  DsDbRows *rows = ds_db_query (self->db, sql, params, n_params, error);
 
-static gboolean
-exec (DsStore    *self,
-      const char *sql,
-      GError    **error)
-{
-  char *msg = NULL;
-
-  if (sqlite3_exec (self->db, sql, NULL, NULL, &msg) != SQLITE_OK)
-    {
-      g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Record store %s: %s"), self->path,
-                   msg != NULL ? msg : sqlite3_errmsg (self->db));
-      sqlite3_free (msg);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static sqlite3_stmt *
-prepare (DsStore    *self,
-         const char *sql,
-         GError    **error)
-{
-  sqlite3_stmt *stmt = NULL;
-
-  if (sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL) != SQLITE_OK)
-    {
-      set_error (self, error, "preparing a query");
-      return NULL;
-    }
-  return stmt;
-}
-
-static void
-bind_text (sqlite3_stmt *stmt,
-           int           idx,
-           const char   *text)
-{
-  if (text != NULL)
-    sqlite3_bind_text (stmt, idx, text, -1, SQLITE_TRANSIENT);
-  else
-    sqlite3_bind_null (stmt, idx);
-}
-
-static void
-bind_bytes (sqlite3_stmt *stmt,
-            int           idx,
-            GBytes       *bytes)
-{
-  gsize len = 0;
-  const void *data = bytes != NULL ? g_bytes_get_data (bytes, &len) : NULL;
-
-  if (data != NULL)
-    sqlite3_bind_blob (stmt, idx, data, (int) len, SQLITE_TRANSIENT);
-  else
-    sqlite3_bind_zeroblob (stmt, idx, 0);
+  if (rows == NULL && what != NULL)
+    g_prefix_error (error, "%s: ", what);
+  return rows;
 }
 
 /* Runs a statement that returns no rows. */
 static gboolean
-step_done (DsStore      *self,
-           sqlite3_stmt *stmt,
-           const char   *what,
-           GError      **error)
+run (DsStore         *self,
+     const char      *what,
+     const char      *sql,
+     const DsDbValue *params,
+     gsize            n_params,
+     GError         **error)
 {
-  if (sqlite3_step (stmt) != SQLITE_DONE)
-    return set_error (self, error, what);
-  return TRUE;
+  g_autoptr(DsDbRows) rows = query (self, what, sql, params, n_params, error);
+
+  return rows != NULL;
+}
+
+static gboolean
+begin (DsStore *self,
+       GError **error)
+{
+  return ds_db_begin_write (self->db, error);
+}
+
+static gboolean
+commit (DsStore *self,
+        GError **error)
+{
+  return ds_db_commit (self->db, error);
 }
 
 static void
 rollback (DsStore *self)
 {
-  sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+  ds_db_rollback (self->db);
 }
 
 static void
@@ -173,8 +157,7 @@ ds_store_finalize (GObject *object)
 {
   DsStore *self = DS_STORE (object);
 
-  if (self->db != NULL)
-    sqlite3_close_v2 (self->db);
+  g_clear_pointer (&self->db, ds_db_close);
   g_free (self->path);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (ds_store_parent_class)->finalize (object);
@@ -192,65 +175,88 @@ ds_store_init (DsStore *self)
   g_mutex_init (&self->lock);
 }
 
-/* Runs a PRAGMA (or any one-row query) and returns its first column as
- * text, NULL when it returns no row.  The caller holds the lock or owns the
- * store alone. */
+/* A one-row, one-column query as text (NULL when it returns no row). */
 static gboolean
-pragma (DsStore     *self,
+scalar (DsStore     *self,
         const char  *sql,
         char       **value,
         GError     **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = prepare (self, sql, error);
-  int rc;
+  g_autoptr(DsDbRows) rows = query (self, NULL, sql, NULL, 0, error);
 
-  if (stmt == NULL)
+  if (rows == NULL)
     return FALSE;
-  rc = sqlite3_step (stmt);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    return set_error (self, error, sql);
   if (value != NULL)
-    *value = rc == SQLITE_ROW ? g_strdup ((const char *) sqlite3_column_text (stmt, 0)) : NULL;
+    *value = ds_db_rows_count (rows) > 0 && ds_db_rows_columns (rows) > 0
+               ? g_strdup (ds_db_rows_text (rows, 0, 0)) : NULL;
   return TRUE;
 }
 
 static gboolean
-pragma_int (DsStore    *self,
+scalar_int (DsStore    *self,
             const char *sql,
             int        *value,
             GError    **error)
 {
   g_autofree char *text = NULL;
 
-  if (!pragma (self, sql, &text, error))
+  if (!scalar (self, sql, &text, error))
     return FALSE;
   *value = text != NULL ? (int) g_ascii_strtoll (text, NULL, 10) : 0;
   return TRUE;
+}
+
+/* The schema version, 0 when there is no schema yet. */
+static gboolean
+read_version (DsStore *self,
+              int     *version,
+              GError **error)
+{
+  g_autofree char *meta = NULL;
+
+  if (ds_db_get_kind (self->db) == DS_DB_SQLITE)
+    return scalar_int (self, "PRAGMA user_version", version, error);
+  /* A query of the catalog, not to_regclass(): that may answer from a
+   * cache that has not yet seen the table another station just created. */
+  if (!scalar (self, "SELECT count(*) FROM pg_catalog.pg_tables "
+                     "WHERE schemaname = current_schema() AND tablename = 'ds_meta'", &meta, error))
+    return FALSE;
+  if (g_strcmp0 (meta, "0") == 0)
+    {
+      *version = 0;
+      return TRUE;
+    }
+  return scalar_int (self, "SELECT value FROM ds_meta WHERE key = 'schema_version'", version, error);
 }
 
 static gboolean
 create_schema (DsStore *self,
                GError **error)
 {
+  gboolean pg = ds_db_get_kind (self->db) == DS_DB_POSTGRES;
   int version = 0;
   gboolean ok;
 
-  if (!pragma_int (self, "PRAGMA user_version", &version, error))
+  if (!read_version (self, &version, error))
     return FALSE;
   if (version == 0)
     {
-      if (!exec (self, "BEGIN IMMEDIATE", error))
-        return FALSE;
-      /* Read again under the write lock: another station process may have
-       * created the schema while this one waited for it. */
-      ok = pragma_int (self, "PRAGMA user_version", &version, error);
+      /* Several stations may start at once: the schema is created under a
+       * lock, and the version is read again under it, since another
+       * station may have created the schema while this one waited. */
+      if (pg)
+        ok = ds_db_exec (self->db, "BEGIN; SELECT pg_advisory_xact_lock(" G_STRINGIFY (PG_LOCK_CLASS) ", "
+                                   G_STRINGIFY (PG_LOCK_SCHEMA) ")", error);
+      else
+        ok = ds_db_exec (self->db, "BEGIN IMMEDIATE", error);
+      ok = ok && read_version (self, &version, error);
       if (ok && version == 0)
         {
-          ok = exec (self, schema_sql, error) &&
-               exec (self, "PRAGMA user_version = " G_STRINGIFY (SCHEMA_VERSION), error);
+          ok = ds_db_exec (self->db, pg ? pg_schema_sql : sqlite_schema_sql, error) &&
+               (pg || ds_db_exec (self->db, "PRAGMA user_version = " G_STRINGIFY (SCHEMA_VERSION), error));
           version = SCHEMA_VERSION;
         }
-      if (!ok || !exec (self, "COMMIT", error))
+      if (!ok || !commit (self, error))
         {
           rollback (self);
           return FALSE;
@@ -261,15 +267,15 @@ create_schema (DsStore *self,
       g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
                    _("Record store %s has schema version %d; this station knows version %d: "
                      "use a station as new as the one that wrote it"),
-                   self->path, version, SCHEMA_VERSION);
+                   ds_db_get_name (self->db), version, SCHEMA_VERSION);
       return FALSE;
     }
   return TRUE;
 }
 
 static gboolean
-configure (DsStore *self,
-           GError **error)
+configure_sqlite (DsStore *self,
+                  GError **error)
 {
   g_autofree char *mode = NULL;
 
@@ -278,9 +284,9 @@ configure (DsStore *self,
    * step is on disk before the board is told to go on, even across a power
    * cut; NORMAL would only protect against a crash of the process, and a
    * lost step could mean a DAC issued twice or not accounted for. */
-  if (!pragma (self, "PRAGMA journal_mode = WAL", &mode, error) ||
-      !pragma (self, "PRAGMA synchronous = FULL", NULL, error) ||
-      !pragma (self, "PRAGMA foreign_keys = ON", NULL, error))
+  if (!scalar (self, "PRAGMA journal_mode = WAL", &mode, error) ||
+      !scalar (self, "PRAGMA synchronous = FULL", NULL, error) ||
+      !scalar (self, "PRAGMA foreign_keys = ON", NULL, error))
     return FALSE;
   if (g_ascii_strcasecmp (mode != NULL ? mode : "", "wal") != 0)
     g_warning ("Record store %s cannot use write-ahead logging (journal mode %s): "
@@ -288,42 +294,60 @@ configure (DsStore *self,
   return TRUE;
 }
 
+static gboolean
+configure_pg (DsStore *self,
+              GError **error)
+{
+  g_autofree char *fsync = NULL;
+  g_autofree char *sql = NULL;
+
+  /* ds-db.c sets synchronous_commit=on for the session.  A server running
+   * with fsync=off acknowledges commits it may lose in a power cut. */
+  if (!scalar (self, "SHOW fsync", &fsync, error))
+    return FALSE;
+  if (g_strcmp0 (fsync, "on") != 0)
+    g_warning ("Record store %s: the PostgreSQL server runs with fsync=%s; records can be lost in a "
+               "power cut", ds_db_get_name (self->db), fsync);
+
+  /* The store holds a session lock on its owner key while it is open: a
+   * job whose owner's lock is free belongs to a station that died. */
+  do
+    self->owner = (gint32) (g_random_int () & 0x7fffffff);
+  while (self->owner == 0);
+  sql = g_strdup_printf ("SELECT pg_advisory_lock(%d, %d)", PG_LOCK_OWNER_CLASS, self->owner);
+  return scalar (self, sql, NULL, error);
+}
+
 DsStore *
 ds_store_open (const char *path,
                GError    **error)
 {
   g_autoptr(DsStore) self = NULL;
-  g_autofree char *dir = NULL;
-  int rc;
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   self = g_object_new (DS_TYPE_STORE, NULL);
   self->path = g_strdup (path);
-  dir = g_path_get_dirname (path);
-  if (g_mkdir_with_parents (dir, 0700) != 0)
+  if (!ds_db_is_uri (path))
     {
-      int errsv = errno;
-      g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Cannot create the folder %s for the record store: %s"),
-                   dir, g_strerror (errsv));
-      return NULL;
+      g_autofree char *dir = g_path_get_dirname (path);
+
+      if (g_mkdir_with_parents (dir, 0700) != 0)
+        {
+          int errsv = errno;
+          g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Cannot create the folder %s for the record store: %s"),
+                       dir, g_strerror (errsv));
+          return NULL;
+        }
     }
 
-  rc = sqlite3_open_v2 (path, &self->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
-  if (rc != SQLITE_OK)
-    {
-      g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Cannot open the record store %s: %s"), path,
-                   self->db != NULL ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
-      return NULL;
-    }
-  /* Other station processes (and report readers) may hold the write lock
-   * for a moment; wait for them rather than fail a job. */
-  sqlite3_busy_timeout (self->db, 5000);
-  sqlite3_extended_result_codes (self->db, 1);
-
-  if (!configure (self, error) || !create_schema (self, error))
+  self->db = ds_db_open (path, FALSE, error);
+  if (self->db == NULL)
+    return NULL;
+  if (ds_db_get_kind (self->db) == DS_DB_SQLITE ? !configure_sqlite (self, error) : !configure_pg (self, error))
+    return NULL;
+  if (!create_schema (self, error))
     return NULL;
   return g_steal_pointer (&self);
 }
@@ -335,16 +359,33 @@ ds_store_get_settings (DsStore         *self,
 {
   g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = NULL;
   g_autofree char *mode = NULL;
+  g_autofree char *sync = NULL;
+  g_autofree char *timeout = NULL;
 
   g_return_val_if_fail (DS_IS_STORE (self), FALSE);
   g_return_val_if_fail (settings != NULL, FALSE);
 
   locker = g_mutex_locker_new (&self->lock);
-  if (!pragma (self, "PRAGMA journal_mode", &mode, error) ||
-      !pragma_int (self, "PRAGMA synchronous", &settings->synchronous, error) ||
-      !pragma_int (self, "PRAGMA foreign_keys", &settings->foreign_keys, error) ||
-      !pragma_int (self, "PRAGMA busy_timeout", &settings->busy_timeout_ms, error) ||
-      !pragma_int (self, "PRAGMA user_version", &settings->schema_version, error))
+  if (ds_db_get_kind (self->db) == DS_DB_POSTGRES)
+    {
+      /* PostgreSQL always writes ahead; synchronous_commit on, local,
+       * remote_write or remote_apply flush the local WAL at commit (FULL),
+       * off does not (OFF); lock_timeout plays busy_timeout's part. */
+      if (!scalar (self, "SHOW synchronous_commit", &sync, error) ||
+          !scalar (self, "SELECT setting FROM pg_settings WHERE name = 'lock_timeout'", &timeout, error) ||
+          !read_version (self, &settings->schema_version, error))
+        return FALSE;
+      settings->wal = TRUE;
+      settings->synchronous = g_strcmp0 (sync, "off") == 0 ? 0 : 2;
+      settings->foreign_keys = TRUE;
+      settings->busy_timeout_ms = timeout != NULL ? (gint) g_ascii_strtoll (timeout, NULL, 10) : 0;
+      return TRUE;
+    }
+  if (!scalar (self, "PRAGMA journal_mode", &mode, error) ||
+      !scalar_int (self, "PRAGMA synchronous", &settings->synchronous, error) ||
+      !scalar_int (self, "PRAGMA foreign_keys", &settings->foreign_keys, error) ||
+      !scalar_int (self, "PRAGMA busy_timeout", &settings->busy_timeout_ms, error) ||
+      !scalar_int (self, "PRAGMA user_version", &settings->schema_version, error))
     return FALSE;
   settings->wal = g_ascii_strcasecmp (mode != NULL ? mode : "", "wal") == 0;
   return TRUE;
@@ -359,17 +400,19 @@ ds_store_get_path (DsStore *self)
 /* After an UPDATE of one job: a job id the store never gave out is a bug
  * in the caller, but it must not pass silently. */
 static gboolean
-check_job_changed (DsStore *self,
-                   gint64   job_id,
-                   GError **error)
+check_job_changed (DsStore  *self,
+                   DsDbRows *rows,
+                   gint64    job_id,
+                   GError  **error)
 {
   g_autofree char *id = NULL;
 
-  if (sqlite3_changes (self->db) == 1)
+  if (ds_db_rows_changed (rows) == 1)
     return TRUE;
   /* The id goes in as a string: xgettext cannot see through G_GINT64_FORMAT. */
   id = g_strdup_printf ("%" G_GINT64_FORMAT, job_id);
-  g_set_error (error, DS_ERROR, DS_ERROR_NOT_FOUND, _("No job %s in the record store %s"), id, self->path);
+  g_set_error (error, DS_ERROR, DS_ERROR_NOT_FOUND, _("No job %s in the record store %s"), id,
+               ds_db_get_name (self->db));
   return FALSE;
 }
 
@@ -380,15 +423,10 @@ touch_board (DsStore    *self,
              gint64      now,
              GError    **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = prepare (self,
-    "INSERT INTO boards (uid, first_seen_us, last_seen_us) VALUES (?1, ?2, ?2) "
-    "ON CONFLICT (uid) DO UPDATE SET last_seen_us = ?2", error);
-
-  if (stmt == NULL)
-    return FALSE;
-  bind_text (stmt, 1, uid);
-  sqlite3_bind_int64 (stmt, 2, now);
-  return step_done (self, stmt, "recording the board", error);
+  return run (self, "recording the board",
+              "INSERT INTO boards (uid, first_seen_us, last_seen_us) VALUES (?1, ?2, ?2) "
+              "ON CONFLICT (uid) DO UPDATE SET last_seen_us = ?2",
+              DB_PARAMS (DB_TEXT (uid), DB_INT (now)), error);
 }
 
 #define GENESIS_HASH "0000000000000000000000000000000000000000000000000000000000000000"
@@ -431,45 +469,26 @@ insert_event (DsStore    *self,
               const char *message,
               GError    **error)
 {
-  g_autoptr(sqlite3_stmt) head = prepare (self, "SELECT id, hash FROM events ORDER BY id DESC LIMIT 1", error);
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autofree char *prev = NULL;
+  g_autoptr(DsDbRows) head = query (self, "reading the audit chain",
+                                    "SELECT id, hash FROM events ORDER BY id DESC LIMIT 1", NULL, 0, error);
   g_autofree char *hash = NULL;
+  const char *prev = GENESIS_HASH;
   gint64 id = 1;
   gint64 now = g_get_real_time ();
-  int rc;
 
   if (head == NULL)
     return FALSE;
-  rc = sqlite3_step (head);
-  if (rc == SQLITE_ROW)
+  if (ds_db_rows_count (head) > 0)
     {
-      id = sqlite3_column_int64 (head, 0) + 1;
-      prev = g_strdup ((const char *) sqlite3_column_text (head, 1));
+      id = ds_db_rows_int (head, 0, 0) + 1;
+      prev = ds_db_rows_text (head, 0, 1);
     }
-  else if (rc == SQLITE_DONE)
-    prev = g_strdup (GENESIS_HASH);
-  else
-    return set_error (self, error, "reading the audit chain");
-
   hash = event_hash (id, now, job_id > 0 ? job_id : 0, board_uid, kind, message, prev);
-  stmt = prepare (self,
-    "INSERT INTO events (id, time_us, job_id, board_uid, kind, message, prev_hash, hash) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, id);
-  sqlite3_bind_int64 (stmt, 2, now);
-  if (job_id > 0)
-    sqlite3_bind_int64 (stmt, 3, job_id);
-  else
-    sqlite3_bind_null (stmt, 3);
-  bind_text (stmt, 4, board_uid);
-  bind_text (stmt, 5, kind);
-  bind_text (stmt, 6, message);
-  bind_text (stmt, 7, prev);
-  bind_text (stmt, 8, hash);
-  return step_done (self, stmt, "logging an event", error);
+  return run (self, "logging an event",
+              "INSERT INTO events (id, time_us, job_id, board_uid, kind, message, prev_hash, hash) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+              DB_PARAMS (DB_INT (id), DB_INT (now), DB_ID (job_id), DB_TEXT (board_uid), DB_TEXT (kind),
+                         DB_TEXT (message), DB_TEXT (prev), DB_TEXT (hash)), error);
 }
 
 gboolean
@@ -480,26 +499,26 @@ ds_store_verify_audit (DsStore  *self,
                        GError  **error)
 {
   g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
-  g_autoptr(sqlite3_stmt) stmt = prepare (self,
-    "SELECT id, time_us, job_id, board_uid, kind, message, prev_hash, hash FROM events ORDER BY id", error);
-  g_autofree char *expected_prev = g_strdup (GENESIS_HASH);
+  g_autoptr(DsDbRows) rows = NULL;
+  const char *expected_prev = GENESIS_HASH;
   gint64 expected_id = 1;
   gint64 n = 0;
-  int rc;
 
   *broken_id = 0;
   *reason = NULL;
-  if (stmt == NULL)
+  rows = query (self, "reading the audit chain",
+                "SELECT id, time_us, job_id, board_uid, kind, message, prev_hash, hash FROM events ORDER BY id",
+                NULL, 0, error);
+  if (rows == NULL)
     return FALSE;
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  for (guint r = 0; r < ds_db_rows_count (rows); r++)
     {
-      gint64 id = sqlite3_column_int64 (stmt, 0);
-      const char *prev = (const char *) sqlite3_column_text (stmt, 6);
-      const char *hash = (const char *) sqlite3_column_text (stmt, 7);
-      g_autofree char *computed = event_hash (id, sqlite3_column_int64 (stmt, 1), sqlite3_column_int64 (stmt, 2),
-                                              (const char *) sqlite3_column_text (stmt, 3),
-                                              (const char *) sqlite3_column_text (stmt, 4),
-                                              (const char *) sqlite3_column_text (stmt, 5), prev);
+      gint64 id = ds_db_rows_int (rows, r, 0);
+      const char *prev = ds_db_rows_text (rows, r, 6);
+      const char *hash = ds_db_rows_text (rows, r, 7);
+      g_autofree char *computed = event_hash (id, ds_db_rows_int (rows, r, 1), ds_db_rows_int (rows, r, 2),
+                                              ds_db_rows_text (rows, r, 3), ds_db_rows_text (rows, r, 4),
+                                              ds_db_rows_text (rows, r, 5), prev);
 
       n++;
       if (id != expected_id)
@@ -516,12 +535,9 @@ ds_store_verify_audit (DsStore  *self,
           *broken_id = id;
           break;
         }
-      g_free (expected_prev);
-      expected_prev = g_strdup (hash);
+      expected_prev = hash;
       expected_id = id + 1;
     }
-  if (*reason == NULL && rc != SQLITE_DONE)
-    return set_error (self, error, "reading the audit chain");
   if (n_events != NULL)
     *n_events = n;
   return TRUE;
@@ -537,38 +553,35 @@ ds_store_begin_job (DsStore    *self,
                     GError    **error)
 {
   g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(DsDbRows) rows = NULL;
+  gboolean pg = ds_db_get_kind (self->db) == DS_DB_POSTGRES;
   gint64 now = g_get_real_time ();
   gint64 id;
 
-  if (!exec (self, "BEGIN IMMEDIATE", error))
+  if (!begin (self, error))
     return -1;
   if (board_uid != NULL && !touch_board (self, board_uid, now, error))
     {
       rollback (self);
       return -1;
     }
-  stmt = prepare (self,
-    "INSERT INTO jobs (board_uid, port, operator, lot, station, started_us) VALUES (?, ?, ?, ?, ?, ?)",
-    error);
-  if (stmt == NULL)
+  rows = pg ? query (self, "recording a job",
+                     "INSERT INTO jobs (board_uid, port, operator, lot, station, started_us, owner) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                     DB_PARAMS (DB_TEXT (board_uid), DB_TEXT (port), DB_TEXT (operator_id), DB_TEXT (lot),
+                                DB_TEXT (station), DB_INT (now), DB_INT (self->owner)), error)
+            : query (self, "recording a job",
+                     "INSERT INTO jobs (board_uid, port, operator, lot, station, started_us) "
+                     "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                     DB_PARAMS (DB_TEXT (board_uid), DB_TEXT (port), DB_TEXT (operator_id), DB_TEXT (lot),
+                                DB_TEXT (station), DB_INT (now)), error);
+  if (rows == NULL || ds_db_rows_count (rows) != 1)
     {
       rollback (self);
       return -1;
     }
-  bind_text (stmt, 1, board_uid);
-  bind_text (stmt, 2, port);
-  bind_text (stmt, 3, operator_id);
-  bind_text (stmt, 4, lot);
-  bind_text (stmt, 5, station);
-  sqlite3_bind_int64 (stmt, 6, now);
-  if (!step_done (self, stmt, "recording a job", error))
-    {
-      rollback (self);
-      return -1;
-    }
-  id = sqlite3_last_insert_rowid (self->db);
-  if (!insert_event (self, id, board_uid, "job-started", port, error) || !exec (self, "COMMIT", error))
+  id = ds_db_rows_int (rows, 0, 0);
+  if (!insert_event (self, id, board_uid, "job-started", port, error) || !commit (self, error))
     {
       rollback (self);
       return -1;
@@ -583,26 +596,18 @@ ds_store_set_job_board (DsStore    *self,
                         GError    **error)
 {
   g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(DsDbRows) rows = NULL;
 
-  if (!exec (self, "BEGIN IMMEDIATE", error))
+  if (!begin (self, error))
     return FALSE;
   if (!touch_board (self, board_uid, g_get_real_time (), error))
     {
       rollback (self);
       return FALSE;
     }
-  stmt = prepare (self, "UPDATE jobs SET board_uid = ? WHERE id = ?", error);
-  if (stmt == NULL)
-    {
-      rollback (self);
-      return FALSE;
-    }
-  bind_text (stmt, 1, board_uid);
-  sqlite3_bind_int64 (stmt, 2, job_id);
-  if (!step_done (self, stmt, "recording the board of a job", error) ||
-      !check_job_changed (self, job_id, error) ||
-      !exec (self, "COMMIT", error))
+  rows = query (self, "recording the board of a job", "UPDATE jobs SET board_uid = ? WHERE id = ?",
+                DB_PARAMS (DB_TEXT (board_uid), DB_INT (job_id)), error);
+  if (rows == NULL || !check_job_changed (self, rows, job_id, error) || !commit (self, error))
     {
       rollback (self);
       return FALSE;
@@ -622,29 +627,17 @@ ds_store_record_step (DsStore    *self,
                       GError    **error)
 {
   g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
-  g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autofree char *what = g_strdup_printf ("%s %s", step, outcome);
 
-  if (!exec (self, "BEGIN IMMEDIATE", error))
+  if (!begin (self, error))
     return FALSE;
-  stmt = prepare (self,
-    "INSERT INTO steps (job_id, step, outcome, started_us, finished_us, error_code, error_message) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)", error);
-  if (stmt == NULL)
-    {
-      rollback (self);
-      return FALSE;
-    }
-  sqlite3_bind_int64 (stmt, 1, job_id);
-  bind_text (stmt, 2, step);
-  bind_text (stmt, 3, outcome);
-  sqlite3_bind_int64 (stmt, 4, started_us);
-  sqlite3_bind_int64 (stmt, 5, finished_us);
-  bind_text (stmt, 6, error_code);
-  bind_text (stmt, 7, error_message);
-  if (!step_done (self, stmt, "recording a step", error) ||
+  if (!run (self, "recording a step",
+            "INSERT INTO steps (job_id, step, outcome, started_us, finished_us, error_code, error_message) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            DB_PARAMS (DB_INT (job_id), DB_TEXT (step), DB_TEXT (outcome), DB_INT (started_us),
+                       DB_INT (finished_us), DB_TEXT (error_code), DB_TEXT (error_message)), error) ||
       !insert_event (self, job_id, NULL, "step", what, error) ||
-      !exec (self, "COMMIT", error))
+      !commit (self, error))
     {
       rollback (self);
       return FALSE;
@@ -662,28 +655,20 @@ ds_store_finish_job (DsStore    *self,
                      GError    **error)
 {
   g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(DsDbRows) rows = NULL;
+  gboolean keeps_step = g_strcmp0 (outcome, "failed") == 0 || g_strcmp0 (outcome, "cancelled") == 0;
 
-  if (!exec (self, "BEGIN IMMEDIATE", error))
+  if (!begin (self, error))
     return FALSE;
-  stmt = prepare (self,
-    "UPDATE jobs SET finished_us = ?, outcome = ?, failed_step = ?, error_code = ?, error_message = ? "
-    "WHERE id = ?", error);
-  if (stmt == NULL)
-    {
-      rollback (self);
-      return FALSE;
-    }
-  sqlite3_bind_int64 (stmt, 1, g_get_real_time ());
-  bind_text (stmt, 2, outcome);
-  bind_text (stmt, 3, g_strcmp0 (outcome, "failed") == 0 || g_strcmp0 (outcome, "cancelled") == 0 ? failed_step : NULL);
-  bind_text (stmt, 4, error_code);
-  bind_text (stmt, 5, error_message);
-  sqlite3_bind_int64 (stmt, 6, job_id);
-  if (!step_done (self, stmt, "recording the end of a job", error) ||
-      !check_job_changed (self, job_id, error) ||
+  rows = query (self, "recording the end of a job",
+                "UPDATE jobs SET finished_us = ?, outcome = ?, failed_step = ?, error_code = ?, error_message = ? "
+                "WHERE id = ?",
+                DB_PARAMS (DB_INT (g_get_real_time ()), DB_TEXT (outcome), DB_TEXT (keeps_step ? failed_step : NULL),
+                           DB_TEXT (error_code), DB_TEXT (error_message), DB_INT (job_id)), error);
+  if (rows == NULL ||
+      !check_job_changed (self, rows, job_id, error) ||
       !insert_event (self, job_id, NULL, "job-finished", outcome, error) ||
-      !exec (self, "COMMIT", error))
+      !commit (self, error))
     {
       rollback (self);
       return FALSE;
@@ -699,16 +684,11 @@ exists (DsStore    *self,
         gboolean   *found,
         GError    **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = prepare (self, sql, error);
-  int rc;
+  g_autoptr(DsDbRows) rows = query (self, "looking up a certificate", sql, DB_PARAMS (DB_TEXT (arg)), error);
 
-  if (stmt == NULL)
+  if (rows == NULL)
     return FALSE;
-  bind_text (stmt, 1, arg);
-  rc = sqlite3_step (stmt);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    return set_error (self, error, "looking up a certificate");
-  *found = rc == SQLITE_ROW;
+  *found = ds_db_rows_count (rows) > 0;
   return TRUE;
 }
 
@@ -718,11 +698,11 @@ ds_store_add_certificate (DsStore      *self,
                           GError      **error)
 {
   g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(DsDbRows) rows = NULL;
   gboolean found = FALSE;
   g_autofree char *msg = NULL;
 
-  if (!exec (self, "BEGIN IMMEDIATE", error))
+  if (!begin (self, error))
     return FALSE;
   if (!exists (self, "SELECT 1 FROM certificates WHERE pubkey_sha256 = ?", record->pubkey_sha256, &found, error))
     {
@@ -756,37 +736,24 @@ ds_store_add_certificate (DsStore      *self,
       return FALSE;
     }
 
-  stmt = prepare (self,
-    "INSERT INTO certificates (job_id, board_uid, serial, fingerprint, pubkey_sha256, subject, dac_der, "
-    "pai_der, dac_path, pai_path, issued_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
-  if (stmt == NULL)
+  rows = query (self, "recording a certificate",
+                "INSERT INTO certificates (job_id, board_uid, serial, fingerprint, pubkey_sha256, subject, dac_der, "
+                "pai_der, dac_path, pai_path, issued_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                DB_PARAMS (DB_ID (record->job_id), DB_TEXT (record->board_uid), DB_TEXT (record->serial),
+                           DB_TEXT (record->fingerprint), DB_TEXT (record->pubkey_sha256), DB_TEXT (record->subject),
+                           DB_BLOB (record->dac_der), DB_BLOB (record->pai_der), DB_TEXT (record->dac_path),
+                           DB_TEXT (record->pai_path),
+                           DB_INT (record->issued_at > 0 ? record->issued_at : g_get_real_time ())),
+                error);
+  if (rows == NULL || ds_db_rows_count (rows) != 1)
     {
       rollback (self);
       return FALSE;
     }
-  if (record->job_id > 0)
-    sqlite3_bind_int64 (stmt, 1, record->job_id);
-  else
-    sqlite3_bind_null (stmt, 1);
-  bind_text (stmt, 2, record->board_uid);
-  bind_text (stmt, 3, record->serial);
-  bind_text (stmt, 4, record->fingerprint);
-  bind_text (stmt, 5, record->pubkey_sha256);
-  bind_text (stmt, 6, record->subject);
-  bind_bytes (stmt, 7, record->dac_der);
-  bind_bytes (stmt, 8, record->pai_der);
-  bind_text (stmt, 9, record->dac_path);
-  bind_text (stmt, 10, record->pai_path);
-  sqlite3_bind_int64 (stmt, 11, record->issued_at > 0 ? record->issued_at : g_get_real_time ());
-  if (!step_done (self, stmt, "recording a certificate", error))
-    {
-      rollback (self);
-      return FALSE;
-    }
-  record->id = sqlite3_last_insert_rowid (self->db);
+  record->id = ds_db_rows_int (rows, 0, 0);
   msg = g_strdup_printf ("serial %s fingerprint %s", record->serial, record->fingerprint);
   if (!insert_event (self, record->job_id, record->board_uid, "certificate-issued", msg, error) ||
-      !exec (self, "COMMIT", error))
+      !commit (self, error))
     {
       rollback (self);
       return FALSE;
@@ -803,71 +770,56 @@ update_certificate_locked (DsStore    *self,
                            const char *reason,
                            GError    **error)
 {
-  g_autoptr(sqlite3_stmt) find = prepare (self, "SELECT board_uid, job_id, serial FROM certificates WHERE id = ?",
-                                          error);
-  g_autoptr(sqlite3_stmt) live = NULL;
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autofree char *board_uid = NULL;
-  g_autofree char *serial = NULL;
+  g_autoptr(DsDbRows) find = query (self, "looking up a certificate",
+                                    "SELECT board_uid, job_id, serial FROM certificates WHERE id = ?",
+                                    DB_PARAMS (DB_INT (cert_id)), error);
+  g_autoptr(DsDbRows) rows = NULL;
   g_autofree char *msg = NULL;
+  const char *board_uid, *serial;
   gint64 job_id;
-  int rc;
 
   if (find == NULL)
     return FALSE;
-  sqlite3_bind_int64 (find, 1, cert_id);
-  rc = sqlite3_step (find);
-  if (rc == SQLITE_DONE)
+  if (ds_db_rows_count (find) == 0)
     {
       g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, cert_id);
       g_set_error (error, DS_ERROR, DS_ERROR_NOT_FOUND, _("No certificate %s in the record store %s"), id,
-                   self->path);
+                   ds_db_get_name (self->db));
       return FALSE;
     }
-  if (rc != SQLITE_ROW)
-    return set_error (self, error, "looking up a certificate");
-  board_uid = g_strdup ((const char *) sqlite3_column_text (find, 0));
-  job_id = sqlite3_column_int64 (find, 1);
-  serial = g_strdup ((const char *) sqlite3_column_text (find, 2));
+  board_uid = ds_db_rows_text (find, 0, 0);
+  job_id = ds_db_rows_int (find, 0, 1);
+  serial = ds_db_rows_text (find, 0, 2);
 
   if (install)
     {
       /* The same rule as at issuance: one live DAC per board. */
-      live = prepare (self,
+      g_autoptr(DsDbRows) live = query (self, "looking up a certificate",
         "SELECT serial FROM certificates WHERE board_uid = ? AND id != ? AND installed = 1 AND superseded = 0",
-        error);
+        DB_PARAMS (DB_TEXT (board_uid), DB_INT (cert_id)), error);
+
       if (live == NULL)
         return FALSE;
-      bind_text (live, 1, board_uid);
-      sqlite3_bind_int64 (live, 2, cert_id);
-      rc = sqlite3_step (live);
-      if (rc == SQLITE_ROW)
+      if (ds_db_rows_count (live) > 0)
         {
           g_set_error (error, DS_ERROR, DS_ERROR_REJECTED,
                        _("Board %s already has the installed DAC %s; supersede it before installing DAC %s"),
-                       board_uid, (const char *) sqlite3_column_text (live, 0), serial);
+                       board_uid, ds_db_rows_text (live, 0, 0), serial);
           return FALSE;
         }
-      if (rc != SQLITE_DONE)
-        return set_error (self, error, "looking up a certificate");
+      rows = query (self, "recording an installed certificate", "UPDATE certificates SET installed = 1 WHERE id = ?",
+                    DB_PARAMS (DB_INT (cert_id)), error);
+      msg = g_strdup_printf ("serial %s", serial);
     }
-
-  stmt = prepare (self,
-                  install ? "UPDATE certificates SET installed = 1 WHERE id = ?1"
-                          : "UPDATE certificates SET superseded = 1, superseded_reason = ?2 WHERE id = ?1",
-                  error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, cert_id);
-  if (!install)
-    bind_text (stmt, 2, reason != NULL ? reason : "");
-  if (!step_done (self, stmt, install ? "recording an installed certificate" : "superseding a certificate", error))
-    return FALSE;
-
-  if (install)
-    msg = g_strdup_printf ("serial %s", serial);
   else
-    msg = g_strdup_printf ("serial %s: %s", serial, reason != NULL ? reason : "");
+    {
+      rows = query (self, "superseding a certificate",
+                    "UPDATE certificates SET superseded = 1, superseded_reason = ? WHERE id = ?",
+                    DB_PARAMS (DB_TEXT (reason != NULL ? reason : ""), DB_INT (cert_id)), error);
+      msg = g_strdup_printf ("serial %s: %s", serial, reason != NULL ? reason : "");
+    }
+  if (rows == NULL)
+    return FALSE;
   return insert_event (self, job_id, board_uid, install ? "certificate-installed" : "certificate-superseded",
                        msg, error);
 }
@@ -881,9 +833,9 @@ update_certificate (DsStore    *self,
 {
   g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
 
-  if (!exec (self, "BEGIN IMMEDIATE", error))
+  if (!begin (self, error))
     return FALSE;
-  if (!update_certificate_locked (self, cert_id, install, reason, error) || !exec (self, "COMMIT", error))
+  if (!update_certificate_locked (self, cert_id, install, reason, error) || !commit (self, error))
     {
       rollback (self);
       return FALSE;
@@ -933,28 +885,6 @@ ds_cert_record_free (DsCertRecord *record)
                      "pai_path, dac_der, pai_der, issued_us, installed, superseded"
 
 static DsCertRecord *
-read_certificate (sqlite3_stmt *stmt)
-{
-  DsCertRecord *r = g_new0 (DsCertRecord, 1);
-
-  r->id = sqlite3_column_int64 (stmt, 0);
-  r->job_id = sqlite3_column_int64 (stmt, 1);
-  r->board_uid = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
-  r->serial = g_strdup ((const char *) sqlite3_column_text (stmt, 3));
-  r->fingerprint = g_strdup ((const char *) sqlite3_column_text (stmt, 4));
-  r->pubkey_sha256 = g_strdup ((const char *) sqlite3_column_text (stmt, 5));
-  r->subject = g_strdup ((const char *) sqlite3_column_text (stmt, 6));
-  r->dac_path = g_strdup ((const char *) sqlite3_column_text (stmt, 7));
-  r->pai_path = g_strdup ((const char *) sqlite3_column_text (stmt, 8));
-  r->dac_der = g_bytes_new (sqlite3_column_blob (stmt, 9), sqlite3_column_bytes (stmt, 9));
-  r->pai_der = g_bytes_new (sqlite3_column_blob (stmt, 10), sqlite3_column_bytes (stmt, 10));
-  r->issued_at = sqlite3_column_int64 (stmt, 11);
-  r->installed = sqlite3_column_int (stmt, 12) != 0;
-  r->superseded = sqlite3_column_int (stmt, 13) != 0;
-  return r;
-}
-
-static DsCertRecord *
 find_certificate (DsStore    *self,
                   const char *sql,
                   const char *arg1,
@@ -962,20 +892,29 @@ find_certificate (DsStore    *self,
                   GError    **error)
 {
   g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
-  g_autoptr(sqlite3_stmt) stmt = prepare (self, sql, error);
-  int rc;
+  g_autoptr(DsDbRows) rows = arg2 != NULL
+    ? query (self, "looking up a certificate", sql, DB_PARAMS (DB_TEXT (arg1), DB_TEXT (arg2)), error)
+    : query (self, "looking up a certificate", sql, DB_PARAMS (DB_TEXT (arg1)), error);
+  DsCertRecord *r;
 
-  if (stmt == NULL)
+  if (rows == NULL || ds_db_rows_count (rows) == 0)
     return NULL;
-  bind_text (stmt, 1, arg1);
-  if (arg2 != NULL)
-    bind_text (stmt, 2, arg2);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    return read_certificate (stmt);
-  if (rc != SQLITE_DONE)
-    set_error (self, error, "looking up a certificate");
-  return NULL;
+  r = g_new0 (DsCertRecord, 1);
+  r->id = ds_db_rows_int (rows, 0, 0);
+  r->job_id = ds_db_rows_int (rows, 0, 1);
+  r->board_uid = g_strdup (ds_db_rows_text (rows, 0, 2));
+  r->serial = g_strdup (ds_db_rows_text (rows, 0, 3));
+  r->fingerprint = g_strdup (ds_db_rows_text (rows, 0, 4));
+  r->pubkey_sha256 = g_strdup (ds_db_rows_text (rows, 0, 5));
+  r->subject = g_strdup (ds_db_rows_text (rows, 0, 6));
+  r->dac_path = g_strdup (ds_db_rows_text (rows, 0, 7));
+  r->pai_path = g_strdup (ds_db_rows_text (rows, 0, 8));
+  r->dac_der = ds_db_rows_bytes (rows, 0, 9);
+  r->pai_der = ds_db_rows_bytes (rows, 0, 10);
+  r->issued_at = ds_db_rows_int (rows, 0, 11);
+  r->installed = ds_db_rows_int (rows, 0, 12) != 0;
+  r->superseded = ds_db_rows_int (rows, 0, 13) != 0;
+  return r;
 }
 
 DsCertRecord *
@@ -1011,9 +950,9 @@ ds_store_log_event (DsStore    *self,
 {
   g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
 
-  if (!exec (self, "BEGIN IMMEDIATE", error))
+  if (!begin (self, error))
     return FALSE;
-  if (!insert_event (self, job_id, board_uid, kind, message, error) || !exec (self, "COMMIT", error))
+  if (!insert_event (self, job_id, board_uid, kind, message, error) || !commit (self, error))
     {
       rollback (self);
       return FALSE;
@@ -1026,30 +965,37 @@ ds_store_close_interrupted_jobs (DsStore *self,
                                  GError **error)
 {
   g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  int n;
+  g_autoptr(DsDbRows) rows = NULL;
+  gint64 n;
 
-  if (!exec (self, "BEGIN IMMEDIATE", error))
+  if (!begin (self, error))
     return -1;
-  stmt = prepare (self, "UPDATE jobs SET outcome = 'interrupted', finished_us = ? WHERE outcome IS NULL", error);
-  if (stmt == NULL)
+  if (ds_db_get_kind (self->db) == DS_DB_POSTGRES)
+    /* Several stations share the database: only the jobs of a store that
+     * is gone (its owner lock is free; taking it here holds it to the end
+     * of this transaction) were interrupted, not another station's
+     * running ones. */
+    rows = query (self, "closing interrupted jobs",
+                  "UPDATE jobs SET outcome = 'interrupted', finished_us = ? WHERE outcome IS NULL "
+                  "AND (owner IS NULL OR (owner <> ? AND pg_try_advisory_xact_lock("
+                  G_STRINGIFY (PG_LOCK_OWNER_CLASS) ", owner)))",
+                  DB_PARAMS (DB_INT (g_get_real_time ()), DB_INT (self->owner)), error);
+  else
+    rows = query (self, "closing interrupted jobs",
+                  "UPDATE jobs SET outcome = 'interrupted', finished_us = ? WHERE outcome IS NULL",
+                  DB_PARAMS (DB_INT (g_get_real_time ())), error);
+  if (rows == NULL)
     {
       rollback (self);
       return -1;
     }
-  sqlite3_bind_int64 (stmt, 1, g_get_real_time ());
-  if (!step_done (self, stmt, "closing interrupted jobs", error))
+  n = ds_db_rows_changed (rows);
+  if ((n > 0 && !insert_event (self, 0, NULL, "jobs-interrupted", NULL, error)) || !commit (self, error))
     {
       rollback (self);
       return -1;
     }
-  n = sqlite3_changes (self->db);
-  if ((n > 0 && !insert_event (self, 0, NULL, "jobs-interrupted", NULL, error)) || !exec (self, "COMMIT", error))
-    {
-      rollback (self);
-      return -1;
-    }
-  return n;
+  return (gint) n;
 }
 
 gboolean
@@ -1058,7 +1004,7 @@ ds_store_get_counts (DsStore       *self,
                      GError       **error)
 {
   g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = NULL;
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(DsDbRows) rows = NULL;
 
   g_return_val_if_fail (DS_IS_STORE (self), FALSE);
   g_return_val_if_fail (counts != NULL, FALSE);
@@ -1066,22 +1012,20 @@ ds_store_get_counts (DsStore       *self,
   /* One statement reads one snapshot, so the figures agree with each other
    * even while another station process writes. */
   locker = g_mutex_locker_new (&self->lock);
-  stmt = prepare (self,
+  rows = query (self, "counting records",
     "SELECT (SELECT count(*) FROM jobs),"
     " (SELECT count(*) FROM jobs WHERE outcome = 'passed'),"
     " (SELECT count(*) FROM jobs WHERE outcome = 'failed'),"
     " (SELECT count(*) FROM jobs WHERE outcome = 'already-provisioned'),"
     " (SELECT count(*) FROM certificates),"
-    " (SELECT count(*) FROM boards)", error);
-  if (stmt == NULL)
+    " (SELECT count(*) FROM boards)", NULL, 0, error);
+  if (rows == NULL)
     return FALSE;
-  if (sqlite3_step (stmt) != SQLITE_ROW)
-    return set_error (self, error, "counting records");
-  counts->jobs = sqlite3_column_int64 (stmt, 0);
-  counts->passed = sqlite3_column_int64 (stmt, 1);
-  counts->failed = sqlite3_column_int64 (stmt, 2);
-  counts->already_provisioned = sqlite3_column_int64 (stmt, 3);
-  counts->certificates = sqlite3_column_int64 (stmt, 4);
-  counts->boards = sqlite3_column_int64 (stmt, 5);
+  counts->jobs = ds_db_rows_int (rows, 0, 0);
+  counts->passed = ds_db_rows_int (rows, 0, 1);
+  counts->failed = ds_db_rows_int (rows, 0, 2);
+  counts->already_provisioned = ds_db_rows_int (rows, 0, 3);
+  counts->certificates = ds_db_rows_int (rows, 0, 4);
+  counts->boards = ds_db_rows_int (rows, 0, 5);
   return TRUE;
 }

@@ -1,4 +1,5 @@
-/* The record store: boards, jobs, steps and certificates in SQLite (WAL).
+/* The record store: boards, jobs, steps and certificates in SQLite (WAL) or
+ * PostgreSQL (a database shared by the stations of a line).
  * Every call is synchronous and durable when it returns; the store is safe to
  * use from several job threads at once. */
 #pragma once
@@ -31,7 +32,9 @@ typedef struct {
 void ds_cert_record_free (DsCertRecord *record);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DsCertRecord, ds_cert_record_free)
 
-/* Opens (creating when needed) the database at @path. */
+/* Opens (creating when needed) the SQLite database at @path, or, when @path
+ * is a postgresql:// or postgres:// URI, connects to that PostgreSQL
+ * database (creating the tables when they are not there yet). */
 DsStore      *ds_store_open                 (const char  *path,
                                              GError     **error);
 const char   *ds_store_get_path             (DsStore     *self);
@@ -130,7 +133,9 @@ gboolean      ds_store_get_counts           (DsStore       *self,
 
 /* The settings SQLite reports for the store's own connection, which the
  * durability promise above rests on.  synchronous is per connection, so
- * only the store can tell (for diagnostics and tests). */
+ * only the store can tell (for diagnostics and tests).  On PostgreSQL: wal
+ * is always TRUE, synchronous is 2 unless synchronous_commit is off (0),
+ * busy_timeout_ms is lock_timeout. */
 typedef struct {
   gboolean wal;             /* journal_mode is WAL */
   gint     synchronous;     /* 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA */

@@ -503,6 +503,11 @@ check_format (X509        *cert,
       add_for (verdict, role, "signature-algorithm",
                _("The %s is signed with %s; Matter requires ecdsa-with-SHA256"), role_name (role), name);
     }
+  /* OpenSSL marks a certificate whose extensions it cannot all decode (a
+   * duplicate, a malformed value); the chain checks would not trust it. */
+  if (X509_get_extension_flags (cert) & EXFLAG_INVALID)
+    add_for (verdict, role, "extensions.invalid",
+             _("The %s has an extension that appears twice or cannot be decoded"), role_name (role));
   if (X509_NAME_entry_count (X509_get_subject_name (cert)) == 0)
     add_for (verdict, role, "subject.empty", _("The %s has an empty subject"), role_name (role));
   check_key (cert, role, verdict);

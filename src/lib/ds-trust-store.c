@@ -75,6 +75,12 @@ add_cert (DsTrustStore *self,
       return FALSE;
     }
   skid = X509_get0_subject_key_id (cert);
+  if (skid == NULL)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA,
+                   _("%s: its subject key identifier cannot be read"), origin);
+      return FALSE;
+    }
   hex = ds_hex_encode (ASN1_STRING_get0_data (skid), ASN1_STRING_length (skid));
   existing = g_hash_table_lookup (self->by_skid, hex);
   if (existing != NULL)

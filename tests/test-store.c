@@ -751,6 +751,36 @@ test_audit_intact (Fixture       *f,
   g_assert_cmpint (assert_audit (f->store, 0, NULL), ==, 10);
 }
 
+/* A station's configuration goes into the audit trail when it changes, per
+ * station, and not again when it stays the same. */
+static void
+test_config_changes (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean changed = FALSE;
+
+  g_assert_true (ds_store_log_config (f->store, "st-1", "product FFF1:8000\n", &changed, &error));
+  g_assert_no_error (error);
+  g_assert_true (changed);
+  g_assert_true (ds_store_log_config (f->store, "st-1", "product FFF1:8000\n", &changed, &error));
+  g_assert_false (changed);
+  /* Another station's first configuration, even if the same. */
+  g_assert_true (ds_store_log_config (f->store, "st-2", "product FFF1:8000\n", &changed, &error));
+  g_assert_true (changed);
+  /* A station whose name starts like another's is another station. */
+  g_assert_true (ds_store_log_config (f->store, "st-10", "product FFF1:8000\n", &changed, &error));
+  g_assert_true (changed);
+  g_assert_true (ds_store_log_config (f->store, "st-1", "product FFF1:8001\n", &changed, &error));
+  g_assert_true (changed);
+  g_assert_true (ds_store_log_config (f->store, "st-1", "product FFF1:8001\n", &changed, &error));
+  g_assert_false (changed);
+  /* Back to the first: a change again. */
+  g_assert_true (ds_store_log_config (f->store, "st-1", "product FFF1:8000\n", &changed, &error));
+  g_assert_true (changed);
+  g_assert_cmpint (assert_audit (f->store, 0, NULL), ==, 5);
+}
+
 static void
 test_audit_edit (Fixture       *f,
                  gconstpointer  data)
@@ -947,6 +977,7 @@ main (int    argc,
   ADD ("/concurrent-writers", test_concurrent_writers);
   ADD ("/two-connections", test_two_connections);
   ADD ("/audit/intact", test_audit_intact);
+  ADD ("/audit/config-changes", test_config_changes);
   ADD ("/audit/edit", test_audit_edit);
   ADD ("/audit/delete", test_audit_delete);
   ADD ("/audit/reorder", test_audit_reorder);

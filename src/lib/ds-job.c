@@ -168,6 +168,53 @@ ds_job_options_copy (const DsJobOptions *o)
   return c;
 }
 
+static char *
+file_digest (const char *path)
+{
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+
+  if (!g_file_get_contents (path, &contents, &len, NULL))
+    return g_strdup ("unreadable");
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) contents, len);
+}
+
+char *
+ds_job_options_describe (const DsJobOptions *o,
+                         guint               max_jobs)
+{
+  g_autoptr(GString) s = g_string_new (NULL);
+
+  g_string_append_printf (s, "ca %s%s\n", o->ca != NULL ? ds_ca_get_name (o->ca) : "none",
+                          o->ca != NULL && ds_ca_is_test (o->ca) ? " (test)" : "");
+  g_string_append_printf (s, "product %04X:%04X\n", o->vid, o->pid);
+  if (o->trust_store != NULL)
+    {
+      g_autofree char *digest = ds_trust_store_dup_digest (o->trust_store);
+      g_string_append_printf (s, "trust-store %u PAAs sha256 %s\n", ds_trust_store_get_count (o->trust_store), digest);
+    }
+  else
+    g_string_append (s, "trust-store the CA's PAA\n");
+  if (o->cd != NULL)
+    {
+      g_autofree char *digest = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, o->cd);
+      g_string_append_printf (s, "cd sha256 %s\n", digest);
+    }
+  else
+    g_string_append (s, "cd none\n");
+  g_string_append_printf (s, "cd-signers %u\n", o->cd_signers != NULL ? o->cd_signers->len : 0);
+  g_string_append_printf (s, "production %s\n", o->production ? "yes" : "no");
+  if (o->firmware_path != NULL)
+    {
+      g_autofree char *digest = file_digest (o->firmware_path);
+      g_string_append_printf (s, "firmware %s sha256 %s at 0x%08X\n", o->firmware_path, digest, o->firmware_address);
+    }
+  else
+    g_string_append (s, "firmware none\n");
+  g_string_append_printf (s, "jobs %u\ntimeout-ms %u\nretries %u\n", max_jobs, o->timeout_ms, o->retries);
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
 void
 ds_job_options_free (DsJobOptions *o)
 {

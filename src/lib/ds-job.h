@@ -55,6 +55,11 @@ typedef struct {
 } DsJobOptions;
 
 DsJobOptions *ds_job_options_copy (const DsJobOptions *options);
+/* The options as "key value" lines for the configuration record: what
+ * decides how boards are provisioned, with files named by path and
+ * SHA-256, and nothing secret. */
+char         *ds_job_options_describe (const DsJobOptions *options,
+                                       guint               max_jobs);
 void          ds_job_options_free (DsJobOptions *options);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DsJobOptions, ds_job_options_free)
 

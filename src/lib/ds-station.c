@@ -75,6 +75,18 @@ ds_station_new (const DsJobOptions *options,
 
   self->options = ds_job_options_copy (options);
   self->max_jobs = MAX (max_jobs, 1);
+  /* A change of configuration goes into the audit trail. */
+  if (options->store != NULL)
+    {
+      g_autofree char *config = ds_job_options_describe (options, self->max_jobs);
+      g_autoptr(GError) error = NULL;
+      gboolean changed = FALSE;
+
+      if (!ds_store_log_config (options->store, options->station_name, config, &changed, &error))
+        g_warning ("Cannot record the station's configuration: %s", error->message);
+      else if (changed)
+        g_debug ("configuration recorded:\n%s", config);
+    }
   return self;
 }
 

@@ -941,6 +941,50 @@ ds_store_find_board_certificate (DsStore    *self,
 }
 
 gboolean
+ds_store_log_config (DsStore    *self,
+                     const char *station,
+                     const char *config,
+                     gboolean   *changed,
+                     GError    **error)
+{
+  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
+  g_autofree char *prefix = g_strdup_printf ("station %s\n", station != NULL ? station : "");
+  g_autofree char *message = g_strconcat (prefix, config, NULL);
+  g_autoptr(DsDbRows) rows = NULL;
+  gboolean differs;
+
+  if (changed != NULL)
+    *changed = FALSE;
+  if (!begin (self, error))
+    return FALSE;
+  /* The newest configuration this station recorded, on SQLite and on
+   * PostgreSQL alike. */
+  rows = query (self, "Reading the last configuration",
+                "SELECT message FROM events WHERE kind = 'config-change' "
+                "AND substr(message, 1, length(?1)) = ?1 ORDER BY id DESC LIMIT 1",
+                DB_PARAMS (DB_TEXT (prefix)), error);
+  if (rows == NULL)
+    {
+      rollback (self);
+      return FALSE;
+    }
+  differs = ds_db_rows_count (rows) == 0 || g_strcmp0 (ds_db_rows_text (rows, 0, 0), message) != 0;
+  if (differs && !insert_event (self, 0, NULL, "config-change", message, error))
+    {
+      rollback (self);
+      return FALSE;
+    }
+  if (!commit (self, error))
+    {
+      rollback (self);
+      return FALSE;
+    }
+  if (changed != NULL)
+    *changed = differs;
+  return TRUE;
+}
+
+gboolean
 ds_store_log_event (DsStore    *self,
                     gint64      job_id,
                     const char *board_uid,

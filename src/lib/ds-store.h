@@ -117,6 +117,16 @@ gboolean      ds_store_verify_audit         (DsStore       *self,
                                              char         **reason,
                                              GError       **error);
 
+/* Records @config (a station's configuration, one "key value" per line,
+ * nothing secret in it) as a "config-change" event when it differs from the
+ * last one recorded for @station, in one transaction.  *@changed says
+ * whether an event was written. */
+gboolean      ds_store_log_config           (DsStore       *self,
+                                             const char    *station,
+                                             const char    *config,
+                                             gboolean      *changed,
+                                             GError       **error);
+
 /* Counts for reports and tests. */
 typedef struct {
   gint64 jobs;

@@ -273,3 +273,17 @@ ds_trust_store_has_test_paa (DsTrustStore *self)
   g_return_val_if_fail (DS_IS_TRUST_STORE (self), FALSE);
   return self->has_test;
 }
+
+char *
+ds_trust_store_dup_digest (DsTrustStore *self)
+{
+  g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr(GList) keys = NULL;
+
+  g_return_val_if_fail (DS_IS_TRUST_STORE (self), NULL);
+
+  keys = g_list_sort (g_hash_table_get_keys (self->by_skid), (GCompareFunc) g_strcmp0);
+  for (GList *l = keys; l != NULL; l = l->next)
+    g_checksum_update (sum, (const guchar *) l->data, -1);
+  return g_strdup (g_checksum_get_string (sum));
+}

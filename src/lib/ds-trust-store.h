@@ -34,6 +34,9 @@ X509         *ds_trust_store_lookup       (DsTrustStore *self,
 guint         ds_trust_store_get_count    (DsTrustStore *self);
 /* "origin: reason" for each certificate not taken. */
 GPtrArray    *ds_trust_store_get_skipped  (DsTrustStore *self);
+/* Lower-case hex SHA-256 over the sorted SKIDs of the store's PAAs: names
+ * the store's contents, for the configuration record. */
+char         *ds_trust_store_dup_digest   (DsTrustStore *self);
 /* TRUE when some PAA of the store is test material (see
  * ds_matter_paa_is_test()). */
 gboolean      ds_trust_store_has_test_paa (DsTrustStore *self);

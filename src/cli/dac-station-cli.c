@@ -19,6 +19,7 @@
 #include "ds-cli-common.h"
 #include "ds-cli-flash.h"
 #include "ds-cli-records.h"
+#include "ds-cli-serve-ca.h"
 #include "ds-error.h"
 #include "ds-firmware-image.h"
 #include "ds-sim-announce.h"
@@ -805,6 +806,7 @@ static const struct {
   { "provision", cmd_provision, N_("Provision boards with DACs") },
   { "demo", cmd_demo, N_("Provision simulated boards with the test CA") },
   { "pki", cmd_pki, N_("Show where the test PAA and PAI are") },
+  { "serve-ca", ds_cli_serve_ca, N_("Run a development EST server over the test CA") },
   { "flash", ds_cli_flash, N_("Flash a firmware image onto a board") },
   { "stats", ds_cli_stats, N_("Yield statistics from the records") },
   { "export", ds_cli_export, N_("Export the records as CSV or JSON lines") },

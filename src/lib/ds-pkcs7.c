@@ -147,7 +147,8 @@ ds_pkcs7_decode_certs_only (const guint8 *body,
 
 char *
 ds_pkcs7_encode_certs_only (X509 *const *certs,
-                            guint        n_certs)
+                            guint        n_certs,
+                            gboolean     line_breaks)
 {
   g_autoptr(PKCS7) p7 = PKCS7_new ();
   g_autofree unsigned char *der = NULL;
@@ -155,9 +156,11 @@ ds_pkcs7_encode_certs_only (X509 *const *certs,
   GString *out;
   int len;
 
-  if (!PKCS7_set_type (p7, NID_pkcs7_signed) ||
-      !PKCS7_content_new (p7, NID_pkcs7_data))
+  /* Degenerate SignedData: content type id-data, eContent absent, as
+   * openssl crl2pkcs7 makes it. */
+  if (!PKCS7_set_type (p7, NID_pkcs7_signed))
     return NULL;
+  p7->d.sign->contents->type = OBJ_nid2obj (NID_pkcs7_data);
   for (guint i = 0; i < n_certs; i++)
     if (!PKCS7_add_certificate (p7, certs[i]))
       return NULL;
@@ -170,6 +173,8 @@ ds_pkcs7_encode_certs_only (X509 *const *certs,
     i2d_PKCS7 (p7, &q);
   }
   b64 = g_base64_encode (der, len);
+  if (!line_breaks)
+    return g_steal_pointer (&b64);
   out = g_string_new (NULL);
   for (gsize i = 0, n = strlen (b64); i < n; i += 64)
     {

@@ -22,9 +22,11 @@ GPtrArray *ds_pkcs7_decode_certs_only  (const guint8 *body,
                                         const char   *transfer_encoding,
                                         GError      **error);
 
-/* Encodes @certs as a certs-only PKCS#7 in base64 with CRLF every 64
- * characters, as an EST server sends it. */
+/* Encodes @certs as a certs-only PKCS#7 in base64, as an EST server sends
+ * it: one line, or CRLF every 64 characters when @line_breaks (both are
+ * allowed; some clients, strongSwan's among them, read only the first). */
 char      *ds_pkcs7_encode_certs_only  (X509 *const  *certs,
-                                        guint         n_certs);
+                                        guint         n_certs,
+                                        gboolean      line_breaks);
 
 G_END_DECLS

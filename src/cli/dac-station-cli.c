@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ds-board-monitor.h"
+#include "ds-cli-ca.h"
 #include "ds-cli-common.h"
 #include "ds-cli-flash.h"
 #include "ds-cli-records.h"
@@ -378,7 +379,6 @@ summarise (Run *run)
 }
 
 /* Options of a provisioning run. */
-static char *opt_ca = NULL;
 static int opt_jobs = 8;
 static char *opt_vid = NULL;
 static char *opt_pid = NULL;
@@ -389,7 +389,6 @@ static int opt_retries = 0;
 static char *opt_image = NULL;
 
 static GOptionEntry run_entries[] = {
-  { "ca", 0, 0, G_OPTION_ARG_STRING, &opt_ca, N_("Certificate authority: test (default)"), N_("CA") },
   { "jobs", 'j', 0, G_OPTION_ARG_INT, &opt_jobs, N_("Boards provisioned at once (default 8)"), N_("N") },
   { "vid", 0, 0, G_OPTION_ARG_STRING, &opt_vid, N_("Vendor ID in hex (default FFF1)"), N_("VID") },
   { "pid", 0, 0, G_OPTION_ARG_STRING, &opt_pid, N_("Product ID in hex (default 8000)"), N_("PID") },
@@ -411,7 +410,7 @@ setup_run (Run *run)
   g_autofree char *db = g_build_filename (dir, "records.sqlite3", NULL);
   g_autofree char *pki = g_build_filename (dir, "pki", NULL);
   g_autofree char *certs = g_build_filename (dir, "certs", NULL);
-  g_autoptr(DsTestCa) ca = NULL;
+  g_autoptr(DsCa) ca = NULL;
   g_autofree char *login = NULL;
   DsJobOptions options = { 0 };
   gint closed;
@@ -421,11 +420,6 @@ setup_run (Run *run)
   if (!parse_hex16 (opt_vid, &options.vid) || !parse_hex16 (opt_pid, &options.pid))
     {
       g_printerr (_("--vid and --pid take four hex digits, for example --vid FFF1 --pid 8000\n"));
-      return FALSE;
-    }
-  if (opt_ca != NULL && g_strcmp0 (opt_ca, "test") != 0)
-    {
-      g_printerr (_("Unknown certificate authority “%s”: this station knows “test”\n"), opt_ca);
       return FALSE;
     }
   if (opt_jobs < 1 || opt_jobs > 256)
@@ -455,24 +449,15 @@ setup_run (Run *run)
   if (closed > 0 && !run->json)
     g_printerr (_("%d job(s) were interrupted last time; their boards resume where they stopped.\n"), closed);
 
-  ca = ds_test_ca_new (pki, &error);
+  ca = ds_cli_make_ca (pki, options.vid, run->json, &error);
   if (ca == NULL)
     {
-      g_printerr (_("Cannot set up the test CA: %s\n"), error->message);
+      g_printerr ("%s\n", error->message);
       return FALSE;
     }
-  if (options.vid != ds_test_ca_get_vid (ca))
-    {
-      g_printerr (_("The test CA issues for vendor 0x%04X only, not 0x%04X\n"),
-                  ds_test_ca_get_vid (ca), options.vid);
-      return FALSE;
-    }
-  if (!run->json)
-    g_printerr (_("TEST MODE: the test CA issues test DACs (vendor 0x%04X) that no production device may carry.\n"),
-                ds_test_ca_get_vid (ca));
 
   options.store = run->store;
-  options.ca = DS_CA (ca);
+  options.ca = ca;
   options.operator_id = opt_operator;
   options.lot = opt_lot;
   options.station_name = (char *) g_get_host_name ();
@@ -559,6 +544,7 @@ cmd_provision (int    argc,
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, common_entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, run_entries, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, ca_entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return usage_error (context, error->message);
   if (!opt_all && (opt_ports == NULL || opt_ports[0] == NULL))
@@ -727,6 +713,7 @@ cmd_demo (int    argc,
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, common_entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, run_entries, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, ca_entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return usage_error (context, error->message);
   if (n_boards < 1 || n_boards > 64)

@@ -330,6 +330,14 @@ est_handler (SoupServer        *server,
     {
       GTlsCertificate *peer = soup_server_message_get_tls_peer_certificate (msg);
       GTlsCertificateFlags errors = soup_server_message_get_tls_peer_certificate_errors (msg);
+      GSocket *sock = soup_server_message_get_socket (msg);
+
+      /* libsoup 3.2 gives the peer certificate to the first request of a
+       * connection only: it is kept with the socket for the next ones. */
+      if (peer != NULL && errors == 0 && sock != NULL)
+        g_object_set_data_full (G_OBJECT (sock), "ds-peer-certificate", g_object_ref (peer), g_object_unref);
+      else if (peer == NULL && sock != NULL)
+        peer = g_object_get_data (G_OBJECT (sock), "ds-peer-certificate");
 
       if ((peer == NULL && srv->require_client_cert) || (peer != NULL && errors != 0))
         {
@@ -364,6 +372,32 @@ est_handler (SoupServer        *server,
       respond_text (msg, 404, "not an EST operation this server knows\n");
       log_request (msg, NULL, NULL);
     }
+}
+
+/* The TLS handshake asks about every client certificate: accepted when it
+ * verifies against --client-ca, refused (and said so) otherwise. */
+static gboolean
+accept_certificate_cb (SoupServerMessage   *msg,
+                       GTlsCertificate     *certificate,
+                       GTlsCertificateFlags errors,
+                       gpointer             user_data)
+{
+  g_autofree char *subject = NULL;
+
+  if (errors == 0)
+    return TRUE;
+  g_object_get (certificate, "subject-name", &subject, NULL);
+  g_printerr (_("Refused the client certificate “%s” (TLS verification flags 0x%x)\n"),
+              subject != NULL ? subject : "?", (unsigned) errors);
+  return FALSE;
+}
+
+static void
+request_started_cb (SoupServer        *server,
+                    SoupServerMessage *msg,
+                    gpointer           user_data)
+{
+  g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_certificate_cb), user_data);
 }
 
 static gboolean
@@ -695,7 +729,9 @@ ds_cli_serve_ca (int    argc,
     }
   if (client_ca != NULL)
     {
-      g_autoptr(GTlsDatabase) db = g_tls_file_database_new (client_ca, &error);
+      /* GLib wants the anchors' file name absolute. */
+      g_autofree char *anchors = g_canonicalize_filename (client_ca, NULL);
+      g_autoptr(GTlsDatabase) db = g_tls_file_database_new (anchors, &error);
 
       if (db == NULL)
         {
@@ -706,6 +742,7 @@ ds_cli_serve_ca (int    argc,
       soup_server_set_tls_auth_mode (server, require_client_cert ? G_TLS_AUTHENTICATION_REQUIRED
                                                                  : G_TLS_AUTHENTICATION_REQUESTED);
       srv.check_client_cert = TRUE;
+      g_signal_connect (server, "request-started", G_CALLBACK (request_started_cb), &srv);
       srv.require_client_cert = require_client_cert;
     }
   if (srv.user != NULL)

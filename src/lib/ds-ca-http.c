@@ -387,6 +387,14 @@ set_curl_error (DsCaHttp   *self,
       g_set_error (error, DS_ERROR, DS_ERROR_IO,
                    _("Cannot connect to the CA server %s: %s"), url, why);
       break;
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+      /* What a TLS 1.3 server that refuses the client certificate looks
+       * like from here: the handshake "succeeds", then the line drops. */
+      g_set_error (error, DS_ERROR, DS_ERROR_IO,
+                   _("The CA server %s closed the connection (%s); if it requires a client certificate, check that the station's (--client-cert) is one it trusts"),
+                   url, why);
+      break;
     default:
       g_set_error (error, DS_ERROR, DS_ERROR_IO,
                    _("Talking to the CA server %s failed: %s"), url, why);

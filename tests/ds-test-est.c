@@ -61,25 +61,31 @@ ds_test_server_start (const char        *dir,
   while (s->url == NULL)
     {
       g_autofree char *contents = NULL;
-      char *nl;
 
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_assert_nonnull (g_subprocess_get_identifier (s->proc));  /* still running */
-      if (g_file_get_contents (s->out_path, &contents, NULL, NULL) && (nl = strchr (contents, '\n')) != NULL)
+      /* The "listening" event; GLib's debug output may come before it. */
+      if (g_file_get_contents (s->out_path, &contents, NULL, NULL))
         {
-          g_autoptr(JsonParser) parser = json_parser_new ();
-          JsonObject *o;
+          g_auto(GStrv) lines = g_strsplit (contents, "\n", -1);
 
-          *nl = '\0';
-          json_parser_load_from_data (parser, contents, -1, &error);
-          g_assert_no_error (error);
-          o = json_node_get_object (json_parser_get_root (parser));
-          g_assert_cmpstr (json_object_get_string_member (o, "event"), ==, "listening");
-          s->url = g_strdup (json_object_get_string_member (o, "url"));
-          s->tls_ca = g_strdup (json_object_get_string_member_with_default (o, "tls_ca", NULL));
-          s->pki = g_strdup (json_object_get_string_member (o, "pki"));
-          s->paa = g_strdup (json_object_get_string_member (o, "paa"));
-          break;
+          for (guint i = 0; lines[i] != NULL && lines[i + 1] != NULL && s->url == NULL; i++)
+            {
+              g_autoptr(JsonParser) parser = json_parser_new ();
+              JsonObject *o;
+
+              if (!g_str_has_prefix (lines[i], "{\"event\":\"listening\""))
+                continue;
+              json_parser_load_from_data (parser, lines[i], -1, &error);
+              g_assert_no_error (error);
+              o = json_node_get_object (json_parser_get_root (parser));
+              s->url = g_strdup (json_object_get_string_member (o, "url"));
+              s->tls_ca = g_strdup (json_object_get_string_member_with_default (o, "tls_ca", NULL));
+              s->pki = g_strdup (json_object_get_string_member (o, "pki"));
+              s->paa = g_strdup (json_object_get_string_member (o, "paa"));
+            }
+          if (s->url != NULL)
+            break;
         }
       g_usleep (20 * 1000);
     }
@@ -208,4 +214,73 @@ ds_test_make_csr (const char *uid,
     OPENSSL_free (der);
     return b;
   }
+}
+
+GBytes *
+ds_test_make_csr_cn (const char *cn)
+{
+  g_autoptr(EVP_PKEY) key = EVP_EC_gen ("P-256");
+  g_autoptr(X509_REQ) req = X509_REQ_new ();
+  g_autoptr(X509_NAME) name = X509_NAME_new ();
+  unsigned char *der = NULL;
+  GBytes *b;
+  int len;
+
+  X509_NAME_add_entry_by_NID (name, NID_commonName, MBSTRING_UTF8, (const unsigned char *) cn, -1, -1, 0);
+  g_assert_true (X509_REQ_set_subject_name (req, name));
+  g_assert_true (X509_REQ_set_pubkey (req, key));
+  g_assert_cmpint (X509_REQ_sign (req, key, EVP_sha256 ()), >, 0);
+  len = i2d_X509_REQ (req, &der);
+  g_assert_cmpint (len, >, 0);
+  b = g_bytes_new (der, len);
+  OPENSSL_free (der);
+  return b;
+}
+
+GSubprocess *
+ds_test_spawn_peer (const char *const *argv,
+                    const char        *log_path)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_autoptr(GError) error = NULL;
+  GSubprocess *proc;
+
+  g_subprocess_launcher_set_stdout_file_path (launcher, log_path);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  proc = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  return proc;
+}
+
+guint16
+ds_test_free_port (void)
+{
+  g_autoptr(GSocket) sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, 0, NULL);
+  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) addr = g_inet_socket_address_new (lo, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_socket_bind (sock, addr, TRUE, &error);
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (sock, &error);
+  g_assert_no_error (error);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
+void
+ds_test_wait_port (guint16 port)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      g_autoptr(GSocketClient) client = g_socket_client_new ();
+      g_autoptr(GSocketConnection) conn = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, NULL);
+
+      if (conn != NULL)
+        return;
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (50 * 1000);
+    }
 }

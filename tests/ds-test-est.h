@@ -42,4 +42,17 @@ GBytes       *ds_test_make_csr     (const char        *uid,
                                     guint16            vid,
                                     guint16            pid);
 
+/* A DER PKCS#10 with a fresh P-256 key and only a CN (for CAs that keep no
+ * other attribute: "Mvid:FFF1 Mpid:8000"). */
+GBytes       *ds_test_make_csr_cn  (const char        *cn);
+
+/* Starts @argv (a server of someone else's) so that it dies with the test;
+ * its output goes to @log_path. */
+GSubprocess  *ds_test_spawn_peer   (const char *const *argv,
+                                    const char        *log_path);
+/* A TCP port on 127.0.0.1 that was free a moment ago. */
+guint16       ds_test_free_port    (void);
+/* Waits until 127.0.0.1:@port accepts connections (at most 20 s). */
+void          ds_test_wait_port    (guint16            port);
+
 G_END_DECLS

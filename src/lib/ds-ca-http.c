@@ -349,6 +349,16 @@ set_curl_error (DsCaHttp   *self,
   const char *url = self->base_url;
   const char *why = detail != NULL && *detail ? detail : curl_easy_strerror (code);
 
+  /* The server's TLS alert says it outright; libcurl reports it under
+   * several codes depending on when it arrives. */
+  if (strstr (why, "alert bad certificate") != NULL || strstr (why, "alert certificate required") != NULL ||
+      strstr (why, "alert unknown ca") != NULL)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_REJECTED,
+                   _("The CA server %s refused the station's TLS client certificate (none given, or not one it trusts): %s"),
+                   url, why);
+      return;
+    }
   switch (code)
     {
     case CURLE_PEER_FAILED_VERIFICATION:
@@ -388,6 +398,7 @@ set_curl_error (DsCaHttp   *self,
                    _("Cannot connect to the CA server %s: %s"), url, why);
       break;
     case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
     case CURLE_GOT_NOTHING:
       /* What a TLS 1.3 server that refuses the client certificate looks
        * like from here: the handshake "succeeds", then the line drops. */
@@ -495,6 +506,7 @@ request_once (DsCaHttp          *self,
   *code_out = code;
   if (code != CURLE_OK)
     {
+      g_debug ("%s: curl error %d (%s): %s", url, code, curl_easy_strerror (code), errbuf);
       if (t.too_big)
         g_set_error (error, DS_ERROR, DS_ERROR_PROTOCOL,
                      _("The CA server %s sent more than %d bytes; that is not a certificate"),

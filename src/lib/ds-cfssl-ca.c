@@ -119,8 +119,8 @@ call (DsCfsslCa    *self,
     return NULL;
 
   data = g_bytes_get_data (r->body, &len);
-  if (r->content_type == NULL || !g_str_has_prefix (r->content_type, "application/json") ||
-      !json_parser_load_from_data (parser, data, (gssize) len, &local_error) ||
+  /* CFSSL sends its error answers as text/plain: the body decides. */
+  if (!json_parser_load_from_data (parser, data, (gssize) len, &local_error) ||
       !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
       g_autofree char *excerpt = ds_http_body_excerpt (r->body);

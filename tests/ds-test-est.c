@@ -129,6 +129,26 @@ ds_test_server_count (DsTestServer *s,
   return n;
 }
 
+guint
+ds_test_server_connections (DsTestServer *s)
+{
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  if (!g_file_get_contents (s->out_path, &contents, NULL, NULL))
+    return 0;
+  lines = g_strsplit (contents, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *c = strstr (lines[i], "\"connection\":");
+
+      if (strstr (lines[i], "\"event\":\"request\"") != NULL && c != NULL)
+        g_hash_table_add (seen, g_strndup (c, strcspn (c, ",}")));
+    }
+  return g_hash_table_size (seen);
+}
+
 char *
 ds_test_spawn_ok (const char *const *argv)
 {

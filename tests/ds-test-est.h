@@ -29,6 +29,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DsTestServer, ds_test_server_free)
 guint         ds_test_server_count (DsTestServer      *server,
                                     const char        *note);
 
+/* How many TCP connections its requests came on. */
+guint         ds_test_server_connections (DsTestServer *server);
+
 /* A TLS client CA (DIR/client-ca.pem) and a client certificate and key
  * (DIR/client.pem, DIR/client-key.pem, 0600) issued by it, with openssl. */
 void          ds_test_make_client_credentials (const char *dir);

@@ -147,6 +147,19 @@ test_mutual_tls (Fixture       *f,
   g_assert_cmpstr (ds_ca_get_name (DS_CA (ca)), ==, "EST");
   g_assert_true (g_str_has_suffix (ds_est_ca_get_url (ca), "/.well-known/est"));
   g_assert_cmpuint (ds_test_server_count (s, "issued"), ==, 1);
+
+  /* More boards: the same connection, kept alive. */
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *uid = g_strdup_printf ("0001020304050607080910%02u", i);
+      g_autoptr(GBytes) more_csr = NULL;
+      g_autoptr(DsIssued) more = issue (ca, uid, &more_csr, &error);
+
+      g_assert_no_error (error);
+      assert_good_dac (ca, s, more, more_csr);
+    }
+  g_assert_cmpuint (ds_test_server_count (s, "issued"), ==, 4);
+  g_assert_cmpuint (ds_test_server_connections (s), ==, 1);
 }
 
 static void
@@ -215,6 +228,9 @@ test_concurrent (Fixture       *f,
   g_assert_cmpuint (g_hash_table_size (serials), ==, 8);
   g_assert_cmpuint (ds_test_server_count (s, "pending"), ==, 8);
   g_assert_cmpuint (ds_test_server_count (s, "issued"), ==, 8);
+  /* 24 requests (a 202 and a 200 each, and /cacerts) on at most one
+   * connection per thread: the pool keeps them alive. */
+  g_assert_cmpuint (ds_test_server_connections (s), <=, 9);
   for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
     g_free (workers[i].serial);
 }

@@ -62,9 +62,23 @@ log_request (SoupServerMessage *msg,
              const char        *board,
              const char        *note)
 {
+  static guint n_connections;
   const char *method = soup_server_message_get_method (msg);
   const char *path = g_uri_get_path (soup_server_message_get_uri (msg));
   guint status = soup_server_message_get_status (msg);
+  GSocket *sock = soup_server_message_get_socket (msg);
+  guint connection = 0;
+
+  /* Numbers the connections, so a client's keep-alive can be seen. */
+  if (sock != NULL)
+    {
+      connection = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (sock), "ds-connection"));
+      if (connection == 0)
+        {
+          connection = ++n_connections;
+          g_object_set_data (G_OBJECT (sock), "ds-connection", GUINT_TO_POINTER (connection));
+        }
+    }
 
   if (opt_json)
     {
@@ -77,6 +91,7 @@ log_request (SoupServerMessage *msg,
       json_add_int (b, "status", status);
       json_add_string (b, "board", board);
       json_add_string (b, "note", note);
+      json_add_int (b, "connection", connection);
       json_builder_end_object (b);
       print_json (b);
     }

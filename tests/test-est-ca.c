@@ -487,6 +487,24 @@ test_config_errors (Fixture       *f,
   }
 }
 
+/* --fail-rate 1: every request fails with 500, retried, then reported. */
+static void
+test_fail_rate (Fixture       *f,
+                gconstpointer  data)
+{
+  const char *extra[] = { "--fail-rate", "1", NULL };
+  g_autoptr(DsTestServer) s = start_mtls (f, extra);
+  DsRemoteCaOptions o = { .retries = 2 };
+  g_autoptr(DsEstCa) ca = make_ca (f, s, &o);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (ds_est_ca_load_ca_certs (ca, NULL, &error));
+  g_assert_error (error, DS_ERROR, DS_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, "HTTP 500"));
+  g_assert_nonnull (strstr (error->message, "3 attempts"));
+  g_assert_cmpuint (ds_test_server_count (s, "fail-rate"), ==, 3);
+}
+
 typedef struct {
   DsEstCa      *ca;
   GCancellable *cancellable;
@@ -545,6 +563,7 @@ main (int    argc,
   ADD ("/est-ca/wrong-server-certificate", test_wrong_server_certificate, NULL);
   ADD ("/est-ca/config-errors", test_config_errors, NULL);
   ADD ("/est-ca/cancel", test_cancel, NULL);
+  ADD ("/est-ca/fail-rate", test_fail_rate, NULL);
   for (guint i = 0; i < G_N_ELEMENTS (fault_cases); i++)
     {
       g_autofree char *path = g_strdup_printf ("/est-ca/fault/%s", fault_cases[i].fault);

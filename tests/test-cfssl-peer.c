@@ -2,6 +2,7 @@
  * mutual TLS, signing with the test PAI.  CFSSL 1.2 keeps only the CN of a
  * CSR's subject, so the CSRs here carry the legacy "Mvid:FFF1 Mpid:8000". */
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <openssl/x509.h>
 #include <signal.h>
 #include <string.h>
@@ -278,6 +279,60 @@ test_refusals (Fixture       *f,
   }
 }
 
+/* The station through CFSSL: boards are asked for the legacy CN, the only
+ * part of the subject CFSSL 1.2 keeps. */
+static void
+test_station (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autofree char *data_dir = NULL;
+  g_autofree char *announce = NULL;
+  g_autofree char *ca = NULL;
+  g_autofree char *bundle = NULL;
+  g_autofree char *cert = NULL;
+  g_autofree char *key = NULL;
+  g_autofree char *paa = NULL;
+  g_autoptr(DsCliResult) r = NULL;
+  JsonObject *sum;
+  guint n_pass = 0;
+
+  if (!have_cfssl (f))
+    return;
+  data_dir = g_build_filename (f->tmp, "station", NULL);
+  announce = g_build_filename (f->tmp, "announce", NULL);
+  ca = g_strdup_printf ("--ca=cfssl:%s", f->url);
+  bundle = g_strdup_printf ("--ca-bundle=%s", f->tls_ca);
+  cert = g_strdup_printf ("--client-cert=%s", f->client_cert);
+  key = g_strdup_printf ("--client-key=%s", f->client_key);
+  paa = g_strdup_printf ("--paa=%s", f->paa);
+  {
+    const char *args[] = { "demo", "--boards", "2", "--json", "--data-dir", data_dir, ca, bundle, cert, key, paa,
+                           "--cfssl-profile", "dac", NULL };
+    r = ds_test_run_cli (announce, args);
+  }
+  g_assert_cmpint (r->exit_status, ==, 0);
+  sum = ds_test_summary (r);
+  g_assert_cmpint (json_object_get_int_member (sum, "passed"), ==, 2);
+  for (guint i = 0; i < r->events->len; i++)
+    {
+      JsonObject *o = g_ptr_array_index (r->events, i);
+      g_autofree char *pem = NULL;
+      g_autoptr(GBytes) b = NULL;
+      g_autoptr(X509) dac = NULL;
+      g_autofree char *subject = NULL;
+
+      if (g_strcmp0 (json_object_get_string_member (o, "event"), "pass") != 0)
+        continue;
+      n_pass++;
+      g_assert_true (g_file_get_contents (json_object_get_string_member (o, "dac_file"), &pem, NULL, NULL));
+      b = g_bytes_new (pem, strlen (pem));
+      dac = ds_cert_parse (b, NULL);
+      subject = ds_cert_subject (dac);
+      g_assert_cmpstr (subject, ==, "CN=Mvid:FFF1 Mpid:8000");
+    }
+  g_assert_cmpuint (n_pass, ==, 2);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -289,6 +344,7 @@ main (int    argc,
   ADD ("/cfssl-peer/sign-info", test_sign_info);
   ADD ("/cfssl-peer/configured-pai", test_configured_pai);
   ADD ("/cfssl-peer/refusals", test_refusals);
+  ADD ("/cfssl-peer/station", test_station);
 #undef ADD
   return g_test_run ();
 }

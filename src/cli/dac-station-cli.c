@@ -458,6 +458,7 @@ setup_run (Run *run)
 
   options.store = run->store;
   options.ca = ca;
+  options.legacy_cn = ds_cli_ca_wants_legacy_cn ();
   options.operator_id = opt_operator;
   options.lot = opt_lot;
   options.station_name = (char *) g_get_host_name ();

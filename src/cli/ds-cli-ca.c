@@ -23,6 +23,7 @@ static char *opt_pai;
 static char *opt_ca_user;
 static char *opt_ca_password_file;
 static int opt_ca_timeout;
+static gboolean opt_legacy_cn;
 
 GOptionEntry ca_entries[] = {
   { "ca", 0, 0, G_OPTION_ARG_STRING, &opt_ca, N_("Certificate authority: test (default), est:https://HOST:PORT or cfssl:https://HOST:PORT"), N_("CA") },
@@ -37,6 +38,7 @@ GOptionEntry ca_entries[] = {
   { "ca-user", 0, 0, G_OPTION_ARG_STRING, &opt_ca_user, N_("Remote CA: HTTP Basic user (password from --ca-password-file or DS_CA_PASSWORD)"), N_("NAME") },
   { "ca-password-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_ca_password_file, N_("Remote CA: file holding the Basic password"), N_("FILE") },
   { "ca-timeout", 0, 0, G_OPTION_ARG_INT, &opt_ca_timeout, N_("Remote CA: seconds for one request (default 30)"), N_("S") },
+  { "legacy-cn", 0, 0, G_OPTION_ARG_NONE, &opt_legacy_cn, N_("Ask boards for the CN “Mvid:XXXX Mpid:XXXX” in their CSR (default with CFSSL, which keeps only the CN)"), NULL },
   { NULL }
 };
 
@@ -158,4 +160,10 @@ ds_cli_make_ca (const char *pki_dir,
     g_printerr (_("TEST MODE: the %s CA issues test DACs (a test vendor ID) that no production device may carry.\n"),
                 ds_ca_get_name (ca));
   return g_steal_pointer (&ca);
+}
+
+gboolean
+ds_cli_ca_wants_legacy_cn (void)
+{
+  return opt_legacy_cn || (opt_ca != NULL && g_str_has_prefix (opt_ca, "cfssl:"));
 }

@@ -21,4 +21,8 @@ DsCa *ds_cli_make_ca (const char *pki_dir,
                       gboolean    json,
                       GError    **error);
 
+/* TRUE when boards should put the legacy "Mvid:XXXX Mpid:XXXX" in their
+ * CSR's CN: --legacy-cn, or a CFSSL CA (CFSSL 1.2 keeps only the CN). */
+gboolean ds_cli_ca_wants_legacy_cn (void);
+
 G_END_DECLS

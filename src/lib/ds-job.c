@@ -160,6 +160,7 @@ ds_job_options_copy (const DsJobOptions *o)
   c->retries = o->retries;
   c->firmware_path = g_strdup (o->firmware_path);
   c->firmware_address = o->firmware_address;
+  c->legacy_cn = o->legacy_cn;
   return c;
 }
 
@@ -575,7 +576,9 @@ step_csr (Run     *run,
           GError **error)
 {
   DsJob *self = run->job;
-  g_autofree char *cn = g_strdup_printf ("DAC %s", run->info.uid);
+  g_autofree char *cn = self->options->legacy_cn
+                          ? g_strdup_printf ("Mvid:%04X Mpid:%04X", self->options->vid, self->options->pid)
+                          : g_strdup_printf ("DAC %s", run->info.uid);
   DsCsrSubject expected = { cn, self->options->vid, self->options->pid };
   g_autoptr(X509_REQ) req = NULL;
 

@@ -46,6 +46,8 @@ typedef struct {
   guint       retries;       /* 0: default */
   char       *firmware_path; /* provisioning firmware to flash first; NULL: none */
   guint32     firmware_address; /* where a raw .bin goes */
+  gboolean    legacy_cn;     /* CSR subject CN "Mvid:XXXX Mpid:XXXX" instead of "DAC UID",
+                              * for CAs that drop the Matter attributes (CFSSL 1.2) */
 } DsJobOptions;
 
 DsJobOptions *ds_job_options_copy (const DsJobOptions *options);

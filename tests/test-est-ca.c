@@ -454,6 +454,15 @@ test_config_errors (Fixture       *f,
     g_clear_error (&error);
   }
   {
+    /* No password in the URL, where a process list would show it. */
+    DsRemoteCaOptions o = { .ca_bundle = f->client_ca };
+    ca = ds_est_ca_new ("https://station:s3cret@127.0.0.1:1", &o, &error);
+    g_assert_null (ca);
+    g_assert_error (error, DS_ERROR, DS_ERROR_CONFIG);
+    g_assert_null (strstr (error->message, "s3cret"));
+    g_clear_error (&error);
+  }
+  {
     /* A client key others can read is refused. */
     DsRemoteCaOptions o = { .ca_bundle = f->client_ca, .client_cert = f->client_cert, .client_key = open_key };
 

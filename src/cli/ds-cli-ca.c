@@ -88,6 +88,10 @@ make_test_ca (const char *pki_dir,
   return DS_CA (g_steal_pointer (&ca));
 }
 
+static DsCa *make_remote_ca (const char              *url,
+                             const DsRemoteCaOptions *o,
+                             GError                 **error);
+
 DsCa *
 ds_cli_make_ca (const char *pki_dir,
                 guint16     vid,
@@ -95,7 +99,7 @@ ds_cli_make_ca (const char *pki_dir,
                 GError    **error)
 {
   DsRemoteCaOptions o = { 0 };
-  g_autofree char *password = NULL;
+  char *password = NULL;
   g_autoptr(DsCa) ca = NULL;
   const char *url;
 
@@ -132,9 +136,31 @@ ds_cli_make_ca (const char *pki_dir,
   o.timeout_s = (guint) opt_ca_timeout;
 
   url = strchr (opt_ca, ':') + 1;
+  ca = make_remote_ca (url, &o, error);
+  if (password != NULL)
+    {
+      /* The CA keeps its own copy; this one goes now. */
+      explicit_bzero (password, strlen (password));
+      g_free (password);
+    }
+  if (ca == NULL)
+    return NULL;
+  if (ds_ca_is_test (ca) && !json)
+    g_printerr (_("TEST MODE: the %s CA issues test DACs (a test vendor ID) that no production device may carry.\n"),
+                ds_ca_get_name (ca));
+  return g_steal_pointer (&ca);
+}
+
+static DsCa *
+make_remote_ca (const char              *url,
+                const DsRemoteCaOptions *o,
+                GError                 **error)
+{
+  g_autoptr(DsCa) ca = NULL;
+
   if (g_str_has_prefix (opt_ca, "est:"))
     {
-      DsEstCa *est = ds_est_ca_new (url, &o, error);
+      DsEstCa *est = ds_est_ca_new (url, o, error);
 
       ca = DS_CA (est);
       if (est != NULL && !ds_est_ca_load_ca_certs (est, NULL, error))
@@ -145,7 +171,7 @@ ds_cli_make_ca (const char *pki_dir,
     }
   else
     {
-      DsCfsslCa *cfssl = ds_cfssl_ca_new (url, &o, error);
+      DsCfsslCa *cfssl = ds_cfssl_ca_new (url, o, error);
 
       ca = DS_CA (cfssl);
       if (cfssl != NULL && !ds_cfssl_ca_load_ca_certs (cfssl, NULL, error))
@@ -154,11 +180,6 @@ ds_cli_make_ca (const char *pki_dir,
           return NULL;
         }
     }
-  if (ca == NULL)
-    return NULL;
-  if (ds_ca_is_test (ca) && !json)
-    g_printerr (_("TEST MODE: the %s CA issues test DACs (a test vendor ID) that no production device may carry.\n"),
-                ds_ca_get_name (ca));
   return g_steal_pointer (&ca);
 }
 

@@ -169,6 +169,22 @@ ds_ca_http_new (const char              *base_url,
                    base_url != NULL ? base_url : "");
       return NULL;
     }
+  {
+    g_autoptr(GUri) uri = g_uri_parse (base_url, G_URI_FLAGS_NONE, NULL);
+
+    if (uri == NULL || g_uri_get_host (uri) == NULL)
+      {
+        g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, _("The CA address “%s” is not a URL"), base_url);
+        return NULL;
+      }
+    /* A password in a URL ends up in shell histories and process lists. */
+    if (g_uri_get_userinfo (uri) != NULL)
+      {
+        g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
+                     _("The CA address must not carry a user or password; use --ca-user and --ca-password-file or DS_CA_PASSWORD"));
+        return NULL;
+      }
+  }
   if (options->ca_bundle == NULL)
     {
       g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,

@@ -79,6 +79,13 @@ ds_est_ca_new (const char              *url,
                    _("The EST server “%s” is not an https:// URL"), url != NULL ? url : "");
       return NULL;
     }
+  if (g_uri_get_userinfo (uri) != NULL)
+    {
+      /* A password in a URL ends up in shell histories and process lists. */
+      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
+                   _("The EST server URL must not carry a user or password; use --ca-user and --ca-password-file or DS_CA_PASSWORD"));
+      return NULL;
+    }
   if (options->label != NULL &&
       (*options->label == '\0' || strpbrk (options->label, "/?#% ") != NULL))
     {
@@ -88,7 +95,7 @@ ds_est_ca_new (const char              *url,
     }
 
   /* The server part goes to the HTTP client; the EST path is ours. */
-  server = g_uri_join (G_URI_FLAGS_NONE, "https", g_uri_get_userinfo (uri), g_uri_get_host (uri),
+  server = g_uri_join (G_URI_FLAGS_NONE, "https", NULL, g_uri_get_host (uri),
                        g_uri_get_port (uri), "", NULL, NULL);
   path = g_strdup (g_uri_get_path (uri));
   while (g_str_has_suffix (path, "/"))

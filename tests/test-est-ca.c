@@ -394,7 +394,7 @@ static const FaultCase fault_cases[] = {
   { "garbage", DS_ERROR_PROTOCOL, "not base64" },
   { "content-type", DS_ERROR_PROTOCOL, "text/html" },
   { "other-key", DS_ERROR_INVALID_DATA, "key other than the board's" },
-  { "hang", DS_ERROR_TIMED_OUT, "did not answer within 2 s" },
+  { "hang", DS_ERROR_TIMED_OUT, "did not answer within 4 s" },
 };
 
 static void
@@ -404,7 +404,7 @@ test_fault (Fixture       *f,
   const FaultCase *c = data;
   const char *extra[] = { "--fault", c->fault, "--fault-board", "FA0000000000000000000001", NULL };
   g_autoptr(DsTestServer) s = start_mtls (f, extra);
-  DsRemoteCaOptions o = { .timeout_s = 2, .retries = 1 };
+  DsRemoteCaOptions o = { .timeout_s = 4, .retries = 1 };
   g_autoptr(DsEstCa) ca = make_ca (f, s, &o);
   g_autoptr(GError) error = NULL;
 

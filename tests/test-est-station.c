@@ -188,7 +188,7 @@ static const FaultCase fault_cases[] = {
   { "garbage", "protocol", "not base64" },
   { "content-type", "protocol", "text/html" },
   { "other-key", "invalid-data", "key other than the board's" },
-  { "hang", "timed-out", "did not answer within 2 s" },
+  { "hang", "timed-out", "did not answer within 4 s" },
 };
 
 static void
@@ -223,7 +223,7 @@ test_fault (Fixture       *f,
 
   {
     const char *server_extra[] = { "--fault", c->fault, "--fault-board", victim_uid, NULL };
-    const char *extra[] = { "--all", "--ca-timeout", "2", NULL };
+    const char *extra[] = { "--all", "--ca-timeout", "4", NULL };
 
     s = start_server (f, server_extra);
     r = run_station (f, s, "provision", extra);

@@ -177,6 +177,40 @@ test_password_from_environment (Fixture       *f,
   g_assert_nonnull (strstr (r->err, "DS_CA_PASSWORD"));
 }
 
+/* The same settings from a key file's [ca] group; never a password. */
+static void
+test_config_file (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(DsTestServer) s = start_server (f, NULL);
+  g_autofree char *conf = g_build_filename (f->tmp, "station.conf", NULL);
+  g_autofree char *text = g_strdup_printf ("# the line's CA\n[ca]\nca=est:%s\nca-bundle=%s\n"
+                                           "client-cert=client.pem\nclient-key=client-key.pem\ntimeout=20\n",
+                                           s->url, s->tls_ca);
+  g_autofree char *bad = g_build_filename (f->tmp, "bad.conf", NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (conf, text, -1, &error);
+  g_assert_no_error (error);
+  {
+    const char *args[] = { "demo", "--boards", "2", "--json", "--data-dir", f->data_dir, "--ca-config", conf, NULL };
+    g_autoptr(DsCliResult) r = ds_test_run_cli (f->announce_dir, args);
+
+    g_assert_cmpint (r->exit_status, ==, 0);
+    g_assert_cmpint (json_object_get_int_member (ds_test_summary (r), "passed"), ==, 2);
+    g_assert_cmpuint (ds_test_server_count (s, "issued"), ==, 2);
+  }
+  g_file_set_contents (bad, "[ca]\nca=est:https://127.0.0.1:1\nuser=station\npassword=s3cret\n", -1, &error);
+  g_assert_no_error (error);
+  {
+    const char *args[] = { "demo", "--boards", "1", "--json", "--data-dir", f->data_dir, "--ca-config", bad, NULL };
+    g_autoptr(DsCliResult) r = ds_test_run_cli (f->announce_dir, args);
+
+    g_assert_cmpint (r->exit_status, ==, 2);
+    g_assert_nonnull (strstr (r->err, "password does not go into the settings"));
+  }
+}
+
 typedef struct {
   const char *fault;
   const char *code;
@@ -257,6 +291,7 @@ main (int    argc,
   ADD ("/est-station/demo-mutual-tls", test_demo_mutual_tls, NULL);
   ADD ("/est-station/wrong-server-certificate", test_wrong_server_certificate, NULL);
   ADD ("/est-station/password-from-environment", test_password_from_environment, NULL);
+  ADD ("/est-station/config-file", test_config_file, NULL);
   for (guint i = 0; i < G_N_ELEMENTS (fault_cases); i++)
     {
       g_autofree char *path = g_strdup_printf ("/est-station/fault/%s", fault_cases[i].fault);

@@ -24,8 +24,10 @@ static char *opt_ca_user;
 static char *opt_ca_password_file;
 static int opt_ca_timeout;
 static gboolean opt_legacy_cn;
+static char *opt_ca_config;
 
 GOptionEntry ca_entries[] = {
+  { "ca-config", 0, 0, G_OPTION_ARG_FILENAME, &opt_ca_config, N_("Read the CA settings from the [ca] group of this key file (options given here win)"), N_("FILE") },
   { "ca", 0, 0, G_OPTION_ARG_STRING, &opt_ca, N_("Certificate authority: test (default), est:https://HOST:PORT or cfssl:https://HOST:PORT"), N_("CA") },
   { "ca-bundle", 0, 0, G_OPTION_ARG_FILENAME, &opt_ca_bundle, N_("Remote CA: the CA certificates its TLS server must chain to"), N_("FILE") },
   { "client-cert", 0, 0, G_OPTION_ARG_FILENAME, &opt_client_cert, N_("Remote CA: the station's TLS client certificate"), N_("FILE") },
@@ -41,6 +43,87 @@ GOptionEntry ca_entries[] = {
   { "legacy-cn", 0, 0, G_OPTION_ARG_NONE, &opt_legacy_cn, N_("Ask boards for the CN “Mvid:XXXX Mpid:XXXX” in their CSR (default with CFSSL, which keeps only the CN)"), NULL },
   { NULL }
 };
+
+/* The [ca] group of a key file: the same settings as the options, for a
+ * station set up once per line.  Never the password itself. */
+static gboolean
+load_config (const char *path,
+             GError    **error)
+{
+  static const struct {
+    const char *key;
+    char      **target;
+    gboolean    is_path;
+  } strings[] = {
+    { "ca", &opt_ca, FALSE },
+    { "ca-bundle", &opt_ca_bundle, TRUE },
+    { "client-cert", &opt_client_cert, TRUE },
+    { "client-key", &opt_client_key, TRUE },
+    { "pin", &opt_pin, FALSE },
+    { "est-label", &opt_est_label, FALSE },
+    { "cfssl-profile", &opt_cfssl_profile, FALSE },
+    { "paa", &opt_paa, TRUE },
+    { "pai", &opt_pai, TRUE },
+    { "user", &opt_ca_user, FALSE },
+    { "password-file", &opt_ca_password_file, TRUE },
+  };
+  g_autoptr(GKeyFile) kf = g_key_file_new ();
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_auto(GStrv) keys = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, &local_error))
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, _("Cannot read the CA settings %s: %s"), path, local_error->message);
+      return FALSE;
+    }
+  keys = g_key_file_get_keys (kf, "ca", NULL, &local_error);
+  if (keys == NULL)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, _("%s has no [ca] group"), path);
+      return FALSE;
+    }
+  for (guint i = 0; keys[i] != NULL; i++)
+    {
+      const char *key = keys[i];
+      gboolean known = FALSE;
+
+      if (g_str_equal (key, "password"))
+        {
+          g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
+                       _("%s: the password does not go into the settings; use password-file or DS_CA_PASSWORD"), path);
+          return FALSE;
+        }
+      for (gsize k = 0; k < G_N_ELEMENTS (strings); k++)
+        if (g_str_equal (key, strings[k].key))
+          {
+            g_autofree char *value = g_key_file_get_string (kf, "ca", key, NULL);
+
+            known = TRUE;
+            /* The command line wins; relative paths are the file's. */
+            if (*strings[k].target == NULL && value != NULL)
+              *strings[k].target = strings[k].is_path && !g_path_is_absolute (value)
+                                   ? g_build_filename (dir, value, NULL) : g_steal_pointer (&value);
+          }
+      if (g_str_equal (key, "timeout"))
+        {
+          known = TRUE;
+          if (opt_ca_timeout == 0)
+            opt_ca_timeout = g_key_file_get_integer (kf, "ca", key, NULL);
+        }
+      else if (g_str_equal (key, "legacy-cn"))
+        {
+          known = TRUE;
+          opt_legacy_cn = opt_legacy_cn || g_key_file_get_boolean (kf, "ca", key, NULL);
+        }
+      if (!known)
+        {
+          g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, _("%s: unknown setting “%s” in [ca]"), path, key);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
 
 static char *
 read_password (GError **error)
@@ -103,6 +186,8 @@ ds_cli_make_ca (const char *pki_dir,
   g_autoptr(DsCa) ca = NULL;
   const char *url;
 
+  if (opt_ca_config != NULL && !load_config (opt_ca_config, error))
+    return NULL;
   if (opt_ca == NULL || g_str_equal (opt_ca, "test"))
     return make_test_ca (pki_dir, vid, json, error);
   if (!g_str_has_prefix (opt_ca, "est:") && !g_str_has_prefix (opt_ca, "cfssl:"))

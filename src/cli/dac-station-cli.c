@@ -16,11 +16,13 @@
 #include <unistd.h>
 
 #include "ds-board-monitor.h"
+#include "ds-cli-ca.h"
 #include "ds-cli-common.h"
 #include "ds-cli-flash.h"
 #include "ds-cli-records.h"
 #include "ds-cli-verify.h"
 #include "ds-db.h"
+#include "ds-cli-serve-ca.h"
 #include "ds-error.h"
 #include "ds-firmware-image.h"
 #include "ds-sim-announce.h"
@@ -381,7 +383,6 @@ summarise (Run *run)
 }
 
 /* Options of a provisioning run. */
-static char *opt_ca = NULL;
 static int opt_jobs = 8;
 static char *opt_vid = NULL;
 static char *opt_pid = NULL;
@@ -393,7 +394,6 @@ static char *opt_image = NULL;
 static char *opt_station_name = NULL;
 
 static GOptionEntry run_entries[] = {
-  { "ca", 0, 0, G_OPTION_ARG_STRING, &opt_ca, N_("Certificate authority: test (default)"), N_("CA") },
   { "station", 0, 0, G_OPTION_ARG_STRING, &opt_station_name,
     N_("This station's name in the records, where several stations share one database (default: the host name)"),
     N_("NAME") },
@@ -418,7 +418,7 @@ setup_run (Run *run)
   g_autofree char *db = store_location ();
   g_autofree char *pki = g_build_filename (dir, "pki", NULL);
   g_autofree char *certs = g_build_filename (dir, "certs", NULL);
-  g_autoptr(DsTestCa) ca = NULL;
+  g_autoptr(DsCa) ca = NULL;
   g_autofree char *login = NULL;
   DsJobOptions options = { 0 };
   gint closed;
@@ -428,11 +428,6 @@ setup_run (Run *run)
   if (!parse_hex16 (opt_vid, &options.vid) || !parse_hex16 (opt_pid, &options.pid))
     {
       g_printerr (_("--vid and --pid take four hex digits, for example --vid FFF1 --pid 8000\n"));
-      return FALSE;
-    }
-  if (opt_ca != NULL && g_strcmp0 (opt_ca, "test") != 0)
-    {
-      g_printerr (_("Unknown certificate authority “%s”: this station knows “test”\n"), opt_ca);
       return FALSE;
     }
   if (opt_jobs < 1 || opt_jobs > 256)
@@ -462,26 +457,18 @@ setup_run (Run *run)
   if (closed > 0 && !run->json)
     g_printerr (_("%d job(s) were interrupted last time; their boards resume where they stopped.\n"), closed);
 
-  ca = ds_test_ca_new (pki, &error);
+  ca = ds_cli_make_ca (pki, options.vid, run->json, &error);
   if (ca == NULL)
     {
-      g_printerr (_("Cannot set up the test CA: %s\n"), error->message);
+      g_printerr ("%s\n", error->message);
       return FALSE;
     }
-  if (options.vid != ds_test_ca_get_vid (ca))
-    {
-      g_printerr (_("The test CA issues for vendor 0x%04X only, not 0x%04X\n"),
-                  ds_test_ca_get_vid (ca), options.vid);
-      return FALSE;
-    }
-  if (!run->json)
-    g_printerr (_("TEST MODE: the test CA issues test DACs (vendor 0x%04X) that no production device may carry.\n"),
-                ds_test_ca_get_vid (ca));
 
   if (!ds_cli_gate_setup (&options, ds_ca_is_test (DS_CA (ca))))
     return FALSE;
   options.store = run->store;
-  options.ca = DS_CA (ca);
+  options.ca = ca;
+  options.legacy_cn = ds_cli_ca_wants_legacy_cn ();
   options.operator_id = opt_operator;
   options.lot = opt_lot;
   options.station_name = opt_station_name != NULL ? opt_station_name : (char *) g_get_host_name ();
@@ -571,6 +558,7 @@ cmd_provision (int    argc,
   g_option_context_add_main_entries (context, common_entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, run_entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, ds_cli_gate_entries, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, ca_entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return usage_error (context, error->message);
   if (!opt_all && (opt_ports == NULL || opt_ports[0] == NULL))
@@ -740,6 +728,7 @@ cmd_demo (int    argc,
   g_option_context_add_main_entries (context, common_entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, run_entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, ds_cli_gate_entries, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, ca_entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return usage_error (context, error->message);
   if (n_boards < 1 || n_boards > 64)
@@ -819,6 +808,7 @@ static const struct {
   { "provision", cmd_provision, N_("Provision boards with DACs") },
   { "demo", cmd_demo, N_("Provision simulated boards with the test CA") },
   { "pki", cmd_pki, N_("Show where the test PAA and PAI are") },
+  { "serve-ca", ds_cli_serve_ca, N_("Run a development EST server over the test CA") },
   { "flash", ds_cli_flash, N_("Flash a firmware image onto a board") },
   { "stats", ds_cli_stats, N_("Yield statistics from the records") },
   { "export", ds_cli_export, N_("Export the records as CSV or JSON lines") },

@@ -165,6 +165,7 @@ ds_job_options_copy (const DsJobOptions *o)
   c->cd = o->cd != NULL ? g_bytes_ref (o->cd) : NULL;
   c->cd_signers = o->cd_signers != NULL ? g_ptr_array_ref (o->cd_signers) : NULL;
   c->production = o->production;
+  c->legacy_cn = o->legacy_cn;
   return c;
 }
 
@@ -630,7 +631,9 @@ step_csr (Run     *run,
           GError **error)
 {
   DsJob *self = run->job;
-  g_autofree char *cn = g_strdup_printf ("DAC %s", run->info.uid);
+  g_autofree char *cn = self->options->legacy_cn
+                          ? g_strdup_printf ("Mvid:%04X Mpid:%04X", self->options->vid, self->options->pid)
+                          : g_strdup_printf ("DAC %s", run->info.uid);
   DsCsrSubject expected = { cn, self->options->vid, self->options->pid };
   g_autoptr(X509_REQ) req = NULL;
 

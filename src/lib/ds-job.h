@@ -52,6 +52,8 @@ typedef struct {
   GBytes     *cd;             /* the product's Certification Declaration, installed with the DAC; NULL: none */
   GPtrArray  *cd_signers;     /* X509*: CD-signing certificates besides the Matter test key; NULL: none */
   gboolean    production;     /* refuse test VIDs, test PAAs and the test CD key */
+  gboolean    legacy_cn;     /* CSR subject CN "Mvid:XXXX Mpid:XXXX" instead of "DAC UID",
+                              * for CAs that drop the Matter attributes (CFSSL 1.2) */
 } DsJobOptions;
 
 DsJobOptions *ds_job_options_copy (const DsJobOptions *options);

@@ -1,0 +1,275 @@
+/* The certificate authority of a provisioning run, from the options. */
+#include "config.h"
+
+#include "ds-cli-ca.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "ds-cfssl-ca.h"
+#include "ds-error.h"
+#include "ds-est-ca.h"
+#include "ds-test-ca.h"
+
+static char *opt_ca;
+static char *opt_ca_bundle;
+static char *opt_client_cert;
+static char *opt_client_key;
+static char *opt_pin;
+static char *opt_est_label;
+static char *opt_cfssl_profile;
+static char *opt_paa;
+static char *opt_pai;
+static char *opt_ca_user;
+static char *opt_ca_password_file;
+static int opt_ca_timeout;
+static gboolean opt_legacy_cn;
+static char *opt_ca_config;
+
+GOptionEntry ca_entries[] = {
+  { "ca-config", 0, 0, G_OPTION_ARG_FILENAME, &opt_ca_config, N_("Read the CA settings from the [ca] group of this key file (options given here win)"), N_("FILE") },
+  { "ca", 0, 0, G_OPTION_ARG_STRING, &opt_ca, N_("Certificate authority: test (default), est:https://HOST:PORT or cfssl:https://HOST:PORT"), N_("CA") },
+  { "ca-bundle", 0, 0, G_OPTION_ARG_FILENAME, &opt_ca_bundle, N_("Remote CA: the CA certificates its TLS server must chain to"), N_("FILE") },
+  { "client-cert", 0, 0, G_OPTION_ARG_FILENAME, &opt_client_cert, N_("Remote CA: the station's TLS client certificate"), N_("FILE") },
+  { "client-key", 0, 0, G_OPTION_ARG_FILENAME, &opt_client_key, N_("Remote CA: the station's TLS client key (mode 0600)"), N_("FILE") },
+  { "pin", 0, 0, G_OPTION_ARG_STRING, &opt_pin, N_("Remote CA: the server's public key, sha256//BASE64"), N_("PIN") },
+  { "est-label", 0, 0, G_OPTION_ARG_STRING, &opt_est_label, N_("EST: the CA label (/.well-known/est/LABEL)"), N_("LABEL") },
+  { "cfssl-profile", 0, 0, G_OPTION_ARG_STRING, &opt_cfssl_profile, N_("CFSSL: the signing profile"), N_("PROFILE") },
+  { "paa", 0, 0, G_OPTION_ARG_FILENAME, &opt_paa, N_("Remote CA: the trusted PAA (default for EST: the one its server publishes)"), N_("FILE") },
+  { "pai", 0, 0, G_OPTION_ARG_FILENAME, &opt_pai, N_("CFSSL: the PAI it signs with (default: asked from the server)"), N_("FILE") },
+  { "ca-user", 0, 0, G_OPTION_ARG_STRING, &opt_ca_user, N_("Remote CA: HTTP Basic user (password from --ca-password-file or DS_CA_PASSWORD)"), N_("NAME") },
+  { "ca-password-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_ca_password_file, N_("Remote CA: file holding the Basic password"), N_("FILE") },
+  { "ca-timeout", 0, 0, G_OPTION_ARG_INT, &opt_ca_timeout, N_("Remote CA: seconds for one request (default 30)"), N_("S") },
+  { "legacy-cn", 0, 0, G_OPTION_ARG_NONE, &opt_legacy_cn, N_("Ask boards for the CN “Mvid:XXXX Mpid:XXXX” in their CSR (default with CFSSL, which keeps only the CN)"), NULL },
+  { NULL }
+};
+
+/* The [ca] group of a key file: the same settings as the options, for a
+ * station set up once per line.  Never the password itself. */
+static gboolean
+load_config (const char *path,
+             GError    **error)
+{
+  static const struct {
+    const char *key;
+    char      **target;
+    gboolean    is_path;
+  } strings[] = {
+    { "ca", &opt_ca, FALSE },
+    { "ca-bundle", &opt_ca_bundle, TRUE },
+    { "client-cert", &opt_client_cert, TRUE },
+    { "client-key", &opt_client_key, TRUE },
+    { "pin", &opt_pin, FALSE },
+    { "est-label", &opt_est_label, FALSE },
+    { "cfssl-profile", &opt_cfssl_profile, FALSE },
+    { "paa", &opt_paa, TRUE },
+    { "pai", &opt_pai, TRUE },
+    { "user", &opt_ca_user, FALSE },
+    { "password-file", &opt_ca_password_file, TRUE },
+  };
+  g_autoptr(GKeyFile) kf = g_key_file_new ();
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_auto(GStrv) keys = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, &local_error))
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, _("Cannot read the CA settings %s: %s"), path, local_error->message);
+      return FALSE;
+    }
+  keys = g_key_file_get_keys (kf, "ca", NULL, &local_error);
+  if (keys == NULL)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, _("%s has no [ca] group"), path);
+      return FALSE;
+    }
+  for (guint i = 0; keys[i] != NULL; i++)
+    {
+      const char *key = keys[i];
+      gboolean known = FALSE;
+
+      if (g_str_equal (key, "password"))
+        {
+          g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
+                       _("%s: the password does not go into the settings; use password-file or DS_CA_PASSWORD"), path);
+          return FALSE;
+        }
+      for (gsize k = 0; k < G_N_ELEMENTS (strings); k++)
+        if (g_str_equal (key, strings[k].key))
+          {
+            g_autofree char *value = g_key_file_get_string (kf, "ca", key, NULL);
+
+            known = TRUE;
+            /* The command line wins; relative paths are the file's. */
+            if (*strings[k].target == NULL && value != NULL)
+              *strings[k].target = strings[k].is_path && !g_path_is_absolute (value)
+                                   ? g_build_filename (dir, value, NULL) : g_steal_pointer (&value);
+          }
+      if (g_str_equal (key, "timeout"))
+        {
+          known = TRUE;
+          if (opt_ca_timeout == 0)
+            opt_ca_timeout = g_key_file_get_integer (kf, "ca", key, NULL);
+        }
+      else if (g_str_equal (key, "legacy-cn"))
+        {
+          known = TRUE;
+          opt_legacy_cn = opt_legacy_cn || g_key_file_get_boolean (kf, "ca", key, NULL);
+        }
+      if (!known)
+        {
+          g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, _("%s: unknown setting “%s” in [ca]"), path, key);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static char *
+read_password (GError **error)
+{
+  const char *env = g_getenv ("DS_CA_PASSWORD");
+
+  if (opt_ca_password_file != NULL)
+    {
+      g_autofree char *contents = NULL;
+
+      if (!g_file_get_contents (opt_ca_password_file, &contents, NULL, error))
+        return NULL;
+      g_strchomp (contents);
+      return g_steal_pointer (&contents);
+    }
+  if (env != NULL && *env != '\0')
+    return g_strdup (env);
+  g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
+               _("--ca-user needs a password: put it in a file (--ca-password-file) or in DS_CA_PASSWORD"));
+  return NULL;
+}
+
+static DsCa *
+make_test_ca (const char *pki_dir,
+              guint16     vid,
+              gboolean    json,
+              GError    **error)
+{
+  g_autoptr(DsTestCa) ca = ds_test_ca_new (pki_dir, error);
+
+  if (ca == NULL)
+    {
+      g_prefix_error (error, _("Cannot set up the test CA: "));
+      return NULL;
+    }
+  if (vid != ds_test_ca_get_vid (ca))
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, _("The test CA issues for vendor 0x%04X only, not 0x%04X"),
+                   ds_test_ca_get_vid (ca), vid);
+      return NULL;
+    }
+  if (!json)
+    g_printerr (_("TEST MODE: the test CA issues test DACs (vendor 0x%04X) that no production device may carry.\n"),
+                ds_test_ca_get_vid (ca));
+  return DS_CA (g_steal_pointer (&ca));
+}
+
+static DsCa *make_remote_ca (const char              *url,
+                             const DsRemoteCaOptions *o,
+                             GError                 **error);
+
+DsCa *
+ds_cli_make_ca (const char *pki_dir,
+                guint16     vid,
+                gboolean    json,
+                GError    **error)
+{
+  DsRemoteCaOptions o = { 0 };
+  char *password = NULL;
+  g_autoptr(DsCa) ca = NULL;
+  const char *url;
+
+  if (opt_ca_config != NULL && !load_config (opt_ca_config, error))
+    return NULL;
+  if (opt_ca == NULL || g_str_equal (opt_ca, "test"))
+    return make_test_ca (pki_dir, vid, json, error);
+  if (!g_str_has_prefix (opt_ca, "est:") && !g_str_has_prefix (opt_ca, "cfssl:"))
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
+                   _("Unknown certificate authority “%s”: say test, est:https://HOST:PORT or cfssl:https://HOST:PORT"),
+                   opt_ca);
+      return NULL;
+    }
+  if (opt_ca_user != NULL)
+    {
+      password = read_password (error);
+      if (password == NULL)
+        return NULL;
+    }
+  if (opt_ca_timeout < 0)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, _("--ca-timeout takes a number of seconds"));
+      return NULL;
+    }
+  o.ca_bundle = opt_ca_bundle;
+  o.client_cert = opt_client_cert;
+  o.client_key = opt_client_key;
+  o.pin = opt_pin;
+  o.username = opt_ca_user;
+  o.password = password;
+  o.paa_file = opt_paa;
+  o.pai_file = opt_pai;
+  o.label = opt_est_label;
+  o.profile = opt_cfssl_profile;
+  o.timeout_s = (guint) opt_ca_timeout;
+
+  url = strchr (opt_ca, ':') + 1;
+  ca = make_remote_ca (url, &o, error);
+  if (password != NULL)
+    {
+      /* The CA keeps its own copy; this one goes now. */
+      explicit_bzero (password, strlen (password));
+      g_free (password);
+    }
+  if (ca == NULL)
+    return NULL;
+  if (ds_ca_is_test (ca) && !json)
+    g_printerr (_("TEST MODE: the %s CA issues test DACs (a test vendor ID) that no production device may carry.\n"),
+                ds_ca_get_name (ca));
+  return g_steal_pointer (&ca);
+}
+
+static DsCa *
+make_remote_ca (const char              *url,
+                const DsRemoteCaOptions *o,
+                GError                 **error)
+{
+  g_autoptr(DsCa) ca = NULL;
+
+  if (g_str_has_prefix (opt_ca, "est:"))
+    {
+      DsEstCa *est = ds_est_ca_new (url, o, error);
+
+      ca = DS_CA (est);
+      if (est != NULL && !ds_est_ca_load_ca_certs (est, NULL, error))
+        {
+          g_prefix_error (error, _("Cannot use the EST CA %s: "), ds_est_ca_get_url (est));
+          return NULL;
+        }
+    }
+  else
+    {
+      DsCfsslCa *cfssl = ds_cfssl_ca_new (url, o, error);
+
+      ca = DS_CA (cfssl);
+      if (cfssl != NULL && !ds_cfssl_ca_load_ca_certs (cfssl, NULL, error))
+        {
+          g_prefix_error (error, _("Cannot use the CFSSL CA %s: "), url);
+          return NULL;
+        }
+    }
+  return g_steal_pointer (&ca);
+}
+
+gboolean
+ds_cli_ca_wants_legacy_cn (void)
+{
+  return opt_legacy_cn || (opt_ca != NULL && g_str_has_prefix (opt_ca, "cfssl:"));
+}

@@ -1,0 +1,302 @@
+/* The station provisions simulated boards through dac-station-cli serve-ca
+ * over mutual TLS; a CA fault fails only the board it hits, with the right
+ * cause, and nothing is installed on it. */
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "ds-store.h"
+#include "ds-test-est.h"
+#include "ds-test-util.h"
+
+typedef struct {
+  char *tmp;
+  char *data_dir;
+  char *state_dir;
+  char *announce_dir;
+  char *client_ca;
+  char *client_cert;
+  char *client_key;
+  GPid  sim_pid;
+} Fixture;
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->tmp = g_dir_make_tmp ("ds-test-est-station-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->data_dir = g_build_filename (f->tmp, "data", NULL);
+  f->state_dir = g_build_filename (f->tmp, "boards", NULL);
+  f->announce_dir = g_build_filename (f->tmp, "announce", NULL);
+  ds_test_make_client_credentials (f->tmp);
+  f->client_ca = g_build_filename (f->tmp, "client-ca.pem", NULL);
+  f->client_cert = g_build_filename (f->tmp, "client.pem", NULL);
+  f->client_key = g_build_filename (f->tmp, "client-key.pem", NULL);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  ds_test_stop (&f->sim_pid, 0);
+  ds_test_rm_rf (f->tmp);
+  g_free (f->tmp);
+  g_free (f->data_dir);
+  g_free (f->state_dir);
+  g_free (f->announce_dir);
+  g_free (f->client_ca);
+  g_free (f->client_cert);
+  g_free (f->client_key);
+}
+
+static DsTestServer *
+start_server (Fixture           *f,
+              const char *const *extra)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  g_autofree char *dir = g_build_filename (f->tmp, "ca", NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_ptr_array_add (args, "--client-ca");
+  g_ptr_array_add (args, f->client_ca);
+  g_ptr_array_add (args, "--require-client-cert");
+  for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
+    g_ptr_array_add (args, (char *) extra[i]);
+  g_ptr_array_add (args, NULL);
+  return ds_test_server_start (dir, (const char *const *) args->pdata, NULL);
+}
+
+/* `dac-station-cli COMMAND --json --data-dir D --ca est:URL ...` plus @extra. */
+static DsCliResult *
+run_station (Fixture           *f,
+             DsTestServer      *s,
+             const char        *command,
+             const char *const *extra)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
+
+  g_ptr_array_add (args, g_strdup (command));
+  g_ptr_array_add (args, g_strdup ("--json"));
+  g_ptr_array_add (args, g_strdup ("--data-dir"));
+  g_ptr_array_add (args, g_strdup (f->data_dir));
+  g_ptr_array_add (args, g_strdup_printf ("--ca=est:%s", s->url));
+  g_ptr_array_add (args, g_strdup_printf ("--ca-bundle=%s", s->tls_ca));
+  g_ptr_array_add (args, g_strdup_printf ("--client-cert=%s", f->client_cert));
+  g_ptr_array_add (args, g_strdup_printf ("--client-key=%s", f->client_key));
+  for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
+    g_ptr_array_add (args, g_strdup (extra[i]));
+  g_ptr_array_add (args, NULL);
+  return ds_test_run_cli (f->announce_dir, (const char *const *) args->pdata);
+}
+
+static guint
+count_lines (const char *path)
+{
+  g_autofree char *contents = NULL;
+  guint n = 0;
+
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
+    return 0;
+  for (const char *p = contents; *p; p++)
+    n += *p == '\n';
+  return n;
+}
+
+static void
+test_demo_mutual_tls (Fixture       *f,
+                      gconstpointer  data)
+{
+  const char *server_extra[] = { "--pending", "1", NULL };
+  g_autoptr(DsTestServer) s = start_server (f, server_extra);
+  const char *extra[] = { "--boards", "4", NULL };
+  g_autoptr(DsCliResult) r = run_station (f, s, "demo", extra);
+  g_autofree char *log = g_build_filename (s->pki, "issued.log", NULL);
+  g_autofree char *issued = NULL;
+  g_autofree char *pai = g_build_filename (s->pki, "pai.pem", NULL);
+  JsonObject *sum;
+  guint n_pass = 0;
+
+  g_assert_cmpint (r->exit_status, ==, 0);
+  sum = ds_test_summary (r);
+  g_assert_cmpint (json_object_get_int_member (sum, "passed"), ==, 4);
+  g_assert_cmpint (json_object_get_int_member (sum, "failed"), ==, 0);
+
+  /* Every DAC is in the CA's own issuance log, and chains to its PAA with
+   * the openssl command line. */
+  g_assert_true (g_file_get_contents (log, &issued, NULL, NULL));
+  g_assert_cmpuint (count_lines (log), ==, 4);
+  for (guint i = 0; i < r->events->len; i++)
+    {
+      JsonObject *o = g_ptr_array_index (r->events, i);
+      const char *argv[] = { "openssl", "verify", "-x509_strict", "-CAfile", s->paa, "-untrusted", pai, NULL, NULL };
+      g_autofree char *out = NULL;
+
+      if (g_strcmp0 (json_object_get_string_member (o, "event"), "pass") != 0)
+        continue;
+      n_pass++;
+      g_assert_nonnull (strstr (issued, json_object_get_string_member (o, "dac_serial")));
+      argv[7] = json_object_get_string_member (o, "dac_file");
+      out = ds_test_spawn_ok (argv);
+      g_assert_nonnull (strstr (out, ": OK"));
+    }
+  g_assert_cmpuint (n_pass, ==, 4);
+  /* Each board waited through one 202. */
+  g_assert_cmpuint (ds_test_server_count (s, "pending"), ==, 4);
+}
+
+/* A CA the station cannot trust stops the run before any board. */
+static void
+test_wrong_server_certificate (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autoptr(DsTestServer) s = start_server (f, NULL);
+  g_autofree char *bundle = g_strdup_printf ("--ca-bundle=%s", f->client_ca);
+  const char *extra[] = { "--boards", "1", bundle, NULL };
+  g_autoptr(DsCliResult) r = run_station (f, s, "demo", extra);
+
+  g_assert_cmpint (r->exit_status, ==, 2);
+  g_assert_nonnull (strstr (r->err, "does not verify against the CA bundle"));
+  g_assert_cmpuint (ds_test_server_count (s, "issued"), ==, 0);
+}
+
+/* The Basic password never travels on the command line. */
+static void
+test_password_from_environment (Fixture       *f,
+                                gconstpointer  data)
+{
+  const char *extra[] = { "--boards", "1", "--ca-user", "station", NULL };
+  g_autoptr(DsTestServer) s = start_server (f, NULL);
+  g_autoptr(DsCliResult) r = NULL;
+
+  g_unsetenv ("DS_CA_PASSWORD");
+  r = run_station (f, s, "demo", extra);
+  g_assert_cmpint (r->exit_status, ==, 2);
+  g_assert_nonnull (strstr (r->err, "DS_CA_PASSWORD"));
+}
+
+/* The same settings from a key file's [ca] group; never a password. */
+static void
+test_config_file (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(DsTestServer) s = start_server (f, NULL);
+  g_autofree char *conf = g_build_filename (f->tmp, "station.conf", NULL);
+  g_autofree char *text = g_strdup_printf ("# the line's CA\n[ca]\nca=est:%s\nca-bundle=%s\n"
+                                           "client-cert=client.pem\nclient-key=client-key.pem\ntimeout=20\n",
+                                           s->url, s->tls_ca);
+  g_autofree char *bad = g_build_filename (f->tmp, "bad.conf", NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (conf, text, -1, &error);
+  g_assert_no_error (error);
+  {
+    const char *args[] = { "demo", "--boards", "2", "--json", "--data-dir", f->data_dir, "--ca-config", conf, NULL };
+    g_autoptr(DsCliResult) r = ds_test_run_cli (f->announce_dir, args);
+
+    g_assert_cmpint (r->exit_status, ==, 0);
+    g_assert_cmpint (json_object_get_int_member (ds_test_summary (r), "passed"), ==, 2);
+    g_assert_cmpuint (ds_test_server_count (s, "issued"), ==, 2);
+  }
+  g_file_set_contents (bad, "[ca]\nca=est:https://127.0.0.1:1\nuser=station\npassword=s3cret\n", -1, &error);
+  g_assert_no_error (error);
+  {
+    const char *args[] = { "demo", "--boards", "1", "--json", "--data-dir", f->data_dir, "--ca-config", bad, NULL };
+    g_autoptr(DsCliResult) r = ds_test_run_cli (f->announce_dir, args);
+
+    g_assert_cmpint (r->exit_status, ==, 2);
+    g_assert_nonnull (strstr (r->err, "password does not go into the settings"));
+  }
+}
+
+typedef struct {
+  const char *fault;
+  const char *code;
+  const char *cause;
+} FaultCase;
+
+static const FaultCase fault_cases[] = {
+  { "500", "io", "HTTP 500" },
+  { "garbage", "protocol", "not base64" },
+  { "content-type", "protocol", "text/html" },
+  { "other-key", "invalid-data", "key other than the board's" },
+  { "hang", "timed-out", "did not answer within 4 s" },
+};
+
+static void
+test_fault (Fixture       *f,
+            gconstpointer  data)
+{
+  const FaultCase *c = data;
+  const char *boards_args[] = { "boards", "--json", NULL };
+  g_autoptr(DsCliResult) boards = NULL;
+  JsonObject *victim;
+  const char *victim_uid;
+  g_autoptr(DsTestServer) s = NULL;
+  g_autoptr(DsCliResult) r = NULL;
+  g_autoptr(DsStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *db = g_build_filename (f->data_dir, "records.sqlite3", NULL);
+  DsStoreCounts counts = { 0 };
+  JsonObject *fail, *pass;
+
+  f->sim_pid = ds_test_start_sim (f->state_dir, f->announce_dir, 2, NULL);
+  boards = ds_test_run_cli (f->announce_dir, boards_args);
+  g_assert_cmpint (boards->exit_status, ==, 0);
+  /* "boards" names a board in "name", not "board". */
+  victim = NULL;
+  for (guint i = 0; i < boards->events->len && victim == NULL; i++)
+    if (g_strcmp0 (json_object_get_string_member_with_default (g_ptr_array_index (boards->events, i), "name", ""),
+                   "sim-0") == 0)
+      victim = g_ptr_array_index (boards->events, i);
+  g_assert_nonnull (victim);
+  victim_uid = json_object_get_string_member (victim, "uid");
+  g_assert_nonnull (victim_uid);
+
+  {
+    const char *server_extra[] = { "--fault", c->fault, "--fault-board", victim_uid, NULL };
+    const char *extra[] = { "--all", "--ca-timeout", "4", NULL };
+
+    s = start_server (f, server_extra);
+    r = run_station (f, s, "provision", extra);
+  }
+  g_assert_cmpint (r->exit_status, ==, 1);
+  fail = ds_test_find_event (r->events, "fail", "sim-0");
+  g_assert_nonnull (fail);
+  g_test_message ("%s: %s", c->fault, json_object_get_string_member (fail, "cause"));
+  g_assert_cmpstr (json_object_get_string_member (fail, "step"), ==, "forward");
+  g_assert_cmpstr (json_object_get_string_member (fail, "code"), ==, c->code);
+  g_assert_nonnull (strstr (json_object_get_string_member (fail, "cause"), c->cause));
+  /* Nothing reached the board, and the other board passed. */
+  g_assert_null (ds_test_find_step (r->events, "sim-0", "install"));
+  pass = ds_test_find_event (r->events, "pass", "sim-1");
+  g_assert_nonnull (pass);
+  store = ds_store_open (db, &error);
+  g_assert_no_error (error);
+  g_assert_true (ds_store_get_counts (store, &counts, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (counts.certificates, ==, 1);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func, data) \
+  g_test_add (path, Fixture, data, fixture_setup, func, fixture_teardown)
+  ADD ("/est-station/demo-mutual-tls", test_demo_mutual_tls, NULL);
+  ADD ("/est-station/wrong-server-certificate", test_wrong_server_certificate, NULL);
+  ADD ("/est-station/password-from-environment", test_password_from_environment, NULL);
+  ADD ("/est-station/config-file", test_config_file, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (fault_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/est-station/fault/%s", fault_cases[i].fault);
+      ADD (path, test_fault, &fault_cases[i]);
+    }
+#undef ADD
+  return g_test_run ();
+}

@@ -23,6 +23,7 @@ struct _DsPreferencesDialog
   GtkWidget *est_url_entry;
   GtkWidget *est_cert_entry;
   GtkWidget *est_key_entry;
+  GtkWidget *est_bundle_entry;
   GtkWidget *trust_store_entry;
   GtkWidget *cd_entry;
   GtkWidget *firmware_entry;
@@ -102,6 +103,7 @@ ds_preferences_dialog_class_init (DsPreferencesDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, est_url_entry);
   gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, est_cert_entry);
   gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, est_key_entry);
+  gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, est_bundle_entry);
   gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, trust_store_entry);
   gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, cd_entry);
   gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, firmware_entry);
@@ -191,11 +193,10 @@ ds_preferences_dialog_new (GtkWindow  *parent,
   g_settings_bind (settings, "firmware-image", self->firmware_entry, "text", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "trust-store", self->trust_store_entry, "text", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "certification-declaration", self->cd_entry, "text", G_SETTINGS_BIND_DEFAULT);
-  /* Kept for the EST client to come: shown, and insensitive in the
-   * template until the backend has it. */
-  g_settings_bind (settings, "est-url", self->est_url_entry, "text", G_SETTINGS_BIND_DEFAULT | G_SETTINGS_BIND_NO_SENSITIVITY);
-  g_settings_bind (settings, "est-client-certificate", self->est_cert_entry, "text", G_SETTINGS_BIND_DEFAULT | G_SETTINGS_BIND_NO_SENSITIVITY);
-  g_settings_bind (settings, "est-client-key", self->est_key_entry, "text", G_SETTINGS_BIND_DEFAULT | G_SETTINGS_BIND_NO_SENSITIVITY);
+  g_settings_bind (settings, "est-url", self->est_url_entry, "text", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "est-ca-bundle", self->est_bundle_entry, "text", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "est-client-certificate", self->est_cert_entry, "text", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "est-client-key", self->est_key_entry, "text", G_SETTINGS_BIND_DEFAULT);
 
   gtk_label_set_text (self->pki_label, pki);
   return self;

@@ -11,6 +11,7 @@
 #include "ds-board-details-dialog.h"
 #include "ds-board-monitor.h"
 #include "ds-error.h"
+#include "ds-est-ca.h"
 #include "ds-firmware-image.h"
 #include "ds-login-dialog.h"
 #include "ds-simulator.h"
@@ -872,9 +873,27 @@ setup_ca (DsWindow *self)
   g_autofree char *pki = NULL;
 
   g_clear_object (&self->ca);
-  if (!g_str_equal (backend, "test"))
+  if (g_str_equal (backend, "est"))
     {
-      show_error (self, _("EST is not available yet: choose the built-in test CA in Preferences"));
+      g_autofree char *url = g_settings_get_string (self->settings, "est-url");
+      g_autofree char *bundle = g_settings_get_string (self->settings, "est-ca-bundle");
+      g_autofree char *cert = g_settings_get_string (self->settings, "est-client-certificate");
+      g_autofree char *key = g_settings_get_string (self->settings, "est-client-key");
+      DsRemoteCaOptions options = { 0 };
+
+      /* No network here: the CA's certificates are fetched by the first
+       * job, in its thread.  Secrets never come from the settings. */
+      options.ca_bundle = *bundle != '\0' ? bundle : NULL;
+      options.client_cert = *cert != '\0' ? cert : NULL;
+      options.client_key = *key != '\0' ? key : NULL;
+      options.username = (char *) g_getenv ("DS_CA_USER");
+      options.password = (char *) g_getenv ("DS_CA_PASSWORD");
+      self->ca = DS_CA (ds_est_ca_new (url, &options, &error));
+      if (self->ca == NULL)
+        {
+          g_autofree char *message = g_strdup_printf (_("The EST server cannot be used: %s"), error->message);
+          show_error (self, message);
+        }
       return;
     }
   pki = g_build_filename (self->data_dir, "pki", NULL);
@@ -888,7 +907,7 @@ settings_changed_cb (GSettings  *settings,
                      const char *key,
                      DsWindow   *self)
 {
-  if (g_str_equal (key, "ca-backend"))
+  if (g_str_equal (key, "ca-backend") || g_str_has_prefix (key, "est-"))
     {
       setup_ca (self);
       self->station_stale = TRUE;

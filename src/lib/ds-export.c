@@ -5,6 +5,7 @@
 
 #include <glib/gi18n-lib.h>
 #include <sqlite3.h>
+#include <string.h>
 
 #include "ds-error.h"
 #include "ds-report-private.h"
@@ -35,19 +36,18 @@ static const struct {
               "ORDER BY e.id" },
 };
 
-gboolean
-ds_export_table (const char           *db_path,
-                 const char           *table,
-                 const DsReportFilter *filter,
-                 DsExportRowFunc       func,
-                 gpointer              user_data,
-                 GError              **error)
+/* Opens the store and prepares @table's query with @filter bound. */
+static gboolean
+prepare (const char           *db_path,
+         const char           *table,
+         const DsReportFilter *filter,
+         sqlite3             **db_out,
+         sqlite3_stmt        **stmt_out,
+         GError              **error)
 {
   const char *sql = NULL;
   sqlite3 *db = NULL;
   sqlite3_stmt *stmt = NULL;
-  gboolean ok = TRUE;
-  int rc;
 
   for (gsize i = 0; i < G_N_ELEMENTS (queries); i++)
     if (g_strcmp0 (queries[i].table, table) == 0)
@@ -69,6 +69,26 @@ ds_export_table (const char           *db_path,
       return FALSE;
     }
   ds_report_filter_bind (stmt, filter);
+  *db_out = db;
+  *stmt_out = stmt;
+  return TRUE;
+}
+
+gboolean
+ds_export_table (const char           *db_path,
+                 const char           *table,
+                 const DsReportFilter *filter,
+                 DsExportRowFunc       func,
+                 gpointer              user_data,
+                 GError              **error)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok = TRUE;
+  int rc;
+
+  if (!prepare (db_path, table, filter, &db, &stmt, error))
+    return FALSE;
 
   {
     guint n = sqlite3_column_count (stmt);
@@ -94,4 +114,130 @@ ds_export_table (const char           *db_path,
   sqlite3_finalize (stmt);
   sqlite3_close (db);
   return ok;
+}
+
+static char **
+table_columns (const char  *db_path,
+               const char  *table,
+               GError     **error)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  g_autoptr(GStrvBuilder) builder = NULL;
+
+  if (!prepare (db_path, table, NULL, &db, &stmt, error))
+    return NULL;
+  builder = g_strv_builder_new ();
+  for (int i = 0; i < sqlite3_column_count (stmt); i++)
+    g_strv_builder_add (builder, sqlite3_column_name (stmt, i));
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return g_strv_builder_end (builder);
+}
+
+void
+ds_export_csv_append_row (GString           *out,
+                          const char *const *fields,
+                          guint              n_fields)
+{
+  for (guint i = 0; i < n_fields; i++)
+    {
+      const char *value = fields[i];
+
+      if (i > 0)
+        g_string_append_c (out, ',');
+      if (value == NULL)
+        continue;
+      if (*value == '\0' || strpbrk (value, ",\"\r\n") != NULL || strchr ("=+-@", value[0]) != NULL)
+        {
+          g_string_append_c (out, '"');
+          if (*value != '\0' && strchr ("=+-@", value[0]) != NULL)
+            g_string_append_c (out, '\'');
+          for (const char *p = value; *p != '\0'; p++)
+            {
+              if (*p == '"')
+                g_string_append_c (out, '"');
+              g_string_append_c (out, *p);
+            }
+          g_string_append_c (out, '"');
+        }
+      else
+        g_string_append (out, value);
+    }
+  g_string_append (out, "\r\n");
+}
+
+typedef struct {
+  GOutputStream *stream;
+  GCancellable  *cancellable;
+  GString       *line;
+  GError        *error;
+  guint64        rows;
+  gboolean       header_done;
+} CsvState;
+
+static gboolean
+csv_row (const char *const *columns,
+         const char *const *values,
+         guint               n,
+         gpointer            user_data)
+{
+  CsvState *st = user_data;
+
+  g_string_truncate (st->line, 0);
+  if (!st->header_done)
+    {
+      ds_export_csv_append_row (st->line, columns, n);
+      st->header_done = TRUE;
+    }
+  ds_export_csv_append_row (st->line, values, n);
+  if (!g_output_stream_write_all (st->stream, st->line->str, st->line->len, NULL,
+                                  st->cancellable, &st->error))
+    return FALSE;
+  st->rows++;
+  return TRUE;
+}
+
+gboolean
+ds_export_table_csv (const char           *db_path,
+                     const char           *table,
+                     const DsReportFilter *filter,
+                     GOutputStream        *stream,
+                     guint64              *n_rows,
+                     GCancellable         *cancellable,
+                     GError              **error)
+{
+  CsvState st = { stream, cancellable, g_string_new (NULL), NULL, 0, FALSE };
+  gboolean ok;
+
+  g_return_val_if_fail (G_IS_OUTPUT_STREAM (stream), FALSE);
+
+  ok = ds_export_table (db_path, table, filter, csv_row, &st, error);
+  g_string_free (st.line, TRUE);
+  if (ok && st.error != NULL)
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&st.error), _("Writing the CSV: "));
+      return FALSE;
+    }
+  g_clear_error (&st.error);
+  if (!ok)
+    return FALSE;
+  /* A header even when nothing matched: the file still says what it is. */
+  if (!st.header_done)
+    {
+      g_autoptr(GString) line = g_string_new (NULL);
+      g_auto(GStrv) columns = table_columns (db_path, table, error);
+
+      if (columns == NULL)
+        return FALSE;
+      ds_export_csv_append_row (line, (const char *const *) columns, g_strv_length (columns));
+      if (!g_output_stream_write_all (stream, line->str, line->len, NULL, cancellable, error))
+        {
+          g_prefix_error (error, _("Writing the CSV: "));
+          return FALSE;
+        }
+    }
+  if (n_rows != NULL)
+    *n_rows = st.rows;
+  return TRUE;
 }

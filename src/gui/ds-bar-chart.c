@@ -9,6 +9,7 @@
 #include <math.h>
 
 #define ROW_HEIGHT      30   /* horizontal: per bar, at most */
+#define MAX_COLUMN      56   /* vertical: the widest column */
 #define MIN_HEIGHT      120
 #define GAP             8
 #define MAX_LABEL_SHARE 0.4  /* of the width, for the labels left of the bars */
@@ -245,7 +246,7 @@ draw_vertical (DsBarChart *self,
   g_autofree char *mid_text = g_strdup_printf ("%g", top / 2);
   int axis_w = MAX (text_width (self, top_text), text_width (self, mid_text)) + GAP;
   double plot_x = axis_w, plot_y = th + 4, plot_w = width - axis_w, plot_h = height - plot_y - th - 6;
-  double col = plot_w / n, thickness = MAX (col * 0.7, 1);
+  double col = plot_w / n, thickness = CLAMP (col * 0.7, 1, MAX_COLUMN);
   int label_w = 0;
   guint every;
 
@@ -335,7 +336,10 @@ ds_bar_chart_get_preferred_height (GtkWidget *widget,
   int rows = self->orientation == GTK_ORIENTATION_HORIZONTAL ? (int) self->bars->len : 0;
 
   *minimum = MIN_HEIGHT;
-  *natural = MAX (MIN_HEIGHT, rows * ROW_HEIGHT + 12);
+  if (self->orientation == GTK_ORIENTATION_HORIZONTAL)
+    *natural = MAX (MIN_HEIGHT, rows * ROW_HEIGHT + 12);
+  else
+    *natural = 2 * MIN_HEIGHT;
 }
 
 static void

@@ -280,11 +280,15 @@ compute_trend (DsReport  *r,
       k = (b->passed_us - start) / width;
       g_array_index (r->trend, DsReportBucket, CLAMP (k, 0, (gint64) n - 1)).passed++;
     }
+  /* The first and last buckets count the time the line ran in them only,
+   * so that a short run reads at its true rate; but at least a quarter of
+   * a bucket, so that one pass in the last second is not a spike. */
   for (guint i = 0; i < n; i++)
     {
       DsReportBucket *bucket = &g_array_index (r->trend, DsReportBucket, i);
+      gint64 ran = MIN (bucket->end_us, last_finish) - MAX (bucket->start_us, first_start);
 
-      bucket->units_per_hour = bucket->passed * 3600e6 / (double) width;
+      bucket->units_per_hour = bucket->passed * 3600e6 / (double) MAX (ran, width / 4);
     }
 }
 

@@ -323,6 +323,20 @@ test_statistics (Fixture       *f,
     }
   g_clear_pointer (&lines, g_strfreev);
 
+  /* A file that cannot be written is an error, not a crash or a lie. */
+  {
+    g_autofree char *bad = g_build_filename (f->tmp, "no-such-dir", "x.csv", NULL);
+    g_autoptr(GFile) file = g_file_new_for_path (bad);
+    g_autoptr(GAsyncResult) result = NULL;
+    g_autoptr(GError) error = NULL;
+
+    ds_statistics_window_export_async (stats, file, NULL, export_done_cb, &result);
+    g_assert_true (test_wait_until (exported, &result, 30));
+    g_assert_false (ds_statistics_window_export_finish (stats, result, NULL, &error));
+    g_assert_nonnull (error);
+    g_assert_false (g_file_test (bad, G_FILE_TEST_EXISTS));
+  }
+
   /* Operator op-2, every lot: Lot B's two boards, no failure. */
   g_assert_true (gtk_combo_box_set_active_id (g_ptr_array_index (combos, 0), ""));
   g_assert_true (gtk_combo_box_set_active_id (g_ptr_array_index (combos, 1), "op-2"));

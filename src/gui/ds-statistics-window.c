@@ -17,6 +17,7 @@ struct _DsStatisticsWindow
 
   /* template */
   GtkHeaderBar   *header_bar;
+  GtkWidget      *refresh_button;
   GtkSpinner     *spinner;
   GtkInfoBar     *message_bar;
   GtkLabel       *message_label;
@@ -524,9 +525,15 @@ export_thread (GTask        *task,
       !ds_export_table_csv (e->db_path, "jobs", &filter, G_OUTPUT_STREAM (out), &e->rows, cancellable, &error) ||
       !g_output_stream_close (G_OUTPUT_STREAM (out), cancellable, &error))
     {
-      /* Leave no half-written file behind a failure. */
+      /* Closing a replacing stream with a cancelled cancellable drops what
+       * was written and keeps the file that was there. */
       if (out != NULL)
-        g_output_stream_close (G_OUTPUT_STREAM (out), NULL, NULL);
+        {
+          g_autoptr(GCancellable) abandon = g_cancellable_new ();
+
+          g_cancellable_cancel (abandon);
+          g_output_stream_close (G_OUTPUT_STREAM (out), abandon, NULL);
+        }
       g_task_return_error (task, error);
       return;
     }
@@ -587,6 +594,9 @@ exported_cb (GObject      *object,
   g_autofree char *count = NULL;
   guint64 rows = 0;
 
+  /* The window went while the file was written. */
+  if (g_cancellable_is_cancelled (self->cancellable))
+    return;
   self->exporting = FALSE;
   update_actions (self);
   if (!ds_statistics_window_export_finish (self, result, &rows, &error))
@@ -690,8 +700,10 @@ update_actions (DsStatisticsWindow *self)
   GAction *export = g_action_map_lookup_action (G_ACTION_MAP (self), "export");
   GAction *refresh = g_action_map_lookup_action (G_ACTION_MAP (self), "refresh");
 
-  g_simple_action_set_enabled (G_SIMPLE_ACTION (export), !self->exporting && self->chooser == NULL);
-  g_simple_action_set_enabled (G_SIMPLE_ACTION (refresh), !self->busy);
+  if (export != NULL)
+    g_simple_action_set_enabled (G_SIMPLE_ACTION (export), !self->exporting && self->chooser == NULL);
+  if (refresh != NULL)
+    g_simple_action_set_enabled (G_SIMPLE_ACTION (refresh), !self->busy);
 }
 
 static void
@@ -740,6 +752,7 @@ ds_statistics_window_class_init (DsStatisticsWindowClass *klass)
   g_type_ensure (DS_TYPE_BAR_CHART);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/dacstation/Station/ui/ds-statistics-window.ui");
   gtk_widget_class_bind_template_child (widget_class, DsStatisticsWindow, header_bar);
+  gtk_widget_class_bind_template_child (widget_class, DsStatisticsWindow, refresh_button);
   gtk_widget_class_bind_template_child (widget_class, DsStatisticsWindow, spinner);
   gtk_widget_class_bind_template_child (widget_class, DsStatisticsWindow, message_bar);
   gtk_widget_class_bind_template_child (widget_class, DsStatisticsWindow, message_label);
@@ -790,6 +803,7 @@ ds_statistics_window_init (DsStatisticsWindow *self)
   for (guint i = 0; i < DS_STATISTICS_N_CHARTS; i++)
     atk_object_set_name (gtk_widget_get_accessible (GTK_WIDGET (self->charts[i])),
                          gtk_label_get_text (self->chart_titles[i]));
+  atk_object_set_name (gtk_widget_get_accessible (self->refresh_button), _("Refresh"));
   update_subtitle (self);
   update_actions (self);
 }

@@ -113,8 +113,9 @@ set_figure (DsStatisticsWindow *self,
   g_autoptr(GList) children = gtk_container_get_children (GTK_CONTAINER (self->tiles[figure]));
 
   gtk_label_set_text (self->values[figure], text);
-  /* The tile reads as "Final yield: 87.5 %". */
   caption = g_list_nth_data (children, 1);
+  /* TRANSLATORS: a figure for screen readers, its caption and its value,
+   * e.g. "Final yield: 87.5 %" */
   a11y = g_strdup_printf (_("%s: %s"), gtk_label_get_text (GTK_LABEL (caption)), text);
   atk_object_set_name (gtk_widget_get_accessible (self->tiles[figure]), a11y);
 }
@@ -293,7 +294,27 @@ update_subtitle (DsStatisticsWindow *self)
   gtk_header_bar_set_subtitle (self->header_bar, subtitle);
 }
 
-/* Offers @keys (a report's groups) in @combo, keeping the choice. */
+static char **
+combo_ids (GtkComboBox *combo)
+{
+  GtkTreeModel *model = gtk_combo_box_get_model (combo);
+  int id_column = gtk_combo_box_get_id_column (combo);
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  GtkTreeIter iter;
+
+  if (gtk_tree_model_get_iter_first (model, &iter))
+    do
+      {
+        g_autofree char *id = NULL;
+
+        gtk_tree_model_get (model, &iter, id_column, &id, -1);
+        g_strv_builder_add (builder, id);
+      }
+    while (gtk_tree_model_iter_next (model, &iter));
+  return g_strv_builder_end (builder);
+}
+
+/* Offers the keys of @groups (a report's) in @combo, keeping the choice. */
 static void
 fill_combo (DsStatisticsWindow *self,
             GtkComboBoxText    *combo,
@@ -302,11 +323,12 @@ fill_combo (DsStatisticsWindow *self,
             gboolean            newest_first,
             const char         *active)
 {
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) ids = NULL;
+  g_auto(GStrv) shown = combo_ids (GTK_COMBO_BOX (combo));
   gboolean found = FALSE;
 
-  self->filling++;
-  gtk_combo_box_text_remove_all (combo);
-  gtk_combo_box_text_append (combo, "", all_label);
+  g_strv_builder_add (builder, "");
   for (guint k = 0; k < groups->len; k++)
     {
       guint i = newest_first ? groups->len - 1 - k : k;
@@ -315,13 +337,22 @@ fill_combo (DsStatisticsWindow *self,
       /* "-": jobs recorded without one; they cannot be chosen alone. */
       if (g_str_equal (g->key, "-"))
         continue;
-      gtk_combo_box_text_append (combo, g->key, g->key);
+      g_strv_builder_add (builder, g->key);
       if (g_strcmp0 (g->key, active) == 0)
         found = TRUE;
     }
   /* A choice the records no longer hold stays offered. */
   if (active != NULL && !found)
-    gtk_combo_box_text_append (combo, active, active);
+    g_strv_builder_add (builder, active);
+  ids = g_strv_builder_end (builder);
+  /* The same choices: leave the combo box (and an open pop-up) alone. */
+  if (g_strv_equal ((const char * const *) ids, (const char * const *) shown))
+    return;
+
+  self->filling++;
+  gtk_combo_box_text_remove_all (combo);
+  for (guint i = 0; ids[i] != NULL; i++)
+    gtk_combo_box_text_append (combo, ids[i], i == 0 ? all_label : ids[i]);
   gtk_combo_box_set_active_id (GTK_COMBO_BOX (combo), active != NULL ? active : "");
   self->filling--;
 }
@@ -635,12 +666,14 @@ static char *
 suggested_name (DsStatisticsWindow *self)
 {
   g_autoptr(GString) name = g_string_new ("dac-station-jobs");
+  const char *parts[] = { self->lot, self->operator_id, self->day };
 
-  for (const char *part[] = { self->lot, self->operator_id, self->day }, **p = part; p < part + 3; p++)
-    if (*p != NULL)
+  for (gsize i = 0; i < G_N_ELEMENTS (parts); i++)
+    if (parts[i] != NULL)
       {
         g_string_append_c (name, '-');
-        for (const char *c = *p; *c != '\0'; c++)
+        /* Lots come from scanners: keep the name safe on any file system. */
+        for (const char *c = parts[i]; *c != '\0'; c++)
           g_string_append_c (name, g_ascii_isalnum (*c) || *c == '-' || *c == '_' || *c == '.' ? *c : '_');
       }
   g_string_append (name, ".csv");
@@ -907,22 +940,11 @@ char **
 ds_statistics_window_dup_choices (DsStatisticsWindow *self,
                                   const char         *which)
 {
-  GtkComboBox *combo = g_str_equal (which, "lot") ? GTK_COMBO_BOX (self->lot_combo)
-                       : g_str_equal (which, "operator") ? GTK_COMBO_BOX (self->operator_combo)
-                       : GTK_COMBO_BOX (self->day_combo);
-  GtkTreeModel *model = gtk_combo_box_get_model (combo);
-  int id_column = gtk_combo_box_get_id_column (combo);
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
-  GtkTreeIter iter;
+  g_return_val_if_fail (DS_IS_STATISTICS_WINDOW (self), NULL);
 
-  if (gtk_tree_model_get_iter_first (model, &iter))
-    do
-      {
-        g_autofree char *id = NULL;
-
-        gtk_tree_model_get (model, &iter, id_column, &id, -1);
-        g_strv_builder_add (builder, id);
-      }
-    while (gtk_tree_model_iter_next (model, &iter));
-  return g_strv_builder_end (builder);
+  if (g_str_equal (which, "lot"))
+    return combo_ids (GTK_COMBO_BOX (self->lot_combo));
+  if (g_str_equal (which, "operator"))
+    return combo_ids (GTK_COMBO_BOX (self->operator_combo));
+  return combo_ids (GTK_COMBO_BOX (self->day_combo));
 }

@@ -280,15 +280,14 @@ compute_trend (DsReport  *r,
       k = (b->passed_us - start) / width;
       g_array_index (r->trend, DsReportBucket, CLAMP (k, 0, (gint64) n - 1)).passed++;
     }
-  /* The first and last buckets count the time the line ran in them only,
-   * so that a short run reads at its true rate; but at least a quarter of
-   * a bucket, so that one pass in the last second is not a spike. */
+  /* Over the bucket's whole width, as an hourly output board counts it: a
+   * bucket the line ran only part of (the first, the current) reads low
+   * rather than a single quick pass reading as a spike. */
   for (guint i = 0; i < n; i++)
     {
       DsReportBucket *bucket = &g_array_index (r->trend, DsReportBucket, i);
-      gint64 ran = MIN (bucket->end_us, last_finish) - MAX (bucket->start_us, first_start);
 
-      bucket->units_per_hour = bucket->passed * 3600e6 / (double) MAX (ran, width / 4);
+      bucket->units_per_hour = bucket->passed * 3600e6 / (double) width;
     }
 }
 

@@ -47,8 +47,7 @@ typedef struct {
   gint64  start_us;
   gint64  end_us;
   gint64  passed;
-  double  units_per_hour;          /* passed per hour the line ran in the bucket (from the
-                                    * first start to the last end, at least a quarter bucket) */
+  double  units_per_hour;          /* passed per hour of the bucket's width */
 } DsReportBucket;
 
 /* At most this many buckets in a trend: the width grows to fit. */

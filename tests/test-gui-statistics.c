@@ -378,6 +378,38 @@ test_statistics (Fixture       *f,
   g_assert_null (stats);
 }
 
+static gboolean
+no_windows (gpointer data)
+{
+  return gtk_application_get_windows (data) == NULL;
+}
+
+/* Quit with the statistics open, the station first in the list of windows:
+ * both go, and the application with them. */
+static void
+test_quit (Fixture       *f,
+           gconstpointer  data)
+{
+  DsStatisticsWindow *stats;
+
+  f->app = test_app_new (f->data_dir, f->sim_dir, "op-1", "LOT-A", FALSE);
+  f->window = test_app_get_window (f->app);
+  gtk_widget_show (GTK_WIDGET (f->window));
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "statistics", NULL);
+  stats = ds_window_get_statistics (f->window);
+  g_assert_nonnull (stats);
+  g_assert_true (test_wait_until (stats_settled, stats, 30));
+  /* No jobs yet: nothing to count. */
+  g_assert_cmpint (ds_statistics_window_get_report (stats)->boards, ==, 0);
+  g_object_add_weak_pointer (G_OBJECT (stats), (gpointer *) &stats);
+  gtk_application_remove_window (GTK_APPLICATION (f->app), GTK_WINDOW (f->window));
+  gtk_application_add_window (GTK_APPLICATION (f->app), GTK_WINDOW (f->window));
+  g_assert_true (gtk_application_get_windows (GTK_APPLICATION (f->app))->data == (gpointer) f->window);
+  g_action_group_activate_action (G_ACTION_GROUP (f->app), "quit", NULL);
+  g_assert_true (test_wait_until (no_windows, f->app, 30));
+  g_assert_null (stats);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -387,5 +419,6 @@ main (int    argc,
   gtk_test_init (&argc, &argv, NULL);
 
   g_test_add ("/gui/statistics", Fixture, NULL, fixture_setup, test_statistics, fixture_teardown);
+  g_test_add ("/gui/statistics-quit", Fixture, NULL, fixture_setup, test_quit, fixture_teardown);
   return g_test_run ();
 }

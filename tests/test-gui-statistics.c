@@ -292,6 +292,14 @@ test_statistics (Fixture       *f,
                    ==, "Install");
   g_assert_cmpstr (ds_bar_chart_get_label (ds_statistics_window_get_chart (stats, DS_STATISTICS_CHART_BY_CAUSE), 0),
                    ==, "Refused by the board or the CA");
+  /* A screen reader hears the chart's heading and its figures. */
+  {
+    AtkObject *a11y = gtk_widget_get_accessible (GTK_WIDGET (ds_statistics_window_get_chart (stats, DS_STATISTICS_CHART_BY_STEP)));
+
+    g_assert_cmpstr (atk_object_get_name (a11y), ==, "Failures by Step");
+    g_assert_cmpstr (atk_object_get_description (a11y), ==, "Install: 1");
+    g_assert_cmpint (atk_object_get_role (a11y), ==, ATK_ROLE_CHART);
+  }
 
   /* The filters offer what the records hold. */
   lots = ds_statistics_window_dup_choices (stats, "lot");

@@ -4,10 +4,12 @@
 #include "config.h"
 
 #include <locale.h>
+#include <sqlite3.h>
 
 #include "ds-board-details-dialog.h"
 #include "ds-login-dialog.h"
 #include "ds-preferences-dialog.h"
+#include "ds-statistics-window.h"
 #include "test-gui-util.h"
 
 static char *out_dir;
@@ -74,6 +76,122 @@ deselect (DsWindow *window)
   gtk_window_set_focus (GTK_WINDOW (window), NULL);
 }
 
+/* Earlier today: two lots of another shift, written straight into the
+ * store, so that the statistics have a day to show and not one demo run.
+ * Five boards at a time, about 40 s each as on real hardware, a break, a
+ * few failures of each kind and most failed boards retried. */
+static void
+seed_history (const char *db_path)
+{
+  static const struct {
+    const char *step;
+    const char *code;
+    const char *message;
+    int         weight;
+  } failures[] = {
+    { "install", "rejected", "The board refused INSTALL", 5 },
+    { "csr", "timed-out", "The board did not answer CSR in time", 4 },
+    { "connect", "disconnected", "The board went away", 3 },
+    { "check", "invalid-data", "The DAC breaks a Matter rule", 2 },
+    { "attest", "protocol", "The attestation answer does not parse", 1 },
+  };
+  static const struct {
+    const char *lot;
+    const char *operator_id;
+    double      from_h;    /* hours before now */
+    double      to_h;
+    double      rate;      /* boards started per minute */
+  } runs[] = {
+    { "WO-2024-115", "op-12", 7.0, 5.2, 5.5 },
+    { "WO-2024-115", "op-12", 4.8, 4.0, 6.5 },
+    { "WO-2024-116", "op-14", 3.6, 0.6, 6.0 },
+  };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (20241117);
+  gint64 now = g_get_real_time ();
+  sqlite3 *db = NULL;
+  sqlite3_stmt *board = NULL, *job = NULL;
+  guint serial = 0;
+
+  g_assert_cmpint (sqlite3_open (db_path, &db), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 5000);
+  g_assert_cmpint (sqlite3_exec (db, "BEGIN", NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "INSERT INTO boards (uid, first_seen_us, last_seen_us) VALUES (?1, ?2, ?3)",
+                                       -1, &board, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "INSERT INTO jobs (board_uid, port, operator, lot, station, started_us, "
+                                       "finished_us, outcome, failed_step, error_code, error_message) "
+                                       "VALUES (?1, ?2, ?3, ?4, 'line-3', ?5, ?6, ?7, ?8, ?9, ?10)",
+                                       -1, &job, NULL), ==, SQLITE_OK);
+  for (gsize r = 0; r < G_N_ELEMENTS (runs); r++)
+    {
+      gint64 t = now - (gint64) (runs[r].from_h * 3600e6);
+      gint64 end = now - (gint64) (runs[r].to_h * 3600e6);
+
+      for (; t < end; t += (gint64) (60e6 / runs[r].rate * g_rand_double_range (rand, 0.6, 1.4)))
+        {
+          g_autofree char *uid = g_strdup_printf ("%08X%08X%08X", 0x5EED0000u + serial++,
+                                                  g_rand_int (rand), g_rand_int (rand));
+          g_autofree char *port = g_strdup_printf ("/dev/ttyACM%u", serial % 5);
+          gint64 start = t;
+          gboolean passed = FALSE;
+
+          sqlite3_reset (board);
+          sqlite3_bind_text (board, 1, uid, -1, SQLITE_TRANSIENT);
+          sqlite3_bind_int64 (board, 2, t);
+          sqlite3_bind_int64 (board, 3, t);
+          g_assert_cmpint (sqlite3_step (board), ==, SQLITE_DONE);
+
+          /* A first attempt, and for a failure up to two retries. */
+          for (int attempt = 0; attempt < 3 && !passed; attempt++)
+            {
+              gint64 cycle = (gint64) (g_rand_double_range (rand, 34, 44) * G_USEC_PER_SEC);
+              int pick = -1;
+
+              if (g_rand_double (rand) < (attempt == 0 ? 0.075 : 0.3))
+                {
+                  int w = g_rand_int_range (rand, 0, 15);
+
+                  for (pick = 0; w >= failures[pick].weight; pick++)
+                    w -= failures[pick].weight;
+                  cycle /= 2;
+                }
+              else if (g_rand_double (rand) < 0.04)
+                cycle *= 2;   /* a slow board: the p95 */
+              passed = pick < 0;
+              sqlite3_reset (job);
+              sqlite3_clear_bindings (job);
+              sqlite3_bind_text (job, 1, uid, -1, SQLITE_TRANSIENT);
+              sqlite3_bind_text (job, 2, port, -1, SQLITE_TRANSIENT);
+              sqlite3_bind_text (job, 3, runs[r].operator_id, -1, SQLITE_STATIC);
+              sqlite3_bind_text (job, 4, runs[r].lot, -1, SQLITE_STATIC);
+              sqlite3_bind_int64 (job, 5, start);
+              sqlite3_bind_int64 (job, 6, start + cycle);
+              sqlite3_bind_text (job, 7, passed ? "passed" : "failed", -1, SQLITE_STATIC);
+              if (!passed)
+                {
+                  sqlite3_bind_text (job, 8, failures[pick].step, -1, SQLITE_STATIC);
+                  sqlite3_bind_text (job, 9, failures[pick].code, -1, SQLITE_STATIC);
+                  sqlite3_bind_text (job, 10, failures[pick].message, -1, SQLITE_STATIC);
+                }
+              g_assert_cmpint (sqlite3_step (job), ==, SQLITE_DONE);
+              /* Retried a few minutes later, or given up on (a third of them). */
+              if (!passed && g_rand_double (rand) < 0.33)
+                break;
+              start += cycle + (gint64) (g_rand_double_range (rand, 60, 600) * G_USEC_PER_SEC);
+            }
+        }
+    }
+  sqlite3_finalize (board);
+  sqlite3_finalize (job);
+  g_assert_cmpint (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+}
+
+static gboolean
+stats_settled (gpointer data)
+{
+  return !ds_statistics_window_is_busy (data) && ds_statistics_window_get_report (data) != NULL;
+}
+
 static gboolean
 chain_loaded (gpointer data)
 {
@@ -95,6 +213,7 @@ main (int    argc,
   DsWindow *window;
   TestSim *sim;
   DsBoardDetailsDialog *dialog;
+  DsStatisticsWindow *stats;
   GtkWidget *details;
   GtkWidget *prefs;
   GtkWidget *login;
@@ -122,6 +241,11 @@ main (int    argc,
   /* Five at a time, so that a run shows every state at once. */
   g_settings_set_uint (settings, "max-jobs", 5);
   window = test_app_get_window (app);
+  {
+    g_autofree char *db = g_build_filename (data_dir, "records.sqlite3", NULL);
+
+    seed_history (db);
+  }
   gtk_window_resize (GTK_WINDOW (window), 1300, 1040);
   gtk_widget_show (GTK_WIDGET (window));
   test_spin (500);
@@ -147,6 +271,15 @@ main (int    argc,
   gtk_window_resize (GTK_WINDOW (dialog), 1180, 760);
   save (GTK_WIDGET (dialog), "board-details.png");
   gtk_widget_destroy (GTK_WIDGET (dialog));
+
+  /* The statistics of the day, from the main window's Ctrl+Y. */
+  g_action_group_activate_action (G_ACTION_GROUP (window), "statistics", NULL);
+  stats = ds_window_get_statistics (window);
+  g_assert_nonnull (stats);
+  gtk_window_resize (GTK_WINDOW (stats), 1240, 900);
+  g_assert_true (test_wait_until (stats_settled, stats, 30));
+  save (GTK_WIDGET (stats), "statistics.png");
+  gtk_widget_destroy (GTK_WIDGET (stats));
 
   /* Preferences and the sign-in, for the documentation. */
   g_action_group_activate_action (G_ACTION_GROUP (app), "preferences", NULL);

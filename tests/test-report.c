@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "ds-export.h"
 #include "ds-report.h"
 #include "ds-store.h"
 #include "ds-test-util.h"
@@ -96,6 +97,62 @@ test_hand_worked (void)
   g = group (r->by_day, "2026-03-02");
   g_assert_cmpint (g->boards, ==, 6);
   g_assert_cmpuint (r->by_operator->len, ==, 2);
+
+  /* 68 minutes from the first start to the last end: 5-minute buckets from
+   * 08:00; A and B pass in the first, D at 09:00:40, E at 09:08:10. */
+  g_assert_cmpint (r->trend_bucket_us, ==, 5 * 60 * G_USEC_PER_SEC);
+  g_assert_cmpuint (r->trend->len, ==, 14);
+  g_assert_cmpint (g_array_index (r->trend, DsReportBucket, 0).start_us, ==, S (0));
+  g_assert_cmpint (g_array_index (r->trend, DsReportBucket, 0).passed, ==, 2);
+  g_assert_cmpfloat_with_epsilon (g_array_index (r->trend, DsReportBucket, 0).units_per_hour, 24, 1e-9);
+  g_assert_cmpint (g_array_index (r->trend, DsReportBucket, 1).passed, ==, 0);
+  g_assert_cmpint (g_array_index (r->trend, DsReportBucket, 12).passed, ==, 1);
+  g_assert_cmpint (g_array_index (r->trend, DsReportBucket, 13).passed, ==, 1);
+  g_assert_cmpfloat_with_epsilon (g_array_index (r->trend, DsReportBucket, 13).units_per_hour, 12, 1e-9);
+  g_assert_cmpint (g_array_index (r->trend, DsReportBucket, 13).end_us, ==, S (14 * 300));
+}
+
+static void
+test_trend_buckets (void)
+{
+  const gint64 min = 60 * G_USEC_PER_SEC;
+  const DsReportJob jobs[] = {
+    /* Starts at 08:07:30: the 1-minute buckets start at 08:07. */
+    { 1, "A", "s", "L", "o", S (450), S (460), "passed", NULL, NULL },
+    { 2, "B", "s", "L", "o", S (470), S (500), "failed", "csr", "rejected" },
+  };
+  g_autoptr(DsReport) r = ds_report_compute_jobs (jobs, G_N_ELEMENTS (jobs));
+
+  g_assert_cmpint (ds_report_trend_bucket_for (0), ==, min);
+  g_assert_cmpint (ds_report_trend_bucket_for (23 * min), ==, min);
+  g_assert_cmpint (ds_report_trend_bucket_for (24 * min), ==, 2 * min);
+  g_assert_cmpint (ds_report_trend_bucket_for (8 * 60 * min), ==, 30 * min);
+  g_assert_cmpint (ds_report_trend_bucket_for (23 * 60 * min), ==, 60 * min);
+  g_assert_cmpint (ds_report_trend_bucket_for (24 * 60 * min), ==, 2 * 60 * min);
+  g_assert_cmpint (ds_report_trend_bucket_for (30 * 24 * 60 * min), ==, 2 * 24 * 60 * min);
+  g_assert_cmpint (ds_report_trend_bucket_for ((gint64) 400 * 24 * 60 * min) %
+                   (7 * 24 * 60 * min), ==, 0);
+  g_assert_cmpint ((gint64) 400 * 24 * 60 * min / ds_report_trend_bucket_for ((gint64) 400 * 24 * 60 * min),
+                   <, DS_REPORT_TREND_MAX_BUCKETS);
+
+  g_assert_cmpint (r->trend_bucket_us, ==, min);
+  /* B's failure ends at 08:08:20: the line ran into a second bucket. */
+  g_assert_cmpuint (r->trend->len, ==, 2);
+  g_assert_cmpint (g_array_index (r->trend, DsReportBucket, 0).start_us, ==, S (420));
+  g_assert_cmpint (g_array_index (r->trend, DsReportBucket, 1).passed, ==, 0);
+  g_assert_cmpint (g_array_index (r->trend, DsReportBucket, 0).passed, ==, 1);
+  /* One board in a minute is 60 an hour, though the line ran half of it. */
+  g_assert_cmpfloat_with_epsilon (g_array_index (r->trend, DsReportBucket, 0).units_per_hour, 60, 1e-9);
+}
+
+static void
+test_csv_row (void)
+{
+  const char *fields[] = { "plain", NULL, "", "a,b", "say \"hi\"", "=cmd()", "-1", "two\nlines" };
+  g_autoptr(GString) out = g_string_new (NULL);
+
+  ds_export_csv_append_row (out, fields, G_N_ELEMENTS (fields));
+  g_assert_cmpstr (out->str, ==, "plain,,\"\",\"a,b\",\"say \"\"hi\"\"\",\"'=cmd()\",\"'-1\",\"two\nlines\"\r\n");
 }
 
 static void
@@ -107,6 +164,8 @@ test_empty (void)
   g_assert_cmpfloat (r->first_pass_yield, ==, 0);
   g_assert_cmpfloat (r->units_per_hour, ==, 0);
   g_assert_cmpuint (r->failures_by_step->len, ==, 0);
+  g_assert_cmpuint (r->trend->len, ==, 0);
+  g_assert_cmpint (r->trend_bucket_us, ==, 0);
 }
 
 static gint64
@@ -244,6 +303,8 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/report/hand-worked", test_hand_worked);
   g_test_add_func ("/report/empty", test_empty);
+  g_test_add_func ("/report/trend-buckets", test_trend_buckets);
+  g_test_add_func ("/report/csv-row", test_csv_row);
   g_test_add_func ("/report/generated-history", test_generated_history);
   g_test_add_func ("/report/parse-time", test_parse_time);
   return g_test_run ();

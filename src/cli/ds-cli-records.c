@@ -234,31 +234,6 @@ typedef struct {
   gboolean    header_done;
 } ExportState;
 
-static void
-csv_field (GString    *out,
-           const char *value)
-{
-  if (value == NULL)
-    return;
-  /* RFC 4180: quote fields holding separators, quotes or line breaks; and
-   * keep spreadsheets from running a field as a formula. */
-  if (strpbrk (value, ",\"\r\n") != NULL || strchr ("=+-@", value[0]) != NULL)
-    {
-      g_string_append_c (out, '"');
-      if (strchr ("=+-@", value[0]) != NULL && value[0] != '\0')
-        g_string_append_c (out, '\'');
-      for (const char *p = value; *p; p++)
-        {
-          if (*p == '"')
-            g_string_append_c (out, '"');
-          g_string_append_c (out, *p);
-        }
-      g_string_append_c (out, '"');
-    }
-  else
-    g_string_append (out, value);
-}
-
 static gboolean
 export_row (const char *const *columns,
             const char *const *values,
@@ -273,22 +248,10 @@ export_row (const char *const *columns,
 
       if (!st->header_done)
         {
-          for (guint i = 0; i < n; i++)
-            {
-              if (i > 0)
-                g_string_append_c (line, ',');
-              csv_field (line, columns[i]);
-            }
-          g_string_append (line, "\r\n");
+          ds_export_csv_append_row (line, columns, n);
           st->header_done = TRUE;
         }
-      for (guint i = 0; i < n; i++)
-        {
-          if (i > 0)
-            g_string_append_c (line, ',');
-          csv_field (line, values[i]);
-        }
-      g_string_append (line, "\r\n");
+      ds_export_csv_append_row (line, values, n);
       fputs (line->str, stdout);
     }
   else

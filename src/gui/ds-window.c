@@ -15,6 +15,7 @@
 #include "ds-firmware-image.h"
 #include "ds-login-dialog.h"
 #include "ds-simulator.h"
+#include "ds-statistics-window.h"
 #include "ds-test-ca.h"
 
 struct _DsWindow
@@ -27,6 +28,7 @@ struct _DsWindow
   GtkLabel       *operator_label;
   GtkWidget      *menu_button;
   GtkWidget      *add_sim_button;
+  GtkWidget      *statistics_button;
   GtkInfoBar     *error_bar;
   GtkLabel       *error_label;
   DsYieldPanel   *yield_panel;
@@ -55,6 +57,7 @@ struct _DsWindow
   guint           beep_id;
   guint           auto_start_id;
   GtkWidget      *login_dialog;
+  GtkWidget      *statistics;     /* the statistics window while it is open */
 };
 
 G_DEFINE_FINAL_TYPE (DsWindow, ds_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -258,6 +261,8 @@ job_finished_cb (DsStation *station,
     }
 
   ds_yield_panel_refresh (self->yield_panel);
+  if (self->statistics != NULL)
+    ds_statistics_window_refresh (DS_STATISTICS_WINDOW (self->statistics));
   update_actions (self);
 }
 
@@ -638,6 +643,7 @@ update_actions (DsWindow *self)
   set_enabled (self, "sign-in", n_active (self) == 0 && !self->closing);
   set_enabled (self, "add-simulated-boards", !sim_running && !self->closing);
   set_enabled (self, "remove-simulated-boards", sim_running);
+  set_enabled (self, "statistics", self->store != NULL);
 }
 
 static void
@@ -829,6 +835,23 @@ simulator_exited_cb (DsSimulator *simulator,
 }
 
 static void
+statistics_activated (GSimpleAction *action,
+                      GVariant      *parameter,
+                      gpointer       user_data)
+{
+  DsWindow *self = DS_WINDOW (user_data);
+
+  if (self->store == NULL)
+    return;
+  if (self->statistics == NULL)
+    {
+      self->statistics = GTK_WIDGET (ds_statistics_window_new (GTK_WINDOW (self), ds_store_get_path (self->store)));
+      g_object_add_weak_pointer (G_OBJECT (self->statistics), (gpointer *) &self->statistics);
+    }
+  gtk_window_present (GTK_WINDOW (self->statistics));
+}
+
+static void
 show_primary_menu_activated (GSimpleAction *action,
                              GVariant      *parameter,
                              gpointer       user_data)
@@ -859,6 +882,7 @@ static const GActionEntry win_actions[] = {
   { "sign-in", sign_in_activated, NULL, NULL, NULL, { 0 } },
   { "add-simulated-boards", add_simulated_boards_activated, NULL, NULL, NULL, { 0 } },
   { "remove-simulated-boards", remove_simulated_boards_activated, NULL, NULL, NULL, { 0 } },
+  { "statistics", statistics_activated, NULL, NULL, NULL, { 0 } },
   { "show-primary-menu", show_primary_menu_activated, NULL, NULL, NULL, { 0 } },
   { "close", close_activated, NULL, NULL, NULL, { 0 } },
 };
@@ -970,6 +994,11 @@ ds_window_dispose (GObject *object)
   g_clear_handle_id (&self->tick_id, g_source_remove);
   g_clear_handle_id (&self->beep_id, g_source_remove);
   g_clear_handle_id (&self->auto_start_id, g_source_remove);
+  if (self->statistics != NULL)
+    {
+      g_object_remove_weak_pointer (G_OBJECT (self->statistics), (gpointer *) &self->statistics);
+      gtk_widget_destroy (g_steal_pointer (&self->statistics));
+    }
   if (self->monitor != NULL)
     g_signal_handlers_disconnect_by_data (self->monitor, self);
   if (self->station != NULL)
@@ -1021,6 +1050,7 @@ ds_window_class_init (DsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DsWindow, operator_label);
   gtk_widget_class_bind_template_child (widget_class, DsWindow, menu_button);
   gtk_widget_class_bind_template_child (widget_class, DsWindow, add_sim_button);
+  gtk_widget_class_bind_template_child (widget_class, DsWindow, statistics_button);
   gtk_widget_class_bind_template_child (widget_class, DsWindow, error_bar);
   gtk_widget_class_bind_template_child (widget_class, DsWindow, error_label);
   gtk_widget_class_bind_template_child (widget_class, DsWindow, yield_panel);
@@ -1040,6 +1070,7 @@ ds_window_init (DsWindow *self)
    * templates cannot set them on these children). */
   atk_object_set_name (gtk_widget_get_accessible (self->menu_button), _("Main menu"));
   atk_object_set_name (gtk_widget_get_accessible (self->add_sim_button), _("Add simulated boards"));
+  atk_object_set_name (gtk_widget_get_accessible (self->statistics_button), _("Statistics"));
   atk_object_set_name (gtk_widget_get_accessible (GTK_WIDGET (self->flowbox)), _("Boards"));
 
   self->cards = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -1227,6 +1258,12 @@ DsStore *
 ds_window_get_store (DsWindow *self)
 {
   return self->store;
+}
+
+DsStatisticsWindow *
+ds_window_get_statistics (DsWindow *self)
+{
+  return self->statistics != NULL ? DS_STATISTICS_WINDOW (self->statistics) : NULL;
 }
 
 DsStation *

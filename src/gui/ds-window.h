@@ -7,6 +7,7 @@
 #include "ds-application.h"
 #include "ds-board-card.h"
 #include "ds-station.h"
+#include "ds-statistics-window.h"
 #include "ds-store.h"
 #include "ds-yield-panel.h"
 
@@ -29,6 +30,8 @@ DsBoardCard  *ds_window_find_card       (DsWindow      *self,
 DsYieldPanel *ds_window_get_yield_panel (DsWindow      *self);
 /* NULL when the record store cannot be opened (the window says why). */
 DsStore      *ds_window_get_store       (DsWindow      *self);
+/* The statistics window while it is open (win.statistics), or NULL. */
+DsStatisticsWindow *ds_window_get_statistics (DsWindow *self);
 /* NULL until the operator signed in. */
 DsStation    *ds_window_get_station     (DsWindow      *self);
 /* The message shown in the window's error bar, or NULL. */

@@ -4,6 +4,7 @@
 #include "ds-export.h"
 
 #include <glib/gi18n-lib.h>
+#include <string.h>
 
 #include "ds-error.h"
 #include "ds-report-private.h"
@@ -32,6 +33,19 @@ static const struct {
               "ORDER BY e.id" },
 };
 
+/* @table's query, or NULL with DS_ERROR_NOT_FOUND. */
+static const char *
+query_for (const char  *table,
+           GError     **error)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (queries); i++)
+    if (g_strcmp0 (queries[i].table, table) == 0)
+      return queries[i].sql;
+  g_set_error (error, DS_ERROR, DS_ERROR_NOT_FOUND,
+               _("No table “%s”: boards, jobs, steps, certificates or events"), table);
+  return NULL;
+}
+
 gboolean
 ds_export_table (const char           *db_path,
                  const char           *table,
@@ -40,7 +54,7 @@ ds_export_table (const char           *db_path,
                  gpointer              user_data,
                  GError              **error)
 {
-  const char *sql = NULL;
+  const char *sql = query_for (table, error);
   g_autoptr(DsDb) db = NULL;
   g_autoptr(DsDbRows) rows = NULL;
   g_autofree const char **columns = NULL;
@@ -48,15 +62,8 @@ ds_export_table (const char           *db_path,
   DsDbValue params[5];
   guint n;
 
-  for (gsize i = 0; i < G_N_ELEMENTS (queries); i++)
-    if (g_strcmp0 (queries[i].table, table) == 0)
-      sql = queries[i].sql;
   if (sql == NULL)
-    {
-      g_set_error (error, DS_ERROR, DS_ERROR_NOT_FOUND,
-                   _("No table “%s”: boards, jobs, steps, certificates or events"), table);
-      return FALSE;
-    }
+    return FALSE;
   db = ds_db_open (db_path, TRUE, error);
   if (db == NULL)
     return FALSE;
@@ -80,5 +87,137 @@ ds_export_table (const char           *db_path,
       if (!func (columns, values, n, user_data))
         break;
     }
+  return TRUE;
+}
+
+static char **
+table_columns (const char  *db_path,
+               const char  *table,
+               GError     **error)
+{
+  g_autoptr(DsDb) db = NULL;
+  g_autoptr(DsDbRows) rows = NULL;
+  g_autoptr(GStrvBuilder) builder = NULL;
+  const char *sql = query_for (table, error);
+  DsDbValue params[5];
+
+  if (sql == NULL || (db = ds_db_open (db_path, TRUE, error)) == NULL)
+    return NULL;
+  g_autofree char *no_rows = g_strconcat (sql, " LIMIT 0", NULL);
+
+  ds_report_filter_params (NULL, params);
+  rows = ds_db_query (db, no_rows, params, G_N_ELEMENTS (params), error);
+  if (rows == NULL)
+    return NULL;
+  builder = g_strv_builder_new ();
+  for (guint i = 0; i < ds_db_rows_columns (rows); i++)
+    g_strv_builder_add (builder, ds_db_rows_name (rows, i));
+  return g_strv_builder_end (builder);
+}
+
+void
+ds_export_csv_append_row (GString           *out,
+                          const char *const *fields,
+                          guint              n_fields)
+{
+  for (guint i = 0; i < n_fields; i++)
+    {
+      const char *value = fields[i];
+
+      if (i > 0)
+        g_string_append_c (out, ',');
+      if (value == NULL)
+        continue;
+      if (*value == '\0' || strpbrk (value, ",\"\r\n") != NULL || strchr ("=+-@", value[0]) != NULL)
+        {
+          g_string_append_c (out, '"');
+          if (*value != '\0' && strchr ("=+-@", value[0]) != NULL)
+            g_string_append_c (out, '\'');
+          for (const char *p = value; *p != '\0'; p++)
+            {
+              if (*p == '"')
+                g_string_append_c (out, '"');
+              g_string_append_c (out, *p);
+            }
+          g_string_append_c (out, '"');
+        }
+      else
+        g_string_append (out, value);
+    }
+  g_string_append (out, "\r\n");
+}
+
+typedef struct {
+  GOutputStream *stream;
+  GCancellable  *cancellable;
+  GString       *line;
+  GError        *error;
+  guint64        rows;
+  gboolean       header_done;
+} CsvState;
+
+static gboolean
+csv_row (const char *const *columns,
+         const char *const *values,
+         guint               n,
+         gpointer            user_data)
+{
+  CsvState *st = user_data;
+
+  g_string_truncate (st->line, 0);
+  if (!st->header_done)
+    {
+      ds_export_csv_append_row (st->line, columns, n);
+      st->header_done = TRUE;
+    }
+  ds_export_csv_append_row (st->line, values, n);
+  if (!g_output_stream_write_all (st->stream, st->line->str, st->line->len, NULL,
+                                  st->cancellable, &st->error))
+    return FALSE;
+  st->rows++;
+  return TRUE;
+}
+
+gboolean
+ds_export_table_csv (const char           *db_path,
+                     const char           *table,
+                     const DsReportFilter *filter,
+                     GOutputStream        *stream,
+                     guint64              *n_rows,
+                     GCancellable         *cancellable,
+                     GError              **error)
+{
+  CsvState st = { stream, cancellable, g_string_new (NULL), NULL, 0, FALSE };
+  gboolean ok;
+
+  g_return_val_if_fail (G_IS_OUTPUT_STREAM (stream), FALSE);
+
+  ok = ds_export_table (db_path, table, filter, csv_row, &st, error);
+  g_string_free (st.line, TRUE);
+  if (ok && st.error != NULL)
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&st.error), _("Writing the CSV: "));
+      return FALSE;
+    }
+  g_clear_error (&st.error);
+  if (!ok)
+    return FALSE;
+  /* A header even when nothing matched: the file still says what it is. */
+  if (!st.header_done)
+    {
+      g_autoptr(GString) line = g_string_new (NULL);
+      g_auto(GStrv) columns = table_columns (db_path, table, error);
+
+      if (columns == NULL)
+        return FALSE;
+      ds_export_csv_append_row (line, (const char *const *) columns, g_strv_length (columns));
+      if (!g_output_stream_write_all (stream, line->str, line->len, NULL, cancellable, error))
+        {
+          g_prefix_error (error, _("Writing the CSV: "));
+          return FALSE;
+        }
+    }
+  if (n_rows != NULL)
+    *n_rows = st.rows;
   return TRUE;
 }

@@ -1,6 +1,8 @@
 /* Reads the record store's tables row by row for exports. */
 #pragma once
 
+#include <gio/gio.h>
+
 #include "ds-report.h"
 
 G_BEGIN_DECLS
@@ -24,5 +26,22 @@ gboolean ds_export_table (const char           *db_path,
                           DsExportRowFunc       func,
                           gpointer              user_data,
                           GError              **error);
+
+/* Appends one CSV record (RFC 4180, CRLF) of @fields to @out.  NULL fields
+ * are empty, empty strings are "" ; a field that starts with = + - or @ is
+ * quoted behind a ' so that a spreadsheet does not run it as a formula. */
+void     ds_export_csv_append_row (GString              *out,
+                                   const char *const    *fields,
+                                   guint                 n_fields);
+
+/* Writes @table as CSV, a header line then one line per row, to @stream.
+ * @n_rows (optional) is set to the number of rows written, header aside. */
+gboolean ds_export_table_csv      (const char           *db_path,
+                                   const char           *table,
+                                   const DsReportFilter *filter,
+                                   GOutputStream        *stream,
+                                   guint64              *n_rows,
+                                   GCancellable         *cancellable,
+                                   GError              **error);
 
 G_END_DECLS

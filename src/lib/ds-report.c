@@ -37,6 +37,7 @@ ds_report_free (DsReport *r)
   g_ptr_array_unref (r->by_operator);
   g_ptr_array_unref (r->by_day);
   g_ptr_array_unref (r->by_shift);
+  g_array_unref (r->trend);
   g_free (r);
 }
 
@@ -141,6 +142,7 @@ counts_to_array (GHashTable *counts)
 typedef struct {
   const DsReportJob *first;
   gboolean           passed;
+  gint64             passed_us;   /* end of the first passing job */
 } Board;
 
 static int
@@ -215,6 +217,79 @@ percentile (GArray *v,
   return g_array_index (v, double, rank - 1);
 }
 
+gint64
+ds_report_trend_bucket_for (gint64 span_us)
+{
+  static const gint64 minutes[] = { 1, 2, 5, 10, 15, 30, 60, 120, 180, 240, 360, 720, 1440, 2880 };
+  const gint64 week = G_GINT64_CONSTANT (7) * 1440 * 60 * G_USEC_PER_SEC;
+  gint64 weeks;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (minutes); i++)
+    {
+      gint64 width = minutes[i] * 60 * G_USEC_PER_SEC;
+
+      if (span_us / width + 1 <= DS_REPORT_TREND_MAX_BUCKETS)
+        return width;
+    }
+  weeks = span_us / week / DS_REPORT_TREND_MAX_BUCKETS + 1;
+  while (span_us / (weeks * week) + 1 > DS_REPORT_TREND_MAX_BUCKETS)
+    weeks++;
+  return weeks * week;
+}
+
+/* Passes per time bucket from the first attempt to the last end.  Buckets
+ * start on whole multiples of their width in local time (10:00, 10:15…), so
+ * that their labels read well. */
+static void
+compute_trend (DsReport  *r,
+               GPtrArray *boards,
+               gint64     first_start,
+               gint64     last_finish)
+{
+  g_autoptr(GDateTime) t = NULL;
+  gint64 offset, start, width;
+  guint n;
+
+  r->trend = g_array_new (FALSE, TRUE, sizeof (DsReportBucket));
+  if (r->boards_passed == 0 || last_finish < first_start)
+    return;
+  t = g_date_time_new_from_unix_local (first_start / G_USEC_PER_SEC);
+  offset = g_date_time_get_utc_offset (t);
+  width = ds_report_trend_bucket_for (last_finish - first_start);
+  start = (first_start + offset) / width * width - offset;
+  if (start > first_start)
+    start -= width;
+  n = (guint) ((last_finish - start) / width + 1);
+  g_array_set_size (r->trend, n);
+  r->trend_bucket_us = width;
+  for (guint i = 0; i < n; i++)
+    {
+      DsReportBucket *bucket = &g_array_index (r->trend, DsReportBucket, i);
+
+      bucket->start_us = start + (gint64) i * width;
+      bucket->end_us = bucket->start_us + width;
+    }
+  for (guint i = 0; i < boards->len; i++)
+    {
+      Board *b = g_ptr_array_index (boards, i);
+      gint64 k;
+
+      if (!b->passed)
+        continue;
+      k = (b->passed_us - start) / width;
+      g_array_index (r->trend, DsReportBucket, CLAMP (k, 0, (gint64) n - 1)).passed++;
+    }
+  /* Over the bucket's whole width, as an hourly output board counts it: a
+   * bucket the line ran only part of (the first, the current) reads low
+   * rather than a single quick pass reading as a spike. */
+  for (guint i = 0; i < n; i++)
+    {
+      DsReportBucket *bucket = &g_array_index (r->trend, DsReportBucket, i);
+
+      bucket->units_per_hour = bucket->passed * 3600e6 / (double) width;
+    }
+}
+
 DsReport *
 ds_report_compute_jobs (const DsReportJob *jobs,
                         gsize              n_jobs)
@@ -261,6 +336,8 @@ ds_report_compute_jobs (const DsReportJob *jobs,
         {
           double cycle = (j->finished_us - j->started_us) / 1e6;
 
+          if (!b->passed)
+            b->passed_us = j->finished_us;
           b->passed = TRUE;
           g_array_append_val (cycles, cycle);
         }
@@ -300,6 +377,7 @@ ds_report_compute_jobs (const DsReportJob *jobs,
   r->by_operator = group_boards (boards, key_operator);
   r->by_day = group_boards (boards, key_day);
   r->by_shift = group_boards (boards, key_shift);
+  compute_trend (r, boards, first_start, last_finish);
   return r;
 }
 

@@ -41,6 +41,18 @@ typedef struct {
   double  first_pass_yield;
 } DsReportGroup;
 
+/* One time bucket of the units-per-hour trend: boards whose first passing
+ * job finished in [start_us, end_us). */
+typedef struct {
+  gint64  start_us;
+  gint64  end_us;
+  gint64  passed;
+  double  units_per_hour;          /* passed per hour of the bucket's width */
+} DsReportBucket;
+
+/* At most this many buckets in a trend: the width grows to fit. */
+#define DS_REPORT_TREND_MAX_BUCKETS 24
+
 typedef struct {
   gint64     jobs;                 /* attempts (already-provisioned boards are not attempts) */
   gint64     boards;               /* boards attempted */
@@ -60,6 +72,8 @@ typedef struct {
   GPtrArray *by_operator;
   GPtrArray *by_day;               /* local date of a board's first attempt */
   GPtrArray *by_shift;             /* A 06–14, B 14–22, C 22–06, local time */
+  GArray    *trend;                /* DsReportBucket, oldest first, empty buckets included */
+  gint64     trend_bucket_us;      /* width of a bucket: 1 min … 1 week, 0 when no board passed */
 } DsReport;
 
 void      ds_report_free          (DsReport             *report);
@@ -73,6 +87,10 @@ DsReport *ds_report_compute_jobs  (const DsReportJob    *jobs,
 DsReport *ds_report_compute       (const char           *db_path,
                                    const DsReportFilter *filter,
                                    GError              **error);
+/* The bucket width a trend over @span_us uses: the smallest of 1, 2, 5, 10,
+ * 15, 30 minutes, 1, 2, 3, 4, 6, 12 hours, 1, 2 days or whole weeks that
+ * keeps it within DS_REPORT_TREND_MAX_BUCKETS. */
+gint64    ds_report_trend_bucket_for (gint64          span_us);
 /* Parses "2026-11-24", "2026-11-24T08:00:00" (local time) or a full
  * ISO 8601 time with zone, into unix microseconds. */
 gboolean  ds_report_parse_time    (const char           *text,

@@ -9,6 +9,7 @@
 
 #include "ds-cfssl-ca.h"
 #include "ds-crypto.h"
+#include "ds-matter-validator.h"
 #include "ds-error.h"
 #include "ds-test-est.h"
 #include "ds-test-util.h"
@@ -165,7 +166,7 @@ assert_good_dac (DsCfsslCa *ca,
 
   g_assert_no_error (error);
   g_assert_true (ds_pubkey_equal (csr_key, dac_key));
-  ds_dac_check (dac, pai, paa, 0xFFF1, 0x8000, &error);
+  ds_matter_verify_chain (dac, pai, paa, 0xFFF1, 0x8000, &error);
   g_assert_no_error (error);
 }
 

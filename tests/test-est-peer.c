@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ds-crypto.h"
+#include "ds-matter-validator.h"
 #include "ds-test-est.h"
 #include "ds-test-util.h"
 
@@ -161,7 +162,7 @@ assert_enrolled (Fixture      *f,
     paa = ds_cert_parse (b, &error);
   }
   g_assert_no_error (error);
-  ds_dac_check (dac, pai, paa, 0xFFF1, 0x8000, &error);
+  ds_matter_verify_chain (dac, pai, paa, 0xFFF1, 0x8000, &error);
   g_assert_no_error (error);
 
   serial = ds_cert_serial_hex (dac);

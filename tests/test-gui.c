@@ -8,6 +8,7 @@
 
 #include "ds-board-details-dialog.h"
 #include "ds-login-dialog.h"
+#include "ds-preferences-dialog.h"
 #include "ds-store.h"
 #include "test-gui-util.h"
 
@@ -450,6 +451,33 @@ test_demo (Fixture       *f,
 
 /* Every accelerator is listed in the shortcuts window, and every action a
  * shortcut names exists. */
+/* Preferences open (their template builds) and write through to GSettings;
+ * a trust store that cannot be used is said when provisioning starts. */
+static void
+test_preferences (Fixture       *f,
+                  gconstpointer  data)
+{
+  GtkWidget *prefs;
+  g_autoptr(GSettings) settings = NULL;
+  g_autofree char *bogus = NULL;
+  g_autofree char *value = NULL;
+
+  start_app (f, "op", "lot", FALSE);
+  g_action_group_activate_action (G_ACTION_GROUP (f->app), "preferences", NULL);
+  prefs = test_find_toplevel (DS_TYPE_PREFERENCES_DIALOG);
+  g_assert_nonnull (prefs);
+  test_spin (100);
+
+  settings = g_object_ref (ds_application_get_settings (f->app));
+  bogus = g_build_filename (f->tmp, "no-such-trust-store", NULL);
+  g_settings_set_string (settings, "trust-store", bogus);
+  value = g_settings_get_string (settings, "trust-store");
+  g_assert_cmpstr (value, ==, bogus);
+  gtk_widget_destroy (prefs);
+  g_assert_null (test_find_toplevel (DS_TYPE_PREFERENCES_DIALOG));
+  g_settings_set_string (settings, "trust-store", "");
+}
+
 static void
 test_shortcuts (Fixture       *f,
                 gconstpointer  data)
@@ -496,6 +524,7 @@ main (int    argc,
   gtk_test_init (&argc, &argv, NULL);
 
   g_test_add ("/gui/shortcuts", Fixture, NULL, fixture_setup, test_shortcuts, fixture_teardown);
+  g_test_add ("/gui/preferences", Fixture, NULL, fixture_setup, test_preferences, fixture_teardown);
   g_test_add ("/gui/keyboard-only", Fixture, NULL, fixture_setup, test_keyboard_only, fixture_teardown);
   g_test_add ("/gui/eight-boards-pass", Fixture, NULL, fixture_setup, test_eight_boards_pass, fixture_teardown);
   g_test_add ("/gui/fault-then-retry", Fixture, NULL, fixture_setup, test_fault_then_retry, fixture_teardown);

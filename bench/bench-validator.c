@@ -7,34 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "bench-util.h"
 #include "ds-crypto.h"
 #include "ds-matter-validator.h"
 #include "ds-test-ca.h"
 #include "ds-trust-store.h"
-
-static GBytes *
-make_csr (EVP_PKEY *key)
-{
-  g_autoptr(X509_REQ) req = X509_REQ_new ();
-  X509_NAME *name = X509_NAME_new ();
-  int nid_vid, nid_pid;
-  unsigned char *der = NULL;
-  int len;
-  GBytes *bytes;
-
-  ds_crypto_init (&nid_vid, &nid_pid);
-  X509_NAME_add_entry_by_NID (name, NID_commonName, MBSTRING_UTF8, (const unsigned char *) "DAC", -1, -1, 0);
-  X509_NAME_add_entry_by_NID (name, nid_vid, MBSTRING_UTF8, (const unsigned char *) "FFF1", 4, -1, 0);
-  X509_NAME_add_entry_by_NID (name, nid_pid, MBSTRING_UTF8, (const unsigned char *) "8000", 4, -1, 0);
-  X509_REQ_set_subject_name (req, name);
-  X509_NAME_free (name);
-  X509_REQ_set_pubkey (req, key);
-  X509_REQ_sign (req, key, EVP_sha256 ());
-  len = i2d_X509_REQ (req, &der);
-  bytes = g_bytes_new (der, len);
-  OPENSSL_free (der);
-  return bytes;
-}
 
 static void
 write_pem (const char *dir,
@@ -88,7 +65,7 @@ main (int    argc,
   for (guint i = 0; i < n; i++)
     {
       g_autoptr(EVP_PKEY) key = EVP_EC_gen ("P-256");
-      g_autoptr(GBytes) csr = make_csr (key);
+      g_autoptr(GBytes) csr = bench_make_csr (key, "DAC");
       g_autofree char *uid = g_strdup_printf ("%024X", i);
       DsIssueRequest request = { csr, uid, 0xFFF1, 0x8000 };
       g_autoptr(DsIssued) issued = ds_ca_issue (DS_CA (ca), &request, NULL, &error);

@@ -205,6 +205,17 @@ test_trust_store_and_production (Fixture       *f,
   g_assert_nonnull (strstr (p->err, "Production mode refuses the test CA"));
   g_assert_null (board_file (f, "sim-0", "dac.der"));
 
+  /* Production mode with a remote CA but no client certificate or Basic
+   * credentials: refused before the CA is contacted. */
+  {
+    const char *unauthenticated[] = { "provision", "--all", "--data-dir", f->data_dir, "--production",
+                                      "--ca", "est:https://127.0.0.1:9", "--trust-store", f->tmp, NULL };
+    g_autoptr(DsCliResult) u = ds_test_run_cli (f->announce_dir, unauthenticated);
+
+    g_assert_cmpint (u->exit_status, ==, 2);
+    g_assert_nonnull (strstr (u->err, "authenticated connection to the CA"));
+  }
+
   /* A trust store of other PAAs: the DCL's when the vectors are here, else
    * a directory holding only a foreign root made by the test CA of another
    * data directory. */

@@ -457,6 +457,14 @@ setup_run (Run *run)
   if (closed > 0 && !run->json)
     g_printerr (_("%d job(s) were interrupted last time; their boards resume where they stopped.\n"), closed);
 
+  /* Said before the CA is contacted: production talks to a CA only as an
+   * authenticated station. */
+  if (ds_cli_gate_production () && ds_cli_ca_is_remote () && !ds_cli_ca_is_authenticated ())
+    {
+      g_printerr (_("Production mode needs an authenticated connection to the CA: "
+                    "a TLS client certificate (--client-cert, --client-key) or HTTP Basic (--ca-user)\n"));
+      return FALSE;
+    }
   ca = ds_cli_make_ca (pki, options.vid, run->json, &error);
   if (ca == NULL)
     {

@@ -273,3 +273,15 @@ ds_cli_ca_wants_legacy_cn (void)
 {
   return opt_legacy_cn || (opt_ca != NULL && g_str_has_prefix (opt_ca, "cfssl:"));
 }
+
+gboolean
+ds_cli_ca_is_authenticated (void)
+{
+  return (opt_client_cert != NULL && opt_client_key != NULL) || opt_ca_user != NULL;
+}
+
+gboolean
+ds_cli_ca_is_remote (void)
+{
+  return opt_ca != NULL && (g_str_has_prefix (opt_ca, "est:") || g_str_has_prefix (opt_ca, "cfssl:"));
+}

@@ -25,4 +25,10 @@ DsCa *ds_cli_make_ca (const char *pki_dir,
  * CSR's CN: --legacy-cn, or a CFSSL CA (CFSSL 1.2 keeps only the CN). */
 gboolean ds_cli_ca_wants_legacy_cn (void);
 
+/* TRUE when the station proves who it is to a remote CA: a TLS client
+ * certificate, or HTTP Basic.  Production mode requires it. */
+gboolean ds_cli_ca_is_authenticated (void);
+/* TRUE when --ca names a remote CA (est: or cfssl:). */
+gboolean ds_cli_ca_is_remote        (void);
+
 G_END_DECLS

@@ -283,3 +283,9 @@ ds_cli_gate_clear (DsJobOptions *options)
   g_clear_pointer (&options->cd, g_bytes_unref);
   g_clear_pointer (&options->cd_signers, g_ptr_array_unref);
 }
+
+gboolean
+ds_cli_gate_production (void)
+{
+  return gate_production;
+}

@@ -15,3 +15,5 @@ extern GOptionEntry ds_cli_gate_entries[];
 gboolean ds_cli_gate_setup  (DsJobOptions *options,
                              gboolean      ca_is_test);
 void     ds_cli_gate_clear  (DsJobOptions *options);
+/* --production was given. */
+gboolean ds_cli_gate_production (void);

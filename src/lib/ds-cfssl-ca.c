@@ -100,15 +100,10 @@ call (DsCfsslCa    *self,
 {
   g_autoptr(JsonNode) root = json_builder_get_root (request);
   g_autoptr(JsonGenerator) gen = json_generator_new ();
-  g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(DsHttpResponse) r = NULL;
   g_autoptr(GBytes) body = NULL;
-  g_autoptr(GError) local_error = NULL;
   const char *headers[] = { "Content-Type: application/json", "Accept: application/json", NULL };
-  JsonObject *answer;
-  JsonNode *result;
   gsize len = 0;
-  const char *data;
   char *text;
 
   json_generator_set_root (gen, root);
@@ -118,20 +113,36 @@ call (DsCfsslCa    *self,
   if (r == NULL)
     return NULL;
 
-  data = g_bytes_get_data (r->body, &len);
+  return ds_cfssl_parse_answer (path, r->status, r->content_type, r->body, error);
+}
+
+JsonNode *
+ds_cfssl_parse_answer (const char *path,
+                       long        status,
+                       const char *content_type,
+                       GBytes     *body,
+                       GError    **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) local_error = NULL;
+  JsonObject *answer;
+  JsonNode *result;
+  gsize len = 0;
+  const char *data = g_bytes_get_data (body, &len);
+
   /* CFSSL sends its error answers as text/plain: the body decides. */
-  if (!json_parser_load_from_data (parser, data, (gssize) len, &local_error) ||
+  if (len > G_MAXSSIZE || !json_parser_load_from_data (parser, data, (gssize) len, &local_error) ||
       !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
-      g_autofree char *excerpt = ds_http_body_excerpt (r->body);
+      g_autofree char *excerpt = ds_http_body_excerpt (body);
 
-      g_set_error (error, DS_ERROR, r->status >= 500 ? DS_ERROR_IO : DS_ERROR_PROTOCOL,
+      g_set_error (error, DS_ERROR, status >= 500 ? DS_ERROR_IO : DS_ERROR_PROTOCOL,
                    _("The CFSSL server answered %s with HTTP %ld and %s, not a CFSSL JSON answer: %s"),
-                   path, r->status, r->content_type != NULL ? r->content_type : _("no content type"), excerpt);
+                   path, status, content_type != NULL ? content_type : _("no content type"), excerpt);
       return NULL;
     }
   answer = json_node_get_object (json_parser_get_root (parser));
-  if (!json_object_get_boolean_member_with_default (answer, "success", FALSE) || r->status != 200)
+  if (!json_object_get_boolean_member_with_default (answer, "success", FALSE) || status != 200)
     {
       JsonNode *node = json_object_get_member (answer, "errors");
       JsonArray *errors = node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
@@ -141,8 +152,8 @@ call (DsCfsslCa    *self,
           JSON_NODE_HOLDS_OBJECT (json_array_get_element (errors, 0)))
         message = json_object_get_string_member_with_default (json_array_get_object_element (errors, 0),
                                                               "message", NULL);
-      g_set_error (error, DS_ERROR, r->status >= 500 ? DS_ERROR_IO : DS_ERROR_REJECTED,
-                   _("The CFSSL server refused %s (HTTP %ld): %s"), path, r->status,
+      g_set_error (error, DS_ERROR, status >= 500 ? DS_ERROR_IO : DS_ERROR_REJECTED,
+                   _("The CFSSL server refused %s (HTTP %ld): %s"), path, status,
                    message != NULL ? message : _("no reason given"));
       return NULL;
     }
@@ -155,9 +166,8 @@ call (DsCfsslCa    *self,
   return json_node_copy (result);
 }
 
-/* result.certificate, parsed. */
-static X509 *
-result_certificate (JsonNode   *result,
+X509 *
+ds_cfssl_result_certificate (JsonNode   *result,
                     const char *what,
                     GError    **error)
 {
@@ -205,7 +215,7 @@ ds_cfssl_ca_load_ca_certs (DsCfsslCa    *self,
   result = call (self, "/api/v1/cfssl/info", b, cancellable, error);
   if (result == NULL)
     return FALSE;
-  pai = result_certificate (result, _("signing certificate (PAI)"), error);
+  pai = ds_cfssl_result_certificate (result, _("signing certificate (PAI)"), error);
   if (pai == NULL)
     return FALSE;
   X509_check_purpose (pai, -1, 0);
@@ -271,7 +281,7 @@ ds_cfssl_ca_issue (DsCa                 *ca,
   result = call (self, "/api/v1/cfssl/sign", b, cancellable, error);
   if (result == NULL)
     return NULL;
-  dac = result_certificate (result, _("certificate"), error);
+  dac = ds_cfssl_result_certificate (result, _("certificate"), error);
   if (dac == NULL)
     return NULL;
 

@@ -2,6 +2,9 @@
  * (/api/v1/cfssl/sign, /api/v1/cfssl/info) over HTTPS. */
 #pragma once
 
+#include <json-glib/json-glib.h>
+#include <openssl/x509.h>
+
 #include "ds-ca.h"
 #include "ds-ca-http.h"
 
@@ -20,5 +23,19 @@ DsCfsslCa *ds_cfssl_ca_new            (const char              *url,
 gboolean   ds_cfssl_ca_load_ca_certs  (DsCfsslCa               *self,
                                        GCancellable            *cancellable,
                                        GError                 **error);
+
+/* Reads a CFSSL API answer (@path, the HTTP status and content type are for
+ * the message): the "result" object of a successful answer, or a clear
+ * error (not JSON, refused with CFSSL's reason, no result).  Pure: for the
+ * client and its fuzz target. */
+JsonNode   *ds_cfssl_parse_answer       (const char *path,
+                                         long        status,
+                                         const char *content_type,
+                                         GBytes     *body,
+                                         GError    **error);
+/* @result's "certificate" member (PEM), parsed; @what names it in errors. */
+X509       *ds_cfssl_result_certificate (JsonNode   *result,
+                                         const char *what,
+                                         GError    **error);
 
 G_END_DECLS

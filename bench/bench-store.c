@@ -12,9 +12,10 @@
 #include "ds-db.h"
 #include "ds-store.h"
 
-/* The records of one board as ds-job writes them: 13 commits. */
+/* The records of one board as ds-job writes them: 11 commits (the records
+ * of "forward" and "lock" ride on the next commit, as in ds-job). */
 static const char *const steps[] = { "flash", "connect", "csr", "forward", "check", "install", "attest", "lock" };
-#define COMMITS_PER_JOB (G_N_ELEMENTS (steps) + 5)
+#define COMMITS_PER_JOB (G_N_ELEMENTS (steps) + 5 - 2)
 
 static void
 check (gboolean ok,
@@ -43,7 +44,10 @@ one_job (DsStore *store,
   check (ds_store_set_job_board (store, job, uid, &error), error);
   for (gsize s = 0; s < G_N_ELEMENTS (steps); s++)
     {
-      check (ds_store_record_step (store, job, steps[s], "pass", now, now + 1, NULL, NULL, &error), error);
+      if (g_str_equal (steps[s], "forward") || g_str_equal (steps[s], "lock"))
+        ds_store_record_step_later (store, job, steps[s], "pass", now, now + 1, NULL, NULL);
+      else
+        check (ds_store_record_step (store, job, steps[s], "pass", now, now + 1, NULL, NULL, &error), error);
       if (g_str_equal (steps[s], "forward"))
         {
           rec->job_id = job;

@@ -968,9 +968,16 @@ run_step (Run     *run,
     ok = step_funcs[step] (run, &local_error);
   outcome = !ok ? "fail" : run->skip_reason != NULL ? "skipped" : "pass";
 
-  if (!ds_store_record_step (store, run->job_id, ds_step_to_string (step), outcome, started,
-                             g_get_real_time (), error_code (local_error),
-                             local_error ? local_error->message : run->skip_reason, &store_error))
+  /* Durable before the board or the CA hears from the station again.
+   * After FORWARD comes the check, which talks to neither, and after LOCK
+   * the end of the job: those two records ride on the next commit. */
+  if (step == DS_STEP_FORWARD || step == DS_STEP_LOCK)
+    ds_store_record_step_later (store, run->job_id, ds_step_to_string (step), outcome, started,
+                                g_get_real_time (), error_code (local_error),
+                                local_error ? local_error->message : run->skip_reason);
+  else if (!ds_store_record_step (store, run->job_id, ds_step_to_string (step), outcome, started,
+                                  g_get_real_time (), error_code (local_error),
+                                  local_error ? local_error->message : run->skip_reason, &store_error))
     {
       /* A step that cannot be recorded must not be followed by the next. */
       if (local_error == NULL)

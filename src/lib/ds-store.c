@@ -29,7 +29,30 @@ struct _DsStore
   DsDb    *db;
   gint32   owner;  /* PostgreSQL: this store's jobs, and its liveness lock */
   GMutex   lock;   /* one writer transaction at a time on the connection */
+  GPtrArray *later; /* PendingStep: step records that ride on the job's next commit */
 };
+
+/* A step record that ds_store_record_step_later() keeps for the job's next
+ * write transaction. */
+typedef struct {
+  gint64  job_id;
+  char   *step;
+  char   *outcome;
+  gint64  started_us;
+  gint64  finished_us;
+  char   *error_code;
+  char   *error_message;
+} PendingStep;
+
+static void
+pending_step_free (PendingStep *p)
+{
+  g_free (p->step);
+  g_free (p->outcome);
+  g_free (p->error_code);
+  g_free (p->error_message);
+  g_free (p);
+}
 
 G_DEFINE_FINAL_TYPE (DsStore, ds_store, G_TYPE_OBJECT)
 
@@ -159,6 +182,7 @@ ds_store_finalize (GObject *object)
 
   g_clear_pointer (&self->db, ds_db_close);
   g_free (self->path);
+  g_ptr_array_unref (self->later);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (ds_store_parent_class)->finalize (object);
 }
@@ -173,6 +197,7 @@ static void
 ds_store_init (DsStore *self)
 {
   g_mutex_init (&self->lock);
+  self->later = g_ptr_array_new_with_free_func ((GDestroyNotify) pending_step_free);
 }
 
 /* A one-row, one-column query as text (NULL when it returns no row). */
@@ -615,6 +640,75 @@ ds_store_set_job_board (DsStore    *self,
   return TRUE;
 }
 
+/* Inserts one step row and its event, inside the caller's transaction. */
+static gboolean
+insert_step (DsStore    *self,
+             gint64      job_id,
+             const char *step,
+             const char *outcome,
+             gint64      started_us,
+             gint64      finished_us,
+             const char *error_code,
+             const char *error_message,
+             GError    **error)
+{
+  g_autofree char *what = g_strdup_printf ("%s %s", step, outcome);
+
+  return run (self, "recording a step",
+              "INSERT INTO steps (job_id, step, outcome, started_us, finished_us, error_code, error_message) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?)",
+              DB_PARAMS (DB_INT (job_id), DB_TEXT (step), DB_TEXT (outcome), DB_INT (started_us),
+                         DB_INT (finished_us), DB_TEXT (error_code), DB_TEXT (error_message)), error) &&
+         insert_event (self, job_id, NULL, "step", what, error);
+}
+
+/* Writes @job_id's kept step records, oldest first, inside the caller's
+ * transaction. */
+static gboolean
+flush_later (DsStore  *self,
+             gint64    job_id,
+             GError  **error)
+{
+  for (guint i = 0; i < self->later->len;)
+    {
+      PendingStep *p = self->later->pdata[i];
+
+      if (p->job_id != job_id)
+        {
+          i++;
+          continue;
+        }
+      if (!insert_step (self, p->job_id, p->step, p->outcome, p->started_us, p->finished_us,
+                        p->error_code, p->error_message, error))
+        return FALSE;
+      g_ptr_array_remove_index (self->later, i);
+    }
+  return TRUE;
+}
+
+void
+ds_store_record_step_later (DsStore    *self,
+                            gint64      job_id,
+                            const char *step,
+                            const char *outcome,
+                            gint64      started_us,
+                            gint64      finished_us,
+                            const char *error_code,
+                            const char *error_message)
+{
+  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
+  PendingStep *p = g_new0 (PendingStep, 1);
+
+  p->job_id = job_id;
+  p->step = g_strdup (step);
+  p->outcome = g_strdup (outcome);
+  p->started_us = started_us;
+  p->finished_us = finished_us;
+  p->error_code = g_strdup (error_code);
+  p->error_message = g_strdup (error_message);
+  g_ptr_array_add (self->later, p);
+}
+
 gboolean
 ds_store_record_step (DsStore    *self,
                       gint64      job_id,
@@ -627,16 +721,11 @@ ds_store_record_step (DsStore    *self,
                       GError    **error)
 {
   g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
-  g_autofree char *what = g_strdup_printf ("%s %s", step, outcome);
 
   if (!begin (self, error))
     return FALSE;
-  if (!run (self, "recording a step",
-            "INSERT INTO steps (job_id, step, outcome, started_us, finished_us, error_code, error_message) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            DB_PARAMS (DB_INT (job_id), DB_TEXT (step), DB_TEXT (outcome), DB_INT (started_us),
-                       DB_INT (finished_us), DB_TEXT (error_code), DB_TEXT (error_message)), error) ||
-      !insert_event (self, job_id, NULL, "step", what, error) ||
+  if (!flush_later (self, job_id, error) ||
+      !insert_step (self, job_id, step, outcome, started_us, finished_us, error_code, error_message, error) ||
       !commit (self, error))
     {
       rollback (self);
@@ -660,6 +749,11 @@ ds_store_finish_job (DsStore    *self,
 
   if (!begin (self, error))
     return FALSE;
+  if (!flush_later (self, job_id, error))
+    {
+      rollback (self);
+      return FALSE;
+    }
   rows = query (self, "recording the end of a job",
                 "UPDATE jobs SET finished_us = ?, outcome = ?, failed_step = ?, error_code = ?, error_message = ? "
                 "WHERE id = ?",

@@ -64,6 +64,18 @@ gboolean      ds_store_record_step          (DsStore     *self,
                                              const char  *error_message,
                                              GError     **error);
 /* @outcome: "passed", "failed", "already-provisioned" or "cancelled". */
+/* Keeps a step record to be written in the same transaction as the job's
+ * next ds_store_record_step() or ds_store_finish_job(): for a step after
+ * which the job talks to no board and no CA before that next write, so that
+ * batching the two commits loses nothing a crash could need. */
+void          ds_store_record_step_later    (DsStore     *self,
+                                             gint64       job_id,
+                                             const char  *step,
+                                             const char  *outcome,
+                                             gint64       started_us,
+                                             gint64       finished_us,
+                                             const char  *error_code,
+                                             const char  *error_message);
 gboolean      ds_store_finish_job           (DsStore     *self,
                                              gint64       job_id,
                                              const char  *outcome,

@@ -751,6 +751,48 @@ test_audit_intact (Fixture       *f,
   g_assert_cmpint (assert_audit (f->store, 0, NULL), ==, 10);
 }
 
+/* Step records kept for later ride on the job's next commit, in order, and
+ * never on another job's. */
+static void
+test_record_step_later (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsDb) db = NULL;
+  g_autoptr(DsDbRows) rows = NULL;
+  gint64 a = ds_store_begin_job (f->store, NULL, "/dev/pts/1", "op", "LOT", "st", &error);
+  gint64 b = ds_store_begin_job (f->store, NULL, "/dev/pts/2", "op", "LOT", "st", &error);
+
+  g_assert_no_error (error);
+  ds_store_record_step_later (f->store, a, "forward", "pass", 1, 2, NULL, NULL);
+  /* Another job's commit does not take it. */
+  g_assert_true (ds_store_record_step (f->store, b, "connect", "pass", 1, 2, NULL, NULL, &error));
+  db = ds_db_open (f->path, TRUE, &error);
+  g_assert_no_error (error);
+  rows = ds_db_query (db, "SELECT COUNT(*) FROM steps WHERE job_id = ?", DB_PARAMS (DB_INT (a)), &error);
+  g_assert_cmpint (ds_db_rows_int (rows, 0, 0), ==, 0);
+  g_clear_pointer (&rows, ds_db_rows_free);
+
+  g_assert_true (ds_store_record_step (f->store, a, "check", "pass", 2, 3, NULL, NULL, &error));
+  ds_store_record_step_later (f->store, a, "lock", "pass", 3, 4, NULL, NULL);
+  g_assert_true (ds_store_finish_job (f->store, a, "passed", NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  rows = ds_db_query (db, "SELECT step FROM steps WHERE job_id = ? ORDER BY id", DB_PARAMS (DB_INT (a)), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ds_db_rows_count (rows), ==, 3);
+  g_assert_cmpstr (ds_db_rows_text (rows, 0, 0), ==, "forward");
+  g_assert_cmpstr (ds_db_rows_text (rows, 1, 0), ==, "check");
+  g_assert_cmpstr (ds_db_rows_text (rows, 2, 0), ==, "lock");
+  g_clear_pointer (&rows, ds_db_rows_free);
+  /* In the audit chain too: each step before what followed it. */
+  rows = ds_db_query (db, "SELECT kind, message FROM events WHERE job_id = ? ORDER BY id", DB_PARAMS (DB_INT (a)), &error);
+  g_assert_cmpstr (ds_db_rows_text (rows, 1, 1), ==, "forward pass");
+  g_assert_cmpstr (ds_db_rows_text (rows, 2, 1), ==, "check pass");
+  g_assert_cmpstr (ds_db_rows_text (rows, 3, 1), ==, "lock pass");
+  g_assert_cmpstr (ds_db_rows_text (rows, 4, 0), ==, "job-finished");
+  assert_audit (f->store, 0, NULL);
+}
+
 /* A station's configuration goes into the audit trail when it changes, per
  * station, and not again when it stays the same. */
 static void
@@ -978,6 +1020,7 @@ main (int    argc,
   ADD ("/two-connections", test_two_connections);
   ADD ("/audit/intact", test_audit_intact);
   ADD ("/audit/config-changes", test_config_changes);
+  ADD ("/record-step-later", test_record_step_later);
   ADD ("/audit/edit", test_audit_edit);
   ADD ("/audit/delete", test_audit_delete);
   ADD ("/audit/reorder", test_audit_reorder);

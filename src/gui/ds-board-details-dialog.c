@@ -27,9 +27,6 @@ struct _DsBoardDetailsDialog
   GtkTextView   *log_view;
 
   DsJob         *job;
-  GBytes        *paa_der;
-  guint16        vid;
-  guint16        pid;
   GCancellable  *cancellable;
   char          *verdict;
   gboolean       valid;
@@ -66,7 +63,6 @@ ds_board_details_dialog_finalize (GObject *object)
   DsBoardDetailsDialog *self = DS_BOARD_DETAILS_DIALOG (object);
 
   g_clear_object (&self->cancellable);
-  g_clear_pointer (&self->paa_der, g_bytes_unref);
   g_free (self->verdict);
   G_OBJECT_CLASS (ds_board_details_dialog_parent_class)->finalize (object);
 }
@@ -188,7 +184,7 @@ chain_thread (GTask        *task,
   DsBoardDetailsDialog *self = source_object;
   char **paths = task_data;
   GError *error = NULL;
-  DsChainInfo *info = ds_chain_info_load (paths[0], paths[1], self->paa_der, self->vid, self->pid, &error);
+  DsChainInfo *info = ds_chain_info_load (paths[0], paths[1], ds_job_get_options (self->job), &error);
 
   if (info == NULL)
     g_task_return_error (task, error);
@@ -288,10 +284,7 @@ job_changed_cb (DsBoardDetailsDialog *self)
 
 DsBoardDetailsDialog *
 ds_board_details_dialog_new (GtkWindow *parent,
-                             DsJob     *job,
-                             DsCa      *ca,
-                             guint16    vid,
-                             guint16    pid)
+                             DsJob     *job)
 {
   DsBoardDetailsDialog *self = g_object_new (DS_TYPE_BOARD_DETAILS_DIALOG,
                                              "use-header-bar", TRUE,
@@ -303,9 +296,6 @@ ds_board_details_dialog_new (GtkWindow *parent,
   g_autofree char *title = NULL;
 
   self->job = g_object_ref (job);
-  self->paa_der = ca != NULL ? ds_ca_dup_paa (ca) : NULL;
-  self->vid = vid;
-  self->pid = pid;
 
   /* TRANSLATORS: the title of a board's details window, e.g. "Board sim-3" */
   title = g_strdup_printf (_("Board %s"), ds_board_get_name (board));

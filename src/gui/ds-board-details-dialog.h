@@ -14,11 +14,9 @@ G_DECLARE_FINAL_TYPE (DsBoardDetailsDialog, ds_board_details_dialog, DS, BOARD_D
 
 /* Follows @job (live log); checks the chain against @ca's PAA for
  * @vid/@pid.  "chain-loaded" is emitted once the verdict is known. */
+/* The chain is checked with the job's own options. */
 DsBoardDetailsDialog *ds_board_details_dialog_new         (GtkWindow            *parent,
-                                                           DsJob                *job,
-                                                           DsCa                 *ca,
-                                                           guint16               vid,
-                                                           guint16               pid);
+                                                           DsJob                *job);
 DsJob                *ds_board_details_dialog_get_job     (DsBoardDetailsDialog *self);
 /* The verdict shown, or NULL while the chain is being read. */
 const char           *ds_board_details_dialog_get_verdict (DsBoardDetailsDialog *self);

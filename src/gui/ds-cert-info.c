@@ -5,10 +5,11 @@
 
 #include <glib/gi18n.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "ds-crypto.h"
-#include "ds-matter-validator.h"
 #include "ds-error.h"
+#include "ds-matter-validator.h"
 
 void
 ds_cert_info_free (DsCertInfo *info)
@@ -110,20 +111,21 @@ load_cert (const char  *path,
 }
 
 DsChainInfo *
-ds_chain_info_load (const char  *dac_path,
-                    const char  *pai_path,
-                    GBytes      *paa_der,
-                    guint16      vid,
-                    guint16      pid,
-                    GError     **error)
+ds_chain_info_load (const char         *dac_path,
+                    const char         *pai_path,
+                    const DsJobOptions *options,
+                    GError            **error)
 {
   g_autoptr(DsChainInfo) info = g_new0 (DsChainInfo, 1);
   g_autoptr(X509) dac = NULL;
   g_autoptr(X509) pai = NULL;
-  g_autoptr(X509) paa = NULL;
+  g_autoptr(GBytes) dac_der = NULL;
+  g_autoptr(GBytes) pai_der = NULL;
+  g_autoptr(DsTrustStore) store = NULL;
+  g_autoptr(DsVerdict) verdict = NULL;
   g_autoptr(GError) check_error = NULL;
-  gboolean has_vid = FALSE, has_pid = FALSE;
-  guint16 dac_vid = 0, dac_pid = 0;
+  const ASN1_OCTET_STRING *akid;
+  X509 *paa = NULL;
 
   dac = load_cert (dac_path, "DAC", error);
   if (dac == NULL)
@@ -131,35 +133,37 @@ ds_chain_info_load (const char  *dac_path,
   pai = load_cert (pai_path, "PAI", error);
   if (pai == NULL)
     return NULL;
+  dac_der = ds_cert_to_der (dac);
+  pai_der = ds_cert_to_der (pai);
 
   info->certs = g_ptr_array_new_with_free_func ((GDestroyNotify) ds_cert_info_free);
   g_ptr_array_add (info->certs, describe (dac, "DAC"));
   g_ptr_array_add (info->certs, describe (pai, "PAI"));
-  if (paa_der != NULL)
-    {
-      paa = ds_cert_parse (paa_der, &check_error);
-      if (paa != NULL)
-        g_ptr_array_add (info->certs, describe (paa, "PAA"));
-    }
 
-  if (paa == NULL)
+  verdict = ds_job_options_verify (options, dac_der, pai_der, NULL, &store, &check_error);
+  akid = X509_get0_authority_key_id (pai);
+  if (store != NULL && akid != NULL)
+    paa = ds_trust_store_lookup (store, ASN1_STRING_get0_data (akid), ASN1_STRING_length (akid));
+  if (paa != NULL)
+    g_ptr_array_add (info->certs, describe (paa, "PAA"));
+
+  if (verdict == NULL)
     {
       info->valid = FALSE;
-      info->verdict = g_strdup_printf (_("Not checked: no trusted PAA is configured (%s)"),
-                                       check_error != NULL ? check_error->message : _("none"));
+      info->verdict = g_strdup_printf (_("Not checked: %s"), check_error->message);
     }
-  else if (ds_matter_verify_chain (dac, pai, paa, vid, pid, &check_error))
+  else if (ds_verdict_is_valid (verdict))
     {
       info->valid = TRUE;
-      info->verdict = g_strdup (_("Valid: the chain verifies to the trusted PAA and meets every Matter attestation rule for the station's vendor and product ID."));
+      info->verdict = g_strdup (_("Valid: the chain verifies to a trusted PAA and meets every Matter attestation rule for the station's product."));
     }
   else
     {
-      info->valid = FALSE;
-      info->verdict = g_strdup (check_error->message);
-    }
+      g_autofree char *why = ds_verdict_to_string (verdict, "\n");
 
-  ds_cert_get_vid_pid (dac, &has_vid, &dac_vid, &has_pid, &dac_pid);
-  info->test = has_vid && dac_vid >= DS_VID_TEST_MIN && dac_vid <= DS_VID_TEST_MAX;
+      info->valid = FALSE;
+      info->verdict = g_strdup_printf (_("Invalid: it breaks these Matter rules:\n%s"), why);
+    }
+  info->test = verdict != NULL && verdict->test_material;
   return g_steal_pointer (&info);
 }

@@ -5,6 +5,8 @@
 
 #include <glib.h>
 
+#include "ds-job.h"
+
 G_BEGIN_DECLS
 
 typedef struct {
@@ -31,14 +33,13 @@ void         ds_chain_info_free  (DsChainInfo *info);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DsCertInfo, ds_cert_info_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DsChainInfo, ds_chain_info_free)
 
-/* Reads the DAC and PAI files (PEM or DER), checks them against @paa_der
- * (may be NULL) for @vid/@pid with the station's DAC checks, and describes
- * all three.  Fails only when the DAC or PAI cannot be read. */
-DsChainInfo *ds_chain_info_load  (const char  *dac_path,
-                                  const char  *pai_path,
-                                  GBytes      *paa_der,
-                                  guint16      vid,
-                                  guint16      pid,
-                                  GError     **error);
+/* Reads the DAC and PAI files (PEM or DER), checks them with the Matter
+ * gate as the job that got them did (@options: its trust store, product, CD
+ * and mode), and describes them and the PAA they chain to.  Fails only when
+ * the DAC or PAI cannot be read.  Blocking: call it from a worker thread. */
+DsChainInfo *ds_chain_info_load  (const char         *dac_path,
+                                  const char         *pai_path,
+                                  const DsJobOptions *options,
+                                  GError            **error);
 
 G_END_DECLS

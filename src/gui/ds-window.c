@@ -708,8 +708,7 @@ show_details (DsWindow    *self,
 
   if (job == NULL)
     return;
-  dialog = ds_board_details_dialog_new (GTK_WINDOW (self), job, self->ca,
-                                        setting_vid (self), setting_pid (self));
+  dialog = ds_board_details_dialog_new (GTK_WINDOW (self), job);
   g_signal_connect (dialog, "response", G_CALLBACK (gtk_widget_destroy), NULL);
   gtk_window_present (GTK_WINDOW (dialog));
 }

@@ -216,6 +216,58 @@ ds_job_options_describe (const DsJobOptions *o,
   return g_string_free (g_steal_pointer (&s), FALSE);
 }
 
+DsTrustStore *
+ds_job_options_dup_trust_store (const DsJobOptions *o,
+                                GError            **error)
+{
+  g_autoptr(GBytes) paa_der = NULL;
+  g_autoptr(DsTrustStore) store = NULL;
+
+  if (o->trust_store != NULL)
+    return g_object_ref (o->trust_store);
+  paa_der = o->ca != NULL ? ds_ca_dup_paa (o->ca) : NULL;
+  if (paa_der == NULL)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
+                   _("No trust store is configured and the CA names no PAA to check the DAC against"));
+      return NULL;
+    }
+  store = ds_trust_store_new ();
+  if (!ds_trust_store_add_der (store, paa_der, ds_ca_get_name (o->ca), error))
+    return NULL;
+  return g_steal_pointer (&store);
+}
+
+DsVerdict *
+ds_job_options_verify (const DsJobOptions *o,
+                       GBytes             *dac_der,
+                       GBytes             *pai_der,
+                       EVP_PKEY           *expected_key,
+                       DsTrustStore      **trust_store,
+                       GError            **error)
+{
+  g_autoptr(DsTrustStore) store = ds_job_options_dup_trust_store (o, error);
+  DsVerifyRequest request = { 0 };
+  DsVerdict *verdict;
+
+  if (store == NULL)
+    return NULL;
+  request.dac = dac_der;
+  request.pai = pai_der;
+  request.cd = o->cd;
+  request.cd_signers = o->cd_signers;
+  request.trust_store = store;
+  request.has_product = TRUE;
+  request.product_vid = o->vid;
+  request.product_pid = o->pid;
+  request.production = o->production;
+  request.expected_key = expected_key;
+  verdict = ds_matter_verify (&request);
+  if (trust_store != NULL)
+    *trust_store = g_steal_pointer (&store);
+  return verdict;
+}
+
 void
 ds_job_options_free (DsJobOptions *o)
 {
@@ -769,56 +821,20 @@ step_forward (Run     *run,
   return TRUE;
 }
 
-/* The trust store the gate uses: the configured one, or the CA's PAA. */
-static DsTrustStore *
-gate_trust_store (DsJob   *self,
-                  GError **error)
-{
-  g_autoptr(GBytes) paa_der = NULL;
-  g_autoptr(DsTrustStore) store = NULL;
-
-  if (self->options->trust_store != NULL)
-    return g_object_ref (self->options->trust_store);
-  paa_der = ds_ca_dup_paa (self->options->ca);
-  if (paa_der == NULL)
-    {
-      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
-                   _("No trust store is configured and the CA names no PAA to check the DAC against"));
-      return NULL;
-    }
-  store = ds_trust_store_new ();
-  if (!ds_trust_store_add_der (store, paa_der, ds_ca_get_name (self->options->ca), error))
-    return NULL;
-  return g_steal_pointer (&store);
-}
-
 static gboolean
 step_check (Run     *run,
             GError **error)
 {
   DsJob *self = run->job;
-  g_autoptr(DsTrustStore) store = NULL;
   g_autoptr(DsVerdict) verdict = NULL;
   g_autoptr(GError) local_error = NULL;
-  DsVerifyRequest request = { 0 };
 
   run->dac = ds_cert_parse (run->cert->dac_der, &local_error);
   if (run->dac != NULL)
-    store = gate_trust_store (self, &local_error);
-  if (store != NULL)
+    verdict = ds_job_options_verify (self->options, run->cert->dac_der, run->cert->pai_der, run->csr_key,
+                                     NULL, &local_error);
+  if (verdict != NULL)
     {
-      request.dac = run->cert->dac_der;
-      request.pai = run->cert->pai_der;
-      request.cd = self->options->cd;
-      request.cd_signers = self->options->cd_signers;
-      request.trust_store = store;
-      request.has_product = TRUE;
-      request.product_vid = self->options->vid;
-      request.product_pid = self->options->pid;
-      request.production = self->options->production;
-      request.expected_key = run->csr_key;
-      verdict = ds_matter_verify (&request);
-
       for (guint i = 0; i < verdict->notes->len; i++)
         post_log (self, "TEST MATERIAL: %s", (const char *) verdict->notes->pdata[i]);
       for (guint i = 0; i < verdict->violations->len; i++)
@@ -829,7 +845,6 @@ step_check (Run     *run,
       if (!ds_verdict_is_valid (verdict))
         {
           DsViolation *first = verdict->violations->pdata[0];
-          g_autofree char *all = ds_verdict_to_string (verdict, "; ");
 
           /* The first rule is the cause people read; the log has them all. */
           if (verdict->violations->len == 1)
@@ -839,7 +854,6 @@ step_check (Run     *run,
             g_set_error (&local_error, DS_ERROR, DS_ERROR_INVALID_DATA,
                          _("The CA's DAC breaks %u Matter rules, first %s: %s"),
                          verdict->violations->len, first->rule, first->message);
-          g_debug ("%s", all);
         }
     }
 
@@ -1174,6 +1188,7 @@ ds_job_cancel (DsJob *self)
 }
 
 DsBoard *ds_job_get_board (DsJob *self) { return self->board; }
+const DsJobOptions *ds_job_get_options (DsJob *self) { return self->options; }
 DsJobState ds_job_get_state (DsJob *self) { return self->state; }
 DsStep ds_job_get_step (DsJob *self) { return self->step; }
 double ds_job_get_fraction (DsJob *self) { return self->fraction; }

@@ -8,6 +8,7 @@
 #include "ds-board.h"
 #include "ds-ca.h"
 #include "ds-store.h"
+#include "ds-matter-validator.h"
 #include "ds-trust-store.h"
 
 G_BEGIN_DECLS
@@ -62,6 +63,20 @@ DsJobOptions *ds_job_options_copy (const DsJobOptions *options);
  * SHA-256, and nothing secret. */
 char         *ds_job_options_describe (const DsJobOptions *options,
                                        guint               max_jobs);
+/* The PAAs the gate trusts: the configured trust store, or one holding
+ * the CA's own PAA. */
+DsTrustStore *ds_job_options_dup_trust_store (const DsJobOptions *options,
+                                              GError            **error);
+/* The Matter gate as the check step applies it: every rule, against the
+ * options' trust store, product, CD and mode, and @expected_key when not
+ * NULL.  NULL only when no trust store can be had; *@trust_store (when not
+ * NULL) gets the store used. */
+DsVerdict    *ds_job_options_verify   (const DsJobOptions *options,
+                                       GBytes             *dac_der,
+                                       GBytes             *pai_der,
+                                       EVP_PKEY           *expected_key,
+                                       DsTrustStore      **trust_store,
+                                       GError            **error);
 void          ds_job_options_free (DsJobOptions *options);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DsJobOptions, ds_job_options_free)
 
@@ -86,6 +101,8 @@ gboolean      ds_job_run_finish       (DsJob               *self,
 void          ds_job_cancel           (DsJob               *self);
 
 DsBoard      *ds_job_get_board        (DsJob *self);
+/* What the job was started with. */
+const DsJobOptions *ds_job_get_options (DsJob *self);
 DsJobState    ds_job_get_state        (DsJob *self);
 DsStep        ds_job_get_step         (DsJob *self);
 /* The outcome of @step so far: NULL (not reached), "running", "pass",

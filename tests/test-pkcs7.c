@@ -141,7 +141,7 @@ test_content_type (void)
   const char *good[] = { "application/pkcs7-mime", "application/pkcs7-mime; smime-type=certs-only",
                          "Application/PKCS7-MIME;smime-type=\"certs-only\"" };
   const char *bad[] = { "text/html", "application/pkcs7-mime; smime-type=enveloped-data",
-                        "application/json", NULL };
+                        "application/json", "", " ", ";", NULL };
 
   for (gsize i = 0; i < G_N_ELEMENTS (good); i++)
     g_assert_true (ds_pkcs7_check_content_type (good[i], NULL));

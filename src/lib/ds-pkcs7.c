@@ -26,7 +26,8 @@ ds_pkcs7_check_content_type (const char *content_type,
       return FALSE;
     }
   parts = g_strsplit (content_type, ";", -1);
-  if (g_ascii_strcasecmp (g_strstrip (parts[0]), "application/pkcs7-mime") != 0)
+  /* An empty header splits into nothing. */
+  if (parts[0] == NULL || g_ascii_strcasecmp (g_strstrip (parts[0]), "application/pkcs7-mime") != 0)
     {
       g_set_error (error, DS_ERROR, DS_ERROR_PROTOCOL,
                    _("The CA sent “%s” where certificates (application/pkcs7-mime) were expected"),

@@ -1,6 +1,7 @@
 /* The station provisions simulated boards through dac-station-cli serve-ca
  * over mutual TLS; a CA fault fails only the board it hits, with the right
  * cause, and nothing is installed on it. */
+#define _GNU_SOURCE
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -177,6 +178,93 @@ test_password_from_environment (Fixture       *f,
   g_assert_nonnull (strstr (r->err, "DS_CA_PASSWORD"));
 }
 
+static gboolean
+file_contains (const char *path,
+               const char *needle)
+{
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+
+  if (!g_file_get_contents (path, &contents, &len, NULL))
+    return FALSE;
+  return memmem (contents, len, needle, strlen (needle)) != NULL;
+}
+
+/* Every regular file below @dir. */
+static void
+collect_files (const char *dir,
+               GPtrArray  *out)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        collect_files (path, out);
+      else if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        g_ptr_array_add (out, g_steal_pointer (&path));
+    }
+}
+
+/* A provisioning run with HTTP Basic: the password appears in no output,
+ * log, record, export or file of the station, nor on its command line. */
+static void
+test_secrets_never_leak (Fixture       *f,
+                         gconstpointer  data)
+{
+  const char *secret = "Wh1sper-7f3a-9c21-never-print-me";
+  g_autofree char *server_env = g_strdup_printf ("DS_CA_PASSWORD=%s", secret);
+  const char *server_extra[] = { "--client-ca", NULL, "--require-client-cert", "--user", "station", NULL };
+  const char *env_extra[] = { server_env, NULL };
+  const char *extra[] = { "--boards", "2", "--ca-user", "station", NULL };
+  const char *export_args[] = { "export", "--json", "--data-dir", f->data_dir, NULL };
+  const char *audit_args[] = { "audit", "verify", "--data-dir", f->data_dir, NULL };
+  g_autofree char *dir = g_build_filename (f->tmp, "ca", NULL);
+  g_autoptr(DsTestServer) s = NULL;
+  g_autoptr(DsCliResult) r = NULL;
+  g_autoptr(DsCliResult) ex = NULL;
+  g_autoptr(DsCliResult) au = NULL;
+  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+
+  server_extra[1] = f->client_ca;
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  s = ds_test_server_start (dir, server_extra, env_extra);
+
+  g_setenv ("DS_CA_PASSWORD", secret, TRUE);
+  r = run_station (f, s, "demo", extra);
+  g_unsetenv ("DS_CA_PASSWORD");
+  g_assert_cmpint (r->exit_status, ==, 0);
+  g_assert_cmpuint (ds_test_server_count (s, "issued"), ==, 2);
+
+  /* The station's own words: output, errors, exports, the audit. */
+  g_assert_null (strstr (r->out, secret));
+  g_assert_null (strstr (r->err, secret));
+  ex = ds_test_run_cli (f->announce_dir, export_args);
+  g_assert_cmpint (ex->exit_status, ==, 0);
+  g_assert_null (strstr (ex->out, secret));
+  au = ds_test_run_cli (f->announce_dir, audit_args);
+  g_assert_null (strstr (au->out, secret));
+  /* Its files: the records, the certificates, everything it wrote. */
+  collect_files (f->data_dir, files);
+  g_assert_cmpuint (files->len, >, 2);
+  for (guint i = 0; i < files->len; i++)
+    g_assert_false (file_contains (files->pdata[i], secret));
+  /* The CA server's log of requests. */
+  g_assert_false (file_contains (s->out_path, secret));
+  /* The command line the station ran with: the password is only ever in
+   * the environment (a password option does not exist). */
+  {
+    const char *with_option[] = { "demo", "--boards", "1", "--data-dir", f->data_dir, "--ca-password", secret, NULL };
+    g_autoptr(DsCliResult) o = ds_test_run_cli (f->announce_dir, with_option);
+
+    g_assert_cmpint (o->exit_status, ==, 2);
+    g_assert_null (strstr (o->err, secret));
+  }
+}
+
 /* The same settings from a key file's [ca] group; never a password. */
 static void
 test_config_file (Fixture       *f,
@@ -292,6 +380,7 @@ main (int    argc,
   ADD ("/est-station/wrong-server-certificate", test_wrong_server_certificate, NULL);
   ADD ("/est-station/password-from-environment", test_password_from_environment, NULL);
   ADD ("/est-station/config-file", test_config_file, NULL);
+  ADD ("/est-station/secrets-never-leak", test_secrets_never_leak, NULL);
   for (guint i = 0; i < G_N_ELEMENTS (fault_cases); i++)
     {
       g_autofree char *path = g_strdup_printf ("/est-station/fault/%s", fault_cases[i].fault);

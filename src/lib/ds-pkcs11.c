@@ -156,6 +156,16 @@ ds_pkcs11_engine_prepare (const char *module,
         }
       else
         {
+          /* Only the key the station names goes to the token.  libcurl's
+           * global init (OPENSSL_init_crypto with the built-in engines, on
+           * every call) makes each engine in OpenSSL's list the default for
+           * all it implements; this one would then take every EC operation
+           * of the process, key generation and CSR checks included, and
+           * fail them.  It opts out, and stops being a default if it was. */
+          ENGINE_set_flags (e, ENGINE_get_flags (e) | ENGINE_FLAGS_NO_REGISTER_ALL);
+          ENGINE_unregister_EC (e);
+          ENGINE_unregister_RSA (e);
+          ENGINE_unregister_pkey_meths (e);
           engine = e;
           engine_module = g_strdup (module);
           g_debug ("PKCS#11 engine loaded, module %s", module != NULL ? module : "(p11-kit proxy)");

@@ -9,12 +9,15 @@
 #include "ds-cfssl-ca.h"
 #include "ds-error.h"
 #include "ds-est-ca.h"
+#include "ds-pkcs11.h"
 #include "ds-test-ca.h"
 
 static char *opt_ca;
 static char *opt_ca_bundle;
 static char *opt_client_cert;
 static char *opt_client_key;
+static char *opt_client_key_pin_file;
+static char *opt_pkcs11_module;
 static char *opt_pin;
 static char *opt_est_label;
 static char *opt_cfssl_profile;
@@ -31,7 +34,9 @@ GOptionEntry ca_entries[] = {
   { "ca", 0, 0, G_OPTION_ARG_STRING, &opt_ca, N_("Certificate authority: test (default), est:https://HOST:PORT or cfssl:https://HOST:PORT"), N_("CA") },
   { "ca-bundle", 0, 0, G_OPTION_ARG_FILENAME, &opt_ca_bundle, N_("Remote CA: the CA certificates its TLS server must chain to"), N_("FILE") },
   { "client-cert", 0, 0, G_OPTION_ARG_FILENAME, &opt_client_cert, N_("Remote CA: the station's TLS client certificate"), N_("FILE") },
-  { "client-key", 0, 0, G_OPTION_ARG_FILENAME, &opt_client_key, N_("Remote CA: the station's TLS client key (mode 0600)"), N_("FILE") },
+  { "client-key", 0, 0, G_OPTION_ARG_FILENAME, &opt_client_key, N_("Remote CA: the station's TLS client key, a file (mode 0600) or a PKCS#11 URI (pkcs11:token=...;object=...;type=private)"), N_("FILE|URI") },
+  { "client-key-pin-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_client_key_pin_file, N_("Remote CA: file (mode 0600) holding the PIN of the token with the client key (or DS_PKCS11_PIN)"), N_("FILE") },
+  { "pkcs11-module", 0, 0, G_OPTION_ARG_FILENAME, &opt_pkcs11_module, N_("Remote CA: the PKCS#11 module of the token with the client key (default: every module p11-kit knows)"), N_("PATH") },
   { "pin", 0, 0, G_OPTION_ARG_STRING, &opt_pin, N_("Remote CA: the server's public key, sha256//BASE64"), N_("PIN") },
   { "est-label", 0, 0, G_OPTION_ARG_STRING, &opt_est_label, N_("EST: the CA label (/.well-known/est/LABEL)"), N_("LABEL") },
   { "cfssl-profile", 0, 0, G_OPTION_ARG_STRING, &opt_cfssl_profile, N_("CFSSL: the signing profile"), N_("PROFILE") },
@@ -59,6 +64,8 @@ load_config (const char *path,
     { "ca-bundle", &opt_ca_bundle, TRUE },
     { "client-cert", &opt_client_cert, TRUE },
     { "client-key", &opt_client_key, TRUE },
+    { "client-key-pin-file", &opt_client_key_pin_file, TRUE },
+    { "pkcs11-module", &opt_pkcs11_module, TRUE },
     { "pin", &opt_pin, FALSE },
     { "est-label", &opt_est_label, FALSE },
     { "cfssl-profile", &opt_cfssl_profile, FALSE },
@@ -94,14 +101,23 @@ load_config (const char *path,
                        _("%s: the password does not go into the settings; use password-file or DS_CA_PASSWORD"), path);
           return FALSE;
         }
+      if (g_str_equal (key, "client-key-pin") || g_str_equal (key, "pin-value"))
+        {
+          g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
+                       _("%s: the token PIN does not go into the settings; use client-key-pin-file or DS_PKCS11_PIN"), path);
+          return FALSE;
+        }
       for (gsize k = 0; k < G_N_ELEMENTS (strings); k++)
         if (g_str_equal (key, strings[k].key))
           {
             g_autofree char *value = g_key_file_get_string (kf, "ca", key, NULL);
 
             known = TRUE;
-            /* The command line wins; relative paths are the file's. */
-            if (*strings[k].target == NULL && value != NULL)
+            /* The command line wins; relative paths are the file's (a
+             * pkcs11: URI is not a path). */
+            if (*strings[k].target == NULL && value != NULL && ds_pkcs11_is_uri (value))
+              *strings[k].target = g_steal_pointer (&value);
+            else if (*strings[k].target == NULL && value != NULL)
               *strings[k].target = strings[k].is_path && !g_path_is_absolute (value)
                                    ? g_build_filename (dir, value, NULL) : g_steal_pointer (&value);
           }
@@ -146,6 +162,30 @@ read_password (GError **error)
   return NULL;
 }
 
+/* The token PIN of a pkcs11: client key: from --client-key-pin-file (mode
+ * 0600) or DS_PKCS11_PIN.  NULL without an error when the key is a file. */
+static char *
+read_key_pin (GError **error)
+{
+  const char *env = g_getenv ("DS_PKCS11_PIN");
+
+  if (!ds_pkcs11_is_uri (opt_client_key))
+    {
+      if (opt_client_key_pin_file != NULL || opt_pkcs11_module != NULL)
+        g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
+                     _("--client-key-pin-file and --pkcs11-module are for a client key in a PKCS#11 token (--client-key pkcs11:...)"));
+      return NULL;
+    }
+  if (opt_client_key_pin_file != NULL)
+    return ds_pkcs11_read_pin_file (opt_client_key_pin_file, error);
+  if (env != NULL && *env != '\0')
+    return g_strdup (env);
+  g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
+               _("The client key %s is in a PKCS#11 token and needs the token's PIN: put it in a file of mode 0600 (--client-key-pin-file) or in DS_PKCS11_PIN"),
+               opt_client_key);
+  return NULL;
+}
+
 static DsCa *
 make_test_ca (const char *pki_dir,
               guint16     vid,
@@ -183,6 +223,7 @@ ds_cli_make_ca (const char *pki_dir,
 {
   DsRemoteCaOptions o = { 0 };
   char *password = NULL;
+  char *key_pin = NULL;
   g_autoptr(DsCa) ca = NULL;
   const char *url;
 
@@ -206,11 +247,25 @@ ds_cli_make_ca (const char *pki_dir,
   if (opt_ca_timeout < 0)
     {
       g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, _("--ca-timeout takes a number of seconds"));
+      ds_pkcs11_secret_free (password);
       return NULL;
     }
+  {
+    g_autoptr(GError) pin_error = NULL;
+
+    key_pin = read_key_pin (&pin_error);
+    if (pin_error != NULL)
+      {
+        g_propagate_error (error, g_steal_pointer (&pin_error));
+        ds_pkcs11_secret_free (password);
+        return NULL;
+      }
+  }
   o.ca_bundle = opt_ca_bundle;
   o.client_cert = opt_client_cert;
   o.client_key = opt_client_key;
+  o.client_key_pin = key_pin;
+  o.pkcs11_module = opt_pkcs11_module;
   o.pin = opt_pin;
   o.username = opt_ca_user;
   o.password = password;
@@ -222,12 +277,9 @@ ds_cli_make_ca (const char *pki_dir,
 
   url = strchr (opt_ca, ':') + 1;
   ca = make_remote_ca (url, &o, error);
-  if (password != NULL)
-    {
-      /* The CA keeps its own copy; this one goes now. */
-      explicit_bzero (password, strlen (password));
-      g_free (password);
-    }
+  /* The CA keeps its own copies; these go now. */
+  ds_pkcs11_secret_free (password);
+  ds_pkcs11_secret_free (key_pin);
   if (ca == NULL)
     return NULL;
   if (ds_ca_is_test (ca) && !json)

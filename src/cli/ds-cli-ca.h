@@ -8,14 +8,16 @@
 G_BEGIN_DECLS
 
 /* --ca test|est:URL|cfssl:URL, --ca-bundle, --client-cert, --client-key,
- * --pin, --est-label, --cfssl-profile, --paa, --pai, --ca-user,
+ * --client-key-pin-file, --pkcs11-module, --pin, --est-label, --cfssl-profile, --paa, --pai, --ca-user,
  * --ca-password-file, --ca-timeout. */
 extern GOptionEntry ca_entries[];
 
 /* Builds the CA the options name.  A remote CA is asked for its
  * certificates at once, so a wrong address, bundle, pin or credential stops
  * the run before any board is touched.  The Basic password comes from
- * --ca-password-file or DS_CA_PASSWORD, never from the command line. */
+ * --ca-password-file or DS_CA_PASSWORD, the PIN of a client key in a
+ * PKCS#11 token from --client-key-pin-file or DS_PKCS11_PIN: never from the
+ * command line. */
 DsCa *ds_cli_make_ca (const char *pki_dir,
                       guint16     vid,
                       gboolean    json,

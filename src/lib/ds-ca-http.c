@@ -13,6 +13,7 @@
 
 #include "ds-crypto.h"
 #include "ds-error.h"
+#include "ds-pkcs11.h"
 
 /* Answers larger than this are not certificates. */
 #define MAX_BODY (1024 * 1024)
@@ -32,16 +33,6 @@ struct _DsCaHttp
 
 G_DEFINE_FINAL_TYPE (DsCaHttp, ds_ca_http, G_TYPE_OBJECT)
 
-static void
-secret_free (char *secret)
-{
-  if (secret != NULL)
-    {
-      explicit_bzero (secret, strlen (secret));
-      g_free (secret);
-    }
-}
-
 DsRemoteCaOptions *
 ds_remote_ca_options_copy (const DsRemoteCaOptions *o)
 {
@@ -51,6 +42,8 @@ ds_remote_ca_options_copy (const DsRemoteCaOptions *o)
   c->ca_bundle = g_strdup (o->ca_bundle);
   c->client_cert = g_strdup (o->client_cert);
   c->client_key = g_strdup (o->client_key);
+  c->client_key_pin = g_strdup (o->client_key_pin);
+  c->pkcs11_module = g_strdup (o->pkcs11_module);
   c->pin = g_strdup (o->pin);
   c->username = g_strdup (o->username);
   c->password = g_strdup (o->password);
@@ -71,7 +64,9 @@ ds_remote_ca_options_free (DsRemoteCaOptions *o)
   g_free (o->client_key);
   g_free (o->pin);
   g_free (o->username);
-  secret_free (o->password);
+  ds_pkcs11_secret_free (o->password);
+  ds_pkcs11_secret_free (o->client_key_pin);
+  g_free (o->pkcs11_module);
   g_free (o->paa_file);
   g_free (o->pai_file);
   g_free (o->label);
@@ -199,10 +194,32 @@ ds_ca_http_new (const char              *base_url,
                    _("A client certificate needs its key, and a key its certificate (--client-cert and --client-key)"));
       return NULL;
     }
-  if (options->client_cert != NULL &&
-      (!check_readable (_("client certificate"), options->client_cert, error) ||
-       !check_private (options->client_key, error)))
+  if (options->client_cert != NULL && !check_readable (_("client certificate"), options->client_cert, error))
     return NULL;
+  if (options->client_key != NULL && !ds_pkcs11_is_uri (options->client_key) &&
+      !check_private (options->client_key, error))
+    return NULL;
+  if (options->client_key != NULL && ds_pkcs11_is_uri (options->client_key))
+    {
+      if (!ds_pkcs11_check_uri (options->client_key, error))
+        return NULL;
+      /* Without a PIN the engine would ask for one on the terminal. */
+      if (options->client_key_pin == NULL || *options->client_key_pin == '\0')
+        {
+          g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
+                       _("The client key %s is in a PKCS#11 token and needs the token's PIN: put it in a file of mode 0600 (--client-key-pin-file) or in DS_PKCS11_PIN"),
+                       options->client_key);
+          return NULL;
+        }
+      if (!ds_pkcs11_engine_prepare (options->pkcs11_module, error))
+        return NULL;
+    }
+  else if (options->pkcs11_module != NULL || options->client_key_pin != NULL)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
+                   _("A PKCS#11 module or token PIN was given, but the client key is not a pkcs11: URI"));
+      return NULL;
+    }
   if (options->pin != NULL && !g_str_has_prefix (options->pin, "sha256//"))
     {
       g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
@@ -464,6 +481,7 @@ request_once (DsCaHttp          *self,
   const DsRemoteCaOptions *o = self->options;
   char errbuf[CURL_ERROR_SIZE] = "";
   Transfer t = { g_byte_array_new (), cancellable, NULL, -1, FALSE };
+  gboolean pkcs11 = ds_pkcs11_is_uri (o->client_key);
   DsHttpResponse *r;
   char *ctype = NULL;
   CURLcode code;
@@ -488,10 +506,28 @@ request_once (DsCaHttp          *self,
   if (o->pin != NULL)
     curl_easy_setopt (curl, CURLOPT_PINNEDPUBLICKEY, o->pin);
   if (o->client_cert != NULL)
+    curl_easy_setopt (curl, CURLOPT_SSLCERT, o->client_cert);
+  if (pkcs11)
     {
-      curl_easy_setopt (curl, CURLOPT_SSLCERT, o->client_cert);
+      /* The engine was loaded by ds_ca_http_new(); the handle takes a
+       * reference to it.  The PIN goes to libp11 through libcurl's UI
+       * callback, never into the URI. */
+      code = curl_easy_setopt (curl, CURLOPT_SSLENGINE, DS_PKCS11_ENGINE);
+      if (code != CURLE_OK)
+        {
+          *code_out = code;
+          g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
+                       _("libcurl cannot use OpenSSL's “%s” engine for the client key (%s); install %s"),
+                       DS_PKCS11_ENGINE, curl_easy_strerror (code), DS_PKCS11_ENGINE_PACKAGE);
+          g_byte_array_unref (t.body);
+          return NULL;
+        }
+      curl_easy_setopt (curl, CURLOPT_SSLKEYTYPE, "ENG");
       curl_easy_setopt (curl, CURLOPT_SSLKEY, o->client_key);
+      curl_easy_setopt (curl, CURLOPT_KEYPASSWD, o->client_key_pin);
     }
+  else if (o->client_key != NULL)
+    curl_easy_setopt (curl, CURLOPT_SSLKEY, o->client_key);
   if (o->username != NULL)
     {
       curl_easy_setopt (curl, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC);
@@ -518,12 +554,26 @@ request_once (DsCaHttp          *self,
   curl_easy_setopt (curl, CURLOPT_XFERINFOFUNCTION, progress_cb);
   curl_easy_setopt (curl, CURLOPT_XFERINFODATA, &t);
 
+  if (pkcs11)
+    ERR_clear_error ();
   code = curl_easy_perform (curl);
   *code_out = code;
   if (code != CURLE_OK)
     {
       g_debug ("%s: curl error %d (%s): %s", url, code, curl_easy_strerror (code), errbuf);
-      if (t.too_big)
+      if (pkcs11 && (code == CURLE_SSL_CERTPROBLEM || code == CURLE_SSL_ENGINE_NOTFOUND ||
+                     code == CURLE_SSL_ENGINE_INITFAILED || code == CURLE_SSL_ENGINE_SETFAILED))
+        {
+          /* libp11's reason (a wrong PIN, a missing object) is still in
+           * this thread's OpenSSL error queue; libcurl's own text only says
+           * the key did not load. */
+          g_autofree char *why = ds_pkcs11_take_engine_error ();
+
+          g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
+                       _("The station's client key %s cannot be used from its PKCS#11 token (%s): check the token PIN (--client-key-pin-file or DS_PKCS11_PIN), that the token is present and that the URI names its private key"),
+                       o->client_key, why != NULL ? why : errbuf);
+        }
+      else if (t.too_big)
         g_set_error (error, DS_ERROR, DS_ERROR_PROTOCOL,
                      _("The CA server %s sent more than %d bytes; that is not a certificate"),
                      self->base_url, MAX_BODY);

@@ -12,7 +12,10 @@ G_BEGIN_DECLS
 typedef struct {
   char  *ca_bundle;          /* PEM file the server's certificate must chain to */
   char  *client_cert;        /* PEM, for mutual TLS; NULL: none */
-  char  *client_key;         /* PEM; refused when group- or world-readable */
+  char  *client_key;         /* PEM file, refused when group- or world-readable;
+                              * or a PKCS#11 URI (pkcs11:token=...;object=...) */
+  char  *client_key_pin;     /* the token's user PIN for a PKCS#11 key; never logged */
+  char  *pkcs11_module;      /* the PKCS#11 module for such a key; NULL: p11-kit's */
   char  *pin;                /* "sha256//BASE64[;sha256//...]": the server's public key; NULL: no pin */
   char  *username;           /* HTTP Basic; NULL: none */
   char  *password;           /* never logged */

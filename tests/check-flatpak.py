@@ -48,6 +48,19 @@ if "libserialport" not in names:
     errors.append("libserialport is not built as a module")
 if not modules or not isinstance(modules[-1], dict) or modules[-1].get("buildsystem") != "meson":
     errors.append("the last module should be DAC Station itself, built with meson")
+# Every library the build needs comes from the GNOME runtime or is a module.
+RUNTIME = {"glib-2.0", "gio-2.0", "gio-unix-2.0", "gobject-2.0", "json-glib-1.0", "openssl", "sqlite3",
+           "libcurl", "libsoup-3.0", "gtk+-3.0", "threads", "gmodule-2.0", "cairo", "pango"}
+deps = set()
+for dirpath, _, files in os.walk(root):
+    if "/build" in dirpath or "/." in dirpath:
+        continue
+    if "meson.build" in files:
+        with open(os.path.join(dirpath, "meson.build"), encoding="utf-8") as f:
+            deps.update(re.findall(r"dependency\('([^']+)'", f.read()))
+for dep in sorted(deps - RUNTIME):
+    if dep not in names:
+        errors.append(f"the build needs {dep}, which the GNOME runtime lacks and no module builds")
 for m in modules:
     if isinstance(m, dict) and not m.get("sources"):
         errors.append(f"module {m.get('name')} has no sources")

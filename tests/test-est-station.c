@@ -366,6 +366,35 @@ test_fault (Fixture       *f,
   g_assert_true (ds_store_get_counts (store, &counts, &error));
   g_assert_no_error (error);
   g_assert_cmpint (counts.certificates, ==, 1);
+  g_clear_object (&store);
+
+  /* The CA is well again (the same PKI, without the fault): the failed
+   * board passes on retry, the other one is provisioned already, each has
+   * one DAC and the audit chain holds (docs/fault-matrix.md). */
+  {
+    const char *extra[] = { "--all", NULL };
+    const char *audit[] = { "audit", "verify", "--data-dir", f->data_dir, NULL };
+    g_autofree char *pki = g_strdup (s->pki);
+    g_autofree char *dir = g_build_filename (f->tmp, "ca-again", NULL);
+    const char *server_extra[] = { "--client-ca", f->client_ca, "--require-client-cert", "--pki", pki, NULL };
+    g_autoptr(DsCliResult) again = NULL;
+    g_autoptr(DsCliResult) a = NULL;
+
+    g_clear_pointer (&s, ds_test_server_free);
+    g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+    s = ds_test_server_start (dir, server_extra, NULL);
+    again = run_station (f, s, "provision", extra);
+    g_assert_cmpint (again->exit_status, ==, 0);
+    g_assert_nonnull (ds_test_find_event (again->events, "pass", "sim-0"));
+    g_assert_nonnull (ds_test_find_event (again->events, "already-provisioned", "sim-1"));
+    a = ds_test_run_cli (f->announce_dir, audit);
+    g_assert_cmpint (a->exit_status, ==, 0);
+  }
+  store = ds_store_open (db, &error);
+  g_assert_no_error (error);
+  g_assert_true (ds_store_get_counts (store, &counts, &error));
+  g_assert_cmpint (counts.certificates, ==, 2);
+  g_assert_cmpint (counts.passed, ==, 2);
 }
 
 int

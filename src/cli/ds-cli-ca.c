@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "ds-ca-config.h"
 #include "ds-cfssl-ca.h"
 #include "ds-error.h"
 #include "ds-est-ca.h"
@@ -50,94 +51,53 @@ GOptionEntry ca_entries[] = {
 };
 
 /* The [ca] group of a key file: the same settings as the options, for a
- * station set up once per line.  Never the password itself. */
+ * station set up once per line.  The command line wins. */
 static gboolean
 load_config (const char *path,
              GError    **error)
 {
-  static const struct {
-    const char *key;
-    char      **target;
-    gboolean    is_path;
-  } strings[] = {
-    { "ca", &opt_ca, FALSE },
-    { "ca-bundle", &opt_ca_bundle, TRUE },
-    { "client-cert", &opt_client_cert, TRUE },
-    { "client-key", &opt_client_key, TRUE },
-    { "client-key-pin-file", &opt_client_key_pin_file, TRUE },
-    { "pkcs11-module", &opt_pkcs11_module, TRUE },
-    { "pin", &opt_pin, FALSE },
-    { "est-label", &opt_est_label, FALSE },
-    { "cfssl-profile", &opt_cfssl_profile, FALSE },
-    { "paa", &opt_paa, TRUE },
-    { "pai", &opt_pai, TRUE },
-    { "user", &opt_ca_user, FALSE },
-    { "password-file", &opt_ca_password_file, TRUE },
-  };
-  g_autoptr(GKeyFile) kf = g_key_file_new ();
+  g_autofree char *contents = NULL;
   g_autofree char *dir = g_path_get_dirname (path);
-  g_auto(GStrv) keys = NULL;
   g_autoptr(GError) local_error = NULL;
+  g_autoptr(DsCaConfig) c = NULL;
+  gsize len = 0;
+  struct {
+    char **option;
+    char **value;
+  } strings[] = {
+    { &opt_ca, NULL }, { &opt_ca_bundle, NULL }, { &opt_client_cert, NULL }, { &opt_client_key, NULL },
+    { &opt_client_key_pin_file, NULL }, { &opt_pkcs11_module, NULL }, { &opt_pin, NULL },
+    { &opt_est_label, NULL }, { &opt_cfssl_profile, NULL }, { &opt_paa, NULL }, { &opt_pai, NULL },
+    { &opt_ca_user, NULL }, { &opt_ca_password_file, NULL },
+  };
 
-  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, &local_error))
+  if (!g_file_get_contents (path, &contents, &len, &local_error))
     {
       g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, _("Cannot read the CA settings %s: %s"), path, local_error->message);
       return FALSE;
     }
-  keys = g_key_file_get_keys (kf, "ca", NULL, &local_error);
-  if (keys == NULL)
-    {
-      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, _("%s has no [ca] group"), path);
-      return FALSE;
-    }
-  for (guint i = 0; keys[i] != NULL; i++)
-    {
-      const char *key = keys[i];
-      gboolean known = FALSE;
-
-      if (g_str_equal (key, "password"))
-        {
-          g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
-                       _("%s: the password does not go into the settings; use password-file or DS_CA_PASSWORD"), path);
-          return FALSE;
-        }
-      if (g_str_equal (key, "client-key-pin") || g_str_equal (key, "pin-value"))
-        {
-          g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
-                       _("%s: the token PIN does not go into the settings; use client-key-pin-file or DS_PKCS11_PIN"), path);
-          return FALSE;
-        }
-      for (gsize k = 0; k < G_N_ELEMENTS (strings); k++)
-        if (g_str_equal (key, strings[k].key))
-          {
-            g_autofree char *value = g_key_file_get_string (kf, "ca", key, NULL);
-
-            known = TRUE;
-            /* The command line wins; relative paths are the file's (a
-             * pkcs11: URI is not a path). */
-            if (*strings[k].target == NULL && value != NULL && ds_pkcs11_is_uri (value))
-              *strings[k].target = g_steal_pointer (&value);
-            else if (*strings[k].target == NULL && value != NULL)
-              *strings[k].target = strings[k].is_path && !g_path_is_absolute (value)
-                                   ? g_build_filename (dir, value, NULL) : g_steal_pointer (&value);
-          }
-      if (g_str_equal (key, "timeout"))
-        {
-          known = TRUE;
-          if (opt_ca_timeout == 0)
-            opt_ca_timeout = g_key_file_get_integer (kf, "ca", key, NULL);
-        }
-      else if (g_str_equal (key, "legacy-cn"))
-        {
-          known = TRUE;
-          opt_legacy_cn = opt_legacy_cn || g_key_file_get_boolean (kf, "ca", key, NULL);
-        }
-      if (!known)
-        {
-          g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, _("%s: unknown setting “%s” in [ca]"), path, key);
-          return FALSE;
-        }
-    }
+  c = ds_ca_config_parse (contents, len, path, dir, error);
+  if (c == NULL)
+    return FALSE;
+  strings[0].value = &c->ca;
+  strings[1].value = &c->ca_bundle;
+  strings[2].value = &c->client_cert;
+  strings[3].value = &c->client_key;
+  strings[4].value = &c->client_key_pin_file;
+  strings[5].value = &c->pkcs11_module;
+  strings[6].value = &c->pin;
+  strings[7].value = &c->est_label;
+  strings[8].value = &c->cfssl_profile;
+  strings[9].value = &c->paa;
+  strings[10].value = &c->pai;
+  strings[11].value = &c->user;
+  strings[12].value = &c->password_file;
+  for (gsize i = 0; i < G_N_ELEMENTS (strings); i++)
+    if (*strings[i].option == NULL && *strings[i].value != NULL)
+      *strings[i].option = g_steal_pointer (strings[i].value);
+  if (opt_ca_timeout == 0)
+    opt_ca_timeout = c->timeout_s;
+  opt_legacy_cn = opt_legacy_cn || c->legacy_cn;
   return TRUE;
 }
 

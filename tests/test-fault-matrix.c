@@ -238,6 +238,7 @@ test_full_disk (Fixture       *f,
       g_test_message ("%s: FAIL at %s: %s", board, json_object_get_string_member (o, "step"),
                       json_object_get_string_member (o, "cause"));
       g_assert_nonnull (strstr (json_object_get_string_member (o, "cause"), "Record store"));
+      g_assert_nonnull (strstr (json_object_get_string_member (o, "cause"), "is the disk full?"));
       g_assert_false (g_file_test (dac, G_FILE_TEST_EXISTS));
     }
   g_assert_cmpuint (failed, >, 0);

@@ -99,11 +99,30 @@ pg_error (DsDb      *db,
   return FALSE;
 }
 
+/* What an operator can do about a failed write: SQLite says "disk I/O
+ * error" for a full disk or a file-size limit as for a failing disk. */
+static const char *
+sqlite_hint (sqlite3 *sqlite)
+{
+  switch (sqlite3_extended_errcode (sqlite))
+    {
+    case SQLITE_FULL:
+    case SQLITE_IOERR_WRITE:
+    case SQLITE_IOERR_FSYNC:
+    case SQLITE_IOERR_SHMSIZE:
+    case SQLITE_IOERR_TRUNCATE:
+      return _(" (is the disk full?)");
+    default:
+      return "";
+    }
+}
+
 static gboolean
 sqlite_error (DsDb    *db,
               GError **error)
 {
-  g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Record store %s: %s"), db->name, sqlite3_errmsg (db->sqlite));
+  g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Record store %s: %s%s"), db->name,
+               sqlite3_errmsg (db->sqlite), sqlite_hint (db->sqlite));
   return FALSE;
 }
 
@@ -205,8 +224,8 @@ ds_db_exec (DsDb       *db,
 
       if (sqlite3_exec (db->sqlite, sql, NULL, NULL, &msg) != SQLITE_OK)
         {
-          g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Record store %s: %s"), db->name,
-                       msg != NULL ? msg : sqlite3_errmsg (db->sqlite));
+          g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Record store %s: %s%s"), db->name,
+                       msg != NULL ? msg : sqlite3_errmsg (db->sqlite), sqlite_hint (db->sqlite));
           sqlite3_free (msg);
           return FALSE;
         }

@@ -710,6 +710,110 @@ test_concurrent_writers (Fixture       *f,
   g_assert_cmpint (assert_audit (f->store, 0, NULL), ==, total * 6);
 }
 
+/* Group commit.  A second connection holds the write lock, so the store's
+ * first writer becomes the leader and waits in BEGIN; seven more writers
+ * queue meanwhile.  Once the lock is let go they are written in one
+ * transaction, each in its own savepoint: the one that breaks a rule and
+ * the one that breaks a constraint fail alone, and the rest are there. */
+typedef struct {
+  DsStore      *store;
+  DsCertRecord *record;  /* NULL: log an event instead */
+  gboolean      ok;
+  GError       *error;
+} GroupWriter;
+
+static gpointer
+group_writer (gpointer data)
+{
+  GroupWriter *w = data;
+
+  if (w->record != NULL)
+    w->ok = ds_store_add_certificate (w->store, w->record, &w->error);
+  else
+    w->ok = ds_store_log_event (w->store, 0, NULL, "note", "first", &w->error);
+  return NULL;
+}
+
+static void
+wait_for_stats (DsStore  *store,
+                gboolean  committing,
+                guint     waiting)
+{
+  DsStoreWriteStats stats = { 0 };
+
+  for (;;)
+    {
+      ds_store_get_write_stats (store, &stats);
+      if (stats.committing == committing && stats.waiting == waiting)
+        return;
+      g_usleep (1000);
+    }
+}
+
+static void
+test_group_commit (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsDb) blocker = ds_db_open (f->path, FALSE, &error);
+  g_autoptr(DsCertRecord) first = make_record ("G0", "S-0", "K-0", 0);
+  DsStoreWriteStats before = { 0 }, after = { 0 };
+  GroupWriter writers[8];
+  GThread *threads[8];
+
+  g_assert_no_error (error);
+  g_assert_true (ds_store_add_certificate (f->store, first, &error));
+  g_assert_no_error (error);
+  ds_store_get_write_stats (f->store, &before);
+
+  g_assert_true (ds_db_exec (blocker, PG ? "BEGIN; SELECT pg_advisory_xact_lock(17491, 1)" : "BEGIN IMMEDIATE",
+                             &error));
+  g_assert_no_error (error);
+
+  writers[0] = (GroupWriter) { f->store, NULL, FALSE, NULL };
+  threads[0] = g_thread_new ("leader", group_writer, &writers[0]);
+  wait_for_stats (f->store, TRUE, 0);
+  for (guint i = 1; i < G_N_ELEMENTS (writers); i++)
+    {
+      g_autofree char *uid = g_strdup_printf ("G%u", i);
+      g_autofree char *serial = g_strdup_printf ("S-%u", i);
+      g_autofree char *key = g_strdup_printf ("K-%u", i);
+
+      /* Writer 3 certifies a key already certified (the store's rule);
+       * writer 5 reuses a serial (the table's UNIQUE constraint). */
+      writers[i] = (GroupWriter) { f->store, make_record (uid, i == 5 ? "S-0" : serial, i == 3 ? "K-0" : key, 0),
+                                   FALSE, NULL };
+      threads[i] = g_thread_new ("follower", group_writer, &writers[i]);
+      wait_for_stats (f->store, TRUE, i);
+    }
+  g_assert_true (ds_db_exec (blocker, "ROLLBACK", &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (writers); i++)
+    g_thread_join (threads[i]);
+
+  ds_store_get_write_stats (f->store, &after);
+  /* The leader's own transaction, then one for the seven. */
+  g_assert_cmpuint (after.commits - before.commits, ==, 2);
+  g_assert_cmpuint (after.writes - before.writes, ==, 8);
+  for (guint i = 0; i < G_N_ELEMENTS (writers); i++)
+    {
+      if (i == 3)
+        g_assert_error (writers[i].error, DS_ERROR, DS_ERROR_REJECTED);
+      else if (i == 5)
+        g_assert_nonnull (writers[i].error);
+      else
+        g_assert_no_error (writers[i].error);
+      g_assert_true (writers[i].ok == (i != 3 && i != 5));
+      if (writers[i].record != NULL)
+        g_assert_true ((writers[i].record->id > 0) == writers[i].ok);
+      g_clear_error (&writers[i].error);
+      g_clear_pointer (&writers[i].record, ds_cert_record_free);
+    }
+  g_assert_cmpint (peek_int (f, "SELECT count(*) FROM certificates", 0), ==, 6);
+  g_assert_cmpint (peek_int (f, "SELECT count(*) FROM events WHERE kind = 'certificate-issued'", 0), ==, 6);
+  g_assert_cmpint (assert_audit (f->store, 0, NULL), ==, 7);
+}
+
 /* Two stores on one file, as two station processes would be: the write
  * lock and the busy timeout, not the store's mutex, keep them apart. */
 static void
@@ -1018,6 +1122,7 @@ main (int    argc,
   ADD ("/interrupted", test_interrupted);
   ADD ("/concurrent-writers", test_concurrent_writers);
   ADD ("/two-connections", test_two_connections);
+  ADD ("/group-commit", test_group_commit);
   ADD ("/audit/intact", test_audit_intact);
   ADD ("/audit/config-changes", test_config_changes);
   ADD ("/record-step-later", test_record_step_later);

@@ -26,7 +26,13 @@ struct _DsDb
   char     *name;
   sqlite3  *sqlite;
   PGconn   *pg;
+  /* SQLite statements by SQL text, prepared once: a job's writes repeat
+   * the same dozen statements, and parsing SQL cost more than running it. */
+  GHashTable *stmts;
 };
+
+/* Beyond this many different statements the cache starts over. */
+#define MAX_STMTS 64
 
 typedef struct {
   char  *data;   /* NUL-terminated; NULL for SQL NULL */
@@ -182,6 +188,7 @@ ds_db_close (DsDb *db)
 {
   if (db == NULL)
     return;
+  g_clear_pointer (&db->stmts, g_hash_table_unref);
   if (db->sqlite != NULL)
     sqlite3_close_v2 (db->sqlite);
   if (db->pg != NULL)
@@ -366,6 +373,12 @@ pg_query (DsDb            *db,
   return rows;
 }
 
+static void
+finalize_stmt (gpointer stmt)
+{
+  sqlite3_finalize (stmt);
+}
+
 static DsDbRows *
 sqlite_query (DsDb            *db,
               const char      *sql,
@@ -377,10 +390,19 @@ sqlite_query (DsDb            *db,
   DsDbRows *rows;
   int rc, n_cols;
 
-  if (sqlite3_prepare_v2 (db->sqlite, sql, -1, &stmt, NULL) != SQLITE_OK)
+  if (db->stmts == NULL)
+    db->stmts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, finalize_stmt);
+  stmt = g_hash_table_lookup (db->stmts, sql);
+  if (stmt == NULL)
     {
-      sqlite_error (db, error);
-      return NULL;
+      if (sqlite3_prepare_v3 (db->sqlite, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK)
+        {
+          sqlite_error (db, error);
+          return NULL;
+        }
+      if (g_hash_table_size (db->stmts) >= MAX_STMTS)
+        g_hash_table_remove_all (db->stmts);
+      g_hash_table_insert (db->stmts, g_strdup (sql), stmt);
     }
   for (gsize i = 0; i < n_params; i++)
     {
@@ -446,12 +468,15 @@ sqlite_query (DsDb            *db,
   if (rc != SQLITE_DONE)
     {
       sqlite_error (db, error);
-      sqlite3_finalize (stmt);
+      sqlite3_reset (stmt);
+      sqlite3_clear_bindings (stmt);
       ds_db_rows_free (rows);
       return NULL;
     }
   rows->changed = sqlite3_stmt_readonly (stmt) ? 0 : sqlite3_changes (db->sqlite);
-  sqlite3_finalize (stmt);
+  /* Done with: no read lock or bound copy outlives the call. */
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
   return rows;
 }
 

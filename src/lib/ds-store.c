@@ -28,7 +28,22 @@ struct _DsStore
   char    *path;
   DsDb    *db;
   gint32   owner;  /* PostgreSQL: this store's jobs, and its liveness lock */
-  GMutex   lock;   /* one writer transaction at a time on the connection */
+  GMutex   lock;   /* the connection: one transaction or read at a time */
+  /* SQLite: a second, read-only connection for the lookups jobs make, so
+   * that they read the last commit (write-ahead logging) rather than wait
+   * for the one being written.  NULL on PostgreSQL. */
+  DsDb    *reader;
+  GMutex   reader_lock;
+
+  /* Group commit (see write_records()) */
+  GMutex     queue_lock;
+  GCond      queue_cond;
+  GPtrArray *queue;      /* Write*: waiting for the next commit */
+  gboolean   committing; /* a leader is running a batch */
+  guint64    n_writes;
+  guint64    n_commits;
+
+  GMutex     later_lock;
   GPtrArray *later; /* PendingStep: step records that ride on the job's next commit */
 };
 
@@ -180,10 +195,16 @@ ds_store_finalize (GObject *object)
 {
   DsStore *self = DS_STORE (object);
 
+  g_clear_pointer (&self->reader, ds_db_close);
   g_clear_pointer (&self->db, ds_db_close);
   g_free (self->path);
   g_ptr_array_unref (self->later);
+  g_ptr_array_unref (self->queue);
   g_mutex_clear (&self->lock);
+  g_mutex_clear (&self->reader_lock);
+  g_mutex_clear (&self->queue_lock);
+  g_cond_clear (&self->queue_cond);
+  g_mutex_clear (&self->later_lock);
   G_OBJECT_CLASS (ds_store_parent_class)->finalize (object);
 }
 
@@ -197,6 +218,11 @@ static void
 ds_store_init (DsStore *self)
 {
   g_mutex_init (&self->lock);
+  g_mutex_init (&self->reader_lock);
+  g_mutex_init (&self->queue_lock);
+  g_cond_init (&self->queue_cond);
+  g_mutex_init (&self->later_lock);
+  self->queue = g_ptr_array_new ();
   self->later = g_ptr_array_new_with_free_func ((GDestroyNotify) pending_step_free);
 }
 
@@ -374,6 +400,12 @@ ds_store_open (const char *path,
     return NULL;
   if (!create_schema (self, error))
     return NULL;
+  if (ds_db_get_kind (self->db) == DS_DB_SQLITE)
+    {
+      self->reader = ds_db_open (path, TRUE, error);
+      if (self->reader == NULL)
+        return NULL;
+    }
   return g_steal_pointer (&self);
 }
 
@@ -420,6 +452,141 @@ const char *
 ds_store_get_path (DsStore *self)
 {
   return self->path;
+}
+
+/* Group commit.  A writer queues its work and waits.  Whichever writer
+ * finds no commit running becomes the leader: it takes every piece of work
+ * queued so far, runs each in a savepoint of one transaction, and commits
+ * once.  Jobs that write at the same moment thus share one fsync, and each
+ * caller still returns only once its own records are durable.  One
+ * writer's failure rolls back its own savepoint, never another's work. */
+typedef gboolean (*WriteFunc) (DsStore  *self,
+                               gpointer  data,
+                               GError  **error);
+
+typedef struct {
+  WriteFunc  func;
+  gpointer   data;
+  gboolean   done;
+  gboolean   ok;
+  GError    *error;
+} Write;
+
+/* TRUE when a transaction was committed. */
+static gboolean
+run_batch (DsStore   *self,
+           GPtrArray *batch)
+{
+  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
+  g_autoptr(GError) error = NULL;
+  gboolean savepoints = batch->len > 1;
+  guint n_ok = 0;
+
+  if (!begin (self, &error))
+    {
+      for (guint i = 0; i < batch->len; i++)
+        ((Write *) batch->pdata[i])->error = g_error_copy (error);
+      return FALSE;
+    }
+  for (guint i = 0; i < batch->len; i++)
+    {
+      Write *w = batch->pdata[i];
+
+      if (savepoints && !ds_db_exec (self->db, "SAVEPOINT ds_write", &w->error))
+        continue;
+      w->ok = w->func (self, w->data, &w->error);
+      if (savepoints && w->ok && !ds_db_exec (self->db, "RELEASE SAVEPOINT ds_write", &w->error))
+        w->ok = FALSE;
+      if (savepoints && !w->ok)
+        ds_db_exec (self->db, "ROLLBACK TO SAVEPOINT ds_write; RELEASE SAVEPOINT ds_write", NULL);
+      n_ok += w->ok;
+    }
+  if (n_ok == 0)
+    {
+      rollback (self);
+      return FALSE;
+    }
+  if (!commit (self, &error))
+    {
+      rollback (self);
+      for (guint i = 0; i < batch->len; i++)
+        {
+          Write *w = batch->pdata[i];
+
+          if (w->ok)
+            {
+              w->ok = FALSE;
+              w->error = g_error_copy (error);
+            }
+        }
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Runs @func in a write transaction, possibly together with other
+ * threads' writes, and returns once that transaction is committed. */
+static gboolean
+write_records (DsStore   *self,
+               WriteFunc  func,
+               gpointer   data,
+               GError   **error)
+{
+  Write w = { func, data, FALSE, FALSE, NULL };
+
+  g_mutex_lock (&self->queue_lock);
+  g_ptr_array_add (self->queue, &w);
+  while (!w.done)
+    {
+      g_autoptr(GPtrArray) batch = NULL;
+      gboolean committed;
+
+      if (self->committing)
+        {
+          g_cond_wait (&self->queue_cond, &self->queue_lock);
+          continue;
+        }
+      batch = g_steal_pointer (&self->queue);
+      self->queue = g_ptr_array_new ();
+      self->committing = TRUE;
+      g_mutex_unlock (&self->queue_lock);
+
+      committed = run_batch (self, batch);
+
+      g_mutex_lock (&self->queue_lock);
+      for (guint i = 0; i < batch->len; i++)
+        ((Write *) batch->pdata[i])->done = TRUE;
+      self->n_writes += batch->len;
+      self->n_commits += committed;
+      self->committing = FALSE;
+      g_cond_broadcast (&self->queue_cond);
+    }
+  g_mutex_unlock (&self->queue_lock);
+
+  if (!w.ok)
+    {
+      if (w.error == NULL)
+        g_set_error (&w.error, DS_ERROR, DS_ERROR_IO, _("Record store %s: the write failed"),
+                     ds_db_get_name (self->db));
+      g_propagate_error (error, w.error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+ds_store_get_write_stats (DsStore           *self,
+                          DsStoreWriteStats *stats)
+{
+  g_return_if_fail (DS_IS_STORE (self));
+  g_return_if_fail (stats != NULL);
+
+  g_mutex_lock (&self->queue_lock);
+  stats->writes = self->n_writes;
+  stats->commits = self->n_commits;
+  stats->waiting = self->queue->len;
+  stats->committing = self->committing;
+  g_mutex_unlock (&self->queue_lock);
 }
 
 /* After an UPDATE of one job: a job id the store never gave out is a bug
@@ -568,6 +735,49 @@ ds_store_verify_audit (DsStore  *self,
   return TRUE;
 }
 
+typedef struct {
+  const char *board_uid;
+  const char *port;
+  const char *operator_id;
+  const char *lot;
+  const char *station;
+  gint64      id;
+} BeginJob;
+
+static gboolean
+begin_job_txn (DsStore  *self,
+               gpointer  data,
+               GError  **error)
+{
+  BeginJob *a = data;
+  g_autoptr(DsDbRows) rows = NULL;
+  gboolean pg = ds_db_get_kind (self->db) == DS_DB_POSTGRES;
+  gint64 now = g_get_real_time ();
+
+  if (a->board_uid != NULL && !touch_board (self, a->board_uid, now, error))
+    return FALSE;
+  rows = pg ? query (self, "recording a job",
+                     "INSERT INTO jobs (board_uid, port, operator, lot, station, started_us, owner) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                     DB_PARAMS (DB_TEXT (a->board_uid), DB_TEXT (a->port), DB_TEXT (a->operator_id),
+                                DB_TEXT (a->lot), DB_TEXT (a->station), DB_INT (now), DB_INT (self->owner)), error)
+            : query (self, "recording a job",
+                     "INSERT INTO jobs (board_uid, port, operator, lot, station, started_us) "
+                     "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                     DB_PARAMS (DB_TEXT (a->board_uid), DB_TEXT (a->port), DB_TEXT (a->operator_id),
+                                DB_TEXT (a->lot), DB_TEXT (a->station), DB_INT (now)), error);
+  if (rows == NULL)
+    return FALSE;
+  if (ds_db_rows_count (rows) != 1)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Record store %s did not give the new job an id"),
+                   ds_db_get_name (self->db));
+      return FALSE;
+    }
+  a->id = ds_db_rows_int (rows, 0, 0);
+  return insert_event (self, a->id, a->board_uid, "job-started", a->port, error);
+}
+
 gint64
 ds_store_begin_job (DsStore    *self,
                     const char *board_uid,
@@ -577,41 +787,31 @@ ds_store_begin_job (DsStore    *self,
                     const char *station,
                     GError    **error)
 {
-  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
-  g_autoptr(DsDbRows) rows = NULL;
-  gboolean pg = ds_db_get_kind (self->db) == DS_DB_POSTGRES;
-  gint64 now = g_get_real_time ();
-  gint64 id;
+  BeginJob a = { board_uid, port, operator_id, lot, station, -1 };
 
-  if (!begin (self, error))
+  if (!write_records (self, begin_job_txn, &a, error))
     return -1;
-  if (board_uid != NULL && !touch_board (self, board_uid, now, error))
-    {
-      rollback (self);
-      return -1;
-    }
-  rows = pg ? query (self, "recording a job",
-                     "INSERT INTO jobs (board_uid, port, operator, lot, station, started_us, owner) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                     DB_PARAMS (DB_TEXT (board_uid), DB_TEXT (port), DB_TEXT (operator_id), DB_TEXT (lot),
-                                DB_TEXT (station), DB_INT (now), DB_INT (self->owner)), error)
-            : query (self, "recording a job",
-                     "INSERT INTO jobs (board_uid, port, operator, lot, station, started_us) "
-                     "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-                     DB_PARAMS (DB_TEXT (board_uid), DB_TEXT (port), DB_TEXT (operator_id), DB_TEXT (lot),
-                                DB_TEXT (station), DB_INT (now)), error);
-  if (rows == NULL || ds_db_rows_count (rows) != 1)
-    {
-      rollback (self);
-      return -1;
-    }
-  id = ds_db_rows_int (rows, 0, 0);
-  if (!insert_event (self, id, board_uid, "job-started", port, error) || !commit (self, error))
-    {
-      rollback (self);
-      return -1;
-    }
-  return id;
+  return a.id;
+}
+
+typedef struct {
+  gint64      job_id;
+  const char *board_uid;
+} SetJobBoard;
+
+static gboolean
+set_job_board_txn (DsStore  *self,
+                   gpointer  data,
+                   GError  **error)
+{
+  SetJobBoard *a = data;
+  g_autoptr(DsDbRows) rows = NULL;
+
+  if (!touch_board (self, a->board_uid, g_get_real_time (), error))
+    return FALSE;
+  rows = query (self, "recording the board of a job", "UPDATE jobs SET board_uid = ? WHERE id = ?",
+                DB_PARAMS (DB_TEXT (a->board_uid), DB_INT (a->job_id)), error);
+  return rows != NULL && check_job_changed (self, rows, a->job_id, error);
 }
 
 gboolean
@@ -620,24 +820,9 @@ ds_store_set_job_board (DsStore    *self,
                         const char *board_uid,
                         GError    **error)
 {
-  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
-  g_autoptr(DsDbRows) rows = NULL;
+  SetJobBoard a = { job_id, board_uid };
 
-  if (!begin (self, error))
-    return FALSE;
-  if (!touch_board (self, board_uid, g_get_real_time (), error))
-    {
-      rollback (self);
-      return FALSE;
-    }
-  rows = query (self, "recording the board of a job", "UPDATE jobs SET board_uid = ? WHERE id = ?",
-                DB_PARAMS (DB_TEXT (board_uid), DB_INT (job_id)), error);
-  if (rows == NULL || !check_job_changed (self, rows, job_id, error) || !commit (self, error))
-    {
-      rollback (self);
-      return FALSE;
-    }
-  return TRUE;
+  return write_records (self, set_job_board_txn, &a, error);
 }
 
 /* Inserts one step row and its event, inside the caller's transaction. */
@@ -669,6 +854,9 @@ flush_later (DsStore  *self,
              gint64    job_id,
              GError  **error)
 {
+  g_autoptr(GPtrArray) mine = g_ptr_array_new_with_free_func ((GDestroyNotify) pending_step_free);
+
+  g_mutex_lock (&self->later_lock);
   for (guint i = 0; i < self->later->len;)
     {
       PendingStep *p = self->later->pdata[i];
@@ -678,10 +866,17 @@ flush_later (DsStore  *self,
           i++;
           continue;
         }
+      g_ptr_array_add (mine, g_ptr_array_steal_index (self->later, i));
+    }
+  g_mutex_unlock (&self->later_lock);
+
+  for (guint i = 0; i < mine->len; i++)
+    {
+      PendingStep *p = mine->pdata[i];
+
       if (!insert_step (self, p->job_id, p->step, p->outcome, p->started_us, p->finished_us,
                         p->error_code, p->error_message, error))
         return FALSE;
-      g_ptr_array_remove_index (self->later, i);
     }
   return TRUE;
 }
@@ -696,7 +891,7 @@ ds_store_record_step_later (DsStore    *self,
                             const char *error_code,
                             const char *error_message)
 {
-  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
+  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->later_lock);
   PendingStep *p = g_new0 (PendingStep, 1);
 
   p->job_id = job_id;
@@ -707,6 +902,28 @@ ds_store_record_step_later (DsStore    *self,
   p->error_code = g_strdup (error_code);
   p->error_message = g_strdup (error_message);
   g_ptr_array_add (self->later, p);
+}
+
+typedef struct {
+  gint64      job_id;
+  const char *step;
+  const char *outcome;
+  gint64      started_us;
+  gint64      finished_us;
+  const char *error_code;
+  const char *error_message;
+} RecordStep;
+
+static gboolean
+record_step_txn (DsStore  *self,
+                 gpointer  data,
+                 GError  **error)
+{
+  RecordStep *a = data;
+
+  return flush_later (self, a->job_id, error) &&
+         insert_step (self, a->job_id, a->step, a->outcome, a->started_us, a->finished_us, a->error_code,
+                      a->error_message, error);
 }
 
 gboolean
@@ -720,18 +937,39 @@ ds_store_record_step (DsStore    *self,
                       const char *error_message,
                       GError    **error)
 {
-  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
+  RecordStep a = { job_id, step, outcome, started_us, finished_us, error_code, error_message };
 
-  if (!begin (self, error))
+  return write_records (self, record_step_txn, &a, error);
+}
+
+typedef struct {
+  gint64      job_id;
+  const char *outcome;
+  const char *failed_step;
+  const char *error_code;
+  const char *error_message;
+} FinishJob;
+
+static gboolean
+finish_job_txn (DsStore  *self,
+                gpointer  data,
+                GError  **error)
+{
+  FinishJob *a = data;
+  g_autoptr(DsDbRows) rows = NULL;
+  gboolean keeps_step = g_strcmp0 (a->outcome, "failed") == 0 || g_strcmp0 (a->outcome, "cancelled") == 0;
+
+  if (!flush_later (self, a->job_id, error))
     return FALSE;
-  if (!flush_later (self, job_id, error) ||
-      !insert_step (self, job_id, step, outcome, started_us, finished_us, error_code, error_message, error) ||
-      !commit (self, error))
-    {
-      rollback (self);
-      return FALSE;
-    }
-  return TRUE;
+  rows = query (self, "recording the end of a job",
+                "UPDATE jobs SET finished_us = ?, outcome = ?, failed_step = ?, error_code = ?, error_message = ? "
+                "WHERE id = ?",
+                DB_PARAMS (DB_INT (g_get_real_time ()), DB_TEXT (a->outcome),
+                           DB_TEXT (keeps_step ? a->failed_step : NULL), DB_TEXT (a->error_code),
+                           DB_TEXT (a->error_message), DB_INT (a->job_id)), error);
+  return rows != NULL &&
+         check_job_changed (self, rows, a->job_id, error) &&
+         insert_event (self, a->job_id, NULL, "job-finished", a->outcome, error);
 }
 
 gboolean
@@ -743,31 +981,9 @@ ds_store_finish_job (DsStore    *self,
                      const char *error_message,
                      GError    **error)
 {
-  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
-  g_autoptr(DsDbRows) rows = NULL;
-  gboolean keeps_step = g_strcmp0 (outcome, "failed") == 0 || g_strcmp0 (outcome, "cancelled") == 0;
+  FinishJob a = { job_id, outcome, failed_step, error_code, error_message };
 
-  if (!begin (self, error))
-    return FALSE;
-  if (!flush_later (self, job_id, error))
-    {
-      rollback (self);
-      return FALSE;
-    }
-  rows = query (self, "recording the end of a job",
-                "UPDATE jobs SET finished_us = ?, outcome = ?, failed_step = ?, error_code = ?, error_message = ? "
-                "WHERE id = ?",
-                DB_PARAMS (DB_INT (g_get_real_time ()), DB_TEXT (outcome), DB_TEXT (keeps_step ? failed_step : NULL),
-                           DB_TEXT (error_code), DB_TEXT (error_message), DB_INT (job_id)), error);
-  if (rows == NULL ||
-      !check_job_changed (self, rows, job_id, error) ||
-      !insert_event (self, job_id, NULL, "job-finished", outcome, error) ||
-      !commit (self, error))
-    {
-      rollback (self);
-      return FALSE;
-    }
-  return TRUE;
+  return write_records (self, finish_job_txn, &a, error);
 }
 
 /* TRUE when a row matches; the lock is held. */
@@ -786,49 +1002,36 @@ exists (DsStore    *self,
   return TRUE;
 }
 
-gboolean
-ds_store_add_certificate (DsStore      *self,
-                          DsCertRecord *record,
-                          GError      **error)
+static gboolean
+add_certificate_txn (DsStore  *self,
+                     gpointer  data,
+                     GError  **error)
 {
-  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
+  DsCertRecord *record = data;
   g_autoptr(DsDbRows) rows = NULL;
   gboolean found = FALSE;
   g_autofree char *msg = NULL;
 
-  if (!begin (self, error))
-    return FALSE;
   if (!exists (self, "SELECT 1 FROM certificates WHERE pubkey_sha256 = ?", record->pubkey_sha256, &found, error))
-    {
-      rollback (self);
-      return FALSE;
-    }
+    return FALSE;
   if (found)
     {
-      rollback (self);
       g_set_error (error, DS_ERROR, DS_ERROR_REJECTED,
                    _("This public key was already certified: a key is never certified twice"));
       return FALSE;
     }
   if (!exists (self, "SELECT 1 FROM certificates WHERE board_uid = ? AND installed = 1 AND superseded = 0",
                record->board_uid, &found, error))
-    {
-      rollback (self);
-      return FALSE;
-    }
+    return FALSE;
   if (found)
     {
-      rollback (self);
       g_set_error (error, DS_ERROR, DS_ERROR_REJECTED,
                    _("Board %s already has an installed DAC; supersede it before issuing another"),
                    record->board_uid);
       return FALSE;
     }
   if (!touch_board (self, record->board_uid, g_get_real_time (), error))
-    {
-      rollback (self);
-      return FALSE;
-    }
+    return FALSE;
 
   rows = query (self, "recording a certificate",
                 "INSERT INTO certificates (job_id, board_uid, serial, fingerprint, pubkey_sha256, subject, dac_der, "
@@ -839,20 +1042,31 @@ ds_store_add_certificate (DsStore      *self,
                            DB_TEXT (record->pai_path),
                            DB_INT (record->issued_at > 0 ? record->issued_at : g_get_real_time ())),
                 error);
-  if (rows == NULL || ds_db_rows_count (rows) != 1)
+  if (rows == NULL)
+    return FALSE;
+  if (ds_db_rows_count (rows) != 1)
     {
-      rollback (self);
+      g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Record store %s did not give the certificate an id"),
+                   ds_db_get_name (self->db));
       return FALSE;
     }
   record->id = ds_db_rows_int (rows, 0, 0);
   msg = g_strdup_printf ("serial %s fingerprint %s", record->serial, record->fingerprint);
-  if (!insert_event (self, record->job_id, record->board_uid, "certificate-issued", msg, error) ||
-      !commit (self, error))
-    {
-      rollback (self);
-      return FALSE;
-    }
-  return TRUE;
+  return insert_event (self, record->job_id, record->board_uid, "certificate-issued", msg, error);
+}
+
+gboolean
+ds_store_add_certificate (DsStore      *self,
+                          DsCertRecord *record,
+                          GError      **error)
+{
+  gint64 id = record->id;
+
+  if (write_records (self, add_certificate_txn, record, error))
+    return TRUE;
+  /* A savepoint rolled back: the id it got is not in the store. */
+  record->id = id;
+  return FALSE;
 }
 
 /* Marks one certificate installed or superseded and logs it; runs inside
@@ -918,6 +1132,22 @@ update_certificate_locked (DsStore    *self,
                        msg, error);
 }
 
+typedef struct {
+  gint64      cert_id;
+  gboolean    install;
+  const char *reason;
+} UpdateCertificate;
+
+static gboolean
+update_certificate_txn (DsStore  *self,
+                        gpointer  data,
+                        GError  **error)
+{
+  UpdateCertificate *a = data;
+
+  return update_certificate_locked (self, a->cert_id, a->install, a->reason, error);
+}
+
 static gboolean
 update_certificate (DsStore    *self,
                     gint64      cert_id,
@@ -925,16 +1155,9 @@ update_certificate (DsStore    *self,
                     const char *reason,
                     GError    **error)
 {
-  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
+  UpdateCertificate a = { cert_id, install, reason };
 
-  if (!begin (self, error))
-    return FALSE;
-  if (!update_certificate_locked (self, cert_id, install, reason, error) || !commit (self, error))
-    {
-      rollback (self);
-      return FALSE;
-    }
-  return TRUE;
+  return write_records (self, update_certificate_txn, &a, error);
 }
 
 gboolean
@@ -985,12 +1208,18 @@ find_certificate (DsStore    *self,
                   const char *arg2,
                   GError    **error)
 {
-  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
+  /* Only committed certificates matter here: a job looks up its own
+   * board's, which it committed itself before. */
+  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (self->reader != NULL ? &self->reader_lock
+                                                                                           : &self->lock);
+  DsDb *db = self->reader != NULL ? self->reader : self->db;
   g_autoptr(DsDbRows) rows = arg2 != NULL
-    ? query (self, "looking up a certificate", sql, DB_PARAMS (DB_TEXT (arg1), DB_TEXT (arg2)), error)
-    : query (self, "looking up a certificate", sql, DB_PARAMS (DB_TEXT (arg1)), error);
+    ? ds_db_query (db, sql, DB_PARAMS (DB_TEXT (arg1), DB_TEXT (arg2)), error)
+    : ds_db_query (db, sql, DB_PARAMS (DB_TEXT (arg1)), error);
   DsCertRecord *r;
 
+  if (rows == NULL)
+    g_prefix_error (error, "looking up a certificate: ");
   if (rows == NULL || ds_db_rows_count (rows) == 0)
     return NULL;
   r = g_new0 (DsCertRecord, 1);
@@ -1034,6 +1263,32 @@ ds_store_find_board_certificate (DsStore    *self,
     board_uid, NULL, error);
 }
 
+typedef struct {
+  const char *prefix;
+  const char *message;
+  gboolean    differs;
+} LogConfig;
+
+static gboolean
+log_config_txn (DsStore  *self,
+                gpointer  data,
+                GError  **error)
+{
+  LogConfig *a = data;
+  g_autoptr(DsDbRows) rows = NULL;
+
+  /* The newest configuration this station recorded, on SQLite and on
+   * PostgreSQL alike. */
+  rows = query (self, "Reading the last configuration",
+                "SELECT message FROM events WHERE kind = 'config-change' "
+                "AND substr(message, 1, length(?1)) = ?1 ORDER BY id DESC LIMIT 1",
+                DB_PARAMS (DB_TEXT (a->prefix)), error);
+  if (rows == NULL)
+    return FALSE;
+  a->differs = ds_db_rows_count (rows) == 0 || g_strcmp0 (ds_db_rows_text (rows, 0, 0), a->message) != 0;
+  return !a->differs || insert_event (self, 0, NULL, "config-change", a->message, error);
+}
+
 gboolean
 ds_store_log_config (DsStore    *self,
                      const char *station,
@@ -1041,41 +1296,34 @@ ds_store_log_config (DsStore    *self,
                      gboolean   *changed,
                      GError    **error)
 {
-  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
   g_autofree char *prefix = g_strdup_printf ("station %s\n", station != NULL ? station : "");
   g_autofree char *message = g_strconcat (prefix, config, NULL);
-  g_autoptr(DsDbRows) rows = NULL;
-  gboolean differs;
+  LogConfig a = { prefix, message, FALSE };
 
   if (changed != NULL)
     *changed = FALSE;
-  if (!begin (self, error))
+  if (!write_records (self, log_config_txn, &a, error))
     return FALSE;
-  /* The newest configuration this station recorded, on SQLite and on
-   * PostgreSQL alike. */
-  rows = query (self, "Reading the last configuration",
-                "SELECT message FROM events WHERE kind = 'config-change' "
-                "AND substr(message, 1, length(?1)) = ?1 ORDER BY id DESC LIMIT 1",
-                DB_PARAMS (DB_TEXT (prefix)), error);
-  if (rows == NULL)
-    {
-      rollback (self);
-      return FALSE;
-    }
-  differs = ds_db_rows_count (rows) == 0 || g_strcmp0 (ds_db_rows_text (rows, 0, 0), message) != 0;
-  if (differs && !insert_event (self, 0, NULL, "config-change", message, error))
-    {
-      rollback (self);
-      return FALSE;
-    }
-  if (!commit (self, error))
-    {
-      rollback (self);
-      return FALSE;
-    }
   if (changed != NULL)
-    *changed = differs;
+    *changed = a.differs;
   return TRUE;
+}
+
+typedef struct {
+  gint64      job_id;
+  const char *board_uid;
+  const char *kind;
+  const char *message;
+} LogEvent;
+
+static gboolean
+log_event_txn (DsStore  *self,
+               gpointer  data,
+               GError  **error)
+{
+  LogEvent *a = data;
+
+  return insert_event (self, a->job_id, a->board_uid, a->kind, a->message, error);
 }
 
 gboolean
@@ -1086,28 +1334,19 @@ ds_store_log_event (DsStore    *self,
                     const char *message,
                     GError    **error)
 {
-  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
+  LogEvent a = { job_id, board_uid, kind, message };
 
-  if (!begin (self, error))
-    return FALSE;
-  if (!insert_event (self, job_id, board_uid, kind, message, error) || !commit (self, error))
-    {
-      rollback (self);
-      return FALSE;
-    }
-  return TRUE;
+  return write_records (self, log_event_txn, &a, error);
 }
 
-gint
-ds_store_close_interrupted_jobs (DsStore *self,
-                                 GError **error)
+static gboolean
+close_interrupted_txn (DsStore  *self,
+                       gpointer  data,
+                       GError  **error)
 {
-  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
+  gint64 *n = data;
   g_autoptr(DsDbRows) rows = NULL;
-  gint64 n;
 
-  if (!begin (self, error))
-    return -1;
   if (ds_db_get_kind (self->db) == DS_DB_POSTGRES)
     /* Several stations share the database: only the jobs of a store that
      * is gone (its owner lock is free; taking it here holds it to the end
@@ -1123,16 +1362,19 @@ ds_store_close_interrupted_jobs (DsStore *self,
                   "UPDATE jobs SET outcome = 'interrupted', finished_us = ? WHERE outcome IS NULL",
                   DB_PARAMS (DB_INT (g_get_real_time ())), error);
   if (rows == NULL)
-    {
-      rollback (self);
-      return -1;
-    }
-  n = ds_db_rows_changed (rows);
-  if ((n > 0 && !insert_event (self, 0, NULL, "jobs-interrupted", NULL, error)) || !commit (self, error))
-    {
-      rollback (self);
-      return -1;
-    }
+    return FALSE;
+  *n = ds_db_rows_changed (rows);
+  return *n == 0 || insert_event (self, 0, NULL, "jobs-interrupted", NULL, error);
+}
+
+gint
+ds_store_close_interrupted_jobs (DsStore *self,
+                                 GError **error)
+{
+  gint64 n = 0;
+
+  if (!write_records (self, close_interrupted_txn, &n, error))
+    return -1;
   return (gint) n;
 }
 

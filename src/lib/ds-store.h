@@ -153,6 +153,18 @@ gboolean      ds_store_get_counts           (DsStore       *self,
                                              DsStoreCounts *counts,
                                              GError       **error);
 
+/* Group commit at work: writes that happen at once share a transaction
+ * and its fsync, each in a savepoint of its own. */
+typedef struct {
+  guint64  writes;      /* writes committed or failed */
+  guint64  commits;     /* transactions committed */
+  guint    waiting;     /* writes queued for the next transaction now */
+  gboolean committing;  /* a transaction is being written now */
+} DsStoreWriteStats;
+
+void          ds_store_get_write_stats      (DsStore           *self,
+                                             DsStoreWriteStats *stats);
+
 /* The settings SQLite reports for the store's own connection, which the
  * durability promise above rests on.  synchronous is per connection, so
  * only the store can tell (for diagnostics and tests).  On PostgreSQL: wal

@@ -1,5 +1,6 @@
 /* Unit tests of the CSR checks and certificate helpers; every key is made
  * at run time. */
+#include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -245,6 +246,44 @@ test_fingerprints_and_serial (void)
   g_assert_false (ds_pubkey_equal (key, other));
 }
 
+/* The SPKI shortcut gives the same fingerprint as encoding the key, for
+ * the canonical P-256 form it hashes as it stands and for the forms it
+ * hands to the encoder: a compressed point, another curve. */
+static void
+test_spki_fingerprint (void)
+{
+  const char *curves[] = { "P-256", "P-256", "P-384" };
+  const char *formats[] = { "uncompressed", "compressed", "uncompressed" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (curves); i++)
+    {
+      g_autoptr(EVP_PKEY) key = EVP_EC_gen (curves[i]);
+      g_autoptr(X509) cert = NULL;
+      g_autoptr(GBytes) der = NULL;
+      g_autoptr(X509) parsed = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *by_key = NULL;
+      g_autofree char *by_spki = NULL;
+      unsigned char *spki = NULL;
+      int spki_len;
+
+      g_assert_cmpint (EVP_PKEY_set_utf8_string_param (key, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+                                                       formats[i]), ==, 1);
+      cert = self_signed (key, "x", NULL, NULL);
+      der = ds_cert_to_der (cert);
+      parsed = ds_cert_parse (der, &error);
+      g_assert_no_error (error);
+      spki_len = i2d_X509_PUBKEY (X509_get_X509_PUBKEY (parsed), &spki);
+      /* 91 bytes: the hashed-as-is form; 59 or 120: through the encoder. */
+      g_assert_cmpint (spki_len, ==, i == 0 ? 91 : i == 1 ? 59 : 120);
+      OPENSSL_free (spki);
+      by_key = ds_pubkey_fingerprint (X509_get0_pubkey (parsed));
+      by_spki = ds_spki_fingerprint (X509_get_X509_PUBKEY (parsed));
+      g_assert_nonnull (by_key);
+      g_assert_cmpstr (by_spki, ==, by_key);
+    }
+}
+
 static void
 test_signature (void)
 {
@@ -286,6 +325,24 @@ test_write_file_atomic (void)
   g_assert_cmpint (st.st_mode & 0777, ==, 0600);
   g_assert_cmpint (g_stat (dir, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 0777, ==, 0700);
+
+  /* The unsynced variant replaces the file whole, with its mode, and
+   * leaves no temporary file behind. */
+  g_free (g_steal_pointer (&contents));
+  g_assert_true (ds_write_file_replace (path, "bye", 3, 0644, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  g_assert_cmpstr (contents, ==, "bye");
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0644);
+  {
+    g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+    guint n = 0;
+
+    while (g_dir_read_name (d) != NULL)
+      n++;
+    g_assert_cmpuint (n, ==, 1);
+  }
   g_unlink (path);
   g_rmdir (dir);
   g_free (g_steal_pointer (&dir));
@@ -307,6 +364,7 @@ main (int    argc,
   g_test_add_func ("/csr/garbage", test_csr_garbage);
   g_test_add_func ("/cert/vid-pid", test_vid_pid_forms);
   g_test_add_func ("/cert/fingerprints", test_fingerprints_and_serial);
+  g_test_add_func ("/cert/spki-fingerprint", test_spki_fingerprint);
   g_test_add_func ("/crypto/signature", test_signature);
   g_test_add_func ("/crypto/write-atomic", test_write_file_atomic);
   return g_test_run ();

@@ -491,6 +491,36 @@ ds_pubkey_fingerprint (EVP_PKEY *key)
   return hex;
 }
 
+/* SubjectPublicKeyInfo of an EC key on P-256 (named curve), up to the
+ * uncompressed point's 0x04: exactly what i2d_PUBKEY() writes for one. */
+static const guint8 p256_spki_prefix[] = {
+  0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
+  0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04,
+};
+
+char *
+ds_spki_fingerprint (X509_PUBKEY *spki)
+{
+  unsigned char *der = NULL;
+  int len;
+  char *hex = NULL;
+
+  g_return_val_if_fail (spki != NULL, NULL);
+
+  len = i2d_X509_PUBKEY (spki, &der);
+  if (len == (int) sizeof p256_spki_prefix + 64 && memcmp (der, p256_spki_prefix, sizeof p256_spki_prefix) == 0)
+    hex = sha256_hex (der, len);
+  OPENSSL_free (der);
+  if (hex == NULL)
+    {
+      EVP_PKEY *key = X509_PUBKEY_get0 (spki);
+
+      ERR_clear_error ();
+      hex = key != NULL ? ds_pubkey_fingerprint (key) : NULL;
+    }
+  return hex;
+}
+
 gboolean
 ds_pubkey_equal (EVP_PKEY *a,
                  EVP_PKEY *b)
@@ -520,12 +550,13 @@ ds_verify_signature (EVP_PKEY     *key,
   return TRUE;
 }
 
-gboolean
-ds_write_file_atomic (const char *path,
-                      const void *contents,
-                      gsize       len,
-                      int         mode,
-                      GError    **error)
+static gboolean
+write_file_atomic (const char *path,
+                   const void *contents,
+                   gsize       len,
+                   int         mode,
+                   gboolean    durable,
+                   GError    **error)
 {
   g_autofree char *dir = g_path_get_dirname (path);
   g_autofree char *tmp = g_strconcat (path, ".XXXXXX", NULL);
@@ -563,7 +594,7 @@ ds_write_file_atomic (const char *path,
       p += n;
       len -= n;
     }
-  if (fsync (fd) != 0 || close (fd) != 0)
+  if ((durable && fsync (fd) != 0) || close (fd) != 0)
     {
       int errsv = errno;
       g_unlink (tmp);
@@ -578,11 +609,31 @@ ds_write_file_atomic (const char *path,
       return FALSE;
     }
   /* The rename itself must survive a power cut. */
-  dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  dfd = durable ? open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
   if (dfd >= 0)
     {
       fsync (dfd);
       close (dfd);
     }
   return TRUE;
+}
+
+gboolean
+ds_write_file_atomic (const char *path,
+                      const void *contents,
+                      gsize       len,
+                      int         mode,
+                      GError    **error)
+{
+  return write_file_atomic (path, contents, len, mode, TRUE, error);
+}
+
+gboolean
+ds_write_file_replace (const char *path,
+                       const void *contents,
+                       gsize       len,
+                       int         mode,
+                       GError    **error)
+{
+  return write_file_atomic (path, contents, len, mode, FALSE, error);
 }

@@ -91,6 +91,12 @@ gboolean   ds_cert_get_vid_pid       (X509            *cert,
 
 /* Lower-case hex SHA-256 of the DER SubjectPublicKeyInfo. */
 char      *ds_pubkey_fingerprint     (EVP_PKEY        *key);
+/* The same fingerprint from a certificate's or CSR's SubjectPublicKeyInfo
+ * (X509_get_X509_PUBKEY(), X509_REQ_get_X509_PUBKEY()): an uncompressed
+ * P-256 key is hashed as it stands, which spares OpenSSL 3.0's encoder
+ * (dearer than a signature check); other keys go through
+ * ds_pubkey_fingerprint().  NULL when the key cannot be read. */
+char      *ds_spki_fingerprint       (X509_PUBKEY     *spki);
 gboolean   ds_pubkey_equal           (EVP_PKEY        *a,
                                       EVP_PKEY        *b);
 
@@ -105,6 +111,14 @@ gboolean   ds_verify_signature       (EVP_PKEY        *key,
 /* Writes @contents to @path atomically with the given mode (0600 for
  * private files), creating parent directories (0700). */
 gboolean   ds_write_file_atomic      (const char      *path,
+                                      const void      *contents,
+                                      gsize            len,
+                                      int              mode,
+                                      GError         **error);
+/* The same, atomic against a crash of the process (a reader sees the old
+ * contents or the new) but not synced to disk: for a simulated board's
+ * storage, which must outlive the simulator, not a power cut. */
+gboolean   ds_write_file_replace     (const char      *path,
                                       const void      *contents,
                                       gsize            len,
                                       int              mode,

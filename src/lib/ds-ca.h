@@ -2,6 +2,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <openssl/x509.h>
 
 G_BEGIN_DECLS
 
@@ -11,6 +12,11 @@ typedef struct {
   const char *board_uid;  /* 24 hex digits */
   guint16     vid;
   guint16     pid;
+  /* The request as the station parsed and checked it (proof of possession,
+   * P-256, subject), or NULL.  A CA in the station's own process may use it
+   * rather than parse and check csr_der a second time; a CA across a
+   * network never sees it and checks the bytes it gets. */
+  X509_REQ   *csr;
 } DsIssueRequest;
 
 /* What a CA hands back.  paa_der may be NULL when the CA does not know it. */

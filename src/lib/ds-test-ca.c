@@ -36,7 +36,16 @@ struct _DsTestCa
   EVP_PKEY *pai_key;
   GBytes   *paa_der;
   GBytes   *pai_der;
-  GMutex    lock;    /* signing with the PAI key */
+  /* The issuance log, written by group commit: each issuance appends its
+   * line under the lock, then waits until an fsync that started after its
+   * write has finished; one fsync covers every line written before it. */
+  GMutex    lock;
+  GCond     log_cond;
+  int       log_fd;
+  guint64   log_written;  /* lines written */
+  guint64   log_synced;   /* lines known to be on disk */
+  gboolean  log_syncing;  /* an fsync is running, without the lock */
+  gboolean  log_broken;   /* an fsync failed: what it covered may be lost */
 };
 
 static void ds_test_ca_iface_init (DsCaInterface *iface);
@@ -58,7 +67,10 @@ ds_test_ca_finalize (GObject *object)
   g_clear_pointer (&self->pai_key, EVP_PKEY_free);
   g_clear_pointer (&self->paa_der, g_bytes_unref);
   g_clear_pointer (&self->pai_der, g_bytes_unref);
+  if (self->log_fd >= 0)
+    close (self->log_fd);
   g_mutex_clear (&self->lock);
+  g_cond_clear (&self->log_cond);
   G_OBJECT_CLASS (ds_test_ca_parent_class)->finalize (object);
 }
 
@@ -72,6 +84,8 @@ static void
 ds_test_ca_init (DsTestCa *self)
 {
   g_mutex_init (&self->lock);
+  g_cond_init (&self->log_cond);
+  self->log_fd = -1;
 }
 
 /* A random positive serial number of 16 octets (at most 20 are allowed). */
@@ -153,13 +167,54 @@ typedef enum {
 
 /* Makes and signs one certificate of @profile.  @issuer is NULL for the
  * self-signed PAA. */
+/* Gives @cert the public key @spki as it stands: an EC key on a named
+ * curve (what ds_csr_check() lets through) has its algorithm, curve and
+ * point copied.  X509_set_pubkey() would encode and decode the key again,
+ * which costs OpenSSL 3.0 more than a signature check. */
+static gboolean
+copy_spki (X509               *cert,
+           const X509_PUBKEY  *spki)
+{
+  ASN1_OBJECT *alg = NULL;
+  const unsigned char *point = NULL;
+  int point_len = 0;
+  X509_ALGOR *algor = NULL;
+  const ASN1_OBJECT *curve = NULL;
+  const void *pval = NULL;
+  int ptype = 0;
+  ASN1_OBJECT *alg_copy;
+  ASN1_OBJECT *curve_copy;
+  unsigned char *point_copy;
+
+  if (X509_PUBKEY_get0_param (&alg, &point, &point_len, &algor, (X509_PUBKEY *) spki) != 1 || point_len <= 0)
+    return FALSE;
+  X509_ALGOR_get0 (NULL, &ptype, &pval, algor);
+  if (OBJ_obj2nid (alg) != NID_X9_62_id_ecPublicKey || ptype != V_ASN1_OBJECT)
+    return FALSE;
+  curve = pval;
+  alg_copy = OBJ_dup (alg);
+  curve_copy = OBJ_dup (curve);
+  point_copy = OPENSSL_memdup (point, point_len);
+  if (alg_copy == NULL || curve_copy == NULL || point_copy == NULL ||
+      X509_PUBKEY_set0_param (X509_get_X509_PUBKEY (cert), alg_copy, V_ASN1_OBJECT, curve_copy,
+                              point_copy, point_len) != 1)
+    {
+      ASN1_OBJECT_free (alg_copy);
+      ASN1_OBJECT_free (curve_copy);
+      OPENSSL_free (point_copy);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static X509 *
-make_cert (Profile    profile,
-           X509_NAME *subject,
-           EVP_PKEY  *subject_key,
-           X509      *issuer,
-           EVP_PKEY  *issuer_key,
-           GError   **error)
+make_cert (Profile            profile,
+           X509_NAME         *subject,
+           EVP_PKEY          *subject_key,
+           const X509_PUBKEY *subject_spki,
+           X509              *issuer,
+           EVP_PKEY          *issuer_key,
+           GError           **error)
 {
   g_autoptr(X509) cert = X509_new ();
   gboolean ok;
@@ -170,7 +225,7 @@ make_cert (Profile    profile,
        X509_set_issuer_name (cert, issuer != NULL ? X509_get_subject_name (issuer) : subject) &&
        X509_gmtime_adj (X509_getm_notBefore (cert), -3600) != NULL &&
        ASN1_TIME_set_string_X509 (X509_getm_notAfter (cert), NO_EXPIRY) &&
-       X509_set_pubkey (cert, subject_key);
+       (subject_key != NULL ? X509_set_pubkey (cert, subject_key) == 1 : copy_spki (cert, subject_spki));
   if (ok)
     {
       X509 *ext_issuer = issuer != NULL ? issuer : cert;
@@ -256,10 +311,10 @@ create_pki (const char *dir,
     }
   paa_name = make_name (PAA_CN, TRUE, DS_TEST_CA_VID, FALSE, 0);
   pai_name = make_name (PAI_CN, TRUE, DS_TEST_CA_VID, FALSE, 0);
-  paa = make_cert (PROFILE_PAA, paa_name, paa_key, NULL, paa_key, error);
+  paa = make_cert (PROFILE_PAA, paa_name, paa_key, NULL, NULL, paa_key, error);
   if (paa == NULL)
     return FALSE;
-  pai = make_cert (PROFILE_PAI, pai_name, pai_key, paa, paa_key, error);
+  pai = make_cert (PROFILE_PAI, pai_name, pai_key, NULL, paa, paa_key, error);
   if (pai == NULL)
     return FALSE;
 
@@ -448,27 +503,68 @@ log_issued (DsTestCa   *self,
             const char *board_uid,
             GError    **error)
 {
+  g_autoptr(GMutexLocker) locker = NULL;
   g_autofree char *serial = ds_cert_serial_hex (dac);
   g_autofree char *fp = ds_cert_fingerprint (dac);
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *stamp = g_date_time_format_iso8601 (now);
   g_autofree char *line = g_strdup_printf ("%s %s %s %s\n", stamp, serial,
                                            board_uid != NULL && *board_uid ? board_uid : "-", fp);
-  int fd = open (self->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  gboolean ok;
+  gsize len = strlen (line);
+  guint64 mine;
 
-  if (fd < 0)
+  locker = g_mutex_locker_new (&self->lock);
+  if (self->log_broken)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_IO,
+                   _("The test CA's log %s could not be synced to disk earlier; restart the station"),
+                   self->log_path);
+      return FALSE;
+    }
+  if (self->log_fd < 0)
+    self->log_fd = open (self->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (self->log_fd < 0 || write (self->log_fd, line, len) != (gssize) len)
     {
       int errsv = errno;
       g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Cannot write the test CA's log %s: %s"),
                    self->log_path, g_strerror (errsv));
       return FALSE;
     }
-  ok = write (fd, line, strlen (line)) == (gssize) strlen (line) && fsync (fd) == 0;
-  close (fd);
-  if (!ok)
-    g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Cannot write the test CA's log %s"), self->log_path);
-  return ok;
+  mine = ++self->log_written;
+
+  while (self->log_synced < mine && !self->log_broken)
+    {
+      guint64 target;
+      int fd;
+      gboolean ok;
+
+      if (self->log_syncing)
+        {
+          g_cond_wait (&self->log_cond, &self->lock);
+          continue;
+        }
+      self->log_syncing = TRUE;
+      target = self->log_written;
+      fd = self->log_fd;
+      g_mutex_unlock (&self->lock);
+      ok = fsync (fd) == 0;
+      g_mutex_lock (&self->lock);
+      self->log_syncing = FALSE;
+      if (ok)
+        self->log_synced = MAX (self->log_synced, target);
+      else
+        /* After a failed fsync the kernel may have dropped the pages it
+         * could not write and report success next time: never trust this
+         * log again in this process. */
+        self->log_broken = TRUE;
+      g_cond_broadcast (&self->log_cond);
+    }
+  if (self->log_synced < mine)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Cannot write the test CA's log %s"), self->log_path);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static DsIssued *
@@ -478,20 +574,24 @@ ds_test_ca_issue (DsCa                 *ca,
                   GError              **error)
 {
   DsTestCa *self = DS_TEST_CA (ca);
-  g_autoptr(X509_REQ) req = NULL;
-  g_autoptr(EVP_PKEY) key = NULL;
+  g_autoptr(X509_REQ) parsed = NULL;
+  X509_REQ *req;
   g_autoptr(X509_NAME) subject = NULL;
   g_autoptr(X509) dac = NULL;
   g_autofree char *cn = NULL;
   DsIssued *issued;
 
-  /* Never trust the caller: a CA checks proof of possession itself. */
-  req = ds_csr_parse (request->csr_der, error);
-  if (req == NULL)
-    return NULL;
-  if (!ds_csr_check (req, NULL, error))
-    return NULL;
-  key = X509_REQ_get_pubkey (req);
+  /* A CA checks proof of possession itself, unless the station in this
+   * same process has just checked this very request object. */
+  if (request->csr == NULL)
+    {
+      parsed = ds_csr_parse (request->csr_der, error);
+      if (parsed == NULL)
+        return NULL;
+      if (!ds_csr_check (parsed, NULL, error))
+        return NULL;
+    }
+  req = request->csr != NULL ? request->csr : parsed;
   if (request->vid != DS_TEST_CA_VID)
     {
       g_set_error (error, DS_ERROR, DS_ERROR_REJECTED,
@@ -501,12 +601,10 @@ ds_test_ca_issue (DsCa                 *ca,
 
   cn = g_strdup_printf ("Matter Test DAC %s", request->board_uid != NULL ? request->board_uid : "");
   subject = make_name (cn, TRUE, request->vid, TRUE, request->pid);
-  g_mutex_lock (&self->lock);
-  dac = make_cert (PROFILE_DAC, subject, key, self->pai, self->pai_key, error);
-  if (dac != NULL && !log_issued (self, dac, request->board_uid, error))
-    g_clear_pointer (&dac, X509_free);
-  g_mutex_unlock (&self->lock);
-  if (dac == NULL)
+  /* Signing needs no lock: OpenSSL signs with a shared key from several
+   * threads.  A DAC whose log line is not on disk is never handed out. */
+  dac = make_cert (PROFILE_DAC, subject, NULL, X509_REQ_get_X509_PUBKEY (req), self->pai, self->pai_key, error);
+  if (dac == NULL || !log_issued (self, dac, request->board_uid, error))
     return NULL;
 
   issued = g_new0 (DsIssued, 1);

@@ -250,6 +250,22 @@ check_chain (const Chain *c)
   request.expected_key = other != NULL ? other : dac.key;
   verdict = ds_matter_verify (&request);
 
+  /* Again with what the store keeps from the first run (the parsed PAI,
+   * the PAA's X509_STORE) and the DAC handed over parsed: the same
+   * verdict, rule for rule. */
+  {
+    g_autoptr(X509) parsed = ds_cert_parse (dac_der, NULL);
+    g_autoptr(DsVerdict) again = NULL;
+    g_autofree char *first = ds_verdict_to_string (verdict, "; ");
+    g_autofree char *second = NULL;
+
+    request.dac_cert = parsed;
+    again = ds_matter_verify (&request);
+    second = ds_verdict_to_string (again, "; ");
+    g_assert_cmpstr (second, ==, first);
+    g_assert_cmpint (again->test_material, ==, verdict->test_material);
+  }
+
   made_clear (&paa);
   made_clear (&pai);
   made_clear (&dac);
@@ -417,6 +433,62 @@ test_store_refuses_bad_paa (void)
       g_assert_cmpuint (ds_trust_store_get_skipped (store)->len, ==, 1);
       made_clear (&paa);
     }
+}
+
+/* What a store keeps for verification: a certificate parsed once per
+ * distinct bytes, unreadable bytes never kept, one X509_STORE per PAA. */
+static void
+test_store_cache (void)
+{
+  const Spec spec = { .vid = "FFF1" };
+  Made paa = make_cert (DS_CERT_ROLE_PAA, &spec, NULL);
+  Made pai = make_cert (DS_CERT_ROLE_PAI, &spec, &paa);
+  Made other = make_cert (DS_CERT_ROLE_PAI, &spec, &paa);
+  g_autoptr(GBytes) paa_der = to_der (paa.cert);
+  g_autoptr(GBytes) pai_der = to_der (pai.cert);
+  g_autoptr(GBytes) pai_copy = g_bytes_new (g_bytes_get_data (pai_der, NULL), g_bytes_get_size (pai_der));
+  g_autoptr(GBytes) other_der = to_der (other.cert);
+  g_autoptr(GBytes) garbage = g_bytes_new_static ("not a certificate", 17);
+  g_autoptr(DsTrustStore) store = ds_trust_store_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(X509) a = NULL, b = NULL, c = NULL, d = NULL;
+  g_autoptr(X509_STORE) anchor1 = NULL, anchor2 = NULL;
+  X509 *stored_paa;
+
+  g_assert_true (ds_trust_store_add_der (store, paa_der, "paa", &error));
+  g_assert_no_error (error);
+  a = ds_trust_store_parse_cached (store, pai_der, &error);
+  g_assert_no_error (error);
+  b = ds_trust_store_parse_cached (store, pai_copy, &error);
+  g_assert_no_error (error);
+  c = ds_trust_store_parse_cached (store, other_der, &error);
+  g_assert_no_error (error);
+  g_assert_true (a == b);
+  g_assert_true (a != c);
+  g_assert_cmpint (X509_cmp (a, pai.cert), ==, 0);
+  g_assert_cmpint (X509_cmp (c, other.cert), ==, 0);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_assert_null (ds_trust_store_parse_cached (store, garbage, &error));
+      g_assert_error (error, DS_ERROR, DS_ERROR_INVALID_DATA);
+      g_clear_error (&error);
+    }
+  /* The cache holds its own reference. */
+  g_clear_pointer (&a, X509_free);
+  g_clear_pointer (&b, X509_free);
+  d = ds_trust_store_parse_cached (store, pai_der, &error);
+  g_assert_cmpint (X509_cmp (d, pai.cert), ==, 0);
+
+  stored_paa = ds_trust_store_lookup (store, ASN1_STRING_get0_data (X509_get0_subject_key_id (paa.cert)),
+                                      ASN1_STRING_length (X509_get0_subject_key_id (paa.cert)));
+  g_assert_nonnull (stored_paa);
+  anchor1 = ds_trust_store_dup_anchor (store, stored_paa);
+  anchor2 = ds_trust_store_dup_anchor (store, stored_paa);
+  g_assert_nonnull (anchor1);
+  g_assert_true (anchor1 == anchor2);
+  made_clear (&paa);
+  made_clear (&pai);
+  made_clear (&other);
 }
 
 /* A directory store: DER and PEM of the same PAA count once; a bad file is
@@ -767,6 +839,7 @@ main (int    argc,
     }
   g_test_add_func ("/validator/store/refuses-bad-paa", test_store_refuses_bad_paa);
   g_test_add_func ("/validator/store/directory", test_store_directory);
+  g_test_add_func ("/validator/store/cache", test_store_cache);
   g_test_add_func ("/validator/vid-pid-parsing", test_vid_pid_parsing);
   g_test_add_func ("/validator/cd/envelope", test_cd_rules);
   g_test_add_func ("/validator/cd/payload", test_cd_payload_rules);

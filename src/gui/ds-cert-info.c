@@ -140,7 +140,7 @@ ds_chain_info_load (const char         *dac_path,
   g_ptr_array_add (info->certs, describe (dac, "DAC"));
   g_ptr_array_add (info->certs, describe (pai, "PAI"));
 
-  verdict = ds_job_options_verify (options, dac_der, pai_der, NULL, &store, &check_error);
+  verdict = ds_job_options_verify (options, dac_der, NULL, pai_der, NULL, &store, &check_error);
   akid = X509_get0_authority_key_id (pai);
   if (store != NULL && akid != NULL)
     paa = ds_trust_store_lookup (store, ASN1_STRING_get0_data (akid), ASN1_STRING_length (akid));

@@ -6,6 +6,7 @@
 #include "ds-job.h"
 
 #include <glib/gi18n-lib.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <string.h>
 
@@ -220,6 +221,10 @@ DsTrustStore *
 ds_job_options_dup_trust_store (const DsJobOptions *o,
                                 GError            **error)
 {
+  /* Stores made of a CA's PAA, kept by PAA: jobs after the first share
+   * the parsed PAA and what the store caches for verification. */
+  static GMutex lock;
+  static GHashTable *by_paa;  /* GBytes -> DsTrustStore */
   g_autoptr(GBytes) paa_der = NULL;
   g_autoptr(DsTrustStore) store = NULL;
 
@@ -232,15 +237,32 @@ ds_job_options_dup_trust_store (const DsJobOptions *o,
                    _("No trust store is configured and the CA names no PAA to check the DAC against"));
       return NULL;
     }
+  g_mutex_lock (&lock);
+  if (by_paa == NULL)
+    by_paa = g_hash_table_new_full (g_bytes_hash, g_bytes_equal, (GDestroyNotify) g_bytes_unref, g_object_unref);
+  store = g_hash_table_lookup (by_paa, paa_der);
+  if (store != NULL)
+    g_object_ref (store);
+  g_mutex_unlock (&lock);
+  if (store != NULL)
+    return g_steal_pointer (&store);
+
   store = ds_trust_store_new ();
   if (!ds_trust_store_add_der (store, paa_der, ds_ca_get_name (o->ca), error))
     return NULL;
+  g_mutex_lock (&lock);
+  /* A handful of CAs in a process's life (tests make many: bounded). */
+  if (g_hash_table_size (by_paa) >= 16)
+    g_hash_table_remove_all (by_paa);
+  g_hash_table_replace (by_paa, g_bytes_ref (paa_der), g_object_ref (store));
+  g_mutex_unlock (&lock);
   return g_steal_pointer (&store);
 }
 
 DsVerdict *
 ds_job_options_verify (const DsJobOptions *o,
                        GBytes             *dac_der,
+                       X509               *dac,
                        GBytes             *pai_der,
                        EVP_PKEY           *expected_key,
                        DsTrustStore      **trust_store,
@@ -253,6 +275,7 @@ ds_job_options_verify (const DsJobOptions *o,
   if (store == NULL)
     return NULL;
   request.dac = dac_der;
+  request.dac_cert = dac;
   request.pai = pai_der;
   request.cd = o->cd;
   request.cd_signers = o->cd_signers;
@@ -527,6 +550,7 @@ typedef struct {
   gboolean      already_installed;
   GBytes       *csr_der;
   EVP_PKEY     *csr_key;
+  X509_REQ     *csr;      /* parsed and checked */
   char         *csr_key_fp;
   DsCertRecord *cert;
   gboolean      cert_is_new;
@@ -544,6 +568,7 @@ run_clear (Run *run)
   g_free (run->done_message);
   g_clear_pointer (&run->csr_der, g_bytes_unref);
   g_clear_pointer (&run->csr_key, EVP_PKEY_free);
+  g_clear_pointer (&run->csr, X509_REQ_free);
   g_free (run->csr_key_fp);
   g_clear_pointer (&run->cert, ds_cert_record_free);
   g_clear_pointer (&run->dac, X509_free);
@@ -702,7 +727,9 @@ step_csr (Run     *run,
   if (!ds_csr_check (req, &expected, error))
     return FALSE;
   run->csr_key = ds_csr_get_pubkey (req);
-  run->csr_key_fp = ds_pubkey_fingerprint (run->csr_key);
+  run->csr_key_fp = ds_spki_fingerprint (X509_REQ_get_X509_PUBKEY (req));
+  g_clear_pointer (&run->csr, X509_REQ_free);
+  run->csr = g_steal_pointer (&req);
   post_log (self, "CSR checked: proof of possession, P-256, subject; public key %.16s…", run->csr_key_fp);
   return TRUE;
 }
@@ -713,15 +740,25 @@ write_cert_file (const char *dir,
                  GBytes     *der,
                  GError    **error)
 {
-  g_autoptr(X509) cert = ds_cert_parse (der, error);
-  g_autofree char *pem = NULL;
-  g_autofree char *path = NULL;
+  g_autoptr(BIO) bio = BIO_new (BIO_s_mem ());
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (der, &len);
+  char *pem = NULL;
+  long pem_len;
 
-  if (cert == NULL)
-    return NULL;
-  pem = ds_cert_to_pem (cert);
-  path = g_build_filename (dir, name, NULL);
-  if (!ds_write_file_atomic (path, pem, strlen (pem), 0644, error))
+  /* The DER was parsed and found a certificate before it came here. */
+  if (bio == NULL || PEM_write_bio (bio, PEM_STRING_X509, "", data, (long) len) <= 0)
+    {
+      ds_set_error_openssl (error, DS_ERROR_FAILED, _("Cannot write a certificate as PEM"));
+      return NULL;
+    }
+  pem_len = BIO_get_mem_data (bio, &pem);
+  /* A copy for people and tools, not a record: the record store holds the
+   * DER durably, and resume and exports read it from there.  Written
+   * atomically, but not synced: four fsyncs a board would hold up the
+   * next commit of every job on the line. */
+  if (!ds_write_file_replace (path, pem, (gsize) pem_len, 0644, error))
     return NULL;
   return g_steal_pointer (&path);
 }
@@ -739,7 +776,7 @@ step_forward (Run     *run,
   g_autofree char *dir = NULL;
   g_autofree char *dac_name = NULL;
   g_autofree char *pai_name = NULL;
-  DsIssueRequest request = { run->csr_der, run->info.uid, self->options->vid, self->options->pid };
+  DsIssueRequest request = { run->csr_der, run->info.uid, self->options->vid, self->options->pid, run->csr };
 
   /* A DAC issued for this key before an interruption is installed, never
    * requested again: the CA's issuance log stays one DAC per board. */
@@ -790,10 +827,9 @@ step_forward (Run     *run,
       rec->board_uid = g_strdup (run->info.uid);
       rec->serial = ds_cert_serial_hex (dac);
       rec->fingerprint = ds_cert_fingerprint (dac);
-      {
-        g_autoptr(EVP_PKEY) key = X509_get_pubkey (dac);
-        rec->pubkey_sha256 = key != NULL ? ds_pubkey_fingerprint (key) : g_strdup ("");
-      }
+      rec->pubkey_sha256 = ds_spki_fingerprint (X509_get_X509_PUBKEY (dac));
+      if (rec->pubkey_sha256 == NULL)
+        rec->pubkey_sha256 = g_strdup ("");
       rec->subject = ds_cert_subject (dac);
       rec->dac_der = g_bytes_ref (issued->dac_der);
       rec->pai_der = g_bytes_ref (issued->pai_der);
@@ -811,6 +847,8 @@ step_forward (Run     *run,
       if (!ds_store_add_certificate (store, rec, error))
         return FALSE;
       run->cert_is_new = TRUE;
+      g_clear_pointer (&run->dac, X509_free);
+      run->dac = g_steal_pointer (&dac);  /* the check step's */
       post_log (self, "DAC %s issued, fingerprint %s", rec->serial, rec->fingerprint);
     }
 
@@ -829,9 +867,10 @@ step_check (Run     *run,
   g_autoptr(DsVerdict) verdict = NULL;
   g_autoptr(GError) local_error = NULL;
 
-  run->dac = ds_cert_parse (run->cert->dac_der, &local_error);
+  if (run->dac == NULL)
+    run->dac = ds_cert_parse (run->cert->dac_der, &local_error);
   if (run->dac != NULL)
-    verdict = ds_job_options_verify (self->options, run->cert->dac_der, run->cert->pai_der, run->csr_key,
+    verdict = ds_job_options_verify (self->options, run->cert->dac_der, run->dac, run->cert->pai_der, run->csr_key,
                                      NULL, &local_error);
   if (verdict != NULL)
     {

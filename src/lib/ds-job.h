@@ -69,10 +69,12 @@ DsTrustStore *ds_job_options_dup_trust_store (const DsJobOptions *options,
                                               GError            **error);
 /* The Matter gate as the check step applies it: every rule, against the
  * options' trust store, product, CD and mode, and @expected_key when not
- * NULL.  NULL only when no trust store can be had; *@trust_store (when not
- * NULL) gets the store used. */
+ * NULL.  @dac, when not NULL, is @dac_der already parsed.  NULL only when
+ * no trust store can be had; *@trust_store (when not NULL) gets the store
+ * used. */
 DsVerdict    *ds_job_options_verify   (const DsJobOptions *options,
                                        GBytes             *dac_der,
+                                       X509               *dac,
                                        GBytes             *pai_der,
                                        EVP_PKEY           *expected_key,
                                        DsTrustStore      **trust_store,

@@ -570,21 +570,21 @@ collect_errors (int             ok,
 /* C8: X509_verify_cert with the PAA as the only anchor, strict, at the time
  * the DAC was issued. */
 static void
-check_path (X509      *dac,
-            X509      *pai,
-            X509      *paa,
-            DsVerdict *verdict)
+check_path (X509         *dac,
+            X509         *pai,
+            X509         *paa,
+            DsTrustStore *trust_store,
+            DsVerdict    *verdict)
 {
-  g_autoptr(X509_STORE) store = X509_STORE_new ();
+  g_autoptr(X509_STORE) store = ds_trust_store_dup_anchor (trust_store, paa);
   g_autoptr(X509_STORE_CTX) ctx = X509_STORE_CTX_new ();
   g_autoptr(GArray) errors = g_array_new (FALSE, FALSE, sizeof (PathError));
   STACK_OF (X509) *untrusted = sk_X509_new_null ();
   X509_VERIFY_PARAM *param;
   gint64 issued;
 
-  X509_STORE_add_cert (store, paa);
   sk_X509_push (untrusted, pai);
-  if (X509_STORE_CTX_init (ctx, store, dac, untrusted) != 1)
+  if (store == NULL || ctx == NULL || X509_STORE_CTX_init (ctx, store, dac, untrusted) != 1)
     {
       sk_X509_free (untrusted);
       ERR_clear_error ();
@@ -645,16 +645,26 @@ octets_equal (const ASN1_OCTET_STRING *a,
   return a != NULL && b != NULL && ASN1_STRING_cmp (a, b) == 0;
 }
 
-/* Parses DER or PEM; @der_len gets the DER size. */
+/* Parses DER or PEM, or takes @parsed, or (when @cache is not NULL)
+ * takes what @cache parsed before; @der_len gets the DER size. */
 static X509 *
-parse_cert (GBytes     *bytes,
-            DsCertRole  role,
-            gsize      *der_len,
-            DsVerdict  *verdict)
+parse_cert (GBytes       *bytes,
+            X509         *parsed,
+            DsTrustStore *cache,
+            DsCertRole    role,
+            gsize        *der_len,
+            DsVerdict    *verdict)
 {
   g_autoptr(GError) error = NULL;
-  X509 *cert = bytes != NULL ? ds_cert_parse (bytes, &error) : NULL;
+  X509 *cert = NULL;
   int n;
+
+  if (parsed != NULL && X509_up_ref (parsed) == 1)
+    cert = parsed;
+  else if (bytes != NULL && cache != NULL)
+    cert = ds_trust_store_parse_cached (cache, bytes, &error);
+  else if (bytes != NULL)
+    cert = ds_cert_parse (bytes, &error);
 
   if (cert == NULL)
     {
@@ -754,8 +764,8 @@ ds_matter_verify (const DsVerifyRequest *request)
   const DsMatterIds *d = &verdict->dac_ids;
   const DsMatterIds *p = &verdict->pai_ids;
 
-  dac = parse_cert (request->dac, DS_CERT_ROLE_DAC, &dac_len, verdict);
-  pai = parse_cert (request->pai, DS_CERT_ROLE_PAI, &pai_len, verdict);
+  dac = parse_cert (request->dac, request->dac_cert, NULL, DS_CERT_ROLE_DAC, &dac_len, verdict);
+  pai = parse_cert (request->pai, NULL, request->trust_store, DS_CERT_ROLE_PAI, &pai_len, verdict);
 
   /* C1, C2a: the format of the PAI, then of the DAC. */
   if (pai != NULL)
@@ -826,7 +836,7 @@ ds_matter_verify (const DsVerifyRequest *request)
 
   /* C8: signatures and constraints, at the time the DAC was issued. */
   if (dac != NULL && pai != NULL && paa != NULL && !ds_verdict_has_rule (verdict, "chain.dac-issuer"))
-    check_path (dac, pai, paa, verdict);
+    check_path (dac, pai, paa, request->trust_store, verdict);
 
   /* S2 and §5: the product being built. */
   product_vid = request->has_product ? request->product_vid : d->vid;

@@ -72,6 +72,7 @@ typedef struct {
   gboolean      production;     /* refuse test material */
   gint64        now;            /* seconds since the epoch; 0: the current time */
   EVP_PKEY     *expected_key;   /* the key of the board's CSR, or NULL */
+  X509         *dac_cert;       /* @dac already parsed (the same bytes), or NULL: spares parsing it again */
 } DsVerifyRequest;
 
 /* Applies every rule; never stops at the first violation. */

@@ -21,7 +21,17 @@ struct _DsTrustStore
   GHashTable *by_skid;   /* hex SKID -> X509 */
   GPtrArray  *skipped;   /* char* */
   gboolean    has_test;
+
+  /* What verifying against the store keeps, so that a line's thousandth
+   * DAC costs no more than its first: the PAIs parsed (they repeat), and
+   * per PAA an X509_STORE holding it as the only anchor. */
+  GMutex      cache_lock;
+  GHashTable *parsed;    /* GBytes (DER or PEM) -> X509 */
+  GHashTable *anchors;   /* X509 (a PAA of by_skid) -> X509_STORE */
 };
+
+/* Enough for every PAI of a line; past it the cache starts over. */
+#define MAX_PARSED 32
 
 G_DEFINE_FINAL_TYPE (DsTrustStore, ds_trust_store, G_TYPE_OBJECT)
 
@@ -32,6 +42,9 @@ ds_trust_store_finalize (GObject *object)
 
   g_hash_table_unref (self->by_skid);
   g_ptr_array_unref (self->skipped);
+  g_hash_table_unref (self->parsed);
+  g_hash_table_unref (self->anchors);
+  g_mutex_clear (&self->cache_lock);
   G_OBJECT_CLASS (ds_trust_store_parent_class)->finalize (object);
 }
 
@@ -46,6 +59,10 @@ ds_trust_store_init (DsTrustStore *self)
 {
   self->by_skid = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) X509_free);
   self->skipped = g_ptr_array_new_with_free_func (g_free);
+  g_mutex_init (&self->cache_lock);
+  self->parsed = g_hash_table_new_full (g_bytes_hash, g_bytes_equal, (GDestroyNotify) g_bytes_unref,
+                                        (GDestroyNotify) X509_free);
+  self->anchors = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, (GDestroyNotify) X509_STORE_free);
 }
 
 DsTrustStore *
@@ -286,4 +303,64 @@ ds_trust_store_dup_digest (DsTrustStore *self)
   for (GList *l = keys; l != NULL; l = l->next)
     g_checksum_update (sum, (const guchar *) l->data, -1);
   return g_strdup (g_checksum_get_string (sum));
+}
+
+X509 *
+ds_trust_store_parse_cached (DsTrustStore *self,
+                             GBytes       *der_or_pem,
+                             GError      **error)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+  X509 *cert;
+
+  g_return_val_if_fail (DS_IS_TRUST_STORE (self), NULL);
+  g_return_val_if_fail (der_or_pem != NULL, NULL);
+
+  locker = g_mutex_locker_new (&self->cache_lock);
+  cert = g_hash_table_lookup (self->parsed, der_or_pem);
+  if (cert != NULL)
+    {
+      X509_up_ref (cert);
+      return cert;
+    }
+  g_clear_pointer (&locker, g_mutex_locker_free);
+
+  /* Parsed without the lock: two threads may both parse a new PAI, and
+   * the second one's copy replaces the first in the cache. */
+  cert = ds_cert_parse (der_or_pem, error);
+  if (cert == NULL)
+    return NULL;
+  locker = g_mutex_locker_new (&self->cache_lock);
+  if (g_hash_table_size (self->parsed) >= MAX_PARSED)
+    g_hash_table_remove_all (self->parsed);
+  X509_up_ref (cert);
+  g_hash_table_replace (self->parsed, g_bytes_ref (der_or_pem), cert);
+  return cert;
+}
+
+X509_STORE *
+ds_trust_store_dup_anchor (DsTrustStore *self,
+                           X509         *paa)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+  X509_STORE *store;
+
+  g_return_val_if_fail (DS_IS_TRUST_STORE (self), NULL);
+  g_return_val_if_fail (paa != NULL, NULL);
+
+  locker = g_mutex_locker_new (&self->cache_lock);
+  store = g_hash_table_lookup (self->anchors, paa);
+  if (store == NULL)
+    {
+      store = X509_STORE_new ();
+      if (store == NULL || X509_STORE_add_cert (store, paa) != 1)
+        {
+          ERR_clear_error ();
+          X509_STORE_free (store);
+          return NULL;
+        }
+      g_hash_table_insert (self->anchors, paa, store);
+    }
+  X509_STORE_up_ref (store);
+  return store;
 }

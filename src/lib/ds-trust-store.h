@@ -40,5 +40,16 @@ char         *ds_trust_store_dup_digest   (DsTrustStore *self);
 /* TRUE when some PAA of the store is test material (see
  * ds_matter_paa_is_test()). */
 gboolean      ds_trust_store_has_test_paa (DsTrustStore *self);
+/* @der_or_pem parsed as a certificate, from a small cache of what was
+ * parsed before through this store (a line's PAI repeats for every DAC);
+ * NULL with @error when unreadable.  Transfer full. */
+X509         *ds_trust_store_parse_cached (DsTrustStore *self,
+                                           GBytes       *der_or_pem,
+                                           GError      **error);
+/* An X509_STORE whose only anchor is @paa, a PAA of this store; made once
+ * and shared (OpenSSL locks a store's lookups).  NULL when out of memory.
+ * Transfer full. */
+X509_STORE   *ds_trust_store_dup_anchor   (DsTrustStore *self,
+                                           X509         *paa);
 
 G_END_DECLS

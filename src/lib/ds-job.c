@@ -756,8 +756,8 @@ write_cert_file (const char *dir,
   pem_len = BIO_get_mem_data (bio, &pem);
   /* A copy for people and tools, not a record: the record store holds the
    * DER durably, and resume and exports read it from there.  Written
-   * atomically, but not synced: four fsyncs a board would hold up the
-   * next commit of every job on the line. */
+   * atomically, but not synced: four fsyncs a board, for files the
+   * station never reads back, would only delay the job. */
   if (!ds_write_file_replace (path, pem, (gsize) pem_len, 0644, error))
     return NULL;
   return g_steal_pointer (&path);

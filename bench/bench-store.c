@@ -2,10 +2,13 @@
  * at the path or URI given, against a bare INSERT + COMMIT loop through
  * the same driver and the same durability settings (the baseline).
  *
- *   bench-store STORE BASELINE N   prints: jobs seconds commits seconds
+ *   bench-store STORE BASELINE N [THREADS]
+ *     prints: jobs seconds commits seconds [jobs seconds writes commits]
  *
  * STORE and BASELINE are a SQLite file or a postgresql:// URI each, empty
- * or new. */
+ * or new.  With THREADS, N more jobs then run on THREADS threads at once,
+ * as a line's boards do, and the last four figures are theirs, with the
+ * writes and transactions group commit made of them. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -66,6 +69,24 @@ one_job (DsStore *store,
   check (ds_store_finish_job (store, job, "passed", NULL, NULL, NULL, &error), error);
 }
 
+typedef struct {
+  DsStore *store;
+  guint    first;
+  guint    end;
+  gint     next;
+} Shared;
+
+static gpointer
+worker (gpointer data)
+{
+  Shared *sh = data;
+  guint i;
+
+  while ((i = sh->first + (guint) g_atomic_int_add (&sh->next, 1)) < sh->end)
+    one_job (sh->store, i);
+  return NULL;
+}
+
 int
 main (int    argc,
       char **argv)
@@ -73,16 +94,18 @@ main (int    argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(DsStore) store = NULL;
   g_autoptr(DsDb) db = NULL;
-  guint n, n_commits;
+  guint n, n_commits, n_threads;
   gint64 t0;
-  double store_s, base_s;
+  double store_s, base_s, conc_s = 0;
+  DsStoreWriteStats before = { 0 }, after = { 0 };
 
-  if (argc != 4)
+  if (argc != 4 && argc != 5)
     {
-      g_printerr ("usage: bench-store STORE BASELINE N\n");
+      g_printerr ("usage: bench-store STORE BASELINE N [THREADS]\n");
       return 2;
     }
   n = (guint) atoi (argv[3]);
+  n_threads = argc == 5 ? (guint) atoi (argv[4]) : 0;
 
   store = ds_store_open (argv[1], &error);
   check (store != NULL, error);
@@ -90,6 +113,21 @@ main (int    argc,
   for (guint i = 0; i < n; i++)
     one_job (store, i);
   store_s = (g_get_monotonic_time () - t0) / 1e6;
+
+  if (n_threads > 0)
+    {
+      Shared sh = { store, n, 2 * n, 0 };
+      g_autoptr(GPtrArray) threads = g_ptr_array_new ();
+
+      ds_store_get_write_stats (store, &before);
+      t0 = g_get_monotonic_time ();
+      for (guint t = 0; t < n_threads; t++)
+        g_ptr_array_add (threads, g_thread_new ("job", worker, &sh));
+      for (guint t = 0; t < n_threads; t++)
+        g_thread_join (threads->pdata[t]);
+      conc_s = (g_get_monotonic_time () - t0) / 1e6;
+      ds_store_get_write_stats (store, &after);
+    }
 
   /* The baseline: as many commits as the jobs made, each one bare INSERT,
    * with the store's own durability (WAL and synchronous=FULL on SQLite;
@@ -112,6 +150,10 @@ main (int    argc,
     }
   base_s = (g_get_monotonic_time () - t0) / 1e6;
 
-  printf ("%u %.6f %u %.6f\n", n, store_s, n_commits, base_s);
+  printf ("%u %.6f %u %.6f", n, store_s, n_commits, base_s);
+  if (n_threads > 0)
+    printf (" %u %.6f %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, n, conc_s,
+            after.writes - before.writes, after.commits - before.commits);
+  printf ("\n");
   return 0;
 }

@@ -98,6 +98,44 @@ memmem_file (const char   *path,
   return memmem (contents, len, needle, needle_len) != NULL;
 }
 
+/* The simulated UART never lets bytes through faster than its rate, even
+ * as it makes up for its own late wake-ups within a frame: each board's
+ * job lasts at least the time its bytes take on the wire. */
+static void
+test_demo_uart_pace (Fixture       *f,
+                     gconstpointer  data)
+{
+  const char *args[] = { "demo", "--boards", "4", "--baud", "115200", "--json", "--data-dir", f->data_dir,
+                         "--sim-state-dir", f->state_dir, NULL };
+  g_autoptr(DsCliResult) r = ds_test_run_cli (f->announce_dir, args);
+  guint n_pass = 0;
+
+  g_assert_cmpint (r->exit_status, ==, 0);
+  for (guint i = 0; i < r->events->len; i++)
+    {
+      JsonObject *o = g_ptr_array_index (r->events, i);
+      g_autofree char *path = NULL;
+      g_autofree char *timing = NULL;
+      g_auto(GStrv) lines = NULL;
+      gint64 wire_us = -1;
+
+      if (g_strcmp0 (json_object_get_string_member (o, "event"), "pass") != 0)
+        continue;
+      n_pass++;
+      path = g_build_filename (f->state_dir, json_object_get_string_member (o, "board"), "timing", NULL);
+      g_assert_true (g_file_get_contents (path, &timing, NULL, NULL));
+      lines = g_strsplit (timing, "\n", -1);
+      for (guint l = 0; lines[l] != NULL; l++)
+        if (g_str_has_prefix (lines[l], "wire_us "))
+          wire_us = g_ascii_strtoll (lines[l] + 8, NULL, 10);
+      /* A job exchanges a few hundred bytes each way: over 50 ms at
+       * 115200 baud. */
+      g_assert_cmpint (wire_us, >, 50000);
+      g_assert_cmpfloat (json_object_get_double_member (o, "duration_s") * 1e6, >=, (double) wire_us - 1000);
+    }
+  g_assert_cmpuint (n_pass, ==, 4);
+}
+
 static void
 test_demo_eight_boards (Fixture       *f,
                         gconstpointer  data)
@@ -461,6 +499,7 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/cli/demo/eight-boards", Fixture, NULL, fixture_setup, test_demo_eight_boards, fixture_teardown);
+  g_test_add ("/cli/demo/uart-pace", Fixture, NULL, fixture_setup, test_demo_uart_pace, fixture_teardown);
   g_test_add ("/cli/provision/faults-and-retry", Fixture, NULL, fixture_setup, test_faults_fail_only_their_board, fixture_teardown);
   g_test_add ("/cli/boards/simulated", Fixture, NULL, fixture_setup, test_boards_lists_simulated, fixture_teardown);
   g_test_add ("/cli/usage-errors", Fixture, NULL, fixture_setup, test_usage_errors, fixture_teardown);

@@ -92,6 +92,26 @@ test_blank_board (Fixture       *f,
   g_assert_nonnull (o);
   g_assert_cmpstr (json_object_get_string_member (o, "version"), ==, "1.0.0-sim");
   g_assert_nonnull (ds_test_find_event (first->events, "progress", NULL));
+  /* Progress is thinned out, but every phase still ends at 100 %. */
+  {
+    const char *phases[] = { "erase", "write", "verify" };
+
+    for (gsize p = 0; p < G_N_ELEMENTS (phases); p++)
+      {
+        JsonObject *last = NULL;
+
+        for (guint i = 0; i < first->events->len; i++)
+          {
+            JsonObject *e = g_ptr_array_index (first->events, i);
+
+            if (g_strcmp0 (json_object_get_string_member_with_default (e, "event", ""), "progress") == 0 &&
+                g_strcmp0 (json_object_get_string_member_with_default (e, "phase", ""), phases[p]) == 0)
+              last = e;
+          }
+        g_assert_nonnull (last);
+        g_assert_cmpint (json_object_get_int_member (last, "done"), ==, json_object_get_int_member (last, "total"));
+      }
+  }
 
   /* Already current: nothing is written. */
   second = flash (f, 0, firmware ());

@@ -45,6 +45,44 @@ probe_firmware (DsTransport   *transport,
   return ds_device_info (device, info, cancellable, error);
 }
 
+/* Progress at most ten times a second, and always at a phase's start and
+ * end: callers hand it to their main loop, and waking it for every
+ * 256-byte block held the line idle for a scheduling round each time. */
+#define PROGRESS_INTERVAL_US (100 * 1000)
+
+typedef struct {
+  DsFlashProgress  progress;
+  gpointer         user_data;
+  char            *phase;
+  gint64           last_us;
+} Throttle;
+
+static void
+throttle_clear (Throttle *t)
+{
+  g_clear_pointer (&t->phase, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Throttle, throttle_clear)
+
+static void
+throttled_progress (const char *phase,
+                    guint64     done,
+                    guint64     total,
+                    gpointer    user_data)
+{
+  Throttle *t = user_data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (g_strcmp0 (phase, t->phase) != 0 || done >= total || now - t->last_us >= PROGRESS_INTERVAL_US)
+    {
+      g_free (t->phase);
+      t->phase = g_strdup (phase);
+      t->last_us = now;
+      t->progress (phase, done, total, t->user_data);
+    }
+}
+
 gboolean
 ds_board_flash (DsTransport        *transport,
                 DsFlasher          *other_flasher,
@@ -61,7 +99,14 @@ ds_board_flash (DsTransport        *transport,
   gboolean uart = other_flasher == NULL || DS_IS_UART_FLASHER (other_flasher);
   g_auto(DsDeviceInfo) info = { 0 };
   g_autoptr(GError) probe_error = NULL;
+  g_auto(Throttle) throttle = { progress, user_data, NULL, 0 };
   gboolean ok;
+
+  if (progress != NULL)
+    {
+      progress = throttled_progress;
+      user_data = &throttle;
+    }
 
   /* Boards come from the shelf blank, in their bootloader: ask it first,
    * then the provisioning firmware.  The sync byte means nothing to the

@@ -717,9 +717,10 @@ test_concurrent_writers (Fixture       *f,
  * the one that breaks a constraint fail alone, and the rest are there. */
 typedef struct {
   DsStore      *store;
-  DsCertRecord *record;  /* NULL: log an event instead */
+  DsCertRecord *record;   /* NULL: log an event instead */
   gboolean      ok;
   GError       *error;
+  const char   *message;  /* the event's; NULL: "first" */
 } GroupWriter;
 
 static gpointer
@@ -730,7 +731,7 @@ group_writer (gpointer data)
   if (w->record != NULL)
     w->ok = ds_store_add_certificate (w->store, w->record, &w->error);
   else
-    w->ok = ds_store_log_event (w->store, 0, NULL, "note", "first", &w->error);
+    w->ok = ds_store_log_event (w->store, 0, NULL, "note", w->message != NULL ? w->message : "first", &w->error);
   return NULL;
 }
 
@@ -770,7 +771,7 @@ test_group_commit (Fixture       *f,
                              &error));
   g_assert_no_error (error);
 
-  writers[0] = (GroupWriter) { f->store, NULL, FALSE, NULL };
+  writers[0] = (GroupWriter) { f->store, NULL, FALSE, NULL, NULL };
   threads[0] = g_thread_new ("leader", group_writer, &writers[0]);
   wait_for_stats (f->store, TRUE, 0);
   for (guint i = 1; i < G_N_ELEMENTS (writers); i++)
@@ -782,7 +783,7 @@ test_group_commit (Fixture       *f,
       /* Writer 3 certifies a key already certified (the store's rule);
        * writer 5 reuses a serial (the table's UNIQUE constraint). */
       writers[i] = (GroupWriter) { f->store, make_record (uid, i == 5 ? "S-0" : serial, i == 3 ? "K-0" : key, 0),
-                                   FALSE, NULL };
+                                   FALSE, NULL, NULL };
       threads[i] = g_thread_new ("follower", group_writer, &writers[i]);
       wait_for_stats (f->store, TRUE, i);
     }
@@ -813,6 +814,88 @@ test_group_commit (Fixture       *f,
   g_assert_cmpint (peek_int (f, "SELECT count(*) FROM events WHERE kind = 'certificate-issued'", 0), ==, 6);
   g_assert_cmpint (assert_audit (f->store, 0, NULL), ==, 7);
 }
+
+#ifndef DS_TEST_PG
+/* SQLite may roll a whole transaction back by itself (a full disk, an I/O
+ * error; here a trigger's RAISE(ROLLBACK)).  Then no write of the batch is
+ * recorded and every one of them fails, instead of the savepoints of the
+ * others being committed one by one, or reported failed although they
+ * are on disk. */
+static void
+test_group_commit_lost_transaction (Fixture       *f,
+                                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsDb) blocker = ds_db_open (f->path, FALSE, &error);
+  GroupWriter writers[4];
+  GThread *threads[4];
+  const char *messages[] = { "first", "fine", "boom", "fine too" };
+  gint64 before;
+
+  g_assert_no_error (error);
+  g_assert_true (ds_db_exec (blocker, "CREATE TRIGGER boom BEFORE INSERT ON events WHEN NEW.message = 'boom' "
+                                      "BEGIN SELECT RAISE(ROLLBACK, 'forced rollback'); END", &error));
+  g_assert_no_error (error);
+  g_assert_true (ds_store_log_event (f->store, 0, NULL, "note", "before", &error));
+  g_assert_no_error (error);
+  before = peek_int (f, "SELECT count(*) FROM events", 0);
+
+  g_assert_true (ds_db_exec (blocker, "BEGIN IMMEDIATE", &error));
+  for (guint i = 0; i < G_N_ELEMENTS (writers); i++)
+    {
+      writers[i] = (GroupWriter) { f->store, NULL, FALSE, NULL, messages[i] };
+      threads[i] = g_thread_new ("writer", group_writer, &writers[i]);
+      wait_for_stats (f->store, TRUE, i);
+    }
+  g_assert_true (ds_db_exec (blocker, "ROLLBACK", &error));
+  for (guint i = 0; i < G_N_ELEMENTS (writers); i++)
+    g_thread_join (threads[i]);
+
+  /* The leader's own transaction went through; the three after it shared
+   * the one that was lost. */
+  g_assert_true (writers[0].ok);
+  for (guint i = 1; i < G_N_ELEMENTS (writers); i++)
+    {
+      g_assert_false (writers[i].ok);
+      g_assert_error (writers[i].error, DS_ERROR, DS_ERROR_IO);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (writers); i++)
+    g_clear_error (&writers[i].error);
+  g_assert_cmpint (peek_int (f, "SELECT count(*) FROM events", 0), ==, before + 1);
+  g_assert_cmpint (assert_audit (f->store, 0, NULL), ==, before + 1);
+
+  /* And the store goes on. */
+  g_assert_true (ds_store_log_event (f->store, 0, NULL, "note", "after", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (assert_audit (f->store, 0, NULL), ==, before + 2);
+}
+
+/* A step record kept for later that rides on a write that fails is not
+ * lost: it goes with the job's next write. */
+static void
+test_later_survives_failed_write (Fixture       *f,
+                                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsDb) other = ds_db_open (f->path, FALSE, &error);
+  gint64 job = ds_store_begin_job (f->store, NULL, "/dev/pts/1", NULL, NULL, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (ds_db_exec (other, "CREATE TRIGGER boom BEFORE INSERT ON steps WHEN NEW.step = 'boom' "
+                                    "BEGIN SELECT RAISE(ABORT, 'forced failure'); END", &error));
+  g_assert_no_error (error);
+  ds_store_record_step_later (f->store, job, "forward", "pass", 1, 2, NULL, NULL);
+  g_assert_false (ds_store_record_step (f->store, job, "boom", "pass", 3, 4, NULL, NULL, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  g_assert_cmpint (peek_int (f, "SELECT count(*) FROM steps WHERE job_id = ?1", job), ==, 0);
+  g_assert_true (ds_store_record_step (f->store, job, "check", "pass", 5, 6, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (peek_int (f, "SELECT count(*) FROM steps WHERE job_id = ?1 AND step = 'forward'", job), ==, 1);
+  g_assert_cmpint (peek_int (f, "SELECT count(*) FROM steps WHERE job_id = ?1", job), ==, 2);
+  assert_audit (f->store, 0, NULL);
+}
+#endif
 
 /* Two stores on one file, as two station processes would be: the write
  * lock and the busy timeout, not the store's mutex, keep them apart. */
@@ -1123,6 +1206,10 @@ main (int    argc,
   ADD ("/concurrent-writers", test_concurrent_writers);
   ADD ("/two-connections", test_two_connections);
   ADD ("/group-commit", test_group_commit);
+#ifndef DS_TEST_PG
+  ADD ("/group-commit/lost-transaction", test_group_commit_lost_transaction);
+  ADD ("/record-step-later/failed-write", test_later_survives_failed_write);
+#endif
   ADD ("/audit/intact", test_audit_intact);
   ADD ("/audit/config-changes", test_config_changes);
   ADD ("/record-step-later", test_record_step_later);

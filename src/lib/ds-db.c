@@ -523,7 +523,29 @@ gboolean
 ds_db_commit (DsDb    *db,
               GError **error)
 {
+  if (db->kind == DS_DB_POSTGRES)
+    {
+      /* COMMIT of an aborted transaction rolls it back and still answers
+       * PGRES_COMMAND_OK: only the command tag tells. */
+      PGresult *res = PQexec (db->pg, "COMMIT");
+      gboolean ok = PQresultStatus (res) == PGRES_COMMAND_OK && g_strcmp0 (PQcmdStatus (res), "COMMIT") == 0;
+
+      if (!ok && PQresultStatus (res) == PGRES_COMMAND_OK)
+        g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Record store %s: the transaction was rolled back"), db->name);
+      else if (!ok)
+        pg_error (db, error, res);
+      PQclear (res);
+      return ok;
+    }
   return ds_db_exec (db, "COMMIT", error);
+}
+
+gboolean
+ds_db_in_transaction (DsDb *db)
+{
+  if (db->kind == DS_DB_POSTGRES)
+    return PQtransactionStatus (db->pg) == PQTRANS_INTRANS;
+  return sqlite3_get_autocommit (db->sqlite) == 0;
 }
 
 void

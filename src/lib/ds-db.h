@@ -75,6 +75,9 @@ gboolean     ds_db_begin_write  (DsDb            *db,
 gboolean     ds_db_commit       (DsDb            *db,
                                  GError         **error);
 void         ds_db_rollback     (DsDb            *db);
+/* TRUE while a transaction is open and usable: FALSE once SQLite rolled it
+ * back by itself (a full disk, an I/O error) or PostgreSQL aborted it. */
+gboolean     ds_db_in_transaction (DsDb          *db);
 
 guint        ds_db_rows_count   (DsDbRows        *rows);
 guint        ds_db_rows_columns (DsDbRows        *rows);

@@ -40,6 +40,7 @@ struct _DsStore
   GCond      queue_cond;
   GPtrArray *queue;      /* Write*: waiting for the next commit */
   gboolean   committing; /* a leader is running a batch */
+  gpointer   current_write; /* the Write the leader runs now */
   guint64    n_writes;
   guint64    n_commits;
 
@@ -57,6 +58,7 @@ typedef struct {
   gint64  finished_us;
   char   *error_code;
   char   *error_message;
+  gpointer flushed_by;  /* the Write carrying it, until that one is done */
 } PendingStep;
 
 static void
@@ -472,7 +474,50 @@ typedef struct {
   GError    *error;
 } Write;
 
-/* TRUE when a transaction was committed. */
+/* Fails every write of @batch that is not failed yet with @error. */
+static void
+fail_batch (GPtrArray    *batch,
+            const GError *error)
+{
+  for (guint i = 0; i < batch->len; i++)
+    {
+      Write *w = batch->pdata[i];
+
+      w->ok = FALSE;
+      if (w->error == NULL)
+        w->error = g_error_copy (error);
+    }
+}
+
+/* Step records kept for later are taken out of self->later only once the
+ * write that carried them is committed; otherwise they wait for the next
+ * one. */
+static void
+settle_later (DsStore   *self,
+              GPtrArray *batch)
+{
+  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->later_lock);
+
+  for (guint i = 0; i < self->later->len;)
+    {
+      PendingStep *p = self->later->pdata[i];
+      guint idx;
+
+      if (p->flushed_by != NULL && g_ptr_array_find (batch, p->flushed_by, &idx))
+        {
+          if (((Write *) p->flushed_by)->ok)
+            {
+              g_ptr_array_remove_index (self->later, i);
+              continue;
+            }
+          p->flushed_by = NULL;
+        }
+      i++;
+    }
+}
+
+/* TRUE when a transaction was committed.  Each write's ok and error are
+ * final when it returns. */
 static gboolean
 run_batch (DsStore   *self,
            GPtrArray *batch)
@@ -480,48 +525,66 @@ run_batch (DsStore   *self,
   g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
   g_autoptr(GError) error = NULL;
   gboolean savepoints = batch->len > 1;
+  gboolean committed = FALSE;
   guint n_ok = 0;
 
   if (!begin (self, &error))
     {
-      for (guint i = 0; i < batch->len; i++)
-        ((Write *) batch->pdata[i])->error = g_error_copy (error);
+      fail_batch (batch, error);
       return FALSE;
     }
   for (guint i = 0; i < batch->len; i++)
     {
       Write *w = batch->pdata[i];
 
+      self->current_write = w;
       if (savepoints && !ds_db_exec (self->db, "SAVEPOINT ds_write", &w->error))
-        continue;
+        break;
       w->ok = w->func (self, w->data, &w->error);
       if (savepoints && w->ok && !ds_db_exec (self->db, "RELEASE SAVEPOINT ds_write", &w->error))
         w->ok = FALSE;
-      if (savepoints && !w->ok)
-        ds_db_exec (self->db, "ROLLBACK TO SAVEPOINT ds_write; RELEASE SAVEPOINT ds_write", NULL);
+      if (savepoints && !w->ok &&
+          !ds_db_exec (self->db, "ROLLBACK TO SAVEPOINT ds_write; RELEASE SAVEPOINT ds_write", NULL))
+        break;
+      /* SQLite rolls the whole transaction back by itself on a full disk
+       * or an I/O error, and a failed statement aborts a PostgreSQL
+       * transaction: then nothing of this batch can be committed. */
+      if (!ds_db_in_transaction (self->db))
+        break;
       n_ok += w->ok;
     }
-  if (n_ok == 0)
-    {
-      rollback (self);
-      return FALSE;
-    }
-  if (!commit (self, &error))
-    {
-      rollback (self);
-      for (guint i = 0; i < batch->len; i++)
-        {
-          Write *w = batch->pdata[i];
+  self->current_write = NULL;
 
-          if (w->ok)
-            {
-              w->ok = FALSE;
-              w->error = g_error_copy (error);
-            }
-        }
-      return FALSE;
+  if (!ds_db_in_transaction (self->db))
+    {
+      g_set_error (&error, DS_ERROR, DS_ERROR_IO,
+                   _("Record store %s: the transaction was rolled back; nothing of it was recorded"),
+                   ds_db_get_name (self->db));
+      rollback (self);
+      fail_batch (batch, error);
     }
-  return TRUE;
+  else if (n_ok == 0)
+    rollback (self);
+  else if (!commit (self, &error))
+    {
+      rollback (self);
+      fail_batch (batch, error);
+    }
+  else
+    committed = TRUE;
+
+  /* Writes the loop never reached (it stopped on a lost transaction) have
+   * failed with the batch. */
+  for (guint i = 0; i < batch->len; i++)
+    {
+      Write *w = batch->pdata[i];
+
+      if (!w->ok && w->error == NULL)
+        g_set_error (&w->error, DS_ERROR, DS_ERROR_IO, _("Record store %s: the write failed"),
+                     ds_db_get_name (self->db));
+    }
+  settle_later (self, batch);
+  return committed;
 }
 
 /* Runs @func in a write transaction, possibly together with other
@@ -565,9 +628,6 @@ write_records (DsStore   *self,
 
   if (!w.ok)
     {
-      if (w.error == NULL)
-        g_set_error (&w.error, DS_ERROR, DS_ERROR_IO, _("Record store %s: the write failed"),
-                     ds_db_get_name (self->db));
       g_propagate_error (error, w.error);
       return FALSE;
     }
@@ -854,22 +914,25 @@ flush_later (DsStore  *self,
              gint64    job_id,
              GError  **error)
 {
-  g_autoptr(GPtrArray) mine = g_ptr_array_new_with_free_func ((GDestroyNotify) pending_step_free);
+  g_autoptr(GPtrArray) mine = g_ptr_array_new ();
 
+  /* Marked, not taken: settle_later() drops them once this write is
+   * committed, or leaves them for the next one. */
   g_mutex_lock (&self->later_lock);
-  for (guint i = 0; i < self->later->len;)
+  for (guint i = 0; i < self->later->len; i++)
     {
       PendingStep *p = self->later->pdata[i];
 
-      if (p->job_id != job_id)
+      if (p->job_id == job_id && p->flushed_by == NULL)
         {
-          i++;
-          continue;
+          p->flushed_by = self->current_write;
+          g_ptr_array_add (mine, p);
         }
-      g_ptr_array_add (mine, g_ptr_array_steal_index (self->later, i));
     }
   g_mutex_unlock (&self->later_lock);
 
+  /* Only this job's own thread adds its records, and it waits for this
+   * write: the ones marked stay in self->later meanwhile. */
   for (guint i = 0; i < mine->len; i++)
     {
       PendingStep *p = mine->pdata[i];

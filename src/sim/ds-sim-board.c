@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -26,9 +27,6 @@
 
 /* Bits on the wire per byte for 8E1: start, 8 data, parity, stop. */
 #define BITS_PER_BYTE 11
-/* How late a read after a full one may come and still follow it on the
- * line: a busy machine's scheduling delay, not an idle line. */
-#define BACKLOG_SLACK_US 20000
 #define REBOOT_QUIET_US (200 * 1000)
 
 struct _DsSimBoard
@@ -68,7 +66,7 @@ struct _DsSimBoard
   gint64        compute_us;
   gint64        pacing_slack_us;  /* how late the throttle left the line, in all */
   gint64        in_late, out_late; /* how late the current run of bytes is */
-  gboolean      in_backlog;       /* the last read filled its buffer */
+  gsize         in_waiting;       /* bytes left unread at the last read */
   guint64       bytes_in;
   guint64       bytes_out;
   gint64        quiet_until;
@@ -743,7 +741,8 @@ wait_for_clock (DsSimBoard *self,
     self->bytes_out += n_bytes;
   if (baud == 0)
     return;
-  duration = (gint64) n_bytes * BITS_PER_BYTE * G_USEC_PER_SEC / baud;
+  /* Rounded up: the line is never faster than its rate. */
+  duration = ((gint64) n_bytes * BITS_PER_BYTE * G_USEC_PER_SEC + baud - 1) / baud;
   self->wire_us += duration;
   /* The simulator's own lateness, not the station's: measured, so the
    * overhead benchmark can leave it out.  Within a run of bytes that
@@ -857,11 +856,19 @@ fill_input (DsSimBoard *self,
         g_usleep (10000);
       return TRUE;
     }
-  /* A full read leaves more waiting, already sent: what comes next follows
-   * it on the line, unless the line has been idle since. */
-  wait_for_clock (self, &self->in_clock, n, self->baud,
-                  self->in_backlog && g_get_monotonic_time () - self->in_clock < BACKLOG_SLACK_US);
-  self->in_backlog = n == (gssize) sizeof buf;
+  /* The bytes that were already waiting at the last read were sent before
+   * it: on the line they follow the ones read then.  Whatever came after
+   * starts no earlier than now. */
+  {
+    gsize follow = MIN ((gsize) n, self->in_waiting);
+    int waiting = 0;
+
+    if (follow > 0)
+      wait_for_clock (self, &self->in_clock, follow, self->baud, TRUE);
+    if ((gsize) n > follow)
+      wait_for_clock (self, &self->in_clock, n - follow, self->baud, FALSE);
+    self->in_waiting = ioctl (self->master, FIONREAD, &waiting) == 0 && waiting > 0 ? (gsize) waiting : 0;
+  }
   if (g_get_monotonic_time () < self->quiet_until)
     return TRUE;
   kept = apply_byte_faults (self, buf, n);

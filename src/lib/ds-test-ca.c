@@ -494,6 +494,62 @@ ds_test_ca_get_name (DsCa *ca)
   return "test";
 }
 
+/* Opens the issuance log for appending; a log made now gets its directory
+ * entry synced too, once. */
+static gboolean
+open_log (DsTestCa *self,
+          GError  **error)
+{
+  gboolean existed = g_file_test (self->log_path, G_FILE_TEST_EXISTS);
+  int dfd;
+
+  self->log_fd = open (self->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (self->log_fd < 0)
+    {
+      int errsv = errno;
+      g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Cannot write the test CA's log %s: %s"),
+                   self->log_path, g_strerror (errsv));
+      return FALSE;
+    }
+  if (!existed && (dfd = open (self->pki_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
+    {
+      fsync (dfd);
+      close (dfd);
+    }
+  return TRUE;
+}
+
+/* Appends one whole line, or none: a line cut short (a full disk) is cut
+ * off again, so that the next one starts on a line of its own. */
+static gboolean
+append_line (DsTestCa   *self,
+             const char *line,
+             gsize       len,
+             GError    **error)
+{
+  off_t start = lseek (self->log_fd, 0, SEEK_END);
+  gsize done = 0;
+
+  while (done < len)
+    {
+      gssize n = write (self->log_fd, line + done, len - done);
+      int errsv = errno;
+
+      if (n < 0 && errsv == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          if (done > 0 && (start < 0 || ftruncate (self->log_fd, start) != 0))
+            self->log_broken = TRUE;
+          g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Cannot write the test CA's log %s: %s"),
+                       self->log_path, n < 0 ? g_strerror (errsv) : g_strerror (ENOSPC));
+          return FALSE;
+        }
+      done += (gsize) n;
+    }
+  return TRUE;
+}
+
 /* The CA's own issuance log, one line per DAC, on disk before the DAC is
  * handed out: what a real CA keeps, and what a crash test compares the
  * station's records with. */
@@ -521,15 +577,10 @@ log_issued (DsTestCa   *self,
                    self->log_path);
       return FALSE;
     }
-  if (self->log_fd < 0)
-    self->log_fd = open (self->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  if (self->log_fd < 0 || write (self->log_fd, line, len) != (gssize) len)
-    {
-      int errsv = errno;
-      g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Cannot write the test CA's log %s: %s"),
-                   self->log_path, g_strerror (errsv));
-      return FALSE;
-    }
+  if (self->log_fd < 0 && !open_log (self, error))
+    return FALSE;
+  if (!append_line (self, line, len, error))
+    return FALSE;
   mine = ++self->log_written;
 
   while (self->log_synced < mine && !self->log_broken)

@@ -116,8 +116,10 @@ gboolean   ds_write_file_atomic      (const char      *path,
                                       int              mode,
                                       GError         **error);
 /* The same, atomic against a crash of the process (a reader sees the old
- * contents or the new) but not synced to disk: for a simulated board's
- * storage, which must outlive the simulator, not a power cut. */
+ * contents or the new) but not synced to disk: after a power cut the file
+ * may be empty or missing.  For what must outlive a process but not a power
+ * cut (a simulated board's storage), and for copies of what is kept
+ * durably elsewhere (the PEM files of certificates the store holds). */
 gboolean   ds_write_file_replace     (const char      *path,
                                       const void      *contents,
                                       gsize            len,

@@ -747,7 +747,8 @@ write_cert_file (const char *dir,
   char *pem = NULL;
   long pem_len;
 
-  /* The DER was parsed and found a certificate before it came here. */
+  /* The DAC's DER was parsed before it came here; a PAI the CA sent
+   * broken fails the check step (pai.parse) before anything is installed. */
   if (bio == NULL || PEM_write_bio (bio, PEM_STRING_X509, "", data, (long) len) <= 0)
     {
       ds_set_error_openssl (error, DS_ERROR_FAILED, _("Cannot write a certificate as PEM"));

@@ -194,6 +194,7 @@ ds_est_ca_load_ca_certs (DsEstCa      *self,
   g_autoptr(DsHttpResponse) r = NULL;
   g_autoptr(GPtrArray) certs = NULL;
   g_autoptr(GBytes) paa_der = NULL;
+  guint n_certs;
 
   r = ds_ca_http_request (self->http, "GET", path, NULL, NULL, cancellable, error);
   if (r == NULL)
@@ -220,6 +221,7 @@ ds_est_ca_load_ca_certs (DsEstCa      *self,
     }
   ERR_clear_error ();
 
+  n_certs = certs->len;
   g_mutex_lock (&self->lock);
   g_clear_pointer (&self->ca_certs, g_ptr_array_unref);
   self->ca_certs = g_steal_pointer (&certs);
@@ -234,7 +236,8 @@ ds_est_ca_load_ca_certs (DsEstCa      *self,
   else
     self->paa_der = g_steal_pointer (&paa_der);
   g_mutex_unlock (&self->lock);
-  g_debug ("EST %s: %u CA certificates", self->url, self->ca_certs->len);
+  /* Not self->ca_certs: another job may be replacing it by now. */
+  g_debug ("EST %s: %u CA certificates", self->url, n_certs);
   return TRUE;
 }
 

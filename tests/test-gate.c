@@ -33,8 +33,6 @@ make_cd (Fixture *f,
   g_autoptr(EVP_PKEY) key = EVP_PKEY_Q_keygen (NULL, NULL, "EC", "P-256");
   g_autoptr(X509) cert = X509_new ();
   X509_NAME *name = X509_get_subject_name (cert);
-  X509V3_CTX ctx;
-  X509_EXTENSION *ext;
   g_autoptr(DsCd) cd = ds_cd_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *pem = NULL;
@@ -47,10 +45,7 @@ make_cd (Fixture *f,
   X509_gmtime_adj (X509_getm_notBefore (cert), -3600);
   X509_gmtime_adj (X509_getm_notAfter (cert), 3600 * 24 * 365);
   X509_set_pubkey (cert, key);
-  X509V3_set_ctx (&ctx, cert, cert, NULL, NULL, 0);
-  ext = X509V3_EXT_conf_nid (NULL, &ctx, NID_subject_key_identifier, "hash");
-  X509_add_ext (cert, ext, -1);
-  X509_EXTENSION_free (ext);
+  g_assert_true (ds_cert_add_ext (cert, NULL, NID_subject_key_identifier, "hash"));
   g_assert_cmpint (X509_sign (cert, key, EVP_sha256 ()), >, 0);
   skid = X509_get0_subject_key_id (cert);
   g_assert_nonnull (skid);

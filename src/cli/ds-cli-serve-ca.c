@@ -434,26 +434,6 @@ basic_auth_cb (SoupAuthDomain    *domain,
 
 /* ---- the server's own TLS certificate ------------------------------------ */
 
-static gboolean
-add_ext (X509       *cert,
-         X509       *issuer,
-         int         nid,
-         const char *value)
-{
-  X509V3_CTX ctx;
-  X509_EXTENSION *ext;
-  gboolean ok;
-
-  X509V3_set_ctx_nodb (&ctx);
-  X509V3_set_ctx (&ctx, issuer, cert, NULL, NULL, 0);
-  ext = X509V3_EXT_conf_nid (NULL, &ctx, nid, value);
-  if (ext == NULL)
-    return FALSE;
-  ok = X509_add_ext (cert, ext, -1) == 1;
-  X509_EXTENSION_free (ext);
-  return ok;
-}
-
 static X509 *
 make_tls_cert (const char *cn,
                EVP_PKEY   *key,
@@ -482,16 +462,16 @@ make_tls_cert (const char *cn,
   ASN1_INTEGER_free (serial);
   ext_issuer = issuer != NULL ? issuer : cert;
   if (ok && san == NULL)
-    ok = add_ext (cert, ext_issuer, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") &&
-         add_ext (cert, ext_issuer, NID_key_usage, "critical,keyCertSign,cRLSign");
+    ok = ds_cert_add_ext (cert, ext_issuer, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") &&
+         ds_cert_add_ext (cert, ext_issuer, NID_key_usage, "critical,keyCertSign,cRLSign");
   else if (ok)
-    ok = add_ext (cert, ext_issuer, NID_basic_constraints, "critical,CA:FALSE") &&
-         add_ext (cert, ext_issuer, NID_key_usage, "critical,digitalSignature,keyAgreement") &&
-         add_ext (cert, ext_issuer, NID_ext_key_usage, "serverAuth") &&
-         add_ext (cert, ext_issuer, NID_subject_alt_name, san);
+    ok = ds_cert_add_ext (cert, ext_issuer, NID_basic_constraints, "critical,CA:FALSE") &&
+         ds_cert_add_ext (cert, ext_issuer, NID_key_usage, "critical,digitalSignature,keyAgreement") &&
+         ds_cert_add_ext (cert, ext_issuer, NID_ext_key_usage, "serverAuth") &&
+         ds_cert_add_ext (cert, ext_issuer, NID_subject_alt_name, san);
   ok = ok &&
-       add_ext (cert, ext_issuer, NID_subject_key_identifier, "hash") &&
-       add_ext (cert, ext_issuer, NID_authority_key_identifier, "keyid:always") &&
+       ds_cert_add_ext (cert, ext_issuer, NID_subject_key_identifier, "hash") &&
+       ds_cert_add_ext (cert, ext_issuer, NID_authority_key_identifier, "keyid:always") &&
        X509_sign (cert, issuer_key, EVP_sha256 ()) > 0;
   return ok ? g_steal_pointer (&cert) : NULL;
 }

@@ -491,6 +491,26 @@ ds_pubkey_fingerprint (EVP_PKEY *key)
   return hex;
 }
 
+gboolean
+ds_cert_add_ext (X509       *cert,
+                 X509       *issuer,
+                 int         nid,
+                 const char *value)
+{
+  X509V3_CTX ctx;
+  X509_EXTENSION *ext;
+  gboolean ok;
+
+  X509V3_set_ctx_nodb (&ctx);
+  X509V3_set_ctx (&ctx, issuer != NULL ? issuer : cert, cert, NULL, NULL, 0);
+  ext = X509V3_EXT_conf_nid (NULL, &ctx, nid, value);
+  if (ext == NULL)
+    return FALSE;
+  ok = X509_add_ext (cert, ext, -1) == 1;
+  X509_EXTENSION_free (ext);
+  return ok;
+}
+
 /* SubjectPublicKeyInfo of an EC key on P-256 (named curve), up to the
  * uncompressed point's 0x04: exactly what i2d_PUBKEY() writes for one. */
 static const guint8 p256_spki_prefix[] = {

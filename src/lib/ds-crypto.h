@@ -65,6 +65,13 @@ X509      *ds_cert_parse             (GBytes          *der_or_pem,
                                       GError         **error);
 GBytes    *ds_cert_to_der            (X509            *cert);
 char      *ds_cert_to_pem            (X509            *cert);
+/* Adds the extension @nid written as `openssl x509 -extfile` would
+ * ("critical,CA:TRUE", "hash", "keyid:always"), with @issuer (NULL: @cert
+ * itself) for the key identifiers. */
+gboolean   ds_cert_add_ext           (X509            *cert,
+                                      X509            *issuer,
+                                      int              nid,
+                                      const char      *value);
 /* Lower-case hex SHA-256 of the DER encoding, 64 characters. */
 char      *ds_cert_fingerprint       (X509            *cert);
 /* Upper-case hex of the serial number's magnitude, no separators. */

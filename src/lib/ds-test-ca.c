@@ -139,26 +139,6 @@ make_name (const char *cn,
   return name;
 }
 
-static gboolean
-add_ext (X509       *cert,
-         X509       *issuer,
-         int         nid,
-         const char *value)
-{
-  X509V3_CTX ctx;
-  X509_EXTENSION *ext;
-  gboolean ok;
-
-  X509V3_set_ctx_nodb (&ctx);
-  X509V3_set_ctx (&ctx, issuer, cert, NULL, NULL, 0);
-  ext = X509V3_EXT_conf_nid (NULL, &ctx, nid, value);
-  if (ext == NULL)
-    return FALSE;
-  ok = X509_add_ext (cert, ext, -1) == 1;
-  X509_EXTENSION_free (ext);
-  return ok;
-}
-
 typedef enum {
   PROFILE_PAA,
   PROFILE_PAI,
@@ -233,23 +213,23 @@ make_cert (Profile            profile,
       switch (profile)
         {
         case PROFILE_PAA:
-          ok = add_ext (cert, ext_issuer, NID_basic_constraints, "critical,CA:TRUE,pathlen:1") &&
-               add_ext (cert, ext_issuer, NID_key_usage, "critical,keyCertSign,cRLSign") &&
-               add_ext (cert, ext_issuer, NID_subject_key_identifier, "hash") &&
-               add_ext (cert, ext_issuer, NID_authority_key_identifier, "keyid:always");
+          ok = ds_cert_add_ext (cert, ext_issuer, NID_basic_constraints, "critical,CA:TRUE,pathlen:1") &&
+               ds_cert_add_ext (cert, ext_issuer, NID_key_usage, "critical,keyCertSign,cRLSign") &&
+               ds_cert_add_ext (cert, ext_issuer, NID_subject_key_identifier, "hash") &&
+               ds_cert_add_ext (cert, ext_issuer, NID_authority_key_identifier, "keyid:always");
           break;
         case PROFILE_PAI:
-          ok = add_ext (cert, ext_issuer, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") &&
-               add_ext (cert, ext_issuer, NID_key_usage, "critical,keyCertSign,cRLSign") &&
-               add_ext (cert, ext_issuer, NID_subject_key_identifier, "hash") &&
-               add_ext (cert, ext_issuer, NID_authority_key_identifier, "keyid:always");
+          ok = ds_cert_add_ext (cert, ext_issuer, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") &&
+               ds_cert_add_ext (cert, ext_issuer, NID_key_usage, "critical,keyCertSign,cRLSign") &&
+               ds_cert_add_ext (cert, ext_issuer, NID_subject_key_identifier, "hash") &&
+               ds_cert_add_ext (cert, ext_issuer, NID_authority_key_identifier, "keyid:always");
           break;
         case PROFILE_DAC:
         default:
-          ok = add_ext (cert, ext_issuer, NID_basic_constraints, "critical,CA:FALSE") &&
-               add_ext (cert, ext_issuer, NID_key_usage, "critical,digitalSignature") &&
-               add_ext (cert, ext_issuer, NID_subject_key_identifier, "hash") &&
-               add_ext (cert, ext_issuer, NID_authority_key_identifier, "keyid:always");
+          ok = ds_cert_add_ext (cert, ext_issuer, NID_basic_constraints, "critical,CA:FALSE") &&
+               ds_cert_add_ext (cert, ext_issuer, NID_key_usage, "critical,digitalSignature") &&
+               ds_cert_add_ext (cert, ext_issuer, NID_subject_key_identifier, "hash") &&
+               ds_cert_add_ext (cert, ext_issuer, NID_authority_key_identifier, "keyid:always");
           break;
         }
     }

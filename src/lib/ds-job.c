@@ -549,7 +549,6 @@ typedef struct {
   gboolean      already_provisioned;
   gboolean      already_installed;
   GBytes       *csr_der;
-  EVP_PKEY     *csr_key;
   X509_REQ     *csr;      /* parsed and checked */
   char         *csr_key_fp;
   DsCertRecord *cert;
@@ -567,7 +566,6 @@ run_clear (Run *run)
   g_free (run->skip_reason);
   g_free (run->done_message);
   g_clear_pointer (&run->csr_der, g_bytes_unref);
-  g_clear_pointer (&run->csr_key, EVP_PKEY_free);
   g_clear_pointer (&run->csr, X509_REQ_free);
   g_free (run->csr_key_fp);
   g_clear_pointer (&run->cert, ds_cert_record_free);
@@ -726,7 +724,6 @@ step_csr (Run     *run,
     }
   if (!ds_csr_check (req, &expected, error))
     return FALSE;
-  run->csr_key = ds_csr_get_pubkey (req);
   run->csr_key_fp = ds_spki_fingerprint (X509_REQ_get_X509_PUBKEY (req));
   g_clear_pointer (&run->csr, X509_REQ_free);
   run->csr = g_steal_pointer (&req);
@@ -871,7 +868,8 @@ step_check (Run     *run,
   if (run->dac == NULL)
     run->dac = ds_cert_parse (run->cert->dac_der, &local_error);
   if (run->dac != NULL)
-    verdict = ds_job_options_verify (self->options, run->cert->dac_der, run->dac, run->cert->pai_der, run->csr_key,
+    verdict = ds_job_options_verify (self->options, run->cert->dac_der, run->dac, run->cert->pai_der,
+                                     run->csr != NULL ? X509_REQ_get0_pubkey (run->csr) : NULL,
                                      NULL, &local_error);
   if (verdict != NULL)
     {

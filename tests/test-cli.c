@@ -142,7 +142,9 @@ test_demo_eight_boards (Fixture       *f,
 {
   const char *args[] = { "demo", "--boards", "8", "--json", "--data-dir", f->data_dir,
                          "--sim-state-dir", f->state_dir, NULL };
+  gint64 before = g_get_monotonic_time ();
   g_autoptr(DsCliResult) r = ds_test_run_cli (f->announce_dir, args);
+  double wall = (g_get_monotonic_time () - before) / 1e6;
   g_autofree char *paa = g_build_filename (f->data_dir, "pki", "paa.pem", NULL);
   g_autofree char *db = g_build_filename (f->data_dir, "records.sqlite3", NULL);
   g_autoptr(GPtrArray) station_files = g_ptr_array_new_with_free_func (g_free);
@@ -158,6 +160,12 @@ test_demo_eight_boards (Fixture       *f,
   sum = ds_test_summary (r);
   g_assert_cmpint (json_object_get_int_member (sum, "passed"), ==, 8);
   g_assert_cmpint (json_object_get_int_member (sum, "failed"), ==, 0);
+  /* The run's duration covers the simulator's start and the provisioning,
+   * and no more than the test waited for the command. */
+  g_assert_cmpfloat (json_object_get_double_member (sum, "provisioning_s"), >, 0);
+  g_assert_cmpfloat (json_object_get_double_member (sum, "elapsed_s"), >,
+                     json_object_get_double_member (sum, "provisioning_s"));
+  g_assert_cmpfloat (json_object_get_double_member (sum, "elapsed_s"), <=, wall);
 
   /* Every DAC verifies with the openssl command line against the test PAA
    * and PAI, and every serial is different. */

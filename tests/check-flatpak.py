@@ -50,7 +50,8 @@ if not modules or not isinstance(modules[-1], dict) or modules[-1].get("buildsys
     errors.append("the last module should be DAC Station itself, built with meson")
 # Every library the build needs comes from the GNOME runtime or is a module.
 RUNTIME = {"glib-2.0", "gio-2.0", "gio-unix-2.0", "gobject-2.0", "json-glib-1.0", "openssl", "sqlite3",
-           "libcurl", "libsoup-3.0", "gtk+-3.0", "threads", "gmodule-2.0", "cairo", "pango"}
+           "libcurl", "libsoup-3.0", "gtk+-3.0", "threads", "gmodule-2.0", "cairo", "pango",
+           "gdk-pixbuf-2.0"}
 deps = set()
 for dirpath, _, files in os.walk(root):
     if "/build" in dirpath or "/." in dirpath:

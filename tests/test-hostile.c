@@ -11,8 +11,11 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "ds-board-monitor.h"
 #include "ds-crypto.h"
+#include "ds-station.h"
 #include "ds-store.h"
+#include "ds-test-ca.h"
 #include "ds-test-util.h"
 
 typedef struct {
@@ -494,6 +497,220 @@ test_end_not_recorded (Fixture       *f,
   g_assert_cmpuint (assert_ca_agrees (f->data), ==, 1);
 }
 
+/* A CA that reuses a serial: the built-in test CA's DAC for the right key,
+ * signed again by the same PAI with the serial of the first DAC it issued.
+ * It keeps its own issuance log (SERIAL FINGERPRINT per line), as a CA does. */
+#define TEST_TYPE_REUSE_CA (test_reuse_ca_get_type ())
+G_DECLARE_FINAL_TYPE (TestReuseCa, test_reuse_ca, TEST, REUSE_CA, GObject)
+
+struct _TestReuseCa
+{
+  GObject       parent_instance;
+  DsCa         *inner;
+  EVP_PKEY     *pai_key;
+  ASN1_INTEGER *first_serial;
+  GString      *log;
+  GMutex        lock;
+};
+
+static void test_reuse_ca_iface_init (DsCaInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TestReuseCa, test_reuse_ca, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (DS_TYPE_CA, test_reuse_ca_iface_init))
+
+static void
+test_reuse_ca_finalize (GObject *object)
+{
+  TestReuseCa *self = TEST_REUSE_CA (object);
+
+  g_clear_object (&self->inner);
+  EVP_PKEY_free (self->pai_key);
+  ASN1_INTEGER_free (self->first_serial);
+  g_string_free (self->log, TRUE);
+  g_mutex_clear (&self->lock);
+  G_OBJECT_CLASS (test_reuse_ca_parent_class)->finalize (object);
+}
+
+static void
+test_reuse_ca_class_init (TestReuseCaClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = test_reuse_ca_finalize;
+}
+
+static void
+test_reuse_ca_init (TestReuseCa *self)
+{
+  self->log = g_string_new (NULL);
+  g_mutex_init (&self->lock);
+}
+
+static const char *
+test_reuse_ca_get_name (DsCa *ca)
+{
+  return "serial-reusing";
+}
+
+static DsIssued *
+test_reuse_ca_issue (DsCa                 *ca,
+                     const DsIssueRequest *request,
+                     GCancellable         *cancellable,
+                     GError              **error)
+{
+  TestReuseCa *self = TEST_REUSE_CA (ca);
+  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
+  g_autoptr(DsIssued) issued = ds_ca_issue (self->inner, request, cancellable, error);
+  g_autoptr(X509) dac = NULL;
+  g_autofree char *serial = NULL;
+  g_autofree char *fp = NULL;
+
+  if (issued == NULL)
+    return NULL;
+  dac = ds_cert_parse (issued->dac_der, error);
+  g_assert_nonnull (dac);
+  if (self->first_serial == NULL)
+    self->first_serial = ASN1_INTEGER_dup (X509_get0_serialNumber (dac));
+  else
+    {
+      g_assert_cmpint (X509_set_serialNumber (dac, self->first_serial), ==, 1);
+      g_assert_cmpint (X509_sign (dac, self->pai_key, EVP_sha256 ()), >, 0);
+      g_bytes_unref (issued->dac_der);
+      issued->dac_der = ds_cert_to_der (dac);
+    }
+  serial = ds_cert_serial_hex (dac);
+  fp = ds_cert_fingerprint (dac);
+  g_string_append_printf (self->log, "%s %s\n", serial, fp);
+  return g_steal_pointer (&issued);
+}
+
+static GBytes *
+test_reuse_ca_dup_paa (DsCa *ca)
+{
+  return ds_ca_dup_paa (TEST_REUSE_CA (ca)->inner);
+}
+
+static gboolean
+test_reuse_ca_is_test (DsCa *ca)
+{
+  return TRUE;
+}
+
+static void
+test_reuse_ca_iface_init (DsCaInterface *iface)
+{
+  iface->get_name = test_reuse_ca_get_name;
+  iface->issue = test_reuse_ca_issue;
+  iface->dup_paa = test_reuse_ca_dup_paa;
+  iface->is_test = test_reuse_ca_is_test;
+}
+
+static void
+idle_cb (DsStation *station,
+         gpointer   loop)
+{
+  g_main_loop_quit (loop);
+}
+
+/* The second board gets a DAC whose serial the first one's already has:
+ * the CA's fault, said so; that board fails alone; the DAC is in the
+ * event log, so the CA's log and the records still agree. */
+static void
+test_ca_reuses_serial (Fixture       *f,
+                       gconstpointer  unused)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pki = g_build_filename (f->data, "pki", NULL);
+  g_autofree char *db = g_build_filename (f->data, "records.sqlite3", NULL);
+  g_autofree char *certs = g_build_filename (f->data, "certs", NULL);
+  g_autofree char *key_path = NULL;
+  g_autofree char *key_pem = NULL;
+  g_autoptr(TestReuseCa) ca = g_object_new (TEST_TYPE_REUSE_CA, NULL);
+  g_autoptr(DsStore) store = NULL;
+  g_autoptr(DsStation) station = NULL;
+  g_autoptr(DsBoardMonitor) monitor = NULL;
+  g_autoptr(GPtrArray) boards = NULL;
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr(BIO) bio = NULL;
+  g_auto(GStrv) lines = NULL;
+  DsJobOptions options = { 0 };
+  GPtrArray *jobs;
+  guint passed = 0, failed = 0;
+  sqlite3 *rdb;
+
+  g_assert_cmpint (g_mkdir_with_parents (f->data, 0700), ==, 0);
+  ca->inner = DS_CA (ds_test_ca_new (pki, &error));
+  g_assert_no_error (error);
+  key_path = g_build_filename (pki, "pai-key.pem", NULL);
+  g_assert_true (g_file_get_contents (key_path, &key_pem, NULL, NULL));
+  bio = BIO_new_mem_buf (key_pem, -1);
+  ca->pai_key = PEM_read_bio_PrivateKey (bio, NULL, NULL, NULL);
+  g_assert_nonnull (ca->pai_key);
+  store = ds_store_open (db, &error);
+  g_assert_no_error (error);
+
+  options.store = store;
+  options.ca = DS_CA (ca);
+  options.vid = DS_TEST_CA_VID;
+  options.pid = 0x8000;
+  options.station_name = (char *) "hostile";
+  options.certs_dir = certs;
+  g_assert_true (ds_job_options_validate (&options, &error));
+  g_assert_no_error (error);
+  station = ds_station_new (&options, 1);
+  g_signal_connect (station, "idle", G_CALLBACK (idle_cb), loop);
+
+  f->sim = ds_test_start_sim (f->state, f->announce, 2, NULL);
+  monitor = ds_board_monitor_new (f->announce);
+  ds_board_monitor_scan (monitor);
+  boards = ds_board_monitor_list (monitor);
+  g_assert_cmpuint (boards->len, ==, 2);
+  for (guint i = 0; i < boards->len; i++)
+    {
+      g_assert_nonnull (ds_station_provision (station, g_ptr_array_index (boards, i), &error));
+      g_assert_no_error (error);
+    }
+  g_main_loop_run (loop);
+  ds_test_stop (&f->sim, 0);
+
+  jobs = ds_station_get_jobs (station);
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      DsJob *job = g_ptr_array_index (jobs, i);
+
+      if (ds_job_get_state (job) == DS_JOB_STATE_PASSED)
+        {
+          passed++;
+          continue;
+        }
+      failed++;
+      g_test_message ("FAIL at %s: %s", ds_step_to_string (ds_job_get_failed_step (job)),
+                      ds_job_get_error (job)->message);
+      g_assert_cmpint (ds_job_get_state (job), ==, DS_JOB_STATE_FAILED);
+      g_assert_cmpint (ds_job_get_failed_step (job), ==, DS_STEP_FORWARD);
+      g_assert_cmpstr (ds_job_get_error_code (job), ==, "rejected");
+      g_assert_nonnull (strstr (ds_job_get_error (job)->message, "a serial it already used for board"));
+      g_assert_nonnull (strstr (ds_job_get_error (job)->message, "the CA is at fault"));
+    }
+  g_assert_cmpuint (passed, ==, 1);
+  g_assert_cmpuint (failed, ==, 1);
+
+  /* The CA's own log against the records: the first DAC recorded, the
+   * second (same serial, its own fingerprint) in the event log. */
+  lines = g_strsplit (ca->log->str, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 3);
+  rdb = open_records (f->data);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_auto(GStrv) field = g_strsplit (lines[i], " ", 2);
+      g_autofree char *rejected = g_strdup_printf ("serial %s fingerprint %s:%%", field[0], field[1]);
+
+      g_assert_cmpint (count (rdb, "SELECT count(*) FROM certificates WHERE fingerprint = ?", field[1]), ==, i == 0);
+      g_assert_cmpint (count (rdb, "SELECT count(*) FROM events WHERE kind = 'certificate-rejected' AND message LIKE ?",
+                              rejected), ==, i == 1);
+    }
+  g_assert_cmpint (count (rdb, "SELECT count(*) FROM certificates", NULL), ==, 1);
+  sqlite3_close (rdb);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -506,6 +723,7 @@ main (int    argc,
   g_test_add ("/hostile/uid-after-lock", Fixture, NULL, fixture_setup, test_uid_after_lock, fixture_teardown);
   g_test_add ("/hostile/escape-text", Fixture, NULL, fixture_setup, test_escape_text, fixture_teardown);
   g_test_add ("/hostile/production-test-ids", Fixture, NULL, fixture_setup, test_production_test_ids, fixture_teardown);
+  g_test_add ("/hostile/ca-reuses-serial", Fixture, NULL, fixture_setup, test_ca_reuses_serial, fixture_teardown);
   g_test_add ("/hostile/end-not-recorded", Fixture, NULL, fixture_setup, test_end_not_recorded, fixture_teardown);
   return g_test_run ();
 }

@@ -13,6 +13,7 @@
 
 #include "ds-board-monitor.h"
 #include "ds-crypto.h"
+#include "ds-error.h"
 #include "ds-station.h"
 #include "ds-store.h"
 #include "ds-test-ca.h"
@@ -419,34 +420,6 @@ test_escape_text (Fixture       *f,
   g_assert_cmpuint (assert_ca_agrees (f->data), ==, 1);
 }
 
-/* Production with a test vendor or product ID is refused at start,
- * whatever the CA: no board is touched, the CA is not asked. */
-static void
-test_production_test_ids (Fixture       *f,
-                          gconstpointer  unused)
-{
-  const char *test_vid[] = { "provision", "--all", "--json", "--data-dir", f->data, "--production",
-                             "--vid", "FFF1", NULL };
-  const char *test_pid[] = { "provision", "--all", "--json", "--data-dir", f->data, "--production",
-                             "--vid", "1234", "--pid", "8001", NULL };
-  g_autofree char *log_path = g_build_filename (f->data, "pki", "issued.log", NULL);
-  g_autoptr(DsCliResult) a = NULL;
-  g_autoptr(DsCliResult) b = NULL;
-
-  f->sim = ds_test_start_sim (f->state, f->announce, 1, NULL);
-  a = ds_test_run_cli (f->announce, test_vid);
-  b = ds_test_run_cli (f->announce, test_pid);
-  ds_test_stop (&f->sim, 0);
-  g_test_message ("%s%s", a->err, b->err);
-  g_assert_cmpint (a->exit_status, ==, 2);
-  g_assert_nonnull (strstr (a->err, "test vendor ID 0xFFF1"));
-  g_assert_cmpint (b->exit_status, ==, 2);
-  g_assert_nonnull (strstr (b->err, "test product ID 0x8001"));
-  g_assert_null (ds_test_find_event (a->events, "step", "sim-0"));
-  g_assert_null (ds_test_find_event (b->events, "step", "sim-0"));
-  g_assert_false (g_file_test (log_path, G_FILE_TEST_EXISTS));
-}
-
 /* The end of the job cannot be written (SQLite refuses the row, as a full
  * disk would): the board is not said to pass, anywhere. */
 static void
@@ -610,6 +583,118 @@ idle_cb (DsStation *station,
   g_main_loop_quit (loop);
 }
 
+/* The serial-reusing CA over a test CA in @data/pki. */
+static TestReuseCa *
+make_reuse_ca (const char *data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pki = g_build_filename (data, "pki", NULL);
+  g_autofree char *key_path = g_build_filename (pki, "pai-key.pem", NULL);
+  g_autofree char *key_pem = NULL;
+  g_autoptr(BIO) bio = NULL;
+  TestReuseCa *ca = g_object_new (TEST_TYPE_REUSE_CA, NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (data, 0700), ==, 0);
+  ca->inner = DS_CA (ds_test_ca_new (pki, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (key_path, &key_pem, NULL, NULL));
+  bio = BIO_new_mem_buf (key_pem, -1);
+  ca->pai_key = PEM_read_bio_PrivateKey (bio, NULL, NULL, NULL);
+  g_assert_nonnull (ca->pai_key);
+  return ca;
+}
+
+/* Provisions every board of @f->state (@n of them) with a station of
+ * @options, one at a time, and returns the station. */
+static DsStation *
+run_station (Fixture            *f,
+             const DsJobOptions *options,
+             guint               n)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsBoardMonitor) monitor = NULL;
+  g_autoptr(GPtrArray) boards = NULL;
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  DsStation *station = ds_station_new (options, 1);
+
+  g_signal_connect (station, "idle", G_CALLBACK (idle_cb), loop);
+  f->sim = ds_test_start_sim (f->state, f->announce, (int) n, NULL);
+  monitor = ds_board_monitor_new (f->announce);
+  ds_board_monitor_scan (monitor);
+  boards = ds_board_monitor_list (monitor);
+  g_assert_cmpuint (boards->len, ==, n);
+  for (guint i = 0; i < boards->len; i++)
+    {
+      g_assert_nonnull (ds_station_provision (station, g_ptr_array_index (boards, i), &error));
+      g_assert_no_error (error);
+    }
+  g_main_loop_run (loop);
+  ds_test_stop (&f->sim, 0);
+  return station;
+}
+
+/* Production with a test vendor or product ID is refused at start,
+ * whatever the CA: the CLI exits 2 before it contacts a remote CA, and a
+ * station made anyway (as a front end that forgot to ask) refuses in
+ * every job before the CA is asked. */
+static void
+test_production_test_ids (Fixture       *f,
+                          gconstpointer  unused)
+{
+  const char *test_vid[] = { "provision", "--all", "--json", "--data-dir", f->data, "--production",
+                             "--vid", "FFF1", "--ca", "est:https://127.0.0.1:9", "--client-cert", "none.pem",
+                             "--client-key", "none.pem", "--trust-store", f->tmp, NULL };
+  const char *test_pid[] = { "provision", "--all", "--json", "--data-dir", f->data, "--production",
+                             "--vid", "1234", "--pid", "8001", "--ca", "est:https://127.0.0.1:9",
+                             "--client-cert", "none.pem", "--client-key", "none.pem", "--trust-store", f->tmp, NULL };
+  g_autoptr(DsCliResult) a = NULL;
+  g_autoptr(DsCliResult) b = NULL;
+  g_autoptr(TestReuseCa) ca = NULL;
+  g_autoptr(DsStore) store = NULL;
+  g_autoptr(DsStation) station = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *db = g_build_filename (f->data, "records.sqlite3", NULL);
+  g_autofree char *certs = g_build_filename (f->data, "certs", NULL);
+  DsJobOptions options = { 0 };
+  DsJob *job;
+
+  f->sim = ds_test_start_sim (f->state, f->announce, 1, NULL);
+  a = ds_test_run_cli (f->announce, test_vid);
+  b = ds_test_run_cli (f->announce, test_pid);
+  ds_test_stop (&f->sim, 0);
+  g_test_message ("%s%s", a->err, b->err);
+  g_assert_cmpint (a->exit_status, ==, 2);
+  g_assert_nonnull (strstr (a->err, "test vendor ID 0xFFF1"));
+  g_assert_cmpint (b->exit_status, ==, 2);
+  g_assert_nonnull (strstr (b->err, "test product ID 0x8001"));
+  g_assert_null (ds_test_find_event (a->events, "step", "sim-0"));
+  g_assert_null (ds_test_find_event (b->events, "step", "sim-0"));
+
+  /* The library says the same to any front end... */
+  ca = make_reuse_ca (f->data);
+  store = ds_store_open (db, &error);
+  g_assert_no_error (error);
+  options.store = store;
+  options.ca = DS_CA (ca);
+  options.vid = 0xFFF2;
+  options.pid = 0x1234;
+  options.production = TRUE;
+  options.station_name = (char *) "hostile";
+  options.certs_dir = certs;
+  g_assert_false (ds_job_options_validate (&options, &error));
+  g_assert_error (error, DS_ERROR, DS_ERROR_CONFIG);
+  g_clear_error (&error);
+
+  /* ...and a job refuses before it asks the CA. */
+  station = run_station (f, &options, 1);
+  job = g_ptr_array_index (ds_station_get_jobs (station), 0);
+  g_assert_cmpint (ds_job_get_state (job), ==, DS_JOB_STATE_FAILED);
+  g_assert_cmpint (ds_job_get_failed_step (job), ==, DS_STEP_FORWARD);
+  g_assert_nonnull (strstr (ds_job_get_error (job)->message, "test vendor ID 0xFFF2"));
+  g_assert_cmpuint (ca->log->len, ==, 0);
+  g_assert_cmpuint (assert_ca_agrees (f->data), ==, 0);
+}
+
 /* The second board gets a DAC whose serial the first one's already has:
  * the CA's fault, said so; that board fails alone; the DAC is in the
  * event log, so the CA's log and the records still agree. */
@@ -618,32 +703,17 @@ test_ca_reuses_serial (Fixture       *f,
                        gconstpointer  unused)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *pki = g_build_filename (f->data, "pki", NULL);
   g_autofree char *db = g_build_filename (f->data, "records.sqlite3", NULL);
   g_autofree char *certs = g_build_filename (f->data, "certs", NULL);
-  g_autofree char *key_path = NULL;
-  g_autofree char *key_pem = NULL;
-  g_autoptr(TestReuseCa) ca = g_object_new (TEST_TYPE_REUSE_CA, NULL);
+  g_autoptr(TestReuseCa) ca = make_reuse_ca (f->data);
   g_autoptr(DsStore) store = NULL;
   g_autoptr(DsStation) station = NULL;
-  g_autoptr(DsBoardMonitor) monitor = NULL;
-  g_autoptr(GPtrArray) boards = NULL;
-  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  g_autoptr(BIO) bio = NULL;
   g_auto(GStrv) lines = NULL;
   DsJobOptions options = { 0 };
   GPtrArray *jobs;
   guint passed = 0, failed = 0;
   sqlite3 *rdb;
 
-  g_assert_cmpint (g_mkdir_with_parents (f->data, 0700), ==, 0);
-  ca->inner = DS_CA (ds_test_ca_new (pki, &error));
-  g_assert_no_error (error);
-  key_path = g_build_filename (pki, "pai-key.pem", NULL);
-  g_assert_true (g_file_get_contents (key_path, &key_pem, NULL, NULL));
-  bio = BIO_new_mem_buf (key_pem, -1);
-  ca->pai_key = PEM_read_bio_PrivateKey (bio, NULL, NULL, NULL);
-  g_assert_nonnull (ca->pai_key);
   store = ds_store_open (db, &error);
   g_assert_no_error (error);
 
@@ -655,22 +725,7 @@ test_ca_reuses_serial (Fixture       *f,
   options.certs_dir = certs;
   g_assert_true (ds_job_options_validate (&options, &error));
   g_assert_no_error (error);
-  station = ds_station_new (&options, 1);
-  g_signal_connect (station, "idle", G_CALLBACK (idle_cb), loop);
-
-  f->sim = ds_test_start_sim (f->state, f->announce, 2, NULL);
-  monitor = ds_board_monitor_new (f->announce);
-  ds_board_monitor_scan (monitor);
-  boards = ds_board_monitor_list (monitor);
-  g_assert_cmpuint (boards->len, ==, 2);
-  for (guint i = 0; i < boards->len; i++)
-    {
-      g_assert_nonnull (ds_station_provision (station, g_ptr_array_index (boards, i), &error));
-      g_assert_no_error (error);
-    }
-  g_main_loop_run (loop);
-  ds_test_stop (&f->sim, 0);
-
+  station = run_station (f, &options, 2);
   jobs = ds_station_get_jobs (station);
   for (guint i = 0; i < jobs->len; i++)
     {

@@ -465,9 +465,10 @@ setup_run (Run *run)
                     "a TLS client certificate (--client-cert, --client-key) or HTTP Basic (--ca-user)\n"));
       return FALSE;
     }
-  /* Production with a test product is refused before any CA is asked. */
+  /* Production with a test product is refused before a remote CA is
+   * even contacted (the test CA is refused in production below). */
   options.production = ds_cli_gate_production ();
-  if (!ds_job_options_validate (&options, &error))
+  if (ds_cli_ca_is_remote () && !ds_job_options_validate (&options, &error))
     {
       g_printerr ("%s\n", error->message);
       return FALSE;

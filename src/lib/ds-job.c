@@ -1103,6 +1103,11 @@ step_forward (Run     *run,
       dac = ds_cert_parse (issued->dac_der, error);
       if (dac == NULL)
         {
+          g_autofree char *digest = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, issued->dac_der);
+          g_autofree char *msg = g_strdup_printf ("an unreadable DAC, sha256 %s", digest);
+
+          /* No serial to record it by; the event log still has it. */
+          ds_store_log_event (store, run->job_id, run->info.uid, "certificate-rejected", msg, NULL);
           g_prefix_error (error, _("The certificate authority sent an unreadable DAC: "));
           return FALSE;
         }

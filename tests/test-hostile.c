@@ -766,6 +766,160 @@ test_ca_reuses_serial (Fixture       *f,
   sqlite3_close (rdb);
 }
 
+/* tests/hostile-board.py: the same lies told by a board written from
+ * docs/protocol.md alone, in Python, sharing no code with the station or
+ * the simulator. */
+static GPid
+start_python_board (Fixture           *f,
+                    const char *const *extra)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *python = g_find_program_in_path ("python3");
+  g_autofree char *script = g_test_build_filename (G_TEST_DIST, "hostile-board.py", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GIOChannel) ch = NULL;
+  GPid pid = 0;
+  int out_fd = -1;
+
+  g_assert_nonnull (python);
+  g_ptr_array_add (argv, python);
+  g_ptr_array_add (argv, script);
+  g_ptr_array_add (argv, (char *) "--announce-dir");
+  g_ptr_array_add (argv, f->announce);
+  for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) extra[i]);
+  g_ptr_array_add (argv, NULL);
+  g_spawn_async_with_pipes (NULL, (char **) argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                            &pid, NULL, &out_fd, NULL, &error);
+  g_assert_no_error (error);
+  ch = g_io_channel_unix_new (out_fd);
+  g_io_channel_set_close_on_unref (ch, FALSE);
+  for (;;)
+    {
+      g_autofree char *line = NULL;
+      GIOStatus st = g_io_channel_read_line (ch, &line, NULL, NULL, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpint (st, ==, G_IO_STATUS_NORMAL);
+      if (g_str_has_prefix (line, "ready"))
+        break;
+    }
+  return pid;
+}
+
+static DsCliResult *
+run_python_board (Fixture           *f,
+                  const char *const *extra)
+{
+  DsCliResult *r;
+
+  f->sim = start_python_board (f, extra);
+  r = provision (f, f->data);
+  ds_test_stop (&f->sim, 0);
+  return r;
+}
+
+typedef struct {
+  const char *attack;
+  const char *step;
+  const char *cause;
+  guint       issued;   /* DACs the CA issues */
+} PythonCell;
+
+static const PythonCell python_cells[] = {
+  { "claim-locked", "forward", "holds no DAC", 0 },
+  { "uid-after-lock", "lock", "UID changed", 1 },
+  { "escape-text", "install", "all good", 1 },
+};
+
+static void
+test_python_attack (Fixture       *f,
+                    gconstpointer  data)
+{
+  const PythonCell *cell = data;
+  const char *args[] = { "--name", "py-0", "--attack", cell->attack, NULL };
+  g_autoptr(DsCliResult) r = run_python_board (f, args);
+
+  g_assert_null (ds_test_find_event (r->events, "pass", "py-0"));
+  g_assert_null (ds_test_find_event (r->events, "already-provisioned", "py-0"));
+  assert_fails (r, "py-0", cell->step, "rejected", cell->cause);
+  g_assert_null (strchr (r->out, '\033'));
+  g_assert_null (strstr (r->out, "\\u001b"));
+  g_assert_cmpuint (assert_ca_agrees (f->data), ==, cell->issued);
+}
+
+/* An honest Python board passes and is then proven locked; copies of its
+ * identity fail, before the CA whenever they can. */
+static void
+test_python_copies (Fixture       *f,
+                    gconstpointer  unused)
+{
+  const char *uid = "0A0B0C0D0E0F101112131415";
+  g_autofree char *key = g_strdup_printf ("%08X%08X%08X%08X", g_random_int (), g_random_int (),
+                                          g_random_int (), g_random_int ());
+  const char *honest[] = { "--name", "py-0", "--uid", uid, "--key", key, NULL };
+  g_autofree char *dac_path = g_build_filename (f->tmp, "stolen-dac.der", NULL);
+  g_autofree char *pai_path = g_build_filename (f->tmp, "stolen-pai.der", NULL);
+  g_autoptr(DsStore) store = NULL;
+  g_autoptr(DsCertRecord) rec = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *db = g_build_filename (f->data, "records.sqlite3", NULL);
+  g_autofree char *issued_to = g_strdup_printf ("was issued to board %s", uid);
+
+  {
+    g_autoptr(DsCliResult) r = run_python_board (f, honest);
+
+    g_assert_nonnull (ds_test_find_event (r->events, "pass", "py-0"));
+    g_assert_cmpuint (assert_ca_agrees (f->data), ==, 1);
+  }
+
+  store = ds_store_open (db, &error);
+  g_assert_no_error (error);
+  rec = ds_store_find_board_certificate (store, uid, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (rec);
+  g_assert_true (g_file_set_contents (dac_path, g_bytes_get_data (rec->dac_der, NULL), g_bytes_get_size (rec->dac_der), NULL));
+  g_assert_true (g_file_set_contents (pai_path, g_bytes_get_data (rec->pai_der, NULL), g_bytes_get_size (rec->pai_der), NULL));
+  g_clear_object (&store);
+
+  {
+    /* The board keeps its storage in memory: it comes back with what the
+     * records gave it, locked, and is proven so. */
+    const char *args[] = { "--name", "py-0", "--uid", uid, "--key", key, "--locked",
+                           "--dac", dac_path, "--pai", pai_path, NULL };
+    g_autoptr(DsCliResult) again = run_python_board (f, args);
+
+    g_assert_nonnull (ds_test_find_event (again->events, "already-provisioned", "py-0"));
+    g_assert_cmpstr (json_object_get_string_member (ds_test_find_step (again->events, "py-0", "attest"), "status"), ==, "pass");
+    g_assert_cmpuint (assert_ca_agrees (f->data), ==, 1);
+  }
+  {
+    /* Its key, fresh, under another UID. */
+    const char *args[] = { "--name", "py-1", "--uid", "1F1F1F1F1F1F1F1F1F1F1F1F", "--key", key, NULL };
+    g_autoptr(DsCliResult) r = run_python_board (f, args);
+
+    assert_fails (r, "py-1", "forward", "rejected", "already certified for board");
+    g_assert_cmpuint (assert_ca_agrees (f->data), ==, 1);
+  }
+  {
+    /* Its UID, with a key of its own. */
+    const char *args[] = { "--name", "py-2", "--uid", uid, NULL };
+    g_autoptr(DsCliResult) r = run_python_board (f, args);
+
+    assert_fails (r, "py-2", "forward", "rejected", "already holds the installed DAC");
+    g_assert_cmpuint (assert_ca_agrees (f->data), ==, 1);
+  }
+  {
+    /* Its DAC, PAI and key, locked, under another UID. */
+    const char *args[] = { "--name", "py-3", "--uid", "2E2E2E2E2E2E2E2E2E2E2E2E", "--key", key, "--locked",
+                           "--dac", dac_path, "--pai", pai_path, NULL };
+    g_autoptr(DsCliResult) r = run_python_board (f, args);
+
+    assert_fails (r, "py-3", "forward", "rejected", issued_to);
+    g_assert_cmpuint (assert_ca_agrees (f->data), ==, 1);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -780,5 +934,11 @@ main (int    argc,
   g_test_add ("/hostile/production-test-ids", Fixture, NULL, fixture_setup, test_production_test_ids, fixture_teardown);
   g_test_add ("/hostile/ca-reuses-serial", Fixture, NULL, fixture_setup, test_ca_reuses_serial, fixture_teardown);
   g_test_add ("/hostile/end-not-recorded", Fixture, NULL, fixture_setup, test_end_not_recorded, fixture_teardown);
+  for (gsize i = 0; i < G_N_ELEMENTS (python_cells); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/hostile/python/%s", python_cells[i].attack);
+      g_test_add (path, Fixture, &python_cells[i], fixture_setup, test_python_attack, fixture_teardown);
+    }
+  g_test_add ("/hostile/python/copies", Fixture, NULL, fixture_setup, test_python_copies, fixture_teardown);
   return g_test_run ();
 }

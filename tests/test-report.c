@@ -43,6 +43,34 @@ group (GPtrArray  *a,
   return NULL;
 }
 
+/* Boards that locked before their job's end was recorded (killed, a full
+ * disk): passed, not "never passed"; jobs without a UID are no boards. */
+static void
+test_locked_is_passed (void)
+{
+  const DsReportJob jobs[] = {
+    /* Killed after LOCK, then found locked and proven so. */
+    { 1, "A", "s1", "L1", "o1", S (0), S (30), "interrupted", NULL, NULL, FALSE },
+    { 2, "A", "s1", "L1", "o1", S (40), S (41), "already-provisioned", NULL, NULL, TRUE },
+    /* Its lock step passed, its end was never written. */
+    { 3, "B", "s1", "L1", "o1", S (10), S (20), "interrupted", NULL, NULL, TRUE },
+    /* Killed before LOCK and never seen again. */
+    { 4, "C", "s1", "L1", "o1", S (10), S (20), "interrupted", NULL, NULL, FALSE },
+    /* A busy port, three times: no UID. */
+    { 5, NULL, "s1", "L1", "o1", S (50), S (51), "failed", "connect", "io", FALSE },
+    { 6, NULL, "s1", "L1", "o1", S (52), S (53), "failed", "connect", "io", FALSE },
+    { 7, NULL, "s1", "L1", "o1", S (54), S (55), "interrupted", NULL, NULL, FALSE },
+  };
+  g_autoptr(DsReport) r = ds_report_compute_jobs (jobs, G_N_ELEMENTS (jobs));
+
+  g_assert_cmpint (r->boards, ==, 3);
+  g_assert_cmpint (r->jobs_unidentified, ==, 3);
+  g_assert_cmpint (r->boards_passed, ==, 2);
+  g_assert_cmpint (r->boards_failed, ==, 1);
+  g_assert_cmpint (r->first_pass, ==, 1);
+  g_assert_cmpint (r->already_provisioned, ==, 1);
+}
+
 static void
 test_hand_worked (void)
 {
@@ -63,13 +91,15 @@ test_hand_worked (void)
 
   g_assert_cmpint (r->jobs, ==, 9);
   g_assert_cmpint (r->already_provisioned, ==, 1);
-  /* A, B, C, D, E and the board that never identified itself. */
-  g_assert_cmpint (r->boards, ==, 6);
+  /* A, B, C, D and E; the job that never identified its board is no
+   * board's. */
+  g_assert_cmpint (r->boards, ==, 5);
+  g_assert_cmpint (r->jobs_unidentified, ==, 1);
   g_assert_cmpint (r->boards_passed, ==, 4);
-  g_assert_cmpint (r->boards_failed, ==, 2);
+  g_assert_cmpint (r->boards_failed, ==, 1);
   g_assert_cmpint (r->first_pass, ==, 2);
-  g_assert_cmpfloat_with_epsilon (r->first_pass_yield, 2.0 / 6, 1e-9);
-  g_assert_cmpfloat_with_epsilon (r->final_yield, 4.0 / 6, 1e-9);
+  g_assert_cmpfloat_with_epsilon (r->first_pass_yield, 2.0 / 5, 1e-9);
+  g_assert_cmpfloat_with_epsilon (r->final_yield, 4.0 / 5, 1e-9);
   g_assert_cmpfloat_with_epsilon (r->units_per_hour, 4 / (4090.0 / 3600), 1e-9);
   /* Cycle times of passes: 30, 60, 40, 90 s. */
   g_assert_cmpfloat_with_epsilon (r->cycle_median_s, 40, 1e-9);
@@ -89,13 +119,13 @@ test_hand_worked (void)
   g_assert_cmpint (g->passed, ==, 2);
   g_assert_cmpint (g->first_pass, ==, 1);
   g = group (r->by_lot, "L2");
-  g_assert_cmpint (g->boards, ==, 3);
+  g_assert_cmpint (g->boards, ==, 2);
   g_assert_cmpint (g->passed, ==, 2);
-  g_assert_cmpfloat_with_epsilon (g->first_pass_yield, 1.0 / 3, 1e-9);
+  g_assert_cmpfloat_with_epsilon (g->first_pass_yield, 1.0 / 2, 1e-9);
   g = group (r->by_shift, "A");
-  g_assert_cmpint (g->boards, ==, 6);
+  g_assert_cmpint (g->boards, ==, 5);
   g = group (r->by_day, "2026-03-02");
-  g_assert_cmpint (g->boards, ==, 6);
+  g_assert_cmpint (g->boards, ==, 5);
   g_assert_cmpuint (r->by_operator->len, ==, 2);
 
   /* 68 minutes from the first start to the last end: 5-minute buckets from
@@ -185,8 +215,9 @@ sql_int (sqlite3    *db,
   return v;
 }
 
-/* The same figures, worked out in SQL straight from the jobs table. */
-#define ATTEMPTS "(SELECT *, coalesce(board_uid, 'job:' || id) AS unit FROM jobs " \
+/* The same figures, worked out in SQL straight from the jobs table.  Boards
+ * count by UID: a job without one is no board's (count DISTINCT skips it). */
+#define ATTEMPTS "(SELECT *, board_uid AS unit FROM jobs " \
                  "WHERE outcome IS NOT NULL AND outcome != 'already-provisioned' AND (?1 IS NULL OR lot = ?1))"
 
 static void
@@ -258,7 +289,7 @@ test_generated_history (void)
       boards = sql_int (db, "SELECT count(DISTINCT unit) FROM " ATTEMPTS, lot);
       passed = sql_int (db, "SELECT count(DISTINCT unit) FROM " ATTEMPTS " WHERE outcome = 'passed'", lot);
       first_pass = sql_int (db,
-        "SELECT count(*) FROM " ATTEMPTS " a WHERE outcome = 'passed' AND NOT EXISTS "
+        "SELECT count(*) FROM " ATTEMPTS " a WHERE outcome = 'passed' AND unit IS NOT NULL AND NOT EXISTS "
         "(SELECT 1 FROM " ATTEMPTS " b WHERE b.unit = a.unit AND "
         "(b.started_us < a.started_us OR (b.started_us = a.started_us AND b.id < a.id)))", lot);
       csr_failures = sql_int (db, "SELECT count(*) FROM " ATTEMPTS " WHERE outcome = 'failed' AND failed_step = 'csr'", lot);
@@ -302,6 +333,7 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/report/hand-worked", test_hand_worked);
+  g_test_add_func ("/report/locked-is-passed", test_locked_is_passed);
   g_test_add_func ("/report/empty", test_empty);
   g_test_add_func ("/report/trend-buckets", test_trend_buckets);
   g_test_add_func ("/report/csv-row", test_csv_row);

@@ -168,6 +168,22 @@ test_kill_at_step (gconstpointer data)
       g_assert_true (g_hash_table_contains (serials, json_object_get_string_member (o, "dac_serial")));
     }
 
+  /* The statistics count boards, by UID: both passed, none "never passed",
+   * and a killed job that never learnt its board's UID is no board. */
+  {
+    const char *stats_args[] = { "stats", "--json", "--data-dir", data_dir, "--db", db, NULL };
+    g_autoptr(DsCliResult) st = ds_test_run_cli (announce, stats_args);
+    JsonObject *o = ds_test_find_event (st->events, "stats", NULL);
+
+    g_assert_cmpint (st->exit_status, ==, 0);
+    g_assert_nonnull (o);
+    g_assert_cmpint (json_object_get_int_member (o, "boards"), ==, 2);
+    g_assert_cmpint (json_object_get_int_member (o, "passed"), ==, 2);
+    g_assert_cmpint (json_object_get_int_member (o, "failed"), ==, 0);
+    g_assert_cmpint (json_object_get_int_member (o, "jobs_unidentified"), ==,
+                     g_str_equal (cell->step, "connect") ? 1 : 0);
+  }
+
   g_assert_true (ds_store_verify_audit (store, &n_events, &broken, &reason, &error));
   g_assert_no_error (error);
   g_assert_cmpint (broken, ==, 0);

@@ -127,11 +127,13 @@ test_yields (Fixture       *f,
   g_assert_cmpint (s.failed, ==, 2);
   g_assert_cmpint (s.already_provisioned, ==, 1);
   g_assert_cmpint (s.cancelled, ==, 1);
-  g_assert_cmpint (s.boards, ==, 3);
+  /* A and B: the job that never identified its board is no board's. */
+  g_assert_cmpint (s.boards, ==, 2);
+  g_assert_cmpint (s.jobs_unidentified, ==, 1);
   g_assert_cmpint (s.boards_first_pass, ==, 1);
   g_assert_cmpint (s.boards_passed, ==, 2);
-  g_assert_cmpfloat_with_epsilon (ds_stats_summary_first_pass_yield (&s), 1.0 / 3.0, 1e-9);
-  g_assert_cmpfloat_with_epsilon (ds_stats_summary_final_yield (&s), 2.0 / 3.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (ds_stats_summary_first_pass_yield (&s), 1.0 / 2.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (ds_stats_summary_final_yield (&s), 2.0 / 2.0, 1e-9);
   g_assert_cmpint (s.first_started_us, >, 0);
   g_assert_cmpint (s.last_finished_us, >=, s.first_started_us);
 
@@ -194,6 +196,70 @@ test_filters (Fixture       *f,
   g_assert_cmpint (s.passed + s.failed, ==, 0);
 }
 
+/* Records that the station wrote for a board up to its lock step, as a
+ * crash or a full disk leaves them: a job whose end is missing (closed as
+ * interrupted on the next start) and an installed DAC; with @lock_step the
+ * lock step's record made it to disk. */
+static void
+locked_board (Fixture    *f,
+              const char *uid,
+              gboolean    lock_step)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsCertRecord) rec = g_new0 (DsCertRecord, 1);
+  gint64 id = job (f, uid, "L1", "st", NULL);
+  gint64 now = g_get_real_time ();
+
+  rec->job_id = id;
+  rec->board_uid = g_strdup (uid);
+  rec->serial = g_strdup_printf ("5E%s", uid);
+  rec->fingerprint = g_strdup_printf ("f%s", uid);
+  rec->pubkey_sha256 = g_strdup_printf ("k%s", uid);
+  rec->dac_der = g_bytes_new_static ("dac", 3);
+  rec->pai_der = g_bytes_new_static ("pai", 3);
+  g_assert_true (ds_store_add_certificate (f->store, rec, &error));
+  g_assert_no_error (error);
+  g_assert_true (ds_store_mark_installed (f->store, rec->id, &error));
+  g_assert_no_error (error);
+  if (lock_step)
+    {
+      g_assert_true (ds_store_record_step (f->store, id, "lock", "pass", now, now, NULL, NULL, &error));
+      g_assert_no_error (error);
+    }
+}
+
+/* Boards that locked before their job's end was recorded have passed;
+ * jobs that never identified a board (a busy port) are no boards. */
+static void
+test_locked_is_passed (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  DsStatsSummary s;
+
+  locked_board (f, "AAAA", TRUE);        /* its lock step is recorded */
+  locked_board (f, "BBBB", FALSE);       /* killed at LOCK... */
+  job (f, NULL, "L1", "st", "failed");   /* a busy port, twice */
+  job (f, NULL, "L1", "st", "failed");
+  g_assert_cmpint (ds_store_close_interrupted_jobs (f->store, &error), ==, 2);
+  g_assert_no_error (error);
+
+  query (f, NULL, &s);
+  g_assert_cmpint (s.boards, ==, 2);
+  g_assert_cmpint (s.jobs_unidentified, ==, 2);
+  g_assert_cmpint (s.interrupted, ==, 2);
+  g_assert_cmpint (s.boards_passed, ==, 1);
+  g_assert_cmpint (s.boards_first_pass, ==, 1);
+
+  /* ...and found locked, with the DAC recorded for it, on the next run. */
+  job (f, "BBBB", "L1", "st", "already-provisioned");
+  query (f, NULL, &s);
+  g_assert_cmpint (s.boards, ==, 2);
+  g_assert_cmpint (s.boards_passed, ==, 2);
+  g_assert_cmpint (s.boards_first_pass, ==, 1);
+  g_assert_cmpfloat_with_epsilon (ds_stats_summary_final_yield (&s), 1.0, 1e-9);
+}
+
 static void
 test_missing_store (void)
 {
@@ -212,6 +278,7 @@ main (int    argc,
   g_test_add ("/stats/empty", Fixture, NULL, setup, test_empty, teardown);
   g_test_add ("/stats/yields", Fixture, NULL, setup, test_yields, teardown);
   g_test_add ("/stats/filters", Fixture, NULL, setup, test_filters, teardown);
+  g_test_add ("/stats/locked-is-passed", Fixture, NULL, setup, test_locked_is_passed, teardown);
   g_test_add_func ("/stats/missing-store", test_missing_store);
   return g_test_run ();
 }

@@ -475,6 +475,14 @@ setup_run (Run *run)
                     "a TLS client certificate (--client-cert, --client-key) or HTTP Basic (--ca-user)\n"));
       return FALSE;
     }
+  /* Production with a test product is refused before a remote CA is
+   * even contacted (the test CA is refused in production below). */
+  options.production = ds_cli_gate_production ();
+  if (ds_cli_ca_is_remote () && !ds_job_options_validate (&options, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return FALSE;
+    }
   ca = ds_cli_make_ca (pki, options.vid, run->json, &error);
   if (ca == NULL)
     {
@@ -487,6 +495,12 @@ setup_run (Run *run)
   options.store = run->store;
   options.ca = ca;
   options.legacy_cn = ds_cli_ca_wants_legacy_cn ();
+  if (!ds_job_options_validate (&options, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      ds_cli_gate_clear (&options);
+      return FALSE;
+    }
   options.operator_id = opt_operator;
   options.lot = opt_lot;
   options.station_name = opt_station_name != NULL ? opt_station_name : (char *) g_get_host_name ();

@@ -184,6 +184,7 @@ ds_cli_stats (int    argc,
       json_builder_begin_object (b);
       json_add_string (b, "event", "stats");
       json_add_int (b, "jobs", r->jobs);
+      json_add_int (b, "jobs_unidentified", r->jobs_unidentified);
       json_add_int (b, "boards", r->boards);
       json_add_int (b, "passed", r->boards_passed);
       json_add_int (b, "failed", r->boards_failed);
@@ -212,6 +213,8 @@ ds_cli_stats (int    argc,
            r->boards, r->jobs, r->already_provisioned);
   g_print (_("Passed             %8" PRId64 "\n"), r->boards_passed);
   g_print (_("Never passed       %8" PRId64 "\n"), r->boards_failed);
+  if (r->jobs_unidentified > 0)
+    g_print (_("Jobs that never identified a board %" PRId64 "\n"), r->jobs_unidentified);
   g_print (_("First-pass yield   %8.1f %%\n"), 100 * r->first_pass_yield);
   g_print (_("Final yield        %8.1f %%\n"), 100 * r->final_yield);
   g_print (_("Units per hour     %8.1f\n"), r->units_per_hour);

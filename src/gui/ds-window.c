@@ -392,6 +392,8 @@ ensure_station (DsWindow  *self,
   if (self->station != NULL)
     g_signal_handlers_disconnect_by_data (self->station, self);
   g_clear_object (&self->station);
+  if (!ds_job_options_validate (&options, error))
+    return NULL;
   self->station = ds_station_new (&options, g_settings_get_uint (self->settings, "max-jobs"));
   self->station_stale = FALSE;
   g_signal_connect (self->station, "job-finished", G_CALLBACK (job_finished_cb), self);

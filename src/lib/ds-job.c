@@ -6,6 +6,7 @@
 #include "ds-job.h"
 
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <string.h>
@@ -291,6 +292,51 @@ ds_job_options_verify (const DsJobOptions *o,
   return verdict;
 }
 
+/* Matter's test products: the SDK's example DACs and CDs use PIDs
+ * 0x8000-0x801F under the test vendor IDs. */
+#define DS_PID_TEST_MIN 0x8000
+#define DS_PID_TEST_MAX 0x801F
+
+gboolean
+ds_job_options_validate (const DsJobOptions *o,
+                         GError            **error)
+{
+  g_autoptr(GBytes) paa_der = NULL;
+
+  if (o->production && o->vid >= DS_VID_TEST_MIN && o->vid <= DS_VID_TEST_MAX)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
+                   _("Production mode refuses the test vendor ID 0x%04X (0xFFF1 to 0xFFF4 are for tests only): "
+                     "give the product's own vendor ID"), o->vid);
+      return FALSE;
+    }
+  if (o->production && o->pid >= DS_PID_TEST_MIN && o->pid <= DS_PID_TEST_MAX)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
+                   _("Production mode refuses the test product ID 0x%04X (0x8000 to 0x801F are Matter's test products): "
+                     "give the product's own product ID"), o->pid);
+      return FALSE;
+    }
+  /* A CA whose PAA is for one vendor cannot issue for another: said
+   * before it is asked, rather than by the gate after it issued. */
+  paa_der = o->ca != NULL ? ds_ca_dup_paa (o->ca) : NULL;
+  if (paa_der != NULL)
+    {
+      g_autoptr(X509) paa = ds_cert_parse (paa_der, NULL);
+      gboolean has_vid = FALSE, has_pid = FALSE;
+      guint16 vid = 0, pid = 0;
+
+      if (paa != NULL && ds_cert_get_vid_pid (paa, &has_vid, &vid, &has_pid, &pid) && has_vid && vid != o->vid)
+        {
+          g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
+                       _("The %s CA's PAA is for vendor 0x%04X only: it cannot issue DACs for vendor 0x%04X"),
+                       ds_ca_get_name (o->ca), vid, o->vid);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 void
 ds_job_options_free (DsJobOptions *o)
 {
@@ -554,7 +600,49 @@ typedef struct {
   DsCertRecord *cert;
   gboolean      cert_is_new;
   X509         *dac;
+  char         *claimed_uid;  /* claims held against other running jobs */
+  char         *claimed_key;
 } Run;
+
+/* What running jobs hold: a board UID and a public key each.  A second
+ * job for the same UID (a cloned UID on another port) or the same key (a
+ * copied key or CSR) is refused while the first runs: the records cannot
+ * tell them apart before one of them is certified. */
+static GMutex claims_lock;
+static GHashTable *claims;  /* "uid:…" / "key:…" -> port */
+
+/* Claims @what for @port; FALSE with *holder (the other port) when another
+ * running job holds it. */
+static gboolean
+claim (const char  *what,
+       const char  *port,
+       char       **holder)
+{
+  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&claims_lock);
+  const char *other;
+
+  if (claims == NULL)
+    claims = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  other = g_hash_table_lookup (claims, what);
+  if (other != NULL)
+    {
+      *holder = g_strdup (other);
+      return FALSE;
+    }
+  g_hash_table_insert (claims, g_strdup (what), g_strdup (port));
+  return TRUE;
+}
+
+static void
+release (char **what)
+{
+  if (*what == NULL)
+    return;
+  g_mutex_lock (&claims_lock);
+  g_hash_table_remove (claims, *what);
+  g_mutex_unlock (&claims_lock);
+  g_clear_pointer (what, g_free);
+}
 
 static void
 run_clear (Run *run)
@@ -570,6 +658,8 @@ run_clear (Run *run)
   g_free (run->csr_key_fp);
   g_clear_pointer (&run->cert, ds_cert_record_free);
   g_clear_pointer (&run->dac, X509_free);
+  release (&run->claimed_uid);
+  release (&run->claimed_key);
 }
 
 static const char *
@@ -676,6 +766,19 @@ step_connect (Run     *run,
   ds_board_set_uid (self->board, run->info.uid);
   if (!ds_store_set_job_board (self->options->store, run->job_id, run->info.uid, error))
     return FALSE;
+  {
+    g_autofree char *what = g_strconcat ("uid:", run->info.uid, NULL);
+    g_autofree char *holder = NULL;
+
+    if (!claim (what, port, &holder))
+      {
+        g_set_error (error, DS_ERROR, DS_ERROR_REJECTED,
+                     _("Board UID %s is in use by the board on %s at this moment: one of them has a cloned UID; set both aside"),
+                     run->info.uid, holder);
+        return FALSE;
+      }
+    run->claimed_uid = g_steal_pointer (&what);
+  }
   ev = g_new0 (Event, 1);
   ev->kind = EV_IDENTIFIED;
   ev->text = g_strdup (run->info.uid);
@@ -686,17 +789,11 @@ step_connect (Run     *run,
             run->info.hw_model ? run->info.hw_model : "?",
             ds_board_state_to_string (run->info.state));
 
+  /* Believed only once proven: the following steps read back its DAC, PAI
+   * and CD, check them against the records and the Matter gate, and have
+   * the board sign a fresh nonce. */
   if (run->info.state == DS_BOARD_STATE_LOCKED)
-    {
-      g_autoptr(DsCertRecord) rec = ds_store_find_board_certificate (self->options->store,
-                                                                     run->info.uid, NULL);
-
-      run->already_provisioned = TRUE;
-      if (rec != NULL)
-        {
-          post_certificate (self, rec);
-        }
-    }
+    run->already_provisioned = TRUE;
   run->done_message = g_strdup_printf (_("Board %s"), run->info.uid);
   return TRUE;
 }
@@ -711,7 +808,14 @@ step_csr (Run     *run,
                           : g_strdup_printf ("DAC %s", run->info.uid);
   DsCsrSubject expected = { cn, self->options->vid, self->options->pid };
   g_autoptr(X509_REQ) req = NULL;
+  g_autofree char *what = NULL;
+  g_autofree char *holder = NULL;
 
+  if (run->already_provisioned)
+    {
+      run->skip_reason = g_strdup (_("the board's credentials are locked"));
+      return TRUE;
+    }
   run->csr_der = ds_device_generate_csr (run->device, self->options->vid, self->options->pid, cn,
                                          run->cancellable, error);
   if (run->csr_der == NULL)
@@ -725,6 +829,15 @@ step_csr (Run     *run,
   if (!ds_csr_check (req, &expected, error))
     return FALSE;
   run->csr_key_fp = ds_spki_fingerprint (X509_REQ_get_X509_PUBKEY (req));
+  what = g_strconcat ("key:", run->csr_key_fp, NULL);
+  if (!claim (what, ds_board_get_port (self->board), &holder))
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_REJECTED,
+                   _("The board's CSR is for the same key as the board on %s at this moment: a copied key or CSR; set both aside"),
+                   holder);
+      return FALSE;
+    }
+  run->claimed_key = g_steal_pointer (&what);
   g_clear_pointer (&run->csr, X509_REQ_free);
   run->csr = g_steal_pointer (&req);
   post_log (self, "CSR checked: proof of possession, P-256, subject; public key %.16s…", run->csr_key_fp);
@@ -761,6 +874,172 @@ write_cert_file (const char *dir,
   return g_steal_pointer (&path);
 }
 
+/* A board that says its credentials are locked: its DAC, PAI and CD read
+ * back and held against what the records say this board was given.  The
+ * check step then applies the Matter gate to them and the attest step has
+ * the board sign a fresh nonce with the DAC's key. */
+static gboolean
+read_back_locked (Run     *run,
+                  GError **error)
+{
+  DsJob *self = run->job;
+  DsStore *store = self->options->store;
+  g_autoptr(GBytes) dac_der = NULL;
+  g_autoptr(GBytes) pai_der = NULL;
+  g_autoptr(X509) dac = NULL;
+  g_autoptr(DsCertRecord) rec = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *fp = NULL;
+  g_autofree char *serial = NULL;
+
+  dac_der = ds_device_read (run->device, DS_OBJECT_DAC, run->cancellable, &local_error);
+  if (dac_der == NULL)
+    {
+      if (g_error_matches (local_error, DS_ERROR, DS_ERROR_NOT_FOUND))
+        g_set_error (error, DS_ERROR, DS_ERROR_REJECTED,
+                     _("The board says its credentials are locked but holds no DAC: set it aside"));
+      else
+        g_propagate_prefixed_error (error, g_steal_pointer (&local_error), _("Reading back the DAC: "));
+      return FALSE;
+    }
+  pai_der = ds_device_read (run->device, DS_OBJECT_PAI, run->cancellable, &local_error);
+  if (pai_der == NULL)
+    {
+      if (g_error_matches (local_error, DS_ERROR, DS_ERROR_NOT_FOUND))
+        g_set_error (error, DS_ERROR, DS_ERROR_REJECTED,
+                     _("The board says its credentials are locked but holds no PAI: set it aside"));
+      else
+        g_propagate_prefixed_error (error, g_steal_pointer (&local_error), _("Reading back the PAI: "));
+      return FALSE;
+    }
+  if (self->options->cd != NULL)
+    {
+      g_autoptr(GBytes) cd = ds_device_read (run->device, DS_OBJECT_CD, run->cancellable, &local_error);
+
+      if (cd == NULL && !g_error_matches (local_error, DS_ERROR, DS_ERROR_NOT_FOUND))
+        {
+          g_propagate_prefixed_error (error, g_steal_pointer (&local_error), _("Reading back the CD: "));
+          return FALSE;
+        }
+      if (cd == NULL || !g_bytes_equal (cd, self->options->cd))
+        {
+          g_set_error (error, DS_ERROR, DS_ERROR_REJECTED,
+                       _("The locked board does not hold this product's Certification Declaration"));
+          return FALSE;
+        }
+    }
+  dac = ds_cert_parse (dac_der, &local_error);
+  if (dac == NULL)
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), _("The locked board holds an unreadable DAC: "));
+      return FALSE;
+    }
+  fp = ds_cert_fingerprint (dac);
+  serial = ds_cert_serial_hex (dac);
+
+  rec = ds_store_find_board_certificate (store, run->info.uid, error);
+  if (rec == NULL && error != NULL && *error != NULL)
+    return FALSE;
+  if (rec == NULL)
+    {
+      g_autoptr(DsCertRecord) other = ds_store_find_certificate_by (store, "fingerprint", fp, error);
+
+      if (other == NULL && error != NULL && *error != NULL)
+        return FALSE;
+      if (other != NULL)
+        g_set_error (error, DS_ERROR, DS_ERROR_REJECTED,
+                     _("The locked board says it is %s, but its DAC %s was issued to board %s: a cloned or copied identity; set it aside"),
+                     run->info.uid, serial, other->board_uid);
+      else
+        g_set_error (error, DS_ERROR, DS_ERROR_REJECTED,
+                     _("A locked board with a DAC this station has no record of (serial %s): "
+                       "credentials not made here; set it aside"), serial);
+      return FALSE;
+    }
+  if (g_strcmp0 (rec->fingerprint, fp) != 0)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_REJECTED,
+                   _("The locked board holds DAC %s, not DAC %s that the records say it was given; set it aside"),
+                   serial, rec->serial);
+      return FALSE;
+    }
+  if (!g_bytes_equal (pai_der, rec->pai_der))
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_REJECTED,
+                   _("The locked board holds a PAI other than the one recorded with its DAC %s; set it aside"),
+                   rec->serial);
+      return FALSE;
+    }
+
+  post_log (self, "locked board: DAC %s and PAI read back, the ones recorded for it", rec->serial);
+  post_certificate (self, rec);
+  g_clear_pointer (&run->dac, X509_free);
+  run->dac = g_steal_pointer (&dac);
+  run->cert = g_steal_pointer (&rec);
+  run->skip_reason = g_strdup_printf (_("the board is locked; its DAC %s read back is the one recorded for it"),
+                                      run->cert->serial);
+  return TRUE;
+}
+
+/* Every refusal that can be made before the CA is asked: a DAC the CA
+ * issues is one the records then keep. */
+static gboolean
+check_before_issuing (Run     *run,
+                      GError **error)
+{
+  DsJob *self = run->job;
+  DsStore *store = self->options->store;
+  g_autoptr(DsCertRecord) live = NULL;
+  g_autoptr(DsCertRecord) same_key = NULL;
+
+  if (!ds_job_options_validate (self->options, error))
+    return FALSE;
+  live = ds_store_find_board_certificate (store, run->info.uid, error);
+  if (live == NULL && error != NULL && *error != NULL)
+    return FALSE;
+  if (live != NULL)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_REJECTED,
+                   _("Board UID %s already holds the installed DAC %s, for another key: a cloned UID, "
+                     "or a provisioned board whose storage was wiped; set it aside"),
+                   run->info.uid, live->serial);
+      return FALSE;
+    }
+  same_key = ds_store_find_key_certificate (store, run->csr_key_fp, error);
+  if (same_key == NULL && error != NULL && *error != NULL)
+    return FALSE;
+  if (same_key != NULL)
+    {
+      if (g_strcmp0 (same_key->board_uid, run->info.uid) != 0)
+        g_set_error (error, DS_ERROR, DS_ERROR_REJECTED,
+                     _("The board's key is already certified for board %s (DAC %s): "
+                       "a copied key or CSR; set it aside"),
+                     same_key->board_uid, same_key->serial);
+      else
+        g_set_error (error, DS_ERROR, DS_ERROR_REJECTED,
+                     _("The board's key was already certified (DAC %s, superseded); a key is never certified twice"),
+                     same_key->serial);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* A DAC the CA issued that the records cannot keep as a certificate: the
+ * event log says so, so that the CA's issuance log and the records still
+ * agree. */
+static void
+log_unrecorded (Run          *run,
+                DsCertRecord *rec,
+                const char   *why)
+{
+  DsJob *self = run->job;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *msg = g_strdup_printf ("serial %s fingerprint %s: %s", rec->serial, rec->fingerprint, why);
+
+  if (!ds_store_log_event (self->options->store, run->job_id, run->info.uid, "certificate-rejected", msg, &error))
+    g_warning ("Cannot record that DAC %s was rejected: %s", rec->serial, error->message);
+}
+
 static gboolean
 step_forward (Run     *run,
               GError **error)
@@ -775,6 +1054,9 @@ step_forward (Run     *run,
   g_autofree char *dac_name = NULL;
   g_autofree char *pai_name = NULL;
   DsIssueRequest request = { run->csr_der, run->info.uid, self->options->vid, self->options->pid, run->csr };
+
+  if (run->already_provisioned)
+    return read_back_locked (run, error);
 
   /* A DAC issued for this key before an interruption is installed, never
    * requested again: the CA's issuance log stays one DAC per board. */
@@ -806,6 +1088,11 @@ step_forward (Run     *run,
 
   if (rec == NULL)
     {
+      g_autoptr(DsCertRecord) reused = NULL;
+      g_autoptr(GError) local_error = NULL;
+
+      if (!check_before_issuing (run, error))
+        return FALSE;
       post_log (self, "sending the CSR to the %s CA", ds_ca_get_name (self->options->ca));
       issued = ds_ca_issue (self->options->ca, &request, run->cancellable, error);
       if (issued == NULL)
@@ -816,6 +1103,11 @@ step_forward (Run     *run,
       dac = ds_cert_parse (issued->dac_der, error);
       if (dac == NULL)
         {
+          g_autofree char *digest = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, issued->dac_der);
+          g_autofree char *msg = g_strdup_printf ("an unreadable DAC, sha256 %s", digest);
+
+          /* No serial to record it by; the event log still has it. */
+          ds_store_log_event (store, run->job_id, run->info.uid, "certificate-rejected", msg, NULL);
           g_prefix_error (error, _("The certificate authority sent an unreadable DAC: "));
           return FALSE;
         }
@@ -833,17 +1125,48 @@ step_forward (Run     *run,
       rec->pai_der = g_bytes_ref (issued->pai_der);
       rec->issued_at = g_get_real_time ();
 
+      /* A serial is the CA's to keep unique: one it used before is its
+       * fault, said as such rather than as a database constraint. */
+      reused = ds_store_find_certificate_by (store, "serial", rec->serial, error);
+      if (reused == NULL && error != NULL && *error != NULL)
+        return FALSE;
+      if (reused != NULL)
+        {
+          g_autofree char *why = g_strdup_printf ("the CA reused the serial of board %s's DAC", reused->board_uid);
+
+          log_unrecorded (run, rec, why);
+          g_set_error (error, DS_ERROR, DS_ERROR_REJECTED,
+                       _("The certificate authority issued DAC serial %s, a serial it already used for board %s: "
+                         "the CA is at fault; tell its operator"), rec->serial, reused->board_uid);
+          return FALSE;
+        }
+
       dir = g_build_filename (self->options->certs_dir, run->info.uid, NULL);
       dac_name = g_strdup_printf ("%s-dac.pem", rec->serial);
       pai_name = g_strdup_printf ("%s-pai.pem", rec->serial);
       rec->dac_path = write_cert_file (dir, dac_name, issued->dac_der, error);
       if (rec->dac_path == NULL)
-        return FALSE;
+        {
+          log_unrecorded (run, rec, "its PEM copy could not be written");
+          return FALSE;
+        }
       rec->pai_path = write_cert_file (dir, pai_name, issued->pai_der, error);
       if (rec->pai_path == NULL)
-        return FALSE;
-      if (!ds_store_add_certificate (store, rec, error))
-        return FALSE;
+        {
+          log_unrecorded (run, rec, "its PEM copy could not be written");
+          g_unlink (rec->dac_path);
+          return FALSE;
+        }
+      if (!ds_store_add_certificate (store, rec, &local_error))
+        {
+          /* No PEM copy of a DAC the records do not hold. */
+          g_unlink (rec->dac_path);
+          g_unlink (rec->pai_path);
+          log_unrecorded (run, rec, local_error->message);
+          g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
+                                      _("Cannot record DAC %s that the CA issued: "), rec->serial);
+          return FALSE;
+        }
       run->cert_is_new = TRUE;
       g_clear_pointer (&run->dac, X509_free);
       run->dac = g_steal_pointer (&dac);  /* the check step's */
@@ -885,7 +1208,14 @@ step_check (Run     *run,
           DsViolation *first = verdict->violations->pdata[0];
 
           /* The first rule is the cause people read; the log has them all. */
-          if (verdict->violations->len == 1)
+          if (run->already_provisioned && verdict->violations->len == 1)
+            g_set_error (&local_error, DS_ERROR, DS_ERROR_INVALID_DATA,
+                         _("The locked board's DAC breaks a Matter rule (%s): %s"), first->rule, first->message);
+          else if (run->already_provisioned)
+            g_set_error (&local_error, DS_ERROR, DS_ERROR_INVALID_DATA,
+                         _("The locked board's DAC breaks %u Matter rules, first %s: %s"),
+                         verdict->violations->len, first->rule, first->message);
+          else if (verdict->violations->len == 1)
             g_set_error (&local_error, DS_ERROR, DS_ERROR_INVALID_DATA,
                          _("The CA's DAC breaks a Matter rule (%s): %s"), first->rule, first->message);
           else
@@ -897,8 +1227,9 @@ step_check (Run     *run,
 
   if (local_error != NULL)
     {
-      /* Never install this one later on resume. */
-      if (run->cert->id > 0)
+      /* Never install this one later on resume (a locked board's is
+       * installed already: the records keep saying so). */
+      if (run->cert->id > 0 && !run->already_provisioned)
         ds_store_mark_superseded (self->options->store, run->cert->id, local_error->message, NULL);
       g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
@@ -915,6 +1246,11 @@ step_install (Run     *run,
 {
   DsJob *self = run->job;
 
+  if (run->already_provisioned)
+    {
+      run->skip_reason = g_strdup (_("the board's credentials are locked"));
+      return TRUE;
+    }
   if (run->already_installed)
     {
       run->skip_reason = g_strdup (_("the DAC was installed before an interruption"));
@@ -971,19 +1307,58 @@ step_lock (Run     *run,
   DsJob *self = run->job;
   g_auto(DsDeviceInfo) after = { 0 };
 
-  if (!ds_device_lock (run->device, run->cancellable, error))
+  if (!run->already_provisioned && !ds_device_lock (run->device, run->cancellable, error))
     return FALSE;
   if (!ds_device_info (run->device, &after, run->cancellable, error))
     return FALSE;
+  /* The board that was certified is the board that locked. */
+  if (g_strcmp0 (after.uid, run->info.uid) != 0)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_REJECTED,
+                   _("The board's UID changed from %s to %s: a board that is not what it says; set it aside"),
+                   run->info.uid, after.uid);
+      return FALSE;
+    }
   if (after.state != DS_BOARD_STATE_LOCKED)
     {
       g_set_error (error, DS_ERROR, DS_ERROR_PROTOCOL,
-                   _("The board acknowledged LOCK but reports its credentials as %s"),
+                   run->already_provisioned ? _("The board said its credentials were locked, but now reports them as %s")
+                                            : _("The board acknowledged LOCK but reports its credentials as %s"),
                    ds_board_state_to_string (after.state));
       return FALSE;
     }
+  if (run->already_provisioned)
+    {
+      run->skip_reason = g_strdup (_("the credentials were locked already"));
+      return TRUE;
+    }
   post_log (self, "credentials locked");
   return TRUE;
+}
+
+/* Text a board sent (an ERROR_TEXT inside a message) goes to terminals, logs
+ * and JSON: control characters, escape sequences included, become U+FFFD. */
+static void
+sanitise_message (GError *error)
+{
+  g_autofree char *valid = NULL;
+  GString *out;
+
+  if (error == NULL || error->message == NULL)
+    return;
+  valid = g_utf8_make_valid (error->message, -1);
+  out = g_string_sized_new (strlen (valid));
+  for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (g_unichar_iscntrl (c))
+        g_string_append_unichar (out, 0xFFFD);
+      else
+        g_string_append_unichar (out, c);
+    }
+  g_free (error->message);
+  error->message = g_string_free (out, FALSE);
 }
 
 typedef gboolean (*StepFunc) (Run *run, GError **error);
@@ -1018,6 +1393,7 @@ run_step (Run     *run,
     ok = FALSE;
   else
     ok = step_funcs[step] (run, &local_error);
+  sanitise_message (local_error);
   outcome = !ok ? "fail" : run->skip_reason != NULL ? "skipped" : "pass";
 
   /* Durable before the board or the CA hears from the station again.
@@ -1090,12 +1466,10 @@ job_worker (GTask        *task,
           state = is_cancelled (error) ? DS_JOB_STATE_CANCELLED : DS_JOB_STATE_FAILED;
           break;
         }
-      if (step == DS_STEP_CONNECT && run.already_provisioned)
-        {
-          state = DS_JOB_STATE_ALREADY_PROVISIONED;
-          break;
-        }
     }
+  /* Already provisioned only once every step proved it so. */
+  if (state == DS_JOB_STATE_PASSED && run.already_provisioned)
+    state = DS_JOB_STATE_ALREADY_PROVISIONED;
 
   switch (state)
     {
@@ -1105,7 +1479,8 @@ job_worker (GTask        *task,
       break;
     case DS_JOB_STATE_ALREADY_PROVISIONED:
       outcome = "already-provisioned";
-      message = g_strdup (_("Already provisioned: this board's credentials are locked; it needs nothing more"));
+      message = g_strdup_printf (_("Already provisioned: DAC %s read back, checked and attested; "
+                                   "the credentials are locked; it needs nothing more"), run.cert->serial);
       break;
     case DS_JOB_STATE_CANCELLED:
       outcome = "cancelled";
@@ -1125,7 +1500,20 @@ job_worker (GTask        *task,
       if (!ds_store_finish_job (self->options->store, run.job_id, outcome,
                                 failed_step < DS_N_STEPS ? ds_step_to_string (failed_step) : NULL,
                                 error_code (error), error ? error->message : NULL, &store_error))
-        g_warning ("Cannot record the end of job %" G_GINT64_FORMAT ": %s", run.job_id, store_error->message);
+        {
+          g_warning ("Cannot record the end of job %" G_GINT64_FORMAT ": %s", run.job_id, store_error->message);
+          /* PASS is said only once it is on disk. */
+          if (state == DS_JOB_STATE_PASSED || state == DS_JOB_STATE_ALREADY_PROVISIONED)
+            {
+              state = DS_JOB_STATE_FAILED;
+              failed_step = DS_STEP_LOCK;
+              g_clear_error (&error);
+              error = g_error_copy (store_error);
+              g_prefix_error (&error, _("The end of the job could not be recorded: "));
+              g_free (message);
+              message = g_strdup_printf (_("FAIL at %s: %s"), ds_step_get_label (failed_step), error->message);
+            }
+        }
     }
 
   ev = g_new0 (Event, 1);

@@ -79,6 +79,13 @@ DsVerdict    *ds_job_options_verify   (const DsJobOptions *options,
                                        EVP_PKEY           *expected_key,
                                        DsTrustStore      **trust_store,
                                        GError            **error);
+/* What can be refused before any board or CA is asked: in production, a
+ * test vendor ID (0xFFF1-0xFFF4) or test product ID (0x8000-0x801F),
+ * whatever the CA; a product the CA's PAA cannot cover.  DS_ERROR_CONFIG.
+ * Both front ends call it before ds_station_new(); every job applies it
+ * again before it asks the CA. */
+gboolean      ds_job_options_validate (const DsJobOptions *options,
+                                       GError            **error);
 void          ds_job_options_free (DsJobOptions *options);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DsJobOptions, ds_job_options_free)
 

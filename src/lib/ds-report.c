@@ -175,7 +175,7 @@ group_boards (GPtrArray *boards,
       g->boards++;
       if (b->passed)
         g->passed++;
-      if (g_strcmp0 (b->first->outcome, "passed") == 0)
+      if (b->first->board_passed || g_strcmp0 (b->first->outcome, "passed") == 0)
         g->first_pass++;
     }
   for (guint i = 0; i < out->len; i++)
@@ -316,14 +316,34 @@ ds_report_compute_jobs (const DsReportJob *jobs,
       if (!is_attempt (j))
         {
           r->already_provisioned++;
+          /* Found locked and proven so: a board attempted before in the
+           * window whose job never said it passed (killed, or its end
+           * not recorded) has passed. */
+          b = j->board_uid != NULL ? g_hash_table_lookup (board_index, j->board_uid) : NULL;
+          if (b != NULL && j->board_passed && !b->passed)
+            {
+              b->passed = TRUE;
+              b->passed_us = j->finished_us;
+            }
           continue;
         }
       r->jobs++;
       first_start = MIN (first_start, j->started_us);
       last_finish = MAX (last_finish, j->finished_us);
 
-      /* A board that never said who it is counts as a unit of its own. */
-      key = j->board_uid != NULL ? g_strdup (j->board_uid) : g_strdup_printf ("job:%" G_GINT64_FORMAT, j->id);
+      /* Boards count by UID: a job whose board never said who it is is
+       * no board's. */
+      if (j->board_uid == NULL)
+        {
+          r->jobs_unidentified++;
+          if (g_strcmp0 (j->outcome, "failed") == 0)
+            {
+              bump (by_step, j->failed_step != NULL ? j->failed_step : "unknown");
+              bump (by_cause, j->error_code != NULL ? j->error_code : "unknown");
+            }
+          continue;
+        }
+      key = g_strdup (j->board_uid);
       b = g_hash_table_lookup (board_index, key);
       if (b == NULL)
         {
@@ -332,13 +352,16 @@ ds_report_compute_jobs (const DsReportJob *jobs,
           g_ptr_array_add (boards, b);
           g_hash_table_insert (board_index, g_steal_pointer (&key), b);
         }
+      if (g_strcmp0 (j->outcome, "passed") == 0 || j->board_passed)
+        {
+          if (!b->passed)
+            b->passed_us = j->finished_us;
+          b->passed = TRUE;
+        }
       if (g_strcmp0 (j->outcome, "passed") == 0)
         {
           double cycle = (j->finished_us - j->started_us) / 1e6;
 
-          if (!b->passed)
-            b->passed_us = j->finished_us;
-          b->passed = TRUE;
           g_array_append_val (cycles, cycle);
         }
       else if (g_strcmp0 (j->outcome, "failed") == 0)
@@ -357,7 +380,7 @@ ds_report_compute_jobs (const DsReportJob *jobs,
         r->boards_passed++;
       else
         r->boards_failed++;
-      if (g_strcmp0 (b->first->outcome, "passed") == 0)
+      if (b->first->board_passed || g_strcmp0 (b->first->outcome, "passed") == 0)
         r->first_pass++;
     }
   if (r->boards > 0)
@@ -407,7 +430,12 @@ ds_report_compute (const char           *db_path,
     return NULL;
   ds_report_filter_params (filter, params);
   rows = ds_db_query (db,
-    "SELECT id, board_uid, station, lot, operator, started_us, finished_us, outcome, failed_step, error_code "
+    "SELECT id, board_uid, station, lot, operator, started_us, finished_us, outcome, failed_step, error_code, "
+    /* The same rule as the yield panel's (ds-stats.c). */
+    "CASE WHEN board_uid IS NOT NULL AND (outcome = 'passed' OR ((outcome = 'already-provisioned' "
+    "OR EXISTS (SELECT 1 FROM steps s WHERE s.job_id = jobs.id AND s.step = 'lock' AND s.outcome = 'pass')) "
+    "AND EXISTS (SELECT 1 FROM certificates c WHERE c.board_uid = jobs.board_uid AND c.installed = 1 "
+    "AND c.superseded = 0))) THEN 1 ELSE 0 END "
     "FROM jobs WHERE outcome IS NOT NULL AND " DS_REPORT_FILTER_SQL (""),
     params, G_N_ELEMENTS (params), error);
   if (rows == NULL)
@@ -431,6 +459,7 @@ ds_report_compute (const char           *db_path,
       j.outcome = ds_db_rows_text (rows, r, 7);
       j.failed_step = ds_db_rows_text (rows, r, 8);
       j.error_code = ds_db_rows_text (rows, r, 9);
+      j.board_passed = ds_db_rows_int (rows, r, 10) != 0;
       g_array_append_val (jobs, j);
     }
   return ds_report_compute_jobs ((const DsReportJob *) (void *) jobs->data, jobs->len);

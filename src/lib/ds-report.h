@@ -26,6 +26,11 @@ typedef struct {
   const char *outcome;      /* passed, failed, cancelled, interrupted, already-provisioned */
   const char *failed_step;
   const char *error_code;
+  /* The job passed, or saw its board locked (its lock step passed, or it
+   * found the board locked and proved it) while the records hold the
+   * board's installed DAC: the board has passed, whatever the job's own
+   * end record says (a crash, a full disk, a busy port after LOCK). */
+  gboolean    board_passed;
 } DsReportJob;
 
 typedef struct {
@@ -55,10 +60,11 @@ typedef struct {
 
 typedef struct {
   gint64     jobs;                 /* attempts (already-provisioned boards are not attempts) */
-  gint64     boards;               /* boards attempted */
-  gint64     boards_passed;        /* boards with a passing attempt */
+  gint64     jobs_unidentified;    /* attempts that failed before the board said its UID: no board's */
+  gint64     boards;               /* boards attempted, by UID */
+  gint64     boards_passed;        /* boards attempted with a job that has board_passed */
   gint64     boards_failed;        /* boards attempted that never passed */
-  gint64     first_pass;           /* boards whose first attempt passed */
+  gint64     first_pass;           /* boards whose first attempt has board_passed */
   gint64     already_provisioned;  /* jobs that found a provisioned board */
   double     first_pass_yield;     /* first_pass / boards, 0 when no boards */
   double     final_yield;          /* boards_passed / boards */

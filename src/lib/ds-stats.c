@@ -17,21 +17,33 @@ struct _DsStats
 
 G_DEFINE_FINAL_TYPE (DsStats, ds_stats, G_TYPE_OBJECT)
 
-/* The jobs of the filter, with a board identity for every job: its UID, or
- * the job itself when the board failed before it said its UID.  Outcomes
- * that are attempts are 'passed' and 'failed'. */
+/* Whether a job's board is proven provisioned: the job passed, or the
+ * board holds a live, installed DAC in the records and the job saw it
+ * locked (its lock step passed, or it found the board locked and proved
+ * it), whatever the job's own end record says: a crash, a full disk or a
+ * busy port after LOCK does not make a locked board a failure.  The
+ * ds-report.c twin of this expression must say the same. */
+#define DS_STATS_JOB_OK(jobs) \
+  "(" jobs ".board_uid IS NOT NULL AND (" jobs ".outcome = 'passed' OR ((" jobs ".outcome = 'already-provisioned' " \
+  "OR EXISTS (SELECT 1 FROM steps s WHERE s.job_id = " jobs ".id AND s.step = 'lock' AND s.outcome = 'pass')) " \
+  "AND EXISTS (SELECT 1 FROM certificates c WHERE c.board_uid = " jobs ".board_uid AND c.installed = 1 " \
+  "AND c.superseded = 0))))"
+
+/* The jobs of the filter.  Boards are counted by UID; a job whose board
+ * never said its UID is no board's, and is counted on its own.  Outcomes
+ * that are attempts are 'passed', 'failed' and 'interrupted'. */
 static const char summary_sql[] =
   "WITH j AS ("
-  "  SELECT id, coalesce(board_uid, 'job:' || id) AS board, outcome, started_us, finished_us"
+  "  SELECT id, board_uid AS board, outcome, started_us, finished_us, " DS_STATS_JOB_OK ("jobs") " AS ok"
   "  FROM jobs"
   "  WHERE (CAST(?1 AS BIGINT) = 0 OR started_us >= ?1) AND (CAST(?2 AS BIGINT) = 0 OR started_us < ?2)"
   "    AND (CAST(?3 AS TEXT) IS NULL OR station = ?3) AND (CAST(?4 AS TEXT) IS NULL OR lot = ?4)"
   "    AND (CAST(?5 AS TEXT) IS NULL OR operator = ?5)),"
-  " attempts AS (SELECT * FROM j WHERE outcome IN ('passed', 'failed')),"
+  " attempts AS (SELECT * FROM j WHERE board IS NOT NULL AND outcome IN ('passed', 'failed', 'interrupted')),"
   /* Each board's first attempt: no attempt of the same board started
    * before it (the lower id first on a tie).  Plain SQL, the same on
    * SQLite and PostgreSQL. */
-  " firsts AS (SELECT a.board, a.outcome FROM attempts a WHERE NOT EXISTS ("
+  " firsts AS (SELECT a.board, a.ok FROM attempts a WHERE NOT EXISTS ("
   "   SELECT 1 FROM attempts b WHERE b.board = a.board"
   "   AND (b.started_us < a.started_us OR (b.started_us = a.started_us AND b.id < a.id))))"
   " SELECT"
@@ -41,10 +53,11 @@ static const char summary_sql[] =
   "  (SELECT count(*) FROM j WHERE outcome = 'cancelled'),"
   "  (SELECT count(*) FROM j WHERE outcome = 'interrupted'),"
   "  (SELECT count(DISTINCT board) FROM attempts),"
-  "  (SELECT count(*) FROM firsts WHERE outcome = 'passed'),"
-  "  (SELECT count(DISTINCT board) FROM attempts WHERE outcome = 'passed'),"
+  "  (SELECT count(*) FROM firsts WHERE ok),"
+  "  (SELECT count(DISTINCT a.board) FROM attempts a WHERE EXISTS (SELECT 1 FROM j p WHERE p.board = a.board AND p.ok)),"
   "  (SELECT coalesce(min(started_us), 0) FROM j),"
-  "  (SELECT coalesce(max(finished_us), 0) FROM j)";
+  "  (SELECT coalesce(max(finished_us), 0) FROM j),"
+  "  (SELECT count(*) FROM j WHERE board IS NULL AND outcome IN ('failed', 'interrupted'))";
 
 static void
 ds_stats_finalize (GObject *object)
@@ -119,6 +132,7 @@ ds_stats_query_summary (DsStats             *self,
   summary->boards_passed = ds_db_rows_int (rows, 0, 7);
   summary->first_started_us = ds_db_rows_int (rows, 0, 8);
   summary->last_finished_us = ds_db_rows_int (rows, 0, 9);
+  summary->jobs_unidentified = ds_db_rows_int (rows, 0, 10);
   return TRUE;
 }
 

@@ -17,10 +17,14 @@ typedef struct {
   const char *operator_id;
 } DsStatsFilter;
 
-/* Jobs count by their recorded outcome.  A board is "attempted" when it has
- * at least one passed or failed job in the window; cancelled jobs and boards
- * found already provisioned are not attempts.  A job that failed before the
- * board said its UID counts as an attempt of a board of its own. */
+/* Jobs count by their recorded outcome.  Boards count by UID: a board is
+ * "attempted" when it has at least one passed, failed or interrupted job in
+ * the window; cancelled jobs and boards found already provisioned are not
+ * attempts.  A board has passed when a job of it passed, or when the records
+ * hold its installed DAC and a job saw it locked (its lock step passed, or
+ * it was found locked and proven so), however that job ended.  A job that
+ * failed before the board said its UID is no board's: it is counted in
+ * jobs_unidentified. */
 typedef struct {
   gint64 passed;               /* jobs that passed */
   gint64 failed;               /* jobs that failed */
@@ -32,6 +36,7 @@ typedef struct {
   gint64 boards_passed;        /* boards with a passed job */
   gint64 first_started_us;     /* earliest start among the jobs, 0 if none */
   gint64 last_finished_us;     /* latest end among the jobs, 0 if none */
+  gint64 jobs_unidentified;    /* failed or interrupted jobs that never identified a board */
 } DsStatsSummary;
 
 /* boards_first_pass / boards, from 0 to 1; a negative value when no board

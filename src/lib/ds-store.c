@@ -1326,6 +1326,32 @@ ds_store_find_board_certificate (DsStore    *self,
     board_uid, NULL, error);
 }
 
+DsCertRecord *
+ds_store_find_key_certificate (DsStore    *self,
+                               const char *pubkey_sha256,
+                               GError    **error)
+{
+  return find_certificate (self,
+    "SELECT " CERT_COLUMNS " FROM certificates WHERE pubkey_sha256 = ? ORDER BY issued_us DESC, id DESC LIMIT 1",
+    pubkey_sha256, NULL, error);
+}
+
+DsCertRecord *
+ds_store_find_certificate_by (DsStore    *self,
+                              const char *column,
+                              const char *value,
+                              GError    **error)
+{
+  /* The column names a fixed set, never text from outside. */
+  if (g_str_equal (column, "fingerprint"))
+    return find_certificate (self, "SELECT " CERT_COLUMNS " FROM certificates WHERE fingerprint = ? LIMIT 1",
+                             value, NULL, error);
+  if (g_str_equal (column, "serial"))
+    return find_certificate (self, "SELECT " CERT_COLUMNS " FROM certificates WHERE serial = ? LIMIT 1",
+                             value, NULL, error);
+  g_return_val_if_reached (NULL);
+}
+
 typedef struct {
   const char *prefix;
   const char *message;

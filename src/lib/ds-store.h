@@ -108,6 +108,17 @@ DsCertRecord *ds_store_find_pending_certificate (DsStore    *self,
 DsCertRecord *ds_store_find_board_certificate (DsStore    *self,
                                              const char  *board_uid,
                                              GError     **error);
+/* The certificate issued for this public key, for any board and in any
+ * state (a key is certified once), or NULL. */
+DsCertRecord *ds_store_find_key_certificate (DsStore    *self,
+                                             const char  *pubkey_sha256,
+                                             GError     **error);
+/* The certificate whose @column ("fingerprint" or "serial") is @value, in
+ * any state, or NULL. */
+DsCertRecord *ds_store_find_certificate_by  (DsStore     *self,
+                                             const char  *column,
+                                             const char  *value,
+                                             GError     **error);
 /* Appends to the event log. */
 gboolean      ds_store_log_event            (DsStore     *self,
                                              gint64       job_id,

@@ -157,9 +157,17 @@ ds_sim_fault_parse (const char *spec,
       fault->kind = DS_SIM_FAULT_REFUSE_INSTALL;
       return TRUE;
     }
+  if (arg == NULL && (g_str_equal (kind, "claim-locked") || g_str_equal (kind, "uid-after-lock") ||
+                      g_str_equal (kind, "escape-text")))
+    {
+      fault->kind = g_str_equal (kind, "claim-locked") ? DS_SIM_FAULT_CLAIM_LOCKED
+                    : g_str_equal (kind, "uid-after-lock") ? DS_SIM_FAULT_UID_AFTER_LOCK
+                    : DS_SIM_FAULT_ESCAPE_TEXT;
+      return TRUE;
+    }
   g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
                "unknown fault “%s”: corrupt:RATE, drop:RATE, stall:CMD, disconnect:CMD, wrong-key, refuse-install, "
-               "nack-write:ADDR or unplug-flashing",
+               "nack-write:ADDR, unplug-flashing, claim-locked, uid-after-lock or escape-text",
                spec);
   return FALSE;
 }
@@ -462,9 +470,15 @@ static guint8
 cmd_info (DsSimBoard *self,
           GByteArray *out)
 {
-  ds_tlv_append (out, DS_TAG_UID, self->uid_bytes, DS_UID_LEN);
+  guint8 uid[DS_UID_LEN];
+
+  memcpy (uid, self->uid_bytes, DS_UID_LEN);
+  if (self->state == DS_BOARD_STATE_LOCKED && find_fault (self, DS_SIM_FAULT_UID_AFTER_LOCK) != NULL)
+    uid[DS_UID_LEN - 1] ^= 0x5A;
+  ds_tlv_append (out, DS_TAG_UID, uid, DS_UID_LEN);
   ds_tlv_append_string (out, DS_TAG_FW_VERSION, self->fw_version);
-  ds_tlv_append_u8 (out, DS_TAG_STATE, self->state);
+  ds_tlv_append_u8 (out, DS_TAG_STATE, find_fault (self, DS_SIM_FAULT_CLAIM_LOCKED) != NULL
+                                         ? DS_BOARD_STATE_LOCKED : self->state);
   ds_tlv_append_u8 (out, DS_TAG_PROTO_VERSION, DS_PROTOCOL_VERSION);
   ds_tlv_append_string (out, DS_TAG_HW_MODEL, "STM32WB55 (simulated)");
   return DS_STATUS_OK;
@@ -577,6 +591,8 @@ cmd_install (DsSimBoard   *self,
     return refuse (out, DS_STATUS_WRONG_STATE, "no key pair: GENERATE_CSR first");
   if (find_fault (self, DS_SIM_FAULT_REFUSE_INSTALL) != NULL)
     return refuse (out, DS_STATUS_REFUSED, "installation refused (injected fault)");
+  if (find_fault (self, DS_SIM_FAULT_ESCAPE_TEXT) != NULL)
+    return refuse (out, DS_STATUS_REFUSED, "\033[2J\033[1;1H\033[32mPASS\033]0;owned\007 all good\r\nPASS");
 
   p = g_bytes_get_data (dac, NULL);
   cert = d2i_X509 (NULL, &p, (long) g_bytes_get_size (dac));

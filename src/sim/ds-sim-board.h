@@ -16,6 +16,10 @@ typedef enum {
   DS_SIM_FAULT_REFUSE_INSTALL, /* INSTALL answered REFUSED */
   DS_SIM_FAULT_NACK_WRITE,     /* the bootloader NACKs a write at an address */
   DS_SIM_FAULT_UNPLUG_FLASHING,/* the pty closes halfway through writing flash */
+  /* Attacks: a board that lies. */
+  DS_SIM_FAULT_CLAIM_LOCKED,   /* INFO says "locked" whatever the board holds */
+  DS_SIM_FAULT_UID_AFTER_LOCK, /* INFO gives another UID once locked */
+  DS_SIM_FAULT_ESCAPE_TEXT,    /* INSTALL refused with terminal escape sequences in ERROR_TEXT */
 } DsSimFaultKind;
 
 typedef struct {

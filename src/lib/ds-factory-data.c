@@ -6,6 +6,7 @@
 #include "ds-factory-data.h"
 
 #include <glib/gi18n-lib.h>
+#include <openssl/asn1.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -158,6 +159,19 @@ record_check (guint32   tag,
 
   switch (tag)
     {
+    case DS_FACTORY_TAG_CD:
+      {
+        /* CMS SignedData: one DER SEQUENCE filling the value. */
+        const unsigned char *q = p;
+        long body = 0;
+        int atag = 0, aclass = 0;
+        int r = ASN1_get_object (&q, &body, &atag, &aclass, (long) n);
+
+        if ((r & 0x80) != 0 || atag != V_ASN1_SEQUENCE || (r & V_ASN1_CONSTRUCTED) == 0
+            || q + body != p + n)
+          BAD (_("not one DER structure"));
+      }
+      break;
     case DS_FACTORY_TAG_DAC:
     case DS_FACTORY_TAG_PAI:
       {

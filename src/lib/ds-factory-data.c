@@ -589,7 +589,14 @@ ds_factory_record_describe (const DsFactoryRecord *record)
   if (is_string_tag (record->tag))
     {
       g_autofree char *s = g_strndup ((const char *) p, n);
-      g_autofree char *escaped = g_strescape (s, NULL);
+      /* Escapes control characters and quotes, keeps UTF-8 as it is. */
+      char high[129];
+      g_autofree char *escaped = NULL;
+
+      for (int i = 0; i < 128; i++)
+        high[i] = (char) (0x80 + i);
+      high[128] = '\0';
+      escaped = g_strescape (s, high);
 
       return g_strdup_printf ("\"%s\"", escaped);
     }

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include "ds-error.h"
+#include "ds-test-util.h"
 #include "ds-factory-data.h"
 #include "ds-onboarding.h"
 
@@ -566,6 +567,111 @@ test_compare (Fixture       *f,
   }
 }
 
+static char *
+write_temp (const char *dir,
+            const char *name,
+            GBytes     *bytes)
+{
+  char *path = g_build_filename (dir, name, NULL);
+
+  g_assert_true (g_file_set_contents (path, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), NULL));
+  return path;
+}
+
+/* dac-station-cli onboarding: its bad input gets a clear error and exit 2;
+ * what it makes checks out; the passcode shows only on request. */
+static void
+test_cli (Fixture       *f,
+          gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("ds-fd-cli-XXXXXX", &error);
+  g_autofree char *dac = write_temp (dir, "dac.der", f->dac);
+  g_autofree char *pai = write_temp (dir, "pai.der", f->pai);
+  g_autofree char *blob = g_build_filename (dir, "fd.bin", NULL);
+  const char *known[] = { "onboarding", "new", "--vid", "FFF1", "--pid", "8001", "--passcode", "20202021",
+                          "--discriminator", "3840", "--salt-hex", "5350414b453250204b65792053616c74",
+                          "--iterations", "1000", "--dac", dac, "--pai", pai, "--factory-data", blob, NULL };
+  struct {
+    const char *args[16];
+    const char *needle;
+  } bad[] = {
+    { { "onboarding", "new", "--vid", "FFF1", "--pid", "8001", "--passcode", "12345678" }, "forbids" },
+    { { "onboarding", "new", "--vid", "FFF1", "--pid", "8001", "--passcode", "99999999" }, "forbids" },
+    { { "onboarding", "new", "--vid", "FFF1", "--pid", "8001", "--passcode", "100000000" }, "out of range" },
+    { { "onboarding", "new", "--vid", "FFF1", "--pid", "8001", "--discriminator", "4096" }, "4095" },
+    { { "onboarding", "new", "--vid", "FFF1", "--pid", "8001", "--iterations", "999" }, "1000 to 100000" },
+    { { "onboarding", "new", "--vid", "FFF1", "--pid", "8001", "--iterations", "100001" }, "1000 to 100000" },
+    { { "onboarding", "new", "--vid", "FFF1", "--pid", "8001", "--salt-hex", "00112233445566778899aabbccddee" },
+      "16 to 32" },
+    { { "onboarding", "new", "--vid", "FFF1", "--pid", "8001", "--dac", dac, "--pai", pai, "--factory-data", blob,
+        "--region-size", "512" }, "region" },
+    { { "onboarding", "34970112333" }, "check digit" },
+    { { "onboarding", "MT:-24J0AFN00KA0648G0" }, "Base-38" },
+  };
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(DsCliResult) r = ds_test_run_cli (dir, bad[i].args);
+
+      g_assert_cmpint (r->exit_status, ==, 2);
+      g_assert_nonnull (strstr (r->err, bad[i].needle));
+    }
+
+  /* The known answers through the CLI; no passcode on stdout unasked. */
+  {
+    g_autoptr(DsCliResult) r = ds_test_run_cli (dir, known);
+    g_autoptr(DsCliResult) check = NULL;
+    const char *check_args[] = { "onboarding", "--check", blob, NULL };
+
+    g_assert_cmpint (r->exit_status, ==, 0);
+    g_assert_nonnull (strstr (r->out, "MT:-24J042C00KA0648G00"));  /* discovery: BLE */
+    g_assert_nonnull (strstr (r->out, "3497-011-2332"));
+    g_assert_nonnull (strstr (r->out, "uWFwqugDNGiEck/po7KHwwMwwqZgN10XuyBajPGuyzUEV"));
+    g_assert_null (strstr (r->out, "20202021"));
+    g_assert_null (strstr (r->err, "20202021"));
+
+    check = ds_test_run_cli (dir, check_args);
+    g_assert_cmpint (check->exit_status, ==, 0);
+    g_assert_nonnull (strstr (check->out, "SPAKE2_VERIFIER"));
+    g_assert_nonnull (strstr (check->out, "b96170aae803346884724fe9a3b287c3"));
+    g_assert_nonnull (strstr (check->out, "SETUP_DISCRIMINATOR                2  3840"));
+    g_assert_null (strstr (check->out, "20202021"));
+  }
+  /* A broken blob: exit 2 and the reason. */
+  {
+    g_autofree char *contents = NULL;
+    gsize len;
+    const char *check_args[] = { "onboarding", "--check", blob, "--json", NULL };
+    g_autoptr(DsCliResult) r = NULL;
+
+    g_assert_true (g_file_get_contents (blob, &contents, &len, NULL));
+    g_assert_true (g_file_set_contents (blob, contents, (gssize) len - 1, NULL));
+    r = ds_test_run_cli (dir, check_args);
+    g_assert_cmpint (r->exit_status, ==, 2);
+    g_assert_nonnull (strstr (r->err, "terminator"));
+    g_assert_cmpuint (r->events->len, ==, 1);
+    g_assert_false (json_object_get_boolean_member (r->events->pdata[0], "valid"));
+  }
+  /* Parse, as JSON. */
+  {
+    const char *args[] = { "onboarding", "--json", "MT:-24J0AFN00KA0648G00", NULL };
+    g_autoptr(DsCliResult) r = ds_test_run_cli (dir, args);
+    JsonObject *o;
+
+    g_assert_cmpint (r->exit_status, ==, 0);
+    o = ds_test_find_event (r->events, "payload", NULL);
+    g_assert_nonnull (o);
+    g_assert_cmpint (json_object_get_int_member (o, "vid"), ==, 0xFFF1);
+    g_assert_cmpint (json_object_get_int_member (o, "pid"), ==, 0x8001);
+    g_assert_cmpint (json_object_get_int_member (o, "discriminator"), ==, 3840);
+    g_assert_cmpint (json_object_get_int_member (o, "passcode"), ==, 20202021);
+    g_assert_cmpint (json_object_get_int_member (o, "discovery"), ==, 4);
+  }
+  ds_test_rm_rf (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -578,5 +684,6 @@ main (int    argc,
   g_test_add ("/factory-data/build-rejects", Fixture, NULL, fixture_set_up, test_build_rejects, fixture_tear_down);
   g_test_add_func ("/factory-data/parse-rejects", test_parse_rejects);
   g_test_add ("/factory-data/compare", Fixture, NULL, fixture_set_up, test_compare, fixture_tear_down);
+  g_test_add ("/factory-data/cli", Fixture, NULL, fixture_set_up, test_cli, fixture_tear_down);
   return g_test_run ();
 }

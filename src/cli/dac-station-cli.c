@@ -19,6 +19,7 @@
 #include "ds-cli-ca.h"
 #include "ds-cli-common.h"
 #include "ds-cli-flash.h"
+#include "ds-cli-onboarding.h"
 #include "ds-cli-records.h"
 #include "ds-cli-verify.h"
 #include "ds-db.h"
@@ -846,6 +847,7 @@ static const struct {
   { "export", ds_cli_export, N_("Export the records as CSV or JSON lines") },
   { "audit", ds_cli_audit, N_("Check the records' audit chain (audit verify)") },
   { "verify", ds_cli_verify, N_("Check a DAC chain against the Matter attestation rules") },
+  { "onboarding", ds_cli_onboarding, N_("Parse a Matter QR or manual code, check factory data, or make onboarding data") },
 };
 
 static void

@@ -12,17 +12,14 @@
 #include "ds-crypto.h"
 #include "ds-matter-validator.h"
 #include "ds-trust-store.h"
+#include "ds-util.h"
 
 static GBytes *
 read_file (const char *path,
            GError    **error)
 {
-  g_autofree char *contents = NULL;
-  gsize len = 0;
-
-  if (!g_file_get_contents (path, &contents, &len, error))
-    return NULL;
-  return g_bytes_new_take (g_steal_pointer (&contents), len);
+  /* Certificates and CDs are a few KiB; a FIFO or /dev/zero is refused. */
+  return ds_util_read_bytes (path, DS_UTIL_MAX_CERT_FILE, error);
 }
 
 /* Reads a certificate file; NULL with a message when it is not one. */

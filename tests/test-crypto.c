@@ -27,10 +27,16 @@ csr_for (EVP_PKEY   *key,
   ds_crypto_init (&nid_vid, &nid_pid);
   if (cn != NULL)
     X509_NAME_add_entry_by_NID (name, NID_commonName, MBSTRING_UTF8, (const unsigned char *) cn, -1, -1, 0);
-  if (vid != NULL)
-    X509_NAME_add_entry_by_NID (name, nid_vid, MBSTRING_UTF8, (const unsigned char *) vid, -1, -1, 0);
-  if (pid != NULL)
-    X509_NAME_add_entry_by_NID (name, nid_pid, MBSTRING_UTF8, (const unsigned char *) pid, -1, -1, 0);
+  /* "FFF1,FFF2": one attribute each. */
+  for (int k = 0; k < 2; k++)
+    {
+      g_auto(GStrv) ids = g_strsplit (k == 0 ? (vid != NULL ? vid : "") : (pid != NULL ? pid : ""), ",", -1);
+
+      for (guint j = 0; ids[j] != NULL; j++)
+        if (*ids[j] != '\0')
+          X509_NAME_add_entry_by_NID (name, k == 0 ? nid_vid : nid_pid, MBSTRING_UTF8,
+                                      (const unsigned char *) ids[j], -1, -1, 0);
+    }
   X509_REQ_set_subject_name (req, name);
   X509_NAME_free (name);
   X509_REQ_set_pubkey (req, key);
@@ -127,7 +133,10 @@ test_csr_wrong_subject (void)
     { "DAC 0011", "FFF1", "8001", "PID 8001" },
     { "DAC 0011", NULL, "8000", "no vendor ID" },
     { "DAC 0011", "FFF1", NULL, "no product ID" },
-    { "DAC 0011", "fff1", "8000", "no vendor ID" },  /* lower case is not a Matter ID */
+    { "DAC 0011", "fff1", "8000", "vendor ID is not four upper-case hex digits" },  /* lower case is not a Matter ID */
+    { "DAC 0011", "FFF1,FFF1", "8000", "two vendor IDs" },
+    { "DAC 0011", "FFF1,FFF2", "8000", "two vendor IDs" },
+    { "DAC 0011", "FFF1", "8000,8000", "two product IDs" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -351,6 +360,203 @@ test_write_file_atomic (void)
   g_rmdir (tmp);
 }
 
+/* ---- strict DER -------------------------------------------------------- */
+
+enum { DER_MINIMAL, DER_LONG_LENGTH, DER_INDEFINITE };
+
+/* The header of the DER element at @d: its length, and the content's. */
+static gsize
+der_header (const guint8 *d,
+            gsize        *content_len)
+{
+  if (d[1] < 0x80)
+    {
+      *content_len = d[1];
+      return 2;
+    }
+  *content_len = 0;
+  for (guint i = 0; i < (d[1] & 0x7fu); i++)
+    *content_len = (*content_len << 8) | d[2 + i];
+  return 2 + (d[1] & 0x7fu);
+}
+
+/* @tag around @content: in DER, with one needless leading zero length
+ * byte, or with BER's indefinite length and end-of-contents octets. */
+static void
+append_element (GByteArray   *out,
+                guint8        tag,
+                const guint8 *content,
+                gsize         len,
+                int           form)
+{
+  guint8 n = len < 0x80 ? 0 : len < 0x100 ? 1 : len < 0x10000 ? 2 : 3;
+  const guint8 zeros[2] = { 0, 0 };
+
+  g_byte_array_append (out, &tag, 1);
+  if (form == DER_INDEFINITE)
+    {
+      const guint8 b = 0x80;
+      g_byte_array_append (out, &b, 1);
+      g_byte_array_append (out, content, (guint) len);
+      g_byte_array_append (out, zeros, 2);
+      return;
+    }
+  if (form == DER_LONG_LENGTH)
+    {
+      /* A short length in the long form, or a leading zero byte. */
+      const guint8 b = (guint8) (0x80 | (n == 0 ? 1 : n + 1));
+      g_byte_array_append (out, &b, 1);
+      if (n > 0)
+        g_byte_array_append (out, zeros, 1);
+    }
+  else if (n > 0)
+    {
+      const guint8 b = (guint8) (0x80 | n);
+      g_byte_array_append (out, &b, 1);
+    }
+  if (n == 0)
+    {
+      const guint8 b = (guint8) len;
+      g_byte_array_append (out, &b, 1);
+    }
+  for (int i = n - 1; i >= 0; i--)
+    {
+      const guint8 b = (guint8) (len >> (8 * i));
+      g_byte_array_append (out, &b, 1);
+    }
+  g_byte_array_append (out, content, (guint) len);
+}
+
+/* @der re-encoded with its outer element (@inner FALSE) or its first inner
+ * element (the TBSCertificate, the CertificationRequestInfo, the CD's OID)
+ * in @form; the rest stays as it was. */
+static GBytes *
+reencode (GBytes   *der,
+          gboolean  inner,
+          int       form)
+{
+  const guint8 *d = g_bytes_get_data (der, NULL);
+  gsize len, hdr = der_header (d, &len);
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+
+  if (!inner)
+    append_element (out, d[0], d + hdr, len, form);
+  else
+    {
+      g_autoptr(GByteArray) content = g_byte_array_new ();
+      const guint8 *first = d + hdr;
+      gsize first_len, first_hdr = der_header (first, &first_len);
+
+      append_element (content, first[0], first + first_hdr, first_len, form);
+      g_byte_array_append (content, first + first_hdr + first_len, (guint) (len - first_hdr - first_len));
+      append_element (out, d[0], content->data, content->len, DER_MINIMAL);
+    }
+  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
+}
+
+static void
+test_der_check (void)
+{
+  const struct {
+    const char   *name;
+    const guint8  bytes[16];
+    gsize         len;
+    const char   *problem;  /* NULL: DER */
+  } cases[] = {
+    { "short", { 0x30, 0x03, 0x02, 0x01, 0x05 }, 5, NULL },
+    { "empty sequence", { 0x30, 0x00 }, 2, NULL },
+    { "indefinite", { 0x30, 0x80, 0x02, 0x01, 0x05, 0x00, 0x00 }, 7, "indefinite" },
+    { "the issue's", { 0x30, 0x83, 0x00, 0x00, 0x01, 0xAB }, 6, "not minimal" },
+    { "long form for 1", { 0x30, 0x81, 0x01, 0xAB }, 4, "not minimal" },
+    { "leading zero", { 0x04, 0x82, 0x00, 0x01, 0xAB }, 5, "not minimal" },
+    { "nested", { 0x30, 0x04, 0x04, 0x81, 0x01, 0xAB }, 6, "not minimal" },
+    { "nested indefinite", { 0x30, 0x06, 0x30, 0x80, 0x05, 0x00, 0x00, 0x00 }, 8, "indefinite" },
+    { "trailing", { 0x30, 0x00, 0x00 }, 3, "trailing" },
+    { "cut", { 0x30, 0x05, 0x02, 0x01 }, 4, "longer than the data" },
+    { "high tag, minimal", { 0x9F, 0x1F, 0x01, 0x00 }, 4, NULL },
+    { "high tag, low number", { 0x9F, 0x05, 0x01, 0x00 }, 4, "tag number is not minimal" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      const char *problem = ds_der_check (cases[i].bytes, cases[i].len);
+
+      g_test_message ("%s", cases[i].name);
+      if (cases[i].problem == NULL)
+        g_assert_null (problem);
+      else
+        {
+          g_assert_nonnull (problem);
+          g_assert_nonnull (strstr (problem, cases[i].problem));
+        }
+    }
+  g_assert_nonnull (ds_der_check (NULL, 0));
+}
+
+/* A certificate and a CSR in BER (indefinite or non-minimal lengths, outside
+ * or inside) are refused; OpenSSL alone takes them. */
+static void
+test_der_strict_cert_and_csr (void)
+{
+  g_autoptr(EVP_PKEY) key = EVP_EC_gen ("P-256");
+  g_autoptr(X509) cert = self_signed (key, "x", "FFF1", NULL);
+  g_autoptr(GBytes) cert_der = ds_cert_to_der (cert);
+  g_autoptr(GBytes) csr_der = csr_for (key, "DAC 0011", "FFF1", "8000", EVP_sha256 ());
+  g_autoptr(GError) error = NULL;
+  g_autoptr(X509) again = ds_cert_parse (cert_der, &error);
+  g_autoptr(X509_REQ) req = ds_csr_parse (csr_der, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (again);
+  g_assert_nonnull (req);
+
+  for (int inner = 0; inner < 2; inner++)
+    for (int form = DER_LONG_LENGTH; form <= DER_INDEFINITE; form++)
+      {
+        g_autoptr(GBytes) bad_cert = reencode (cert_der, inner, form);
+        g_autoptr(GBytes) bad_csr = reencode (csr_der, inner, form);
+        g_autoptr(X509) c = NULL;
+        g_autoptr(X509_REQ) r = NULL;
+        g_autoptr(BIO) bio = BIO_new (BIO_s_mem ());
+        g_autoptr(X509) from_pem = NULL;
+        g_autoptr(GBytes) pem = NULL;
+        char *pem_data = NULL;
+        long pem_len;
+
+        g_test_message ("inner %d form %d", inner, form);
+        c = ds_cert_parse (bad_cert, &error);
+        g_assert_null (c);
+        g_assert_error (error, DS_ERROR, DS_ERROR_INVALID_DATA);
+        g_assert_nonnull (strstr (error->message, "not DER"));
+        g_assert_nonnull (ds_cert_der_problem (bad_cert));
+        g_clear_error (&error);
+
+        /* The same bytes in PEM armour. */
+        PEM_write_bio (bio, "CERTIFICATE", "", g_bytes_get_data (bad_cert, NULL), (long) g_bytes_get_size (bad_cert));
+        pem_len = BIO_get_mem_data (bio, &pem_data);
+        pem = g_bytes_new (pem_data, (gsize) pem_len);
+        from_pem = ds_cert_parse (pem, &error);
+        g_assert_null (from_pem);
+        g_assert_error (error, DS_ERROR, DS_ERROR_INVALID_DATA);
+        g_assert_nonnull (strstr (error->message, "not DER"));
+        g_clear_error (&error);
+
+        r = ds_csr_parse (bad_csr, &error);
+        g_assert_null (r);
+        g_assert_error (error, DS_ERROR, DS_ERROR_INVALID_DATA);
+        g_clear_error (&error);
+      }
+  /* DER re-encoded minimally is the same DER, and parses. */
+  {
+    g_autoptr(GBytes) same = reencode (cert_der, TRUE, DER_MINIMAL);
+    g_autoptr(X509) c = ds_cert_parse (same, &error);
+
+    g_assert_true (g_bytes_equal (same, cert_der));
+    g_assert_no_error (error);
+    g_assert_nonnull (c);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -363,6 +569,8 @@ main (int    argc,
   g_test_add_func ("/csr/wrong-subject", test_csr_wrong_subject);
   g_test_add_func ("/csr/garbage", test_csr_garbage);
   g_test_add_func ("/cert/vid-pid", test_vid_pid_forms);
+  g_test_add_func ("/der/check", test_der_check);
+  g_test_add_func ("/der/strict-cert-and-csr", test_der_strict_cert_and_csr);
   g_test_add_func ("/cert/fingerprints", test_fingerprints_and_serial);
   g_test_add_func ("/cert/spki-fingerprint", test_spki_fingerprint);
   g_test_add_func ("/crypto/signature", test_signature);

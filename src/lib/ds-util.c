@@ -177,7 +177,7 @@ ds_util_sanitize_text (const char *text,
 {
   static const char ellipsis[] = "…";
   g_autoptr(GString) s = NULL;
-  gsize n, i = 0;
+  gsize n, i = 0, cut = 0;
 
   if (text == NULL)
     return NULL;
@@ -224,14 +224,18 @@ ds_util_sanitize_text (const char *text,
                 }
             }
         }
-      /* Room for the piece and, when more follows, for the ellipsis. */
-      if (max_bytes > 0 && s->len + strlen (piece) + (i + step < n ? strlen (ellipsis) : 0) > max_bytes)
+      /* Where to cut, should the text not fit: after the last piece that
+       * leaves room for the ellipsis. */
+      if (s->len + strlen (ellipsis) <= max_bytes)
+        cut = s->len;
+      g_string_append (s, piece);
+      i += step;
+      if (max_bytes > 0 && s->len > max_bytes)
         {
+          g_string_truncate (s, cut);
           g_string_append (s, ellipsis);
           break;
         }
-      g_string_append (s, piece);
-      i += step;
     }
   return g_string_free (g_steal_pointer (&s), FALSE);
 }

@@ -9,6 +9,7 @@
 
 #include "ds-crypto.h"
 #include "ds-error.h"
+#include "ds-test-util.h"
 
 static GBytes *
 csr_for (EVP_PKEY   *key,
@@ -362,98 +363,6 @@ test_write_file_atomic (void)
 
 /* ---- strict DER -------------------------------------------------------- */
 
-enum { DER_MINIMAL, DER_LONG_LENGTH, DER_INDEFINITE };
-
-/* The header of the DER element at @d: its length, and the content's. */
-static gsize
-der_header (const guint8 *d,
-            gsize        *content_len)
-{
-  if (d[1] < 0x80)
-    {
-      *content_len = d[1];
-      return 2;
-    }
-  *content_len = 0;
-  for (guint i = 0; i < (d[1] & 0x7fu); i++)
-    *content_len = (*content_len << 8) | d[2 + i];
-  return 2 + (d[1] & 0x7fu);
-}
-
-/* @tag around @content: in DER, with one needless leading zero length
- * byte, or with BER's indefinite length and end-of-contents octets. */
-static void
-append_element (GByteArray   *out,
-                guint8        tag,
-                const guint8 *content,
-                gsize         len,
-                int           form)
-{
-  guint8 n = len < 0x80 ? 0 : len < 0x100 ? 1 : len < 0x10000 ? 2 : 3;
-  const guint8 zeros[2] = { 0, 0 };
-
-  g_byte_array_append (out, &tag, 1);
-  if (form == DER_INDEFINITE)
-    {
-      const guint8 b = 0x80;
-      g_byte_array_append (out, &b, 1);
-      g_byte_array_append (out, content, (guint) len);
-      g_byte_array_append (out, zeros, 2);
-      return;
-    }
-  if (form == DER_LONG_LENGTH)
-    {
-      /* A short length in the long form, or a leading zero byte. */
-      const guint8 b = (guint8) (0x80 | (n == 0 ? 1 : n + 1));
-      g_byte_array_append (out, &b, 1);
-      if (n > 0)
-        g_byte_array_append (out, zeros, 1);
-    }
-  else if (n > 0)
-    {
-      const guint8 b = (guint8) (0x80 | n);
-      g_byte_array_append (out, &b, 1);
-    }
-  if (n == 0)
-    {
-      const guint8 b = (guint8) len;
-      g_byte_array_append (out, &b, 1);
-    }
-  for (int i = n - 1; i >= 0; i--)
-    {
-      const guint8 b = (guint8) (len >> (8 * i));
-      g_byte_array_append (out, &b, 1);
-    }
-  g_byte_array_append (out, content, (guint) len);
-}
-
-/* @der re-encoded with its outer element (@inner FALSE) or its first inner
- * element (the TBSCertificate, the CertificationRequestInfo, the CD's OID)
- * in @form; the rest stays as it was. */
-static GBytes *
-reencode (GBytes   *der,
-          gboolean  inner,
-          int       form)
-{
-  const guint8 *d = g_bytes_get_data (der, NULL);
-  gsize len, hdr = der_header (d, &len);
-  g_autoptr(GByteArray) out = g_byte_array_new ();
-
-  if (!inner)
-    append_element (out, d[0], d + hdr, len, form);
-  else
-    {
-      g_autoptr(GByteArray) content = g_byte_array_new ();
-      const guint8 *first = d + hdr;
-      gsize first_len, first_hdr = der_header (first, &first_len);
-
-      append_element (content, first[0], first + first_hdr, first_len, form);
-      g_byte_array_append (content, first + first_hdr + first_len, (guint) (len - first_hdr - first_len));
-      append_element (out, d[0], content->data, content->len, DER_MINIMAL);
-    }
-  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
-}
-
 static void
 test_der_check (void)
 {
@@ -511,10 +420,10 @@ test_der_strict_cert_and_csr (void)
   g_assert_nonnull (req);
 
   for (int inner = 0; inner < 2; inner++)
-    for (int form = DER_LONG_LENGTH; form <= DER_INDEFINITE; form++)
+    for (int form = DS_TEST_DER_LONG_LENGTH; form <= DS_TEST_DER_INDEFINITE; form++)
       {
-        g_autoptr(GBytes) bad_cert = reencode (cert_der, inner, form);
-        g_autoptr(GBytes) bad_csr = reencode (csr_der, inner, form);
+        g_autoptr(GBytes) bad_cert = ds_test_der_reencode (cert_der, inner, form);
+        g_autoptr(GBytes) bad_csr = ds_test_der_reencode (csr_der, inner, form);
         g_autoptr(X509) c = NULL;
         g_autoptr(X509_REQ) r = NULL;
         g_autoptr(BIO) bio = BIO_new (BIO_s_mem ());
@@ -548,7 +457,7 @@ test_der_strict_cert_and_csr (void)
       }
   /* DER re-encoded minimally is the same DER, and parses. */
   {
-    g_autoptr(GBytes) same = reencode (cert_der, TRUE, DER_MINIMAL);
+    g_autoptr(GBytes) same = ds_test_der_reencode (cert_der, TRUE, DS_TEST_DER_MINIMAL);
     g_autoptr(X509) c = ds_cert_parse (same, &error);
 
     g_assert_true (g_bytes_equal (same, cert_der));

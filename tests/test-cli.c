@@ -11,7 +11,14 @@
 #include <openssl/core_names.h>
 #include <openssl/pem.h>
 
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <termios.h>
+#include <unistd.h>
+
 #include "ds-crypto.h"
+#include "ds-frame.h"
 #include "ds-store.h"
 #include "ds-test-util.h"
 
@@ -493,6 +500,252 @@ test_stats_export_audit (Fixture       *f,
   g_assert_cmpint (none->exit_status, ==, 2);
 }
 
+/* ---- a hostile board ------------------------------------------------------ */
+
+/* What a lying board sends as text: a clear-screen, a green "passed", a line
+ * break with a forged JSON summary, C1 CSI, an OSC title, invalid UTF-8, and
+ * far more than anyone should print. */
+#define HOSTILE_TEXT \
+  "\033[2J\033[32mALL BOARDS PASSED\033[0m\n{\"event\":\"summary\",\"passed\":1,\"failed\":0}\r\n" \
+  "\302\233" "31m\033]0;owned\007\377\376"
+
+typedef struct {
+  int       master;
+  int       slave_keep;
+  char     *port;
+  GThread  *thread;
+  gint      stop;
+} HostileBoard;
+
+static void
+hostile_answer (HostileBoard  *h,
+                const DsFrame *frame)
+{
+  g_autoptr(GByteArray) p = g_byte_array_new ();
+  g_autofree char *flood = g_strnfill (2000, 'A');
+  g_autofree char *text = g_strconcat (HOSTILE_TEXT, flood, NULL);
+  static const guint8 uid[DS_UID_LEN] = { 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8 };
+  g_autoptr(GBytes) out = NULL;
+  guint8 status = DS_STATUS_REFUSED;
+  gsize len;
+  const guint8 *data;
+
+  if (frame->command == DS_CMD_INFO)
+    {
+      ds_tlv_append (p, DS_TAG_UID, uid, sizeof uid);
+      ds_tlv_append_string (p, DS_TAG_FW_VERSION, "1.0\033[2J\nFORGED");
+      ds_tlv_append_u8 (p, DS_TAG_STATE, 0);
+      ds_tlv_append_u8 (p, DS_TAG_PROTO_VERSION, DS_PROTOCOL_VERSION);
+      ds_tlv_append_string (p, DS_TAG_HW_MODEL, "STM32\033[31m\r\nALL BOARDS PASSED");
+      status = DS_STATUS_OK;
+    }
+  else
+    ds_tlv_append_string (p, DS_TAG_ERROR_TEXT, text);
+  out = ds_frame_encode (DS_FRAME_FLAG_RESPONSE, frame->seq, frame->command, status, p->data, p->len);
+  data = g_bytes_get_data (out, &len);
+  while (len > 0)
+    {
+      gssize n = write (h->master, data, len);
+
+      if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        {
+          g_usleep (1000);
+          continue;
+        }
+      g_assert_cmpint (n, >, 0);
+      data += n;
+      len -= (gsize) n;
+    }
+}
+
+static gpointer
+hostile_serve (gpointer data)
+{
+  HostileBoard *h = data;
+  g_autoptr(DsFrameReader) reader = ds_frame_reader_new ();
+
+  while (!g_atomic_int_get (&h->stop))
+    {
+      struct pollfd pfd = { h->master, POLLIN, 0 };
+      guint8 buf[1024];
+      g_autoptr(GBytes) body = NULL;
+      DsFrame frame;
+      gssize n;
+
+      if (poll (&pfd, 1, 50) <= 0 || !(pfd.revents & POLLIN))
+        continue;
+      n = read (h->master, buf, sizeof buf);
+      if (n <= 0)
+        continue;
+      ds_frame_reader_push (reader, buf, (gsize) n);
+      while (ds_frame_reader_next (reader, &frame, &body))
+        {
+          if (!(frame.flags & DS_FRAME_FLAG_RESPONSE))
+            hostile_answer (h, &frame);
+          g_clear_pointer (&body, g_bytes_unref);
+        }
+    }
+  return NULL;
+}
+
+/* A pseudo-terminal whose far end speaks docs/protocol.md as a board that
+ * lies in every text it sends. */
+static HostileBoard *
+hostile_board_start (void)
+{
+  HostileBoard *h = g_new0 (HostileBoard, 1);
+  struct termios tio;
+
+  h->master = posix_openpt (O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  g_assert_cmpint (h->master, >=, 0);
+  g_assert_cmpint (grantpt (h->master), ==, 0);
+  g_assert_cmpint (unlockpt (h->master), ==, 0);
+  h->port = g_strdup (ptsname (h->master));
+  /* Held open: no hang-up each time the station closes the port. */
+  h->slave_keep = open (h->port, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  g_assert_cmpint (h->slave_keep, >=, 0);
+  g_assert_cmpint (tcgetattr (h->slave_keep, &tio), ==, 0);
+  cfmakeraw (&tio);
+  tcsetattr (h->slave_keep, TCSANOW, &tio);
+  h->thread = g_thread_new ("hostile-board", hostile_serve, h);
+  return h;
+}
+
+static void
+hostile_board_stop (HostileBoard *h)
+{
+  g_atomic_int_set (&h->stop, TRUE);
+  g_thread_join (h->thread);
+  close (h->slave_keep);
+  close (h->master);
+  g_free (h->port);
+  g_free (h);
+}
+
+/* No byte of @text moves a terminal's cursor, changes its colours or (when
+ * not @newlines_allowed) breaks a line. */
+static void
+assert_tame (const char *text,
+             gboolean    newlines_allowed)
+{
+  g_assert_null (strchr (text, '\033'));
+  g_assert_null (strstr (text, "\302\233"));
+  g_assert_null (strchr (text, '\007'));
+  /* Line ends are the writer's (CSV's are CRLF), never the board's. */
+  if (!newlines_allowed)
+    {
+      g_assert_null (strchr (text, '\n'));
+      g_assert_null (strchr (text, '\r'));
+    }
+  g_assert_true (g_utf8_validate (text, -1, NULL));
+}
+
+static void
+test_hostile_board_text (Fixture       *f,
+                         gconstpointer  data)
+{
+  HostileBoard *h = hostile_board_start ();
+  const char *human[] = { "provision", "--port", h->port, "--data-dir", f->data_dir,
+                          "--command-timeout", "2000", "--retries", "1", NULL };
+  const char *json[] = { "provision", "--port", h->port, "--json", "--data-dir", f->data_dir,
+                         "--command-timeout", "2000", "--retries", "1", NULL };
+  const char *csv[] = { "export", "--csv", "--table", "jobs", "--data-dir", f->data_dir, NULL };
+  const char *csv_events[] = { "export", "--csv", "--table", "events", "--data-dir", f->data_dir, NULL };
+  g_autoptr(DsCliResult) r = ds_test_run_cli (f->announce_dir, human);
+  g_autoptr(DsCliResult) j = NULL;
+  g_autoptr(DsCliResult) c = NULL;
+  g_autoptr(DsCliResult) ce = NULL;
+  g_autofree char *db = g_build_filename (f->data_dir, "records.sqlite3", NULL);
+  g_auto(GStrv) lines = NULL;
+  g_auto(GStrv) json_lines = NULL;
+  sqlite3 *sql = NULL;
+  sqlite3_stmt *stmt = NULL;
+  const char *cause;
+  JsonObject *o;
+  guint n_summaries = 0, n_rows = 0;
+
+  /* Human output: the job fails, the board's text shows escaped, on its
+   * own line, and no line is the board's. */
+  g_assert_cmpint (r->exit_status, ==, 1);
+  assert_tame (r->out, TRUE);
+  assert_tame (r->err, TRUE);
+  g_assert_nonnull (strstr (r->out, "\\x1B[2J\\x1B[32mALL BOARDS PASSED"));
+  g_assert_nonnull (strstr (r->out, "0 passed, 1 failed"));
+  lines = g_strsplit (r->out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_assert_false (g_str_has_prefix (lines[i], "{"));
+      g_assert_false (g_str_has_prefix (lines[i], "ALL BOARDS PASSED"));
+      /* The length cap: nobody's line carries 2000 bytes of a board. */
+      g_assert_cmpuint (strlen (lines[i]), <, 600);
+    }
+
+  /* JSON output: one object per line, one summary, the station's. */
+  j = ds_test_run_cli (f->announce_dir, json);
+  g_assert_cmpint (j->exit_status, ==, 1);
+  json_lines = g_strsplit (j->out, "\n", -1);
+  for (guint i = 0; json_lines[i] != NULL; i++)
+    if (*json_lines[i] != '\0')
+      g_assert_true (g_str_has_prefix (json_lines[i], "{\"event\":"));
+  for (guint i = 0; i < j->events->len; i++)
+    if (g_strcmp0 (json_object_get_string_member (g_ptr_array_index (j->events, i), "event"), "summary") == 0)
+      n_summaries++;
+  g_assert_cmpuint (n_summaries, ==, 1);
+  g_assert_cmpint (json_object_get_int_member (ds_test_summary (j), "passed"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (ds_test_summary (j), "failed"), ==, 1);
+  o = ds_test_find_event (j->events, "fail", NULL);
+  g_assert_nonnull (o);
+  cause = json_object_get_string_member (o, "cause");
+  assert_tame (cause, FALSE);
+  g_assert_nonnull (strstr (cause, "\\x1B[2J"));
+  g_assert_nonnull (strstr (cause, "\\x0A{\"event\":\"summary\""));
+  g_assert_nonnull (strstr (cause, "\\xC2\\x9B31m"));
+  g_assert_nonnull (strstr (cause, "\\xFF\\xFE"));
+  g_assert_true (g_str_has_suffix (cause, "…)"));
+  g_assert_cmpuint (strlen (cause), <, 600);
+
+  /* The database: every text the board's answers reached. */
+  g_assert_cmpint (sqlite3_open (db, &sql), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (sql,
+                                       "SELECT error_message FROM jobs WHERE error_message IS NOT NULL "
+                                       "UNION ALL SELECT error_message FROM steps WHERE error_message IS NOT NULL "
+                                       "UNION ALL SELECT message FROM events WHERE message IS NOT NULL",
+                                       -1, &stmt, NULL), ==, SQLITE_OK);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      const char *text = (const char *) sqlite3_column_text (stmt, 0);
+
+      /* The station's own multi-line notes (its settings) keep their
+       * lines; what holds the board's text has none. */
+      assert_tame (text, TRUE);
+      if (strstr (text, "ALL BOARDS PASSED") != NULL)
+        {
+          assert_tame (text, FALSE);
+          n_rows++;
+        }
+    }
+  sqlite3_finalize (stmt);
+  sqlite3_close (sql);
+  /* Both jobs' error, their steps' and the INFO log line with the model. */
+  g_assert_cmpuint (n_rows, >=, 4);
+
+  /* The CSV export: a header and the two jobs, nothing else. */
+  c = ds_test_run_cli (f->announce_dir, csv);
+  g_assert_cmpint (c->exit_status, ==, 0);
+  assert_tame (c->out, TRUE);
+  g_strfreev (lines);
+  lines = g_strsplit (c->out, "\r\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 4);
+  for (guint i = 0; lines[i] != NULL; i++)
+    g_assert_null (strchr (lines[i], '\n'));
+  g_assert_nonnull (strstr (c->out, "\\x1B[2J"));
+  ce = ds_test_run_cli (f->announce_dir, csv_events);
+  g_assert_cmpint (ce->exit_status, ==, 0);
+  assert_tame (ce->out, TRUE);
+
+  hostile_board_stop (h);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -505,5 +758,6 @@ main (int    argc,
   g_test_add ("/cli/usage-errors", Fixture, NULL, fixture_setup, test_usage_errors, fixture_teardown);
   g_test_add ("/cli/stats-export-audit", Fixture, NULL, fixture_setup, test_stats_export_audit, fixture_teardown);
   g_test_add ("/cli/pki", Fixture, NULL, fixture_setup, test_pki, fixture_teardown);
+  g_test_add ("/cli/hostile-board-text", Fixture, NULL, fixture_setup, test_hostile_board_text, fixture_teardown);
   return g_test_run ();
 }

@@ -500,6 +500,279 @@ test_stats_export_audit (Fixture       *f,
   g_assert_cmpint (none->exit_status, ==, 2);
 }
 
+/* ---- options and inputs ----------------------------------------------------- */
+
+/* Runs the CLI and expects a usage error (exit 2) whose stderr holds
+ * @needle and none of @secret. */
+static void
+expect_usage_error (Fixture           *f,
+                    const char *const *args,
+                    const char        *needle,
+                    const char        *secret)
+{
+  g_autoptr(DsCliResult) r = ds_test_run_cli (f->announce_dir, args);
+
+  g_test_message ("%s %s → %d: %s", args[0], args[1], r->exit_status, r->err);
+  g_assert_cmpint (r->exit_status, ==, 2);
+  if (needle != NULL)
+    g_assert_nonnull (strstr (r->err, needle));
+  g_assert_null (strstr (r->err, "Success"));
+  if (secret != NULL)
+    {
+      g_assert_null (strstr (r->err, secret));
+      g_assert_null (strstr (r->out, secret));
+    }
+}
+
+/* Out-of-range numbers are refused, naming the range, never replaced by a
+ * default in silence. */
+static void
+test_option_ranges (Fixture       *f,
+                    gconstpointer  data)
+{
+  const struct {
+    const char *option, *value, *needle;
+  } cases[] = {
+    { "--command-timeout", "-5", "--command-timeout takes a number from 1 to 600000" },
+    { "--command-timeout", "0", "--command-timeout takes a number from 1 to 600000" },
+    { "--retries", "0", "--retries takes a number from 1 to 100" },
+    { "--retries", "-1", "--retries takes a number from 1 to 100" },
+    { "--retries", "1000000", "--retries takes a number from 1 to 100" },
+    { "--ca-timeout", "0", "--ca-timeout takes a number of seconds from 1 to 3600" },
+    { "--ca-timeout", "-3", "--ca-timeout takes a number of seconds from 1 to 3600" },
+  };
+  g_autofree char *conf = g_build_filename (f->tmp, "station.conf", NULL);
+  g_autoptr(GError) error = NULL;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      const char *args[] = { "provision", "--all", "--data-dir", f->data_dir, cases[i].option, cases[i].value, NULL };
+
+      expect_usage_error (f, args, cases[i].needle, NULL);
+    }
+
+  /* The settings file is held to the same range. */
+  g_file_set_contents (conf, "[ca]\ntimeout=0\n", -1, &error);
+  g_assert_no_error (error);
+  {
+    const char *args[] = { "provision", "--all", "--data-dir", f->data_dir, "--ca-config", conf, NULL };
+
+    expect_usage_error (f, args, "timeout takes a number of seconds from 1 to 3600", NULL);
+  }
+}
+
+/* Empty paths, ports that are not terminals, record stores that are not
+ * files: usage errors that name what is wrong. */
+static void
+test_bad_paths (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autofree char *fifo = g_build_filename (f->tmp, "fifo", NULL);
+  g_autofree char *missing = g_build_filename (f->tmp, "missing.sqlite3", NULL);
+  g_autofree char *cwd = g_get_current_dir ();
+  g_autofree char *cwd_pki = g_build_filename (cwd, "pki", NULL);
+  gboolean had_pki = g_file_test (cwd_pki, G_FILE_TEST_EXISTS);
+
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  {
+    const char *args[] = { "pki", "--data-dir", "", NULL };
+
+    expect_usage_error (f, args, "--data-dir takes a non-empty path", NULL);
+    /* Nothing was made where the station happens to run. */
+    g_assert_true (had_pki || !g_file_test (cwd_pki, G_FILE_TEST_EXISTS));
+  }
+  {
+    const char *args[] = { "stats", "--db", "", NULL };
+
+    expect_usage_error (f, args, "--db takes a non-empty path", NULL);
+  }
+  {
+    const char *args[] = { "provision", "--port", f->tmp, "--data-dir", f->data_dir, NULL };
+
+    expect_usage_error (f, args, "is a directory, not a serial port", NULL);
+  }
+  {
+    const char *args[] = { "provision", "--port", "/dev/null", "--data-dir", f->data_dir, NULL };
+
+    expect_usage_error (f, args, "/dev/null is not a serial port or a pseudo-terminal", NULL);
+  }
+  {
+    const char *args[] = { "provision", "--port", "/nonexistent", "--data-dir", f->data_dir, NULL };
+
+    expect_usage_error (f, args, "No board on /nonexistent", NULL);
+  }
+  {
+    const char *args[] = { "stats", "--db", missing, NULL };
+    g_autofree char *needle = g_strdup_printf ("No record store at %s", missing);
+
+    expect_usage_error (f, args, needle, NULL);
+  }
+  {
+    const char *args[] = { "stats", "--db", f->tmp, NULL };
+    g_autofree char *needle = g_strdup_printf ("The record store %s is a directory", f->tmp);
+
+    expect_usage_error (f, args, needle, NULL);
+  }
+  {
+    const char *args[] = { "export", "--csv", "--db", fifo, NULL };
+    g_autofree char *needle = g_strdup_printf ("The record store %s is not a regular file", fifo);
+
+    expect_usage_error (f, args, needle, NULL);
+  }
+  {
+    const char *args[] = { "provision", "--all", "--data-dir", f->data_dir, "--db", fifo, NULL };
+    g_autofree char *needle = g_strdup_printf ("The record store %s is not a regular file", fifo);
+
+    expect_usage_error (f, args, needle, NULL);
+  }
+}
+
+/* verify reads only regular files of sane size: a FIFO does not hang it,
+ * /dev/zero does not eat the memory, a directory is named; a certificate
+ * in BER and a CD that is not one are unusable input. */
+static void
+test_verify_inputs (Fixture       *f,
+                    gconstpointer  data)
+{
+  const char *pki_args[] = { "pki", "--json", "--data-dir", f->data_dir, NULL };
+  g_autoptr(DsCliResult) pki = ds_test_run_cli (f->announce_dir, pki_args);
+  g_autofree char *fifo = g_build_filename (f->tmp, "fifo", NULL);
+  g_autofree char *garbage = g_build_filename (f->tmp, "garbage.der", NULL);
+  g_autofree char *ber = g_build_filename (f->tmp, "pai-ber.der", NULL);
+  g_autofree char *big = g_build_filename (f->tmp, "big.der", NULL);
+  g_autoptr(GError) error = NULL;
+  JsonObject *o;
+  const char *paa, *pai;
+  int fd;
+
+  g_assert_cmpint (pki->exit_status, ==, 0);
+  o = ds_test_find_event (pki->events, "pki", NULL);
+  paa = json_object_get_string_member (o, "paa");
+  pai = json_object_get_string_member (o, "pai");
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  g_file_set_contents (garbage, "this is not a certification declaration", -1, &error);
+  g_assert_no_error (error);
+  fd = g_open (big, O_WRONLY | O_CREAT, 0600);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, 64 * 1024 * 1024), ==, 0);
+  close (fd);
+  {
+    g_autoptr(X509) cert = NULL;
+    g_autofree char *pem = NULL;
+    g_autoptr(GBytes) der = NULL;
+    g_autoptr(GBytes) indefinite = NULL;
+
+    g_file_get_contents (pai, &pem, NULL, &error);
+    g_assert_no_error (error);
+    {
+      g_autoptr(GBytes) pem_bytes = g_bytes_new (pem, strlen (pem));
+      cert = ds_cert_parse (pem_bytes, &error);
+      g_assert_no_error (error);
+    }
+    der = ds_cert_to_der (cert);
+    indefinite = ds_test_der_reencode (der, FALSE, DS_TEST_DER_INDEFINITE);
+    g_file_set_contents (ber, g_bytes_get_data (indefinite, NULL), (gssize) g_bytes_get_size (indefinite), &error);
+    g_assert_no_error (error);
+  }
+
+  {
+    const char *args[] = { "verify", "--dac", fifo, "--pai", pai, "--paa", paa, NULL };
+
+    expect_usage_error (f, args, "not a regular file", NULL);
+  }
+  {
+    const char *args[] = { "verify", "--dac", "/dev/zero", "--pai", pai, "--paa", paa, NULL };
+
+    expect_usage_error (f, args, "not a regular file", NULL);
+  }
+  {
+    const char *args[] = { "verify", "--dac", f->tmp, "--pai", pai, "--paa", paa, NULL };
+
+    expect_usage_error (f, args, "is a directory", NULL);
+  }
+  {
+    const char *args[] = { "verify", "--dac", big, "--pai", pai, "--paa", paa, NULL };
+
+    expect_usage_error (f, args, "67108864 bytes", NULL);
+  }
+  {
+    const char *args[] = { "verify", "--dac", pai, "--pai", pai, "--trust-store", fifo, NULL };
+
+    expect_usage_error (f, args, "not a regular file", NULL);
+  }
+  {
+    const char *args[] = { "verify", "--dac", ber, "--pai", pai, "--paa", paa, NULL };
+
+    expect_usage_error (f, args, "not DER", NULL);
+  }
+  {
+    const char *args[] = { "verify", "--dac", pai, "--pai", pai, "--paa", paa, "--cd", garbage, NULL };
+
+    expect_usage_error (f, args, "Cannot use the Certification Declaration", NULL);
+  }
+  {
+    const char *args[] = { "verify", "--dac", pai, "--pai", pai, "--paa", paa, "--cd", fifo, NULL };
+
+    expect_usage_error (f, args, "not a regular file", NULL);
+  }
+  {
+    const char *args[] = { "provision", "--all", "--data-dir", f->data_dir, "--cd", garbage, NULL };
+
+    expect_usage_error (f, args, "Cannot use the Certification Declaration", NULL);
+  }
+  {
+    const char *args[] = { "provision", "--all", "--data-dir", f->data_dir, "--image", fifo, NULL };
+
+    expect_usage_error (f, args, "not a regular file", NULL);
+  }
+}
+
+/* A PKCS#11 URI's pin-value never shows, however the URI arrives; the CA
+ * password file is held to the PIN file's 0600 rule. */
+static void
+test_secrets_not_shown (Fixture       *f,
+                        gconstpointer  data)
+{
+  const char *uris[] = {
+    "pkcs11:token=station;object=tls;type=private;pin-value=987654",
+    "pkcs11:token=station;object=tls;type=private?pin-value=987654",
+    "pkcs11:token=station;object=tls;type=private?module-name=x&pin-value=987654",
+    "pkcs11:token=station;object=tls;type=private;PIN-VALUE=987654",
+  };
+  g_autofree char *cert = g_build_filename (f->tmp, "client.pem", NULL);
+  g_autofree char *conf = g_build_filename (f->tmp, "station.conf", NULL);
+  g_autofree char *password = g_build_filename (f->tmp, "ca-password", NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_unsetenv ("DS_PKCS11_PIN");
+  g_unsetenv ("DS_CA_PASSWORD");
+  g_file_set_contents (cert, "", -1, &error);
+  g_assert_no_error (error);
+  for (gsize i = 0; i < G_N_ELEMENTS (uris); i++)
+    {
+      const char *args[] = { "provision", "--all", "--data-dir", f->data_dir, "--ca", "est:https://127.0.0.1:9",
+                             "--ca-bundle", cert, "--client-cert", cert, "--client-key", uris[i], NULL };
+      g_autofree char *text = g_strdup_printf ("[ca]\nca=est:https://127.0.0.1:9\nca-bundle=%s\n"
+                                               "client-cert=%s\nclient-key=%s\n", cert, cert, uris[i]);
+      const char *conf_args[] = { "provision", "--all", "--data-dir", f->data_dir, "--ca-config", conf, NULL };
+
+      expect_usage_error (f, args, "PIN", "987654");
+      g_file_set_contents (conf, text, -1, &error);
+      g_assert_no_error (error);
+      expect_usage_error (f, conf_args, "PIN", "987654");
+    }
+
+  /* The CA password in a file others may read. */
+  g_file_set_contents_full (password, "hunter2\n", -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644, &error);
+  g_assert_no_error (error);
+  {
+    const char *args[] = { "provision", "--all", "--data-dir", f->data_dir, "--ca", "est:https://127.0.0.1:9",
+                           "--ca-bundle", cert, "--ca-user", "station", "--ca-password-file", password, NULL };
+
+    expect_usage_error (f, args, "can be read by other users", "hunter2");
+  }
+}
+
 /* ---- a hostile board ------------------------------------------------------ */
 
 /* What a lying board sends as text: a clear-screen, a green "passed", a line
@@ -758,6 +1031,10 @@ main (int    argc,
   g_test_add ("/cli/usage-errors", Fixture, NULL, fixture_setup, test_usage_errors, fixture_teardown);
   g_test_add ("/cli/stats-export-audit", Fixture, NULL, fixture_setup, test_stats_export_audit, fixture_teardown);
   g_test_add ("/cli/pki", Fixture, NULL, fixture_setup, test_pki, fixture_teardown);
+  g_test_add ("/cli/option-ranges", Fixture, NULL, fixture_setup, test_option_ranges, fixture_teardown);
+  g_test_add ("/cli/bad-paths", Fixture, NULL, fixture_setup, test_bad_paths, fixture_teardown);
+  g_test_add ("/cli/verify-inputs", Fixture, NULL, fixture_setup, test_verify_inputs, fixture_teardown);
+  g_test_add ("/cli/secrets-not-shown", Fixture, NULL, fixture_setup, test_secrets_not_shown, fixture_teardown);
   g_test_add ("/cli/hostile-board-text", Fixture, NULL, fixture_setup, test_hostile_board_text, fixture_teardown);
   return g_test_run ();
 }

@@ -95,8 +95,8 @@ ds_util_read_file (const char  *path,
     {
       close (fd);
       g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA,
-                   _("Cannot read %s: it holds %" G_GUINT64_FORMAT " bytes, more than the %" G_GSIZE_FORMAT " allowed"),
-                   path, (guint64) st.st_size, max_size);
+                   _("Cannot read %s: it holds %llu bytes, more than the %llu allowed"),
+                   path, (unsigned long long) st.st_size, (unsigned long long) max_size);
       return FALSE;
     }
   /* One byte more than allowed: a file that grows while it is read is

@@ -361,6 +361,26 @@ test_write_file_atomic (void)
   g_rmdir (tmp);
 }
 
+/* Names a board or a CA wrote reach messages and records made safe. */
+static void
+test_hostile_names (void)
+{
+  g_autoptr(EVP_PKEY) key = EVP_EC_gen ("P-256");
+  g_autoptr(X509) cert = self_signed (key, "ACME \302\233" "2J\033[31m PAI", "FFF1", NULL);
+  g_autofree char *subject = ds_cert_subject (cert);
+  g_autoptr(GBytes) der = csr_for (key, "DAC \033[2J\302\233" "31m", "FFF1", "8000", EVP_sha256 ());
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null (strstr (subject, "\302\233"));
+  g_assert_null (strchr (subject, '\033'));
+  g_assert_nonnull (strstr (subject, "ACME \\xC2\\x9B2J"));
+  g_assert_false (check (der, &expected, &error));
+  g_assert_error (error, DS_ERROR, DS_ERROR_INVALID_DATA);
+  g_assert_null (strchr (error->message, '\033'));
+  g_assert_null (strstr (error->message, "\302\233"));
+  g_assert_nonnull (strstr (error->message, "DAC \\x1B[2J\\xC2\\x9B31m"));
+}
+
 /* ---- strict DER -------------------------------------------------------- */
 
 static void
@@ -478,6 +498,7 @@ main (int    argc,
   g_test_add_func ("/csr/wrong-subject", test_csr_wrong_subject);
   g_test_add_func ("/csr/garbage", test_csr_garbage);
   g_test_add_func ("/cert/vid-pid", test_vid_pid_forms);
+  g_test_add_func ("/crypto/hostile-names", test_hostile_names);
   g_test_add_func ("/der/check", test_der_check);
   g_test_add_func ("/der/strict-cert-and-csr", test_der_strict_cert_and_csr);
   g_test_add_func ("/cert/fingerprints", test_fingerprints_and_serial);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ds-error.h"
+#include "ds-util.h"
 
 static int nid_matter_vid = NID_undef;
 static int nid_matter_pid = NID_undef;
@@ -323,9 +324,12 @@ ds_csr_check (X509_REQ           *req,
 
       if (g_strcmp0 (cn, expected->common_name) != 0)
         {
+          /* The board wrote that name: shown made safe. */
+          g_autofree char *shown = ds_util_sanitize_text (cn != NULL ? cn : "", -1, DS_UTIL_MAX_PEER_TEXT);
+
           g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA,
                        _("The board's CSR names “%s”, but the station asked for “%s”"),
-                       cn != NULL ? cn : "", expected->common_name);
+                       shown, expected->common_name);
           return FALSE;
         }
     }
@@ -643,7 +647,9 @@ ds_cert_subject (X509 *cert)
 
   X509_NAME_print_ex (bio, X509_get_subject_name (cert), 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
   len = BIO_get_mem_data (bio, &data);
-  return g_strndup (data, len);
+  /* RFC 2253 escapes C0 controls but leaves UTF-8 as it is: a C1 CSI or
+   * invalid UTF-8 from a CA or a board would pass. */
+  return ds_util_sanitize_text (data, len, 1024);
 }
 
 gboolean

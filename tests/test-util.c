@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ds-ca-http.h"
+#include "ds-cfssl-ca.h"
 #include "ds-db.h"
 #include "ds-error.h"
 #include "ds-pkcs11.h"
@@ -214,6 +216,33 @@ test_sanitize_length (void)
   g_assert_cmpstr (wide, ==, "éé…");
 }
 
+/* What a CA server says reaches messages made safe: an HTTP body's first
+ * line, a CFSSL error message. */
+static void
+test_sanitize_ca_text (void)
+{
+  static const char body_text[] = "\r\n\033[2J\033[32mCA OK\302\233" "0m \377\nsecond line\n";
+  static const char cfssl_text[] =
+    "{\"success\":false,\"result\":null,\"errors\":[{\"code\":1,"
+    "\"message\":\"\\u001b[2J\\u001b[32mALL BOARDS PASSED\\n{\\\"event\\\":\\\"summary\\\"}\\u009b31m\"}],"
+    "\"messages\":[]}";
+  g_autoptr(GBytes) body = g_bytes_new_static (body_text, sizeof body_text - 1);
+  g_autoptr(GBytes) cfssl = g_bytes_new_static (cfssl_text, sizeof cfssl_text - 1);
+  g_autofree char *excerpt = ds_http_body_excerpt (body);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) result = NULL;
+
+  g_assert_cmpstr (excerpt, ==, "\\x1B[2J\\x1B[32mCA OK\\xC2\\x9B0m \\xFF");
+
+  result = ds_cfssl_parse_answer ("/api/v1/cfssl/sign", 400, "application/json", cfssl, &error);
+  g_assert_null (result);
+  g_assert_error (error, DS_ERROR, DS_ERROR_REJECTED);
+  g_assert_null (strchr (error->message, '\033'));
+  g_assert_null (strchr (error->message, '\n'));
+  g_assert_null (strstr (error->message, "\302\233"));
+  g_assert_nonnull (strstr (error->message, "\\x1B[2J\\x1B[32mALL BOARDS PASSED\\x0A{\"event\""));
+}
+
 /* ---- masking --------------------------------------------------------------- */
 
 static void
@@ -309,6 +338,7 @@ main (int    argc,
   g_test_add ("/util/read/secret", Fixture, NULL, fixture_setup, test_secret_file, fixture_teardown);
   g_test_add_func ("/util/sanitize/characters", test_sanitize);
   g_test_add_func ("/util/sanitize/length", test_sanitize_length);
+  g_test_add_func ("/util/sanitize/ca-text", test_sanitize_ca_text);
   g_test_add_func ("/util/mask/pkcs11-uri", test_pkcs11_display_uri);
   g_test_add_func ("/util/mask/pkcs11-check", test_pkcs11_check_uri_hides_pin);
   g_test_add_func ("/util/mask/postgresql-uri", test_db_display_name);

@@ -620,6 +620,13 @@ test_bad_paths (Fixture       *f,
     expect_usage_error (f, args, needle, NULL);
   }
   {
+    /* libcurl would read it later, and hang. */
+    const char *args[] = { "provision", "--all", "--data-dir", f->data_dir, "--ca", "est:https://127.0.0.1:9",
+                           "--ca-bundle", fifo, NULL };
+
+    expect_usage_error (f, args, "not a regular file", NULL);
+  }
+  {
     const char *args[] = { "provision", "--all", "--data-dir", f->data_dir, "--db", fifo, NULL };
     g_autofree char *needle = g_strdup_printf ("The record store %s is not a regular file", fifo);
 

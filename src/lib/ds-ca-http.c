@@ -123,6 +123,13 @@ check_readable (const char *what,
                    what, path, g_strerror (errsv));
       return FALSE;
     }
+  /* libcurl reads it later: a FIFO would hang the station there. */
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, _("Cannot read the %s %s: %s"), what, path,
+                   _("it is not a regular file"));
+      return FALSE;
+    }
   return TRUE;
 }
 

@@ -252,3 +252,95 @@ ds_test_pg_new_database (const char *server)
   g_assert_no_error (error);
   return ds_test_pg_uri (server, name);
 }
+
+/* ---- BER variants of DER ------------------------------------------------ */
+
+/* The header of the DER element at @d: its length, and the content's. */
+static gsize
+der_header (const guint8 *d,
+            gsize        *content_len)
+{
+  if (d[1] < 0x80)
+    {
+      *content_len = d[1];
+      return 2;
+    }
+  *content_len = 0;
+  for (guint i = 0; i < (d[1] & 0x7fu); i++)
+    *content_len = (*content_len << 8) | d[2 + i];
+  return 2 + (d[1] & 0x7fu);
+}
+
+/* @tag around @content: in DER, with one needless leading zero length
+ * byte, or with BER's indefinite length and end-of-contents octets. */
+static void
+append_element (GByteArray   *out,
+                guint8        tag,
+                const guint8 *content,
+                gsize         len,
+                int           form)
+{
+  guint8 n = len < 0x80 ? 0 : len < 0x100 ? 1 : len < 0x10000 ? 2 : 3;
+  const guint8 zeros[2] = { 0, 0 };
+
+  g_byte_array_append (out, &tag, 1);
+  if (form == DS_TEST_DER_INDEFINITE)
+    {
+      const guint8 b = 0x80;
+      g_byte_array_append (out, &b, 1);
+      g_byte_array_append (out, content, (guint) len);
+      g_byte_array_append (out, zeros, 2);
+      return;
+    }
+  if (form == DS_TEST_DER_LONG_LENGTH)
+    {
+      /* A short length in the long form, or a leading zero byte. */
+      const guint8 b = (guint8) (0x80 | (n == 0 ? 1 : n + 1));
+      g_byte_array_append (out, &b, 1);
+      if (n > 0)
+        g_byte_array_append (out, zeros, 1);
+    }
+  else if (n > 0)
+    {
+      const guint8 b = (guint8) (0x80 | n);
+      g_byte_array_append (out, &b, 1);
+    }
+  if (n == 0)
+    {
+      const guint8 b = (guint8) len;
+      g_byte_array_append (out, &b, 1);
+    }
+  for (int i = n - 1; i >= 0; i--)
+    {
+      const guint8 b = (guint8) (len >> (8 * i));
+      g_byte_array_append (out, &b, 1);
+    }
+  g_byte_array_append (out, content, (guint) len);
+}
+
+/* @der re-encoded with its outer element (@inner FALSE) or its first inner
+ * element (the TBSCertificate, the CertificationRequestInfo, the CD's OID)
+ * in @form; the rest stays as it was. */
+GBytes *
+ds_test_der_reencode (GBytes   *der,
+          gboolean  inner,
+          int       form)
+{
+  const guint8 *d = g_bytes_get_data (der, NULL);
+  gsize len, hdr = der_header (d, &len);
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+
+  if (!inner)
+    append_element (out, d[0], d + hdr, len, form);
+  else
+    {
+      g_autoptr(GByteArray) content = g_byte_array_new ();
+      const guint8 *first = d + hdr;
+      gsize first_len, first_hdr = der_header (first, &first_len);
+
+      append_element (content, first[0], first + first_hdr, first_len, form);
+      g_byte_array_append (content, first + first_hdr + first_len, (guint) (len - first_hdr - first_len));
+      append_element (out, d[0], content->data, content->len, DS_TEST_DER_MINIMAL);
+    }
+  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
+}

@@ -57,4 +57,16 @@ char        *ds_test_pg_uri      (const char        *server,
 /* Creates a new, empty database on @server and returns its URI. */
 char        *ds_test_pg_new_database (const char    *server);
 
+/* How ds_test_der_reencode() writes an element's length. */
+enum {
+  DS_TEST_DER_MINIMAL,      /* DER */
+  DS_TEST_DER_LONG_LENGTH,  /* one byte more than needed: 81 05, 82 00 F0 */
+  DS_TEST_DER_INDEFINITE,   /* BER's 80 … 00 00 */
+};
+/* @der with its outer element (@inner FALSE) or the first element inside
+ * it (@inner TRUE) re-encoded with @form; every other byte as it was. */
+GBytes      *ds_test_der_reencode (GBytes           *der,
+                                   gboolean          inner,
+                                   int               form);
+
 G_END_DECLS

@@ -11,7 +11,14 @@
 #include <openssl/core_names.h>
 #include <openssl/pem.h>
 
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <termios.h>
+#include <unistd.h>
+
 #include "ds-crypto.h"
+#include "ds-frame.h"
 #include "ds-store.h"
 #include "ds-test-util.h"
 
@@ -501,6 +508,532 @@ test_stats_export_audit (Fixture       *f,
   g_assert_cmpint (none->exit_status, ==, 2);
 }
 
+/* ---- options and inputs ----------------------------------------------------- */
+
+/* Runs the CLI and expects a usage error (exit 2) whose stderr holds
+ * @needle and none of @secret. */
+static void
+expect_usage_error (Fixture           *f,
+                    const char *const *args,
+                    const char        *needle,
+                    const char        *secret)
+{
+  g_autoptr(DsCliResult) r = ds_test_run_cli (f->announce_dir, args);
+
+  g_test_message ("%s %s → %d: %s", args[0], args[1], r->exit_status, r->err);
+  g_assert_cmpint (r->exit_status, ==, 2);
+  if (needle != NULL)
+    g_assert_nonnull (strstr (r->err, needle));
+  g_assert_null (strstr (r->err, "Success"));
+  if (secret != NULL)
+    {
+      g_assert_null (strstr (r->err, secret));
+      g_assert_null (strstr (r->out, secret));
+    }
+}
+
+/* Out-of-range numbers are refused, naming the range, never replaced by a
+ * default in silence. */
+static void
+test_option_ranges (Fixture       *f,
+                    gconstpointer  data)
+{
+  const struct {
+    const char *option, *value, *needle;
+  } cases[] = {
+    { "--command-timeout", "-5", "--command-timeout takes a number from 1 to 600000" },
+    { "--command-timeout", "0", "--command-timeout takes a number from 1 to 600000" },
+    { "--retries", "0", "--retries takes a number from 1 to 100" },
+    { "--retries", "-1", "--retries takes a number from 1 to 100" },
+    { "--retries", "1000000", "--retries takes a number from 1 to 100" },
+    { "--ca-timeout", "0", "--ca-timeout takes a number of seconds from 1 to 3600" },
+    { "--ca-timeout", "-3", "--ca-timeout takes a number of seconds from 1 to 3600" },
+  };
+  g_autofree char *conf = g_build_filename (f->tmp, "station.conf", NULL);
+  g_autoptr(GError) error = NULL;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      const char *args[] = { "provision", "--all", "--data-dir", f->data_dir, cases[i].option, cases[i].value, NULL };
+
+      expect_usage_error (f, args, cases[i].needle, NULL);
+    }
+
+  /* The settings file is held to the same range. */
+  g_file_set_contents (conf, "[ca]\ntimeout=0\n", -1, &error);
+  g_assert_no_error (error);
+  {
+    const char *args[] = { "provision", "--all", "--data-dir", f->data_dir, "--ca-config", conf, NULL };
+
+    expect_usage_error (f, args, "timeout takes a number of seconds from 1 to 3600", NULL);
+  }
+}
+
+/* Empty paths, ports that are not terminals, record stores that are not
+ * files: usage errors that name what is wrong. */
+static void
+test_bad_paths (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autofree char *fifo = g_build_filename (f->tmp, "fifo", NULL);
+  g_autofree char *missing = g_build_filename (f->tmp, "missing.sqlite3", NULL);
+  g_autofree char *cwd = g_get_current_dir ();
+  g_autofree char *cwd_pki = g_build_filename (cwd, "pki", NULL);
+  gboolean had_pki = g_file_test (cwd_pki, G_FILE_TEST_EXISTS);
+
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  {
+    const char *args[] = { "pki", "--data-dir", "", NULL };
+
+    expect_usage_error (f, args, "--data-dir takes a non-empty path", NULL);
+    /* Nothing was made where the station happens to run. */
+    g_assert_true (had_pki || !g_file_test (cwd_pki, G_FILE_TEST_EXISTS));
+  }
+  {
+    const char *args[] = { "stats", "--db", "", NULL };
+
+    expect_usage_error (f, args, "--db takes a non-empty path", NULL);
+  }
+  {
+    const char *args[] = { "provision", "--port", f->tmp, "--data-dir", f->data_dir, NULL };
+
+    expect_usage_error (f, args, "is a directory, not a serial port", NULL);
+  }
+  {
+    const char *args[] = { "provision", "--port", "/dev/null", "--data-dir", f->data_dir, NULL };
+
+    expect_usage_error (f, args, "/dev/null is not a serial port or a pseudo-terminal", NULL);
+  }
+  {
+    const char *args[] = { "provision", "--port", "/nonexistent", "--data-dir", f->data_dir, NULL };
+
+    expect_usage_error (f, args, "No board on /nonexistent", NULL);
+  }
+  {
+    const char *args[] = { "stats", "--db", missing, NULL };
+    g_autofree char *needle = g_strdup_printf ("No record store at %s", missing);
+
+    expect_usage_error (f, args, needle, NULL);
+  }
+  {
+    const char *args[] = { "stats", "--db", f->tmp, NULL };
+    g_autofree char *needle = g_strdup_printf ("The record store %s is a directory", f->tmp);
+
+    expect_usage_error (f, args, needle, NULL);
+  }
+  {
+    const char *args[] = { "export", "--csv", "--db", fifo, NULL };
+    g_autofree char *needle = g_strdup_printf ("The record store %s is not a regular file", fifo);
+
+    expect_usage_error (f, args, needle, NULL);
+  }
+  {
+    /* libcurl would read it later, and hang. */
+    const char *args[] = { "provision", "--all", "--data-dir", f->data_dir, "--ca", "est:https://127.0.0.1:9",
+                           "--ca-bundle", fifo, NULL };
+
+    expect_usage_error (f, args, "not a regular file", NULL);
+  }
+  {
+    const char *args[] = { "provision", "--all", "--data-dir", f->data_dir, "--db", fifo, NULL };
+    g_autofree char *needle = g_strdup_printf ("The record store %s is not a regular file", fifo);
+
+    expect_usage_error (f, args, needle, NULL);
+  }
+}
+
+/* verify reads only regular files of sane size: a FIFO does not hang it,
+ * /dev/zero does not eat the memory, a directory is named; a certificate
+ * in BER and a CD that is not one are unusable input. */
+static void
+test_verify_inputs (Fixture       *f,
+                    gconstpointer  data)
+{
+  const char *pki_args[] = { "pki", "--json", "--data-dir", f->data_dir, NULL };
+  g_autoptr(DsCliResult) pki = ds_test_run_cli (f->announce_dir, pki_args);
+  g_autofree char *fifo = g_build_filename (f->tmp, "fifo", NULL);
+  g_autofree char *garbage = g_build_filename (f->tmp, "garbage.der", NULL);
+  g_autofree char *ber = g_build_filename (f->tmp, "pai-ber.der", NULL);
+  g_autofree char *big = g_build_filename (f->tmp, "big.der", NULL);
+  g_autoptr(GError) error = NULL;
+  JsonObject *o;
+  const char *paa, *pai;
+  int fd;
+
+  g_assert_cmpint (pki->exit_status, ==, 0);
+  o = ds_test_find_event (pki->events, "pki", NULL);
+  paa = json_object_get_string_member (o, "paa");
+  pai = json_object_get_string_member (o, "pai");
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  g_file_set_contents (garbage, "this is not a certification declaration", -1, &error);
+  g_assert_no_error (error);
+  fd = g_open (big, O_WRONLY | O_CREAT, 0600);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, 64 * 1024 * 1024), ==, 0);
+  close (fd);
+  {
+    g_autoptr(X509) cert = NULL;
+    g_autofree char *pem = NULL;
+    g_autoptr(GBytes) der = NULL;
+    g_autoptr(GBytes) indefinite = NULL;
+
+    g_file_get_contents (pai, &pem, NULL, &error);
+    g_assert_no_error (error);
+    {
+      g_autoptr(GBytes) pem_bytes = g_bytes_new (pem, strlen (pem));
+      cert = ds_cert_parse (pem_bytes, &error);
+      g_assert_no_error (error);
+    }
+    der = ds_cert_to_der (cert);
+    indefinite = ds_test_der_reencode (der, FALSE, DS_TEST_DER_INDEFINITE);
+    g_file_set_contents (ber, g_bytes_get_data (indefinite, NULL), (gssize) g_bytes_get_size (indefinite), &error);
+    g_assert_no_error (error);
+  }
+
+  {
+    const char *args[] = { "verify", "--dac", fifo, "--pai", pai, "--paa", paa, NULL };
+
+    expect_usage_error (f, args, "not a regular file", NULL);
+  }
+  {
+    const char *args[] = { "verify", "--dac", "/dev/zero", "--pai", pai, "--paa", paa, NULL };
+
+    expect_usage_error (f, args, "not a regular file", NULL);
+  }
+  {
+    const char *args[] = { "verify", "--dac", f->tmp, "--pai", pai, "--paa", paa, NULL };
+
+    expect_usage_error (f, args, "is a directory", NULL);
+  }
+  {
+    const char *args[] = { "verify", "--dac", big, "--pai", pai, "--paa", paa, NULL };
+
+    expect_usage_error (f, args, "67108864 bytes", NULL);
+  }
+  {
+    const char *args[] = { "verify", "--dac", pai, "--pai", pai, "--trust-store", fifo, NULL };
+
+    expect_usage_error (f, args, "not a regular file", NULL);
+  }
+  {
+    const char *args[] = { "verify", "--dac", ber, "--pai", pai, "--paa", paa, NULL };
+
+    expect_usage_error (f, args, "not DER", NULL);
+  }
+  {
+    const char *args[] = { "verify", "--dac", pai, "--pai", pai, "--paa", paa, "--cd", garbage, NULL };
+
+    expect_usage_error (f, args, "Cannot use the Certification Declaration", NULL);
+  }
+  {
+    const char *args[] = { "verify", "--dac", pai, "--pai", pai, "--paa", paa, "--cd", fifo, NULL };
+
+    expect_usage_error (f, args, "not a regular file", NULL);
+  }
+  {
+    const char *args[] = { "provision", "--all", "--data-dir", f->data_dir, "--cd", garbage, NULL };
+
+    expect_usage_error (f, args, "Cannot use the Certification Declaration", NULL);
+  }
+  {
+    const char *args[] = { "provision", "--all", "--data-dir", f->data_dir, "--image", fifo, NULL };
+
+    expect_usage_error (f, args, "not a regular file", NULL);
+  }
+}
+
+/* A PKCS#11 URI's pin-value never shows, however the URI arrives; the CA
+ * password file is held to the PIN file's 0600 rule. */
+static void
+test_secrets_not_shown (Fixture       *f,
+                        gconstpointer  data)
+{
+  const char *uris[] = {
+    "pkcs11:token=station;object=tls;type=private;pin-value=987654",
+    "pkcs11:token=station;object=tls;type=private?pin-value=987654",
+    "pkcs11:token=station;object=tls;type=private?module-name=x&pin-value=987654",
+    "pkcs11:token=station;object=tls;type=private;PIN-VALUE=987654",
+  };
+  g_autofree char *cert = g_build_filename (f->tmp, "client.pem", NULL);
+  g_autofree char *conf = g_build_filename (f->tmp, "station.conf", NULL);
+  g_autofree char *password = g_build_filename (f->tmp, "ca-password", NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_unsetenv ("DS_PKCS11_PIN");
+  g_unsetenv ("DS_CA_PASSWORD");
+  g_file_set_contents (cert, "", -1, &error);
+  g_assert_no_error (error);
+  for (gsize i = 0; i < G_N_ELEMENTS (uris); i++)
+    {
+      const char *args[] = { "provision", "--all", "--data-dir", f->data_dir, "--ca", "est:https://127.0.0.1:9",
+                             "--ca-bundle", cert, "--client-cert", cert, "--client-key", uris[i], NULL };
+      g_autofree char *text = g_strdup_printf ("[ca]\nca=est:https://127.0.0.1:9\nca-bundle=%s\n"
+                                               "client-cert=%s\nclient-key=%s\n", cert, cert, uris[i]);
+      const char *conf_args[] = { "provision", "--all", "--data-dir", f->data_dir, "--ca-config", conf, NULL };
+
+      expect_usage_error (f, args, "PIN", "987654");
+      g_file_set_contents (conf, text, -1, &error);
+      g_assert_no_error (error);
+      expect_usage_error (f, conf_args, "PIN", "987654");
+    }
+
+  /* The CA password in a file others may read. */
+  g_file_set_contents_full (password, "hunter2\n", -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644, &error);
+  g_assert_no_error (error);
+  {
+    const char *args[] = { "provision", "--all", "--data-dir", f->data_dir, "--ca", "est:https://127.0.0.1:9",
+                           "--ca-bundle", cert, "--ca-user", "station", "--ca-password-file", password, NULL };
+
+    expect_usage_error (f, args, "can be read by other users", "hunter2");
+  }
+}
+
+/* ---- a hostile board ------------------------------------------------------ */
+
+/* What a lying board sends as text: a clear-screen, a green "passed", a line
+ * break with a forged JSON summary, C1 CSI, an OSC title, invalid UTF-8, and
+ * far more than anyone should print. */
+#define HOSTILE_TEXT \
+  "\033[2J\033[32mALL BOARDS PASSED\033[0m\n{\"event\":\"summary\",\"passed\":1,\"failed\":0}\r\n" \
+  "\302\233" "31m\033]0;owned\007\377\376"
+
+typedef struct {
+  int       master;
+  int       slave_keep;
+  char     *port;
+  GThread  *thread;
+  gint      stop;
+} HostileBoard;
+
+static void
+hostile_answer (HostileBoard  *h,
+                const DsFrame *frame)
+{
+  g_autoptr(GByteArray) p = g_byte_array_new ();
+  g_autofree char *flood = g_strnfill (2000, 'A');
+  g_autofree char *text = g_strconcat (HOSTILE_TEXT, flood, NULL);
+  static const guint8 uid[DS_UID_LEN] = { 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8 };
+  g_autoptr(GBytes) out = NULL;
+  guint8 status = DS_STATUS_REFUSED;
+  gsize len;
+  const guint8 *data;
+
+  if (frame->command == DS_CMD_INFO)
+    {
+      ds_tlv_append (p, DS_TAG_UID, uid, sizeof uid);
+      ds_tlv_append_string (p, DS_TAG_FW_VERSION, "1.0\033[2J\nFORGED");
+      ds_tlv_append_u8 (p, DS_TAG_STATE, 0);
+      ds_tlv_append_u8 (p, DS_TAG_PROTO_VERSION, DS_PROTOCOL_VERSION);
+      ds_tlv_append_string (p, DS_TAG_HW_MODEL, "STM32\033[31m\r\nALL BOARDS PASSED");
+      status = DS_STATUS_OK;
+    }
+  else
+    ds_tlv_append_string (p, DS_TAG_ERROR_TEXT, text);
+  out = ds_frame_encode (DS_FRAME_FLAG_RESPONSE, frame->seq, frame->command, status, p->data, p->len);
+  data = g_bytes_get_data (out, &len);
+  while (len > 0)
+    {
+      gssize n = write (h->master, data, len);
+
+      if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        {
+          g_usleep (1000);
+          continue;
+        }
+      g_assert_cmpint (n, >, 0);
+      data += n;
+      len -= (gsize) n;
+    }
+}
+
+static gpointer
+hostile_serve (gpointer data)
+{
+  HostileBoard *h = data;
+  g_autoptr(DsFrameReader) reader = ds_frame_reader_new ();
+
+  while (!g_atomic_int_get (&h->stop))
+    {
+      struct pollfd pfd = { h->master, POLLIN, 0 };
+      guint8 buf[1024];
+      g_autoptr(GBytes) body = NULL;
+      DsFrame frame;
+      gssize n;
+
+      if (poll (&pfd, 1, 50) <= 0 || !(pfd.revents & POLLIN))
+        continue;
+      n = read (h->master, buf, sizeof buf);
+      if (n <= 0)
+        continue;
+      ds_frame_reader_push (reader, buf, (gsize) n);
+      while (ds_frame_reader_next (reader, &frame, &body))
+        {
+          if (!(frame.flags & DS_FRAME_FLAG_RESPONSE))
+            hostile_answer (h, &frame);
+          g_clear_pointer (&body, g_bytes_unref);
+        }
+    }
+  return NULL;
+}
+
+/* A pseudo-terminal whose far end speaks docs/protocol.md as a board that
+ * lies in every text it sends. */
+static HostileBoard *
+hostile_board_start (void)
+{
+  HostileBoard *h = g_new0 (HostileBoard, 1);
+  struct termios tio;
+
+  h->master = posix_openpt (O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  g_assert_cmpint (h->master, >=, 0);
+  g_assert_cmpint (grantpt (h->master), ==, 0);
+  g_assert_cmpint (unlockpt (h->master), ==, 0);
+  h->port = g_strdup (ptsname (h->master));
+  /* Held open: no hang-up each time the station closes the port. */
+  h->slave_keep = open (h->port, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  g_assert_cmpint (h->slave_keep, >=, 0);
+  g_assert_cmpint (tcgetattr (h->slave_keep, &tio), ==, 0);
+  cfmakeraw (&tio);
+  tcsetattr (h->slave_keep, TCSANOW, &tio);
+  h->thread = g_thread_new ("hostile-board", hostile_serve, h);
+  return h;
+}
+
+static void
+hostile_board_stop (HostileBoard *h)
+{
+  g_atomic_int_set (&h->stop, TRUE);
+  g_thread_join (h->thread);
+  close (h->slave_keep);
+  close (h->master);
+  g_free (h->port);
+  g_free (h);
+}
+
+/* No byte of @text moves a terminal's cursor, changes its colours or (when
+ * not @newlines_allowed) breaks a line. */
+static void
+assert_tame (const char *text,
+             gboolean    newlines_allowed)
+{
+  g_assert_null (strchr (text, '\033'));
+  g_assert_null (strstr (text, "\302\233"));
+  g_assert_null (strchr (text, '\007'));
+  /* Line ends are the writer's (CSV's are CRLF), never the board's. */
+  if (!newlines_allowed)
+    {
+      g_assert_null (strchr (text, '\n'));
+      g_assert_null (strchr (text, '\r'));
+    }
+  g_assert_true (g_utf8_validate (text, -1, NULL));
+}
+
+static void
+test_hostile_board_text (Fixture       *f,
+                         gconstpointer  data)
+{
+  HostileBoard *h = hostile_board_start ();
+  const char *human[] = { "provision", "--port", h->port, "--data-dir", f->data_dir,
+                          "--command-timeout", "2000", "--retries", "1", NULL };
+  const char *json[] = { "provision", "--port", h->port, "--json", "--data-dir", f->data_dir,
+                         "--command-timeout", "2000", "--retries", "1", NULL };
+  const char *csv[] = { "export", "--csv", "--table", "jobs", "--data-dir", f->data_dir, NULL };
+  const char *csv_events[] = { "export", "--csv", "--table", "events", "--data-dir", f->data_dir, NULL };
+  g_autoptr(DsCliResult) r = ds_test_run_cli (f->announce_dir, human);
+  g_autoptr(DsCliResult) j = NULL;
+  g_autoptr(DsCliResult) c = NULL;
+  g_autoptr(DsCliResult) ce = NULL;
+  g_autofree char *db = g_build_filename (f->data_dir, "records.sqlite3", NULL);
+  g_auto(GStrv) lines = NULL;
+  g_auto(GStrv) json_lines = NULL;
+  sqlite3 *sql = NULL;
+  sqlite3_stmt *stmt = NULL;
+  const char *cause;
+  JsonObject *o;
+  guint n_summaries = 0, n_rows = 0;
+
+  /* Human output: the job fails, the board's text shows escaped, on its
+   * own line, and no line is the board's. */
+  g_assert_cmpint (r->exit_status, ==, 1);
+  assert_tame (r->out, TRUE);
+  assert_tame (r->err, TRUE);
+  g_assert_nonnull (strstr (r->out, "\\x1B[2J\\x1B[32mALL BOARDS PASSED"));
+  g_assert_nonnull (strstr (r->out, "0 passed, 1 failed"));
+  lines = g_strsplit (r->out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_assert_false (g_str_has_prefix (lines[i], "{"));
+      g_assert_false (g_str_has_prefix (lines[i], "ALL BOARDS PASSED"));
+      /* The length cap: nobody's line carries 2000 bytes of a board. */
+      g_assert_cmpuint (strlen (lines[i]), <, 600);
+    }
+
+  /* JSON output: one object per line, one summary, the station's. */
+  j = ds_test_run_cli (f->announce_dir, json);
+  g_assert_cmpint (j->exit_status, ==, 1);
+  json_lines = g_strsplit (j->out, "\n", -1);
+  for (guint i = 0; json_lines[i] != NULL; i++)
+    if (*json_lines[i] != '\0')
+      g_assert_true (g_str_has_prefix (json_lines[i], "{\"event\":"));
+  for (guint i = 0; i < j->events->len; i++)
+    if (g_strcmp0 (json_object_get_string_member (g_ptr_array_index (j->events, i), "event"), "summary") == 0)
+      n_summaries++;
+  g_assert_cmpuint (n_summaries, ==, 1);
+  g_assert_cmpint (json_object_get_int_member (ds_test_summary (j), "passed"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (ds_test_summary (j), "failed"), ==, 1);
+  o = ds_test_find_event (j->events, "fail", NULL);
+  g_assert_nonnull (o);
+  cause = json_object_get_string_member (o, "cause");
+  assert_tame (cause, FALSE);
+  g_assert_nonnull (strstr (cause, "\\x1B[2J"));
+  g_assert_nonnull (strstr (cause, "\\x0A{\"event\":\"summary\""));
+  g_assert_nonnull (strstr (cause, "\\xC2\\x9B31m"));
+  g_assert_nonnull (strstr (cause, "\\xFF\\xFE"));
+  g_assert_true (g_str_has_suffix (cause, "…)"));
+  g_assert_cmpuint (strlen (cause), <, 600);
+
+  /* The database: every text the board's answers reached. */
+  g_assert_cmpint (sqlite3_open (db, &sql), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (sql,
+                                       "SELECT error_message FROM jobs WHERE error_message IS NOT NULL "
+                                       "UNION ALL SELECT error_message FROM steps WHERE error_message IS NOT NULL "
+                                       "UNION ALL SELECT message FROM events WHERE message IS NOT NULL",
+                                       -1, &stmt, NULL), ==, SQLITE_OK);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      const char *text = (const char *) sqlite3_column_text (stmt, 0);
+
+      /* The station's own multi-line notes (its settings) keep their
+       * lines; what holds the board's text has none. */
+      assert_tame (text, TRUE);
+      if (strstr (text, "ALL BOARDS PASSED") != NULL)
+        {
+          assert_tame (text, FALSE);
+          n_rows++;
+        }
+    }
+  sqlite3_finalize (stmt);
+  sqlite3_close (sql);
+  /* Both jobs' error, their steps' and the INFO log line with the model. */
+  g_assert_cmpuint (n_rows, >=, 4);
+
+  /* The CSV export: a header and the two jobs, nothing else. */
+  c = ds_test_run_cli (f->announce_dir, csv);
+  g_assert_cmpint (c->exit_status, ==, 0);
+  assert_tame (c->out, TRUE);
+  g_strfreev (lines);
+  lines = g_strsplit (c->out, "\r\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 4);
+  for (guint i = 0; lines[i] != NULL; i++)
+    g_assert_null (strchr (lines[i], '\n'));
+  g_assert_nonnull (strstr (c->out, "\\x1B[2J"));
+  ce = ds_test_run_cli (f->announce_dir, csv_events);
+  g_assert_cmpint (ce->exit_status, ==, 0);
+  assert_tame (ce->out, TRUE);
+
+  hostile_board_stop (h);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -513,5 +1046,10 @@ main (int    argc,
   g_test_add ("/cli/usage-errors", Fixture, NULL, fixture_setup, test_usage_errors, fixture_teardown);
   g_test_add ("/cli/stats-export-audit", Fixture, NULL, fixture_setup, test_stats_export_audit, fixture_teardown);
   g_test_add ("/cli/pki", Fixture, NULL, fixture_setup, test_pki, fixture_teardown);
+  g_test_add ("/cli/option-ranges", Fixture, NULL, fixture_setup, test_option_ranges, fixture_teardown);
+  g_test_add ("/cli/bad-paths", Fixture, NULL, fixture_setup, test_bad_paths, fixture_teardown);
+  g_test_add ("/cli/verify-inputs", Fixture, NULL, fixture_setup, test_verify_inputs, fixture_teardown);
+  g_test_add ("/cli/secrets-not-shown", Fixture, NULL, fixture_setup, test_secrets_not_shown, fixture_teardown);
+  g_test_add ("/cli/hostile-board-text", Fixture, NULL, fixture_setup, test_hostile_board_text, fixture_teardown);
   return g_test_run ();
 }

@@ -9,6 +9,7 @@
 
 #include "ds-crypto.h"
 #include "ds-error.h"
+#include "ds-test-util.h"
 
 static GBytes *
 csr_for (EVP_PKEY   *key,
@@ -27,10 +28,16 @@ csr_for (EVP_PKEY   *key,
   ds_crypto_init (&nid_vid, &nid_pid);
   if (cn != NULL)
     X509_NAME_add_entry_by_NID (name, NID_commonName, MBSTRING_UTF8, (const unsigned char *) cn, -1, -1, 0);
-  if (vid != NULL)
-    X509_NAME_add_entry_by_NID (name, nid_vid, MBSTRING_UTF8, (const unsigned char *) vid, -1, -1, 0);
-  if (pid != NULL)
-    X509_NAME_add_entry_by_NID (name, nid_pid, MBSTRING_UTF8, (const unsigned char *) pid, -1, -1, 0);
+  /* "FFF1,FFF2": one attribute each. */
+  for (int k = 0; k < 2; k++)
+    {
+      g_auto(GStrv) ids = g_strsplit (k == 0 ? (vid != NULL ? vid : "") : (pid != NULL ? pid : ""), ",", -1);
+
+      for (guint j = 0; ids[j] != NULL; j++)
+        if (*ids[j] != '\0')
+          X509_NAME_add_entry_by_NID (name, k == 0 ? nid_vid : nid_pid, MBSTRING_UTF8,
+                                      (const unsigned char *) ids[j], -1, -1, 0);
+    }
   X509_REQ_set_subject_name (req, name);
   X509_NAME_free (name);
   X509_REQ_set_pubkey (req, key);
@@ -127,7 +134,10 @@ test_csr_wrong_subject (void)
     { "DAC 0011", "FFF1", "8001", "PID 8001" },
     { "DAC 0011", NULL, "8000", "no vendor ID" },
     { "DAC 0011", "FFF1", NULL, "no product ID" },
-    { "DAC 0011", "fff1", "8000", "no vendor ID" },  /* lower case is not a Matter ID */
+    { "DAC 0011", "fff1", "8000", "vendor ID is not four upper-case hex digits" },  /* lower case is not a Matter ID */
+    { "DAC 0011", "FFF1,FFF1", "8000", "two vendor IDs" },
+    { "DAC 0011", "FFF1,FFF2", "8000", "two vendor IDs" },
+    { "DAC 0011", "FFF1", "8000,8000", "two product IDs" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -351,6 +361,131 @@ test_write_file_atomic (void)
   g_rmdir (tmp);
 }
 
+/* Names a board or a CA wrote reach messages and records made safe. */
+static void
+test_hostile_names (void)
+{
+  g_autoptr(EVP_PKEY) key = EVP_EC_gen ("P-256");
+  g_autoptr(X509) cert = self_signed (key, "ACME \302\233" "2J\033[31m PAI", "FFF1", NULL);
+  g_autofree char *subject = ds_cert_subject (cert);
+  g_autoptr(GBytes) der = csr_for (key, "DAC \033[2J\302\233" "31m", "FFF1", "8000", EVP_sha256 ());
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null (strstr (subject, "\302\233"));
+  g_assert_null (strchr (subject, '\033'));
+  g_assert_nonnull (strstr (subject, "ACME \\xC2\\x9B2J"));
+  g_assert_false (check (der, &expected, &error));
+  g_assert_error (error, DS_ERROR, DS_ERROR_INVALID_DATA);
+  g_assert_null (strchr (error->message, '\033'));
+  g_assert_null (strstr (error->message, "\302\233"));
+  g_assert_nonnull (strstr (error->message, "DAC \\x1B[2J\\xC2\\x9B31m"));
+}
+
+/* ---- strict DER -------------------------------------------------------- */
+
+static void
+test_der_check (void)
+{
+  const struct {
+    const char   *name;
+    const guint8  bytes[16];
+    gsize         len;
+    const char   *problem;  /* NULL: DER */
+  } cases[] = {
+    { "short", { 0x30, 0x03, 0x02, 0x01, 0x05 }, 5, NULL },
+    { "empty sequence", { 0x30, 0x00 }, 2, NULL },
+    { "indefinite", { 0x30, 0x80, 0x02, 0x01, 0x05, 0x00, 0x00 }, 7, "indefinite" },
+    { "the issue's", { 0x30, 0x83, 0x00, 0x00, 0x01, 0xAB }, 6, "not minimal" },
+    { "long form for 1", { 0x30, 0x81, 0x01, 0xAB }, 4, "not minimal" },
+    { "leading zero", { 0x04, 0x82, 0x00, 0x01, 0xAB }, 5, "not minimal" },
+    { "nested", { 0x30, 0x04, 0x04, 0x81, 0x01, 0xAB }, 6, "not minimal" },
+    { "nested indefinite", { 0x30, 0x06, 0x30, 0x80, 0x05, 0x00, 0x00, 0x00 }, 8, "indefinite" },
+    { "trailing", { 0x30, 0x00, 0x00 }, 3, "trailing" },
+    { "cut", { 0x30, 0x05, 0x02, 0x01 }, 4, "longer than the data" },
+    { "high tag, minimal", { 0x9F, 0x1F, 0x01, 0x00 }, 4, NULL },
+    { "high tag, low number", { 0x9F, 0x05, 0x01, 0x00 }, 4, "tag number is not minimal" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      const char *problem = ds_der_check (cases[i].bytes, cases[i].len);
+
+      g_test_message ("%s", cases[i].name);
+      if (cases[i].problem == NULL)
+        g_assert_null (problem);
+      else
+        {
+          g_assert_nonnull (problem);
+          g_assert_nonnull (strstr (problem, cases[i].problem));
+        }
+    }
+  g_assert_nonnull (ds_der_check (NULL, 0));
+}
+
+/* A certificate and a CSR in BER (indefinite or non-minimal lengths, outside
+ * or inside) are refused; OpenSSL alone takes them. */
+static void
+test_der_strict_cert_and_csr (void)
+{
+  g_autoptr(EVP_PKEY) key = EVP_EC_gen ("P-256");
+  g_autoptr(X509) cert = self_signed (key, "x", "FFF1", NULL);
+  g_autoptr(GBytes) cert_der = ds_cert_to_der (cert);
+  g_autoptr(GBytes) csr_der = csr_for (key, "DAC 0011", "FFF1", "8000", EVP_sha256 ());
+  g_autoptr(GError) error = NULL;
+  g_autoptr(X509) again = ds_cert_parse (cert_der, &error);
+  g_autoptr(X509_REQ) req = ds_csr_parse (csr_der, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (again);
+  g_assert_nonnull (req);
+
+  for (int inner = 0; inner < 2; inner++)
+    for (int form = DS_TEST_DER_LONG_LENGTH; form <= DS_TEST_DER_INDEFINITE; form++)
+      {
+        g_autoptr(GBytes) bad_cert = ds_test_der_reencode (cert_der, inner, form);
+        g_autoptr(GBytes) bad_csr = ds_test_der_reencode (csr_der, inner, form);
+        g_autoptr(X509) c = NULL;
+        g_autoptr(X509_REQ) r = NULL;
+        g_autoptr(BIO) bio = BIO_new (BIO_s_mem ());
+        g_autoptr(X509) from_pem = NULL;
+        g_autoptr(GBytes) pem = NULL;
+        char *pem_data = NULL;
+        long pem_len;
+
+        g_test_message ("inner %d form %d", inner, form);
+        c = ds_cert_parse (bad_cert, &error);
+        g_assert_null (c);
+        g_assert_error (error, DS_ERROR, DS_ERROR_INVALID_DATA);
+        g_assert_nonnull (strstr (error->message, "not DER"));
+        g_assert_nonnull (ds_cert_der_problem (bad_cert));
+        g_clear_error (&error);
+
+        /* The same bytes in PEM armour. */
+        PEM_write_bio (bio, "CERTIFICATE", "", g_bytes_get_data (bad_cert, NULL), (long) g_bytes_get_size (bad_cert));
+        pem_len = BIO_get_mem_data (bio, &pem_data);
+        pem = g_bytes_new (pem_data, (gsize) pem_len);
+        from_pem = ds_cert_parse (pem, &error);
+        g_assert_null (from_pem);
+        g_assert_error (error, DS_ERROR, DS_ERROR_INVALID_DATA);
+        g_assert_nonnull (strstr (error->message, "not DER"));
+        g_clear_error (&error);
+
+        r = ds_csr_parse (bad_csr, &error);
+        g_assert_null (r);
+        g_assert_error (error, DS_ERROR, DS_ERROR_INVALID_DATA);
+        g_clear_error (&error);
+      }
+  /* DER re-encoded minimally is the same DER, and parses. */
+  {
+    g_autoptr(GBytes) same = ds_test_der_reencode (cert_der, TRUE, DS_TEST_DER_MINIMAL);
+    g_autoptr(X509) c = ds_cert_parse (same, &error);
+
+    g_assert_true (g_bytes_equal (same, cert_der));
+    g_assert_no_error (error);
+    g_assert_nonnull (c);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -363,6 +498,9 @@ main (int    argc,
   g_test_add_func ("/csr/wrong-subject", test_csr_wrong_subject);
   g_test_add_func ("/csr/garbage", test_csr_garbage);
   g_test_add_func ("/cert/vid-pid", test_vid_pid_forms);
+  g_test_add_func ("/crypto/hostile-names", test_hostile_names);
+  g_test_add_func ("/der/check", test_der_check);
+  g_test_add_func ("/der/strict-cert-and-csr", test_der_strict_cert_and_csr);
   g_test_add_func ("/cert/fingerprints", test_fingerprints_and_serial);
   g_test_add_func ("/cert/spki-fingerprint", test_spki_fingerprint);
   g_test_add_func ("/crypto/signature", test_signature);

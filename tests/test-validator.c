@@ -13,6 +13,7 @@
 #include "ds-crypto.h"
 #include "ds-error.h"
 #include "ds-matter-validator.h"
+#include "ds-test-util.h"
 #include "ds-trust-store.h"
 
 /* 2025-01-01T00:00:00Z: "now" for every check here. */
@@ -819,6 +820,65 @@ test_cd_garbage (void)
     }
 }
 
+/* Matter requires DER: a DAC, a PAI or a CD in BER (an indefinite length,
+ * a length longer than it needs, outside or one level in) breaks its own
+ * rule, ROLE.der or cd.der, where OpenSSL alone would take it. */
+static void
+test_der_required (void)
+{
+  Signer signer = make_signer ();
+  Made paa = make_cert (DS_CERT_ROLE_PAA, &default_chain.paa, NULL);
+  Made pai = make_cert (DS_CERT_ROLE_PAI, &default_chain.pai, &paa);
+  Made dac = make_cert (DS_CERT_ROLE_DAC, &default_chain.dac, &pai);
+  g_autoptr(DsTrustStore) store = ds_trust_store_new ();
+  g_autoptr(GBytes) paa_der = to_der (paa.cert);
+  g_autoptr(GBytes) pai_der = to_der (pai.cert);
+  g_autoptr(GBytes) dac_der = to_der (dac.cert);
+  g_autoptr(DsCd) cd = valid_cd ();
+  g_autoptr(GBytes) cd_der = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (ds_trust_store_add_der (store, paa_der, "paa", &error));
+  cd_der = ds_cd_encode (cd, signer.key, signer.kid, &error);
+  g_assert_no_error (error);
+
+  for (int inner = 0; inner < 2; inner++)
+    for (int form = DS_TEST_DER_MINIMAL; form <= DS_TEST_DER_INDEFINITE; form++)
+      for (int which = 0; which < 3; which++)
+        {
+          g_autoptr(GBytes) dac_bytes = which == 0 ? ds_test_der_reencode (dac_der, inner, form) : g_bytes_ref (dac_der);
+          g_autoptr(GBytes) pai_bytes = which == 1 ? ds_test_der_reencode (pai_der, inner, form) : g_bytes_ref (pai_der);
+          g_autoptr(GBytes) cd_bytes = which == 2 ? ds_test_der_reencode (cd_der, inner, form) : g_bytes_ref (cd_der);
+          g_autoptr(GPtrArray) signers = g_ptr_array_new ();
+          g_autoptr(DsVerdict) verdict = NULL;
+          DsVerifyRequest request = { 0 };
+          const char *rule = which == 0 ? "dac.der" : which == 1 ? "pai.der" : "cd.der";
+
+          g_test_message ("%s, inner %d, form %d", rule, inner, form);
+          g_ptr_array_add (signers, signer.cert);
+          request.dac = dac_bytes;
+          request.pai = pai_bytes;
+          request.cd = cd_bytes;
+          request.cd_signers = signers;
+          request.trust_store = store;
+          request.now = NOW;
+          verdict = ds_matter_verify (&request);
+          if (form == DS_TEST_DER_MINIMAL)
+            {
+              /* Re-encoding DER minimally gives the same bytes: valid. */
+              assert_rules (verdict, "");
+              continue;
+            }
+          g_assert_true (ds_verdict_has_rule (verdict, rule));
+          g_assert_false (ds_verdict_is_valid (verdict));
+        }
+  made_clear (&paa);
+  made_clear (&pai);
+  made_clear (&dac);
+  EVP_PKEY_free (signer.key);
+  X509_free (signer.cert);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -838,5 +898,6 @@ main (int    argc,
   g_test_add_func ("/validator/cd/payload", test_cd_payload_rules);
   g_test_add_func ("/validator/cd/round-trip", test_cd_round_trip);
   g_test_add_func ("/validator/cd/garbage", test_cd_garbage);
+  g_test_add_func ("/validator/der-required", test_der_required);
   return g_test_run ();
 }

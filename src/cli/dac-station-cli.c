@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <gio/gunixinputstream.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -399,8 +401,8 @@ static char *opt_vid = NULL;
 static char *opt_pid = NULL;
 static char *opt_operator = NULL;
 static char *opt_lot = NULL;
-static int opt_timeout_ms = 0;
-static int opt_retries = 0;
+static int opt_timeout_ms = OPT_INT_UNSET;
+static int opt_retries = OPT_INT_UNSET;
 static char *opt_image = NULL;
 static char *opt_station_name = NULL;
 
@@ -446,7 +448,18 @@ setup_run (Run *run)
       g_printerr (_("--jobs takes a number from 1 to 256\n"));
       return FALSE;
     }
+  /* Out of range is refused, never silently replaced by the default. */
+  if (!check_int_option ("--command-timeout", opt_timeout_ms, 1, 600000) ||
+      !check_int_option ("--retries", opt_retries, 1, 100))
+    return FALSE;
 
+  /* A new store is made where there is none; anything else but a file is
+   * refused, naming it. */
+  if (!ds_db_is_uri (db) && g_file_test (db, G_FILE_TEST_EXISTS) && !g_file_test (db, G_FILE_TEST_IS_REGULAR))
+    {
+      print_store_problem (db);
+      return FALSE;
+    }
   run->store = ds_store_open (db, &error);
   if (run->store == NULL)
     {
@@ -506,8 +519,8 @@ setup_run (Run *run)
   options.lot = opt_lot;
   options.station_name = opt_station_name != NULL ? opt_station_name : (char *) g_get_host_name ();
   options.certs_dir = certs;
-  options.timeout_ms = opt_timeout_ms > 0 ? (guint) opt_timeout_ms : 0;
-  options.retries = opt_retries > 0 ? (guint) opt_retries : 0;
+  options.timeout_ms = opt_timeout_ms != OPT_INT_UNSET ? (guint) opt_timeout_ms : 0;
+  options.retries = opt_retries != OPT_INT_UNSET ? (guint) opt_retries : 0;
   if (opt_image != NULL)
     {
       /* A malformed image is refused before any board is touched. */
@@ -568,6 +581,36 @@ provision_boards (Run       *run,
   return summarise (run);
 }
 
+/* A port the operator named must be a terminal: a serial port or a
+ * pseudo-terminal, not a directory, a file or /dev/null. */
+static gboolean
+check_port (const char *port,
+            GError    **error)
+{
+  struct stat st;
+  int fd = g_open (port, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC, 0);
+
+  if (fd < 0)
+    {
+      int errsv = errno;
+
+      if (errsv == EISDIR)
+        g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, _("%s is a directory, not a serial port"), port);
+      else
+        g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, _("Cannot open the port %s: %s"), port, g_strerror (errsv));
+      return FALSE;
+    }
+  if (fstat (fd, &st) != 0 || !S_ISCHR (st.st_mode) || !isatty (fd))
+    {
+      close (fd);
+      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
+                   _("%s is not a serial port or a pseudo-terminal"), port);
+      return FALSE;
+    }
+  close (fd);
+  return TRUE;
+}
+
 static char **opt_ports = NULL;
 static gboolean opt_all = FALSE;
 
@@ -621,6 +664,13 @@ cmd_provision (int    argc,
             g_ptr_array_add (boards, g_object_ref (board));
           else if (g_file_test (opt_ports[i], G_FILE_TEST_EXISTS))
             {
+              if (!check_port (opt_ports[i], &error))
+                {
+                  g_printerr ("%s\n", error->message);
+                  run_clear (&run);
+                  return EXIT_USAGE;
+                }
+
               /* A port the monitor does not list (not an ST-LINK ID): the
                * operator named it, so try it. */
               DsBoardKind kind = g_str_has_prefix (opt_ports[i], "/dev/pts/") ? DS_BOARD_KIND_SIMULATED

@@ -7,11 +7,13 @@
 #include <string.h>
 
 #include "ds-ca-config.h"
+#include "ds-cli-common.h"
 #include "ds-cfssl-ca.h"
 #include "ds-error.h"
 #include "ds-est-ca.h"
 #include "ds-pkcs11.h"
 #include "ds-test-ca.h"
+#include "ds-util.h"
 
 static char *opt_ca;
 static char *opt_ca_bundle;
@@ -26,7 +28,7 @@ static char *opt_paa;
 static char *opt_pai;
 static char *opt_ca_user;
 static char *opt_ca_password_file;
-static int opt_ca_timeout;
+static int opt_ca_timeout = OPT_INT_UNSET;
 static gboolean opt_legacy_cn;
 static char *opt_ca_config;
 
@@ -71,7 +73,7 @@ load_config (const char *path,
     { &opt_ca_user, NULL }, { &opt_ca_password_file, NULL },
   };
 
-  if (!g_file_get_contents (path, &contents, &len, &local_error))
+  if (!ds_util_read_file (path, DS_UTIL_MAX_CONFIG_FILE, &contents, &len, &local_error))
     {
       g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, _("Cannot read the CA settings %s: %s"), path, local_error->message);
       return FALSE;
@@ -95,7 +97,7 @@ load_config (const char *path,
   for (gsize i = 0; i < G_N_ELEMENTS (strings); i++)
     if (*strings[i].option == NULL && *strings[i].value != NULL)
       *strings[i].option = g_steal_pointer (strings[i].value);
-  if (opt_ca_timeout == 0)
+  if (opt_ca_timeout == OPT_INT_UNSET && c->timeout_s > 0)
     opt_ca_timeout = c->timeout_s;
   opt_legacy_cn = opt_legacy_cn || c->legacy_cn;
   return TRUE;
@@ -108,12 +110,8 @@ read_password (GError **error)
 
   if (opt_ca_password_file != NULL)
     {
-      g_autofree char *contents = NULL;
-
-      if (!g_file_get_contents (opt_ca_password_file, &contents, NULL, error))
-        return NULL;
-      g_strchomp (contents);
-      return g_steal_pointer (&contents);
+      /* Held to the rule of the PIN file: mode 0600, the first line. */
+      return ds_util_read_secret_file (opt_ca_password_file, error);
     }
   if (env != NULL && *env != '\0')
     return g_strdup (env);
@@ -136,13 +134,20 @@ read_key_pin (GError **error)
                      _("--client-key-pin-file and --pkcs11-module are for a client key in a PKCS#11 token (--client-key pkcs11:...)"));
       return NULL;
     }
+  /* A PIN inside the URI is refused before anything repeats the URI. */
+  if (!ds_pkcs11_check_uri (opt_client_key, error))
+    return NULL;
   if (opt_client_key_pin_file != NULL)
     return ds_pkcs11_read_pin_file (opt_client_key_pin_file, error);
   if (env != NULL && *env != '\0')
     return g_strdup (env);
-  g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
-               _("The client key %s is in a PKCS#11 token and needs the token's PIN: put it in a file of mode 0600 (--client-key-pin-file) or in DS_PKCS11_PIN"),
-               opt_client_key);
+  {
+    g_autofree char *shown = ds_pkcs11_display_uri (opt_client_key);
+
+    g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
+                 _("The client key %s is in a PKCS#11 token and needs the token's PIN: put it in a file of mode 0600 (--client-key-pin-file) or in DS_PKCS11_PIN"),
+                 shown);
+  }
   return NULL;
 }
 
@@ -189,6 +194,13 @@ ds_cli_make_ca (const char *pki_dir,
 
   if (opt_ca_config != NULL && !load_config (opt_ca_config, error))
     return NULL;
+  /* 0 would be read as "no limit" by some layers: a number of seconds it is. */
+  if (opt_ca_timeout != OPT_INT_UNSET && (opt_ca_timeout < 1 || opt_ca_timeout > DS_CA_CONFIG_MAX_TIMEOUT))
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, _("--ca-timeout takes a number of seconds from 1 to %d, not %d"),
+                   DS_CA_CONFIG_MAX_TIMEOUT, opt_ca_timeout);
+      return NULL;
+    }
   if (opt_ca == NULL || g_str_equal (opt_ca, "test"))
     return make_test_ca (pki_dir, vid, json, error);
   if (!g_str_has_prefix (opt_ca, "est:") && !g_str_has_prefix (opt_ca, "cfssl:"))
@@ -203,12 +215,6 @@ ds_cli_make_ca (const char *pki_dir,
       password = read_password (error);
       if (password == NULL)
         return NULL;
-    }
-  if (opt_ca_timeout < 0)
-    {
-      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, _("--ca-timeout takes a number of seconds"));
-      ds_pkcs11_secret_free (password);
-      return NULL;
     }
   {
     g_autoptr(GError) pin_error = NULL;
@@ -233,7 +239,7 @@ ds_cli_make_ca (const char *pki_dir,
   o.pai_file = opt_pai;
   o.label = opt_est_label;
   o.profile = opt_cfssl_profile;
-  o.timeout_s = (guint) opt_ca_timeout;
+  o.timeout_s = opt_ca_timeout != OPT_INT_UNSET ? (guint) opt_ca_timeout : 0;
 
   url = strchr (opt_ca, ':') + 1;
   ca = make_remote_ca (url, &o, error);

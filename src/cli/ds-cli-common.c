@@ -13,10 +13,30 @@ char *opt_data_dir;
 char *opt_db;
 gboolean opt_json;
 
+/* --data-dir '' would put a PKI and records in the current directory, and
+ * --db '' a database there: both are refused. */
+static gboolean
+set_nonempty (const char  *option_name,
+              const char  *value,
+              gpointer     data,
+              GError     **error)
+{
+  char **target = g_str_equal (option_name, "--db") ? &opt_db : &opt_data_dir;
+
+  if (value == NULL || *value == '\0')
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, _("%s takes a non-empty path"), option_name);
+      return FALSE;
+    }
+  g_free (*target);
+  *target = g_strdup (value);
+  return TRUE;
+}
+
 GOptionEntry common_entries[] = {
-  { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_data_dir,
+  { "data-dir", 0, G_OPTION_FLAG_FILENAME, G_OPTION_ARG_CALLBACK, set_nonempty,
     N_("Where records, the test PKI and issued certificates live (default: the XDG data directory)"), N_("DIR") },
-  { "db", 0, 0, G_OPTION_ARG_STRING, &opt_db,
+  { "db", 0, 0, G_OPTION_ARG_CALLBACK, set_nonempty,
     N_("The record store: a SQLite file, or a postgresql:// URI to share one database among the stations of a line "
        "(default: records.sqlite3 in the data directory)"), N_("FILE|URI") },
   { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json, N_("Print one JSON object per line"), NULL },
@@ -40,6 +60,17 @@ store_location (void)
     return ds_db_is_uri (opt_db) ? g_strdup (opt_db) : g_canonicalize_filename (opt_db, NULL);
   dir = data_dir ();
   return g_build_filename (dir, "records.sqlite3", NULL);
+}
+
+void
+print_store_problem (const char *db)
+{
+  if (!g_file_test (db, G_FILE_TEST_EXISTS))
+    g_printerr (_("No record store at %s: provision some boards first, or name an existing one with --db\n"), db);
+  else if (g_file_test (db, G_FILE_TEST_IS_DIR))
+    g_printerr (_("The record store %s is a directory, not a database file\n"), db);
+  else
+    g_printerr (_("The record store %s is not a regular file (a FIFO, socket or device)\n"), db);
 }
 
 void
@@ -90,6 +121,18 @@ parse_hex16 (const char *text,
     return FALSE;
   *out = (guint16) v;
   return TRUE;
+}
+
+gboolean
+check_int_option (const char *name,
+                  int         value,
+                  int         min,
+                  int         max)
+{
+  if (value == OPT_INT_UNSET || (value >= min && value <= max))
+    return TRUE;
+  g_printerr (_("%s takes a number from %d to %d, not %d\n"), name, min, max, value);
+  return FALSE;
 }
 
 int

@@ -21,6 +21,9 @@ extern GOptionEntry  common_entries[];
 char     *data_dir        (void);
 /* The record store: --db, or records.sqlite3 in the data directory. */
 char     *store_location  (void);
+/* Says on stderr why the file @db, which is not a regular file, cannot be
+ * the record store: missing, a directory, or something else. */
+void      print_store_problem (const char *db);
 /* Prints the builder's root as one line of JSON. */
 void      print_json      (JsonBuilder    *builder);
 void      json_add_string (JsonBuilder    *b,
@@ -32,6 +35,15 @@ void      json_add_int    (JsonBuilder    *b,
 /* Four hex digits, with or without 0x; FALSE when not. */
 gboolean  parse_hex16     (const char     *text,
                            guint16        *out);
+/* The value an integer option starts with, to tell "not given" from any
+ * number given. */
+#define OPT_INT_UNSET G_MININT
+/* TRUE when @value is OPT_INT_UNSET or within [@min, @max]; else says so
+ * on stderr, naming the option and the range. */
+gboolean  check_int_option (const char    *name,
+                            int            value,
+                            int            min,
+                            int            max);
 /* Prints @message and the command's help on stderr; returns EXIT_USAGE. */
 int       usage_error     (GOptionContext *context,
                            const char     *message);

@@ -62,6 +62,13 @@ existing_store (void)
 
   if (!ds_db_is_uri (db) && !g_file_test (db, G_FILE_TEST_IS_REGULAR))
     {
+      /* --db names the file: say what is wrong with it, not with the data
+       * directory. */
+      if (opt_db != NULL)
+        {
+          print_store_problem (db);
+          return NULL;
+        }
       g_printerr (_("No records in %s yet: provision some boards first, or name the data directory with --data-dir\n"),
                   dir);
       return NULL;

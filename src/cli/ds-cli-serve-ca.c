@@ -22,6 +22,7 @@
 #include "ds-error.h"
 #include "ds-pkcs7.h"
 #include "ds-test-ca.h"
+#include "ds-util.h"
 
 #define EST_ROOT "/.well-known/est"
 
@@ -564,15 +565,12 @@ static char *
 read_password (const char *file,
                GError    **error)
 {
-  g_autofree char *contents = NULL;
   const char *env = g_getenv ("DS_CA_PASSWORD");
 
   if (file != NULL)
     {
-      if (!g_file_get_contents (file, &contents, NULL, error))
-        return NULL;
-      g_strchomp (contents);
-      return g_steal_pointer (&contents);
+      /* Held to the rule of the PIN file: mode 0600, the first line. */
+      return ds_util_read_secret_file (file, error);
     }
   if (env != NULL && *env != '\0')
     return g_strdup (env);

@@ -8,21 +8,48 @@
 #include <glib/gi18n.h>
 #include <stdio.h>
 
+#include "ds-cd.h"
 #include "ds-cli-common.h"
 #include "ds-crypto.h"
 #include "ds-matter-validator.h"
 #include "ds-trust-store.h"
+#include "ds-util.h"
 
 static GBytes *
 read_file (const char *path,
            GError    **error)
 {
-  g_autofree char *contents = NULL;
-  gsize len = 0;
+  /* Certificates and CDs are a few KiB; a FIFO or /dev/zero is refused. */
+  return ds_util_read_bytes (path, DS_UTIL_MAX_CERT_FILE, error);
+}
 
-  if (!g_file_get_contents (path, &contents, &len, error))
-    return NULL;
-  return g_bytes_new_take (g_steal_pointer (&contents), len);
+/* Reads a Certification Declaration; NULL with a message when it cannot be
+ * read or is not a CD at all (not DER, not CMS, a payload that does not
+ * decode): an unusable input, not a broken rule. */
+static GBytes *
+read_cd (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = read_file (path, &error);
+  g_autoptr(DsVerdict) verdict = NULL;
+  g_autoptr(DsCd) cd = NULL;
+
+  if (bytes == NULL)
+    {
+      g_printerr (_("Cannot read the Certification Declaration: %s\n"), error->message);
+      return NULL;
+    }
+  verdict = ds_verdict_new ();
+  cd = ds_cd_parse (bytes, NULL, verdict);
+  if (cd == NULL)
+    {
+      const DsViolation *v = verdict->violations->len > 0 ? verdict->violations->pdata[0] : NULL;
+
+      g_printerr (_("Cannot use the Certification Declaration %s: %s\n"), path,
+                  v != NULL ? v->message : _("it does not decode"));
+      return NULL;
+    }
+  return g_steal_pointer (&bytes);
 }
 
 /* Reads a certificate file; NULL with a message when it is not one. */
@@ -176,11 +203,8 @@ ds_cli_verify (int    argc,
       g_printerr (_("Cannot load the trust store: %s\n"), error->message);
       return EXIT_USAGE;
     }
-  if (cd_path != NULL && (cd = read_file (cd_path, &error)) == NULL)
-    {
-      g_printerr (_("Cannot read the Certification Declaration: %s\n"), error->message);
-      return EXIT_USAGE;
-    }
+  if (cd_path != NULL && (cd = read_cd (cd_path)) == NULL)
+    return EXIT_USAGE;
   for (guint i = 0; cd_signer_paths != NULL && cd_signer_paths[i] != NULL; i++)
     {
       g_autoptr(GBytes) bytes = read_cert (cd_signer_paths[i], _("CD-signing certificate"));
@@ -253,13 +277,10 @@ ds_cli_gate_setup (DsJobOptions *options,
     }
   if (gate_cd != NULL)
     {
-      g_autoptr(GBytes) cd = read_file (gate_cd, &error);
+      g_autoptr(GBytes) cd = read_cd (gate_cd);
 
       if (cd == NULL)
-        {
-          g_printerr (_("Cannot read the Certification Declaration: %s\n"), error->message);
-          return FALSE;
-        }
+        return FALSE;
       options->cd = g_steal_pointer (&cd);
     }
   for (guint i = 0; gate_cd_signers != NULL && gate_cd_signers[i] != NULL; i++)

@@ -10,6 +10,7 @@
 #include "ds-crypto.h"
 #include "ds-error.h"
 #include "ds-matter-validator.h"
+#include "ds-util.h"
 
 void
 ds_cert_info_free (DsCertInfo *info)
@@ -101,7 +102,7 @@ load_cert (const char  *path,
       g_set_error (error, DS_ERROR, DS_ERROR_NOT_FOUND, _("No %s was issued to this board yet"), role);
       return NULL;
     }
-  if (!g_file_get_contents (path, &contents, &len, error))
+  if (!ds_util_read_file (path, DS_UTIL_MAX_CERT_FILE, &contents, &len, error))
     return NULL;
   bytes = g_bytes_new_take (g_steal_pointer (&contents), len);
   cert = ds_cert_parse (bytes, error);

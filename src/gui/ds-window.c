@@ -17,6 +17,7 @@
 #include "ds-simulator.h"
 #include "ds-statistics-window.h"
 #include "ds-test-ca.h"
+#include "ds-util.h"
 
 struct _DsWindow
 {
@@ -370,7 +371,7 @@ ensure_station (DsWindow  *self,
         g_autofree char *contents = NULL;
         gsize len = 0;
 
-        if (!g_file_get_contents (cd_path, &contents, &len, error))
+        if (!ds_util_read_file (cd_path, DS_UTIL_MAX_CERT_FILE, &contents, &len, error))
           {
             g_prefix_error (error, _("The Certification Declaration cannot be read: "));
             return NULL;

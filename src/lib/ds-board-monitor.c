@@ -5,6 +5,7 @@
 
 #include "ds-serial-transport.h"
 #include "ds-sim-announce.h"
+#include "ds-util.h"
 
 #define POLL_INTERVAL_MS 1000
 
@@ -156,7 +157,10 @@ scan_serial (DsBoardMonitor *self,
                                                info->description != NULL ? info->description : "ST-LINK",
                                                info->usb_vid, info->usb_pid,
                                                info->usb_serial != NULL ? info->usb_serial : "?");
-      ds_board_set_description (board, desc);
+      /* The probe's USB strings are the device's words. */
+      g_autofree char *safe = ds_util_sanitize_text (desc, -1, DS_UTIL_MAX_PEER_TEXT);
+
+      ds_board_set_description (board, safe);
       g_hash_table_replace (seen, g_strdup (info->port), board);
     }
 }

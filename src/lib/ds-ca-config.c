@@ -106,7 +106,16 @@ ds_ca_config_parse (const char  *data,
       if (g_str_equal (key, "timeout"))
         {
           known = TRUE;
-          c->timeout_s = g_key_file_get_integer (kf, "ca", key, NULL);
+          g_autoptr(GError) int_error = NULL;
+
+          c->timeout_s = g_key_file_get_integer (kf, "ca", key, &int_error);
+          if (int_error != NULL || c->timeout_s < 1 || c->timeout_s > DS_CA_CONFIG_MAX_TIMEOUT)
+            {
+              g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
+                           _("%s: timeout takes a number of seconds from 1 to %d"), origin,
+                           DS_CA_CONFIG_MAX_TIMEOUT);
+              return NULL;
+            }
         }
       else if (g_str_equal (key, "legacy-cn"))
         {

@@ -7,6 +7,9 @@
 
 G_BEGIN_DECLS
 
+/* The longest a CA request may take, in seconds. */
+#define DS_CA_CONFIG_MAX_TIMEOUT 3600
+
 typedef struct {
   char     *ca;                  /* test | est:URL | cfssl:URL */
   char     *ca_bundle;
@@ -21,7 +24,7 @@ typedef struct {
   char     *pai;
   char     *user;
   char     *password_file;
-  gint      timeout_s;           /* 0: not set */
+  gint      timeout_s;           /* 0: not set, else 1 … DS_CA_CONFIG_MAX_TIMEOUT */
   gboolean  legacy_cn;
 } DsCaConfig;
 
@@ -31,7 +34,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DsCaConfig, ds_ca_config_free)
 /* Parses @data (a key file) named @origin in messages; relative paths are
  * taken from @base_dir (a pkcs11: URI is not a path).  DS_ERROR_CONFIG for
  * a file that is not a key file, has no [ca] group, names an unknown
- * setting, or holds a password or PIN. */
+ * setting, holds a password or PIN, or a timeout out of range. */
 DsCaConfig *ds_ca_config_parse (const char  *data,
                                 gsize        len,
                                 const char  *origin,

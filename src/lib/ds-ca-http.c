@@ -14,6 +14,7 @@
 #include "ds-crypto.h"
 #include "ds-error.h"
 #include "ds-pkcs11.h"
+#include "ds-util.h"
 
 /* Answers larger than this are not certificates. */
 #define MAX_BODY (1024 * 1024)
@@ -122,6 +123,13 @@ check_readable (const char *what,
                    what, path, g_strerror (errsv));
       return FALSE;
     }
+  /* libcurl reads it later: a FIFO would hang the station there. */
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, _("Cannot read the %s %s: %s"), what, path,
+                   _("it is not a regular file"));
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -206,9 +214,11 @@ ds_ca_http_new (const char              *base_url,
       /* Without a PIN the engine would ask for one on the terminal. */
       if (options->client_key_pin == NULL || *options->client_key_pin == '\0')
         {
+          g_autofree char *shown = ds_pkcs11_display_uri (options->client_key);
+
           g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
                        _("The client key %s is in a PKCS#11 token and needs the token's PIN: put it in a file of mode 0600 (--client-key-pin-file) or in DS_PKCS11_PIN"),
-                       options->client_key);
+                       shown);
           return NULL;
         }
       if (!ds_pkcs11_engine_prepare (options->pkcs11_module, error))
@@ -568,10 +578,11 @@ request_once (DsCaHttp          *self,
            * this thread's OpenSSL error queue; libcurl's own text only says
            * the key did not load. */
           g_autofree char *why = ds_pkcs11_take_engine_error ();
+          g_autofree char *shown = ds_pkcs11_display_uri (o->client_key);
 
           g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
                        _("The station's client key %s cannot be used from its PKCS#11 token (%s): check the token PIN (--client-key-pin-file or DS_PKCS11_PIN), that the token is present and that the URI names its private key"),
-                       o->client_key, why != NULL ? why : errbuf);
+                       shown, why != NULL ? why : errbuf);
         }
       else if (t.too_big)
         g_set_error (error, DS_ERROR, DS_ERROR_PROTOCOL,
@@ -680,21 +691,14 @@ ds_http_body_excerpt (GBytes *body)
 {
   gsize len = 0;
   const char *data = body != NULL ? g_bytes_get_data (body, &len) : NULL;
-  GString *s = g_string_new (NULL);
+  gsize start = 0, end;
 
-  for (gsize i = 0; i < len && s->len < 160; i++)
-    {
-      char c = data[i];
-
-      if (c == '\n' || c == '\r')
-        {
-          if (s->len > 0)
-            break;
-          continue;
-        }
-      g_string_append_c (s, g_ascii_isprint (c) ? c : '?');
-    }
-  return g_string_free (s, FALSE);
+  /* The first line with something on it, made safe to show. */
+  while (start < len && (data[start] == '\n' || data[start] == '\r'))
+    start++;
+  for (end = start; end < len && data[end] != '\n' && data[end] != '\r'; end++)
+    ;
+  return ds_util_sanitize_text (data != NULL ? data + start : "", (gssize) (end - start), 160);
 }
 
 X509 *
@@ -707,7 +711,7 @@ ds_remote_ca_load_cert (const char *path,
   gsize len = 0;
   X509 *cert;
 
-  if (!g_file_get_contents (path, &contents, &len, &local_error))
+  if (!ds_util_read_file (path, DS_UTIL_MAX_CERT_FILE, &contents, &len, &local_error))
     {
       g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, "%s", local_error->message);
       return NULL;

@@ -538,6 +538,18 @@ ds_cd_parse (GBytes    *der,
   gboolean have_kid = FALSE;
   g_autoptr(DsCd) cd = NULL;
 
+  /* DER, as Matter requires: BER's indefinite and long-form lengths are
+   * refused before the envelope is read. */
+  if (data != NULL && len > 0 && data[0] == 0x30)
+    {
+      const char *problem = ds_der_check (data, len);
+
+      if (problem != NULL)
+        {
+          ds_verdict_add (verdict, "cd.der", _("The Certification Declaration is not DER-encoded: %s"), problem);
+          return NULL;
+        }
+    }
   if (!der_read (&top, 0x30, &content_info) || top.p != top.end ||
       !der_read (&content_info, 0x06, &oid))
     {

@@ -11,6 +11,7 @@
 
 #include "ds-crypto.h"
 #include "ds-error.h"
+#include "ds-util.h"
 
 struct _DsCfsslCa
 {
@@ -146,12 +147,14 @@ ds_cfssl_parse_answer (const char *path,
     {
       JsonNode *node = json_object_get_member (answer, "errors");
       JsonArray *errors = node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
-      const char *message = NULL;
+      g_autofree char *message = NULL;
 
+      /* The server's words, made safe to show. */
       if (errors != NULL && json_array_get_length (errors) > 0 &&
           JSON_NODE_HOLDS_OBJECT (json_array_get_element (errors, 0)))
-        message = json_object_get_string_member_with_default (json_array_get_object_element (errors, 0),
-                                                              "message", NULL);
+        message = ds_util_sanitize_text (json_object_get_string_member_with_default (
+                                           json_array_get_object_element (errors, 0), "message", NULL),
+                                         -1, DS_UTIL_MAX_PEER_TEXT);
       g_set_error (error, DS_ERROR, status >= 500 ? DS_ERROR_IO : DS_ERROR_REJECTED,
                    _("The CFSSL server refused %s (HTTP %ld): %s"), path, status,
                    message != NULL ? message : _("no reason given"));

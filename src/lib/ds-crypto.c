@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ds-error.h"
+#include "ds-util.h"
 
 static int nid_matter_vid = NID_undef;
 static int nid_matter_pid = NID_undef;
@@ -78,6 +79,17 @@ ds_csr_parse (GBytes  *der,
     {
       ds_set_error_openssl (error, DS_ERROR_INVALID_DATA, _("The CSR is not a DER PKCS#10 request"));
       return NULL;
+    }
+  if ((gsize) (p - start) == len)
+    {
+      const char *problem = ds_der_check (start, len);
+
+      if (problem != NULL)
+        {
+          X509_REQ_free (req);
+          g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA, _("The CSR is not DER: %s"), problem);
+          return NULL;
+        }
     }
   if ((gsize) (p - start) != len)
     {
@@ -312,13 +324,42 @@ ds_csr_check (X509_REQ           *req,
 
       if (g_strcmp0 (cn, expected->common_name) != 0)
         {
+          /* The board wrote that name: shown made safe. */
+          g_autofree char *shown = ds_util_sanitize_text (cn != NULL ? cn : "", -1, DS_UTIL_MAX_PEER_TEXT);
+
           g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA,
                        _("The board's CSR names “%s”, but the station asked for “%s”"),
-                       cn != NULL ? cn : "", expected->common_name);
+                       shown, expected->common_name);
           return FALSE;
         }
     }
-  name_get_vid_pid (subject, &has_vid, &vid, &has_pid, &pid);
+  {
+    DsMatterIds ids;
+    const char *problem = NULL;
+
+    if (!ds_name_get_matter_ids (subject, &ids, &problem))
+      {
+        if (g_strcmp0 (problem, "vid.duplicate") == 0)
+          g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA,
+                       _("The CSR has two vendor IDs; the station asked for one, %04X"), expected->vid);
+        else if (g_strcmp0 (problem, "pid.duplicate") == 0)
+          g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA,
+                       _("The CSR has two product IDs; the station asked for one, %04X"), expected->pid);
+        else if (g_strcmp0 (problem, "vid.format") == 0)
+          g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA,
+                       _("The CSR's vendor ID is not four upper-case hex digits; the station asked for %04X"),
+                       expected->vid);
+        else
+          g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA,
+                       _("The CSR's product ID is not four upper-case hex digits; the station asked for %04X"),
+                       expected->pid);
+        return FALSE;
+      }
+    has_vid = ids.has_vid;
+    has_pid = ids.has_pid;
+    vid = ids.vid;
+    pid = ids.pid;
+  }
   if (!has_vid)
     {
       g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA,
@@ -344,6 +385,147 @@ ds_csr_check (X509_REQ           *req,
       return FALSE;
     }
   return TRUE;
+}
+
+/* ---- strict DER ------------------------------------------------------ */
+
+#define DER_MAX_DEPTH 32
+
+/* One element at d[*pos], and everything inside it when it is constructed.
+ * NULL when it is DER, else what is wrong. */
+static const char *
+der_walk (const guint8 *d,
+          gsize         end,
+          gsize        *pos,
+          guint         depth)
+{
+  gsize p = *pos, len;
+  guint8 tag, first;
+
+  if (depth > DER_MAX_DEPTH)
+    return N_("it nests too deeply");
+  if (end - p < 2)
+    return N_("an element is cut short");
+  tag = d[p++];
+  if ((tag & 0x1f) == 0x1f)
+    {
+      /* High tag number: base-128, no leading 0x80 byte, and only for
+       * numbers that do not fit the low form. */
+      guint64 number = 0;
+      guint n = 0;
+
+      if (d[p] == 0x80)
+        return N_("a tag number is not minimal");
+      do
+        {
+          if (p >= end || ++n > 4)
+            return N_("a tag is cut short or too long");
+          number = (number << 7) | (d[p] & 0x7f);
+        }
+      while (d[p++] & 0x80);
+      if (number < 0x1f)
+        return N_("a tag number is not minimal");
+      if (p >= end)
+        return N_("an element is cut short");
+    }
+  first = d[p++];
+  if (first == 0x80)
+    return N_("an element has an indefinite length (BER, not DER)");
+  if (first < 0x80)
+    len = first;
+  else
+    {
+      gsize n = first & 0x7f;
+
+      if (n > sizeof (gsize) || n > 4 || end - p < n)
+        return N_("a length is cut short or too long");
+      if (d[p] == 0)
+        return N_("a length is not minimal (a leading zero byte)");
+      len = 0;
+      for (gsize i = 0; i < n; i++)
+        len = (len << 8) | d[p++];
+      if (len < 0x80)
+        return N_("a length is not minimal (long form for a short length)");
+    }
+  if (end - p < len)
+    return N_("an element is longer than the data");
+  if (tag & 0x20)
+    {
+      gsize inner = p;
+
+      while (inner < p + len)
+        {
+          const char *problem = der_walk (d, p + len, &inner, depth + 1);
+
+          if (problem != NULL)
+            return problem;
+        }
+    }
+  *pos = p + len;
+  return NULL;
+}
+
+const char *
+ds_der_check (const guint8 *data,
+              gsize         len)
+{
+  gsize pos = 0;
+  const char *problem;
+
+  if (data == NULL || len == 0)
+    return _("it is empty");
+  problem = der_walk (data, len, &pos, 0);
+  if (problem != NULL)
+    return _(problem);
+  if (pos != len)
+    return _("trailing data follows the element");
+  return NULL;
+}
+
+/* The DER bytes of a certificate given as DER or PEM; NULL when PEM that
+ * does not decode (OpenSSL's parser then says why). */
+static GBytes *
+cert_der_bytes (GBytes *der_or_pem)
+{
+  gsize len = 0;
+  const unsigned char *p = g_bytes_get_data (der_or_pem, &len);
+  g_autoptr(BIO) bio = NULL;
+  char *name = NULL, *header = NULL;
+  unsigned char *data = NULL;
+  long data_len = 0;
+  GBytes *der = NULL;
+
+  if (p == NULL || len < 10 || memcmp (p, "-----BEGIN", 10) != 0)
+    return der_or_pem != NULL ? g_bytes_ref (der_or_pem) : NULL;
+  bio = BIO_new_mem_buf (p, (int) MIN (len, (gsize) G_MAXINT));
+  /* The first certificate, as PEM_read_bio_X509() takes it. */
+  while (PEM_read_bio (bio, &name, &header, &data, &data_len) == 1)
+    {
+      gboolean is_cert = g_strcmp0 (name, PEM_STRING_X509) == 0 || g_strcmp0 (name, PEM_STRING_X509_OLD) == 0;
+
+      if (is_cert)
+        der = g_bytes_new (data, (gsize) data_len);
+      OPENSSL_free (name);
+      OPENSSL_free (header);
+      OPENSSL_free (data);
+      if (is_cert)
+        break;
+    }
+  ERR_clear_error ();
+  return der;
+}
+
+const char *
+ds_cert_der_problem (GBytes *der_or_pem)
+{
+  g_autoptr(GBytes) der = cert_der_bytes (der_or_pem);
+  gsize len = 0;
+  const guint8 *data;
+
+  if (der == NULL)
+    return NULL;
+  data = g_bytes_get_data (der, &len);
+  return ds_der_check (data, len);
 }
 
 X509 *
@@ -380,6 +562,19 @@ ds_cert_parse (GBytes  *der_or_pem,
       ds_set_error_openssl (error, DS_ERROR_INVALID_DATA, _("Not an X.509 certificate"));
       return NULL;
     }
+  /* OpenSSL also takes BER (indefinite and long-form lengths); Matter
+   * requires DER, and a signature over BER is not over what a commissioner
+   * re-encodes. */
+  {
+    const char *problem = ds_cert_der_problem (der_or_pem);
+
+    if (problem != NULL)
+      {
+        X509_free (cert);
+        g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA, _("The certificate is not DER: %s"), problem);
+        return NULL;
+      }
+  }
   return cert;
 }
 
@@ -452,7 +647,9 @@ ds_cert_subject (X509 *cert)
 
   X509_NAME_print_ex (bio, X509_get_subject_name (cert), 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
   len = BIO_get_mem_data (bio, &data);
-  return g_strndup (data, len);
+  /* RFC 2253 escapes C0 controls but leaves UTF-8 as it is: a C1 CSI or
+   * invalid UTF-8 from a CA or a board would pass. */
+  return ds_util_sanitize_text (data, len, 1024);
 }
 
 gboolean

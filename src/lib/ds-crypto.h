@@ -60,7 +60,17 @@ gboolean   ds_csr_check              (X509_REQ        *req,
                                       GError         **error);
 EVP_PKEY  *ds_csr_get_pubkey         (X509_REQ        *req);
 
-/* Parses one certificate, DER or PEM. */
+/* NULL when @data is exactly one strict DER element: definite lengths in
+ * their shortest form, minimal tags, every constructed element's contents
+ * DER as well, no trailing bytes.  Else a translated sentence saying what
+ * is wrong (BER indefinite length, a non-minimal length...). */
+const char *ds_der_check             (const guint8    *data,
+                                      gsize            len);
+/* ds_der_check() of a certificate given as DER or PEM (the first
+ * certificate of PEM); NULL when it is DER or when the PEM does not decode. */
+const char *ds_cert_der_problem      (GBytes          *der_or_pem);
+
+/* Parses one certificate, DER or PEM; BER is refused. */
 X509      *ds_cert_parse             (GBytes          *der_or_pem,
                                       GError         **error);
 GBytes    *ds_cert_to_der            (X509            *cert);

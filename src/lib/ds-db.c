@@ -54,34 +54,75 @@ ds_db_is_uri (const char *path_or_uri)
          (g_str_has_prefix (path_or_uri, "postgresql://") || g_str_has_prefix (path_or_uri, "postgres://"));
 }
 
+/* TRUE for a URI query keyword that libpq takes as a password (password,
+ * sslpassword), percent-encoded or not, as libpq decodes it. */
+static gboolean
+is_password_keyword (const char *keyword,
+                     gsize       len)
+{
+  g_autofree char *raw = g_strndup (keyword, len);
+  g_autofree char *decoded = g_uri_unescape_string (raw, NULL);
+  g_autofree char *lower = g_ascii_strdown (decoded != NULL ? decoded : raw, -1);
+
+  /* A keyword that does not decode is masked too: better too much. */
+  return decoded == NULL || strstr (lower, "password") != NULL;
+}
+
 char *
 ds_db_display_name (const char *path_or_uri)
 {
   g_autoptr(GString) s = NULL;
-  const char *auth, *end, *at, *colon, *pw;
+  const char *rest, *p, *query;
 
   if (!ds_db_is_uri (path_or_uri))
     return g_strdup (path_or_uri);
-  s = g_string_new (path_or_uri);
-  /* user:password@ in the authority */
-  auth = strstr (s->str, "://") + 3;
-  end = auth + strcspn (auth, "/?");
-  at = g_strstr_len (auth, end - auth, "@");
-  colon = at != NULL ? g_strstr_len (auth, at - auth, ":") : NULL;
-  if (colon != NULL)
+  s = g_string_new (NULL);
+  rest = strstr (path_or_uri, "://") + 3;
+  g_string_append_len (s, path_or_uri, rest - path_or_uri);
+
+  /* user:password@, found as libpq finds it: the first '@' before any '/'
+   * (a '?' in the password does not end it). */
+  p = rest + strcspn (rest, "@/");
+  if (*p == '@')
     {
-      gsize pos = colon + 1 - s->str;
-      g_string_erase (s, pos, at - colon - 1);
-      g_string_insert (s, pos, "***");
+      const char *colon = memchr (rest, ':', p - rest);
+
+      if (colon != NULL)
+        {
+          g_string_append_len (s, rest, colon + 1 - rest);
+          g_string_append (s, "***");
+        }
+      else
+        g_string_append_len (s, rest, p - rest);
+      rest = p;
     }
-  /* password=... among the query parameters */
-  pw = strstr (s->str, "password=");
-  if (pw != NULL && (pw[-1] == '?' || pw[-1] == '&'))
+
+  /* Every password keyword among the query parameters, each time it
+   * occurs: libpq takes the last. */
+  query = strchr (rest, '?');
+  if (query == NULL)
     {
-      gsize pos = pw + strlen ("password=") - s->str;
-      gsize n = strcspn (s->str + pos, "&");
-      g_string_erase (s, pos, n);
-      g_string_insert (s, pos, "***");
+      g_string_append (s, rest);
+      return g_string_free (g_steal_pointer (&s), FALSE);
+    }
+  g_string_append_len (s, rest, query + 1 - rest);
+  p = query + 1;
+  for (;;)
+    {
+      gsize len = strcspn (p, "&");
+      const char *eq = memchr (p, '=', len);
+
+      if (eq != NULL && is_password_keyword (p, eq - p))
+        {
+          g_string_append_len (s, p, eq + 1 - p);
+          g_string_append (s, "***");
+        }
+      else
+        g_string_append_len (s, p, len);
+      p += len;
+      if (*p == '\0')
+        break;
+      g_string_append_c (s, *p++);
     }
   return g_string_free (g_steal_pointer (&s), FALSE);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ds-error.h"
+#include "ds-util.h"
 
 #define DEFAULT_RETRIES 3
 
@@ -105,6 +106,22 @@ ds_device_info_clear (DsDeviceInfo *info)
   g_clear_pointer (&info->uid, g_free);
   g_clear_pointer (&info->fw_version, g_free);
   g_clear_pointer (&info->hw_model, g_free);
+}
+
+/* A text field of the board's answer, made safe for a terminal, a log, the
+ * GUI, the database and an export: a board may send escape sequences, line
+ * breaks, invalid UTF-8 or pages of text.  NULL when the field is absent. */
+static char *
+dup_board_text (const guint8 *payload,
+                gsize         len,
+                guint8        tag)
+{
+  const guint8 *value;
+  gsize value_len;
+
+  if (!ds_tlv_find (payload, len, tag, &value, &value_len))
+    return NULL;
+  return ds_util_sanitize_text ((const char *) value, (gssize) value_len, DS_UTIL_MAX_PEER_TEXT);
 }
 
 /* How long the firmware may take to answer, before the time the bytes need
@@ -230,7 +247,7 @@ command (DsDevice     *self,
     {
       gsize len = 0;
       const guint8 *data = g_bytes_get_data (response, &len);
-      g_autofree char *text = ds_tlv_dup_string (data, len, DS_TAG_ERROR_TEXT);
+      g_autofree char *text = dup_board_text (data, len, DS_TAG_ERROR_TEXT);
       int code = status == DS_STATUS_NOT_FOUND ? DS_ERROR_NOT_FOUND : DS_ERROR_REJECTED;
 
       if (text != NULL)
@@ -306,8 +323,8 @@ ds_device_info (DsDevice     *self,
   info->uid = g_malloc (DS_UID_LEN * 2 + 1);
   for (gsize i = 0; i < DS_UID_LEN; i++)
     g_snprintf (info->uid + 2 * i, 3, "%02X", uid[i]);
-  info->fw_version = ds_tlv_dup_string (data, len, DS_TAG_FW_VERSION);
-  info->hw_model = ds_tlv_dup_string (data, len, DS_TAG_HW_MODEL);
+  info->fw_version = dup_board_text (data, len, DS_TAG_FW_VERSION);
+  info->hw_model = dup_board_text (data, len, DS_TAG_HW_MODEL);
   if (!ds_tlv_get_u8 (data, len, DS_TAG_PROTO_VERSION, &info->proto_version))
     info->proto_version = DS_PROTOCOL_VERSION;
   return TRUE;

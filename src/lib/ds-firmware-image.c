@@ -9,6 +9,7 @@
 
 #include "ds-error.h"
 #include "ds-frame.h"
+#include "ds-util.h"
 
 static void
 segment_free (DsImageSegment *s)
@@ -210,7 +211,7 @@ ds_firmware_image_load (const char *path,
   gsize len = 0;
   DsFirmwareImage *image;
 
-  if (!g_file_get_contents (path, &contents, &len, error))
+  if (!ds_util_read_file (path, DS_UTIL_MAX_IMAGE_FILE, &contents, &len, error))
     return NULL;
   if (g_str_has_suffix (path, ".hex") || g_str_has_suffix (path, ".ihex"))
     image = ds_firmware_image_parse_hex (contents, len, error);

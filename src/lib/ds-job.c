@@ -17,6 +17,7 @@
 #include "ds-error.h"
 #include "ds-frame.h"
 #include "ds-matter-validator.h"
+#include "ds-util.h"
 
 typedef enum {
   EV_STEP_STARTED,
@@ -177,7 +178,7 @@ file_digest (const char *path)
   g_autofree char *contents = NULL;
   gsize len = 0;
 
-  if (!g_file_get_contents (path, &contents, &len, NULL))
+  if (!ds_util_read_file (path, DS_UTIL_MAX_IMAGE_FILE, &contents, &len, NULL))
     return g_strdup ("unreadable");
   return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) contents, len);
 }

@@ -668,7 +668,13 @@ parse_cert (GBytes       *bytes,
 
   if (cert == NULL)
     {
-      add_for (verdict, role, "parse", _("The %s is not a readable X.509 certificate"), role_name (role));
+      const char *problem = bytes != NULL ? ds_cert_der_problem (bytes) : NULL;
+
+      if (problem != NULL)
+        add_for (verdict, role, "der", _("The %s is not DER-encoded, as Matter requires: %s"), role_name (role),
+                 problem);
+      else
+        add_for (verdict, role, "parse", _("The %s is not a readable X.509 certificate"), role_name (role));
       return NULL;
     }
   n = i2d_X509 (cert, NULL);

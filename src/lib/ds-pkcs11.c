@@ -19,14 +19,56 @@
 #include <unistd.h>
 
 #include "ds-error.h"
-
-/* A PIN file holds a PIN, not a document. */
-#define PIN_FILE_MAX 4096
+#include "ds-util.h"
 
 gboolean
 ds_pkcs11_is_uri (const char *key)
 {
   return key != NULL && g_ascii_strncasecmp (key, "pkcs11:", 7) == 0;
+}
+
+/* TRUE for an attribute name, percent-encoded or not, that carries a PIN. */
+static gboolean
+is_pin_attribute (const char *name,
+                  gsize       len)
+{
+  g_autofree char *raw = g_strndup (name, len);
+  g_autofree char *decoded = g_uri_unescape_string (raw, NULL);
+  const char *n = decoded != NULL ? decoded : raw;
+
+  return g_ascii_strcasecmp (n, "pin-value") == 0;
+}
+
+char *
+ds_pkcs11_display_uri (const char *uri)
+{
+  GString *s;
+  const char *p;
+
+  if (uri == NULL)
+    return NULL;
+  if (!ds_pkcs11_is_uri (uri))
+    return g_strdup (uri);
+  /* Attributes are separated by ';' in the path and '&' in the query. */
+  s = g_string_new_len (uri, 7);
+  p = uri + 7;
+  while (*p != '\0')
+    {
+      gsize len = strcspn (p, ";?&");
+      gsize name_len = strcspn (p, "=;?&");
+
+      if (name_len < len && is_pin_attribute (p, name_len))
+        {
+          g_string_append_len (s, p, name_len + 1);
+          g_string_append (s, "***");
+        }
+      else
+        g_string_append_len (s, p, len);
+      p += len;
+      if (*p != '\0')
+        g_string_append_c (s, *p++);
+    }
+  return g_string_free (s, FALSE);
 }
 
 /* One "name=value" attribute of the URI; percent-encoding is left to the
@@ -39,10 +81,11 @@ check_attribute (const char *uri,
 {
   g_autofree char *name = g_strndup (attr, strcspn (attr, "="));
   const char *value = strchr (attr, '=');
+  g_autofree char *shown = ds_pkcs11_display_uri (uri);
 
   if (*attr == '\0')
     return TRUE;
-  if (g_ascii_strcasecmp (name, "pin-value") == 0 || g_ascii_strcasecmp (name, "pin-source") == 0)
+  if (is_pin_attribute (name, strlen (name)) || g_ascii_strcasecmp (name, "pin-source") == 0)
     {
       /* Not the URI itself in the message: it holds the PIN. */
       g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
@@ -53,14 +96,14 @@ check_attribute (const char *uri,
   if (value == NULL)
     {
       g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
-                   _("The PKCS#11 key URI %s is not RFC 7512: “%s” has no value"), uri, name);
+                   _("The PKCS#11 key URI %s is not RFC 7512: “%s” has no value"), shown, name);
       return FALSE;
     }
   if (!in_query && g_ascii_strcasecmp (name, "type") == 0 && g_ascii_strcasecmp (value + 1, "private") != 0)
     {
       g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
                    _("The PKCS#11 key URI %s names a “%s” object; the client key is type=private"),
-                   uri, value + 1);
+                   shown, value + 1);
       return FALSE;
     }
   return TRUE;
@@ -75,6 +118,7 @@ ds_pkcs11_check_uri (const char *uri,
   g_autofree char *path = NULL;
   g_auto(GStrv) attrs = NULL;
   g_auto(GStrv) qattrs = NULL;
+  g_autofree char *shown = NULL;
 
   if (!ds_pkcs11_is_uri (uri))
     {
@@ -90,16 +134,19 @@ ds_pkcs11_check_uri (const char *uri,
   /* Whatever else is wrong, a PIN in the URI is reported first and the URI
    * is never repeated. */
   for (guint i = 0; attrs[i] != NULL; i++)
-    if (g_ascii_strncasecmp (attrs[i], "pin-", 4) == 0 && !check_attribute (uri, attrs[i], FALSE, error))
+    if ((g_ascii_strncasecmp (attrs[i], "pin", 3) == 0 || strchr (attrs[i], '%') != NULL) &&
+        !check_attribute (uri, attrs[i], FALSE, error))
       return FALSE;
   for (guint i = 0; qattrs != NULL && qattrs[i] != NULL; i++)
-    if (g_ascii_strncasecmp (qattrs[i], "pin-", 4) == 0 && !check_attribute (uri, qattrs[i], TRUE, error))
+    if ((g_ascii_strncasecmp (qattrs[i], "pin", 3) == 0 || strchr (qattrs[i], '%') != NULL) &&
+        !check_attribute (uri, qattrs[i], TRUE, error))
       return FALSE;
   if (*path == '\0')
     {
+      shown = ds_pkcs11_display_uri (uri);
       g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
                    _("The PKCS#11 key URI %s names no object; say which, e.g. pkcs11:token=station;object=tls;type=private"),
-                   uri);
+                   shown);
       return FALSE;
     }
   for (guint i = 0; attrs[i] != NULL; i++)
@@ -186,46 +233,7 @@ char *
 ds_pkcs11_read_pin_file (const char *path,
                          GError    **error)
 {
-  struct stat st;
-  g_autofree char *buf = NULL;
-  gssize n;
-  int fd;
-
-  fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY, 0);
-  if (fd < 0)
-    {
-      int errsv = errno;
-      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, _("Cannot read the PIN file %s: %s"), path, g_strerror (errsv));
-      return NULL;
-    }
-  /* The mode of the file opened, not of whatever is at the path later. */
-  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode) || (st.st_mode & 0077) != 0)
-    {
-      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
-                   _("The PIN file %s can be read by other users or is not a plain file (mode %04o); make it a file of mode 0600 and try again"),
-                   path, (unsigned) (st.st_mode & 07777));
-      close (fd);
-      return NULL;
-    }
-  buf = g_malloc0 (PIN_FILE_MAX + 1);
-  n = read (fd, buf, PIN_FILE_MAX);
-  close (fd);
-  if (n < 0)
-    {
-      int errsv = errno;
-      explicit_bzero (buf, PIN_FILE_MAX);
-      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, _("Cannot read the PIN file %s: %s"), path, g_strerror (errsv));
-      return NULL;
-    }
-  /* The first line; what follows it (and the line end) is wiped. */
-  buf[strcspn (buf, "\r\n")] = '\0';
-  explicit_bzero (buf + strlen (buf), PIN_FILE_MAX - strlen (buf));
-  if (*buf == '\0')
-    {
-      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, _("The PIN file %s is empty"), path);
-      return NULL;
-    }
-  return g_steal_pointer (&buf);
+  return ds_util_read_secret_file (path, error);
 }
 
 void

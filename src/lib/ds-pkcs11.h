@@ -11,6 +11,10 @@ G_BEGIN_DECLS
 /* The Debian package that provides it, for messages. */
 #define DS_PKCS11_ENGINE_PACKAGE "libengine-pkcs11-openssl"
 
+/* @uri as it may be shown: the value of every pin-value attribute (in the
+ * path or the query, its name percent-encoded or not) replaced by "***".
+ * Anything that is not a pkcs11: URI comes back unchanged. */
+char    *ds_pkcs11_display_uri     (const char  *uri);
 /* TRUE when @key names a token object ("pkcs11:...") rather than a file. */
 gboolean ds_pkcs11_is_uri          (const char  *key);
 

@@ -17,6 +17,7 @@
 
 #include "ds-crypto.h"
 #include "ds-error.h"
+#include "ds-util.h"
 
 #define PAA_CN "Matter Test PAA (DAC Station test CA, NOT FOR PRODUCTION)"
 #define PAI_CN "Matter Test PAI (DAC Station test CA)"
@@ -318,7 +319,7 @@ load_cert (const char *path,
   g_autoptr(GBytes) bytes = NULL;
   X509 *cert;
 
-  if (!g_file_get_contents (path, &contents, &len, error))
+  if (!ds_util_read_file (path, DS_UTIL_MAX_CERT_FILE, &contents, &len, error))
     return NULL;
   bytes = g_bytes_new_take (g_steal_pointer (&contents), len);
   cert = ds_cert_parse (bytes, error);
@@ -350,7 +351,7 @@ load_key (const char *path,
                    path, (unsigned) (st.st_mode & 07777));
       return NULL;
     }
-  if (!g_file_get_contents (path, &contents, &len, error))
+  if (!ds_util_read_file (path, DS_UTIL_MAX_CERT_FILE, &contents, &len, error))
     return NULL;
   bio = BIO_new_mem_buf (contents, (int) len);
   key = PEM_read_bio_PrivateKey (bio, NULL, NULL, NULL);

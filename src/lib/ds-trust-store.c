@@ -199,7 +199,7 @@ add_file (DsTrustStore *self,
   g_autoptr(GBytes) bytes = NULL;
   g_autoptr(GError) local_error = NULL;
 
-  if (!g_file_get_contents (path, &contents, &len, error))
+  if (!ds_util_read_file (path, DS_UTIL_MAX_CERT_FILE, &contents, &len, error))
     return FALSE;
   bytes = g_bytes_new_take (g_steal_pointer (&contents), len);
   if (!ds_trust_store_add_der (self, bytes, path, &local_error) && !quiet)

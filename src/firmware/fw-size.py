@@ -18,13 +18,13 @@ for line in out.splitlines():
     if len(parts) == 3 and parts[1].isdigit():
         sections[parts[0]] = int(parts[1])
 flash = sum(sections.get(s, 0) for s in (".isr_vector", ".text", ".ARM.exidx", ".data"))
-ram = sum(sections.get(s, 0) for s in (".data", ".bss", ".heap", ".stack"))
+ram = sum(sections.get(s, 0) for s in (".data", ".bss", ".noinit", ".heap", ".stack"))
 name = os.path.basename(elf)
 flash_budget = int(flash_kib) * 1024
 ram_budget = int(ram_kib) * 1024
 text = (f"{name}: flash {flash} bytes ({flash / 1024:.1f} KiB of a {flash_kib} KiB budget), "
         f"RAM {ram} bytes ({ram / 1024:.1f} KiB of a {ram_kib} KiB budget: "
-        f"data+bss {sections.get('.data', 0) + sections.get('.bss', 0)}, "
+        f"data+bss {sections.get('.data', 0) + sections.get('.bss', 0) + sections.get('.noinit', 0)}, "
         f"heap {sections.get('.heap', 0)}, stack {sections.get('.stack', 0)})\n")
 sys.stdout.write(text)
 if flash > flash_budget or ram > ram_budget:

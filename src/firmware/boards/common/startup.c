@@ -8,7 +8,11 @@
 #include "fw-startup.h"
 
 extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _estack;
-extern uint8_t __heap_start, __heap_end;
+extern uint8_t __heap_start, __heap_end, __stack_start;
+
+#define STACK_PAINT 0xA5u
+
+static uint8_t *heap_brk = &__heap_start;
 
 int main (void);
 
@@ -21,6 +25,14 @@ fw_reset_handler (void)
     *dst++ = *src++;
   for (uint32_t *dst = &_sbss; dst < &_ebss;)
     *dst++ = 0;
+  /* Paint the stack below this frame, to measure how deep it gets. */
+  {
+    uint8_t *sp;
+
+    __asm__ volatile ("mov %0, sp" : "=r" (sp));
+    for (uint8_t *p = &__stack_start; p < sp - 64; p++)
+      *p = STACK_PAINT;
+  }
   main ();
   fw_system_reset ();
 }
@@ -42,16 +54,33 @@ fw_system_reset (void)
 void *
 _sbrk (ptrdiff_t incr)
 {
-  static uint8_t *brk = &__heap_start;
-  uint8_t *prev = brk;
+  uint8_t *prev = heap_brk;
 
-  if (incr < 0 ? (size_t) (brk - &__heap_start) < (size_t) -incr : (size_t) (&__heap_end - brk) < (size_t) incr)
+  if (incr < 0 ? (size_t) (heap_brk - &__heap_start) < (size_t) -incr
+               : (size_t) (&__heap_end - heap_brk) < (size_t) incr)
     {
       errno = ENOMEM;
       return (void *) -1;
     }
-  brk += incr;
+  heap_brk += incr;
   return prev;
+}
+
+size_t
+fw_heap_high_water (void)
+{
+  /* newlib-nano's malloc never gives memory back to _sbrk. */
+  return (size_t) (heap_brk - &__heap_start);
+}
+
+size_t
+fw_stack_high_water (void)
+{
+  uint8_t *p = &__stack_start;
+
+  while (p < (uint8_t *) &_estack && *p == STACK_PAINT)
+    p++;
+  return (size_t) ((uint8_t *) &_estack - p);
 }
 
 /* What newlib asks for besides, on a board with no operating system. */

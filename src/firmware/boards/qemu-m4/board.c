@@ -274,6 +274,21 @@ open_storage (void)
     sh_exit_error ("qemu-m4: cannot open secure-storage.bin\n");
 }
 
+static void
+append_number (char *s, size_t v)
+{
+  char digits[12];
+  int n = 0;
+
+  do
+    digits[n++] = (char) ('0' + v % 10);
+  while ((v /= 10) > 0);
+  s += strlen (s);
+  while (n > 0)
+    *s++ = digits[--n];
+  *s = 0;
+}
+
 int
 main (void)
 {
@@ -288,6 +303,7 @@ main (void)
   sh_puts ("qemu-m4: provisioning firmware " FW_VERSION " ready\n");
   for (;;)
     {
+      static size_t heap_seen, stack_seen;
       uint8_t buf[64];
       size_t n = 0;
 
@@ -298,6 +314,20 @@ main (void)
       while (n < sizeof buf && (REG32 (USART_SR) & SR_RXNE))
         buf[n++] = (uint8_t) REG32 (USART_DR);
       fw_core_input (&core, buf, n);
+      /* For the memory budget in docs/firmware.md: the most heap and stack
+       * used so far, whenever it grows. */
+      if (fw_heap_high_water () > heap_seen || fw_stack_high_water () > stack_seen)
+        {
+          char line[64] = "qemu-m4: high water: heap ";
+
+          heap_seen = fw_heap_high_water ();
+          stack_seen = fw_stack_high_water ();
+          append_number (line, heap_seen);
+          strcat (line, " stack ");
+          append_number (line, stack_seen);
+          strcat (line, "\n");
+          sh_puts (line);
+        }
     }
 }
 

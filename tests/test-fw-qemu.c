@@ -12,8 +12,12 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "ds-crypto.h"
 #include "ds-frame.h"
 #include "ds-test-util.h"
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ASN1_OBJECT, ASN1_OBJECT_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ASN1_OCTET_STRING, ASN1_OCTET_STRING_free)
 
 typedef struct {
   char        *tmp;
@@ -331,8 +335,55 @@ test_bad_input (Fixture *f, gconstpointer data)
   close (fd);
 }
 
+/* A certificate for the key of @csr_der with a non-critical extension of
+ * @padding bytes: the largest DACs the protocol carries. */
+static GBytes *
+make_big_cert (GBytes *csr_der, gsize padding)
+{
+  const unsigned char *d = g_bytes_get_data (csr_der, NULL);
+  g_autoptr(X509_REQ) req = d2i_X509_REQ (NULL, &d, (long) g_bytes_get_size (csr_der));
+  g_autoptr(EVP_PKEY) issuer = EVP_EC_gen ("P-256");
+  g_autoptr(X509) cert = X509_new ();
+  g_autoptr(ASN1_OBJECT) oid = OBJ_txt2obj ("1.3.6.1.4.1.55555.1", 1);
+  g_autoptr(ASN1_OCTET_STRING) value = ASN1_OCTET_STRING_new ();
+  g_autofree guint8 *filler = g_malloc (padding + 4);
+  X509_NAME *name = X509_get_subject_name (cert);
+  X509_EXTENSION *ext;
+  EVP_PKEY *key;
+  unsigned char *der = NULL;
+  int len;
+  GBytes *bytes;
+
+  g_assert_nonnull (req);
+  key = X509_REQ_get0_pubkey (req);
+  /* An OCTET STRING inside the extension's own OCTET STRING. */
+  filler[0] = 0x04;
+  filler[1] = 0x82;
+  filler[2] = (guint8) (padding >> 8);
+  filler[3] = (guint8) padding;
+  memset (filler + 4, 0x5A, padding);
+  ASN1_OCTET_STRING_set (value, filler, (int) padding + 4);
+  ext = X509_EXTENSION_create_by_OBJ (NULL, oid, 0, value);
+  X509_set_version (cert, X509_VERSION_3);
+  ASN1_INTEGER_set (X509_get_serialNumber (cert), 4242);
+  X509_NAME_add_entry_by_txt (name, "CN", MBSTRING_UTF8, (const unsigned char *) "Big DAC", -1, -1, 0);
+  X509_set_issuer_name (cert, name);
+  X509_gmtime_adj (X509_getm_notBefore (cert), 0);
+  X509_gmtime_adj (X509_getm_notAfter (cert), 3600);
+  X509_set_pubkey (cert, key);
+  X509_add_ext (cert, ext, -1);
+  X509_EXTENSION_free (ext);
+  g_assert_cmpint (X509_sign (cert, issuer, EVP_sha256 ()), >, 0);
+  len = i2d_X509 (cert, &der);
+  g_assert_cmpint (len, >, 0);
+  bytes = g_bytes_new (der, len);
+  OPENSSL_free (der);
+  return bytes;
+}
+
 /* A DAC that is not DER, before the board is provisioned: BAD_PAYLOAD, and
- * the key the board made is kept. */
+ * the key the board made is kept.  Then the largest DAC a payload carries
+ * is parsed on the chip (its heap holds it) and installed. */
 static void
 test_not_der (Fixture *f, gconstpointer data)
 {
@@ -357,6 +408,25 @@ test_not_der (Fixture *f, gconstpointer data)
   ds_tlv_append (in, DS_TAG_PAI, "\x30\x00", 2);
   g_assert_cmpint (exchange (f, fd, DS_CMD_INSTALL, in, NULL), ==, DS_STATUS_BAD_PAYLOAD);
   g_assert_cmpuint (board_state (f, fd), ==, DS_BOARD_STATE_KEY_PENDING);
+
+  {
+    g_autoptr(GBytes) csr = ds_tlv_dup_bytes (g_bytes_get_data (csr1, NULL), g_bytes_get_size (csr1), DS_TAG_CSR);
+    g_autoptr(GBytes) big = make_big_cert (csr, 3700);
+    g_autoptr(GBytes) got = NULL;
+    g_autoptr(GBytes) p = NULL;
+
+    g_assert_cmpuint (g_bytes_get_size (big), >, 3900);
+    g_byte_array_set_size (in, 0);
+    ds_tlv_append_bytes (in, DS_TAG_DAC, big);
+    ds_tlv_append (in, DS_TAG_PAI, "\x30\x00", 2);
+    g_assert_cmpuint (in->len, <=, DS_FRAME_MAX_PAYLOAD);
+    g_assert_cmpint (exchange (f, fd, DS_CMD_INSTALL, in, NULL), ==, DS_STATUS_OK);
+    g_byte_array_set_size (in, 0);
+    ds_tlv_append_u8 (in, DS_TAG_OBJECT, DS_OBJECT_DAC);
+    g_assert_cmpint (exchange (f, fd, DS_CMD_READ, in, &p), ==, DS_STATUS_OK);
+    got = ds_tlv_dup_bytes (g_bytes_get_data (p, NULL), g_bytes_get_size (p), DS_TAG_DAC);
+    g_assert_true (g_bytes_equal (got, big));
+  }
   close (fd);
   g_assert_true (qemu_alive (f));
 }

@@ -325,6 +325,8 @@ cmd_install (fw_core *core, const uint8_t *in, size_t in_len, out_buf *o)
     return refuse (o, FW_STATUS_REFUSED, "installation refused (injected fault)");
 
   match = fw_crypto_dac_matches (dac, dac_len, creds.pub);
+  if (match == -2)
+    return refuse (o, FW_STATUS_INTERNAL, "out of memory parsing the DAC");
   if (match < 0)
     return refuse (o, FW_STATUS_BAD_PAYLOAD, "the DAC is not a certificate");
   if (match > 0)

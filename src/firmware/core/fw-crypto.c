@@ -148,10 +148,25 @@ fw_crypto_dac_matches (const uint8_t *dac, size_t dac_len, const uint8_t pub[65]
 {
   mbedtls_x509_crt crt;
   int ret = -1;
+  int parsed;
 
   mbedtls_x509_crt_init (&crt);
-  if (mbedtls_x509_crt_parse_der (&crt, dac, dac_len) == 0 && crt.next == NULL &&
-      crt.raw.len == dac_len)
+  parsed = mbedtls_x509_crt_parse_der (&crt, dac, dac_len);
+  /* Out of heap is the board's fault, not the DAC's.  Mbed TLS adds a
+   * low-level code (bits 0-6) to a high-level one (bits 7-15). */
+  if (parsed < 0)
+    {
+      int high = -((-parsed) & 0xFF80);
+      int low = -((-parsed) & 0x7F);
+
+      if (high == MBEDTLS_ERR_X509_ALLOC_FAILED || high == MBEDTLS_ERR_PK_ALLOC_FAILED ||
+          high == MBEDTLS_ERR_ECP_ALLOC_FAILED || low == MBEDTLS_ERR_ASN1_ALLOC_FAILED ||
+          low == MBEDTLS_ERR_MPI_ALLOC_FAILED)
+        ret = -2;
+    }
+  if (ret == -2)
+    ;
+  else if (parsed == 0 && crt.next == NULL && crt.raw.len == dac_len)
     {
       ret = 1;
       if (mbedtls_pk_get_type (&crt.pk) == MBEDTLS_PK_ECKEY)

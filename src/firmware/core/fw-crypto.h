@@ -26,7 +26,8 @@ int  fw_crypto_csr    (fw_crypto *c, const uint8_t priv[32], const uint8_t pub[6
                        const char *cn, size_t cn_len, uint16_t vid, uint16_t pid,
                        uint8_t *out, size_t out_size, size_t *out_len);
 /* 0 when @dac is a DER X.509 certificate for the P-256 key @pub, 1 when it
- * is a certificate for another key, -1 when it is not a certificate. */
+ * is a certificate for another key, -1 when it is not a certificate, -2
+ * when the board ran out of memory parsing it. */
 int  fw_crypto_dac_matches (const uint8_t *dac, size_t dac_len, const uint8_t pub[65]);
 /* ECDSA P-256 with SHA-256 over @msg: a DER ECDSA-Sig-Value. */
 int  fw_crypto_sign   (fw_crypto *c, const uint8_t priv[32], const uint8_t pub[65],

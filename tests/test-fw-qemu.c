@@ -8,7 +8,9 @@
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -39,6 +41,13 @@ firmware_elf (void)
   return g_build_filename (dir != NULL ? dir : ".", "dac-station-fw-qemu-m4.elf", NULL);
 }
 
+/* QEMU goes when the test does, also when an assertion aborts it. */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
 /* Starts QEMU on the image in the board's directory (its semihosting files
  * live there) and waits for its pty and the firmware's "ready". */
 static void
@@ -50,6 +59,7 @@ qemu_start (Fixture *f)
   gboolean ready = FALSE;
 
   g_subprocess_launcher_set_cwd (launcher, f->board_dir);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   f->qemu = g_subprocess_launcher_spawn (launcher, &error, "qemu-system-arm", "-M", "netduinoplus2",
                                          "-display", "none", "-monitor", "none", "-serial", "pty",
                                          "-semihosting-config", "enable=on,target=native",

@@ -467,13 +467,68 @@ mirror_store (DsSimBoard *self)
     }
 }
 
+/* A state directory from before the simulator ran the firmware's core kept
+ * the credentials as files (state, key.pem, dac.der, pai.der, cd.der): they
+ * become the store's first record, so those boards come back as they were. */
+static void
+import_legacy_files (DsSimBoard *self)
+{
+  g_autoptr(GBytes) pem = load_bytes (self, "key.pem");
+  g_autoptr(GBytes) state = load_bytes (self, "state");
+  g_autoptr(GBytes) dac = load_bytes (self, "dac.der");
+  g_autoptr(GBytes) pai = load_bytes (self, "pai.der");
+  g_autoptr(GBytes) cd = load_bytes (self, "cd.der");
+  g_autofree char *text = NULL;
+  mbedtls_pk_context pk;
+  fw_creds creds = { 0 };
+  size_t olen = 0;
+  gboolean ok;
+
+  if (pem == NULL)
+    return;
+  /* Mbed TLS wants PEM text with its NUL. */
+  text = g_strndup (g_bytes_get_data (pem, NULL), g_bytes_get_size (pem));
+  mbedtls_pk_init (&pk);
+  ok = mbedtls_pk_parse_key (&pk, (const unsigned char *) text, strlen (text) + 1, NULL, 0) == 0 &&
+       mbedtls_pk_get_type (&pk) == MBEDTLS_PK_ECKEY &&
+       mbedtls_pk_ec (pk)->grp.id == MBEDTLS_ECP_DP_SECP256R1 &&
+       mbedtls_mpi_write_binary (&mbedtls_pk_ec (pk)->d, creds.priv, 32) == 0 &&
+       mbedtls_ecp_point_write_binary (&mbedtls_pk_ec (pk)->grp, &mbedtls_pk_ec (pk)->Q,
+                                       MBEDTLS_ECP_PF_UNCOMPRESSED, &olen, creds.pub, 65) == 0 && olen == 65;
+  mbedtls_pk_free (&pk);
+  if (!ok)
+    {
+      g_warning ("%s: key.pem from an older simulator is not a P-256 key: the board starts empty", self->name);
+      return;
+    }
+  creds.state = FW_STATE_KEY_PENDING;
+  for (guint8 st = FW_STATE_KEY_PENDING; st <= FW_STATE_LOCKED; st++)
+    if (state != NULL && g_bytes_get_size (state) == strlen (state_names[st]) &&
+        memcmp (g_bytes_get_data (state, NULL), state_names[st], strlen (state_names[st])) == 0)
+      creds.state = st;
+  if (creds.state >= FW_STATE_INSTALLED && (dac == NULL || pai == NULL))
+    creds.state = FW_STATE_KEY_PENDING;
+  if (creds.state >= FW_STATE_INSTALLED)
+    {
+      creds.dac = g_bytes_get_data (dac, &creds.dac_len);
+      creds.pai = g_bytes_get_data (pai, &creds.pai_len);
+      if (cd != NULL)
+        creds.cd = g_bytes_get_data (cd, &creds.cd_len);
+    }
+  if (fw_store_put (&self->core->store, &creds) != 0)
+    g_warning ("%s: cannot import the credentials of an older simulator", self->name);
+  else
+    g_message ("%s: imported the credentials an older simulator kept as files", self->name);
+  mbedtls_platform_zeroize (creds.priv, sizeof creds.priv);
+}
+
 /* Opens secure-storage.bin (erased the first time) and starts the core. */
 static gboolean
 start_core (DsSimBoard  *self,
             GError     **error)
 {
   g_autofree char *path = state_path (self, "secure-storage.bin");
-  gssize n;
+  gssize n = 0;
 
   self->storage = g_malloc (2 * STORE_SLOT_SIZE);
   memset (self->storage, 0xFF, 2 * STORE_SLOT_SIZE);
@@ -505,6 +560,8 @@ start_core (DsSimBoard  *self,
       g_set_error (error, DS_ERROR, DS_ERROR_IO, "cannot read %s", path);
       return FALSE;
     }
+  if (n == 0)
+    import_legacy_files (self);
   mirror_store (self);
   return TRUE;
 }

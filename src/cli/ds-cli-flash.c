@@ -12,6 +12,7 @@
 #include "ds-board-flash.h"
 #include "ds-cli-common.h"
 #include "ds-cube-flasher.h"
+#include "ds-openocd-flasher.h"
 #include "ds-serial-transport.h"
 #include "ds-transport.h"
 #include "ds-uart-flasher.h"
@@ -130,9 +131,9 @@ ds_cli_flash (int    argc,
     { "image", 'i', 0, G_OPTION_ARG_FILENAME, &image_path, N_("Firmware image: .hex (Intel HEX) or raw .bin"), N_("FILE") },
     { "address", 0, 0, G_OPTION_ARG_STRING, &address_s, N_("Where a .bin goes (default 0x08000000)"), N_("ADDR") },
     { "backend", 0, 0, G_OPTION_ARG_STRING, &backend,
-      N_("uart: the ROM bootloader over the port (default); cubeprogrammer: STM32_Programmer_CLI over SWD"), N_("NAME") },
+      N_("uart: the ROM bootloader over the port (default); cubeprogrammer: STM32_Programmer_CLI over SWD; openocd: OpenOCD over SWD"), N_("NAME") },
     { "probe", 0, 0, G_OPTION_ARG_STRING, &probe,
-      N_("With cubeprogrammer: the ST-LINK's serial number (default: the one whose virtual COM port is --port)"), N_("SN") },
+      N_("With cubeprogrammer or openocd: the ST-LINK's serial number (default: the one whose virtual COM port is --port)"), N_("SN") },
     { "mass-erase", 0, 0, G_OPTION_ARG_NONE, &mass_erase, N_("With uart: erase the whole flash, not only the pages the image covers"), NULL },
     { "force", 0, 0, G_OPTION_ARG_NONE, &force, N_("Flash even when the board already runs this version"), NULL },
     { NULL }
@@ -154,8 +155,9 @@ ds_cli_flash (int    argc,
     return usage_error (context, error->message);
   if (port == NULL || image_path == NULL)
     return usage_error (context, _("Say which board and which image: --port PORT --image FILE"));
-  if (backend != NULL && g_strcmp0 (backend, "uart") != 0 && g_strcmp0 (backend, "cubeprogrammer") != 0)
-    return usage_error (context, _("--backend takes uart or cubeprogrammer"));
+  if (backend != NULL && g_strcmp0 (backend, "uart") != 0 && g_strcmp0 (backend, "cubeprogrammer") != 0 &&
+      g_strcmp0 (backend, "openocd") != 0)
+    return usage_error (context, _("--backend takes uart, cubeprogrammer or openocd"));
   if (address_s != NULL &&
       !g_ascii_string_to_unsigned (g_str_has_prefix (address_s, "0x") ? address_s + 2 : address_s, 16, 0,
                                    G_MAXUINT32, &address, NULL))
@@ -168,13 +170,17 @@ ds_cli_flash (int    argc,
       g_printerr (_("Cannot use the image: %s\n"), error->message);
       return EXIT_USAGE;
     }
-  if (g_strcmp0 (backend, "cubeprogrammer") == 0)
+  if (g_strcmp0 (backend, "cubeprogrammer") == 0 || g_strcmp0 (backend, "openocd") == 0)
     {
-      g_autofree char *program = ds_cube_flasher_find_program ();
+      gboolean openocd = g_strcmp0 (backend, "openocd") == 0;
+      g_autofree char *program = openocd ? ds_openocd_flasher_find_program () : ds_cube_flasher_find_program ();
 
       if (program == NULL)
         {
-          g_printerr (_("STM32_Programmer_CLI is not installed (or set DS_CUBE_PROGRAMMER to it)\n"));
+          if (openocd)
+            g_printerr (_("OpenOCD is not installed (or set DS_OPENOCD to it)\n"));
+          else
+            g_printerr (_("STM32_Programmer_CLI is not installed (or set DS_CUBE_PROGRAMMER to it)\n"));
           return EXIT_USAGE;
         }
       if (probe == NULL)
@@ -194,7 +200,10 @@ ds_cli_flash (int    argc,
               return EXIT_USAGE;
             }
         }
-      flasher = DS_FLASHER (ds_cube_flasher_new (program, probe));
+      if (openocd)
+        flasher = DS_FLASHER (ds_openocd_flasher_new (program, probe, NULL));
+      else
+        flasher = DS_FLASHER (ds_cube_flasher_new (program, probe));
     }
   transport = ds_transport_new_for_port (port);
   if (!ds_transport_open (transport, &error))

@@ -1,5 +1,6 @@
-/* A simulated board: the provisioning firmware's command handler, its
- * secure storage in a state directory, a UART-speed throttle and faults. */
+/* A simulated board: the provisioning firmware's portable core
+ * (src/firmware/core) on a host board whose flash is a file in the state
+ * directory, behind a UART-speed throttle, faults and a ROM bootloader. */
 #define _GNU_SOURCE
 #include "config.h"
 
@@ -8,13 +9,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
+#include <mbedtls/ecp.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/platform_util.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -24,10 +26,14 @@
 #include "ds-frame.h"
 #include "ds-sim-announce.h"
 #include "ds-stm32-parts.h"
+#include "fw-core.h"
 
 /* Bits on the wire per byte for 8E1: start, 8 data, parity, stop. */
 #define BITS_PER_BYTE 11
 #define REBOOT_QUIET_US (200 * 1000)
+/* The credential store's two copies, as two 4 KiB flash pages each on an
+ * STM32WB55. */
+#define STORE_SLOT_SIZE 8192
 
 struct _DsSimBoard
 {
@@ -43,12 +49,15 @@ struct _DsSimBoard
   GPtrArray    *faults;      /* DsSimFault */
   GRand        *rand;        /* faults' randomness, seeded */
 
-  /* Secure storage. */
-  guint8        state;
-  EVP_PKEY     *key;
-  GBytes       *dac;
-  GBytes       *pai;
-  GBytes       *cd;
+  /* The firmware's core on its host board; the store's flash is the
+   * file secure-storage.bin, written through. */
+  fw_core      *core;
+  fw_board      board;
+  guint8       *storage;
+  int           storage_fd;
+  guint32       mirrored_seq;  /* the store record the readable copies show */
+  int           mirrored_slot;
+  GByteArray   *outbuf;        /* the core's answer, sent after it returns */
 
   /* The pty and its server thread. */
   int           master;
@@ -81,17 +90,14 @@ struct _DsSimBoard
   gboolean      legacy_erase;
   gboolean      bl_synced;
   GByteArray   *inbuf;        /* bytes received, not yet consumed */
-
-  /* The last answer, for retransmitted requests. */
-  gboolean      have_last;
-  guint16       last_seq;
-  guint8        last_cmd;
-  GBytes       *last_answer;
 };
 
 G_DEFINE_FINAL_TYPE (DsSimBoard, ds_sim_board, G_TYPE_OBJECT)
 
 static const char *state_names[] = { "empty", "key-pending", "installed", "locked" };
+
+static void send_bytes (DsSimBoard *self, GBytes *frame);
+static void disconnect (DsSimBoard *self);
 
 gboolean
 ds_sim_fault_parse (const char *spec,
@@ -184,11 +190,13 @@ ds_sim_board_finalize (GObject *object)
   g_free (self->fw_version);
   g_ptr_array_unref (self->faults);
   g_rand_free (self->rand);
-  g_clear_pointer (&self->key, EVP_PKEY_free);
-  g_clear_pointer (&self->dac, g_bytes_unref);
-  g_clear_pointer (&self->pai, g_bytes_unref);
-  g_clear_pointer (&self->cd, g_bytes_unref);
-  g_clear_pointer (&self->last_answer, g_bytes_unref);
+  if (self->core != NULL)
+    fw_core_deinit (self->core);
+  g_free (self->core);
+  g_free (self->storage);
+  if (self->storage_fd >= 0)
+    close (self->storage_fd);
+  g_byte_array_unref (self->outbuf);
   g_byte_array_unref (self->inbuf);
   g_free (self->flash);
   if (self->flash_fd >= 0)
@@ -209,16 +217,22 @@ ds_sim_board_init (DsSimBoard *self)
 {
   self->faults = g_ptr_array_new_with_free_func (g_free);
   self->inbuf = g_byte_array_new ();
+  self->outbuf = g_byte_array_new ();
   self->flash_fd = -1;
+  self->storage_fd = -1;
+  self->mirrored_slot = -1;
   self->master = -1;
   self->slave_keep = -1;
 }
 
-/* Secure storage: one file per object, written atomically before the board
- * answers.  Not synced to disk: a simulated board's storage must survive
- * the simulator being killed (the page cache does), not a power cut of the
- * host, and syncing would have sixteen simulated boards queue on the
- * station's own disk, which real boards never do. */
+/* The host board under the firmware's core.  Its secure storage is
+ * secure-storage.bin, flash as the core expects it (erase to 0xFF, program
+ * clears bits), written through before the core answers.  Not synced to
+ * disk: a simulated board's storage must survive the simulator being killed
+ * (the page cache does), not a power cut of the host, and syncing would have
+ * sixteen simulated boards queue on the station's own disk, which real
+ * boards never do.  The core's own two-copy store is what survives a power
+ * cut of the board; its unit tests cut the power at every step. */
 
 static char *
 state_path (DsSimBoard *self,
@@ -239,21 +253,9 @@ store_file (DsSimBoard *self,
 
   if (!ds_write_file_replace (path, data, len, mode, &error))
     {
-      g_warning ("%s: secure storage write failed: %s", self->name, error->message);
+      g_warning ("%s: cannot write %s: %s", self->name, name, error->message);
       return FALSE;
     }
-  return TRUE;
-}
-
-static gboolean
-store_state (DsSimBoard *self,
-             guint8      state)
-{
-  const char *s = state_names[state];
-
-  if (!store_file (self, "state", s, strlen (s), 0600))
-    return FALSE;
-  self->state = state;
   return TRUE;
 }
 
@@ -268,6 +270,314 @@ load_bytes (DsSimBoard *self,
   if (!g_file_get_contents (path, &contents, &len, NULL))
     return NULL;
   return g_bytes_new_take (contents, len);
+}
+
+static void
+board_write (void          *ctx,
+             const uint8_t *data,
+             size_t         len)
+{
+  DsSimBoard *self = ctx;
+
+  g_byte_array_append (self->outbuf, data, len);
+}
+
+static int
+board_entropy (void    *ctx,
+               uint8_t *out,
+               size_t   len)
+{
+  while (len > 0)
+    {
+      ssize_t n = getrandom (out, len, 0);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return -1;
+      out += n;
+      len -= (size_t) n;
+    }
+  return 0;
+}
+
+static int
+board_storage_read (void    *ctx,
+                    unsigned slot,
+                    size_t   offset,
+                    uint8_t *out,
+                    size_t   len)
+{
+  DsSimBoard *self = ctx;
+
+  if (slot > 1 || offset > STORE_SLOT_SIZE || len > STORE_SLOT_SIZE - offset)
+    return -1;
+  memcpy (out, self->storage + slot * STORE_SLOT_SIZE + offset, len);
+  return 0;
+}
+
+static int
+storage_persist (DsSimBoard *self,
+                 gsize       offset,
+                 gsize       len)
+{
+  if (pwrite (self->storage_fd, self->storage + offset, len, (off_t) offset) != (gssize) len)
+    {
+      g_warning ("%s: secure storage write failed: %s", self->name, g_strerror (errno));
+      return -1;
+    }
+  return 0;
+}
+
+static int
+board_storage_erase (void    *ctx,
+                     unsigned slot)
+{
+  DsSimBoard *self = ctx;
+
+  if (slot > 1)
+    return -1;
+  memset (self->storage + slot * STORE_SLOT_SIZE, 0xFF, STORE_SLOT_SIZE);
+  return storage_persist (self, slot * STORE_SLOT_SIZE, STORE_SLOT_SIZE);
+}
+
+static int
+board_storage_program (void          *ctx,
+                       unsigned       slot,
+                       size_t         offset,
+                       const uint8_t *data,
+                       size_t         len)
+{
+  DsSimBoard *self = ctx;
+  guint8 *p;
+
+  if (slot > 1 || offset % 8 != 0 || len % 8 != 0 || offset > STORE_SLOT_SIZE || len > STORE_SLOT_SIZE - offset)
+    return -1;
+  p = self->storage + slot * STORE_SLOT_SIZE + offset;
+  /* Flash only clears bits. */
+  for (gsize i = 0; i < len; i++)
+    p[i] &= data[i];
+  return storage_persist (self, slot * STORE_SLOT_SIZE + offset, len);
+}
+
+static void
+board_uid (void    *ctx,
+           uint8_t  uid[FW_UID_LEN])
+{
+  DsSimBoard *self = ctx;
+
+  memcpy (uid, self->uid_bytes, FW_UID_LEN);
+}
+
+static void
+board_reboot (void    *ctx,
+              uint8_t  target)
+{
+  DsSimBoard *self = ctx;
+
+  /* The board ignores input while it restarts. */
+  self->quiet_until = g_get_monotonic_time () + REBOOT_QUIET_US;
+  if (target == 1)
+    {
+      g_message ("%s: rebooting into the ROM bootloader", self->name);
+      self->in_bootloader = TRUE;
+      self->bl_synced = FALSE;
+    }
+}
+
+static const DsSimFault *find_fault (DsSimBoard *self, DsSimFaultKind kind);
+
+/* The simulator's faults around the core. */
+static int
+board_before_command (void    *ctx,
+                      uint8_t  command)
+{
+  DsSimBoard *self = ctx;
+  const DsSimFault *stall = find_fault (self, DS_SIM_FAULT_STALL);
+  const DsSimFault *unplug = find_fault (self, DS_SIM_FAULT_DISCONNECT);
+
+  if (unplug != NULL && unplug->command == command)
+    {
+      disconnect (self);
+      return 1;
+    }
+  if (stall != NULL && stall->command == command)
+    {
+      g_debug ("%s: stalling on %s (injected fault)", self->name, ds_command_to_string (command));
+      return 1;
+    }
+  return 0;
+}
+
+static int
+board_fault (void *ctx,
+             int   which)
+{
+  DsSimBoard *self = ctx;
+
+  switch (which)
+    {
+    case FW_FAULT_WRONG_KEY:
+      return find_fault (self, DS_SIM_FAULT_WRONG_KEY) != NULL;
+    case FW_FAULT_REFUSE_INSTALL:
+      return find_fault (self, DS_SIM_FAULT_REFUSE_INSTALL) != NULL;
+    case FW_FAULT_CLAIM_LOCKED:
+      return find_fault (self, DS_SIM_FAULT_CLAIM_LOCKED) != NULL;
+    case FW_FAULT_UID_AFTER_LOCK:
+      return find_fault (self, DS_SIM_FAULT_UID_AFTER_LOCK) != NULL;
+    case FW_FAULT_ESCAPE_TEXT:
+      return find_fault (self, DS_SIM_FAULT_ESCAPE_TEXT) != NULL;
+    default:
+      return 0;
+    }
+}
+
+/* For tests and inspection, the simulator shows what the store holds as
+ * readable files (state, key.pem, dac.der, pai.der, cd.der) each time the
+ * store's current record changes.  It never reads them back: the store is
+ * the board's only memory.  key.pem stands for looking inside the chip with
+ * a debugger; the station never sees it. */
+static void
+mirror_store (DsSimBoard *self)
+{
+  fw_creds creds;
+  const char *state;
+  mbedtls_pk_context pk;
+  unsigned char pem[512];
+  struct { const char *name; const guint8 *data; gsize len; } objects[3];
+
+  if (self->core->store.slot == self->mirrored_slot && self->core->store.seq == self->mirrored_seq)
+    return;
+  self->mirrored_slot = self->core->store.slot;
+  self->mirrored_seq = self->core->store.seq;
+  fw_store_get (&self->core->store, &creds);
+  state = state_names[MIN (creds.state, G_N_ELEMENTS (state_names) - 1)];
+  store_file (self, "state", state, strlen (state), 0600);
+  if (creds.state != FW_STATE_EMPTY)
+    {
+      mbedtls_pk_init (&pk);
+      if (mbedtls_pk_setup (&pk, mbedtls_pk_info_from_type (MBEDTLS_PK_ECKEY)) == 0 &&
+          mbedtls_ecp_group_load (&mbedtls_pk_ec (pk)->grp, MBEDTLS_ECP_DP_SECP256R1) == 0 &&
+          mbedtls_mpi_read_binary (&mbedtls_pk_ec (pk)->d, creds.priv, 32) == 0 &&
+          mbedtls_ecp_point_read_binary (&mbedtls_pk_ec (pk)->grp, &mbedtls_pk_ec (pk)->Q, creds.pub, 65) == 0 &&
+          mbedtls_pk_write_key_pem (&pk, pem, sizeof pem) == 0)
+        store_file (self, "key.pem", pem, strlen ((const char *) pem), 0600);
+      mbedtls_pk_free (&pk);
+      mbedtls_platform_zeroize (pem, sizeof pem);
+    }
+  mbedtls_platform_zeroize (creds.priv, sizeof creds.priv);
+  objects[0].name = "dac.der", objects[0].data = creds.dac, objects[0].len = creds.dac_len;
+  objects[1].name = "pai.der", objects[1].data = creds.pai, objects[1].len = creds.pai_len;
+  objects[2].name = "cd.der", objects[2].data = creds.cd, objects[2].len = creds.cd_len;
+  for (guint i = 0; i < G_N_ELEMENTS (objects); i++)
+    {
+      if (objects[i].data != NULL)
+        store_file (self, objects[i].name, objects[i].data, objects[i].len, 0600);
+      else
+        {
+          g_autofree char *path = state_path (self, objects[i].name);
+          g_unlink (path);
+        }
+    }
+}
+
+/* A state directory from before the simulator ran the firmware's core kept
+ * the credentials as files (state, key.pem, dac.der, pai.der, cd.der): they
+ * become the store's first record, so those boards come back as they were. */
+static void
+import_legacy_files (DsSimBoard *self)
+{
+  g_autoptr(GBytes) pem = load_bytes (self, "key.pem");
+  g_autoptr(GBytes) state = load_bytes (self, "state");
+  g_autoptr(GBytes) dac = load_bytes (self, "dac.der");
+  g_autoptr(GBytes) pai = load_bytes (self, "pai.der");
+  g_autoptr(GBytes) cd = load_bytes (self, "cd.der");
+  g_autofree char *text = NULL;
+  mbedtls_pk_context pk;
+  fw_creds creds = { 0 };
+  size_t olen = 0;
+  gboolean ok;
+
+  if (pem == NULL)
+    return;
+  /* Mbed TLS wants PEM text with its NUL. */
+  text = g_strndup (g_bytes_get_data (pem, NULL), g_bytes_get_size (pem));
+  mbedtls_pk_init (&pk);
+  ok = mbedtls_pk_parse_key (&pk, (const unsigned char *) text, strlen (text) + 1, NULL, 0) == 0 &&
+       mbedtls_pk_get_type (&pk) == MBEDTLS_PK_ECKEY &&
+       mbedtls_pk_ec (pk)->grp.id == MBEDTLS_ECP_DP_SECP256R1 &&
+       mbedtls_mpi_write_binary (&mbedtls_pk_ec (pk)->d, creds.priv, 32) == 0 &&
+       mbedtls_ecp_point_write_binary (&mbedtls_pk_ec (pk)->grp, &mbedtls_pk_ec (pk)->Q,
+                                       MBEDTLS_ECP_PF_UNCOMPRESSED, &olen, creds.pub, 65) == 0 && olen == 65;
+  mbedtls_pk_free (&pk);
+  if (!ok)
+    {
+      g_warning ("%s: key.pem from an older simulator is not a P-256 key: the board starts empty", self->name);
+      return;
+    }
+  creds.state = FW_STATE_KEY_PENDING;
+  for (guint8 st = FW_STATE_KEY_PENDING; st <= FW_STATE_LOCKED; st++)
+    if (state != NULL && g_bytes_get_size (state) == strlen (state_names[st]) &&
+        memcmp (g_bytes_get_data (state, NULL), state_names[st], strlen (state_names[st])) == 0)
+      creds.state = st;
+  if (creds.state >= FW_STATE_INSTALLED && (dac == NULL || pai == NULL))
+    creds.state = FW_STATE_KEY_PENDING;
+  if (creds.state >= FW_STATE_INSTALLED)
+    {
+      creds.dac = g_bytes_get_data (dac, &creds.dac_len);
+      creds.pai = g_bytes_get_data (pai, &creds.pai_len);
+      if (cd != NULL)
+        creds.cd = g_bytes_get_data (cd, &creds.cd_len);
+    }
+  if (fw_store_put (&self->core->store, &creds) != 0)
+    g_warning ("%s: cannot import the credentials of an older simulator", self->name);
+  else
+    g_message ("%s: imported the credentials an older simulator kept as files", self->name);
+  mbedtls_platform_zeroize (creds.priv, sizeof creds.priv);
+}
+
+/* Opens secure-storage.bin (erased the first time) and starts the core. */
+static gboolean
+start_core (DsSimBoard  *self,
+            GError     **error)
+{
+  g_autofree char *path = state_path (self, "secure-storage.bin");
+  gssize n = 0;
+
+  self->storage = g_malloc (2 * STORE_SLOT_SIZE);
+  memset (self->storage, 0xFF, 2 * STORE_SLOT_SIZE);
+  self->storage_fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (self->storage_fd < 0 || (n = pread (self->storage_fd, self->storage, 2 * STORE_SLOT_SIZE, 0)) < 0 ||
+      (n < 2 * STORE_SLOT_SIZE && storage_persist (self, 0, 2 * STORE_SLOT_SIZE) != 0))
+    {
+      int errsv = errno;
+      g_set_error (error, DS_ERROR, DS_ERROR_IO, "cannot open %s: %s", path, g_strerror (errsv));
+      return FALSE;
+    }
+  self->board.ctx = self;
+  self->board.hw_model = "STM32WB55 (simulated)";
+  self->board.fw_version = self->fw_version;
+  self->board.write = board_write;
+  self->board.entropy = board_entropy;
+  self->board.slot_size = STORE_SLOT_SIZE;
+  self->board.storage_read = board_storage_read;
+  self->board.storage_erase = board_storage_erase;
+  self->board.storage_program = board_storage_program;
+  self->board.uid = board_uid;
+  self->board.lock = NULL;
+  self->board.reboot = board_reboot;
+  self->board.before_command = board_before_command;
+  self->board.fault = board_fault;
+  self->core = g_new0 (fw_core, 1);
+  if (fw_core_init (self->core, &self->board) != 0)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_IO, "cannot read %s", path);
+      return FALSE;
+    }
+  if (n == 0)
+    import_legacy_files (self);
+  mirror_store (self);
+  return TRUE;
 }
 
 gboolean
@@ -329,8 +639,6 @@ ds_sim_board_new (guint                   index,
 {
   g_autoptr(DsSimBoard) self = g_object_new (DS_TYPE_SIM_BOARD, NULL);
   g_autoptr(GBytes) uid = NULL;
-  g_autoptr(GBytes) state = NULL;
-  g_autofree char *key_path = NULL;
 
   self->index = index;
   self->name = g_strdup_printf ("sim-%u", index);
@@ -381,31 +689,7 @@ ds_sim_board_new (guint                   index,
       self->uid_bytes[i] = (guint8) strtoul (byte, NULL, 16);
     }
 
-  state = load_bytes (self, "state");
-  self->state = DS_BOARD_STATE_EMPTY;
-  if (state != NULL)
-    for (guint8 s = 0; s < G_N_ELEMENTS (state_names); s++)
-      if (g_bytes_get_size (state) == strlen (state_names[s]) &&
-          memcmp (g_bytes_get_data (state, NULL), state_names[s], strlen (state_names[s])) == 0)
-        self->state = s;
-
-  key_path = state_path (self, "key.pem");
-  if (g_file_test (key_path, G_FILE_TEST_EXISTS))
-    {
-      g_autoptr(GBytes) pem = load_bytes (self, "key.pem");
-      g_autoptr(BIO) bio = BIO_new_mem_buf (g_bytes_get_data (pem, NULL), (int) g_bytes_get_size (pem));
-
-      self->key = PEM_read_bio_PrivateKey (bio, NULL, NULL, NULL);
-      if (self->key == NULL)
-        {
-          g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA, "%s is damaged", key_path);
-          return NULL;
-        }
-    }
-  self->dac = load_bytes (self, "dac.der");
-  self->pai = load_bytes (self, "pai.der");
-  self->cd = load_bytes (self, "cd.der");
-  if (!load_flash (self, config, error))
+  if (!load_flash (self, config, error) || !start_core (self, error))
     return NULL;
   return g_steal_pointer (&self);
 }
@@ -453,284 +737,6 @@ find_fault (DsSimBoard     *self,
         return f;
     }
   return NULL;
-}
-
-/* Command handlers: each fills @out (a TLV payload) and returns a status. */
-
-static guint8
-refuse (GByteArray *out,
-        guint8      status,
-        const char *text)
-{
-  ds_tlv_append_string (out, DS_TAG_ERROR_TEXT, text);
-  return status;
-}
-
-static guint8
-cmd_info (DsSimBoard *self,
-          GByteArray *out)
-{
-  guint8 uid[DS_UID_LEN];
-
-  memcpy (uid, self->uid_bytes, DS_UID_LEN);
-  if (self->state == DS_BOARD_STATE_LOCKED && find_fault (self, DS_SIM_FAULT_UID_AFTER_LOCK) != NULL)
-    uid[DS_UID_LEN - 1] ^= 0x5A;
-  ds_tlv_append (out, DS_TAG_UID, uid, DS_UID_LEN);
-  ds_tlv_append_string (out, DS_TAG_FW_VERSION, self->fw_version);
-  ds_tlv_append_u8 (out, DS_TAG_STATE, find_fault (self, DS_SIM_FAULT_CLAIM_LOCKED) != NULL
-                                         ? DS_BOARD_STATE_LOCKED : self->state);
-  ds_tlv_append_u8 (out, DS_TAG_PROTO_VERSION, DS_PROTOCOL_VERSION);
-  ds_tlv_append_string (out, DS_TAG_HW_MODEL, "STM32WB55 (simulated)");
-  return DS_STATUS_OK;
-}
-
-static GBytes *
-make_csr (EVP_PKEY   *key,
-          const char *cn,
-          guint16     vid,
-          guint16     pid)
-{
-  g_autoptr(X509_REQ) req = X509_REQ_new ();
-  X509_NAME *name = X509_NAME_new ();
-  int nid_vid, nid_pid;
-  char v[5], p[5];
-  unsigned char *der = NULL;
-  int len;
-  GBytes *bytes;
-
-  ds_crypto_init (&nid_vid, &nid_pid);
-  g_snprintf (v, sizeof v, "%04X", vid);
-  g_snprintf (p, sizeof p, "%04X", pid);
-  X509_NAME_add_entry_by_NID (name, NID_commonName, MBSTRING_UTF8, (const unsigned char *) cn, -1, -1, 0);
-  X509_NAME_add_entry_by_NID (name, nid_vid, MBSTRING_UTF8, (const unsigned char *) v, 4, -1, 0);
-  X509_NAME_add_entry_by_NID (name, nid_pid, MBSTRING_UTF8, (const unsigned char *) p, 4, -1, 0);
-  X509_REQ_set_version (req, X509_VERSION_1);
-  X509_REQ_set_subject_name (req, name);
-  X509_NAME_free (name);
-  X509_REQ_set_pubkey (req, key);
-  if (X509_REQ_sign (req, key, EVP_sha256 ()) <= 0)
-    {
-      ERR_clear_error ();
-      return NULL;
-    }
-  len = i2d_X509_REQ (req, &der);
-  if (len <= 0)
-    return NULL;
-  bytes = g_bytes_new (der, len);
-  OPENSSL_free (der);
-  return bytes;
-}
-
-static guint8
-cmd_generate_csr (DsSimBoard   *self,
-                  const guint8 *in,
-                  gsize         in_len,
-                  GByteArray   *out)
-{
-  guint16 vid, pid;
-  g_autofree char *cn = ds_tlv_dup_string (in, in_len, DS_TAG_SUBJECT_CN);
-  g_autoptr(GBytes) csr = NULL;
-  g_autoptr(EVP_PKEY) other = NULL;
-
-  if (!ds_tlv_get_u16 (in, in_len, DS_TAG_VID, &vid) || !ds_tlv_get_u16 (in, in_len, DS_TAG_PID, &pid) ||
-      cn == NULL)
-    return refuse (out, DS_STATUS_BAD_PAYLOAD, "GENERATE_CSR needs VID, PID and SUBJECT_CN");
-  if (self->state == DS_BOARD_STATE_LOCKED)
-    return refuse (out, DS_STATUS_LOCKED, "credentials are locked");
-
-  if (self->key == NULL)
-    {
-      /* The key pair is made here, inside the board, and stored before the
-       * CSR leaves: a retry after a lost answer gets the same key. */
-      g_autoptr(EVP_PKEY) key = EVP_EC_gen ("P-256");
-      g_autoptr(BIO) bio = BIO_new (BIO_s_mem ());
-      char *pem = NULL;
-      long pem_len;
-
-      if (key == NULL || !PEM_write_bio_PrivateKey (bio, key, NULL, NULL, 0, NULL, NULL))
-        return refuse (out, DS_STATUS_INTERNAL, "key generation failed");
-      pem_len = BIO_get_mem_data (bio, &pem);
-      if (!store_file (self, "key.pem", pem, pem_len, 0600))
-        return refuse (out, DS_STATUS_STORAGE, "secure storage write failed");
-      self->key = g_steal_pointer (&key);
-      if (!store_state (self, DS_BOARD_STATE_KEY_PENDING))
-        return refuse (out, DS_STATUS_STORAGE, "secure storage write failed");
-    }
-
-  if (find_fault (self, DS_SIM_FAULT_WRONG_KEY) != NULL)
-    {
-      other = EVP_EC_gen ("P-256");
-      csr = make_csr (other, cn, vid, pid);
-    }
-  else
-    csr = make_csr (self->key, cn, vid, pid);
-  if (csr == NULL)
-    return refuse (out, DS_STATUS_INTERNAL, "CSR signing failed");
-  ds_tlv_append_bytes (out, DS_TAG_CSR, csr);
-  return DS_STATUS_OK;
-}
-
-static guint8
-cmd_install (DsSimBoard   *self,
-             const guint8 *in,
-             gsize         in_len,
-             GByteArray   *out)
-{
-  g_autoptr(GBytes) dac = ds_tlv_dup_bytes (in, in_len, DS_TAG_DAC);
-  g_autoptr(GBytes) pai = ds_tlv_dup_bytes (in, in_len, DS_TAG_PAI);
-  g_autoptr(GBytes) cd = ds_tlv_dup_bytes (in, in_len, DS_TAG_CD);
-  g_autoptr(X509) cert = NULL;
-  g_autoptr(EVP_PKEY) pub = NULL;
-  const unsigned char *p;
-
-  if (dac == NULL || pai == NULL)
-    return refuse (out, DS_STATUS_BAD_PAYLOAD, "INSTALL needs DAC and PAI");
-  if (self->state == DS_BOARD_STATE_LOCKED)
-    return refuse (out, DS_STATUS_LOCKED, "credentials are locked");
-  if (self->key == NULL)
-    return refuse (out, DS_STATUS_WRONG_STATE, "no key pair: GENERATE_CSR first");
-  if (find_fault (self, DS_SIM_FAULT_REFUSE_INSTALL) != NULL)
-    return refuse (out, DS_STATUS_REFUSED, "installation refused (injected fault)");
-  if (find_fault (self, DS_SIM_FAULT_ESCAPE_TEXT) != NULL)
-    return refuse (out, DS_STATUS_REFUSED, "\033[2J\033[1;1H\033[32mPASS\033]0;owned\007 all good\r\nPASS");
-
-  p = g_bytes_get_data (dac, NULL);
-  cert = d2i_X509 (NULL, &p, (long) g_bytes_get_size (dac));
-  pub = cert != NULL ? X509_get_pubkey (cert) : NULL;
-  ERR_clear_error ();
-  if (pub == NULL)
-    return refuse (out, DS_STATUS_BAD_PAYLOAD, "the DAC is not a certificate");
-  if (EVP_PKEY_eq (pub, self->key) != 1)
-    return refuse (out, DS_STATUS_KEY_MISMATCH, "the DAC's public key is not this board's key");
-
-  if (!store_file (self, "dac.der", g_bytes_get_data (dac, NULL), g_bytes_get_size (dac), 0600) ||
-      !store_file (self, "pai.der", g_bytes_get_data (pai, NULL), g_bytes_get_size (pai), 0600) ||
-      (cd != NULL && !store_file (self, "cd.der", g_bytes_get_data (cd, NULL), g_bytes_get_size (cd), 0600)) ||
-      !store_state (self, DS_BOARD_STATE_INSTALLED))
-    return refuse (out, DS_STATUS_STORAGE, "secure storage write failed");
-  g_clear_pointer (&self->dac, g_bytes_unref);
-  g_clear_pointer (&self->pai, g_bytes_unref);
-  self->dac = g_steal_pointer (&dac);
-  self->pai = g_steal_pointer (&pai);
-  if (cd != NULL)
-    {
-      g_clear_pointer (&self->cd, g_bytes_unref);
-      self->cd = g_steal_pointer (&cd);
-    }
-  return DS_STATUS_OK;
-}
-
-static guint8
-cmd_read (DsSimBoard   *self,
-          const guint8 *in,
-          gsize         in_len,
-          GByteArray   *out)
-{
-  guint8 object;
-  GBytes *value;
-  guint8 tag;
-
-  /* There is deliberately no object number for the private key. */
-  if (!ds_tlv_get_u8 (in, in_len, DS_TAG_OBJECT, &object))
-    return refuse (out, DS_STATUS_BAD_PAYLOAD, "READ needs OBJECT");
-  switch (object)
-    {
-    case DS_OBJECT_DAC: value = self->dac; tag = DS_TAG_DAC; break;
-    case DS_OBJECT_PAI: value = self->pai; tag = DS_TAG_PAI; break;
-    case DS_OBJECT_CD: value = self->cd; tag = DS_TAG_CD; break;
-    default:
-      return refuse (out, DS_STATUS_BAD_PAYLOAD, "no such object");
-    }
-  if (value == NULL)
-    return refuse (out, DS_STATUS_NOT_FOUND, "object not installed");
-  ds_tlv_append_bytes (out, tag, value);
-  return DS_STATUS_OK;
-}
-
-static guint8
-cmd_attest (DsSimBoard   *self,
-            const guint8 *in,
-            gsize         in_len,
-            GByteArray   *out)
-{
-  const guint8 *nonce;
-  gsize nonce_len;
-  g_autoptr(EVP_MD_CTX) ctx = EVP_MD_CTX_new ();
-  guint8 sig[128];
-  size_t sig_len = sizeof sig;
-
-  if (!ds_tlv_find (in, in_len, DS_TAG_NONCE, &nonce, &nonce_len) || nonce_len != DS_NONCE_LEN)
-    return refuse (out, DS_STATUS_BAD_PAYLOAD, "ATTEST needs a 32-byte NONCE");
-  if (self->state != DS_BOARD_STATE_INSTALLED && self->state != DS_BOARD_STATE_LOCKED)
-    return refuse (out, DS_STATUS_WRONG_STATE, "no DAC installed");
-  if (EVP_DigestSignInit (ctx, NULL, EVP_sha256 (), NULL, self->key) != 1 ||
-      EVP_DigestSign (ctx, sig, &sig_len, nonce, nonce_len) != 1)
-    {
-      ERR_clear_error ();
-      return refuse (out, DS_STATUS_INTERNAL, "signing failed");
-    }
-  ds_tlv_append (out, DS_TAG_SIGNATURE, sig, sig_len);
-  return DS_STATUS_OK;
-}
-
-static guint8
-cmd_lock (DsSimBoard *self,
-          GByteArray *out)
-{
-  if (self->state == DS_BOARD_STATE_LOCKED)
-    return DS_STATUS_OK;
-  if (self->state != DS_BOARD_STATE_INSTALLED)
-    return refuse (out, DS_STATUS_WRONG_STATE, "nothing installed to lock");
-  if (!store_state (self, DS_BOARD_STATE_LOCKED))
-    return refuse (out, DS_STATUS_STORAGE, "secure storage write failed");
-  return DS_STATUS_OK;
-}
-
-/* Handles one request and returns the answer frame, or NULL for none. */
-static GBytes *
-handle (DsSimBoard    *self,
-        const DsFrame *req,
-        GBytes        *payload)
-{
-  g_autoptr(GByteArray) out = g_byte_array_new ();
-  gsize in_len = 0;
-  const guint8 *in = g_bytes_get_data (payload, &in_len);
-  guint8 status;
-
-  if (req->version != DS_PROTOCOL_VERSION)
-    status = refuse (out, DS_STATUS_UNSUPPORTED_VERSION, "protocol version 1 only");
-  else if (!ds_tlv_validate (in, in_len))
-    status = refuse (out, DS_STATUS_BAD_PAYLOAD, "malformed TLV payload");
-  else
-    switch (req->command)
-      {
-      case DS_CMD_INFO: status = cmd_info (self, out); break;
-      case DS_CMD_GENERATE_CSR: status = cmd_generate_csr (self, in, in_len, out); break;
-      case DS_CMD_INSTALL: status = cmd_install (self, in, in_len, out); break;
-      case DS_CMD_READ: status = cmd_read (self, in, in_len, out); break;
-      case DS_CMD_ATTEST: status = cmd_attest (self, in, in_len, out); break;
-      case DS_CMD_LOCK: status = cmd_lock (self, out); break;
-      case DS_CMD_REBOOT:
-        {
-          guint8 target = 0;
-
-          ds_tlv_get_u8 (in, in_len, DS_TAG_REBOOT_TARGET, &target);
-          status = DS_STATUS_OK;
-          self->quiet_until = g_get_monotonic_time () + REBOOT_QUIET_US;
-          if (target == 1)
-            {
-              g_message ("%s: rebooting into the ROM bootloader", self->name);
-              self->in_bootloader = TRUE;
-              self->bl_synced = FALSE;
-            }
-        }
-        break;
-      default:
-        status = refuse (out, DS_STATUS_UNKNOWN_COMMAND, "unknown command");
-        break;
-      }
-  g_debug ("%s: %s -> status %u", self->name, ds_command_to_string (req->command), status);
-  return ds_frame_encode (DS_FRAME_FLAG_RESPONSE, req->seq, req->command, status, out->data, out->len);
 }
 
 /* The wire: throttling and byte faults. */
@@ -892,56 +898,24 @@ fill_input (DsSimBoard *self,
   return TRUE;
 }
 
-/* The provisioning firmware: frames in, frames out. */
+/* The provisioning firmware: the core takes the bytes, its answers go out
+ * through the throttle once it returns, so that its compute time and the
+ * wire time are counted apart. */
 static void
-serve_firmware (DsSimBoard    *self,
-                DsFrameReader *reader)
+serve_firmware (DsSimBoard *self)
 {
-  DsFrame frame;
-  GBytes *payload = NULL;
+  gint64 t0 = g_get_monotonic_time ();
+  g_autoptr(GBytes) answer = NULL;
 
-  ds_frame_reader_push (reader, self->inbuf->data, self->inbuf->len);
+  fw_core_input (self->core, self->inbuf->data, self->inbuf->len);
   g_byte_array_set_size (self->inbuf, 0);
-  while (self->master >= 0 && !self->in_bootloader && ds_frame_reader_next (reader, &frame, &payload))
-    {
-      g_autoptr(GBytes) owned = payload;
-      const DsSimFault *stall = find_fault (self, DS_SIM_FAULT_STALL);
-      const DsSimFault *unplug = find_fault (self, DS_SIM_FAULT_DISCONNECT);
-
-      if (frame.flags & DS_FRAME_FLAG_RESPONSE)
-        continue;
-      if (unplug != NULL && unplug->command == frame.command)
-        {
-          disconnect (self);
-          break;
-        }
-      if (stall != NULL && stall->command == frame.command)
-        {
-          g_debug ("%s: stalling on %s (injected fault)", self->name, ds_command_to_string (frame.command));
-          continue;
-        }
-      if (!(self->have_last && self->last_seq == frame.seq && self->last_cmd == frame.command))
-        {
-          gint64 t0 = g_get_monotonic_time ();
-
-          g_clear_pointer (&self->last_answer, g_bytes_unref);
-          self->last_answer = handle (self, &frame, owned);
-          self->compute_us += g_get_monotonic_time () - t0;
-          self->have_last = TRUE;
-          self->last_seq = frame.seq;
-          self->last_cmd = frame.command;
-        }
-      else
-        g_debug ("%s: repeating the answer to %s (seq %u)", self->name,
-                 ds_command_to_string (frame.command), frame.seq);
-      send_bytes (self, self->last_answer);
-      if (frame.command == DS_CMD_REBOOT)
-        {
-          ds_frame_reader_reset (reader);
-          if (self->in_bootloader)
-            self->bl_synced = FALSE;
-        }
-    }
+  mirror_store (self);
+  self->compute_us += g_get_monotonic_time () - t0;
+  if (self->outbuf->len == 0)
+    return;
+  answer = g_bytes_new (self->outbuf->data, self->outbuf->len);
+  g_byte_array_set_size (self->outbuf, 0);
+  send_bytes (self, answer);
 }
 
 /* ---- the ROM bootloader, ST AN3155 ---------------------------------------- */
@@ -1057,7 +1031,8 @@ bl_go (DsSimBoard *self,
   self->fw_version = g_steal_pointer (&version);
   self->in_bootloader = FALSE;
   self->bl_synced = FALSE;
-  self->have_last = FALSE;
+  self->board.fw_version = self->fw_version;
+  fw_core_reset_link (self->core);
   if (self->announce_dir != NULL)
     {
       DsSimAnnouncement a = { self->name, self->port, self->uid, self->fw_version, getpid () };
@@ -1357,7 +1332,6 @@ static gpointer
 serve (gpointer data)
 {
   DsSimBoard *self = data;
-  g_autoptr(DsFrameReader) reader = ds_frame_reader_new ();
 
   while (fill_input (self, 100))
     {
@@ -1367,7 +1341,7 @@ serve (gpointer data)
             serve_bootloader (self);
         }
       else
-        serve_firmware (self, reader);
+        serve_firmware (self);
     }
   return NULL;
 }

@@ -1,0 +1,56 @@
+/* The board interface under the provisioning firmware's portable core: what
+ * a board (the simulator's host board, qemu-m4, stm32wb55) provides. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FW_UID_LEN 12
+
+/* Faults the simulator may ask for around the core (fault()). */
+enum {
+  FW_FAULT_WRONG_KEY = 1,      /* GENERATE_CSR signs a CSR for another, fresh key */
+  FW_FAULT_REFUSE_INSTALL = 2, /* INSTALL is answered REFUSED */
+  /* A board that lies, for the station's tests of counterfeit boards. */
+  FW_FAULT_CLAIM_LOCKED = 3,   /* INFO says "locked" whatever the board holds */
+  FW_FAULT_UID_AFTER_LOCK = 4, /* INFO gives another UID once locked */
+  FW_FAULT_ESCAPE_TEXT = 5,    /* INSTALL refused with terminal escape sequences in its text */
+};
+
+typedef struct {
+  void       *ctx;
+  const char *hw_model;
+  const char *fw_version;
+
+  /* Byte I/O: sends @len bytes to the station (blocking until queued). */
+  void (*write) (void *ctx, const uint8_t *data, size_t len);
+
+  /* Entropy from a true random source; 0 on success.  It seeds CTR_DRBG. */
+  int (*entropy) (void *ctx, uint8_t *out, size_t len);
+
+  /* Persistent storage: two copies (slots) of slot_size bytes each, flash
+   * semantics: erase sets a slot to 0xFF, program only clears bits, at
+   * offsets and lengths that are multiples of 8 (a double word).  Each
+   * returns 0 on success. */
+  size_t slot_size;
+  int (*storage_read) (void *ctx, unsigned slot, size_t offset, uint8_t *out, size_t len);
+  int (*storage_erase) (void *ctx, unsigned slot);
+  int (*storage_program) (void *ctx, unsigned slot, size_t offset, const uint8_t *data, size_t len);
+
+  /* The chip's 96-bit unique ID. */
+  void (*uid) (void *ctx, uint8_t uid[FW_UID_LEN]);
+
+  /* Makes the credential storage read-only in hardware (write protection);
+   * 0 on success.  May be NULL where there is no such thing. */
+  int (*lock) (void *ctx);
+
+  /* Called once the answer to REBOOT is out: 0 restarts the firmware, 1
+   * the ROM bootloader.  A real board does not return. */
+  void (*reboot) (void *ctx, uint8_t target);
+
+  /* Optional, for the simulator: called with each request's command before
+   * it is handled; non-zero drops the request unanswered. */
+  int (*before_command) (void *ctx, uint8_t command);
+  /* Optional, for the simulator: non-zero when fault @which is injected. */
+  int (*fault) (void *ctx, int which);
+} fw_board;

@@ -1,0 +1,452 @@
+/* The provisioning firmware's Cortex-M image (board qemu-m4) on QEMU's
+ * netduinoplus2: the station provisions it end to end over its pty, the
+ * credentials survive a restart of QEMU, and bad input gets an error
+ * status, never a crash, never lost credentials.  Skipped only where
+ * qemu-system-arm is not installed. */
+#include "config.h"
+
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "ds-crypto.h"
+#include "ds-frame.h"
+#include "ds-test-util.h"
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ASN1_OBJECT, ASN1_OBJECT_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ASN1_OCTET_STRING, ASN1_OCTET_STRING_free)
+
+typedef struct {
+  char        *tmp;
+  char        *board_dir;
+  char        *data_dir;
+  char        *announce_dir;
+  char        *elf;
+  GSubprocess *qemu;
+  GDataInputStream *qemu_out;
+  char        *port;
+  guint16      seq;
+} Fixture;
+
+static char *
+firmware_elf (void)
+{
+  const char *dir = g_getenv ("DS_FW_BUILDDIR");
+
+  return g_build_filename (dir != NULL ? dir : ".", "dac-station-fw-qemu-m4.elf", NULL);
+}
+
+/* QEMU goes when the test does, also when an assertion aborts it. */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+/* Starts QEMU on the image in the board's directory (its semihosting files
+ * live there) and waits for its pty and the firmware's "ready". */
+static void
+qemu_start (Fixture *f)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                                         G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_autoptr(GError) error = NULL;
+  gboolean ready = FALSE;
+
+  g_subprocess_launcher_set_cwd (launcher, f->board_dir);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  f->qemu = g_subprocess_launcher_spawn (launcher, &error, "qemu-system-arm", "-M", "netduinoplus2",
+                                         "-display", "none", "-monitor", "none", "-serial", "pty",
+                                         "-semihosting-config", "enable=on,target=native",
+                                         "-kernel", f->elf, NULL);
+  g_assert_no_error (error);
+  f->qemu_out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (f->qemu));
+  g_clear_pointer (&f->port, g_free);
+  while (!ready)
+    {
+      g_autofree char *line = g_data_input_stream_read_line_utf8 (f->qemu_out, NULL, NULL, &error);
+      const char *pts;
+
+      g_assert_no_error (error);
+      g_assert_nonnull (line);
+      g_test_message ("qemu: %s", line);
+      if ((pts = strstr (line, "/dev/pts/")) != NULL)
+        f->port = g_strndup (pts, strcspn (pts, " )"));
+      if (strstr (line, "ready") != NULL)
+        ready = TRUE;
+    }
+  g_assert_nonnull (f->port);
+}
+
+/* TRUE when QEMU is still running: the firmware did not fault (its fault
+ * handlers end QEMU with status 1). */
+static gboolean
+qemu_alive (Fixture *f)
+{
+  /* GSubprocess reaps its child in GLib's worker thread; the identifier
+   * goes once it has. */
+  g_usleep (100 * 1000);
+  return f->qemu != NULL && g_subprocess_get_identifier (f->qemu) != NULL;
+}
+
+static void
+qemu_stop (Fixture *f)
+{
+  if (f->qemu == NULL)
+    return;
+  g_subprocess_send_signal (f->qemu, SIGTERM);
+  g_subprocess_wait (f->qemu, NULL, NULL);
+  g_clear_object (&f->qemu_out);
+  g_clear_object (&f->qemu);
+}
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  g_autofree char *qemu = g_find_program_in_path ("qemu-system-arm");
+
+  f->elf = firmware_elf ();
+  if (qemu == NULL)
+    {
+      g_test_skip ("qemu-system-arm is not installed (tools/run installs it)");
+      return;
+    }
+  /* Not a skip: tools/run build makes the image before the tests run. */
+  if (!g_file_test (f->elf, G_FILE_TEST_EXISTS))
+    g_error ("%s is missing: build the firmware first (tools/run build)", f->elf);
+  f->tmp = g_dir_make_tmp ("ds-test-fw-qemu-XXXXXX", NULL);
+  f->board_dir = g_build_filename (f->tmp, "board", NULL);
+  f->data_dir = g_build_filename (f->tmp, "data", NULL);
+  f->announce_dir = g_build_filename (f->tmp, "announce", NULL);
+  g_mkdir_with_parents (f->board_dir, 0700);
+  g_mkdir_with_parents (f->announce_dir, 0700);
+  f->seq = 0x1200;
+  qemu_start (f);
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  qemu_stop (f);
+  if (f->tmp != NULL)
+    ds_test_rm_rf (f->tmp);
+  g_free (f->tmp);
+  g_free (f->board_dir);
+  g_free (f->data_dir);
+  g_free (f->announce_dir);
+  g_free (f->elf);
+  g_free (f->port);
+}
+
+static DsCliResult *
+provision (Fixture *f)
+{
+  const char *args[] = { "provision", "--port", f->port, "--data-dir", f->data_dir, "--json", NULL };
+
+  return ds_test_run_cli (f->announce_dir, args);
+}
+
+/* The station provisions the Cortex-M firmware end to end; after QEMU
+ * restarts the credentials are still there and the station reports the
+ * board as already provisioned, with the same DAC. */
+static void
+test_provision (Fixture *f, gconstpointer data)
+{
+  g_autoptr(DsCliResult) first = NULL;
+  g_autoptr(DsCliResult) again = NULL;
+  JsonObject *pass, *already;
+  g_autofree char *serial = NULL;
+
+  if (g_test_failed () || f->qemu == NULL)
+    return;
+  first = provision (f);
+  g_assert_cmpint (first->exit_status, ==, 0);
+  pass = ds_test_find_event (first->events, "pass", NULL);
+  g_assert_nonnull (pass);
+  serial = g_strdup (json_object_get_string_member (pass, "dac_serial"));
+  g_test_message ("DAC file %s", json_object_get_string_member (pass, "dac_file"));
+  g_assert_true (g_file_test (json_object_get_string_member (pass, "dac_file"), G_FILE_TEST_EXISTS));
+  g_assert_true (qemu_alive (f));
+
+  qemu_stop (f);
+  qemu_start (f);
+  again = provision (f);
+  g_assert_cmpint (again->exit_status, ==, 0);
+  g_assert_null (ds_test_find_event (again->events, "pass", NULL));
+  already = ds_test_find_event (again->events, "already-provisioned", NULL);
+  g_assert_nonnull (already);
+  g_assert_cmpstr (json_object_get_string_member (already, "dac_serial"), ==, serial);
+  g_assert_true (qemu_alive (f));
+}
+
+/* ---- raw frames to the board ------------------------------------------- */
+
+static int
+open_port (Fixture *f)
+{
+  int fd = open (f->port, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  struct termios tio;
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (tcgetattr (fd, &tio), ==, 0);
+  cfmakeraw (&tio);
+  g_assert_cmpint (tcsetattr (fd, TCSANOW, &tio), ==, 0);
+  return fd;
+}
+
+static void
+send_raw (int fd, const void *data, gsize len)
+{
+  g_assert_cmpint (write (fd, data, len), ==, (gssize) len);
+}
+
+/* Waits up to @timeout_ms for an answer frame; its status, or -1 for none. */
+static int
+receive (int fd, int timeout_ms, GBytes **payload)
+{
+  g_autoptr(DsFrameReader) reader = ds_frame_reader_new ();
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
+
+  for (;;)
+    {
+      struct pollfd pfd = { .fd = fd, .events = POLLIN };
+      gint64 left = (deadline - g_get_monotonic_time ()) / 1000;
+      guint8 buf[512];
+      gssize n;
+      DsFrame frame;
+      GBytes *p = NULL;
+
+      if (left <= 0 || poll (&pfd, 1, (int) left) <= 0)
+        return -1;
+      n = read (fd, buf, sizeof buf);
+      if (n <= 0)
+        return -1;
+      ds_frame_reader_push (reader, buf, n);
+      if (ds_frame_reader_next (reader, &frame, &p))
+        {
+          if (payload != NULL)
+            *payload = p;
+          else
+            g_bytes_unref (p);
+          return frame.status;
+        }
+    }
+}
+
+static int
+exchange (Fixture *f, int fd, guint8 command, GByteArray *payload, GBytes **answer)
+{
+  g_autoptr(GBytes) raw = ds_frame_encode (0, ++f->seq, command, 0, payload ? payload->data : NULL,
+                                           payload ? payload->len : 0);
+
+  send_raw (fd, g_bytes_get_data (raw, NULL), g_bytes_get_size (raw));
+  return receive (fd, 10000, answer);
+}
+
+static guint8
+board_state (Fixture *f, int fd)
+{
+  g_autoptr(GBytes) p = NULL;
+  guint8 state = 0xFF;
+
+  g_assert_cmpint (exchange (f, fd, DS_CMD_INFO, NULL, &p), ==, DS_STATUS_OK);
+  g_assert_true (ds_tlv_get_u8 (g_bytes_get_data (p, NULL), g_bytes_get_size (p), DS_TAG_STATE, &state));
+  return state;
+}
+
+/* Bad input gets an error status (or, for a damaged frame, silence), never
+ * a crash, and never erases the credentials. */
+static void
+test_bad_input (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GByteArray) in = g_byte_array_new ();
+  g_autoptr(GBytes) dac = NULL;
+  g_autoptr(GBytes) dac_after = NULL;
+  g_autoptr(DsCliResult) r = NULL;
+  int fd;
+
+  if (g_test_failed () || f->qemu == NULL)
+    return;
+  fd = open_port (f);
+
+  /* INSTALL before GENERATE_CSR. */
+  ds_tlv_append (in, DS_TAG_DAC, "\x30\x03\x02\x01\x01", 5);
+  ds_tlv_append (in, DS_TAG_PAI, "\x30\x00", 2);
+  g_assert_cmpint (exchange (f, fd, DS_CMD_INSTALL, in, NULL), ==, DS_STATUS_WRONG_STATE);
+  /* Unknown commands. */
+  g_assert_cmpint (exchange (f, fd, 0x42, NULL, NULL), ==, DS_STATUS_UNKNOWN_COMMAND);
+  g_assert_cmpint (exchange (f, fd, 0x00, NULL, NULL), ==, DS_STATUS_UNKNOWN_COMMAND);
+  /* A TLV whose length runs past the payload. */
+  g_byte_array_set_size (in, 0);
+  g_byte_array_append (in, (const guint8 *) "\x21\xFF\xFF\x30", 4);
+  g_assert_cmpint (exchange (f, fd, DS_CMD_INSTALL, in, NULL), ==, DS_STATUS_BAD_PAYLOAD);
+  /* A header announcing more than 4096 bytes, then a frame with a bad CRC:
+   * no answer to either, and the next good frame is answered. */
+  {
+    guint8 big[11] = { 0xD5, 0xAC, 1, 0, 9, 0, DS_CMD_INFO, 0, 0x01, 0xF0 };
+    g_autoptr(GBytes) info = ds_frame_encode (0, 0x7777, DS_CMD_INFO, 0, NULL, 0);
+    g_autofree guint8 *bad = g_memdup2 (g_bytes_get_data (info, NULL), g_bytes_get_size (info));
+
+    big[10] = ds_crc8 (big + 2, 8);
+    send_raw (fd, big, sizeof big);
+    g_assert_cmpint (receive (fd, 500, NULL), ==, -1);
+    bad[g_bytes_get_size (info) - 2] ^= 0x40;
+    send_raw (fd, bad, g_bytes_get_size (info));
+    g_assert_cmpint (receive (fd, 500, NULL), ==, -1);
+  }
+  g_assert_cmpuint (board_state (f, fd), ==, DS_BOARD_STATE_EMPTY);
+  close (fd);
+
+  /* Provisioned and locked by the station ... */
+  r = provision (f);
+  g_assert_cmpint (r->exit_status, ==, 0);
+  g_assert_nonnull (ds_test_find_event (r->events, "pass", NULL));
+  fd = open_port (f);
+  g_byte_array_set_size (in, 0);
+  ds_tlv_append_u8 (in, DS_TAG_OBJECT, DS_OBJECT_DAC);
+  g_assert_cmpint (exchange (f, fd, DS_CMD_READ, in, &dac), ==, DS_STATUS_OK);
+
+  /* ... it refuses a new install and a DAC that is not DER alike, and
+   * garbage changes nothing. */
+  g_byte_array_set_size (in, 0);
+  ds_tlv_append (in, DS_TAG_DAC, "not DER at all", 14);
+  ds_tlv_append (in, DS_TAG_PAI, "\x30\x00", 2);
+  g_assert_cmpint (exchange (f, fd, DS_CMD_INSTALL, in, NULL), ==, DS_STATUS_LOCKED);
+  g_byte_array_set_size (in, 0);
+  ds_tlv_append_u16 (in, DS_TAG_VID, 0xFFF1);
+  ds_tlv_append_u16 (in, DS_TAG_PID, 0x8000);
+  ds_tlv_append_string (in, DS_TAG_SUBJECT_CN, "again");
+  g_assert_cmpint (exchange (f, fd, DS_CMD_GENERATE_CSR, in, NULL), ==, DS_STATUS_LOCKED);
+  {
+    guint8 junk[4096];
+
+    for (gsize i = 0; i < sizeof junk; i++)
+      junk[i] = (i % 50 == 0) ? 0xD5 : (i % 50 == 1) ? 0xAC : (guint8) g_random_int ();
+    send_raw (fd, junk, sizeof junk);
+    receive (fd, 300, NULL);
+  }
+  close (fd);
+
+  /* Still alive; after a restart the same DAC is there, locked. */
+  g_assert_true (qemu_alive (f));
+  qemu_stop (f);
+  qemu_start (f);
+  fd = open_port (f);
+  g_assert_cmpuint (board_state (f, fd), ==, DS_BOARD_STATE_LOCKED);
+  g_byte_array_set_size (in, 0);
+  ds_tlv_append_u8 (in, DS_TAG_OBJECT, DS_OBJECT_DAC);
+  g_assert_cmpint (exchange (f, fd, DS_CMD_READ, in, &dac_after), ==, DS_STATUS_OK);
+  g_assert_true (g_bytes_equal (dac, dac_after));
+  close (fd);
+}
+
+/* A certificate for the key of @csr_der with a non-critical extension of
+ * @padding bytes: the largest DACs the protocol carries. */
+static GBytes *
+make_big_cert (GBytes *csr_der, gsize padding)
+{
+  const unsigned char *d = g_bytes_get_data (csr_der, NULL);
+  g_autoptr(X509_REQ) req = d2i_X509_REQ (NULL, &d, (long) g_bytes_get_size (csr_der));
+  g_autoptr(EVP_PKEY) issuer = EVP_EC_gen ("P-256");
+  g_autoptr(X509) cert = X509_new ();
+  g_autoptr(ASN1_OBJECT) oid = OBJ_txt2obj ("1.3.6.1.4.1.55555.1", 1);
+  g_autoptr(ASN1_OCTET_STRING) value = ASN1_OCTET_STRING_new ();
+  g_autofree guint8 *filler = g_malloc (padding + 4);
+  X509_NAME *name = X509_get_subject_name (cert);
+  X509_EXTENSION *ext;
+  EVP_PKEY *key;
+  unsigned char *der = NULL;
+  int len;
+  GBytes *bytes;
+
+  g_assert_nonnull (req);
+  key = X509_REQ_get0_pubkey (req);
+  /* An OCTET STRING inside the extension's own OCTET STRING. */
+  filler[0] = 0x04;
+  filler[1] = 0x82;
+  filler[2] = (guint8) (padding >> 8);
+  filler[3] = (guint8) padding;
+  memset (filler + 4, 0x5A, padding);
+  ASN1_OCTET_STRING_set (value, filler, (int) padding + 4);
+  ext = X509_EXTENSION_create_by_OBJ (NULL, oid, 0, value);
+  X509_set_version (cert, X509_VERSION_3);
+  ASN1_INTEGER_set (X509_get_serialNumber (cert), 4242);
+  X509_NAME_add_entry_by_txt (name, "CN", MBSTRING_UTF8, (const unsigned char *) "Big DAC", -1, -1, 0);
+  X509_set_issuer_name (cert, name);
+  X509_gmtime_adj (X509_getm_notBefore (cert), 0);
+  X509_gmtime_adj (X509_getm_notAfter (cert), 3600);
+  X509_set_pubkey (cert, key);
+  X509_add_ext (cert, ext, -1);
+  X509_EXTENSION_free (ext);
+  g_assert_cmpint (X509_sign (cert, issuer, EVP_sha256 ()), >, 0);
+  len = i2d_X509 (cert, &der);
+  g_assert_cmpint (len, >, 0);
+  bytes = g_bytes_new (der, len);
+  OPENSSL_free (der);
+  return bytes;
+}
+
+/* A DAC that is not DER, before the board is provisioned: BAD_PAYLOAD, and
+ * the key the board made is kept.  Then the largest DAC a payload carries
+ * is parsed on the chip (its heap holds it) and installed. */
+static void
+test_not_der (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GByteArray) in = g_byte_array_new ();
+  g_autoptr(GBytes) csr1 = NULL;
+  g_autoptr(GBytes) csr2 = NULL;
+  int fd;
+
+  if (g_test_failed () || f->qemu == NULL)
+    return;
+  fd = open_port (f);
+  ds_tlv_append_u16 (in, DS_TAG_VID, 0xFFF1);
+  ds_tlv_append_u16 (in, DS_TAG_PID, 0x8000);
+  ds_tlv_append_string (in, DS_TAG_SUBJECT_CN, "board");
+  g_assert_cmpint (exchange (f, fd, DS_CMD_GENERATE_CSR, in, &csr1), ==, DS_STATUS_OK);
+  g_byte_array_set_size (in, 0);
+  ds_tlv_append (in, DS_TAG_DAC, "\x30\x82\x7F\xFF\x01\x02", 6);
+  ds_tlv_append (in, DS_TAG_PAI, "\x30\x00", 2);
+  g_assert_cmpint (exchange (f, fd, DS_CMD_INSTALL, in, NULL), ==, DS_STATUS_BAD_PAYLOAD);
+  g_byte_array_set_size (in, 0);
+  ds_tlv_append (in, DS_TAG_DAC, g_bytes_get_data (csr1, NULL), g_bytes_get_size (csr1));
+  ds_tlv_append (in, DS_TAG_PAI, "\x30\x00", 2);
+  g_assert_cmpint (exchange (f, fd, DS_CMD_INSTALL, in, NULL), ==, DS_STATUS_BAD_PAYLOAD);
+  g_assert_cmpuint (board_state (f, fd), ==, DS_BOARD_STATE_KEY_PENDING);
+
+  {
+    g_autoptr(GBytes) csr = ds_tlv_dup_bytes (g_bytes_get_data (csr1, NULL), g_bytes_get_size (csr1), DS_TAG_CSR);
+    g_autoptr(GBytes) big = make_big_cert (csr, 3700);
+    g_autoptr(GBytes) got = NULL;
+    g_autoptr(GBytes) p = NULL;
+
+    g_assert_cmpuint (g_bytes_get_size (big), >, 3900);
+    g_byte_array_set_size (in, 0);
+    ds_tlv_append_bytes (in, DS_TAG_DAC, big);
+    ds_tlv_append (in, DS_TAG_PAI, "\x30\x00", 2);
+    g_assert_cmpuint (in->len, <=, DS_FRAME_MAX_PAYLOAD);
+    g_assert_cmpint (exchange (f, fd, DS_CMD_INSTALL, in, NULL), ==, DS_STATUS_OK);
+    g_byte_array_set_size (in, 0);
+    ds_tlv_append_u8 (in, DS_TAG_OBJECT, DS_OBJECT_DAC);
+    g_assert_cmpint (exchange (f, fd, DS_CMD_READ, in, &p), ==, DS_STATUS_OK);
+    got = ds_tlv_dup_bytes (g_bytes_get_data (p, NULL), g_bytes_get_size (p), DS_TAG_DAC);
+    g_assert_true (g_bytes_equal (got, big));
+  }
+  close (fd);
+  g_assert_true (qemu_alive (f));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/firmware/qemu/provision", Fixture, NULL, fixture_set_up, test_provision, fixture_tear_down);
+  g_test_add ("/firmware/qemu/bad-input", Fixture, NULL, fixture_set_up, test_bad_input, fixture_tear_down);
+  g_test_add ("/firmware/qemu/not-der", Fixture, NULL, fixture_set_up, test_not_der, fixture_tear_down);
+  return g_test_run ();
+}

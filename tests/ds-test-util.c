@@ -26,16 +26,40 @@ die_with_parent (gpointer data)
 }
 
 GPid
+ds_test_spawn_ready (const char *const *argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GIOChannel) ch = NULL;
+  GPid pid = 0;
+  int out_fd = -1;
+
+  g_spawn_async_with_pipes (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                            die_with_parent, NULL, &pid, NULL, &out_fd, NULL, &error);
+  g_assert_no_error (error);
+  ch = g_io_channel_unix_new (out_fd);
+  /* The pipe stays open for the life of the test process, so the child
+   * never writes into a closed pipe. */
+  g_io_channel_set_close_on_unref (ch, FALSE);
+  for (;;)
+    {
+      g_autofree char *line = NULL;
+      GIOStatus st = g_io_channel_read_line (ch, &line, NULL, NULL, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpint (st, ==, G_IO_STATUS_NORMAL);
+      if (g_str_has_prefix (line, "ready"))
+        break;
+    }
+  return pid;
+}
+
+GPid
 ds_test_start_sim (const char        *state_dir,
                    const char        *announce_dir,
                    int                n_boards,
                    const char *const *extra)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GIOChannel) ch = NULL;
-  GPid pid = 0;
-  int out_fd = -1;
 
   g_assert_nonnull (g_getenv ("DS_SIM"));
   g_ptr_array_add (argv, g_strdup (g_getenv ("DS_SIM")));
@@ -50,25 +74,7 @@ ds_test_start_sim (const char        *state_dir,
   for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
     g_ptr_array_add (argv, g_strdup (extra[i]));
   g_ptr_array_add (argv, NULL);
-
-  g_spawn_async_with_pipes (NULL, (char **) argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
-                            die_with_parent, NULL, &pid, NULL, &out_fd, NULL, &error);
-  g_assert_no_error (error);
-  ch = g_io_channel_unix_new (out_fd);
-  /* The pipe stays open for the life of the test process, so the simulator
-   * never writes into a closed pipe. */
-  g_io_channel_set_close_on_unref (ch, FALSE);
-  for (;;)
-    {
-      g_autofree char *line = NULL;
-      GIOStatus st = g_io_channel_read_line (ch, &line, NULL, NULL, &error);
-
-      g_assert_no_error (error);
-      g_assert_cmpint (st, ==, G_IO_STATUS_NORMAL);
-      if (g_str_has_prefix (line, "ready"))
-        break;
-    }
-  return pid;
+  return ds_test_spawn_ready ((const char *const *) argv->pdata);
 }
 
 void

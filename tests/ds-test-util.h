@@ -7,6 +7,10 @@
 G_BEGIN_DECLS
 
 void        ds_test_rm_rf        (const char        *path);
+/* Starts @argv, a program that prints "ready" once it serves (the
+ * simulator, a hostile board), waits for that line and returns its pid.
+ * The child dies with the test process. */
+GPid        ds_test_spawn_ready  (const char *const *argv);
 /* Starts dac-station-sim ($DS_SIM) with @n_boards and @extra arguments,
  * waits for its "ready" line and returns its pid. */
 GPid        ds_test_start_sim    (const char        *state_dir,

@@ -776,10 +776,6 @@ start_python_board (Fixture           *f,
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autofree char *python = g_find_program_in_path ("python3");
   g_autofree char *script = g_test_build_filename (G_TEST_DIST, "hostile-board.py", NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GIOChannel) ch = NULL;
-  GPid pid = 0;
-  int out_fd = -1;
 
   g_assert_nonnull (python);
   g_ptr_array_add (argv, python);
@@ -789,22 +785,7 @@ start_python_board (Fixture           *f,
   for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
     g_ptr_array_add (argv, (char *) extra[i]);
   g_ptr_array_add (argv, NULL);
-  g_spawn_async_with_pipes (NULL, (char **) argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-                            &pid, NULL, &out_fd, NULL, &error);
-  g_assert_no_error (error);
-  ch = g_io_channel_unix_new (out_fd);
-  g_io_channel_set_close_on_unref (ch, FALSE);
-  for (;;)
-    {
-      g_autofree char *line = NULL;
-      GIOStatus st = g_io_channel_read_line (ch, &line, NULL, NULL, &error);
-
-      g_assert_no_error (error);
-      g_assert_cmpint (st, ==, G_IO_STATUS_NORMAL);
-      if (g_str_has_prefix (line, "ready"))
-        break;
-    }
-  return pid;
+  return ds_test_spawn_ready ((const char *const *) argv->pdata);
 }
 
 static DsCliResult *

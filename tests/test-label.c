@@ -7,6 +7,7 @@
 #include "ds-error.h"
 #include "ds-label.h"
 #include "ds-onboarding.h"
+#include "ds-test-util.h"
 
 typedef struct {
   char          *dir;
@@ -40,25 +41,10 @@ fixture_set_up (Fixture       *f,
 }
 
 static void
-rm_rf (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
-static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
-  rm_rf (f->dir);
+  ds_test_rm_rf (f->dir);
   g_free (f->dir);
   g_free (f->qr);
   g_free (f->manual);

@@ -297,8 +297,8 @@ rechain (Fixture *f)
       hash = published_hash (id, sqlite3_column_int64 (st, 1), sqlite3_column_int64 (st, 2),
                              (const char *) sqlite3_column_text (st, 3), (const char *) sqlite3_column_text (st, 4),
                              (const char *) sqlite3_column_text (st, 5), prev);
-      g_ptr_array_add (updates, sqlite3_mprintf ("UPDATE events SET id = %lld, prev_hash = %Q, hash = %Q, "
-                                                 "digests = NULL WHERE id = %lld", (long long) -id, prev, hash,
+      g_ptr_array_add (updates, sqlite3_mprintf ("UPDATE events SET id = %lld, prev_hash = %Q, hash = %Q "
+                                                 "WHERE id = %lld", (long long) -id, prev, hash,
                                                  (long long) sqlite3_column_int64 (st, 0)));
       g_free (prev);
       prev = g_steal_pointer (&hash);

@@ -450,7 +450,8 @@ static void
 test_old_store (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *tmp = g_dir_make_tmp ("ds-test-audit-XXXXXX", &error);
+  char *tmp = g_dir_make_tmp ("ds-test-audit-XXXXXX", &error);
+  /* teardown() frees both */
   Fixture fx = { tmp, g_build_filename (tmp, "records.sqlite3", NULL) };
   Fixture *f = &fx;
   g_autofree char *zero = g_strnfill (64, '0');

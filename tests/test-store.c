@@ -1178,12 +1178,18 @@ main (int    argc,
       char **argv)
 {
   int status;
+#ifdef DS_TEST_PG
+  g_autofree char *keys = NULL;
+#endif
 
   g_test_init (&argc, &argv, NULL);
 #ifdef DS_TEST_PG
   {
     g_autofree char *reason = NULL;
 
+    /* The station key and checkpoints of these databases, not the user's. */
+    keys = g_dir_make_tmp ("ds-test-store-keys-XXXXXX", NULL);
+    g_setenv ("DS_AUDIT_KEY_DIR", keys, TRUE);
     pg_server = ds_test_pg_start (&reason);
     if (pg_server == NULL)
       {
@@ -1230,6 +1236,7 @@ main (int    argc,
   status = g_test_run ();
 #ifdef DS_TEST_PG
   ds_test_pg_stop (g_steal_pointer (&pg_server));
+  ds_test_rm_rf (keys);
 #endif
   return status;
 }

@@ -205,6 +205,35 @@ checkpoint_mac (GBytes     *key,
   return hmac_hex (key, in, strlen (in));
 }
 
+/* The checkpoint file has two slots of SLOT bytes, written in turn in
+ * place: a rename per commit would cost a metadata write per commit (and
+ * on ext4 a flush of the new file), where overwriting a page in place
+ * costs a system call.  A write torn by a power cut spoils one slot, never
+ * both; the valid slot with the higher count wins. */
+#define SLOT 256
+
+static gboolean
+parse_slot (const char  *slot,
+            GBytes      *key,
+            gint64      *count,
+            char       **head)
+{
+  g_autofree char *text = g_strndup (slot, SLOT);
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  g_autofree char *mac = NULL;
+
+  if (g_strv_length (lines) < 4 || !g_str_equal (lines[0], CHECKPOINT_MAGIC) ||
+      !g_str_has_prefix (lines[1], "events ") || !g_str_has_prefix (lines[2], "head ") ||
+      !g_str_has_prefix (lines[3], "mac "))
+    return FALSE;
+  *count = g_ascii_strtoll (lines[1] + 7, NULL, 10);
+  mac = checkpoint_mac (key, *count, lines[2] + 5);
+  if (*count <= 0 || !g_str_equal (mac, lines[3] + 4))
+    return FALSE;
+  *head = g_strdup (lines[2] + 5);
+  return TRUE;
+}
+
 gboolean
 ds_audit_checkpoint_read (const char *path,
                           GBytes     *key,
@@ -214,29 +243,31 @@ ds_audit_checkpoint_read (const char *path,
 {
   g_autofree char *contents = NULL;
   g_autoptr(GError) local = NULL;
-  g_auto(GStrv) lines = NULL;
-  g_autofree char *mac = NULL;
+  gsize len = 0;
 
-  if (!g_file_get_contents (path, &contents, NULL, &local))
+  *count = 0;
+  *head = NULL;
+  if (!g_file_get_contents (path, &contents, &len, &local))
     {
       g_set_error (error, DS_ERROR, g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT) ? DS_ERROR_NOT_FOUND
                                                                                                   : DS_ERROR_IO,
                    _("Cannot read the audit checkpoint %s: %s"), path, local->message);
       return FALSE;
     }
-  lines = g_strsplit (contents, "\n", -1);
-  if (g_strv_length (lines) >= 4 && g_str_equal (lines[0], CHECKPOINT_MAGIC) &&
-      g_str_has_prefix (lines[1], "events ") && g_str_has_prefix (lines[2], "head ") &&
-      g_str_has_prefix (lines[3], "mac "))
+  for (gsize off = 0; off + SLOT <= len; off += SLOT)
     {
-      *count = g_ascii_strtoll (lines[1] + 7, NULL, 10);
-      mac = checkpoint_mac (key, *count, lines[2] + 5);
-      if (*count > 0 && g_str_equal (mac, lines[3] + 4))
+      gint64 n = 0;
+      g_autofree char *h = NULL;
+
+      if (parse_slot (contents + off, key, &n, &h) && n > *count)
         {
-          *head = g_strdup (lines[2] + 5);
-          return TRUE;
+          *count = n;
+          g_free (*head);
+          *head = g_steal_pointer (&h);
         }
     }
+  if (*head != NULL)
+    return TRUE;
   g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA,
                _("The audit checkpoint %s was not written with this station key"), path);
   return FALSE;
@@ -252,21 +283,22 @@ ds_audit_checkpoint_write (const char *path,
   g_autofree char *mac = checkpoint_mac (key, count, head);
   g_autofree char *text = g_strdup_printf (CHECKPOINT_MAGIC "\nevents %" G_GINT64_FORMAT "\nhead %s\nmac %s\n",
                                            count, head, mac);
-  g_autofree char *tmp = g_strconcat (path, ".new", NULL);
+  char slot[SLOT];
   gsize len = strlen (text);
   int fd;
 
-  /* Renamed over the old one, so a reader sees the old or the new file.
-   * Not synced: it is written after the commit it records, so after a
-   * power cut it may be older than the database (a prefix of the chain,
-   * which verifies), never newer. */
-  fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0 || write (fd, text, len) != (ssize_t) len || close (fd) != 0 || g_rename (tmp, path) != 0)
+  g_return_val_if_fail (len < SLOT, FALSE);
+  memset (slot, '\n', sizeof slot);
+  memcpy (slot, text, len);
+  /* Not synced: it is written after the commit it records, so after a
+   * power cut it may be older than the database (an earlier end of the
+   * chain, which verifies), never newer. */
+  fd = open (path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0 || pwrite (fd, slot, SLOT, (off_t) (count % 2) * SLOT) != SLOT || close (fd) != 0)
     {
       int errsv = errno;
       g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Cannot write the audit checkpoint %s: %s"), path,
                    g_strerror (errsv));
-      g_unlink (tmp);
       return FALSE;
     }
   return TRUE;

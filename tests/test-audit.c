@@ -324,6 +324,38 @@ test_recomputed_chain (Fixture       *f,
   assert_broken (f, "");
 }
 
+/* provision stops at once with the reason and what to do. */
+static void
+test_provision_refuses (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(DsCliResult) r = NULL;
+
+  tamper (f, "UPDATE jobs SET outcome = 'passed' WHERE id = 2");
+  r = cli (f, "provision", "--all", NULL, NULL, NULL);
+  g_assert_cmpint (r->exit_status, ==, 2);
+  g_assert_nonnull (strstr (r->err, "jobs row 2 was changed"));
+  g_assert_nonnull (strstr (r->err, "audit acknowledge --reason TEXT --operator NAME"));
+}
+
+/* A JSON export carries the checkpoint, to compare with later. */
+static void
+test_export_checkpoint (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(DsCliResult) r = cli (f, "export", "--json", NULL, NULL, NULL);
+  g_autoptr(DsCliResult) v = cli (f, "audit", "verify", "--json", NULL, NULL);
+  JsonObject *cp = NULL;
+
+  g_assert_cmpint (r->exit_status, ==, 0);
+  for (guint i = 0; i < r->events->len; i++)
+    if (g_strcmp0 (json_object_get_string_member (r->events->pdata[i], "table"), "audit-checkpoint") == 0)
+      cp = r->events->pdata[i];
+  g_assert_nonnull (cp);
+  g_assert_cmpstr (json_object_get_string_member (cp, "head"), ==,
+                   json_object_get_string_member (ds_test_find_event (v->events, "audit", NULL), "head"));
+}
+
 /* The station stops writing when the chain is cut while it runs. */
 static void
 test_cut_while_running (Fixture       *f,
@@ -604,6 +636,8 @@ main (int    argc,
   ADD ("/tamper/delete-all-events", test_delete_all_events);
   ADD ("/tamper/recomputed-chain", test_recomputed_chain);
   ADD ("/cut-while-running", test_cut_while_running);
+  ADD ("/provision-refuses", test_provision_refuses);
+  ADD ("/export-checkpoint", test_export_checkpoint);
   ADD ("/acknowledge", test_acknowledge);
   ADD ("/key-rules", test_key_rules);
   ADD ("/read-only-folder", test_read_only_folder);

@@ -230,6 +230,32 @@ ds_cli_stats (int    argc,
 
 /* ---- export ------------------------------------------------------------ */
 
+static char *key_dir_for (const char *db);
+
+/* The audit checkpoint goes with a JSON export of the events: whoever holds
+ * the export can later tell whether events were cut off after it. */
+static void
+export_checkpoint (const char *db)
+{
+  g_autofree char *keys = key_dir_for (db);
+  g_autofree char *dir = keys != NULL ? g_strdup (keys) : ds_audit_default_key_dir (db);
+  g_autofree char *path = ds_audit_checkpoint_path (dir, db);
+  g_autoptr(GBytes) key = ds_audit_key_load (dir, FALSE, NULL);
+  g_autoptr(JsonBuilder) b = NULL;
+  g_autofree char *head = NULL;
+  gint64 count = 0;
+
+  if (key == NULL || !ds_audit_checkpoint_read (path, key, &count, &head, NULL))
+    return;
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_add_string (b, "table", "audit-checkpoint");
+  json_add_int (b, "events", count);
+  json_add_string (b, "head", head);
+  json_builder_end_object (b);
+  print_json (b);
+}
+
 typedef struct {
   const char *table;
   gboolean    csv;
@@ -316,6 +342,8 @@ ds_cli_export (int    argc,
           return EXIT_USAGE;
         }
     }
+  if (!csv && (table == NULL || g_str_equal (table, "events")))
+    export_checkpoint (db);
   g_free (table);
   return EXIT_OK;
 }

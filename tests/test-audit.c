@@ -245,6 +245,27 @@ test_cut_tail (Fixture       *f,
   assert_broken (f, "missing");
 }
 
+/* A cut acknowledged: the checkpoint starts again from the acknowledgement. */
+static void
+test_acknowledge_cut (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(DsCliResult) ack = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsStore) store = NULL;
+
+  tamper (f, "DELETE FROM events WHERE id > (SELECT max(id) - 3 FROM events)");
+  assert_broken (f, "missing");
+  ack = cli (f, "audit", "acknowledge", "--reason=events lost with a disk, rows checked", "--operator=eng-2", NULL);
+  g_assert_cmpint (ack->exit_status, ==, 0);
+  assert_intact (f);
+  store = ds_store_open (f->path, &error);
+  g_assert_no_error (error);
+  one_job (store, "B5", TRUE, "05");
+  g_clear_object (&store);
+  assert_intact (f);
+}
+
 static void
 test_delete_all_events (Fixture       *f,
                         gconstpointer  data)
@@ -634,6 +655,7 @@ main (int    argc,
   ADD ("/tamper/add-row", test_add_row);
   ADD ("/tamper/cut-tail", test_cut_tail);
   ADD ("/tamper/delete-all-events", test_delete_all_events);
+  ADD ("/acknowledge-cut", test_acknowledge_cut);
   ADD ("/tamper/recomputed-chain", test_recomputed_chain);
   ADD ("/cut-while-running", test_cut_while_running);
   ADD ("/provision-refuses", test_provision_refuses);

@@ -205,11 +205,12 @@ checkpoint_mac (GBytes     *key,
   return hmac_hex (key, in, strlen (in));
 }
 
-/* The checkpoint file has two slots of SLOT bytes, written in turn in
- * place: a rename per commit would cost a metadata write per commit (and
- * on ext4 a flush of the new file), where overwriting a page in place
- * costs a system call.  A write torn by a power cut spoils one slot, never
- * both; the valid slot with the higher count wins. */
+/* The checkpoint file has two slots of SLOT bytes, both written with the
+ * same record, one after the other, in place: a rename per write would
+ * cost a metadata write (and on ext4 a flush of the new file), where
+ * overwriting a page in place costs a system call.  A write torn by a power
+ * cut spoils one slot, never both; the valid slot with the higher count
+ * wins. */
 #define SLOT 256
 
 static gboolean
@@ -294,7 +295,7 @@ ds_audit_checkpoint_write (const char *path,
    * power cut it may be older than the database (an earlier end of the
    * chain, which verifies), never newer. */
   fd = open (path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0 || pwrite (fd, slot, SLOT, (off_t) (count % 2) * SLOT) != SLOT || close (fd) != 0)
+  if (fd < 0 || pwrite (fd, slot, SLOT, 0) != SLOT || pwrite (fd, slot, SLOT, SLOT) != SLOT || close (fd) != 0)
     {
       int errsv = errno;
       g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Cannot write the audit checkpoint %s: %s"), path,
@@ -747,6 +748,8 @@ ds_audit_verify (DsDb          *db,
   ok = verify_locked (db, key, checkpoint_path, checkpoint_required, result, error);
   if (own_txn)
     ds_db_rollback (db);
+  if (!ok)
+    ds_audit_result_clear (result);
   return ok;
 }
 

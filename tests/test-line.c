@@ -75,6 +75,27 @@ test_stations_at_once (void)
       st[s].sim = ds_test_start_sim (state, st[s].announce, N_BOARDS, extra);
     }
 
+  /* The stations of a line share one station key (SECURITY.md): the first
+   * store to open the database makes it, the others get a copy. */
+  {
+    g_autofree char *first_key = NULL;
+    g_autofree char *contents = NULL;
+    gsize len = 0;
+
+    store = ds_store_open_full (db, st[0].data, DS_STORE_OPEN_DEFAULT, &error);
+    g_assert_no_error (error);
+    g_clear_object (&store);
+    first_key = g_build_filename (st[0].data, "audit.key", NULL);
+    g_assert_true (g_file_get_contents (first_key, &contents, &len, &error));
+    for (guint s = 1; s < N_STATIONS; s++)
+      {
+        g_autofree char *key = g_build_filename (st[s].data, "audit.key", NULL);
+
+        g_assert_cmpint (g_mkdir_with_parents (st[s].data, 0700), ==, 0);
+        g_assert_true (g_file_set_contents_full (key, contents, len, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error));
+      }
+  }
+
   /* All stations start together and write at once. */
   for (guint s = 0; s < N_STATIONS; s++)
     {
@@ -129,7 +150,7 @@ test_stations_at_once (void)
     }
 
   /* Nothing lost: every job, step, certificate and board of every station. */
-  store = ds_store_open (db, &error);
+  store = ds_store_open_full (db, st[0].data, DS_STORE_OPEN_DEFAULT, &error);
   g_assert_no_error (error);
   g_assert_true (ds_store_get_counts (store, &counts, &error));
   g_assert_no_error (error);
@@ -160,7 +181,7 @@ test_stations_at_once (void)
   g_assert_cmpint (broken, ==, 0);
   g_assert_cmpint (n_events, >, total * 6);
   {
-    const char *args[] = { "audit", "verify", "--json", "--db", db, NULL };
+    const char *args[] = { "audit", "verify", "--json", "--db", db, "--data-dir", st[0].data, NULL };
     audit = ds_test_run_cli (tmp, args);
   }
   g_assert_cmpint (audit->exit_status, ==, 0);

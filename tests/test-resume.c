@@ -144,7 +144,8 @@ test_kill_at_step (gconstpointer data)
       g_assert_cmpstr (json_object_get_string_member (o, "status"), ==, "skipped");
     }
 
-  store = ds_store_open (db, &error);
+  /* The station key is in the station's data folder. */
+  store = ds_store_open_full (db, data_dir, DS_STORE_OPEN_DEFAULT, &error);
   g_assert_no_error (error);
   g_assert_true (ds_store_get_counts (store, &counts, &error));
   g_assert_no_error (error);

@@ -213,7 +213,7 @@ test_schema (Fixture       *f,
       g_assert_cmpint (st.st_mode & 0777, ==, 0700);
     }
 
-  g_assert_cmpint (peek_int (f, SCHEMA_VERSION_SQL, 0), ==, 1);
+  g_assert_cmpint (peek_int (f, SCHEMA_VERSION_SQL, 0), ==, 2);
   db = ds_db_open (f->path, TRUE, &error);
   g_assert_no_error (error);
   for (gsize i = 0; i < G_N_ELEMENTS (objects); i++)
@@ -231,7 +231,7 @@ test_schema (Fixture       *f,
   f->store = ds_store_open (f->path, &error);
   g_assert_no_error (error);
   g_assert_nonnull (f->store);
-  g_assert_cmpint (peek_int (f, SCHEMA_VERSION_SQL, 0), ==, 1);
+  g_assert_cmpint (peek_int (f, SCHEMA_VERSION_SQL, 0), ==, 2);
 }
 
 static void
@@ -258,7 +258,7 @@ test_pragmas (Fixture       *f,
   g_assert_true (settings.foreign_keys);
   /* PostgreSQL: lock_timeout, how long a writer waits for another */
   g_assert_cmpint (settings.busy_timeout_ms, ==, PG ? 30000 : 5000);
-  g_assert_cmpint (settings.schema_version, ==, 1);
+  g_assert_cmpint (settings.schema_version, ==, 2);
 }
 
 static void
@@ -287,7 +287,8 @@ test_persists (Fixture       *f,
   /* The chain carries on where the closed store left it. */
   g_assert_true (ds_store_log_event (f->store, job, "AA", "note", "after reopen", &error));
   g_assert_no_error (error);
-  g_assert_cmpint (assert_audit (f->store, 0, NULL), ==, 6);
+  /* The anchor, five events of the job, the certificate and the note. */
+  g_assert_cmpint (assert_audit (f->store, 0, NULL), ==, 8);
 }
 
 static void
@@ -405,7 +406,7 @@ test_bad_writes (Fixture       *f,
   g_assert_true (ds_store_finish_job (f->store, id, "passed", NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   assert_counts (f->store, 1, 1, 0, 0, 0, 1);
-  g_assert_cmpint (assert_audit (f->store, 0, NULL), ==, 2);
+  g_assert_cmpint (assert_audit (f->store, 0, NULL), ==, 3);
 }
 
 static void
@@ -557,8 +558,9 @@ test_certificate_rules (Fixture       *f,
   g_clear_error (&error);
 
   assert_counts (f->store, 0, 0, 0, 0, 3, 1);
-  /* issued ×3, installed ×2, superseded ×1: refusals leave no trace. */
-  g_assert_cmpint (assert_audit (f->store, 0, NULL), ==, 6);
+  /* The anchor, issued ×3, installed ×2, superseded ×1: refusals leave no
+   * trace. */
+  g_assert_cmpint (assert_audit (f->store, 0, NULL), ==, 7);
   g_assert_cmpint (peek_int (f, "SELECT count(*) FROM events WHERE kind = 'certificate-installed' "
                                 "AND board_uid = 'AA' AND message = 'serial 01'", 0), ==, 2);
 }
@@ -706,8 +708,9 @@ test_concurrent_writers (Fixture       *f,
   assert_counts (f->store, total, total * 4 / 5, total / 5, 0, total, total);
   g_assert_cmpint (peek_int (f, "SELECT count(*) FROM steps", 0), ==, total * 2);
   g_assert_cmpint (peek_int (f, "SELECT count(*) FROM certificates WHERE installed = 1", 0), ==, total);
-  /* The audit chain stayed one chain: six events a job, none lost. */
-  g_assert_cmpint (assert_audit (f->store, 0, NULL), ==, total * 6);
+  /* The audit chain stayed one chain: seven events a job, none lost, after
+   * the anchor. */
+  g_assert_cmpint (assert_audit (f->store, 0, NULL), ==, total * 7 + 1);
 }
 
 /* Group commit.  A second connection holds the write lock, so the store's
@@ -812,7 +815,7 @@ test_group_commit (Fixture       *f,
     }
   g_assert_cmpint (peek_int (f, "SELECT count(*) FROM certificates", 0), ==, 6);
   g_assert_cmpint (peek_int (f, "SELECT count(*) FROM events WHERE kind = 'certificate-issued'", 0), ==, 6);
-  g_assert_cmpint (assert_audit (f->store, 0, NULL), ==, 7);
+  g_assert_cmpint (assert_audit (f->store, 0, NULL), ==, 8);
 }
 
 #ifndef DS_TEST_PG
@@ -919,7 +922,7 @@ test_two_connections (Fixture       *f,
 
   assert_counts (f->store, 80, 64, 16, 0, 80, 80);
   assert_counts (second, 80, 64, 16, 0, 80, 80);
-  g_assert_cmpint (assert_audit (second, 0, NULL), ==, 80 * 6);
+  g_assert_cmpint (assert_audit (second, 0, NULL), ==, 80 * 7 + 1);
 }
 
 static void
@@ -933,9 +936,9 @@ test_audit_intact (Fixture       *f,
   g_assert_true (ds_store_add_certificate (f->store, a, &error));
   g_assert_true (ds_store_log_event (f->store, 0, NULL, "operator-login", "op-7", &error));
   one_job (f->store, "BB", "failed");
-  /* Two jobs of four events each (start, two steps, end), a certificate
-   * and a log-in. */
-  g_assert_cmpint (assert_audit (f->store, 0, NULL), ==, 10);
+  /* The anchor, two jobs of five events each (start, board, two steps,
+   * end), a certificate and a log-in. */
+  g_assert_cmpint (assert_audit (f->store, 0, NULL), ==, 13);
 }
 
 /* Step records kept for later ride on the job's next commit, in order, and
@@ -1007,7 +1010,7 @@ test_config_changes (Fixture       *f,
   /* Back to the first: a change again. */
   g_assert_true (ds_store_log_config (f->store, "st-1", "product FFF1:8000\n", &changed, &error));
   g_assert_true (changed);
-  g_assert_cmpint (assert_audit (f->store, 0, NULL), ==, 5);
+  g_assert_cmpint (assert_audit (f->store, 0, NULL), ==, 6);
 }
 
 static void
@@ -1175,12 +1178,18 @@ main (int    argc,
       char **argv)
 {
   int status;
+#ifdef DS_TEST_PG
+  g_autofree char *keys = NULL;
+#endif
 
   g_test_init (&argc, &argv, NULL);
 #ifdef DS_TEST_PG
   {
     g_autofree char *reason = NULL;
 
+    /* The station key and checkpoints of these databases, not the user's. */
+    keys = g_dir_make_tmp ("ds-test-store-keys-XXXXXX", NULL);
+    g_setenv ("DS_AUDIT_KEY_DIR", keys, TRUE);
     pg_server = ds_test_pg_start (&reason);
     if (pg_server == NULL)
       {
@@ -1227,6 +1236,7 @@ main (int    argc,
   status = g_test_run ();
 #ifdef DS_TEST_PG
   ds_test_pg_stop (g_steal_pointer (&pg_server));
+  ds_test_rm_rf (keys);
 #endif
   return status;
 }

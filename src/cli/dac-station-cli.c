@@ -460,7 +460,8 @@ setup_run (Run *run)
       print_store_problem (db);
       return FALSE;
     }
-  run->store = ds_store_open (db, &error);
+  /* The station key lives beside a SQLite file, or in the data folder. */
+  run->store = ds_store_open_full (db, ds_db_is_uri (db) ? dir : NULL, DS_STORE_OPEN_DEFAULT, &error);
   if (run->store == NULL)
     {
       g_printerr (_("Cannot open the record store: %s\n"), error->message);

@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ds-audit.h"
 #include "ds-cli-common.h"
 #include "ds-db.h"
+#include "ds-error.h"
 #include "ds-export.h"
 #include "ds-report.h"
 #include "ds-store.h"
@@ -238,6 +240,32 @@ ds_cli_stats (int    argc,
 
 /* ---- export ------------------------------------------------------------ */
 
+static char *key_dir_for (const char *db);
+
+/* The audit checkpoint goes with a JSON export of the events: whoever holds
+ * the export can later tell whether events were cut off after it. */
+static void
+export_checkpoint (const char *db)
+{
+  g_autofree char *keys = key_dir_for (db);
+  g_autofree char *dir = keys != NULL ? g_strdup (keys) : ds_audit_default_key_dir (db);
+  g_autofree char *path = ds_audit_checkpoint_path (dir, db);
+  g_autoptr(GBytes) key = ds_audit_key_load (dir, FALSE, NULL);
+  g_autoptr(JsonBuilder) b = NULL;
+  g_autofree char *head = NULL;
+  gint64 count = 0;
+
+  if (key == NULL || !ds_audit_checkpoint_read (path, key, &count, &head, NULL))
+    return;
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_add_string (b, "table", "audit-checkpoint");
+  json_add_int (b, "events", count);
+  json_add_string (b, "head", head);
+  json_builder_end_object (b);
+  print_json (b);
+}
+
 typedef struct {
   const char *table;
   gboolean    csv;
@@ -324,37 +352,80 @@ ds_cli_export (int    argc,
           return EXIT_USAGE;
         }
     }
+  if (!csv && (table == NULL || g_str_equal (table, "events")))
+    export_checkpoint (db);
   g_free (table);
   return EXIT_OK;
 }
 
 /* ---- audit ------------------------------------------------------------- */
 
-int
-ds_cli_audit (int    argc,
-              char **argv)
+/* The folder of the station key: beside a SQLite file; for PostgreSQL,
+ * the station's data folder. */
+static char *
+key_dir_for (const char *db)
 {
-  g_autoptr(GOptionContext) context = g_option_context_new (_("verify — check the audit chain of the records"));
+  return ds_db_is_uri (db) ? data_dir () : NULL;
+}
+
+static void
+print_mark (JsonBuilder       *b,
+            const DsAuditMark *m)
+{
+  g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc (m->time_us / G_USEC_PER_SEC);
+  g_autofree char *when = g_date_time_format_iso8601 (t);
+  g_auto(GStrv) lines = g_strsplit (m->message != NULL ? m->message : "", "\n", -1);
+
+  if (b != NULL)
+    {
+      json_builder_begin_object (b);
+      json_add_int (b, "event_id", m->event_id);
+      json_add_string (b, "kind", m->kind);
+      json_add_string (b, "time", when);
+      for (guint i = 0; lines[i] != NULL; i++)
+        {
+          g_auto(GStrv) kv = g_strsplit (lines[i], " ", 2);
+
+          if (g_strv_length (kv) == 2 && g_strv_contains ((const char *const[]) { "operator", "reason", NULL }, kv[0]))
+            json_add_string (b, kv[0], kv[1]);
+          else if (g_str_has_prefix (lines[i], "broken at "))
+            json_add_string (b, "acknowledged", lines[i]);
+        }
+      if (g_str_equal (m->kind, DS_AUDIT_ANCHOR))
+        json_add_string (b, "message", m->message);
+      json_builder_end_object (b);
+      return;
+    }
+  if (g_str_equal (m->kind, DS_AUDIT_ANCHOR))
+    {
+      g_print (_("  event %" PRId64 ", %s: the keyed chain begins (%s)\n"), m->event_id, when, m->message);
+      return;
+    }
+  g_print (_("  event %" PRId64 ", %s: a break acknowledged\n"), m->event_id, when);
+  for (guint i = 1; lines[i] != NULL; i++)
+    g_print ("    %s\n", lines[i]);
+}
+
+static int
+audit_verify (void)
+{
   g_autoptr(GError) error = NULL;
   g_autofree char *db = NULL;
-  g_autofree char *reason = NULL;
-  g_autoptr(DsStore) store = NULL;
-  gint64 n = 0, broken = 0;
+  g_autofree char *keys = NULL;
+  DsAuditResult r;
+  gboolean intact;
 
-  g_option_context_add_main_entries (context, common_entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return usage_error (context, error->message);
-  if (argc != 2 || !g_str_equal (argv[1], "verify"))
-    return usage_error (context, _("Usage: dac-station-cli audit verify"));
   db = existing_store ();
   if (db == NULL)
     return EXIT_USAGE;
-  store = ds_store_open (db, &error);
-  if (store == NULL || !ds_store_verify_audit (store, &n, &broken, &reason, &error))
+  keys = key_dir_for (db);
+  /* Read-only: verification never writes, nor creates a table. */
+  if (!ds_audit_verify_path (db, keys, &r, &error))
     {
       g_printerr ("%s\n", error->message);
       return EXIT_USAGE;
     }
+  intact = r.broken_id == 0;
   if (opt_json)
     {
       g_autoptr(JsonBuilder) b = json_builder_new ();
@@ -362,19 +433,125 @@ ds_cli_audit (int    argc,
       json_builder_begin_object (b);
       json_add_string (b, "event", "audit");
       json_builder_set_member_name (b, "intact");
-      json_builder_add_boolean_value (b, broken == 0);
-      json_add_int (b, "events", n);
-      if (broken > 0)
+      json_builder_add_boolean_value (b, intact);
+      json_add_int (b, "events", r.n_events);
+      json_builder_set_member_name (b, "keyed");
+      json_builder_add_boolean_value (b, r.keyed);
+      json_add_int (b, "unkeyed_events", r.keyed ? r.n_unkeyed : r.n_events);
+      if (r.head_hash != NULL)
+        json_add_string (b, "head", r.head_hash);
+      if (r.has_checkpoint)
         {
-          json_add_int (b, "broken_at", broken);
-          json_add_string (b, "reason", reason);
+          json_builder_set_member_name (b, "checkpoint");
+          json_builder_begin_object (b);
+          json_add_int (b, "events", r.checkpoint_count);
+          json_add_string (b, "head", r.checkpoint_head);
+          json_builder_end_object (b);
         }
+      if (!intact)
+        {
+          json_add_int (b, "broken_at", r.broken_id);
+          json_add_string (b, "reason", r.reason);
+        }
+      json_builder_set_member_name (b, "marks");
+      json_builder_begin_array (b);
+      for (guint i = 0; r.marks != NULL && i < r.marks->len; i++)
+        print_mark (b, g_ptr_array_index (r.marks, i));
+      json_builder_end_array (b);
       json_builder_end_object (b);
       print_json (b);
     }
-  else if (broken == 0)
-    g_print (_("The audit chain is intact: %" PRId64 " events.\n"), n);
   else
-    g_print (_("The audit chain is broken at event %" PRId64 ": %s.\n"), broken, reason);
-  return broken == 0 ? EXIT_OK : EXIT_FAILED;
+    {
+      if (intact)
+        g_print (_("The audit chain is intact: %" PRId64 " events.\n"), r.n_events);
+      else
+        g_print (_("The audit chain is broken at event %" PRId64 ": %s.\n"), r.broken_id, r.reason);
+      if (!r.keyed)
+        g_print (_("It is not keyed yet: it was written before this station version, which keys it when it "
+                   "next writes to it.\n"));
+      else if (r.n_unkeyed > 0)
+        g_print (_("The first %" PRId64 " events were written before the chain was keyed.\n"), r.n_unkeyed);
+      if (r.has_checkpoint)
+        g_print (_("Checkpoint beside the station key: %" PRId64 " events.\n"), r.checkpoint_count);
+      for (guint i = 0; r.marks != NULL && i < r.marks->len; i++)
+        print_mark (NULL, g_ptr_array_index (r.marks, i));
+    }
+  ds_audit_result_clear (&r);
+  return intact ? EXIT_OK : EXIT_FAILED;
+}
+
+static int
+audit_acknowledge (GOptionContext *context,
+                   const char     *reason,
+                   const char     *operator_id)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *db = NULL;
+  g_autofree char *keys = NULL;
+  g_autoptr(DsStore) store = NULL;
+  gint64 id;
+
+  if (reason == NULL || *reason == '\0' || operator_id == NULL || *operator_id == '\0')
+    return usage_error (context, _("audit acknowledge needs --reason TEXT and --operator NAME"));
+  db = existing_store ();
+  if (db == NULL)
+    return EXIT_USAGE;
+  keys = key_dir_for (db);
+  store = ds_store_open_full (db, keys, DS_STORE_OPEN_ACKNOWLEDGE, &error);
+  if (store == NULL)
+    {
+      g_printerr ("%s\n", error->message);
+      return EXIT_USAGE;
+    }
+  id = ds_store_acknowledge_audit (store, operator_id, reason, &error);
+  if (id < 0)
+    {
+      g_printerr ("%s\n", error->message);
+      return g_error_matches (error, DS_ERROR, DS_ERROR_REJECTED) ? EXIT_FAILED : EXIT_USAGE;
+    }
+  if (opt_json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+
+      json_builder_begin_object (b);
+      json_add_string (b, "event", "audit-acknowledged");
+      json_add_int (b, "event_id", id);
+      json_builder_end_object (b);
+      print_json (b);
+    }
+  else
+    g_print (_("Acknowledged as event %" PRId64 ": the station records again, and audit verify shows it.\n"), id);
+  return EXIT_OK;
+}
+
+int
+ds_cli_audit (int    argc,
+              char **argv)
+{
+  g_autoptr(GOptionContext) context =
+    g_option_context_new (_("verify|acknowledge — check the audit chain, or acknowledge a break"));
+  g_autoptr(GError) error = NULL;
+  g_autofree char *reason = NULL;
+  g_autofree char *operator_id = NULL;
+  GOptionEntry entries[] = {
+    { "reason", 0, 0, G_OPTION_ARG_STRING, &reason, N_("acknowledge: what was found and done"), N_("TEXT") },
+    { "operator", 0, 0, G_OPTION_ARG_STRING, &operator_id, N_("acknowledge: the engineer who checked"), N_("NAME") },
+    { NULL }
+  };
+
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, common_entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (context, error->message);
+  if (argc == 2 && g_str_equal (argv[1], "verify"))
+    {
+      if (reason != NULL || operator_id != NULL)
+        return usage_error (context, _("--reason and --operator go with audit acknowledge"));
+      return audit_verify ();
+    }
+  if (argc == 2 && g_str_equal (argv[1], "acknowledge"))
+    return audit_acknowledge (context, reason, operator_id);
+  return usage_error (context, _("Usage: dac-station-cli audit verify, or dac-station-cli audit acknowledge "
+                                 "--reason TEXT --operator NAME"));
 }

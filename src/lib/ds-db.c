@@ -4,7 +4,9 @@
 #include "ds-db.h"
 
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 #include <libpq-fe.h>
+#include <unistd.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +175,46 @@ sqlite_error (DsDb    *db,
   return FALSE;
 }
 
+/* A WAL database needs its -shm file to be read, and creates it when it is
+ * not there: in a folder this process cannot write (a read-only mount, an
+ * archive) that fails.  When no writer left records in the -wal file,
+ * the main file holds everything, and it is read as immutable: no -shm,
+ * no locks.  A -wal that holds records is never skipped. */
+static gboolean
+sqlite_readable (DsDb       *db,
+                 const char *path,
+                 GError    **error)
+{
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *escaped = NULL;
+  g_autofree char *uri = NULL;
+  GStatBuf st;
+
+  if (sqlite3_exec (db->sqlite, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) == SQLITE_OK)
+    return TRUE;
+  if (g_access (path, R_OK) != 0 || g_access (dir, W_OK) == 0 ||
+      ((sqlite3_errcode (db->sqlite) & 0xff) != SQLITE_CANTOPEN && (sqlite3_errcode (db->sqlite) & 0xff) != SQLITE_READONLY))
+    return TRUE;  /* The first query says what is wrong. */
+  if (g_stat (wal, &st) == 0 && st.st_size > 0)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_IO,
+                   _("Cannot read the record store %s: its folder is read-only and %s still holds records; "
+                     "copy both files to a folder that can be written"), db->name, wal);
+      return FALSE;
+    }
+  sqlite3_close_v2 (db->sqlite);
+  db->sqlite = NULL;
+  escaped = g_uri_escape_string (path, "/", FALSE);
+  uri = g_strconcat ("file:", escaped, "?mode=ro&immutable=1", NULL);
+  if (sqlite3_open_v2 (uri, &db->sqlite, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_FULLMUTEX,
+                       NULL) != SQLITE_OK)
+    return sqlite_error (db, error);
+  sqlite3_extended_result_codes (db->sqlite, 1);
+  g_debug ("Reading %s as immutable: its folder is read-only", db->name);
+  return TRUE;
+}
+
 DsDb *
 ds_db_open (const char *path_or_uri,
             gboolean    read_only,
@@ -221,6 +263,8 @@ ds_db_open (const char *path_or_uri,
    * for a moment; wait for them rather than fail a job. */
   sqlite3_busy_timeout (db->sqlite, 5000);
   sqlite3_extended_result_codes (db->sqlite, 1);
+  if (read_only && !sqlite_readable (db, path_or_uri, error))
+    return NULL;
   return g_steal_pointer (&db);
 }
 

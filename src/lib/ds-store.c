@@ -9,10 +9,13 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "ds-audit.h"
 #include "ds-db.h"
 #include "ds-error.h"
 
-#define SCHEMA_VERSION 1
+/* 2: events carry the digests of the rows their write changed, and are
+ * keyed (ds-audit.c) */
+#define SCHEMA_VERSION 2
 
 /* Advisory locks on PostgreSQL, two-key form: class 'DS' (ds-db.c takes
  * subkey 1 for the writers); the schema's creation; and the liveness lock
@@ -46,6 +49,15 @@ struct _DsStore
 
   GMutex     later_lock;
   GPtrArray *later; /* PendingStep: step records that ride on the job's next commit */
+
+  /* The audit chain (ds-audit.c), under self->lock */
+  GBytes    *key;
+  char      *checkpoint_path;
+  GString   *digests;   /* rows the current write changed, for its event */
+  gint64     head_id;   /* the last event this store knows committed */
+  char      *head_hash;
+  gint64     checkpoint_us;     /* when the checkpoint was last written */
+  gboolean   checkpoint_behind; /* the head is newer than the checkpoint */
 };
 
 /* A step record that ds_store_record_step_later() keeps for the job's next
@@ -72,6 +84,20 @@ pending_step_free (PendingStep *p)
 }
 
 G_DEFINE_FINAL_TYPE (DsStore, ds_store, G_TYPE_OBJECT)
+
+typedef gboolean (*WriteFunc) (DsStore  *self,
+                               gpointer  data,
+                               GError  **error);
+static gboolean write_records (DsStore   *self,
+                               WriteFunc  func,
+                               gpointer   data,
+                               GError   **error);
+static gboolean insert_event  (DsStore    *self,
+                               gint64      job_id,
+                               const char *board_uid,
+                               const char *kind,
+                               const char *message,
+                               GError    **error);
 
 /* The same tables on both databases; only the types of ids and bytes
  * differ.  On PostgreSQL the ids come from identity columns, so stations
@@ -132,7 +158,8 @@ G_DEFINE_FINAL_TYPE (DsStore, ds_store, G_TYPE_OBJECT)
   "  kind TEXT NOT NULL,"                                                           \
   "  message TEXT,"                                                                 \
   "  prev_hash TEXT NOT NULL,"                                                      \
-  "  hash TEXT NOT NULL);"
+  "  hash TEXT NOT NULL,"                                                           \
+  "  digests TEXT);"
 
 static const char sqlite_schema_sql[] =
   SCHEMA ("INTEGER PRIMARY KEY", "BLOB", "INTEGER", "");
@@ -192,14 +219,34 @@ rollback (DsStore *self)
   ds_db_rollback (self->db);
 }
 
+/* Writes the checkpoint of the head this store last committed; the lock
+ * is held (or the store is not shared any more). */
+static void
+save_checkpoint (DsStore *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (self->key == NULL || self->head_id <= 0 || !self->checkpoint_behind)
+    return;
+  if (!ds_audit_checkpoint_write (self->checkpoint_path, self->key, self->head_id, self->head_hash, &error))
+    g_warning ("%s", error->message);
+  self->checkpoint_us = g_get_monotonic_time ();
+  self->checkpoint_behind = FALSE;
+}
+
 static void
 ds_store_finalize (GObject *object)
 {
   DsStore *self = DS_STORE (object);
 
+  save_checkpoint (self);
   g_clear_pointer (&self->reader, ds_db_close);
   g_clear_pointer (&self->db, ds_db_close);
   g_free (self->path);
+  g_clear_pointer (&self->key, g_bytes_unref);
+  g_free (self->checkpoint_path);
+  g_string_free (self->digests, TRUE);
+  g_free (self->head_hash);
   g_ptr_array_unref (self->later);
   g_ptr_array_unref (self->queue);
   g_mutex_clear (&self->lock);
@@ -226,6 +273,7 @@ ds_store_init (DsStore *self)
   g_mutex_init (&self->later_lock);
   self->queue = g_ptr_array_new ();
   self->later = g_ptr_array_new_with_free_func ((GDestroyNotify) pending_step_free);
+  self->digests = g_string_new (NULL);
 }
 
 /* A one-row, one-column query as text (NULL when it returns no row). */
@@ -315,6 +363,30 @@ create_schema (DsStore *self,
           return FALSE;
         }
     }
+  if (version == 1)
+    {
+      /* Version 1 to 2: events get the digests of the rows they wrote.
+       * The old events stay as they were; ds_store_open() anchors the
+       * keyed chain after them. */
+      if (pg)
+        ok = ds_db_exec (self->db, "BEGIN; SELECT pg_advisory_xact_lock(" G_STRINGIFY (PG_LOCK_CLASS) ", "
+                                   G_STRINGIFY (PG_LOCK_SCHEMA) ")", error);
+      else
+        ok = ds_db_exec (self->db, "BEGIN IMMEDIATE", error);
+      ok = ok && read_version (self, &version, error);
+      if (ok && version == 1)
+        {
+          ok = ds_db_exec (self->db, "ALTER TABLE events ADD COLUMN digests TEXT", error) &&
+               ds_db_exec (self->db, pg ? "UPDATE ds_meta SET value = '2' WHERE key = 'schema_version'"
+                                        : "PRAGMA user_version = 2", error);
+          version = 2;
+        }
+      if (!ok || !commit (self, error))
+        {
+          rollback (self);
+          return FALSE;
+        }
+    }
   if (version != SCHEMA_VERSION)
     {
       g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
@@ -371,11 +443,126 @@ configure_pg (DsStore *self,
   return scalar (self, sql, NULL, error);
 }
 
+/* Verifies the chain before the station writes to it, and keys it from an
+ * anchor event when it is new or was written before the chain was keyed. */
+static gboolean
+anchor_txn (DsStore  *self,
+            gpointer  data,
+            GError  **error)
+{
+  g_autoptr(DsDbRows) rows = NULL;
+  g_autofree char *msg = NULL;
+  gint64 n_unkeyed;
+
+  /* Another station of the line may have anchored it meanwhile. */
+  rows = query (self, "reading the audit chain",
+                "SELECT count(*), (SELECT count(*) FROM events WHERE kind IN ('" DS_AUDIT_ANCHOR "', '"
+                DS_AUDIT_ACKNOWLEDGED "')) FROM events", NULL, 0, error);
+  if (rows == NULL)
+    return FALSE;
+  n_unkeyed = ds_db_rows_int (rows, 0, 0);
+  if (ds_db_rows_int (rows, 0, 1) > 0)
+    {
+      DsAuditResult result;
+      gboolean ok = ds_audit_verify (self->db, self->key, NULL, FALSE, &result, error);
+
+      if (ok && result.broken_id > 0)
+        {
+          g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
+                       _("Another station began the audit chain of the record store %s with another station key: "
+                         "give every station of the line the same %s"), ds_db_get_name (self->db), "audit.key");
+          ok = FALSE;
+        }
+      ds_audit_result_clear (&result);
+      return ok;
+    }
+  /* The anchor holds the digest of every row there is, so the rows an
+   * older station wrote are covered from here on too. */
+  if (!ds_audit_snapshot (self->db, self->digests, error))
+    return FALSE;
+  msg = g_strdup_printf ("keyed audit chain begins; %" G_GINT64_FORMAT " earlier events unkeyed", n_unkeyed);
+  return insert_event (self, 0, NULL, DS_AUDIT_ANCHOR, msg, error);
+}
+
+static gboolean
+open_audit (DsStore          *self,
+            const char       *key_dir,
+            DsStoreOpenFlags  flags,
+            GError          **error)
+{
+  g_autoptr(GError) local = NULL;
+  DsAuditResult result;
+  gboolean sqlite = ds_db_get_kind (self->db) == DS_DB_SQLITE;
+  gboolean ok;
+
+  self->checkpoint_path = ds_audit_checkpoint_path (key_dir, self->path);
+  self->key = ds_audit_key_load (key_dir, FALSE, &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  g_mutex_lock (&self->lock);
+  ok = ds_audit_verify (self->db, self->key, self->checkpoint_path, sqlite, &result, &local);
+  g_mutex_unlock (&self->lock);
+  if (!ok)
+    {
+      if (g_error_matches (local, DS_ERROR, DS_ERROR_NOT_FOUND))
+        {
+          g_autofree char *key = ds_audit_key_path (key_dir);
+          g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
+                       _("The audit chain of the record store %s is kept with a station key, and %s is not there: "
+                         "copy it (mode 0600) from the station that began the chain"),
+                       ds_db_get_name (self->db), key);
+        }
+      else
+        g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (result.broken_id > 0 && !(flags & DS_STORE_OPEN_ACKNOWLEDGE))
+    {
+      g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, result.broken_id);
+
+      g_set_error (error, DS_ERROR, DS_ERROR_REJECTED,
+                   _("The audit chain of the record store %s is broken at event %s: %s. The station records "
+                     "nothing more until an engineer has checked the records and run "
+                     "“dac-station-cli audit acknowledge --reason TEXT --operator NAME”"),
+                   ds_db_get_name (self->db), id, result.reason);
+      ds_audit_result_clear (&result);
+      return FALSE;
+    }
+  /* A chain not yet keyed (new, or written by an older station) gets a
+   * key now; a keyed one never gets a new key. */
+  if (self->key == NULL)
+    self->key = ds_audit_key_load (key_dir, TRUE, error);
+  self->head_id = result.head_id;
+  self->head_hash = g_strdup (result.head_hash);
+  ok = self->key != NULL;
+  if (ok && !result.keyed && result.broken_id == 0)
+    ok = write_records (self, anchor_txn, NULL, error);
+  else if (ok && result.keyed && !result.has_checkpoint && result.head_id > 0)
+    /* A station that joins a line's database keeps its own checkpoint
+     * from now on. */
+    ok = ds_audit_checkpoint_write (self->checkpoint_path, self->key, result.head_id, result.head_hash, error);
+  ds_audit_result_clear (&result);
+  return ok;
+}
+
 DsStore *
 ds_store_open (const char *path,
                GError    **error)
 {
+  return ds_store_open_full (path, NULL, DS_STORE_OPEN_DEFAULT, error);
+}
+
+DsStore *
+ds_store_open_full (const char        *path,
+                    const char        *key_dir,
+                    DsStoreOpenFlags   flags,
+                    GError           **error)
+{
   g_autoptr(DsStore) self = NULL;
+  g_autofree char *keys = NULL;
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -401,6 +588,9 @@ ds_store_open (const char *path,
   if (ds_db_get_kind (self->db) == DS_DB_SQLITE ? !configure_sqlite (self, error) : !configure_pg (self, error))
     return NULL;
   if (!create_schema (self, error))
+    return NULL;
+  keys = key_dir != NULL ? g_strdup (key_dir) : ds_audit_default_key_dir (path);
+  if (!open_audit (self, keys, flags, error))
     return NULL;
   if (ds_db_get_kind (self->db) == DS_DB_SQLITE)
     {
@@ -462,16 +652,14 @@ ds_store_get_path (DsStore *self)
  * once.  Jobs that write at the same moment thus share one fsync, and each
  * caller still returns only once its own records are durable.  One
  * writer's failure rolls back its own savepoint, never another's work. */
-typedef gboolean (*WriteFunc) (DsStore  *self,
-                               gpointer  data,
-                               GError  **error);
-
 typedef struct {
   WriteFunc  func;
   gpointer   data;
   gboolean   done;
   gboolean   ok;
   GError    *error;
+  gint64     head_id;    /* the last event it wrote */
+  char      *head_hash;
 } Write;
 
 /* Fails every write of @batch that is not failed yet with @error. */
@@ -538,6 +726,7 @@ run_batch (DsStore   *self,
       Write *w = batch->pdata[i];
 
       self->current_write = w;
+      g_string_truncate (self->digests, 0);
       if (savepoints && !ds_db_exec (self->db, "SAVEPOINT ds_write", &w->error))
         break;
       w->ok = w->func (self, w->data, &w->error);
@@ -573,6 +762,32 @@ run_batch (DsStore   *self,
   else
     committed = TRUE;
 
+  if (committed)
+    {
+      Write *last = NULL;
+
+      for (guint i = 0; i < batch->len; i++)
+        if (((Write *) batch->pdata[i])->ok && ((Write *) batch->pdata[i])->head_id > 0)
+          last = batch->pdata[i];
+      if (last != NULL)
+        {
+          self->head_id = last->head_id;
+          g_free (self->head_hash);
+          self->head_hash = g_strdup (last->head_hash);
+          self->checkpoint_behind = TRUE;
+          /* After the commit, so it is never ahead of the database; at
+           * most once a second, and when the store is closed: writing a
+           * file at every commit halved the commits a second (on ext4 each
+           * one then carried that file's metadata).  What a crash can
+           * leave out of it is the last second's events, which this
+           * station's next write finds cut if they are. */
+          if (g_get_monotonic_time () - self->checkpoint_us >= G_USEC_PER_SEC)
+            save_checkpoint (self);
+        }
+    }
+  for (guint i = 0; i < batch->len; i++)
+    g_clear_pointer (&((Write *) batch->pdata[i])->head_hash, g_free);
+
   /* Writes the loop never reached (it stopped on a lost transaction) have
    * failed with the batch. */
   for (guint i = 0; i < batch->len; i++)
@@ -595,7 +810,7 @@ write_records (DsStore   *self,
                gpointer   data,
                GError   **error)
 {
-  Write w = { func, data, FALSE, FALSE, NULL };
+  Write w = { func, data, FALSE, FALSE, NULL, 0, NULL };
 
   g_mutex_lock (&self->queue_lock);
   g_ptr_array_add (self->queue, &w);
@@ -675,44 +890,22 @@ touch_board (DsStore    *self,
              gint64      now,
              GError    **error)
 {
-  return run (self, "recording the board",
-              "INSERT INTO boards (uid, first_seen_us, last_seen_us) VALUES (?1, ?2, ?2) "
-              "ON CONFLICT (uid) DO UPDATE SET last_seen_us = ?2",
-              DB_PARAMS (DB_TEXT (uid), DB_INT (now)), error);
+  g_autoptr(DsDbRows) rows = query (self, "recording the board",
+                                    "INSERT INTO boards (uid, first_seen_us, last_seen_us) VALUES (?1, ?2, ?2) "
+                                    "ON CONFLICT (uid) DO UPDATE SET last_seen_us = ?2 "
+                                    "RETURNING " DS_AUDIT_BOARDS_COLUMNS,
+                                    DB_PARAMS (DB_TEXT (uid), DB_INT (now)), error);
+
+  if (rows == NULL)
+    return FALSE;
+  ds_audit_note_rows (self->digests, "boards", rows);
+  return TRUE;
 }
 
-#define GENESIS_HASH "0000000000000000000000000000000000000000000000000000000000000000"
-
-/* The hash of one audit event: SHA-256 over its fields, each length-prefixed
- * so no two different rows encode alike, and over the previous row's hash,
- * so an edited, deleted or reordered row breaks every link after it. */
-static char *
-event_hash (gint64      id,
-            gint64      time_us,
-            gint64      job_id,
-            const char *board_uid,
-            const char *kind,
-            const char *message,
-            const char *prev_hash)
-{
-  g_autoptr(GString) in = g_string_new (NULL);
-  const char *fields[4] = { board_uid, kind, message, prev_hash };
-
-  g_string_append_printf (in, "%" G_GINT64_FORMAT ";%" G_GINT64_FORMAT ";%" G_GINT64_FORMAT ";",
-                          id, time_us, job_id);
-  for (gsize i = 0; i < G_N_ELEMENTS (fields); i++)
-    {
-      if (fields[i] == NULL)
-        g_string_append (in, "-;");
-      else
-        g_string_append_printf (in, "%" G_GSIZE_FORMAT ":%s;", strlen (fields[i]), fields[i]);
-    }
-  return g_compute_checksum_for_string (G_CHECKSUM_SHA256, in->str, in->len);
-}
-
-/* Appends to the audit chain.  Must run inside a write transaction, so that
- * no other writer (another station process) slips in between reading the
- * chain's head and extending it. */
+/* Appends to the audit chain, with the digests of the rows this write
+ * changed (self->digests), keyed with the station key.  Must run inside a
+ * write transaction, so that no other writer (another station process)
+ * slips in between reading the chain's head and extending it. */
 static gboolean
 insert_event (DsStore    *self,
               gint64      job_id,
@@ -724,7 +917,9 @@ insert_event (DsStore    *self,
   g_autoptr(DsDbRows) head = query (self, "reading the audit chain",
                                     "SELECT id, hash FROM events ORDER BY id DESC LIMIT 1", NULL, 0, error);
   g_autofree char *hash = NULL;
-  const char *prev = GENESIS_HASH;
+  const char *prev = DS_AUDIT_GENESIS_HASH;
+  const char *digests = self->digests->len > 0 ? self->digests->str : NULL;
+  Write *w = self->current_write;
   gint64 id = 1;
   gint64 now = g_get_real_time ();
 
@@ -735,12 +930,34 @@ insert_event (DsStore    *self,
       id = ds_db_rows_int (head, 0, 0) + 1;
       prev = ds_db_rows_text (head, 0, 1);
     }
-  hash = event_hash (id, now, job_id > 0 ? job_id : 0, board_uid, kind, message, prev);
-  return run (self, "logging an event",
-              "INSERT INTO events (id, time_us, job_id, board_uid, kind, message, prev_hash, hash) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-              DB_PARAMS (DB_INT (id), DB_INT (now), DB_ID (job_id), DB_TEXT (board_uid), DB_TEXT (kind),
-                         DB_TEXT (message), DB_TEXT (prev), DB_TEXT (hash)), error);
+  /* The chain can only have grown since this store last saw it commit:
+   * events cut off its end, or its last one changed, while the station
+   * runs stop the station as they would at the next start. */
+  if (self->head_id > 0 && (id - 1 < self->head_id ||
+                            (id - 1 == self->head_id && g_strcmp0 (prev, self->head_hash) != 0)))
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_REJECTED,
+                   _("The audit chain of the record store %s was cut or changed while the station ran. The "
+                     "station records nothing more until an engineer has checked the records and run "
+                     "“dac-station-cli audit acknowledge --reason TEXT --operator NAME”"),
+                   ds_db_get_name (self->db));
+      return FALSE;
+    }
+  hash = ds_audit_event_hash (self->key, id, now, job_id > 0 ? job_id : 0, board_uid, kind, message, digests, prev);
+  if (!run (self, "logging an event",
+            "INSERT INTO events (id, time_us, job_id, board_uid, kind, message, prev_hash, hash, digests) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            DB_PARAMS (DB_INT (id), DB_INT (now), DB_ID (job_id), DB_TEXT (board_uid), DB_TEXT (kind),
+                       DB_TEXT (message), DB_TEXT (prev), DB_TEXT (hash), DB_TEXT (digests)), error))
+    return FALSE;
+  g_string_truncate (self->digests, 0);
+  if (w != NULL)
+    {
+      w->head_id = id;
+      g_free (w->head_hash);
+      w->head_hash = g_steal_pointer (&hash);
+    }
+  return TRUE;
 }
 
 gboolean
@@ -751,48 +968,82 @@ ds_store_verify_audit (DsStore  *self,
                        GError  **error)
 {
   g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
-  g_autoptr(DsDbRows) rows = NULL;
-  const char *expected_prev = GENESIS_HASH;
-  gint64 expected_id = 1;
-  gint64 n = 0;
+  DsAuditResult result;
 
   *broken_id = 0;
   *reason = NULL;
-  rows = query (self, "reading the audit chain",
-                "SELECT id, time_us, job_id, board_uid, kind, message, prev_hash, hash FROM events ORDER BY id",
-                NULL, 0, error);
-  if (rows == NULL)
+  if (!ds_audit_verify (self->db, self->key, self->checkpoint_path, ds_db_get_kind (self->db) == DS_DB_SQLITE,
+                        &result, error))
     return FALSE;
-  for (guint r = 0; r < ds_db_rows_count (rows); r++)
-    {
-      gint64 id = ds_db_rows_int (rows, r, 0);
-      const char *prev = ds_db_rows_text (rows, r, 6);
-      const char *hash = ds_db_rows_text (rows, r, 7);
-      g_autofree char *computed = event_hash (id, ds_db_rows_int (rows, r, 1), ds_db_rows_int (rows, r, 2),
-                                              ds_db_rows_text (rows, r, 3), ds_db_rows_text (rows, r, 4),
-                                              ds_db_rows_text (rows, r, 5), prev);
-
-      n++;
-      if (id != expected_id)
-        {
-          g_autofree char *missing = g_strdup_printf ("%" G_GINT64_FORMAT, expected_id);
-          *reason = g_strdup_printf (_("event %s is missing"), missing);
-        }
-      else if (g_strcmp0 (prev, expected_prev) != 0)
-        *reason = g_strdup (_("it does not link to the event before it (deleted or reordered events)"));
-      else if (g_strcmp0 (computed, hash) != 0)
-        *reason = g_strdup (_("its contents were changed after it was written"));
-      if (*reason != NULL)
-        {
-          *broken_id = id;
-          break;
-        }
-      expected_prev = hash;
-      expected_id = id + 1;
-    }
   if (n_events != NULL)
-    *n_events = n;
+    *n_events = result.n_events;
+  *broken_id = result.broken_id;
+  *reason = g_steal_pointer (&result.reason);
+  ds_audit_result_clear (&result);
   return TRUE;
+}
+
+typedef struct {
+  const char *operator_id;
+  const char *reason;
+  gint64      event_id;
+} Acknowledge;
+
+static gboolean
+acknowledge_txn (DsStore  *self,
+                 gpointer  data,
+                 GError  **error)
+{
+  Acknowledge *a = data;
+  DsAuditResult result;
+  g_autofree char *msg = NULL;
+  gboolean ok;
+
+  /* Verified again inside the transaction: what is acknowledged is what
+   * the chain is when the event is written. */
+  if (!ds_audit_verify (self->db, self->key, self->checkpoint_path, ds_db_get_kind (self->db) == DS_DB_SQLITE,
+                        &result, error))
+    return FALSE;
+  if (result.broken_id == 0)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_REJECTED,
+                   _("The audit chain of the record store %s is intact: there is nothing to acknowledge"),
+                   ds_db_get_name (self->db));
+      ds_audit_result_clear (&result);
+      return FALSE;
+    }
+  /* The first line pins every event before this one as it is now; the
+   * digests are those of every row as it is now. */
+  msg = g_strdup_printf ("events-sha256 %s\noperator %s\nreason %s\nbroken at event %" G_GINT64_FORMAT ": %s",
+                         result.events_sha256, a->operator_id, a->reason, result.broken_id, result.reason);
+  self->head_id = result.head_id;
+  g_free (self->head_hash);
+  self->head_hash = g_strdup (result.head_hash);
+  ds_audit_result_clear (&result);
+  ok = ds_audit_snapshot (self->db, self->digests, error) &&
+       insert_event (self, 0, NULL, DS_AUDIT_ACKNOWLEDGED, msg, error);
+  if (ok)
+    a->event_id = ((Write *) self->current_write)->head_id;
+  return ok;
+}
+
+gint64
+ds_store_acknowledge_audit (DsStore    *self,
+                            const char *operator_id,
+                            const char *reason,
+                            GError    **error)
+{
+  Acknowledge a = { operator_id, reason, 0 };
+
+  g_return_val_if_fail (DS_IS_STORE (self), -1);
+  g_return_val_if_fail (operator_id != NULL && reason != NULL, -1);
+
+  if (!write_records (self, acknowledge_txn, &a, error))
+    return -1;
+  g_mutex_lock (&self->lock);
+  save_checkpoint (self);
+  g_mutex_unlock (&self->lock);
+  return a.event_id;
 }
 
 typedef struct {
@@ -818,12 +1069,12 @@ begin_job_txn (DsStore  *self,
     return FALSE;
   rows = pg ? query (self, "recording a job",
                      "INSERT INTO jobs (board_uid, port, operator, lot, station, started_us, owner) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                     "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING " DS_AUDIT_JOBS_COLUMNS,
                      DB_PARAMS (DB_TEXT (a->board_uid), DB_TEXT (a->port), DB_TEXT (a->operator_id),
                                 DB_TEXT (a->lot), DB_TEXT (a->station), DB_INT (now), DB_INT (self->owner)), error)
             : query (self, "recording a job",
                      "INSERT INTO jobs (board_uid, port, operator, lot, station, started_us) "
-                     "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                     "VALUES (?, ?, ?, ?, ?, ?) RETURNING " DS_AUDIT_JOBS_COLUMNS,
                      DB_PARAMS (DB_TEXT (a->board_uid), DB_TEXT (a->port), DB_TEXT (a->operator_id),
                                 DB_TEXT (a->lot), DB_TEXT (a->station), DB_INT (now)), error);
   if (rows == NULL)
@@ -835,6 +1086,7 @@ begin_job_txn (DsStore  *self,
       return FALSE;
     }
   a->id = ds_db_rows_int (rows, 0, 0);
+  ds_audit_note_rows (self->digests, "jobs", rows);
   return insert_event (self, a->id, a->board_uid, "job-started", a->port, error);
 }
 
@@ -869,9 +1121,13 @@ set_job_board_txn (DsStore  *self,
 
   if (!touch_board (self, a->board_uid, g_get_real_time (), error))
     return FALSE;
-  rows = query (self, "recording the board of a job", "UPDATE jobs SET board_uid = ? WHERE id = ?",
+  rows = query (self, "recording the board of a job",
+                "UPDATE jobs SET board_uid = ? WHERE id = ? RETURNING " DS_AUDIT_JOBS_COLUMNS,
                 DB_PARAMS (DB_TEXT (a->board_uid), DB_INT (a->job_id)), error);
-  return rows != NULL && check_job_changed (self, rows, a->job_id, error);
+  if (rows == NULL || !check_job_changed (self, rows, a->job_id, error))
+    return FALSE;
+  ds_audit_note_rows (self->digests, "jobs", rows);
+  return insert_event (self, a->job_id, a->board_uid, "job-board", NULL, error);
 }
 
 gboolean
@@ -898,13 +1154,17 @@ insert_step (DsStore    *self,
              GError    **error)
 {
   g_autofree char *what = g_strdup_printf ("%s %s", step, outcome);
+  g_autoptr(DsDbRows) rows = NULL;
 
-  return run (self, "recording a step",
-              "INSERT INTO steps (job_id, step, outcome, started_us, finished_us, error_code, error_message) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?)",
-              DB_PARAMS (DB_INT (job_id), DB_TEXT (step), DB_TEXT (outcome), DB_INT (started_us),
-                         DB_INT (finished_us), DB_TEXT (error_code), DB_TEXT (error_message)), error) &&
-         insert_event (self, job_id, NULL, "step", what, error);
+  rows = query (self, "recording a step",
+                "INSERT INTO steps (job_id, step, outcome, started_us, finished_us, error_code, error_message) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING " DS_AUDIT_STEPS_COLUMNS,
+                DB_PARAMS (DB_INT (job_id), DB_TEXT (step), DB_TEXT (outcome), DB_INT (started_us),
+                           DB_INT (finished_us), DB_TEXT (error_code), DB_TEXT (error_message)), error);
+  if (rows == NULL)
+    return FALSE;
+  ds_audit_note_rows (self->digests, "steps", rows);
+  return insert_event (self, job_id, NULL, "step", what, error);
 }
 
 /* Writes @job_id's kept step records, oldest first, inside the caller's
@@ -1026,13 +1286,14 @@ finish_job_txn (DsStore  *self,
     return FALSE;
   rows = query (self, "recording the end of a job",
                 "UPDATE jobs SET finished_us = ?, outcome = ?, failed_step = ?, error_code = ?, error_message = ? "
-                "WHERE id = ?",
+                "WHERE id = ? RETURNING " DS_AUDIT_JOBS_COLUMNS,
                 DB_PARAMS (DB_INT (g_get_real_time ()), DB_TEXT (a->outcome),
                            DB_TEXT (keeps_step ? a->failed_step : NULL), DB_TEXT (a->error_code),
                            DB_TEXT (a->error_message), DB_INT (a->job_id)), error);
-  return rows != NULL &&
-         check_job_changed (self, rows, a->job_id, error) &&
-         insert_event (self, a->job_id, NULL, "job-finished", a->outcome, error);
+  if (rows == NULL || !check_job_changed (self, rows, a->job_id, error))
+    return FALSE;
+  ds_audit_note_rows (self->digests, "jobs", rows);
+  return insert_event (self, a->job_id, NULL, "job-finished", a->outcome, error);
 }
 
 gboolean
@@ -1098,7 +1359,8 @@ add_certificate_txn (DsStore  *self,
 
   rows = query (self, "recording a certificate",
                 "INSERT INTO certificates (job_id, board_uid, serial, fingerprint, pubkey_sha256, subject, dac_der, "
-                "pai_der, dac_path, pai_path, issued_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                "pai_der, dac_path, pai_path, issued_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "RETURNING " DS_AUDIT_CERTS_COLUMNS,
                 DB_PARAMS (DB_ID (record->job_id), DB_TEXT (record->board_uid), DB_TEXT (record->serial),
                            DB_TEXT (record->fingerprint), DB_TEXT (record->pubkey_sha256), DB_TEXT (record->subject),
                            DB_BLOB (record->dac_der), DB_BLOB (record->pai_der), DB_TEXT (record->dac_path),
@@ -1114,6 +1376,7 @@ add_certificate_txn (DsStore  *self,
       return FALSE;
     }
   record->id = ds_db_rows_int (rows, 0, 0);
+  ds_audit_note_rows (self->digests, "certificates", rows);
   msg = g_strdup_printf ("serial %s fingerprint %s", record->serial, record->fingerprint);
   return insert_event (self, record->job_id, record->board_uid, "certificate-issued", msg, error);
 }
@@ -1178,19 +1441,21 @@ update_certificate_locked (DsStore    *self,
                        board_uid, ds_db_rows_text (live, 0, 0), serial);
           return FALSE;
         }
-      rows = query (self, "recording an installed certificate", "UPDATE certificates SET installed = 1 WHERE id = ?",
+      rows = query (self, "recording an installed certificate", "UPDATE certificates SET installed = 1 WHERE id = ? RETURNING " DS_AUDIT_CERTS_COLUMNS,
                     DB_PARAMS (DB_INT (cert_id)), error);
       msg = g_strdup_printf ("serial %s", serial);
     }
   else
     {
       rows = query (self, "superseding a certificate",
-                    "UPDATE certificates SET superseded = 1, superseded_reason = ? WHERE id = ?",
+                    "UPDATE certificates SET superseded = 1, superseded_reason = ? WHERE id = ? "
+                    "RETURNING " DS_AUDIT_CERTS_COLUMNS,
                     DB_PARAMS (DB_TEXT (reason != NULL ? reason : ""), DB_INT (cert_id)), error);
       msg = g_strdup_printf ("serial %s: %s", serial, reason != NULL ? reason : "");
     }
   if (rows == NULL)
     return FALSE;
+  ds_audit_note_rows (self->digests, "certificates", rows);
   return insert_event (self, job_id, board_uid, install ? "certificate-installed" : "certificate-superseded",
                        msg, error);
 }
@@ -1444,15 +1709,17 @@ close_interrupted_txn (DsStore  *self,
     rows = query (self, "closing interrupted jobs",
                   "UPDATE jobs SET outcome = 'interrupted', finished_us = ? WHERE outcome IS NULL "
                   "AND (owner IS NULL OR (owner <> ? AND pg_try_advisory_xact_lock("
-                  G_STRINGIFY (PG_LOCK_OWNER_CLASS) ", owner)))",
+                  G_STRINGIFY (PG_LOCK_OWNER_CLASS) ", owner))) RETURNING " DS_AUDIT_JOBS_COLUMNS,
                   DB_PARAMS (DB_INT (g_get_real_time ()), DB_INT (self->owner)), error);
   else
     rows = query (self, "closing interrupted jobs",
-                  "UPDATE jobs SET outcome = 'interrupted', finished_us = ? WHERE outcome IS NULL",
+                  "UPDATE jobs SET outcome = 'interrupted', finished_us = ? WHERE outcome IS NULL "
+                  "RETURNING " DS_AUDIT_JOBS_COLUMNS,
                   DB_PARAMS (DB_INT (g_get_real_time ())), error);
   if (rows == NULL)
     return FALSE;
-  *n = ds_db_rows_changed (rows);
+  *n = ds_db_rows_count (rows);
+  ds_audit_note_rows (self->digests, "jobs", rows);
   return *n == 0 || insert_event (self, 0, NULL, "jobs-interrupted", NULL, error);
 }
 

@@ -37,6 +37,23 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DsCertRecord, ds_cert_record_free)
  * database (creating the tables when they are not there yet). */
 DsStore      *ds_store_open                 (const char  *path,
                                              GError     **error);
+
+typedef enum {
+  DS_STORE_OPEN_DEFAULT     = 0,
+  /* Opens a store whose audit chain is broken, to acknowledge it. */
+  DS_STORE_OPEN_ACKNOWLEDGE = 1 << 0,
+} DsStoreOpenFlags;
+
+/* As ds_store_open(), with the station key (audit.key, created on first
+ * use, mode 0600) and the audit checkpoint in @key_dir: NULL means beside
+ * a SQLite file, and for PostgreSQL $DS_AUDIT_KEY_DIR or the user's
+ * dac-station data folder.  The audit chain is verified first: a broken
+ * one fails with DS_ERROR_REJECTED (unless DS_STORE_OPEN_ACKNOWLEDGE), a
+ * chain kept with a key that is not in @key_dir with DS_ERROR_CONFIG. */
+DsStore      *ds_store_open_full            (const char        *path,
+                                             const char        *key_dir,
+                                             DsStoreOpenFlags   flags,
+                                             GError           **error);
 const char   *ds_store_get_path             (DsStore     *self);
 
 /* Creates a job row (and the board row when new); returns the job id or -1. */
@@ -132,12 +149,25 @@ gint          ds_store_close_interrupted_jobs (DsStore   *self,
                                              GError     **error);
 
 /* Walks the audit chain (the events table, each row chained to the one
- * before by SHA-256).  Returns FALSE only when the chain cannot be read;
- * a broken link sets *broken_id (> 0) and *reason. */
+ * before by HMAC-SHA256 with the station key), compares every job, step,
+ * certificate and board with the digest its newest event holds, and the
+ * chain's end with the checkpoint beside the key (ds-audit.h).  Returns
+ * FALSE only when the chain cannot be read; a break sets *broken_id (> 0)
+ * and *reason. */
 gboolean      ds_store_verify_audit         (DsStore       *self,
                                              gint64        *n_events,
                                              gint64        *broken_id,
                                              char         **reason,
+                                             GError       **error);
+
+/* An engineer's acknowledgement of a broken chain: an event, keyed, that
+ * names the operator, the reason and the break, pins every event before it
+ * and holds the digest of every row as it is now, so the chain verifies
+ * from it on.  Returns its id, or -1; DS_ERROR_REJECTED when the chain is
+ * intact. */
+gint64        ds_store_acknowledge_audit    (DsStore       *self,
+                                             const char    *operator_id,
+                                             const char    *reason,
                                              GError       **error);
 
 /* Records @config (a station's configuration, one "key value" per line,

@@ -336,6 +336,13 @@ update (DsBoardCard *self)
       }
       break;
     case DS_CARD_STATUS_CANCELLED:
+      if (ds_job_get_step_outcome (job, DS_STEP_FLASH) == NULL)
+        {
+          /* Taken off the queue: the board was never spoken to. */
+          set_texts (self, C_("card", "Cancelled"), _("Cancelled before it started."),
+                     _("Press Start to provision it."));
+          break;
+        }
       /* TRANSLATORS: where a cancelled job stopped, e.g. "Stopped at Install." */
       message = g_strdup_printf (_("Stopped at %s."), ds_step_get_label (ds_job_get_failed_step (job) < DS_N_STEPS
                                                                          ? ds_job_get_failed_step (job)

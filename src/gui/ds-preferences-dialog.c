@@ -163,6 +163,7 @@ ds_preferences_dialog_new (GtkWindow  *parent,
   DsPreferencesDialog *self = g_object_new (DS_TYPE_PREFERENCES_DIALOG,
                                             "use-header-bar", TRUE,
                                             "transient-for", parent,
+                                            "application", parent != NULL ? gtk_window_get_application (parent) : NULL,
                                             NULL);
   g_autoptr(GSimpleActionGroup) group = g_simple_action_group_new ();
   g_autoptr(GAction) ca_backend = g_settings_create_action (settings, "ca-backend");

@@ -56,7 +56,10 @@ struct _DsWindow
   guint           tick_id;
   guint           beep_id;
   guint           auto_start_id;
+  guint           close_deadline_id;
+  guint           destroy_id;
   GtkWidget      *login_dialog;
+  GtkWidget      *confirm_close;  /* "Cancel the running boards?" while shown */
   GtkWidget      *statistics;     /* the statistics window while it is open */
 };
 
@@ -64,6 +67,10 @@ G_DEFINE_FINAL_TYPE (DsWindow, ds_window, GTK_TYPE_APPLICATION_WINDOW)
 
 /* Where a raw .bin image goes: the start of STM32 flash, as the CLI does. */
 #define DS_FIRMWARE_ADDRESS 0x08000000
+
+/* How long Quit waits for cancelled jobs to be recorded before the window
+ * goes regardless: the station must end within 5 s whatever happens. */
+#define DS_CLOSE_DEADLINE_MS 4000
 
 static void update_actions (DsWindow *self);
 
@@ -266,13 +273,32 @@ job_finished_cb (DsStation *station,
   update_actions (self);
 }
 
+static gboolean
+destroy_cb (gpointer user_data)
+{
+  DsWindow *self = DS_WINDOW (user_data);
+
+  self->destroy_id = 0;
+  gtk_widget_destroy (GTK_WIDGET (self));
+  return G_SOURCE_REMOVE;
+}
+
+/* The window goes from the main loop, never from inside a signal of the
+ * station or an event handler that still uses it. */
+static void
+schedule_destroy (DsWindow *self)
+{
+  if (self->destroy_id == 0)
+    self->destroy_id = g_idle_add_full (G_PRIORITY_HIGH, destroy_cb, g_object_ref (self), g_object_unref);
+}
+
 static void
 station_idle_cb (DsStation *station,
                  DsWindow  *self)
 {
   update_actions (self);
   if (self->closing)
-    gtk_widget_destroy (GTK_WIDGET (self));
+    schedule_destroy (self);
 }
 
 static guint
@@ -678,12 +704,16 @@ provision_activated (GSimpleAction *action,
 }
 
 static void
-cancel_card (DsBoardCard *card)
+cancel_card (DsWindow    *self,
+             DsBoardCard *card)
 {
   DsJob *job = ds_board_card_get_job (card);
 
-  if (job != NULL && (ds_job_get_state (job) == DS_JOB_STATE_QUEUED ||
-                      ds_job_get_state (job) == DS_JOB_STATE_RUNNING))
+  /* A queued board is taken off the queue, not started to be cancelled. */
+  if (job != NULL && self->station != NULL &&
+      (ds_job_get_state (job) == DS_JOB_STATE_QUEUED || ds_job_get_state (job) == DS_JOB_STATE_RUNNING))
+    ds_station_cancel_job (self->station, job);
+  else if (job != NULL && ds_job_get_state (job) == DS_JOB_STATE_RUNNING)
     ds_job_cancel (job);
 }
 
@@ -696,7 +726,7 @@ cancel_board_activated (GSimpleAction *action,
   DsBoardCard *card = g_hash_table_lookup (self->cards, g_variant_get_string (parameter, NULL));
 
   if (card != NULL)
-    cancel_card (card);
+    cancel_card (self, card);
 }
 
 static void
@@ -749,10 +779,11 @@ cancel_selected_activated (GSimpleAction *action,
                            GVariant      *parameter,
                            gpointer       user_data)
 {
-  DsBoardCard *card = selected_card (DS_WINDOW (user_data));
+  DsWindow *self = DS_WINDOW (user_data);
+  DsBoardCard *card = selected_card (self);
 
   if (card != NULL)
-    cancel_card (card);
+    cancel_card (self, card);
 }
 
 static void
@@ -950,23 +981,144 @@ settings_changed_cb (GSettings  *settings,
 
 /* ---- the window --------------------------------------------------------- */
 
+/* Every dialog of this window goes, whatever it is: a modal one would
+ * otherwise swallow the close. */
+static void
+destroy_dialogs (DsWindow *self)
+{
+  GList *toplevels = gtk_window_list_toplevels ();
+
+  for (GList *l = toplevels; l != NULL; l = l->next)
+    g_object_ref (l->data);
+  for (GList *l = toplevels; l != NULL; l = l->next)
+    {
+      GtkWindow *window = l->data;
+
+      if (window == GTK_WINDOW (self) || gtk_window_get_window_type (window) != GTK_WINDOW_TOPLEVEL)
+        continue;
+      for (GtkWindow *p = gtk_window_get_transient_for (window); p != NULL; p = gtk_window_get_transient_for (p))
+        if (p == GTK_WINDOW (self))
+          {
+            gtk_widget_destroy (GTK_WIDGET (window));
+            break;
+          }
+    }
+  g_list_free_full (toplevels, g_object_unref);
+  self->login_dialog = NULL;
+  self->confirm_close = NULL;
+}
+
+static gboolean
+close_deadline_cb (gpointer user_data)
+{
+  DsWindow *self = DS_WINDOW (user_data);
+
+  self->close_deadline_id = 0;
+  g_warning ("%u boards still running %d ms after they were cancelled: closing regardless",
+             n_active (self), DS_CLOSE_DEADLINE_MS);
+  gtk_widget_destroy (GTK_WIDGET (self));
+  return G_SOURCE_REMOVE;
+}
+
+/* Cancels what runs and closes once the cancelled jobs are recorded: queued
+ * boards are never started, running ones end at their current step.  After
+ * DS_CLOSE_DEADLINE_MS the window goes regardless. */
+static void
+close_now (DsWindow *self)
+{
+  self->closing = TRUE;
+  if (n_active (self) > 0)
+    ds_station_cancel_all (self->station);
+  if (n_active (self) == 0)
+    {
+      schedule_destroy (self);
+      return;
+    }
+  show_error (self, _("Cancelling every board at its current step, then closing…"));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->main_stack), FALSE);
+  update_actions (self);
+  if (self->close_deadline_id == 0)
+    self->close_deadline_id = g_timeout_add (DS_CLOSE_DEADLINE_MS, close_deadline_cb, self);
+}
+
+static guint
+count_jobs (DsWindow   *self,
+            DsJobState  state)
+{
+  guint n = 0;
+
+  if (self->station == NULL)
+    return 0;
+  for (guint i = 0; i < ds_station_get_jobs (self->station)->len; i++)
+    if (ds_job_get_state (g_ptr_array_index (ds_station_get_jobs (self->station), i)) == state)
+      n++;
+  return n;
+}
+
+static void
+confirm_close_response_cb (GtkDialog *dialog,
+                           int        response,
+                           DsWindow  *self)
+{
+  self->confirm_close = NULL;
+  gtk_widget_destroy (GTK_WIDGET (dialog));
+  if (response == GTK_RESPONSE_ACCEPT)
+    close_now (self);
+}
+
+/* Closing the window while boards run asks first, and says how many. */
+static void
+confirm_close (DsWindow *self)
+{
+  guint running = count_jobs (self, DS_JOB_STATE_RUNNING);
+  guint queued = count_jobs (self, DS_JOB_STATE_QUEUED);
+  g_autofree char *text = NULL;
+  g_autofree char *secondary = NULL;
+  GtkWidget *dialog;
+  GtkWidget *button;
+
+  if (self->confirm_close != NULL)
+    {
+      gtk_window_present (GTK_WINDOW (self->confirm_close));
+      return;
+    }
+  text = g_strdup_printf (ngettext ("%u board is being provisioned. Stop it and close?",
+                                    "%u boards are being provisioned. Stop them and close?", running),
+                          running);
+  if (queued > 0)
+    secondary = g_strdup_printf (ngettext ("It stops at its current step and is recorded as cancelled. %u waiting board is not started.",
+                                           "They stop at their current step and are recorded as cancelled. %u waiting boards are not started.",
+                                           queued), queued);
+  else
+    secondary = g_strdup (ngettext ("It stops at its current step and is recorded as cancelled.",
+                                    "They stop at their current step and are recorded as cancelled.", running));
+  dialog = gtk_message_dialog_new (GTK_WINDOW (self), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                   GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE, "%s", text);
+  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s", secondary);
+  gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Keep Running"), GTK_RESPONSE_CANCEL);
+  button = gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Stop Boards and Close"), GTK_RESPONSE_ACCEPT);
+  gtk_style_context_add_class (gtk_widget_get_style_context (button), "destructive-action");
+  gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
+  gtk_window_set_application (GTK_WINDOW (dialog), gtk_window_get_application (GTK_WINDOW (self)));
+  g_signal_connect (dialog, "response", G_CALLBACK (confirm_close_response_cb), self);
+  self->confirm_close = dialog;
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 static gboolean
 ds_window_delete_event (GtkWidget   *widget,
                         GdkEventAny *event)
 {
   DsWindow *self = DS_WINDOW (widget);
 
-  /* Jobs end at their current step and are recorded as cancelled before
-   * the window goes; "idle" closes it. */
+  if (self->closing)
+    return GDK_EVENT_STOP;
   if (n_active (self) > 0)
     {
-      self->closing = TRUE;
-      ds_station_cancel_all (self->station);
-      show_error (self, _("Cancelling every board at its current step, then closing…"));
-      gtk_widget_set_sensitive (GTK_WIDGET (self->main_stack), FALSE);
-      update_actions (self);
+      confirm_close (self);
       return GDK_EVENT_STOP;
     }
+  destroy_dialogs (self);
   return GTK_WIDGET_CLASS (ds_window_parent_class)->delete_event != NULL
          ? GTK_WIDGET_CLASS (ds_window_parent_class)->delete_event (widget, event)
          : GDK_EVENT_PROPAGATE;
@@ -993,6 +1145,8 @@ ds_window_dispose (GObject *object)
   g_clear_handle_id (&self->tick_id, g_source_remove);
   g_clear_handle_id (&self->beep_id, g_source_remove);
   g_clear_handle_id (&self->auto_start_id, g_source_remove);
+  g_clear_handle_id (&self->close_deadline_id, g_source_remove);
+  g_clear_handle_id (&self->destroy_id, g_source_remove);
   if (self->statistics != NULL)
     {
       g_object_remove_weak_pointer (G_OBJECT (self->statistics), (gpointer *) &self->statistics);
@@ -1211,6 +1365,17 @@ ds_window_sign_in (DsWindow   *self,
   if (auto_start (self))
     start_waiting_boards (self, FALSE);
   gtk_widget_child_focus (GTK_WIDGET (self->flowbox), GTK_DIR_TAB_FORWARD);
+}
+
+void
+ds_window_quit (DsWindow *self)
+{
+  g_return_if_fail (DS_IS_WINDOW (self));
+
+  /* No question asked: Quit and the signals end the station within 5 s,
+   * whatever dialog is open. */
+  destroy_dialogs (self);
+  close_now (self);
 }
 
 gboolean

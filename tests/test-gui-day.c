@@ -390,6 +390,155 @@ test_cancel_queued (Fixture *f, gconstpointer data)
   assert_two_cancelled_recorded (f);
 }
 
+
+/* ---- 3: a repeated failure, and the counters ----------------------------- */
+
+static guint
+n_jobs (Fixture *f)
+{
+  return ds_station_get_jobs (ds_window_get_station (f->window))->len;
+}
+
+static gboolean
+yield_shows (gpointer data)
+{
+  Fixture *f = data;
+  DsYieldPanel *panel = ds_window_get_yield_panel (f->window);
+
+  return !ds_yield_panel_is_busy (panel) &&
+         g_strcmp0 (ds_yield_panel_get_attempts_text (panel), "3") == 0;
+}
+
+/* A board the board refuses every time: "Attempt 1 of 2", then "Attempt 2
+ * of 2" and set aside; Start All leaves it alone; the tiles count boards. */
+static void
+test_attempts_set_aside (Fixture *f, gconstpointer data)
+{
+  const char *faults[] = { "1:refuse-install", NULL };
+  DsYieldPanel *panel;
+  DsBoardCard *card;
+  GtkWidget *retry;
+
+  start_app (f, "op-day", "LOT-DAY", FALSE);
+  f->sim = test_sim_start (f->state_dir, f->sim_dir, 2, 0, faults);
+  wait_cards (f->window, 2);
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
+  wait_finished (f->window, 2);
+  card = ds_window_find_card (f->window, "sim-1");
+  g_assert_cmpint (ds_board_card_get_status (card), ==, DS_CARD_STATUS_FAILED);
+  g_assert_cmpstr (ds_board_card_get_attempt_text (card), ==, "Attempt 1 of 2");
+  g_assert_false (ds_board_card_is_set_aside (card));
+  retry = test_find_button (GTK_WIDGET (card), "win.provision");
+  g_assert_true (gtk_widget_get_visible (retry));
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "start-all"));
+
+  /* Start All retries the failed board once more (not the passed one). */
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
+  g_assert_cmpuint (n_jobs (f), ==, 3);
+  wait_finished (f->window, 2);
+  g_assert_cmpint (ds_board_card_get_status (card), ==, DS_CARD_STATUS_FAILED);
+  g_assert_cmpstr (ds_board_card_get_attempt_text (card), ==, "Attempt 2 of 2");
+  g_assert_true (ds_board_card_is_set_aside (card));
+  g_test_message ("hint: %s", ds_board_card_get_hint (card));
+  g_assert_nonnull (strstr (ds_board_card_get_hint (card), "set the board aside"));
+  g_assert_false (gtk_widget_get_visible (retry));
+
+  /* Now nothing is left to start: Start All is off, and does nothing. */
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "start-all"));
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "retry-selected", NULL);
+  test_spin (200);
+  g_assert_cmpuint (n_jobs (f), ==, 3);
+
+  /* One board passed, one failed, in three attempts. */
+  panel = ds_window_get_yield_panel (f->window);
+  g_assert_true (test_wait_until (yield_shows, f, 10));
+  g_assert_cmpstr (ds_yield_panel_get_passed_text (panel), ==, "1");
+  g_assert_cmpstr (ds_yield_panel_get_failed_text (panel), ==, "1");
+  g_assert_cmpstr (ds_yield_panel_get_attempts_text (panel), ==, "3");
+}
+
+/* ---- 4: causes read whole, hints that follow the failure ------------------ */
+
+static GtkLabel *
+find_label_with_text (GtkWidget  *root,
+                      const char *text)
+{
+  g_autoptr(GList) children = NULL;
+
+  if (GTK_IS_LABEL (root) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (root)), text) == 0)
+    return GTK_LABEL (root);
+  if (!GTK_IS_CONTAINER (root))
+    return NULL;
+  children = gtk_container_get_children (GTK_CONTAINER (root));
+  for (GList *l = children; l != NULL; l = l->next)
+    {
+      GtkLabel *found = find_label_with_text (l->data, text);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* Every label on a card shows its whole text. */
+static void
+assert_card_not_cut (DsBoardCard *card)
+{
+  const char *message = ds_board_card_get_message (card);
+  GtkLabel *label = find_label_with_text (GTK_WIDGET (card), message);
+
+  g_assert_nonnull (label);
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (label)));
+  g_assert_false (pango_layout_is_ellipsized (gtk_label_get_layout (label)));
+  label = find_label_with_text (GTK_WIDGET (card), ds_board_card_get_hint (card));
+  g_assert_nonnull (label);
+  g_assert_false (pango_layout_is_ellipsized (gtk_label_get_layout (label)));
+}
+
+typedef struct {
+  const char *board;
+  const char *in_message;
+  const char *in_hint;
+  const char *not_in_hint;
+} Expect;
+
+/* Line noise, a board that never answers, one that stops after good
+ * answers, one that refuses: four causes, four different hints, each
+ * shown whole. */
+static void
+test_causes_and_hints (Fixture *f, gconstpointer data)
+{
+  const char *faults[] = { "0:corrupt:0.01", "1:stall:INFO", "2:stall:INSTALL", "3:refuse-install", NULL };
+  const Expect expect[] = {
+    { "sim-0", "damaged on the line", "garbles", "firmware" },
+    { "sim-1", "did not answer INFO", "provisioning firmware", "garbles" },
+    { "sim-2", "stopped responding", "stopped answering", "firmware" },
+    { "sim-3", "refused INSTALL", "refused the request", "firmware" },
+  };
+
+  start_app (f, "op-day", "LOT-DAY", FALSE);
+  g_object_set (f->app, "timeout-ms", 400, NULL);
+  f->sim = test_sim_start (f->state_dir, f->sim_dir, 4, 0, faults);
+  wait_cards (f->window, 4);
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
+  wait_finished (f->window, 4);
+  test_spin (200);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (expect); i++)
+    {
+      DsBoardCard *card = ds_window_find_card (f->window, expect[i].board);
+
+      g_test_message ("%s: %s / %s", expect[i].board, ds_board_card_get_message (card),
+                      ds_board_card_get_hint (card));
+      g_assert_cmpint (ds_board_card_get_status (card), ==, DS_CARD_STATUS_FAILED);
+      g_assert_nonnull (strstr (ds_board_card_get_message (card), expect[i].in_message));
+      g_assert_nonnull (strstr (ds_board_card_get_hint (card), expect[i].in_hint));
+      g_assert_null (strstr (ds_board_card_get_hint (card), expect[i].not_in_hint));
+      assert_card_not_cut (card);
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -405,5 +554,7 @@ main (int    argc,
   g_test_add ("/day/quit/sigterm-mid-run", Fixture, NULL, fixture_setup, test_sigterm_mid_run, fixture_teardown);
   g_test_add ("/day/close/mid-run-asks", Fixture, NULL, fixture_setup, test_close_mid_run_asks, fixture_teardown);
   g_test_add ("/day/close/cancel-queued", Fixture, NULL, fixture_setup, test_cancel_queued, fixture_teardown);
+  g_test_add ("/day/attempts/set-aside", Fixture, NULL, fixture_setup, test_attempts_set_aside, fixture_teardown);
+  g_test_add ("/day/causes/hints", Fixture, NULL, fixture_setup, test_causes_and_hints, fixture_teardown);
   return g_test_run ();
 }

@@ -18,6 +18,7 @@ struct _DsBoardCard
   GtkLabel       *port_label;
   GtkLabel       *uid_label;
   GtkLabel       *headline_label;
+  GtkLabel       *attempt_label;
   GtkLabel       *message_label;
   GtkLabel       *hint_label;
   GtkLabel       *time_label;
@@ -33,6 +34,8 @@ struct _DsBoardCard
   char           *step_messages[DS_N_STEPS];
   gboolean        can_start;
   gint64          typical_duration;
+  guint           attempt;        /* this board's attempt the job is, from 1; 0: not known */
+  guint           max_attempts;   /* 0: no limit */
   DsCardStatus    status;
   char           *headline;
   char           *message;
@@ -105,6 +108,7 @@ ds_board_card_class_init (DsBoardCardClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DsBoardCard, port_label);
   gtk_widget_class_bind_template_child (widget_class, DsBoardCard, uid_label);
   gtk_widget_class_bind_template_child (widget_class, DsBoardCard, headline_label);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardCard, attempt_label);
   gtk_widget_class_bind_template_child (widget_class, DsBoardCard, message_label);
   gtk_widget_class_bind_template_child (widget_class, DsBoardCard, hint_label);
   gtk_widget_class_bind_template_child (widget_class, DsBoardCard, time_label);
@@ -130,14 +134,28 @@ ds_board_card_init (DsBoardCard *self)
     }
 }
 
-/* What an operator should do after a failure, from the kind of error and
- * the step it happened at.  The cause itself comes from the backend. */
+/* What an operator should do after a failure, from the kind of error, what
+ * it looked like on the line, and the step it happened at.  The cause itself
+ * comes from the backend. */
 static const char *
 hint_for_failure (const GError *error,
                   DsStep        step)
 {
   if (error == NULL || error->domain != DS_ERROR)
     return _("Press Retry. If it fails again, set the board aside for an engineer.");
+
+  switch (ds_error_get_cause (error))
+    {
+    case DS_ERROR_CAUSE_LINE_NOISE:
+      return _("The line garbles data: reseat the USB cable or use another one, then press Retry.");
+    case DS_ERROR_CAUSE_STOPPED:
+      return _("The board stopped answering mid-job: unplug it, plug it back in, then press Retry.");
+    case DS_ERROR_CAUSE_NO_ANSWER:
+      return _("Nothing came back: check the cable and that the board runs the provisioning firmware, then press Retry.");
+    case DS_ERROR_CAUSE_UNKNOWN:
+    default:
+      break;
+    }
 
   switch (error->code)
     {
@@ -151,7 +169,7 @@ hint_for_failure (const GError *error,
     case DS_ERROR_PROTOCOL:
       return _("Reflash the provisioning firmware, then press Retry.");
     case DS_ERROR_REJECTED:
-      return _("Press Retry once. If it fails again, set the board aside for an engineer.");
+      return _("The board refused the request: press Retry once. If it refuses again, set it aside for an engineer.");
     case DS_ERROR_INVALID_DATA:
       if (step == DS_STEP_CHECK || step == DS_STEP_FORWARD)
         return _("Retrying will not help: the CA is set up wrong. Call an engineer.");
@@ -216,6 +234,30 @@ set_texts (DsBoardCard *self,
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->message_label), self->message);
   gtk_label_set_text (self->hint_label, self->hint);
   gtk_widget_set_visible (GTK_WIDGET (self->hint_label), *self->hint != '\0');
+}
+
+static gboolean
+is_set_aside (DsBoardCard *self)
+{
+  return self->status == DS_CARD_STATUS_FAILED && self->max_attempts > 0 &&
+         self->attempt >= self->max_attempts;
+}
+
+static void
+update_attempt (DsBoardCard *self)
+{
+  g_autofree char *text = NULL;
+  gboolean show = self->attempt > 1 ||
+                  (self->attempt == 1 && self->status == DS_CARD_STATUS_FAILED);
+
+  if (show && self->max_attempts > 0)
+    /* TRANSLATORS: which try this is for the board, e.g. "Attempt 2 of 3" */
+    text = g_strdup_printf (_("Attempt %u of %u"), self->attempt, self->max_attempts);
+  else if (show)
+    /* TRANSLATORS: which try this is for the board, e.g. "Attempt 2" */
+    text = g_strdup_printf (_("Attempt %u"), self->attempt);
+  gtk_label_set_text (self->attempt_label, text != NULL ? text : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->attempt_label), text != NULL);
 }
 
 static DsCardStatus
@@ -330,8 +372,18 @@ update (DsBoardCard *self)
         /* TRANSLATORS: where and why a board failed, e.g. "At Install: the board refused…" */
         message = g_strdup_printf (_("At %s: %s"), ds_step_get_label (step),
                                    error != NULL ? error->message : _("unknown error"));
-        /* TRANSLATORS: the verdict on a board, in big letters */
-        set_texts (self, _("FAIL"), message, hint_for_failure (error, step));
+        if (self->max_attempts > 0 && self->attempt >= self->max_attempts)
+          {
+            g_autofree char *aside = g_strdup_printf (ngettext ("Failed %u time: set the board aside for an engineer. Start All leaves it alone.",
+                                                                "Failed %u times: set the board aside for an engineer. Start All leaves it alone.",
+                                                                self->attempt), self->attempt);
+
+            /* TRANSLATORS: the verdict on a board, in big letters */
+            set_texts (self, _("FAIL"), message, aside);
+          }
+        else
+          /* TRANSLATORS: the verdict on a board, in big letters */
+          set_texts (self, _("FAIL"), message, hint_for_failure (error, step));
         fraction = ds_job_get_fraction (job);
       }
       break;
@@ -368,8 +420,14 @@ update (DsBoardCard *self)
 
   gtk_progress_bar_set_fraction (self->progress_bar, fraction);
   update_time (self);
+  update_attempt (self);
+  if (is_set_aside (self))
+    gtk_style_context_add_class (style, "set-aside");
+  else
+    gtk_style_context_remove_class (style, "set-aside");
 
-  can_retry = self->status == DS_CARD_STATUS_FAILED || self->status == DS_CARD_STATUS_CANCELLED;
+  can_retry = (self->status == DS_CARD_STATUS_FAILED && !is_set_aside (self)) ||
+              self->status == DS_CARD_STATUS_CANCELLED;
   gtk_button_set_label (GTK_BUTTON (self->start_button), can_retry ? _("_Retry") : _("_Start"));
   gtk_widget_set_visible (self->start_button, self->status == DS_CARD_STATUS_IDLE || can_retry);
   gtk_widget_set_visible (self->cancel_button, self->status == DS_CARD_STATUS_QUEUED ||
@@ -470,6 +528,37 @@ DsCardStatus
 ds_board_card_get_status (DsBoardCard *self)
 {
   return self->status;
+}
+
+void
+ds_board_card_set_attempts (DsBoardCard *self,
+                            guint        attempt,
+                            guint        max_attempts)
+{
+  if (self->attempt == attempt && self->max_attempts == max_attempts)
+    return;
+  self->attempt = attempt;
+  self->max_attempts = max_attempts;
+  update (self);
+}
+
+guint
+ds_board_card_get_attempt (DsBoardCard *self)
+{
+  return self->attempt;
+}
+
+const char *
+ds_board_card_get_attempt_text (DsBoardCard *self)
+{
+  return gtk_widget_get_visible (GTK_WIDGET (self->attempt_label))
+         ? gtk_label_get_text (self->attempt_label) : "";
+}
+
+gboolean
+ds_board_card_is_set_aside (DsBoardCard *self)
+{
+  return is_set_aside (self);
 }
 
 const char *

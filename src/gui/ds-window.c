@@ -209,6 +209,64 @@ median_duration (DsWindow *self)
   return g_array_index (sorted, gint64, sorted->len / 2);
 }
 
+/* What a board's jobs share across replugs: its UID, else its port. */
+static char *
+board_key (DsBoard *board,
+           DsJob   *job)
+{
+  char *uid = job != NULL && ds_job_get_uid (job) != NULL ? g_strdup (ds_job_get_uid (job))
+                                                         : ds_board_dup_uid (board);
+
+  return uid != NULL ? uid : g_strdup (ds_board_get_port (board));
+}
+
+/* Which attempt at its board the card's job is: one more than the jobs of
+ * the same board that ended PASS or FAIL before it (cancelled ones do not
+ * count). */
+static void
+update_attempts (DsWindow    *self,
+                 DsBoardCard *card)
+{
+  DsJob *job = ds_board_card_get_job (card);
+  DsBoard *board = ds_board_card_get_board (card);
+  g_autofree char *key = NULL;
+  guint attempt = 1;
+
+  if (job == NULL)
+    {
+      ds_board_card_set_attempts (card, 0, g_settings_get_uint (self->settings, "max-attempts"));
+      return;
+    }
+  key = board_key (board, job);
+  for (guint i = 0; i < self->jobs->len; i++)
+    {
+      DsJob *other = g_ptr_array_index (self->jobs, i);
+      g_autofree char *other_key = NULL;
+      DsJobState state;
+
+      if (other == job)
+        break;
+      state = ds_job_get_state (other);
+      if (state != DS_JOB_STATE_FAILED && state != DS_JOB_STATE_PASSED)
+        continue;
+      other_key = board_key (ds_job_get_board (other), other);
+      if (g_str_equal (key, other_key))
+        attempt++;
+    }
+  ds_board_card_set_attempts (card, attempt, g_settings_get_uint (self->settings, "max-attempts"));
+}
+
+static void
+update_all_attempts (DsWindow *self)
+{
+  GHashTableIter iter;
+  gpointer card;
+
+  g_hash_table_iter_init (&iter, self->cards);
+  while (g_hash_table_iter_next (&iter, NULL, &card))
+    update_attempts (self, card);
+}
+
 static gboolean
 tick_cb (gpointer user_data)
 {
@@ -267,6 +325,7 @@ job_finished_cb (DsStation *station,
         self->beep_id = g_timeout_add (250, beep_cb, self);
     }
 
+  update_all_attempts (self);
   ds_yield_panel_refresh (self->yield_panel);
   if (self->statistics != NULL)
     ds_statistics_window_refresh (DS_STATISTICS_WINDOW (self->statistics));
@@ -447,6 +506,7 @@ provision (DsWindow    *self,
   g_ptr_array_add (self->jobs, g_object_ref (job));
   ds_board_card_set_typical_duration (card, median_duration (self));
   ds_board_card_set_job (card, job);
+  update_attempts (self, card);
   if (self->tick_id == 0)
     self->tick_id = g_timeout_add_seconds (1, tick_cb, self);
   update_actions (self);
@@ -457,7 +517,9 @@ can_start (DsBoardCard *card)
 {
   DsCardStatus status = card_status (card);
 
-  return status == DS_CARD_STATUS_IDLE || status == DS_CARD_STATUS_FAILED ||
+  /* A board that failed its last allowed attempt is set aside. */
+  return status == DS_CARD_STATUS_IDLE ||
+         (status == DS_CARD_STATUS_FAILED && !ds_board_card_is_set_aside (card)) ||
          status == DS_CARD_STATUS_CANCELLED;
 }
 
@@ -530,6 +592,7 @@ board_added_cb (DsBoardMonitor *monitor,
   ds_board_card_set_can_start (card, self->operator_id != NULL);
   ds_board_card_set_typical_duration (card, median_duration (self));
   ds_board_card_set_job (card, latest_job_for (self, board));
+  update_attempts (self, card);
   g_hash_table_insert (self->cards, g_strdup (port), card);
   gtk_container_add (GTK_CONTAINER (self->flowbox), GTK_WIDGET (card));
   update_page (self);
@@ -971,6 +1034,11 @@ settings_changed_cb (GSettings  *settings,
            g_str_equal (key, "firmware-image") || g_str_equal (key, "flasher") ||
            g_str_equal (key, "trust-store") || g_str_equal (key, "certification-declaration"))
     self->station_stale = TRUE;
+  else if (g_str_equal (key, "max-attempts"))
+    {
+      update_all_attempts (self);
+      update_actions (self);
+    }
   else if (g_str_equal (key, "auto-start"))
     {
       if (g_settings_get_boolean (settings, key) && self->operator_id != NULL)

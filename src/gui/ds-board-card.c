@@ -40,6 +40,7 @@ struct _DsBoardCard
   char           *headline;
   char           *message;
   char           *hint;
+  guint           update_id;      /* a "changed" of the job, rendered before the next frame */
 };
 
 G_DEFINE_FINAL_TYPE (DsBoardCard, ds_board_card, GTK_TYPE_FLOW_BOX_CHILD)
@@ -64,6 +65,7 @@ ds_board_card_dispose (GObject *object)
 
   if (self->job != NULL)
     g_signal_handlers_disconnect_by_data (self->job, self);
+  g_clear_handle_id (&self->update_id, g_source_remove);
   g_clear_object (&self->job);
   g_clear_object (&self->board);
   G_OBJECT_CLASS (ds_board_card_parent_class)->dispose (object);
@@ -217,22 +219,35 @@ time_left_text (DsBoardCard *self)
   return g_strdup_printf (_("About %d min left"), (secs + 59) / 60);
 }
 
+/* A label whose text changes is measured and laid out again, and with it
+ * the whole grid: only on a real change. */
+static void
+set_label (GtkLabel   *label,
+           const char *text)
+{
+  if (g_strcmp0 (gtk_label_get_text (label), text) != 0)
+    gtk_label_set_text (label, text);
+}
+
 static void
 set_texts (DsBoardCard *self,
            const char  *headline,
            const char  *message,
            const char  *hint)
 {
+  if (g_strcmp0 (self->headline, headline) == 0 && g_strcmp0 (self->message, message != NULL ? message : "") == 0 &&
+      g_strcmp0 (self->hint, hint != NULL ? hint : "") == 0)
+    return;
   g_free (self->headline);
   self->headline = g_strdup (headline);
   g_free (self->message);
   self->message = g_strdup (message != NULL ? message : "");
   g_free (self->hint);
   self->hint = g_strdup (hint != NULL ? hint : "");
-  gtk_label_set_text (self->headline_label, self->headline);
-  gtk_label_set_text (self->message_label, self->message);
+  set_label (self->headline_label, self->headline);
+  set_label (self->message_label, self->message);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->message_label), self->message);
-  gtk_label_set_text (self->hint_label, self->hint);
+  set_label (self->hint_label, self->hint);
   gtk_widget_set_visible (GTK_WIDGET (self->hint_label), *self->hint != '\0');
 }
 
@@ -256,7 +271,7 @@ update_attempt (DsBoardCard *self)
   else if (show)
     /* TRANSLATORS: which try this is for the board, e.g. "Attempt 2" */
     text = g_strdup_printf (_("Attempt %u"), self->attempt);
-  gtk_label_set_text (self->attempt_label, text != NULL ? text : "");
+  set_label (self->attempt_label, text != NULL ? text : "");
   gtk_widget_set_visible (GTK_WIDGET (self->attempt_label), text != NULL);
 }
 
@@ -305,7 +320,7 @@ update_time (DsBoardCard *self)
       text = g_strdup (_("Not started"));
       break;
     }
-  gtk_label_set_text (self->time_label, text);
+  set_label (self->time_label, text);
 }
 
 static void
@@ -327,7 +342,7 @@ update (DsBoardCard *self)
                                                     : ds_board_dup_uid (self->board);
   /* TRANSLATORS: the board's 96-bit chip UID */
   uid_text = uid != NULL ? g_strdup_printf (_("UID %s"), uid) : g_strdup (_("UID not known yet"));
-  gtk_label_set_text (self->uid_label, uid_text);
+  set_label (self->uid_label, uid_text);
 
   switch (self->status)
     {
@@ -448,9 +463,29 @@ update (DsBoardCard *self)
   atk_object_set_description (gtk_widget_get_accessible (GTK_WIDGET (self)), self->message);
 }
 
+static gboolean
+update_cb (gpointer user_data)
+{
+  DsBoardCard *self = DS_BOARD_CARD (user_data);
+
+  self->update_id = 0;
+  update (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Progress comes often: render it once per main-loop turn, after every
+ * job posted, and before GTK lays out and draws. */
 static void
 job_changed_cb (DsBoardCard *self)
 {
+  if (self->update_id == 0)
+    self->update_id = g_idle_add_full (G_PRIORITY_HIGH_IDLE, update_cb, self, NULL);
+}
+
+static void
+job_finished_cb (DsBoardCard *self)
+{
+  g_clear_handle_id (&self->update_id, g_source_remove);
   update (self);
 }
 
@@ -511,6 +546,7 @@ ds_board_card_set_job (DsBoardCard *self,
 {
   if (self->job == job)
     return;
+  g_clear_handle_id (&self->update_id, g_source_remove);
   if (self->job != NULL)
     g_signal_handlers_disconnect_by_data (self->job, self);
   g_set_object (&self->job, job);
@@ -518,7 +554,7 @@ ds_board_card_set_job (DsBoardCard *self,
   if (job != NULL)
     {
       g_signal_connect_swapped (job, "changed", G_CALLBACK (job_changed_cb), self);
-      g_signal_connect_swapped (job, "finished", G_CALLBACK (job_changed_cb), self);
+      g_signal_connect_swapped (job, "finished", G_CALLBACK (job_finished_cb), self);
       g_signal_connect (job, "step-finished", G_CALLBACK (step_finished_cb), self);
     }
   update (self);

@@ -57,6 +57,8 @@ struct _DsWindow
   guint           beep_id;
   guint           auto_start_id;
   guint           close_deadline_id;
+  guint           add_cards_id;
+  GQueue          pending_boards; /* DsBoard: seen, card not made yet */
   guint           destroy_id;
   GtkWidget      *login_dialog;
   GtkWidget      *confirm_close;  /* "Cancel the running boards?" while shown */
@@ -578,10 +580,61 @@ auto_start_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Budget for making cards in one main-loop turn: a scan that finds 16
+ * boards must not hold up a frame. */
+#define DS_ADD_CARDS_BUDGET_US 4000
+
+static void add_card (DsWindow *self, DsBoard *board);
+
+static gboolean
+add_cards_cb (gpointer user_data)
+{
+  DsWindow *self = DS_WINDOW (user_data);
+  gint64 end = g_get_monotonic_time () + DS_ADD_CARDS_BUDGET_US;
+
+  do
+    {
+      g_autoptr(DsBoard) board = g_queue_pop_head (&self->pending_boards);
+
+      if (board == NULL)
+        break;
+      add_card (self, board);
+    }
+  while (g_get_monotonic_time () < end);
+  if (!g_queue_is_empty (&self->pending_boards))
+    return G_SOURCE_CONTINUE;
+  self->add_cards_id = 0;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+is_pending (DsWindow   *self,
+            const char *port)
+{
+  for (GList *l = self->pending_boards.head; l != NULL; l = l->next)
+    if (g_strcmp0 (ds_board_get_port (l->data), port) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Cards are made a few at a time, in idle time, after the frames due. */
 static void
 board_added_cb (DsBoardMonitor *monitor,
                 DsBoard        *board,
                 DsWindow       *self)
+{
+  const char *port = ds_board_get_port (board);
+
+  if (g_hash_table_contains (self->cards, port) || is_pending (self, port))
+    return;
+  g_queue_push_tail (&self->pending_boards, g_object_ref (board));
+  if (self->add_cards_id == 0)
+    self->add_cards_id = g_idle_add (add_cards_cb, self);
+}
+
+static void
+add_card (DsWindow *self,
+          DsBoard  *board)
 {
   const char *port = ds_board_get_port (board);
   DsBoardCard *card;
@@ -611,6 +664,13 @@ board_removed_cb (DsBoardMonitor *monitor,
   const char *port = ds_board_get_port (board);
   DsBoardCard *card = g_hash_table_lookup (self->cards, port);
 
+  for (GList *l = self->pending_boards.head; l != NULL; l = l->next)
+    if (g_strcmp0 (ds_board_get_port (l->data), port) == 0)
+      {
+        g_object_unref (l->data);
+        g_queue_delete_link (&self->pending_boards, l);
+        break;
+      }
   if (card == NULL)
     return;
   g_hash_table_remove (self->cards, port);
@@ -1214,6 +1274,8 @@ ds_window_dispose (GObject *object)
   g_clear_handle_id (&self->beep_id, g_source_remove);
   g_clear_handle_id (&self->auto_start_id, g_source_remove);
   g_clear_handle_id (&self->close_deadline_id, g_source_remove);
+  g_clear_handle_id (&self->add_cards_id, g_source_remove);
+  g_queue_clear_full (&self->pending_boards, g_object_unref);
   g_clear_handle_id (&self->destroy_id, g_source_remove);
   if (self->statistics != NULL)
     {

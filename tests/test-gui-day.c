@@ -428,6 +428,13 @@ test_attempts_set_aside (Fixture *f, gconstpointer data)
   card = ds_window_find_card (f->window, "sim-1");
   g_assert_cmpint (ds_board_card_get_status (card), ==, DS_CARD_STATUS_FAILED);
   g_assert_cmpstr (ds_board_card_get_attempt_text (card), ==, "Attempt 1 of 2");
+  /* The failure pulses until acknowledged (here: its details looked at). */
+  g_assert_true (ds_board_card_get_alarm (card));
+  g_assert_true (gtk_style_context_has_class (gtk_widget_get_style_context (GTK_WIDGET (card)), "alarm"));
+  g_assert_false (ds_board_card_get_alarm (ds_window_find_card (f->window, "sim-0")));
+  gtk_button_clicked (GTK_BUTTON (test_find_button (GTK_WIDGET (card), "win.board-details")));
+  g_assert_false (ds_board_card_get_alarm (card));
+  gtk_widget_destroy (test_find_toplevel (DS_TYPE_BOARD_DETAILS_DIALOG));
   g_assert_false (ds_board_card_is_set_aside (card));
   retry = test_find_button (GTK_WIDGET (card), "win.provision");
   g_assert_true (gtk_widget_get_visible (retry));

@@ -40,7 +40,8 @@ struct _DsBoardCard
   char           *headline;
   char           *message;
   char           *hint;
-  guint           update_id;      /* a "changed" of the job, rendered before the next frame */
+  guint           update_id;
+  gboolean        alarm;          /* failed and not yet acknowledged */      /* a "changed" of the job, rendered before the next frame */
 };
 
 G_DEFINE_FINAL_TYPE (DsBoardCard, ds_board_card, GTK_TYPE_FLOW_BOX_CHILD)
@@ -50,6 +51,7 @@ static const char *const status_classes[] = {
 };
 
 static void update (DsBoardCard *self);
+static gboolean focus_in_cb (GtkWidget *widget, GdkEvent *event, DsBoardCard *self);
 
 static void
 clear_step_messages (DsBoardCard *self)
@@ -126,6 +128,8 @@ static void
 ds_board_card_init (DsBoardCard *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect (self, "focus-in-event", G_CALLBACK (focus_in_cb), self);
+  g_signal_connect (self, "button-press-event", G_CALLBACK (focus_in_cb), self);
 
   for (DsStep step = 0; step < DS_N_STEPS; step++)
     {
@@ -421,6 +425,18 @@ update (DsBoardCard *self)
       break;
     }
 
+  /* A failure raises a visual alarm (the card's frame pulses red) until
+   * the operator acknowledges it: clicks the card, moves to it or acts. */
+  if (self->status == DS_CARD_STATUS_FAILED && old_status != DS_CARD_STATUS_FAILED && job != NULL &&
+      ds_job_get_finished (job) > 0 && g_get_real_time () - ds_job_get_finished (job) < 60 * G_USEC_PER_SEC)
+    self->alarm = TRUE;
+  else if (self->status != DS_CARD_STATUS_FAILED)
+    self->alarm = FALSE;
+  if (self->alarm)
+    gtk_style_context_add_class (style, "alarm");
+  else
+    gtk_style_context_remove_class (style, "alarm");
+
   /* Restyling the card restyles all it holds: only on a change. */
   if (old_status != self->status || !gtk_style_context_has_class (style, status_classes[self->status]))
     {
@@ -447,7 +463,9 @@ update (DsBoardCard *self)
   gtk_widget_set_visible (self->start_button, self->status == DS_CARD_STATUS_IDLE || can_retry);
   gtk_widget_set_visible (self->cancel_button, self->status == DS_CARD_STATUS_QUEUED ||
                                                self->status == DS_CARD_STATUS_RUNNING);
-  gtk_widget_set_sensitive (self->details_button, job != NULL);
+  /* The button follows its action's state, which is on for every card:
+   * a card with nothing to show has no Details button. */
+  gtk_widget_set_visible (self->details_button, job != NULL);
   {
     GtkStyleContext *button_style = gtk_widget_get_style_context (self->start_button);
 
@@ -461,6 +479,24 @@ update (DsBoardCard *self)
   accessible = g_strdup_printf (_("Board %s: %s"), ds_board_get_name (self->board), self->headline);
   atk_object_set_name (gtk_widget_get_accessible (GTK_WIDGET (self)), accessible);
   atk_object_set_description (gtk_widget_get_accessible (GTK_WIDGET (self)), self->message);
+}
+
+static void
+acknowledge (DsBoardCard *self)
+{
+  if (!self->alarm)
+    return;
+  self->alarm = FALSE;
+  gtk_style_context_remove_class (gtk_widget_get_style_context (GTK_WIDGET (self)), "alarm");
+}
+
+static gboolean
+focus_in_cb (GtkWidget   *widget,
+             GdkEvent    *event,
+             DsBoardCard *self)
+{
+  acknowledge (self);
+  return GDK_EVENT_PROPAGATE;
 }
 
 static gboolean
@@ -589,6 +625,18 @@ ds_board_card_get_attempt_text (DsBoardCard *self)
 {
   return gtk_widget_get_visible (GTK_WIDGET (self->attempt_label))
          ? gtk_label_get_text (self->attempt_label) : "";
+}
+
+gboolean
+ds_board_card_get_alarm (DsBoardCard *self)
+{
+  return self->alarm;
+}
+
+void
+ds_board_card_acknowledge (DsBoardCard *self)
+{
+  acknowledge (self);
 }
 
 gboolean

@@ -44,6 +44,9 @@ void          ds_board_card_set_attempts    (DsBoardCard *self,
 guint         ds_board_card_get_attempt     (DsBoardCard *self);
 /* "Attempt 2 of 3" as shown, or "" when hidden. */
 const char   *ds_board_card_get_attempt_text (DsBoardCard *self);
+/* A failure not yet acknowledged: the card pulses red. */
+gboolean      ds_board_card_get_alarm       (DsBoardCard *self);
+void          ds_board_card_acknowledge     (DsBoardCard *self);
 /* Failed on its last allowed attempt: not retried, by Start All or Retry. */
 gboolean      ds_board_card_is_set_aside    (DsBoardCard *self);
 /* Whether the station can start jobs (the operator signed in). */

@@ -859,6 +859,7 @@ show_details (DsWindow    *self,
   DsJob *job = ds_board_card_get_job (card);
   DsBoardDetailsDialog *dialog;
 
+  ds_board_card_acknowledge (card);
   if (job == NULL)
     return;
   dialog = ds_board_details_dialog_new (GTK_WINDOW (self), job);
@@ -1105,6 +1106,18 @@ settings_changed_cb (GSettings  *settings,
         start_waiting_boards (self, FALSE);
     }
   update_header (self);
+
+  /* A banner about the configuration goes once the configuration is
+   * fixed (or says what is wrong now), not when the operator dismisses it. */
+  if (self->error != NULL && self->operator_id != NULL && n_active (self) == 0 && !self->closing)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (ensure_station (self, &error) != NULL)
+        clear_error (self);
+      else
+        show_error (self, error->message);
+    }
 }
 
 /* ---- the window --------------------------------------------------------- */

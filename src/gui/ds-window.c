@@ -791,6 +791,10 @@ update_actions (DsWindow *self)
    * between runs. */
   set_enabled (self, "sign-in", n_active (self) == 0 && !self->closing);
   set_enabled (self, "add-simulated-boards", !sim_running && !self->closing);
+  /* A greyed button says why. */
+  gtk_widget_set_tooltip_text (self->add_sim_button,
+                               sim_running ? _("Simulated boards are running already: remove them first from the main menu")
+                                           : _("Add simulated boards (a demo without hardware)"));
   set_enabled (self, "remove-simulated-boards", sim_running);
   set_enabled (self, "statistics", self->store != NULL);
 }

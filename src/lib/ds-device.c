@@ -269,11 +269,14 @@ command (DsDevice     *self,
       g_autofree char *text = ds_tlv_dup_string (data, len, DS_TAG_ERROR_TEXT);
       int code = status == DS_STATUS_NOT_FOUND ? DS_ERROR_NOT_FOUND : DS_ERROR_REJECTED;
 
-      /* The board's own words say more than the status code's; one level
-       * of "refused" is enough. */
-      if (text != NULL)
+      /* A plain refusal: the board's own words say more than "the board
+       * refused the request", and one level of "refused" is enough. */
+      if (text != NULL && status == DS_STATUS_REFUSED)
         g_set_error (error, DS_ERROR, code, _("The board refused %s: %s"),
                      ds_command_to_string (cmd), text);
+      else if (text != NULL)
+        g_set_error (error, DS_ERROR, code, _("The board refused %s: %s (%s)"),
+                     ds_command_to_string (cmd), ds_status_to_string (status), text);
       else
         g_set_error (error, DS_ERROR, code, _("The board refused %s: %s"),
                      ds_command_to_string (cmd), ds_status_to_string (status));

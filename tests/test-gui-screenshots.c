@@ -3,6 +3,7 @@
  * under a virtual X server). */
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <locale.h>
 #include <sqlite3.h>
 
@@ -220,6 +221,15 @@ main (int    argc,
 
   setlocale (LC_ALL, "");
   gtk_init (&argc, &argv);
+  /* The translations of the build tree: LANGUAGE=de makes the German set. */
+  {
+    g_autofree char *exe_dir = g_path_get_dirname (argv[0]);
+    g_autofree char *po = g_build_filename (exe_dir, "..", "po", NULL);
+
+    bindtextdomain (GETTEXT_PACKAGE, po);
+    bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+    textdomain (GETTEXT_PACKAGE);
+  }
   if (argc != 2)
     {
       g_printerr ("usage: gui-screenshots OUTPUT-DIR\n");
@@ -271,6 +281,24 @@ main (int    argc,
   gtk_window_resize (GTK_WINDOW (dialog), 1180, 760);
   save (GTK_WIDGET (dialog), "board-details.png");
   gtk_widget_destroy (GTK_WIDGET (dialog));
+
+  /* The failed board once more: closing mid-run asks; it fails again and
+   * is set aside ("Attempt 2 of 2"), and the tiles count boards. */
+  {
+    GtkWidget *confirm;
+
+    g_action_group_activate_action (G_ACTION_GROUP (window), "start-all", NULL);
+    test_spin (300);
+    gtk_window_close (GTK_WINDOW (window));
+    test_spin (300);
+    confirm = test_find_toplevel (GTK_TYPE_MESSAGE_DIALOG);
+    g_assert_nonnull (confirm);
+    save (confirm, "confirm-close.png");
+    gtk_dialog_response (GTK_DIALOG (confirm), GTK_RESPONSE_CANCEL);
+    g_assert_true (test_wait_until (all_done, window, 120));
+    deselect (window);
+    save (GTK_WIDGET (window), "main-window-set-aside.png");
+  }
 
   /* The statistics of the day, from the main window's Ctrl+Y. */
   g_action_group_activate_action (G_ACTION_GROUP (window), "statistics", NULL);

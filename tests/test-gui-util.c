@@ -5,6 +5,13 @@
 
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <sys/prctl.h>
+
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
 
 TestSim *
 test_sim_start (const char         *state_dir,
@@ -35,7 +42,14 @@ test_sim_start (const char         *state_dir,
     }
   g_ptr_array_add (argv, NULL);
 
-  sim->process = g_subprocess_newv ((const char * const *) argv->pdata, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  {
+    g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+
+    /* A test that aborts must not leave its boards running (nor the
+     * simulator holding the test runner's output open). */
+    g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+    sim->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  }
   g_assert_no_error (error);
   sim->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (sim->process));
   /* A test may block here: the simulator answers within a second. */

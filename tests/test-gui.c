@@ -150,15 +150,19 @@ assert_yield_matches_store (DsWindow *window,
   g_assert_cmpint (counts.passed, ==, expect_passed);
   g_assert_cmpint (counts.failed, ==, expect_failed);
 
-  passed = g_strdup_printf ("%" G_GINT64_FORMAT, counts.passed);
-  failed = g_strdup_printf ("%" G_GINT64_FORMAT, counts.failed);
   fpy = g_strdup_printf ("%.1f %%", expect_fpy * 100.0);
-  g_assert_cmpstr (ds_yield_panel_get_passed_text (panel), ==, passed);
-  g_assert_cmpstr (ds_yield_panel_get_failed_text (panel), ==, failed);
-  g_assert_cmpstr (ds_yield_panel_get_first_pass_text (panel), ==, fpy);
   g_assert_true (ds_yield_panel_get_summary (panel, &summary));
   g_assert_cmpint (summary.passed, ==, counts.passed);
   g_assert_cmpint (summary.failed, ==, counts.failed);
+  /* The tiles count boards; the attempts count the jobs. */
+  passed = g_strdup_printf ("%" G_GINT64_FORMAT, summary.boards_passed);
+  failed = g_strdup_printf ("%" G_GINT64_FORMAT, summary.boards - summary.boards_passed);
+  g_assert_cmpstr (ds_yield_panel_get_passed_text (panel), ==, passed);
+  g_assert_cmpstr (ds_yield_panel_get_failed_text (panel), ==, failed);
+  g_free (passed);
+  passed = g_strdup_printf ("%" G_GINT64_FORMAT, counts.passed + counts.failed);
+  g_assert_cmpstr (ds_yield_panel_get_attempts_text (panel), ==, passed);
+  g_assert_cmpstr (ds_yield_panel_get_first_pass_text (panel), ==, fpy);
   /* Units per hour: a number, and more than none once a board passed. */
   g_assert_cmpfloat (g_ascii_strtod (ds_yield_panel_get_rate_text (panel), NULL), >, 0.0);
 }
@@ -373,8 +377,12 @@ test_fault_then_retry (Fixture       *f,
   g_assert_cmpint (ds_board_card_get_status (card), ==, DS_CARD_STATUS_PASSED);
   g_assert_cmpstr (ds_board_card_get_headline (card), ==, "PASS");
   g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_PASSED), ==, 8);
-  /* First-pass yield still counts sim-2's first attempt as a failure. */
+  /* First-pass yield still counts sim-2's first attempt as a failure; the
+   * tiles count boards (8 passed, none failed) and 9 attempts. */
   assert_yield_matches_store (f->window, 8, 1, 7.0 / 8.0);
+  g_assert_cmpstr (ds_yield_panel_get_passed_text (ds_window_get_yield_panel (f->window)), ==, "8");
+  g_assert_cmpstr (ds_yield_panel_get_failed_text (ds_window_get_yield_panel (f->window)), ==, "0");
+  g_assert_cmpstr (ds_yield_panel_get_attempts_text (ds_window_get_yield_panel (f->window)), ==, "9");
 }
 
 static gboolean

@@ -148,13 +148,22 @@ quit_activated (GSimpleAction *action,
                 gpointer       user_data)
 {
   GtkApplication *app = GTK_APPLICATION (user_data);
-  g_autoptr(GList) windows = g_list_copy (gtk_application_get_windows (app));
+  GList *windows = g_list_copy (gtk_application_get_windows (app));
 
-  /* Closing the windows lets each one cancel its jobs, wait for them to be
-   * recorded and stop its simulator; the application ends with the last
-   * window. */
   for (GList *l = windows; l != NULL; l = l->next)
-    gtk_window_close (GTK_WINDOW (l->data));
+    g_object_ref (l->data);
+
+  /* Each station window closes its dialogs, cancels its jobs, waits (a
+   * bounded time) for them to be recorded and stops its simulator; the
+   * application ends with the last window.  No delete event: a modal
+   * dialog's grab would swallow it. */
+  for (GList *l = windows; l != NULL; l = l->next)
+    if (DS_IS_WINDOW (l->data))
+      ds_window_quit (l->data);
+  for (GList *l = windows; l != NULL; l = l->next)
+    if (!DS_IS_WINDOW (l->data))
+      gtk_widget_destroy (l->data);
+  g_list_free_full (windows, g_object_unref);
 }
 
 static void

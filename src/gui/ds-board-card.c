@@ -18,6 +18,7 @@ struct _DsBoardCard
   GtkLabel       *port_label;
   GtkLabel       *uid_label;
   GtkLabel       *headline_label;
+  GtkLabel       *attempt_label;
   GtkLabel       *message_label;
   GtkLabel       *hint_label;
   GtkLabel       *time_label;
@@ -33,10 +34,14 @@ struct _DsBoardCard
   char           *step_messages[DS_N_STEPS];
   gboolean        can_start;
   gint64          typical_duration;
+  guint           attempt;        /* this board's attempt the job is, from 1; 0: not known */
+  guint           max_attempts;   /* 0: no limit */
   DsCardStatus    status;
   char           *headline;
   char           *message;
   char           *hint;
+  guint           update_id;
+  gboolean        alarm;          /* failed and not yet acknowledged */      /* a "changed" of the job, rendered before the next frame */
 };
 
 G_DEFINE_FINAL_TYPE (DsBoardCard, ds_board_card, GTK_TYPE_FLOW_BOX_CHILD)
@@ -46,6 +51,7 @@ static const char *const status_classes[] = {
 };
 
 static void update (DsBoardCard *self);
+static gboolean focus_in_cb (GtkWidget *widget, GdkEvent *event, DsBoardCard *self);
 
 static void
 clear_step_messages (DsBoardCard *self)
@@ -61,6 +67,7 @@ ds_board_card_dispose (GObject *object)
 
   if (self->job != NULL)
     g_signal_handlers_disconnect_by_data (self->job, self);
+  g_clear_handle_id (&self->update_id, g_source_remove);
   g_clear_object (&self->job);
   g_clear_object (&self->board);
   G_OBJECT_CLASS (ds_board_card_parent_class)->dispose (object);
@@ -105,6 +112,7 @@ ds_board_card_class_init (DsBoardCardClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DsBoardCard, port_label);
   gtk_widget_class_bind_template_child (widget_class, DsBoardCard, uid_label);
   gtk_widget_class_bind_template_child (widget_class, DsBoardCard, headline_label);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardCard, attempt_label);
   gtk_widget_class_bind_template_child (widget_class, DsBoardCard, message_label);
   gtk_widget_class_bind_template_child (widget_class, DsBoardCard, hint_label);
   gtk_widget_class_bind_template_child (widget_class, DsBoardCard, time_label);
@@ -120,6 +128,8 @@ static void
 ds_board_card_init (DsBoardCard *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect (self, "focus-in-event", G_CALLBACK (focus_in_cb), self);
+  g_signal_connect (self, "button-press-event", G_CALLBACK (focus_in_cb), self);
 
   for (DsStep step = 0; step < DS_N_STEPS; step++)
     {
@@ -130,14 +140,28 @@ ds_board_card_init (DsBoardCard *self)
     }
 }
 
-/* What an operator should do after a failure, from the kind of error and
- * the step it happened at.  The cause itself comes from the backend. */
+/* What an operator should do after a failure, from the kind of error, what
+ * it looked like on the line, and the step it happened at.  The cause itself
+ * comes from the backend. */
 static const char *
 hint_for_failure (const GError *error,
                   DsStep        step)
 {
   if (error == NULL || error->domain != DS_ERROR)
     return _("Press Retry. If it fails again, set the board aside for an engineer.");
+
+  switch (ds_error_get_cause (error))
+    {
+    case DS_ERROR_CAUSE_LINE_NOISE:
+      return _("The line garbles data: reseat the USB cable or use another one, then press Retry.");
+    case DS_ERROR_CAUSE_STOPPED:
+      return _("The board stopped answering mid-job: unplug it, plug it back in, then press Retry.");
+    case DS_ERROR_CAUSE_NO_ANSWER:
+      return _("Nothing came back: check the cable and that the board runs the provisioning firmware, then press Retry.");
+    case DS_ERROR_CAUSE_UNKNOWN:
+    default:
+      break;
+    }
 
   switch (error->code)
     {
@@ -151,7 +175,7 @@ hint_for_failure (const GError *error,
     case DS_ERROR_PROTOCOL:
       return _("Reflash the provisioning firmware, then press Retry.");
     case DS_ERROR_REJECTED:
-      return _("Press Retry once. If it fails again, set the board aside for an engineer.");
+      return _("The board refused the request: press Retry once. If it refuses again, set it aside for an engineer.");
     case DS_ERROR_INVALID_DATA:
       if (step == DS_STEP_CHECK || step == DS_STEP_FORWARD)
         return _("Retrying will not help: the CA is set up wrong. Call an engineer.");
@@ -199,23 +223,60 @@ time_left_text (DsBoardCard *self)
   return g_strdup_printf (_("About %d min left"), (secs + 59) / 60);
 }
 
+/* A label whose text changes is measured and laid out again, and with it
+ * the whole grid: only on a real change. */
+static void
+set_label (GtkLabel   *label,
+           const char *text)
+{
+  if (g_strcmp0 (gtk_label_get_text (label), text) != 0)
+    gtk_label_set_text (label, text);
+}
+
 static void
 set_texts (DsBoardCard *self,
            const char  *headline,
            const char  *message,
            const char  *hint)
 {
+  if (g_strcmp0 (self->headline, headline) == 0 && g_strcmp0 (self->message, message != NULL ? message : "") == 0 &&
+      g_strcmp0 (self->hint, hint != NULL ? hint : "") == 0)
+    return;
   g_free (self->headline);
   self->headline = g_strdup (headline);
   g_free (self->message);
   self->message = g_strdup (message != NULL ? message : "");
   g_free (self->hint);
   self->hint = g_strdup (hint != NULL ? hint : "");
-  gtk_label_set_text (self->headline_label, self->headline);
-  gtk_label_set_text (self->message_label, self->message);
+  set_label (self->headline_label, self->headline);
+  set_label (self->message_label, self->message);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->message_label), self->message);
-  gtk_label_set_text (self->hint_label, self->hint);
+  set_label (self->hint_label, self->hint);
   gtk_widget_set_visible (GTK_WIDGET (self->hint_label), *self->hint != '\0');
+}
+
+static gboolean
+is_set_aside (DsBoardCard *self)
+{
+  return self->status == DS_CARD_STATUS_FAILED && self->max_attempts > 0 &&
+         self->attempt >= self->max_attempts;
+}
+
+static void
+update_attempt (DsBoardCard *self)
+{
+  g_autofree char *text = NULL;
+  gboolean show = self->attempt > 1 ||
+                  (self->attempt == 1 && self->status == DS_CARD_STATUS_FAILED);
+
+  if (show && self->max_attempts > 0)
+    /* TRANSLATORS: which try this is for the board, e.g. "Attempt 2 of 3" */
+    text = g_strdup_printf (_("Attempt %u of %u"), self->attempt, self->max_attempts);
+  else if (show)
+    /* TRANSLATORS: which try this is for the board, e.g. "Attempt 2" */
+    text = g_strdup_printf (_("Attempt %u"), self->attempt);
+  set_label (self->attempt_label, text != NULL ? text : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->attempt_label), text != NULL);
 }
 
 static DsCardStatus
@@ -263,7 +324,7 @@ update_time (DsBoardCard *self)
       text = g_strdup (_("Not started"));
       break;
     }
-  gtk_label_set_text (self->time_label, text);
+  set_label (self->time_label, text);
 }
 
 static void
@@ -285,7 +346,7 @@ update (DsBoardCard *self)
                                                     : ds_board_dup_uid (self->board);
   /* TRANSLATORS: the board's 96-bit chip UID */
   uid_text = uid != NULL ? g_strdup_printf (_("UID %s"), uid) : g_strdup (_("UID not known yet"));
-  gtk_label_set_text (self->uid_label, uid_text);
+  set_label (self->uid_label, uid_text);
 
   switch (self->status)
     {
@@ -330,12 +391,29 @@ update (DsBoardCard *self)
         /* TRANSLATORS: where and why a board failed, e.g. "At Install: the board refused…" */
         message = g_strdup_printf (_("At %s: %s"), ds_step_get_label (step),
                                    error != NULL ? error->message : _("unknown error"));
-        /* TRANSLATORS: the verdict on a board, in big letters */
-        set_texts (self, _("FAIL"), message, hint_for_failure (error, step));
+        if (self->max_attempts > 0 && self->attempt >= self->max_attempts)
+          {
+            g_autofree char *aside = g_strdup_printf (ngettext ("Failed %u time: set the board aside for an engineer. Start All leaves it alone.",
+                                                                "Failed %u times: set the board aside for an engineer. Start All leaves it alone.",
+                                                                self->attempt), self->attempt);
+
+            /* TRANSLATORS: the verdict on a board, in big letters */
+            set_texts (self, _("FAIL"), message, aside);
+          }
+        else
+          /* TRANSLATORS: the verdict on a board, in big letters */
+          set_texts (self, _("FAIL"), message, hint_for_failure (error, step));
         fraction = ds_job_get_fraction (job);
       }
       break;
     case DS_CARD_STATUS_CANCELLED:
+      if (ds_job_get_step_outcome (job, DS_STEP_FLASH) == NULL)
+        {
+          /* Taken off the queue: the board was never spoken to. */
+          set_texts (self, C_("card", "Cancelled"), _("Cancelled before it started."),
+                     _("Press Start to provision it."));
+          break;
+        }
       /* TRANSLATORS: where a cancelled job stopped, e.g. "Stopped at Install." */
       message = g_strdup_printf (_("Stopped at %s."), ds_step_get_label (ds_job_get_failed_step (job) < DS_N_STEPS
                                                                          ? ds_job_get_failed_step (job)
@@ -346,6 +424,18 @@ update (DsBoardCard *self)
     default:
       break;
     }
+
+  /* A failure raises a visual alarm (the card's frame pulses red) until
+   * the operator acknowledges it: clicks the card, moves to it or acts. */
+  if (self->status == DS_CARD_STATUS_FAILED && old_status != DS_CARD_STATUS_FAILED && job != NULL &&
+      ds_job_get_finished (job) > 0 && g_get_real_time () - ds_job_get_finished (job) < 60 * G_USEC_PER_SEC)
+    self->alarm = TRUE;
+  else if (self->status != DS_CARD_STATUS_FAILED)
+    self->alarm = FALSE;
+  if (self->alarm)
+    gtk_style_context_add_class (style, "alarm");
+  else
+    gtk_style_context_remove_class (style, "alarm");
 
   /* Restyling the card restyles all it holds: only on a change. */
   if (old_status != self->status || !gtk_style_context_has_class (style, status_classes[self->status]))
@@ -361,13 +451,21 @@ update (DsBoardCard *self)
 
   gtk_progress_bar_set_fraction (self->progress_bar, fraction);
   update_time (self);
+  update_attempt (self);
+  if (is_set_aside (self))
+    gtk_style_context_add_class (style, "set-aside");
+  else
+    gtk_style_context_remove_class (style, "set-aside");
 
-  can_retry = self->status == DS_CARD_STATUS_FAILED || self->status == DS_CARD_STATUS_CANCELLED;
+  can_retry = (self->status == DS_CARD_STATUS_FAILED && !is_set_aside (self)) ||
+              self->status == DS_CARD_STATUS_CANCELLED;
   gtk_button_set_label (GTK_BUTTON (self->start_button), can_retry ? _("_Retry") : _("_Start"));
   gtk_widget_set_visible (self->start_button, self->status == DS_CARD_STATUS_IDLE || can_retry);
   gtk_widget_set_visible (self->cancel_button, self->status == DS_CARD_STATUS_QUEUED ||
                                                self->status == DS_CARD_STATUS_RUNNING);
-  gtk_widget_set_sensitive (self->details_button, job != NULL);
+  /* The button follows its action's state, which is on for every card:
+   * a card with nothing to show has no Details button. */
+  gtk_widget_set_visible (self->details_button, job != NULL);
   {
     GtkStyleContext *button_style = gtk_widget_get_style_context (self->start_button);
 
@@ -384,8 +482,46 @@ update (DsBoardCard *self)
 }
 
 static void
+acknowledge (DsBoardCard *self)
+{
+  if (!self->alarm)
+    return;
+  self->alarm = FALSE;
+  gtk_style_context_remove_class (gtk_widget_get_style_context (GTK_WIDGET (self)), "alarm");
+}
+
+static gboolean
+focus_in_cb (GtkWidget   *widget,
+             GdkEvent    *event,
+             DsBoardCard *self)
+{
+  acknowledge (self);
+  return GDK_EVENT_PROPAGATE;
+}
+
+static gboolean
+update_cb (gpointer user_data)
+{
+  DsBoardCard *self = DS_BOARD_CARD (user_data);
+
+  self->update_id = 0;
+  update (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Progress comes often: render it once per main-loop turn, after every
+ * job posted, and before GTK lays out and draws. */
+static void
 job_changed_cb (DsBoardCard *self)
 {
+  if (self->update_id == 0)
+    self->update_id = g_idle_add_full (G_PRIORITY_HIGH_IDLE, update_cb, self, NULL);
+}
+
+static void
+job_finished_cb (DsBoardCard *self)
+{
+  g_clear_handle_id (&self->update_id, g_source_remove);
   update (self);
 }
 
@@ -446,6 +582,7 @@ ds_board_card_set_job (DsBoardCard *self,
 {
   if (self->job == job)
     return;
+  g_clear_handle_id (&self->update_id, g_source_remove);
   if (self->job != NULL)
     g_signal_handlers_disconnect_by_data (self->job, self);
   g_set_object (&self->job, job);
@@ -453,7 +590,7 @@ ds_board_card_set_job (DsBoardCard *self,
   if (job != NULL)
     {
       g_signal_connect_swapped (job, "changed", G_CALLBACK (job_changed_cb), self);
-      g_signal_connect_swapped (job, "finished", G_CALLBACK (job_changed_cb), self);
+      g_signal_connect_swapped (job, "finished", G_CALLBACK (job_finished_cb), self);
       g_signal_connect (job, "step-finished", G_CALLBACK (step_finished_cb), self);
     }
   update (self);
@@ -463,6 +600,49 @@ DsCardStatus
 ds_board_card_get_status (DsBoardCard *self)
 {
   return self->status;
+}
+
+void
+ds_board_card_set_attempts (DsBoardCard *self,
+                            guint        attempt,
+                            guint        max_attempts)
+{
+  if (self->attempt == attempt && self->max_attempts == max_attempts)
+    return;
+  self->attempt = attempt;
+  self->max_attempts = max_attempts;
+  update (self);
+}
+
+guint
+ds_board_card_get_attempt (DsBoardCard *self)
+{
+  return self->attempt;
+}
+
+const char *
+ds_board_card_get_attempt_text (DsBoardCard *self)
+{
+  return gtk_widget_get_visible (GTK_WIDGET (self->attempt_label))
+         ? gtk_label_get_text (self->attempt_label) : "";
+}
+
+gboolean
+ds_board_card_get_alarm (DsBoardCard *self)
+{
+  return self->alarm;
+}
+
+void
+ds_board_card_acknowledge (DsBoardCard *self)
+{
+  acknowledge (self);
+}
+
+gboolean
+ds_board_card_is_set_aside (DsBoardCard *self)
+{
+  return is_set_aside (self);
 }
 
 const char *

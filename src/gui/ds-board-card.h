@@ -36,6 +36,19 @@ const char   *ds_board_card_get_headline    (DsBoardCard *self);
 const char   *ds_board_card_get_message     (DsBoardCard *self);
 /* What to do about it, or "". */
 const char   *ds_board_card_get_hint        (DsBoardCard *self);
+/* Which attempt at this board the job is (from 1; 0: unknown), and how
+ * many a board gets before it is set aside (0: no limit). */
+void          ds_board_card_set_attempts    (DsBoardCard *self,
+                                             guint        attempt,
+                                             guint        max_attempts);
+guint         ds_board_card_get_attempt     (DsBoardCard *self);
+/* "Attempt 2 of 3" as shown, or "" when hidden. */
+const char   *ds_board_card_get_attempt_text (DsBoardCard *self);
+/* A failure not yet acknowledged: the card pulses red. */
+gboolean      ds_board_card_get_alarm       (DsBoardCard *self);
+void          ds_board_card_acknowledge     (DsBoardCard *self);
+/* Failed on its last allowed attempt: not retried, by Start All or Retry. */
+gboolean      ds_board_card_is_set_aside    (DsBoardCard *self);
 /* Whether the station can start jobs (the operator signed in). */
 void          ds_board_card_set_can_start   (DsBoardCard *self,
                                              gboolean     can_start);

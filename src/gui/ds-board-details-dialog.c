@@ -289,6 +289,7 @@ ds_board_details_dialog_new (GtkWindow *parent,
   DsBoardDetailsDialog *self = g_object_new (DS_TYPE_BOARD_DETAILS_DIALOG,
                                              "use-header-bar", TRUE,
                                              "transient-for", parent,
+                                             "application", parent != NULL ? gtk_window_get_application (parent) : NULL,
                                              NULL);
   DsBoard *board = ds_job_get_board (job);
   GPtrArray *log = ds_job_get_log (job);

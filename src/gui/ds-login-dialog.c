@@ -83,6 +83,8 @@ ds_login_dialog_new (GtkWindow  *parent,
   DsLoginDialog *self = g_object_new (DS_TYPE_LOGIN_DIALOG,
                                       "use-header-bar", TRUE,
                                       "transient-for", parent,
+                                      /* The application's shortcuts (Quit) work here too. */
+                                      "application", parent != NULL ? gtk_window_get_application (parent) : NULL,
                                       NULL);
 
   gtk_entry_set_text (self->operator_entry, operator_id != NULL ? operator_id : "");

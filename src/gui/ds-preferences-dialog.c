@@ -163,6 +163,7 @@ ds_preferences_dialog_new (GtkWindow  *parent,
   DsPreferencesDialog *self = g_object_new (DS_TYPE_PREFERENCES_DIALOG,
                                             "use-header-bar", TRUE,
                                             "transient-for", parent,
+                                            "application", parent != NULL ? gtk_window_get_application (parent) : NULL,
                                             NULL);
   g_autoptr(GSimpleActionGroup) group = g_simple_action_group_new ();
   g_autoptr(GAction) ca_backend = g_settings_create_action (settings, "ca-backend");
@@ -199,5 +200,13 @@ ds_preferences_dialog_new (GtkWindow  *parent,
   g_settings_bind (settings, "est-client-key", self->est_key_entry, "text", G_SETTINGS_BIND_DEFAULT);
 
   gtk_label_set_text (self->pki_label, pki);
+  /* Start on the page switcher, not in the Vendor ID with its text
+   * selected: a stray scan must not overwrite a setting. */
+  {
+    g_autoptr(GList) pages = gtk_container_get_children (GTK_CONTAINER (self->switcher));
+
+    if (pages != NULL)
+      gtk_window_set_focus (GTK_WINDOW (self), pages->data);
+  }
   return self;
 }

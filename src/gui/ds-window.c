@@ -57,7 +57,12 @@ struct _DsWindow
   guint           tick_id;
   guint           beep_id;
   guint           auto_start_id;
+  guint           close_deadline_id;
+  guint           add_cards_id;
+  GQueue          pending_boards; /* DsBoard: seen, card not made yet */
+  guint           destroy_id;
   GtkWidget      *login_dialog;
+  GtkWidget      *confirm_close;  /* "Cancel the running boards?" while shown */
   GtkWidget      *statistics;     /* the statistics window while it is open */
 };
 
@@ -65,6 +70,10 @@ G_DEFINE_FINAL_TYPE (DsWindow, ds_window, GTK_TYPE_APPLICATION_WINDOW)
 
 /* Where a raw .bin image goes: the start of STM32 flash, as the CLI does. */
 #define DS_FIRMWARE_ADDRESS 0x08000000
+
+/* How long Quit waits for cancelled jobs to be recorded before the window
+ * goes regardless: the station must end within 5 s whatever happens. */
+#define DS_CLOSE_DEADLINE_MS 4000
 
 static void update_actions (DsWindow *self);
 
@@ -203,6 +212,64 @@ median_duration (DsWindow *self)
   return g_array_index (sorted, gint64, sorted->len / 2);
 }
 
+/* What a board's jobs share across replugs: its UID, else its port. */
+static char *
+board_key (DsBoard *board,
+           DsJob   *job)
+{
+  char *uid = job != NULL && ds_job_get_uid (job) != NULL ? g_strdup (ds_job_get_uid (job))
+                                                         : ds_board_dup_uid (board);
+
+  return uid != NULL ? uid : g_strdup (ds_board_get_port (board));
+}
+
+/* Which attempt at its board the card's job is: one more than the jobs of
+ * the same board that ended PASS or FAIL before it (cancelled ones do not
+ * count). */
+static void
+update_attempts (DsWindow    *self,
+                 DsBoardCard *card)
+{
+  DsJob *job = ds_board_card_get_job (card);
+  DsBoard *board = ds_board_card_get_board (card);
+  g_autofree char *key = NULL;
+  guint attempt = 1;
+
+  if (job == NULL)
+    {
+      ds_board_card_set_attempts (card, 0, g_settings_get_uint (self->settings, "max-attempts"));
+      return;
+    }
+  key = board_key (board, job);
+  for (guint i = 0; i < self->jobs->len; i++)
+    {
+      DsJob *other = g_ptr_array_index (self->jobs, i);
+      g_autofree char *other_key = NULL;
+      DsJobState state;
+
+      if (other == job)
+        break;
+      state = ds_job_get_state (other);
+      if (state != DS_JOB_STATE_FAILED && state != DS_JOB_STATE_PASSED)
+        continue;
+      other_key = board_key (ds_job_get_board (other), other);
+      if (g_str_equal (key, other_key))
+        attempt++;
+    }
+  ds_board_card_set_attempts (card, attempt, g_settings_get_uint (self->settings, "max-attempts"));
+}
+
+static void
+update_all_attempts (DsWindow *self)
+{
+  GHashTableIter iter;
+  gpointer card;
+
+  g_hash_table_iter_init (&iter, self->cards);
+  while (g_hash_table_iter_next (&iter, NULL, &card))
+    update_attempts (self, card);
+}
+
 static gboolean
 tick_cb (gpointer user_data)
 {
@@ -261,10 +328,30 @@ job_finished_cb (DsStation *station,
         self->beep_id = g_timeout_add (250, beep_cb, self);
     }
 
+  update_all_attempts (self);
   ds_yield_panel_refresh (self->yield_panel);
   if (self->statistics != NULL)
     ds_statistics_window_refresh (DS_STATISTICS_WINDOW (self->statistics));
   update_actions (self);
+}
+
+static gboolean
+destroy_cb (gpointer user_data)
+{
+  DsWindow *self = DS_WINDOW (user_data);
+
+  self->destroy_id = 0;
+  gtk_widget_destroy (GTK_WIDGET (self));
+  return G_SOURCE_REMOVE;
+}
+
+/* The window goes from the main loop, never from inside a signal of the
+ * station or an event handler that still uses it. */
+static void
+schedule_destroy (DsWindow *self)
+{
+  if (self->destroy_id == 0)
+    self->destroy_id = g_idle_add_full (G_PRIORITY_HIGH, destroy_cb, g_object_ref (self), g_object_unref);
 }
 
 static void
@@ -273,7 +360,7 @@ station_idle_cb (DsStation *station,
 {
   update_actions (self);
   if (self->closing)
-    gtk_widget_destroy (GTK_WIDGET (self));
+    schedule_destroy (self);
 }
 
 static guint
@@ -424,6 +511,7 @@ provision (DsWindow    *self,
   g_ptr_array_add (self->jobs, g_object_ref (job));
   ds_board_card_set_typical_duration (card, median_duration (self));
   ds_board_card_set_job (card, job);
+  update_attempts (self, card);
   if (self->tick_id == 0)
     self->tick_id = g_timeout_add_seconds (1, tick_cb, self);
   update_actions (self);
@@ -434,7 +522,9 @@ can_start (DsBoardCard *card)
 {
   DsCardStatus status = card_status (card);
 
-  return status == DS_CARD_STATUS_IDLE || status == DS_CARD_STATUS_FAILED ||
+  /* A board that failed its last allowed attempt is set aside. */
+  return status == DS_CARD_STATUS_IDLE ||
+         (status == DS_CARD_STATUS_FAILED && !ds_board_card_is_set_aside (card)) ||
          status == DS_CARD_STATUS_CANCELLED;
 }
 
@@ -493,10 +583,61 @@ auto_start_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Budget for making cards in one main-loop turn: a scan that finds 16
+ * boards must not hold up a frame. */
+#define DS_ADD_CARDS_BUDGET_US 4000
+
+static void add_card (DsWindow *self, DsBoard *board);
+
+static gboolean
+add_cards_cb (gpointer user_data)
+{
+  DsWindow *self = DS_WINDOW (user_data);
+  gint64 end = g_get_monotonic_time () + DS_ADD_CARDS_BUDGET_US;
+
+  do
+    {
+      g_autoptr(DsBoard) board = g_queue_pop_head (&self->pending_boards);
+
+      if (board == NULL)
+        break;
+      add_card (self, board);
+    }
+  while (g_get_monotonic_time () < end);
+  if (!g_queue_is_empty (&self->pending_boards))
+    return G_SOURCE_CONTINUE;
+  self->add_cards_id = 0;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+is_pending (DsWindow   *self,
+            const char *port)
+{
+  for (GList *l = self->pending_boards.head; l != NULL; l = l->next)
+    if (g_strcmp0 (ds_board_get_port (l->data), port) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Cards are made a few at a time, in idle time, after the frames due. */
 static void
 board_added_cb (DsBoardMonitor *monitor,
                 DsBoard        *board,
                 DsWindow       *self)
+{
+  const char *port = ds_board_get_port (board);
+
+  if (g_hash_table_contains (self->cards, port) || is_pending (self, port))
+    return;
+  g_queue_push_tail (&self->pending_boards, g_object_ref (board));
+  if (self->add_cards_id == 0)
+    self->add_cards_id = g_idle_add (add_cards_cb, self);
+}
+
+static void
+add_card (DsWindow *self,
+          DsBoard  *board)
 {
   const char *port = ds_board_get_port (board);
   DsBoardCard *card;
@@ -507,6 +648,7 @@ board_added_cb (DsBoardMonitor *monitor,
   ds_board_card_set_can_start (card, self->operator_id != NULL);
   ds_board_card_set_typical_duration (card, median_duration (self));
   ds_board_card_set_job (card, latest_job_for (self, board));
+  update_attempts (self, card);
   g_hash_table_insert (self->cards, g_strdup (port), card);
   gtk_container_add (GTK_CONTAINER (self->flowbox), GTK_WIDGET (card));
   update_page (self);
@@ -525,6 +667,13 @@ board_removed_cb (DsBoardMonitor *monitor,
   const char *port = ds_board_get_port (board);
   DsBoardCard *card = g_hash_table_lookup (self->cards, port);
 
+  for (GList *l = self->pending_boards.head; l != NULL; l = l->next)
+    if (g_strcmp0 (ds_board_get_port (l->data), port) == 0)
+      {
+        g_object_unref (l->data);
+        g_queue_delete_link (&self->pending_boards, l);
+        break;
+      }
   if (card == NULL)
     return;
   g_hash_table_remove (self->cards, port);
@@ -645,6 +794,10 @@ update_actions (DsWindow *self)
    * between runs. */
   set_enabled (self, "sign-in", n_active (self) == 0 && !self->closing);
   set_enabled (self, "add-simulated-boards", !sim_running && !self->closing);
+  /* A greyed button says why. */
+  gtk_widget_set_tooltip_text (self->add_sim_button,
+                               sim_running ? _("Simulated boards are running already: remove them first from the main menu")
+                                           : _("Add simulated boards (a demo without hardware)"));
   set_enabled (self, "remove-simulated-boards", sim_running);
   set_enabled (self, "statistics", self->store != NULL);
 }
@@ -681,12 +834,16 @@ provision_activated (GSimpleAction *action,
 }
 
 static void
-cancel_card (DsBoardCard *card)
+cancel_card (DsWindow    *self,
+             DsBoardCard *card)
 {
   DsJob *job = ds_board_card_get_job (card);
 
-  if (job != NULL && (ds_job_get_state (job) == DS_JOB_STATE_QUEUED ||
-                      ds_job_get_state (job) == DS_JOB_STATE_RUNNING))
+  /* A queued board is taken off the queue, not started to be cancelled. */
+  if (job != NULL && self->station != NULL &&
+      (ds_job_get_state (job) == DS_JOB_STATE_QUEUED || ds_job_get_state (job) == DS_JOB_STATE_RUNNING))
+    ds_station_cancel_job (self->station, job);
+  else if (job != NULL && ds_job_get_state (job) == DS_JOB_STATE_RUNNING)
     ds_job_cancel (job);
 }
 
@@ -699,7 +856,7 @@ cancel_board_activated (GSimpleAction *action,
   DsBoardCard *card = g_hash_table_lookup (self->cards, g_variant_get_string (parameter, NULL));
 
   if (card != NULL)
-    cancel_card (card);
+    cancel_card (self, card);
 }
 
 static void
@@ -709,6 +866,7 @@ show_details (DsWindow    *self,
   DsJob *job = ds_board_card_get_job (card);
   DsBoardDetailsDialog *dialog;
 
+  ds_board_card_acknowledge (card);
   if (job == NULL)
     return;
   dialog = ds_board_details_dialog_new (GTK_WINDOW (self), job);
@@ -752,10 +910,11 @@ cancel_selected_activated (GSimpleAction *action,
                            GVariant      *parameter,
                            gpointer       user_data)
 {
-  DsBoardCard *card = selected_card (DS_WINDOW (user_data));
+  DsWindow *self = DS_WINDOW (user_data);
+  DsBoardCard *card = selected_card (self);
 
   if (card != NULL)
-    cancel_card (card);
+    cancel_card (self, card);
 }
 
 static void
@@ -943,15 +1102,156 @@ settings_changed_cb (GSettings  *settings,
            g_str_equal (key, "firmware-image") || g_str_equal (key, "flasher") ||
            g_str_equal (key, "trust-store") || g_str_equal (key, "certification-declaration"))
     self->station_stale = TRUE;
+  else if (g_str_equal (key, "max-attempts"))
+    {
+      update_all_attempts (self);
+      update_actions (self);
+    }
   else if (g_str_equal (key, "auto-start"))
     {
       if (g_settings_get_boolean (settings, key) && self->operator_id != NULL)
         start_waiting_boards (self, FALSE);
     }
   update_header (self);
+
+  /* A banner about the configuration goes once the configuration is
+   * fixed (or says what is wrong now), not when the operator dismisses it. */
+  if (self->error != NULL && self->operator_id != NULL && n_active (self) == 0 && !self->closing)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (ensure_station (self, &error) != NULL)
+        clear_error (self);
+      else
+        show_error (self, error->message);
+    }
 }
 
 /* ---- the window --------------------------------------------------------- */
+
+/* Every dialog of this window goes, whatever it is: a modal one would
+ * otherwise swallow the close. */
+static void
+destroy_dialogs (DsWindow *self)
+{
+  GList *toplevels = gtk_window_list_toplevels ();
+
+  for (GList *l = toplevels; l != NULL; l = l->next)
+    g_object_ref (l->data);
+  for (GList *l = toplevels; l != NULL; l = l->next)
+    {
+      GtkWindow *window = l->data;
+
+      if (window == GTK_WINDOW (self) || gtk_window_get_window_type (window) != GTK_WINDOW_TOPLEVEL)
+        continue;
+      for (GtkWindow *p = gtk_window_get_transient_for (window); p != NULL; p = gtk_window_get_transient_for (p))
+        if (p == GTK_WINDOW (self))
+          {
+            gtk_widget_destroy (GTK_WIDGET (window));
+            break;
+          }
+    }
+  g_list_free_full (toplevels, g_object_unref);
+  self->login_dialog = NULL;
+  self->confirm_close = NULL;
+}
+
+static gboolean
+close_deadline_cb (gpointer user_data)
+{
+  DsWindow *self = DS_WINDOW (user_data);
+
+  self->close_deadline_id = 0;
+  g_warning ("%u boards still running %d ms after they were cancelled: closing regardless",
+             n_active (self), DS_CLOSE_DEADLINE_MS);
+  gtk_widget_destroy (GTK_WIDGET (self));
+  return G_SOURCE_REMOVE;
+}
+
+/* Cancels what runs and closes once the cancelled jobs are recorded: queued
+ * boards are never started, running ones end at their current step.  After
+ * DS_CLOSE_DEADLINE_MS the window goes regardless. */
+static void
+close_now (DsWindow *self)
+{
+  self->closing = TRUE;
+  if (n_active (self) > 0)
+    ds_station_cancel_all (self->station);
+  if (n_active (self) == 0)
+    {
+      schedule_destroy (self);
+      return;
+    }
+  show_error (self, _("Cancelling every board at its current step, then closing…"));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->main_stack), FALSE);
+  update_actions (self);
+  if (self->close_deadline_id == 0)
+    self->close_deadline_id = g_timeout_add (DS_CLOSE_DEADLINE_MS, close_deadline_cb, self);
+}
+
+static guint
+count_jobs (DsWindow   *self,
+            DsJobState  state)
+{
+  guint n = 0;
+
+  if (self->station == NULL)
+    return 0;
+  for (guint i = 0; i < ds_station_get_jobs (self->station)->len; i++)
+    if (ds_job_get_state (g_ptr_array_index (ds_station_get_jobs (self->station), i)) == state)
+      n++;
+  return n;
+}
+
+static void
+confirm_close_response_cb (GtkDialog *dialog,
+                           int        response,
+                           DsWindow  *self)
+{
+  self->confirm_close = NULL;
+  gtk_widget_destroy (GTK_WIDGET (dialog));
+  if (response == GTK_RESPONSE_ACCEPT)
+    close_now (self);
+}
+
+/* Closing the window while boards run asks first, and says how many. */
+static void
+confirm_close (DsWindow *self)
+{
+  guint running = count_jobs (self, DS_JOB_STATE_RUNNING);
+  guint queued = count_jobs (self, DS_JOB_STATE_QUEUED);
+  g_autofree char *text = NULL;
+  g_autofree char *secondary = NULL;
+  GtkWidget *dialog;
+  GtkWidget *button;
+
+  if (self->confirm_close != NULL)
+    {
+      gtk_window_present (GTK_WINDOW (self->confirm_close));
+      return;
+    }
+  text = g_strdup_printf (ngettext ("%u board is being provisioned. Stop it and close?",
+                                    "%u boards are being provisioned. Stop them and close?", running),
+                          running);
+  if (queued > 0)
+    secondary = g_strdup_printf (ngettext ("It stops at its current step and is recorded as cancelled. %u waiting board is not started.",
+                                           "They stop at their current step and are recorded as cancelled. %u waiting boards are not started.",
+                                           queued), queued);
+  else
+    secondary = g_strdup (ngettext ("It stops at its current step and is recorded as cancelled.",
+                                    "They stop at their current step and are recorded as cancelled.", running));
+  dialog = gtk_message_dialog_new (GTK_WINDOW (self), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                   GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE, "%s", text);
+  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s", secondary);
+  gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Keep Running"), GTK_RESPONSE_CANCEL);
+  button = gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Stop Boards and Close"), GTK_RESPONSE_ACCEPT);
+  gtk_style_context_add_class (gtk_widget_get_style_context (button), "destructive-action");
+  gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
+  gtk_window_set_application (GTK_WINDOW (dialog), gtk_window_get_application (GTK_WINDOW (self)));
+  g_signal_connect (dialog, "response", G_CALLBACK (confirm_close_response_cb), self);
+  self->confirm_close = dialog;
+  gtk_window_present (GTK_WINDOW (dialog));
+}
 
 static gboolean
 ds_window_delete_event (GtkWidget   *widget,
@@ -959,17 +1259,14 @@ ds_window_delete_event (GtkWidget   *widget,
 {
   DsWindow *self = DS_WINDOW (widget);
 
-  /* Jobs end at their current step and are recorded as cancelled before
-   * the window goes; "idle" closes it. */
+  if (self->closing)
+    return GDK_EVENT_STOP;
   if (n_active (self) > 0)
     {
-      self->closing = TRUE;
-      ds_station_cancel_all (self->station);
-      show_error (self, _("Cancelling every board at its current step, then closing…"));
-      gtk_widget_set_sensitive (GTK_WIDGET (self->main_stack), FALSE);
-      update_actions (self);
+      confirm_close (self);
       return GDK_EVENT_STOP;
     }
+  destroy_dialogs (self);
   return GTK_WIDGET_CLASS (ds_window_parent_class)->delete_event != NULL
          ? GTK_WIDGET_CLASS (ds_window_parent_class)->delete_event (widget, event)
          : GDK_EVENT_PROPAGATE;
@@ -996,6 +1293,10 @@ ds_window_dispose (GObject *object)
   g_clear_handle_id (&self->tick_id, g_source_remove);
   g_clear_handle_id (&self->beep_id, g_source_remove);
   g_clear_handle_id (&self->auto_start_id, g_source_remove);
+  g_clear_handle_id (&self->close_deadline_id, g_source_remove);
+  g_clear_handle_id (&self->add_cards_id, g_source_remove);
+  g_queue_clear_full (&self->pending_boards, g_object_unref);
+  g_clear_handle_id (&self->destroy_id, g_source_remove);
   if (self->statistics != NULL)
     {
       g_object_remove_weak_pointer (G_OBJECT (self->statistics), (gpointer *) &self->statistics);
@@ -1214,6 +1515,17 @@ ds_window_sign_in (DsWindow   *self,
   if (auto_start (self))
     start_waiting_boards (self, FALSE);
   gtk_widget_child_focus (GTK_WIDGET (self->flowbox), GTK_DIR_TAB_FORWARD);
+}
+
+void
+ds_window_quit (DsWindow *self)
+{
+  g_return_if_fail (DS_IS_WINDOW (self));
+
+  /* No question asked: Quit and the signals end the station within 5 s,
+   * whatever dialog is open. */
+  destroy_dialogs (self);
+  close_now (self);
 }
 
 gboolean

@@ -21,6 +21,9 @@ DsWindow     *ds_window_new             (DsApplication *application);
 void          ds_window_sign_in         (DsWindow      *self,
                                          const char    *operator_id,
                                          const char    *lot);
+/* Closes every dialog, cancels the jobs (queued ones unstarted) and
+ * closes once they are recorded, or after 4 s regardless.  Asks nothing. */
+void          ds_window_quit            (DsWindow      *self);
 gboolean      ds_window_is_signed_in    (DsWindow      *self);
 /* The cards shown, sorted as on screen; transfer container. */
 GList        *ds_window_get_cards       (DsWindow      *self);

@@ -14,10 +14,12 @@ struct _DsYieldPanel
 
   GtkLabel       *passed_value;
   GtkLabel       *failed_value;
+  GtkLabel       *attempts_value;
   GtkLabel       *first_pass_value;
   GtkLabel       *rate_value;
   GtkWidget      *passed_tile;
   GtkWidget      *failed_tile;
+  GtkWidget      *attempts_tile;
   GtkWidget      *first_pass_tile;
   GtkWidget      *rate_tile;
   GtkLabel       *window_label;
@@ -99,10 +101,12 @@ ds_yield_panel_class_init (DsYieldPanelClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/org/dacstation/Station/ui/ds-yield-panel.ui");
   gtk_widget_class_bind_template_child (widget_class, DsYieldPanel, passed_value);
   gtk_widget_class_bind_template_child (widget_class, DsYieldPanel, failed_value);
+  gtk_widget_class_bind_template_child (widget_class, DsYieldPanel, attempts_value);
   gtk_widget_class_bind_template_child (widget_class, DsYieldPanel, first_pass_value);
   gtk_widget_class_bind_template_child (widget_class, DsYieldPanel, rate_value);
   gtk_widget_class_bind_template_child (widget_class, DsYieldPanel, passed_tile);
   gtk_widget_class_bind_template_child (widget_class, DsYieldPanel, failed_tile);
+  gtk_widget_class_bind_template_child (widget_class, DsYieldPanel, attempts_tile);
   gtk_widget_class_bind_template_child (widget_class, DsYieldPanel, first_pass_tile);
   gtk_widget_class_bind_template_child (widget_class, DsYieldPanel, rate_tile);
   gtk_widget_class_bind_template_child (widget_class, DsYieldPanel, window_label);
@@ -123,6 +127,7 @@ render (DsYieldPanel *self)
 {
   g_autofree char *passed = NULL;
   g_autofree char *failed = NULL;
+  g_autofree char *attempts = NULL;
   g_autofree char *fpy = NULL;
   g_autofree char *rate = NULL;
   g_autofree char *a11y = NULL;
@@ -130,19 +135,25 @@ render (DsYieldPanel *self)
 
   if (!self->have_summary)
     return;
-  passed = g_strdup_printf ("%" G_GINT64_FORMAT, self->summary.passed);
-  failed = g_strdup_printf ("%" G_GINT64_FORMAT, self->summary.failed);
+  /* Boards, not jobs: a board that failed twice and then passed is one
+   * passed board; the attempts say how much work that took. */
+  passed = g_strdup_printf ("%" G_GINT64_FORMAT, self->summary.boards_passed);
+  failed = g_strdup_printf ("%" G_GINT64_FORMAT, self->summary.boards - self->summary.boards_passed);
+  attempts = g_strdup_printf ("%" G_GINT64_FORMAT, self->summary.passed + self->summary.failed);
   y = ds_stats_summary_first_pass_yield (&self->summary);
   /* TRANSLATORS: a percentage, e.g. "87.5 %" */
   fpy = y < 0 ? g_strdup ("–") : g_strdup_printf (_("%.1f %%"), y * 100.0);
   rate = g_strdup_printf ("%.0f", ds_stats_summary_units_per_hour (&self->summary, self->since_us,
                                                                    g_get_real_time ()));
 
-  a11y = g_strdup_printf (_("Passed: %s"), passed);
+  a11y = g_strdup_printf (_("Boards passed: %s"), passed);
   set_tile (self->passed_tile, self->passed_value, passed, a11y);
   g_free (a11y);
-  a11y = g_strdup_printf (_("Failed: %s"), failed);
+  a11y = g_strdup_printf (_("Boards failed: %s"), failed);
   set_tile (self->failed_tile, self->failed_value, failed, a11y);
+  g_free (a11y);
+  a11y = g_strdup_printf (_("Attempts: %s"), attempts);
+  set_tile (self->attempts_tile, self->attempts_value, attempts, a11y);
   g_free (a11y);
   a11y = g_strdup_printf (_("First-pass yield: %s"), fpy);
   set_tile (self->first_pass_tile, self->first_pass_value, fpy, a11y);
@@ -305,6 +316,12 @@ const char *
 ds_yield_panel_get_failed_text (DsYieldPanel *self)
 {
   return gtk_label_get_text (self->failed_value);
+}
+
+const char *
+ds_yield_panel_get_attempts_text (DsYieldPanel *self)
+{
+  return gtk_label_get_text (self->attempts_value);
 }
 
 const char *

@@ -26,6 +26,7 @@ gboolean    ds_yield_panel_get_summary (DsYieldPanel   *self,
 /* The texts shown: "8", "1", "87.5 %", "412". */
 const char *ds_yield_panel_get_passed_text     (DsYieldPanel *self);
 const char *ds_yield_panel_get_failed_text     (DsYieldPanel *self);
+const char *ds_yield_panel_get_attempts_text   (DsYieldPanel *self);
 const char *ds_yield_panel_get_first_pass_text (DsYieldPanel *self);
 const char *ds_yield_panel_get_rate_text       (DsYieldPanel *self);
 /* TRUE while a query is running or pending. */

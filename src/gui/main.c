@@ -21,14 +21,18 @@ main (int    argc,
   signal (SIGPIPE, SIG_IGN);
 
 #ifdef DS_BUILD_ROOT
-  /* Run from the build tree (not installed): use the settings schema
-   * compiled there. */
+  /* Run from the build tree (not installed; `meson devenv`, tools/run): use
+   * the settings schema and the translations compiled there, not whatever
+   * the install prefix holds. */
   {
     g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
 
-    if (exe != NULL && g_str_has_prefix (exe, DS_BUILD_ROOT "/") &&
-        g_getenv ("GSETTINGS_SCHEMA_DIR") == NULL)
-      g_setenv ("GSETTINGS_SCHEMA_DIR", DS_BUILD_ROOT "/data", TRUE);
+    if (exe != NULL && g_str_has_prefix (exe, DS_BUILD_ROOT "/"))
+      {
+        if (g_getenv ("GSETTINGS_SCHEMA_DIR") == NULL)
+          g_setenv ("GSETTINGS_SCHEMA_DIR", DS_BUILD_ROOT "/data", TRUE);
+        bindtextdomain (GETTEXT_PACKAGE, DS_BUILD_ROOT "/po");
+      }
   }
 #endif
 

@@ -191,7 +191,7 @@ ds_ca_http_new (const char              *base_url,
   if (options->ca_bundle == NULL)
     {
       g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
-                   _("No CA bundle to verify the CA server with; give one with --ca-bundle"));
+                   _("No CA bundle to verify the CA server with: name the file of the CA’s certificates (CA bundle in Preferences, or --ca-bundle)"));
       return NULL;
     }
   if (!check_readable (_("CA bundle"), options->ca_bundle, error))

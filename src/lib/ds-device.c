@@ -22,6 +22,7 @@ struct _DsDevice
   guint          timeout_ms;  /* 0: per-command defaults */
   guint          retries;
   guint          retransmits;
+  guint          answered;    /* requests answered so far, for the cause of a timeout */
   guint8         last_status;
 };
 
@@ -166,6 +167,9 @@ transact (DsDevice      *self,
   const char *port = ds_transport_get_port (self->transport);
   g_autoptr(GBytes) request = NULL;
   guint16 seq = ++self->seq;
+  gsize garbage_before = ds_frame_reader_garbage (self->reader);
+  guint retransmits_before = self->retransmits;
+  gsize received = 0;
   guint timeout;
 
   request = ds_frame_encode (0, seq, command, 0, payload, payload_len);
@@ -201,6 +205,7 @@ transact (DsDevice      *self,
                 {
                   *status = frame.status;
                   *response = g_steal_pointer (&body);
+                  self->answered++;
                   return TRUE;
                 }
               /* A late answer to an earlier request: drop it. */
@@ -218,13 +223,44 @@ transact (DsDevice      *self,
             return FALSE;
           if (n == 0)
             break;
+          received += n;
           ds_frame_reader_push (self->reader, buf, n);
         }
     }
 
-  g_set_error (error, DS_ERROR, DS_ERROR_TIMED_OUT,
-               _("The board on %s did not answer %s (%u attempts, %.1f s each); check that it runs the provisioning firmware"),
-               port, ds_command_to_string (command), self->retries, timeout / 1000.0);
+  /* The same code whatever happened, but a different cause, and so a
+   * different remedy: bytes that came back damaged, now or earlier on this
+   * connection (a request damaged on its way is dropped by the board, and
+   * looks like silence), mean a noisy line; a board that answered cleanly
+   * before and fell silent has hung; a board that never answered may not run
+   * the provisioning firmware at all. */
+  if (received > 0 || ds_frame_reader_garbage (self->reader) > 0 || retransmits_before > 0 ||
+      ds_frame_reader_garbage (self->reader) > garbage_before)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_TIMED_OUT,
+                   _("The board on %s did not answer %s intelligibly (%u attempts, %.1f s each): what came back was damaged on the line"),
+                   port, ds_command_to_string (command), self->retries, timeout / 1000.0);
+      if (error != NULL)
+        ds_error_set_cause (*error, DS_ERROR_CAUSE_LINE_NOISE);
+    }
+  else if (self->answered > 0)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_TIMED_OUT,
+                   g_dngettext (GETTEXT_PACKAGE, "The board on %s did not answer %s (%u attempts, %.1f s each) after answering %u command: it stopped responding",
+                                "The board on %s did not answer %s (%u attempts, %.1f s each) after answering %u commands: it stopped responding",
+                                self->answered),
+                   port, ds_command_to_string (command), self->retries, timeout / 1000.0, self->answered);
+      if (error != NULL)
+        ds_error_set_cause (*error, DS_ERROR_CAUSE_STOPPED);
+    }
+  else
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_TIMED_OUT,
+                   _("The board on %s did not answer %s (%u attempts, %.1f s each); check that it runs the provisioning firmware"),
+                   port, ds_command_to_string (command), self->retries, timeout / 1000.0);
+      if (error != NULL)
+        ds_error_set_cause (*error, DS_ERROR_CAUSE_NO_ANSWER);
+    }
   return FALSE;
 }
 
@@ -250,7 +286,12 @@ command (DsDevice     *self,
       g_autofree char *text = dup_board_text (data, len, DS_TAG_ERROR_TEXT);
       int code = status == DS_STATUS_NOT_FOUND ? DS_ERROR_NOT_FOUND : DS_ERROR_REJECTED;
 
-      if (text != NULL)
+      /* A plain refusal: the board's own words say more than "the board
+       * refused the request", and one level of "refused" is enough. */
+      if (text != NULL && status == DS_STATUS_REFUSED)
+        g_set_error (error, DS_ERROR, code, _("The board refused %s: %s"),
+                     ds_command_to_string (cmd), text);
+      else if (text != NULL)
         g_set_error (error, DS_ERROR, code, _("The board refused %s: %s (%s)"),
                      ds_command_to_string (cmd), ds_status_to_string (status), text);
       else

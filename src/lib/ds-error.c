@@ -3,7 +3,50 @@
 
 #include <openssl/err.h>
 
-G_DEFINE_QUARK (ds-error-quark, ds_error)
+/* An extended error domain: a DS_ERROR carries what the failure looked
+ * like on the line (DsErrorCause), so that a front end can say what to do
+ * about it without reading the message. */
+typedef struct {
+  DsErrorCause cause;
+} DsErrorPrivate;
+
+static void
+ds_error_private_init (DsErrorPrivate *priv)
+{
+  priv->cause = DS_ERROR_CAUSE_UNKNOWN;
+}
+
+static void
+ds_error_private_copy (const DsErrorPrivate *src,
+                       DsErrorPrivate       *dest)
+{
+  dest->cause = src->cause;
+}
+
+static void
+ds_error_private_clear (DsErrorPrivate *priv)
+{
+}
+
+G_DEFINE_EXTENDED_ERROR (DsError, ds_error)
+
+void
+ds_error_set_cause (GError       *error,
+                    DsErrorCause  cause)
+{
+  DsErrorPrivate *priv = error != NULL ? ds_error_get_private (error) : NULL;
+
+  if (priv != NULL)
+    priv->cause = cause;
+}
+
+DsErrorCause
+ds_error_get_cause (const GError *error)
+{
+  DsErrorPrivate *priv = error != NULL ? ds_error_get_private (error) : NULL;
+
+  return priv != NULL ? priv->cause : DS_ERROR_CAUSE_UNKNOWN;
+}
 
 const char *
 ds_error_code_to_string (int code)

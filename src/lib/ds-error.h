@@ -36,6 +36,28 @@ typedef enum {
 } DsError;
 
 GQuark       ds_error_quark       (void);
+
+/**
+ * DsErrorCause:
+ * @DS_ERROR_CAUSE_UNKNOWN: not said
+ * @DS_ERROR_CAUSE_NO_ANSWER: nothing at all came back from the board
+ * @DS_ERROR_CAUSE_STOPPED: the board answered earlier commands, then fell silent
+ * @DS_ERROR_CAUSE_LINE_NOISE: bytes came back, but damaged on the line
+ *
+ * What a failed exchange with a board looked like, carried by a DS_ERROR
+ * next to its code, so that the hint to an operator follows it.
+ */
+typedef enum {
+  DS_ERROR_CAUSE_UNKNOWN,
+  DS_ERROR_CAUSE_NO_ANSWER,
+  DS_ERROR_CAUSE_STOPPED,
+  DS_ERROR_CAUSE_LINE_NOISE,
+} DsErrorCause;
+
+/* Both take any GError; only a DS_ERROR carries a cause. */
+void         ds_error_set_cause   (GError       *error,
+                                   DsErrorCause  cause);
+DsErrorCause ds_error_get_cause   (const GError *error);
 const char  *ds_error_code_to_string (int code);
 /* Appends OpenSSL's error queue (and clears it) to a message. */
 void         ds_set_error_openssl (GError    **error,

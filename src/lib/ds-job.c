@@ -1614,6 +1614,23 @@ ds_job_cancel (DsJob *self)
   g_cancellable_cancel (self->cancellable);
 }
 
+void
+ds_job_cancel_queued (DsJob *self)
+{
+  g_return_if_fail (DS_IS_JOB (self));
+  g_return_if_fail (self->state == DS_JOB_STATE_QUEUED);
+
+  /* Never started: nothing to record, no board to talk to. */
+  g_cancellable_cancel (self->cancellable);
+  self->state = DS_JOB_STATE_CANCELLED;
+  self->started = self->finished = g_get_real_time ();
+  self->failed_step = DS_N_STEPS;
+  g_free (self->message);
+  self->message = g_strdup (_("Cancelled before it started"));
+  g_signal_emit (self, signals[CHANGED], 0);
+  g_signal_emit (self, signals[FINISHED], 0);
+}
+
 DsBoard *ds_job_get_board (DsJob *self) { return self->board; }
 const DsJobOptions *ds_job_get_options (DsJob *self) { return self->options; }
 DsJobState ds_job_get_state (DsJob *self) { return self->state; }

@@ -108,6 +108,9 @@ gboolean      ds_job_run_finish       (DsJob               *self,
                                        GAsyncResult        *result,
                                        GError             **error);
 void          ds_job_cancel           (DsJob               *self);
+/* Ends a job that is still queued as cancelled, without starting it: no
+ * record is written and "changed" and "finished" are emitted at once. */
+void          ds_job_cancel_queued    (DsJob               *self);
 
 DsBoard      *ds_job_get_board        (DsJob *self);
 /* What the job was started with. */

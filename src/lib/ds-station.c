@@ -167,16 +167,48 @@ ds_station_provision (DsStation *self,
   return job;
 }
 
+/* A queued job never started: it ends as cancelled without ever being run,
+ * so that no record of a board that was never spoken to is written. */
+static void
+drop_queued (DsStation *self,
+             DsJob     *job)
+{
+  g_autoptr(DsJob) ref = g_object_ref (job);
+
+  g_queue_remove (&self->queued, job);
+  ds_job_cancel_queued (job);
+  g_signal_emit (self, signals[JOB_FINISHED], 0, job);
+}
+
+void
+ds_station_cancel_job (DsStation *self,
+                       DsJob     *job)
+{
+  g_return_if_fail (DS_IS_STATION (self));
+  g_return_if_fail (DS_IS_JOB (job));
+
+  if (g_queue_find (&self->queued, job) != NULL)
+    {
+      drop_queued (self, job);
+      if (self->n_running == 0 && g_queue_is_empty (&self->queued))
+        g_signal_emit (self, signals[IDLE], 0);
+    }
+  else
+    ds_job_cancel (job);
+}
+
 void
 ds_station_cancel_all (DsStation *self)
 {
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
-  /* Queued jobs never started: run them so they end as cancelled and are
-   * recorded as such. */
-  for (GList *l = self->queued.head; l != NULL; l = l->next)
-    ds_job_cancel (l->data);
+  if (g_queue_is_empty (&self->queued))
+    return;
+  while (!g_queue_is_empty (&self->queued))
+    drop_queued (self, g_queue_peek_head (&self->queued));
+  if (self->n_running == 0)
+    g_signal_emit (self, signals[IDLE], 0);
 }
 
 guint

@@ -20,6 +20,13 @@ DsJob              *ds_station_provision    (DsStation          *self,
 /* The latest job of the board on @port, or NULL. */
 DsJob              *ds_station_find_job     (DsStation          *self,
                                              const char         *port);
+/* Cancels @job: a queued one ends at once without being started (nor
+ * recorded), a running one at its current step. */
+void                ds_station_cancel_job   (DsStation          *self,
+                                             DsJob              *job);
+/* Cancels every job: queued ones end at once, unstarted and unrecorded;
+ * running ones at their current step, recorded as cancelled.  "idle" is
+ * emitted when nothing runs any more. */
 void                ds_station_cancel_all   (DsStation          *self);
 /* Jobs queued or running. */
 guint               ds_station_get_n_active (DsStation          *self);

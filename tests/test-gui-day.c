@@ -1,0 +1,587 @@
+/* The operator's day (issue 14): quitting from any dialog, closing mid-run,
+ * repeated failures and the causes on the cards.  The real window in this
+ * process, real simulated boards on pseudo-terminals, a real record store. */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <locale.h>
+#include <signal.h>
+#include <string.h>
+
+#include "ds-board-details-dialog.h"
+#include "ds-db.h"
+#include "ds-login-dialog.h"
+#include "ds-preferences-dialog.h"
+#include "test-gui-util.h"
+
+typedef struct {
+  char          *tmp;
+  char          *data_dir;
+  char          *sim_dir;
+  char          *state_dir;
+  DsApplication *app;
+  DsWindow      *window;
+  TestSim       *sim;
+} Fixture;
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->tmp = g_dir_make_tmp ("dac-station-day-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->data_dir = g_build_filename (f->tmp, "data", NULL);
+  f->sim_dir = g_build_filename (f->tmp, "announce", NULL);
+  f->state_dir = g_build_filename (f->tmp, "boards", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (f->sim_dir, 0700), ==, 0);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  if (f->app != NULL)
+    {
+      g_settings_reset (ds_application_get_settings (f->app), "max-jobs");
+      test_app_close (f->app);
+    }
+  g_clear_pointer (&f->sim, test_sim_stop);
+  g_clear_object (&f->app);
+  test_rm_rf (f->tmp);
+  g_free (f->tmp);
+  g_free (f->data_dir);
+  g_free (f->sim_dir);
+  g_free (f->state_dir);
+}
+
+static void
+start_app (Fixture    *f,
+           const char *operator_id,
+           const char *lot,
+           gboolean    auto_start)
+{
+  f->app = test_app_new (f->data_dir, f->sim_dir, operator_id, lot, auto_start);
+  f->window = test_app_get_window (f->app);
+  gtk_widget_show (GTK_WIDGET (f->window));
+}
+
+/* ---- conditions --------------------------------------------------------- */
+
+typedef struct {
+  DsWindow *window;
+  guint     n;
+} CardCount;
+
+static gboolean
+has_n_cards (gpointer data)
+{
+  CardCount *c = data;
+  g_autoptr(GList) cards = ds_window_get_cards (c->window);
+
+  return g_list_length (cards) == c->n;
+}
+
+static void
+wait_cards (DsWindow *window,
+            guint     n)
+{
+  CardCount c = { window, n };
+
+  g_assert_true (test_wait_until (has_n_cards, &c, 30));
+}
+
+static gboolean
+all_finished (gpointer data)
+{
+  CardCount *c = data;
+  g_autoptr(GList) cards = ds_window_get_cards (c->window);
+
+  if (g_list_length (cards) != c->n)
+    return FALSE;
+  for (GList *l = cards; l != NULL; l = l->next)
+    {
+      DsCardStatus status = ds_board_card_get_status (l->data);
+
+      if (status == DS_CARD_STATUS_IDLE || status == DS_CARD_STATUS_QUEUED ||
+          status == DS_CARD_STATUS_RUNNING)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+wait_finished (DsWindow *window,
+               guint     n)
+{
+  CardCount c = { window, n };
+
+  g_assert_true (test_wait_until (all_finished, &c, 90));
+}
+
+/* @n cards run a job that has already read the board's UID. */
+static gboolean
+n_running_identified (gpointer data)
+{
+  CardCount *c = data;
+  g_autoptr(GList) cards = ds_window_get_cards (c->window);
+  guint n = 0;
+
+  for (GList *l = cards; l != NULL; l = l->next)
+    {
+      DsJob *job = ds_board_card_get_job (l->data);
+
+      if (ds_board_card_get_status (l->data) == DS_CARD_STATUS_RUNNING && job != NULL &&
+          ds_job_get_uid (job) != NULL && ds_job_get_step (job) >= DS_STEP_CSR)
+        n++;
+    }
+  return n == c->n;
+}
+
+static gboolean
+no_window (gpointer data)
+{
+  return test_app_get_window (data) == NULL;
+}
+
+static gboolean
+login_shown (gpointer data)
+{
+  GtkWidget *dialog = test_find_toplevel (DS_TYPE_LOGIN_DIALOG);
+
+  return dialog != NULL && gtk_widget_get_mapped (dialog);
+}
+
+static gboolean
+no_toplevel_of (gpointer data)
+{
+  return test_find_toplevel (GPOINTER_TO_SIZE (data)) == NULL;
+}
+
+/* Delivers a key press and release to @toplevel as the X server would. */
+static void
+send_key (GtkWidget       *toplevel,
+          guint            keyval,
+          GdkModifierType  state)
+{
+  GdkDisplay *display = gtk_widget_get_display (toplevel);
+  GdkKeymap *keymap = gdk_keymap_get_for_display (display);
+  g_autofree GdkKeymapKey *keys = NULL;
+  int n_keys = 0;
+
+  g_autoptr(GtkWidget) alive = g_object_ref (toplevel);
+
+  g_assert_true (gdk_keymap_get_entries_for_keyval (keymap, keyval, &keys, &n_keys));
+  for (int i = 0; i < 2; i++)
+    {
+      /* The press may have closed it (Ctrl+Q). */
+      if (gtk_widget_get_window (toplevel) == NULL)
+        break;
+      GdkEvent *event = gdk_event_new (i == 0 ? GDK_KEY_PRESS : GDK_KEY_RELEASE);
+
+      event->key.window = g_object_ref (gtk_widget_get_window (toplevel));
+      event->key.send_event = TRUE;
+      event->key.time = GDK_CURRENT_TIME;
+      event->key.state = state;
+      event->key.keyval = keyval;
+      event->key.hardware_keycode = keys[0].keycode;
+      event->key.group = keys[0].group;
+      gdk_event_set_device (event, gdk_seat_get_keyboard (gdk_display_get_default_seat (display)));
+      gtk_main_do_event (event);
+      gdk_event_free (event);
+    }
+}
+
+/* One integer from the record store, read after the window is gone. */
+static gint64
+query_int (Fixture    *f,
+           const char *sql)
+{
+  g_autofree char *path = g_build_filename (f->data_dir, "records.sqlite3", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsDb) db = ds_db_open (path, TRUE, &error);
+  g_autoptr(DsDbRows) rows = NULL;
+
+  g_assert_no_error (error);
+  rows = ds_db_query (db, sql, NULL, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ds_db_rows_count (rows), ==, 1);
+  return ds_db_rows_int (rows, 0, 0);
+}
+
+/* ---- 1: the station ends, whatever dialog is open ------------------------ */
+
+typedef enum {
+  QUIT_SIGTERM,
+  QUIT_SIGINT,
+  QUIT_CTRL_Q,
+  QUIT_CLOSE_BUTTON,
+} QuitHow;
+
+static void
+quit_with_sign_in_shown (Fixture *f,
+                         QuitHow  how)
+{
+  GtkWidget *login;
+  gint64 start;
+
+  start_app (f, NULL, NULL, FALSE);
+  g_assert_true (test_wait_until (login_shown, NULL, 10));
+  login = test_find_toplevel (DS_TYPE_LOGIN_DIALOG);
+
+  start = g_get_monotonic_time ();
+  switch (how)
+    {
+    case QUIT_SIGTERM: raise (SIGTERM); break;
+    case QUIT_SIGINT: raise (SIGINT); break;
+    case QUIT_CTRL_Q: send_key (login, GDK_KEY_q, GDK_CONTROL_MASK); break;
+    case QUIT_CLOSE_BUTTON: gtk_window_close (GTK_WINDOW (f->window)); break;
+    }
+  g_assert_true (test_wait_until (no_window, f->app, 5));
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
+  g_assert_true (test_wait_until (no_toplevel_of, GSIZE_TO_POINTER (DS_TYPE_LOGIN_DIALOG), 5));
+}
+
+static void
+test_sigterm_sign_in (Fixture *f, gconstpointer data)
+{
+  quit_with_sign_in_shown (f, QUIT_SIGTERM);
+}
+
+static void
+test_sigint_sign_in (Fixture *f, gconstpointer data)
+{
+  quit_with_sign_in_shown (f, QUIT_SIGINT);
+}
+
+static void
+test_ctrl_q_sign_in (Fixture *f, gconstpointer data)
+{
+  quit_with_sign_in_shown (f, QUIT_CTRL_Q);
+}
+
+static void
+test_close_sign_in (Fixture *f, gconstpointer data)
+{
+  quit_with_sign_in_shown (f, QUIT_CLOSE_BUTTON);
+}
+
+/* Four slow boards, two at a time: two run (past CONNECT, so their UID is
+ * known), two wait. */
+static void
+start_two_of_four (Fixture *f)
+{
+  CardCount two = { NULL, 2 };
+
+  start_app (f, "op-day", "LOT-DAY", FALSE);
+  g_settings_set_uint (ds_application_get_settings (f->app), "max-jobs", 2);
+  f->sim = test_sim_start (f->state_dir, f->sim_dir, 4, 2400, NULL);
+  wait_cards (f->window, 4);
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
+  two.window = f->window;
+  g_assert_true (test_wait_until (n_running_identified, &two, 30));
+  g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_QUEUED), ==, 2);
+}
+
+/* The jobs that ran are recorded as cancelled, with their board; the
+ * boards that waited were never started, so have no record at all. */
+static void
+assert_two_cancelled_recorded (Fixture *f)
+{
+  g_assert_cmpint (query_int (f, "SELECT COUNT(*) FROM jobs"), ==, 2);
+  g_assert_cmpint (query_int (f, "SELECT COUNT(*) FROM jobs WHERE outcome = 'cancelled'"), ==, 2);
+  g_assert_cmpint (query_int (f, "SELECT COUNT(*) FROM jobs WHERE board_uid IS NULL OR board_uid = ''"), ==, 0);
+}
+
+/* SIGTERM mid-run, with the board details and Preferences open on top. */
+static void
+test_sigterm_mid_run (Fixture *f, gconstpointer data)
+{
+  GtkWidget *details;
+  gint64 start;
+
+  start_two_of_four (f);
+  details = test_find_button (GTK_WIDGET (ds_window_find_card (f->window, "sim-0")), "win.board-details");
+  gtk_button_clicked (GTK_BUTTON (details));
+  g_assert_nonnull (test_find_toplevel (DS_TYPE_BOARD_DETAILS_DIALOG));
+  g_action_group_activate_action (G_ACTION_GROUP (f->app), "preferences", NULL);
+  g_assert_nonnull (test_find_toplevel (DS_TYPE_PREFERENCES_DIALOG));
+  test_spin (100);
+
+  start = g_get_monotonic_time ();
+  raise (SIGTERM);
+  g_assert_true (test_wait_until (no_window, f->app, 5));
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
+  g_assert_null (test_find_toplevel (DS_TYPE_BOARD_DETAILS_DIALOG));
+  g_assert_null (test_find_toplevel (DS_TYPE_PREFERENCES_DIALOG));
+  assert_two_cancelled_recorded (f);
+}
+
+/* ---- 2: closing mid-run asks, and says how many ------------------------- */
+
+static gboolean
+confirmation_shown (gpointer data)
+{
+  GtkWidget *dialog = test_find_toplevel (GTK_TYPE_MESSAGE_DIALOG);
+
+  return dialog != NULL && gtk_widget_get_mapped (dialog);
+}
+
+static void
+test_close_mid_run_asks (Fixture *f, gconstpointer data)
+{
+  GtkWidget *dialog;
+  g_autofree char *text = NULL;
+  g_autofree char *secondary = NULL;
+
+  start_two_of_four (f);
+
+  /* The close button asks; "Keep Running" keeps everything as it was. */
+  gtk_window_close (GTK_WINDOW (f->window));
+  g_assert_true (test_wait_until (confirmation_shown, NULL, 5));
+  dialog = test_find_toplevel (GTK_TYPE_MESSAGE_DIALOG);
+  g_object_get (dialog, "text", &text, "secondary-text", &secondary, NULL);
+  g_test_message ("asked: %s / %s", text, secondary);
+  g_assert_nonnull (strstr (text, "2 boards are being provisioned"));
+  g_assert_nonnull (strstr (secondary, "2 waiting boards are not started"));
+  gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
+  test_spin (300);
+  g_assert_nonnull (test_app_get_window (f->app));
+  g_assert_null (test_find_toplevel (GTK_TYPE_MESSAGE_DIALOG));
+  g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_RUNNING), ==, 2);
+  g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_QUEUED), ==, 2);
+
+  /* Asked again and confirmed: the running boards stop, the waiting ones
+   * are never started, the window goes. */
+  gtk_window_close (GTK_WINDOW (f->window));
+  g_assert_true (test_wait_until (confirmation_shown, NULL, 5));
+  dialog = test_find_toplevel (GTK_TYPE_MESSAGE_DIALOG);
+  gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_ACCEPT);
+  g_assert_true (test_wait_until (no_window, f->app, 5));
+  assert_two_cancelled_recorded (f);
+}
+
+/* Cancel on a waiting board takes it off the queue: it is never started. */
+static void
+test_cancel_queued (Fixture *f, gconstpointer data)
+{
+  DsBoardCard *waiting = NULL;
+  g_autoptr(GList) cards = NULL;
+  GtkWidget *cancel;
+
+  start_two_of_four (f);
+  cards = ds_window_get_cards (f->window);
+  for (GList *l = cards; l != NULL; l = l->next)
+    if (ds_board_card_get_status (l->data) == DS_CARD_STATUS_QUEUED)
+      waiting = l->data;
+  g_assert_nonnull (waiting);
+  cancel = test_find_button (GTK_WIDGET (waiting), "win.cancel-board");
+  gtk_button_clicked (GTK_BUTTON (cancel));
+  /* At once, not when a slot frees. */
+  g_assert_cmpint (ds_board_card_get_status (waiting), ==, DS_CARD_STATUS_CANCELLED);
+  g_assert_cmpint (ds_job_get_state (ds_board_card_get_job (waiting)), ==, DS_JOB_STATE_CANCELLED);
+  g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_QUEUED), ==, 1);
+  g_assert_nonnull (strstr (ds_board_card_get_message (waiting), "before it started"));
+
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "cancel-all", NULL);
+  wait_finished (f->window, 4);
+  test_app_close (f->app);
+  assert_two_cancelled_recorded (f);
+}
+
+
+/* ---- 3: a repeated failure, and the counters ----------------------------- */
+
+static guint
+n_jobs (Fixture *f)
+{
+  return ds_station_get_jobs (ds_window_get_station (f->window))->len;
+}
+
+static gboolean
+yield_shows (gpointer data)
+{
+  Fixture *f = data;
+  DsYieldPanel *panel = ds_window_get_yield_panel (f->window);
+
+  return !ds_yield_panel_is_busy (panel) &&
+         g_strcmp0 (ds_yield_panel_get_attempts_text (panel), "3") == 0;
+}
+
+/* A board the board refuses every time: "Attempt 1 of 2", then "Attempt 2
+ * of 2" and set aside; Start All leaves it alone; the tiles count boards. */
+static void
+test_attempts_set_aside (Fixture *f, gconstpointer data)
+{
+  const char *faults[] = { "1:refuse-install", NULL };
+  DsYieldPanel *panel;
+  DsBoardCard *card;
+  GtkWidget *retry;
+
+  start_app (f, "op-day", "LOT-DAY", FALSE);
+  f->sim = test_sim_start (f->state_dir, f->sim_dir, 2, 0, faults);
+  wait_cards (f->window, 2);
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
+  wait_finished (f->window, 2);
+  card = ds_window_find_card (f->window, "sim-1");
+  g_assert_cmpint (ds_board_card_get_status (card), ==, DS_CARD_STATUS_FAILED);
+  g_assert_cmpstr (ds_board_card_get_attempt_text (card), ==, "Attempt 1 of 2");
+  /* The failure pulses until acknowledged (here: its details looked at). */
+  g_assert_true (ds_board_card_get_alarm (card));
+  g_assert_true (gtk_style_context_has_class (gtk_widget_get_style_context (GTK_WIDGET (card)), "alarm"));
+  g_assert_false (ds_board_card_get_alarm (ds_window_find_card (f->window, "sim-0")));
+  gtk_button_clicked (GTK_BUTTON (test_find_button (GTK_WIDGET (card), "win.board-details")));
+  g_assert_false (ds_board_card_get_alarm (card));
+  gtk_widget_destroy (test_find_toplevel (DS_TYPE_BOARD_DETAILS_DIALOG));
+  g_assert_false (ds_board_card_is_set_aside (card));
+  retry = test_find_button (GTK_WIDGET (card), "win.provision");
+  g_assert_true (gtk_widget_get_visible (retry));
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "start-all"));
+
+  /* Start All retries the failed board once more (not the passed one). */
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
+  g_assert_cmpuint (n_jobs (f), ==, 3);
+  wait_finished (f->window, 2);
+  g_assert_cmpint (ds_board_card_get_status (card), ==, DS_CARD_STATUS_FAILED);
+  g_assert_cmpstr (ds_board_card_get_attempt_text (card), ==, "Attempt 2 of 2");
+  g_assert_true (ds_board_card_is_set_aside (card));
+  g_test_message ("hint: %s", ds_board_card_get_hint (card));
+  g_assert_nonnull (strstr (ds_board_card_get_hint (card), "set the board aside"));
+  g_assert_false (gtk_widget_get_visible (retry));
+
+  /* Now nothing is left to start: Start All is off, and does nothing. */
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "start-all"));
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "retry-selected", NULL);
+  test_spin (200);
+  g_assert_cmpuint (n_jobs (f), ==, 3);
+
+  /* One board passed, one failed, in three attempts. */
+  panel = ds_window_get_yield_panel (f->window);
+  g_assert_true (test_wait_until (yield_shows, f, 10));
+  g_assert_cmpstr (ds_yield_panel_get_passed_text (panel), ==, "1");
+  g_assert_cmpstr (ds_yield_panel_get_failed_text (panel), ==, "1");
+  g_assert_cmpstr (ds_yield_panel_get_attempts_text (panel), ==, "3");
+}
+
+/* ---- 4: causes read whole, hints that follow the failure ------------------ */
+
+static GtkLabel *
+find_label_with_text (GtkWidget  *root,
+                      const char *text)
+{
+  g_autoptr(GList) children = NULL;
+
+  if (GTK_IS_LABEL (root) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (root)), text) == 0)
+    return GTK_LABEL (root);
+  if (!GTK_IS_CONTAINER (root))
+    return NULL;
+  children = gtk_container_get_children (GTK_CONTAINER (root));
+  for (GList *l = children; l != NULL; l = l->next)
+    {
+      GtkLabel *found = find_label_with_text (l->data, text);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* Every label on a card shows its whole text. */
+static void
+assert_card_not_cut (DsBoardCard *card)
+{
+  const char *message = ds_board_card_get_message (card);
+  GtkLabel *label = find_label_with_text (GTK_WIDGET (card), message);
+
+  g_assert_nonnull (label);
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (label)));
+  g_assert_false (pango_layout_is_ellipsized (gtk_label_get_layout (label)));
+  label = find_label_with_text (GTK_WIDGET (card), ds_board_card_get_hint (card));
+  g_assert_nonnull (label);
+  g_assert_false (pango_layout_is_ellipsized (gtk_label_get_layout (label)));
+}
+
+typedef struct {
+  const char *board;
+  const char *in_message;
+  const char *in_hint;
+  const char *not_in_hint;
+  const char *in_hint_de;     /* the same, when run in German */
+} Expect;
+
+/* Line noise, a board that never answers, one that stops after good
+ * answers, one that refuses: four causes, four different hints, each
+ * shown whole. */
+static void
+test_causes_and_hints (Fixture *f, gconstpointer data)
+{
+  const char *faults[] = { "0:corrupt:0.01", "1:stall:INFO", "2:stall:INSTALL", "3:refuse-install", NULL };
+  const Expect expect[] = {
+    { "sim-0", "damaged on the line", "garbles", "firmware", "verfälscht" },
+    { "sim-1", "did not answer INFO", "provisioning firmware", "garbles", "Provisionierungs-Firmware" },
+    { "sim-2", "stopped responding", "stopped answering", "firmware", "antwortet mitten im Auftrag nicht mehr" },
+    { "sim-3", "refused INSTALL", "refused the request", "firmware", "abgelehnt" },
+  };
+  /* The same run in German (meson test gui-day-de): longer words, longer
+   * causes, and still nothing cut. */
+  gboolean german = g_str_has_prefix (g_getenv ("LANGUAGE") != NULL ? g_getenv ("LANGUAGE") : "", "de");
+
+  start_app (f, "op-day", "LOT-DAY", FALSE);
+  g_object_set (f->app, "timeout-ms", 400, NULL);
+  f->sim = test_sim_start (f->state_dir, f->sim_dir, 4, 0, faults);
+  wait_cards (f->window, 4);
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
+  wait_finished (f->window, 4);
+  test_spin (200);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (expect); i++)
+    {
+      DsBoardCard *card = ds_window_find_card (f->window, expect[i].board);
+
+      g_test_message ("%s: %s / %s", expect[i].board, ds_board_card_get_message (card),
+                      ds_board_card_get_hint (card));
+      g_assert_cmpint (ds_board_card_get_status (card), ==, DS_CARD_STATUS_FAILED);
+      if (german)
+        g_assert_nonnull (strstr (ds_board_card_get_hint (card), expect[i].in_hint_de));
+      else
+        {
+          g_assert_nonnull (strstr (ds_board_card_get_message (card), expect[i].in_message));
+          g_assert_nonnull (strstr (ds_board_card_get_hint (card), expect[i].in_hint));
+          g_assert_null (strstr (ds_board_card_get_hint (card), expect[i].not_in_hint));
+        }
+      assert_card_not_cut (card);
+    }
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  setlocale (LC_ALL, "");
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+  gtk_test_init (&argc, &argv, NULL);
+  /* The translations compiled in the build tree (LANGUAGE=de runs them);
+   * gtk_test_init() set a locale of its own. */
+  setlocale (LC_ALL, "");
+  {
+    g_autofree char *po = g_test_build_filename (G_TEST_BUILT, "..", "po", NULL);
+
+    bindtextdomain (GETTEXT_PACKAGE, po);
+    bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+    textdomain (GETTEXT_PACKAGE);
+  }
+
+  g_test_add ("/day/quit/sigterm-sign-in", Fixture, NULL, fixture_setup, test_sigterm_sign_in, fixture_teardown);
+  g_test_add ("/day/quit/sigint-sign-in", Fixture, NULL, fixture_setup, test_sigint_sign_in, fixture_teardown);
+  g_test_add ("/day/quit/ctrl-q-sign-in", Fixture, NULL, fixture_setup, test_ctrl_q_sign_in, fixture_teardown);
+  g_test_add ("/day/quit/close-sign-in", Fixture, NULL, fixture_setup, test_close_sign_in, fixture_teardown);
+  g_test_add ("/day/quit/sigterm-mid-run", Fixture, NULL, fixture_setup, test_sigterm_mid_run, fixture_teardown);
+  g_test_add ("/day/close/mid-run-asks", Fixture, NULL, fixture_setup, test_close_mid_run_asks, fixture_teardown);
+  g_test_add ("/day/close/cancel-queued", Fixture, NULL, fixture_setup, test_cancel_queued, fixture_teardown);
+  g_test_add ("/day/attempts/set-aside", Fixture, NULL, fixture_setup, test_attempts_set_aside, fixture_teardown);
+  g_test_add ("/day/causes/hints", Fixture, NULL, fixture_setup, test_causes_and_hints, fixture_teardown);
+  return g_test_run ();
+}

@@ -574,6 +574,7 @@ verify_locked (DsDb          *db,
                GBytes        *key,
                const char    *checkpoint_path,
                gboolean       checkpoint_required,
+               const GError  *checkpoint_error,
                DsAuditResult *result,
                GError       **error)
 {
@@ -685,15 +686,12 @@ verify_locked (DsDb          *db,
    * chain was and how it ended. */
   if (checkpoint_path != NULL && key != NULL)
     {
-      g_autoptr(GError) local = NULL;
-
-      result->has_checkpoint = ds_audit_checkpoint_read (checkpoint_path, key, &result->checkpoint_count,
-                                                         &result->checkpoint_head, &local);
       if (!result->has_checkpoint &&
-          ((checkpoint_required && result->keyed) || !g_error_matches (local, DS_ERROR, DS_ERROR_NOT_FOUND)))
+          ((checkpoint_required && result->keyed) ||
+           !g_error_matches (checkpoint_error, DS_ERROR, DS_ERROR_NOT_FOUND)))
         {
           result->broken_id = MAX (result->head_id, 1);
-          result->reason = g_strdup (local->message);
+          result->reason = g_strdup (checkpoint_error->message);
           return TRUE;
         }
       if (result->has_checkpoint)
@@ -736,16 +734,23 @@ ds_audit_verify (DsDb          *db,
                  DsAuditResult *result,
                  GError       **error)
 {
+  g_autoptr(GError) checkpoint_error = NULL;
   gboolean own_txn = !ds_db_in_transaction (db);
   gboolean ok;
 
   memset (result, 0, sizeof *result);
+  /* The checkpoint is read before the database: it is written only after
+   * the commit it names, so a station committing meanwhile can make the
+   * database longer than the checkpoint read, never shorter. */
+  if (checkpoint_path != NULL && key != NULL)
+    result->has_checkpoint = ds_audit_checkpoint_read (checkpoint_path, key, &result->checkpoint_count,
+                                                       &result->checkpoint_head, &checkpoint_error);
   /* One snapshot for the events and the rows, even while another station
    * writes. */
   if (own_txn && !ds_db_exec (db, ds_db_get_kind (db) == DS_DB_POSTGRES
                                     ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN", error))
     return FALSE;
-  ok = verify_locked (db, key, checkpoint_path, checkpoint_required, result, error);
+  ok = verify_locked (db, key, checkpoint_path, checkpoint_required, checkpoint_error, result, error);
   if (own_txn)
     ds_db_rollback (db);
   if (!ok)

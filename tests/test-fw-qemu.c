@@ -488,6 +488,8 @@ typedef struct {
 static const Line lines[] = {
   { "flip", FALSE, 0.01, 1801 },
   { "drop", TRUE, 0.01, 1802 },
+  /* Rare enough that retransmission may absorb it. */
+  { "flip-rare", FALSE, 0.0005, 1804 },
 };
 
 static void

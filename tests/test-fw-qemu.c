@@ -1,14 +1,19 @@
 /* The provisioning firmware's Cortex-M image (board qemu-m4) on QEMU's
- * netduinoplus2: the station provisions it end to end over its pty, the
- * credentials survive a restart of QEMU, and bad input gets an error
- * status, never a crash, never lost credentials.  Skipped only where
- * qemu-system-arm is not installed. */
+ * netduinoplus2: the station provisions it end to end over its pty, also
+ * through a noisy line (a relay that damages bytes), the credentials
+ * survive a restart of QEMU, and bad input gets an error status, never a
+ * crash, never lost credentials.  Skipped only where qemu-system-arm is not
+ * installed. */
+#define _GNU_SOURCE  /* posix_openpt, pipe2 */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <poll.h>
 #include <signal.h>
+#include <sqlite3.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <termios.h>
@@ -187,9 +192,10 @@ test_provision (Fixture *f, gconstpointer data)
 /* ---- raw frames to the board ------------------------------------------- */
 
 static int
-open_port (Fixture *f)
+open_raw (const char *path,
+          int         flags)
 {
-  int fd = open (f->port, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  int fd = open (path, O_RDWR | O_NOCTTY | O_CLOEXEC | flags);
   struct termios tio;
 
   g_assert_cmpint (fd, >=, 0);
@@ -197,6 +203,12 @@ open_port (Fixture *f)
   cfmakeraw (&tio);
   g_assert_cmpint (tcsetattr (fd, TCSANOW, &tio), ==, 0);
   return fd;
+}
+
+static int
+open_port (Fixture *f)
+{
+  return open_raw (f->port, 0);
 }
 
 static void
@@ -441,6 +453,413 @@ test_not_der (Fixture *f, gconstpointer data)
   g_assert_true (qemu_alive (f));
 }
 
+/* ---- a noisy line ------------------------------------------------------- */
+
+/* A relay between QEMU's pty and a new pty pair for the station: it
+ * forwards bytes both ways and damages each with probability @rate, from a
+ * fixed seed per direction (flips one bit of it, or drops it), as a bad
+ * cable or a noisy level shifter would.  The station opens the pair's
+ * slave, as it opens QEMU's pty in the cases above. */
+typedef struct {
+  int       board_fd;     /* QEMU's pty */
+  int       master_fd;    /* the station side's master */
+  int       slave_fd;     /* the station side, held open, as a USB adapter's
+                           * port is always there: the master never sees a
+                           * hang-up between the station's opens */
+  char     *port;         /* the station side's path */
+  gboolean  drop;
+  double    rate;
+  GRand    *rand[2];
+  int       wake[2];
+  GThread  *thread;
+  guint64   bytes[2];
+  guint64   damaged[2];
+} Relay;
+
+enum { TO_BOARD, TO_STATION };
+
+typedef struct {
+  const char *name;
+  gboolean    drop;
+  double      rate;
+  guint32     seed;
+} Line;
+
+static const Line noisy_lines[] = {
+  { "flip", FALSE, 0.01, 1801 },
+  { "drop", TRUE, 0.01, 1802 },
+  /* Rare enough that retransmission may absorb it. */
+  { "flip-rare", FALSE, 0.0005, 1804 },
+};
+
+static void
+relay_damage (Relay        *r,
+              int           dir,
+              const guint8 *in,
+              gsize         len,
+              GByteArray   *out)
+{
+  for (gsize i = 0; i < len; i++)
+    {
+      guint8 b = in[i];
+
+      r->bytes[dir]++;
+      if (g_rand_double (r->rand[dir]) < r->rate)
+        {
+          r->damaged[dir]++;
+          if (r->drop)
+            continue;
+          b ^= (guint8) (1u << g_rand_int_range (r->rand[dir], 0, 8));
+        }
+      g_byte_array_append (out, &b, 1);
+    }
+}
+
+/* Writes what @fd takes of @queue; FALSE when @fd is gone. */
+static gboolean
+relay_flush (int         fd,
+             GByteArray *queue)
+{
+  while (queue->len > 0)
+    {
+      gssize n = write (fd, queue->data, queue->len);
+
+      if (n < 0)
+        return errno == EAGAIN || errno == EINTR;
+      g_byte_array_remove_range (queue, 0, (guint) n);
+    }
+  return TRUE;
+}
+
+static gpointer
+relay_thread (gpointer data)
+{
+  Relay *r = data;
+  GByteArray *queue[2] = { g_byte_array_new (), g_byte_array_new () };
+  /* Where each direction reads from and writes to. */
+  const int from[2] = { r->master_fd, r->board_fd };
+  const int to[2] = { r->board_fd, r->master_fd };
+  gboolean running = TRUE;
+
+  while (running)
+    {
+      struct pollfd pfd[3] = {
+        { .fd = from[TO_BOARD], .events = POLLIN | (queue[TO_STATION]->len > 0 ? POLLOUT : 0) },
+        { .fd = from[TO_STATION], .events = POLLIN | (queue[TO_BOARD]->len > 0 ? POLLOUT : 0) },
+        { .fd = r->wake[0], .events = POLLIN },
+      };
+
+      if (poll (pfd, G_N_ELEMENTS (pfd), -1) < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          break;
+        }
+      if (pfd[2].revents != 0)
+        break;
+      for (int dir = TO_BOARD; dir <= TO_STATION; dir++)
+        if (pfd[dir].revents & (POLLIN | POLLHUP | POLLERR))
+          {
+            guint8 buf[1024];
+            gssize n = read (from[dir], buf, sizeof buf);
+
+            if (n > 0)
+              relay_damage (r, dir, buf, (gsize) n, queue[dir]);
+            else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+              running = FALSE;  /* QEMU went */
+          }
+      for (int dir = TO_BOARD; dir <= TO_STATION; dir++)
+        if (!relay_flush (to[dir], queue[dir]))
+          running = FALSE;
+    }
+  g_byte_array_unref (queue[0]);
+  g_byte_array_unref (queue[1]);
+  return NULL;
+}
+
+static Relay *
+relay_start (const char *board_port,
+             const Line *line)
+{
+  Relay *r = g_new0 (Relay, 1);
+
+  r->drop = line->drop;
+  r->rate = line->rate;
+  r->rand[TO_BOARD] = g_rand_new_with_seed (line->seed);
+  r->rand[TO_STATION] = g_rand_new_with_seed (line->seed ^ 0x5A5A5A5A);
+  r->board_fd = open_raw (board_port, O_NONBLOCK);
+  r->master_fd = posix_openpt (O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  g_assert_cmpint (r->master_fd, >=, 0);
+  g_assert_cmpint (grantpt (r->master_fd), ==, 0);
+  g_assert_cmpint (unlockpt (r->master_fd), ==, 0);
+  r->port = g_strdup (ptsname (r->master_fd));
+  g_assert_nonnull (r->port);
+  r->slave_fd = open_raw (r->port, 0);
+  g_assert_cmpint (pipe2 (r->wake, O_CLOEXEC), ==, 0);
+  r->thread = g_thread_new ("relay", relay_thread, r);
+  g_test_message ("relay: %s <-> %s, %s %.2f %% of bytes, seed %u", r->port, board_port,
+                  r->drop ? "dropping" : "flipping a bit of", r->rate * 100, line->seed);
+  return r;
+}
+
+static void
+relay_stop (Relay *r)
+{
+  g_assert_cmpint (write (r->wake[1], "", 1), ==, 1);
+  g_thread_join (r->thread);
+  g_test_message ("relay: to the board %" G_GUINT64_FORMAT " bytes, %" G_GUINT64_FORMAT " damaged; "
+                  "to the station %" G_GUINT64_FORMAT " bytes, %" G_GUINT64_FORMAT " damaged",
+                  r->bytes[TO_BOARD], r->damaged[TO_BOARD], r->bytes[TO_STATION], r->damaged[TO_STATION]);
+  close (r->wake[0]);
+  close (r->wake[1]);
+  close (r->slave_fd);
+  close (r->master_fd);
+  close (r->board_fd);
+  g_rand_free (r->rand[0]);
+  g_rand_free (r->rand[1]);
+  g_free (r->port);
+  g_free (r);
+}
+
+typedef struct {
+  gboolean done;
+  gboolean timed_out;
+  gboolean hung;
+  char    *out;
+  char    *err;
+  GError  *error;
+} Communicated;
+
+static void
+communicated_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      data)
+{
+  Communicated *c = data;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, &c->out, &c->err, &c->error);
+  c->done = TRUE;
+}
+
+static gboolean
+timed_out_cb (gpointer data)
+{
+  Communicated *c = data;
+
+  c->timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* provision() through @port, as ds_test_run_cli() runs it, but bounded:
+ * a CLI that hangs fails here after @timeout_s, with what it said so far,
+ * instead of at meson's timeout.  exit_status is -1 when it did not exit
+ * (a signal: a crash, an abort). */
+static DsCliResult *
+provision_bounded (Fixture    *f,
+                   const char *port,
+                   guint       timeout_s)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                                         G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GSubprocess) cli = NULL;
+  g_autoptr(GSource) timeout = g_timeout_source_new (timeout_s * 1000);
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) lines = NULL;
+  Communicated c = { 0 };
+  DsCliResult *r = g_new0 (DsCliResult, 1);
+  gint64 started = g_get_monotonic_time ();
+
+  g_assert_nonnull (g_getenv ("DS_CLI"));
+  g_main_context_push_thread_default (context);
+  g_subprocess_launcher_setenv (launcher, "DAC_STATION_SIM_DIR", f->announce_dir, TRUE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  cli = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("DS_CLI"), "provision", "--port", port,
+                                     "--data-dir", f->data_dir, "--json", NULL);
+  g_assert_no_error (error);
+  g_source_set_callback (timeout, timed_out_cb, &c, NULL);
+  g_source_attach (timeout, context);
+  g_subprocess_communicate_utf8_async (cli, NULL, NULL, communicated_cb, &c);
+  while (!c.done)
+    {
+      g_main_context_iteration (context, TRUE);
+      if (c.timed_out && !c.hung && !c.done)
+        {
+          g_test_message ("the CLI still runs after %u s: killing it", timeout_s);
+          g_subprocess_force_exit (cli);
+          c.hung = TRUE;
+        }
+    }
+  g_source_destroy (timeout);
+  g_subprocess_wait (cli, NULL, NULL);
+  g_main_context_pop_thread_default (context);
+  g_assert_no_error (c.error);
+
+  r->out = c.out != NULL ? c.out : g_strdup ("");
+  r->err = c.err != NULL ? c.err : g_strdup ("");
+  r->exit_status = g_subprocess_get_if_exited (cli) ? g_subprocess_get_exit_status (cli) : -1;
+  r->events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  lines = g_strsplit (r->out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    ds_test_parse_json_line (lines[i], r->events);
+  g_test_message ("the CLI ran %.1f s, exit status %d%s\nstdout:\n%s\nstderr:\n%s",
+                  (g_get_monotonic_time () - started) / 1e6, r->exit_status,
+                  g_subprocess_get_if_signaled (cli) ? " (killed by a signal)" : "", r->out, r->err);
+  /* Not a hang. */
+  g_assert_false (c.hung);
+  return r;
+}
+
+static gint64
+query_int (sqlite3    *db,
+           const char *sql)
+{
+  sqlite3_stmt *stmt = NULL;
+  gint64 v = -1;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    v = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  return v;
+}
+
+/* What the records hold: no job passed without its board's DAC recorded as
+ * installed, and never more than one live DAC for the one board.  Returns
+ * the installed DAC and its serial, if there is one. */
+static GBytes *
+recorded_dac (Fixture  *f,
+              char    **serial)
+{
+  g_autofree char *path = g_build_filename (f->data_dir, "records.sqlite3", NULL);
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  GBytes *dac = NULL;
+
+  g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (query_int (db, "SELECT COUNT(*) FROM jobs j WHERE j.outcome = 'passed' AND NOT EXISTS "
+                                  "(SELECT 1 FROM certificates c WHERE c.board_uid = j.board_uid "
+                                  "AND c.installed = 1 AND c.superseded = 0)"), ==, 0);
+  g_assert_cmpint (query_int (db, "SELECT COUNT(DISTINCT board_uid) FROM jobs WHERE board_uid IS NOT NULL"), <=, 1);
+  g_assert_cmpint (query_int (db, "SELECT COUNT(*) FROM certificates WHERE installed = 1 AND superseded = 0"), <=, 1);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT dac_der, serial FROM certificates WHERE installed = 1 AND superseded = 0",
+                                       -1, &stmt, NULL), ==, SQLITE_OK);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      dac = g_bytes_new (sqlite3_column_blob (stmt, 0), sqlite3_column_bytes (stmt, 0));
+      *serial = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+    }
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return dac;
+}
+
+/* The station provisions the board through a line that damages bytes: it
+ * passes (retransmission absorbed the damage) or fails cleanly, with a
+ * step, a code and a cause, never a crash or a hang.  Then, on a clean
+ * line, it passes or finds the board provisioned: the board holds exactly
+ * the one DAC the records have, locked. */
+static void
+test_noisy_line (Fixture *f, gconstpointer data)
+{
+  const Line *line = data;
+  const char *audit[] = { "audit", "verify", "--data-dir", f->data_dir, NULL };
+  g_autoptr(DsCliResult) noisy = NULL;
+  g_autoptr(DsCliResult) clean = NULL;
+  g_autoptr(DsCliResult) verified = NULL;
+  g_autoptr(GByteArray) in = g_byte_array_new ();
+  g_autoptr(GBytes) recorded = NULL;
+  g_autoptr(GBytes) payload = NULL;
+  g_autoptr(GBytes) held = NULL;
+  g_autofree char *recorded_serial = NULL;
+  g_autofree char *noisy_serial = NULL;
+  g_autofree char *relay_port = NULL;
+  JsonObject *summary;
+  JsonObject *o;
+  Relay *relay;
+  int fd;
+
+  if (g_test_failed () || f->qemu == NULL)
+    return;
+  relay = relay_start (f->port, line);
+  relay_port = g_strdup (relay->port);
+  noisy = provision_bounded (f, relay_port, 90);
+  relay_stop (relay);
+
+  /* Passed or failed, nothing else: no usage error (2), no signal (-1). */
+  g_assert_cmpint (noisy->exit_status, >=, 0);
+  g_assert_cmpint (noisy->exit_status, <=, 1);
+  summary = ds_test_summary (noisy);
+  g_assert_nonnull (summary);
+  if (noisy->exit_status == 0)
+    {
+      o = ds_test_find_event (noisy->events, "pass", NULL);
+      g_assert_nonnull (o);
+      g_assert_null (ds_test_find_event (noisy->events, "fail", NULL));
+      g_assert_cmpint (json_object_get_int_member (summary, "failed"), ==, 0);
+      noisy_serial = g_strdup (json_object_get_string_member (o, "dac_serial"));
+      g_assert_nonnull (noisy_serial);
+      g_test_message ("%s: PASS (the damage was absorbed)", line->name);
+    }
+  else
+    {
+      const char *codes[] = { "timed-out", "protocol", NULL };
+      const char *cause;
+
+      o = ds_test_find_event (noisy->events, "fail", NULL);
+      g_assert_nonnull (o);
+      g_assert_null (ds_test_find_event (noisy->events, "pass", NULL));
+      g_assert_cmpint (json_object_get_int_member (summary, "failed"), ==, 1);
+      cause = json_object_get_string_member_with_default (o, "cause", "");
+      g_test_message ("%s: FAIL at %s, %s: %s", line->name, json_object_get_string_member (o, "step"),
+                      json_object_get_string_member (o, "code"), cause);
+      g_assert_cmpstr (json_object_get_string_member_with_default (o, "step", ""), !=, "");
+      g_assert_true (g_strv_contains (codes, json_object_get_string_member_with_default (o, "code", "")));
+      /* The cause names the port the damage came through. */
+      g_assert_nonnull (strstr (cause, relay_port));
+    }
+  recorded = recorded_dac (f, &recorded_serial);
+  if (noisy_serial != NULL)
+    g_assert_cmpstr (recorded_serial, ==, noisy_serial);
+  g_clear_pointer (&recorded_serial, g_free);
+  g_clear_pointer (&recorded, g_bytes_unref);
+  g_assert_true (qemu_alive (f));
+
+  /* The same board on a clean line. */
+  clean = provision_bounded (f, f->port, 60);
+  g_assert_cmpint (clean->exit_status, ==, 0);
+  /* After a pass, the board is provisioned with that DAC; after a
+   * failure, the station provisions it now or (the DAC went in and an
+   * answer after it was lost) finds it provisioned. */
+  o = ds_test_find_event (clean->events, "already-provisioned", NULL);
+  if (noisy_serial != NULL)
+    {
+      g_assert_nonnull (o);
+      g_assert_cmpstr (json_object_get_string_member (o, "dac_serial"), ==, noisy_serial);
+    }
+  else if (o == NULL)
+    o = ds_test_find_event (clean->events, "pass", NULL);
+  g_assert_nonnull (o);
+  recorded = recorded_dac (f, &recorded_serial);
+  g_assert_nonnull (recorded);
+  g_assert_cmpstr (json_object_get_string_member (o, "dac_serial"), ==, recorded_serial);
+
+  /* The board holds that DAC, locked. */
+  fd = open_port (f);
+  g_assert_cmpuint (board_state (f, fd), ==, DS_BOARD_STATE_LOCKED);
+  ds_tlv_append_u8 (in, DS_TAG_OBJECT, DS_OBJECT_DAC);
+  g_assert_cmpint (exchange (f, fd, DS_CMD_READ, in, &payload), ==, DS_STATUS_OK);
+  close (fd);
+  held = ds_tlv_dup_bytes (g_bytes_get_data (payload, NULL), g_bytes_get_size (payload), DS_TAG_DAC);
+  g_assert_nonnull (held);
+  g_assert_true (g_bytes_equal (held, recorded));
+  g_assert_true (qemu_alive (f));
+
+  verified = ds_test_run_cli (f->announce_dir, audit);
+  g_assert_cmpint (verified->exit_status, ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -448,5 +867,11 @@ main (int argc, char **argv)
   g_test_add ("/firmware/qemu/provision", Fixture, NULL, fixture_set_up, test_provision, fixture_tear_down);
   g_test_add ("/firmware/qemu/bad-input", Fixture, NULL, fixture_set_up, test_bad_input, fixture_tear_down);
   g_test_add ("/firmware/qemu/not-der", Fixture, NULL, fixture_set_up, test_not_der, fixture_tear_down);
+  for (guint i = 0; i < G_N_ELEMENTS (noisy_lines); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/firmware/qemu/noisy-line/%s", noisy_lines[i].name);
+
+      g_test_add (path, Fixture, &noisy_lines[i], fixture_set_up, test_noisy_line, fixture_tear_down);
+    }
   return g_test_run ();
 }

@@ -554,6 +554,29 @@ test_causes_and_hints (Fixture *f, gconstpointer data)
         }
       assert_card_not_cut (card);
     }
+
+  /* The Details log speaks the operator's language too: the board that
+   * refused INSTALL checked its CSR and then failed installing. */
+  {
+    GPtrArray *log = ds_job_get_log (ds_board_card_get_job (ds_window_find_card (f->window, "sim-3")));
+    g_autoptr(GString) text = g_string_new (NULL);
+
+    for (guint i = 0; i < log->len; i++)
+      g_string_append_printf (text, "%s\n", (const char *) log->pdata[i]);
+    g_test_message ("sim-3's log:\n%s", text->str);
+    if (german)
+      {
+        g_assert_nonnull (strstr (text->str, "CSR geprüft: Besitznachweis"));
+        g_assert_nonnull (strstr (text->str, "Installieren fehlgeschlagen: "));
+        g_assert_null (strstr (text->str, "checked"));
+        g_assert_null (strstr (text->str, " failed: "));
+      }
+    else
+      {
+        g_assert_nonnull (strstr (text->str, "CSR checked: proof of possession"));
+        g_assert_nonnull (strstr (text->str, "Install failed: "));
+      }
+  }
 }
 
 int

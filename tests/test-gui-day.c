@@ -590,6 +590,22 @@ test_causes_and_hints (Fixture *f, gconstpointer data)
   /* The causes name the port ("/dev/pts/1") or hyphenated words. */
   g_assert_cmpuint (n_whole, >, 0);
 
+  /* The header bar's alarm counts the failures until the operator
+   * acknowledges them by clicking it. */
+  {
+    GtkWidget *alarm = test_find_button (gtk_window_get_titlebar (GTK_WINDOW (f->window)),
+                                         "win.acknowledge-failures");
+
+    g_assert_nonnull (alarm);
+    g_assert_true (gtk_widget_get_mapped (alarm));
+    g_test_message ("alarm: %s", gtk_button_get_label (GTK_BUTTON (alarm)));
+    g_assert_true (g_str_has_prefix (gtk_button_get_label (GTK_BUTTON (alarm)),
+                                     german ? "4 fehlgeschlagen – " : "4 failed — see the red cards"));
+    gtk_button_clicked (GTK_BUTTON (alarm));
+    test_spin (50);
+    g_assert_false (gtk_widget_get_visible (alarm));
+  }
+
   /* The Details log speaks the operator's language too: the board that
    * refused INSTALL checked its CSR and then failed installing. */
   {

@@ -30,6 +30,7 @@ struct _DsWindow
   GtkWidget      *menu_button;
   GtkWidget      *add_sim_button;
   GtkWidget      *statistics_button;
+  GtkButton      *alarm_button;
   GtkInfoBar     *error_bar;
   GtkLabel       *error_label;
   DsYieldPanel   *yield_panel;
@@ -56,6 +57,7 @@ struct _DsWindow
   gboolean        closing;
   guint           tick_id;
   guint           beep_id;
+  guint           unacknowledged_failures;  /* the header bar's alarm */
   guint           auto_start_id;
   guint           close_deadline_id;
   guint           add_cards_id;
@@ -298,6 +300,34 @@ beep_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* The red "N failed" in the header bar, seen from across the bench. */
+static void
+update_alarm (DsWindow *self)
+{
+  guint n = self->unacknowledged_failures;
+  g_autofree char *text = NULL;
+
+  gtk_widget_set_visible (GTK_WIDGET (self->alarm_button), n > 0);
+  if (n == 0)
+    return;
+  /* TRANSLATORS: the alarm in the header bar after boards failed; a click
+   * acknowledges it */
+  text = g_strdup_printf (ngettext ("%u failed — see the red card",
+                                    "%u failed — see the red cards", n), n);
+  gtk_button_set_label (self->alarm_button, text);
+}
+
+static void
+acknowledge_failures_activated (GSimpleAction *action,
+                                GVariant      *parameter,
+                                gpointer       user_data)
+{
+  DsWindow *self = DS_WINDOW (user_data);
+
+  self->unacknowledged_failures = 0;
+  update_alarm (self);
+}
+
 static void
 job_finished_cb (DsStation *station,
                  DsJob     *job,
@@ -317,6 +347,12 @@ job_finished_cb (DsStation *station,
       g_hash_table_iter_init (&iter, self->cards);
       while (g_hash_table_iter_next (&iter, NULL, &card))
         ds_board_card_set_typical_duration (card, typical);
+    }
+
+  if (state == DS_JOB_STATE_FAILED)
+    {
+      self->unacknowledged_failures++;
+      update_alarm (self);
     }
 
   /* One beep for a pass, two for a failure. */
@@ -1046,6 +1082,7 @@ static const GActionEntry win_actions[] = {
   { "statistics", statistics_activated, NULL, NULL, NULL, { 0 } },
   { "show-primary-menu", show_primary_menu_activated, NULL, NULL, NULL, { 0 } },
   { "close", close_activated, NULL, NULL, NULL, { 0 } },
+  { "acknowledge-failures", acknowledge_failures_activated, NULL, NULL, NULL, { 0 } },
 };
 
 /* ---- settings ----------------------------------------------------------- */
@@ -1349,6 +1386,7 @@ ds_window_class_init (DsWindowClass *klass)
   g_type_ensure (DS_TYPE_YIELD_PANEL);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/dacstation/Station/ui/ds-window.ui");
   gtk_widget_class_bind_template_child (widget_class, DsWindow, mode_badge);
+  gtk_widget_class_bind_template_child (widget_class, DsWindow, alarm_button);
   gtk_widget_class_bind_template_child (widget_class, DsWindow, subtitle_label);
   gtk_widget_class_bind_template_child (widget_class, DsWindow, operator_label);
   gtk_widget_class_bind_template_child (widget_class, DsWindow, menu_button);

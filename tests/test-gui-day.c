@@ -450,6 +450,10 @@ test_attempts_set_aside (Fixture *f, gconstpointer data)
   g_test_message ("hint: %s", ds_board_card_get_hint (card));
   g_assert_nonnull (strstr (ds_board_card_get_hint (card), "set the board aside"));
   g_assert_false (gtk_widget_get_visible (retry));
+  /* The header bar's alarm counts boards, as the red cards: one, failed twice. */
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (test_find_button (gtk_window_get_titlebar (GTK_WINDOW (f->window)),
+                                                                       "win.acknowledge-failures"))),
+                   ==, "1 failed — see the red card");
 
   /* Now nothing is left to start: Start All is off, and does nothing. */
   g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "start-all"));

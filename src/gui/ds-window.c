@@ -57,7 +57,7 @@ struct _DsWindow
   gboolean        closing;
   guint           tick_id;
   guint           beep_id;
-  guint           unacknowledged_failures;  /* the header bar's alarm */
+  GHashTable     *unacknowledged; /* ports whose failure the alarm shows */
   guint           auto_start_id;
   guint           close_deadline_id;
   guint           add_cards_id;
@@ -304,7 +304,7 @@ beep_cb (gpointer user_data)
 static void
 update_alarm (DsWindow *self)
 {
-  guint n = self->unacknowledged_failures;
+  guint n = g_hash_table_size (self->unacknowledged);
   g_autofree char *text = NULL;
 
   gtk_widget_set_visible (GTK_WIDGET (self->alarm_button), n > 0);
@@ -324,7 +324,7 @@ acknowledge_failures_activated (GSimpleAction *action,
 {
   DsWindow *self = DS_WINDOW (user_data);
 
-  self->unacknowledged_failures = 0;
+  g_hash_table_remove_all (self->unacknowledged);
   update_alarm (self);
 }
 
@@ -351,7 +351,8 @@ job_finished_cb (DsStation *station,
 
   if (state == DS_JOB_STATE_FAILED)
     {
-      self->unacknowledged_failures++;
+      /* Boards, as the red cards: a board that failed twice is one. */
+      g_hash_table_add (self->unacknowledged, g_strdup (ds_board_get_port (ds_job_get_board (job))));
       update_alarm (self);
     }
 
@@ -1352,6 +1353,7 @@ ds_window_dispose (GObject *object)
   g_clear_object (&self->monitor);
   g_clear_object (&self->station);
   g_clear_pointer (&self->cards, g_hash_table_unref);
+  g_clear_pointer (&self->unacknowledged, g_hash_table_unref);
   g_clear_pointer (&self->jobs, g_ptr_array_unref);
   g_clear_object (&self->ca);
   g_clear_object (&self->store);
@@ -1415,6 +1417,7 @@ ds_window_init (DsWindow *self)
   atk_object_set_name (gtk_widget_get_accessible (GTK_WIDGET (self->flowbox)), _("Boards"));
 
   self->cards = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->unacknowledged = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->jobs = g_ptr_array_new_with_free_func (g_object_unref);
   self->durations = g_array_new (FALSE, FALSE, sizeof (gint64));
   self->station_name = g_strdup (g_get_host_name ());

@@ -480,8 +480,13 @@ test_stats_export_audit (Fixture       *f,
   g_assert_cmpint (c->exit_status, ==, 0);
   lines = g_strsplit (c->out, "\r\n", -1);
   g_assert_cmpuint (g_strv_length (lines), ==, 5);
-  g_assert_true (g_str_has_prefix (lines[0], "id,board_uid,port,operator,lot,"));
+  g_assert_true (g_str_has_prefix (lines[0], "id,board_uid,port,operator,lot,station,started,finished,"));
   g_assert_nonnull (strstr (lines[1], ",alice,LOT-9,"));
+  /* Times as a person reads them: ISO 8601 with the zone, not microseconds. */
+  g_assert_true (g_regex_match_simple (",alice,LOT-9,[^,]*,"
+                                       "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}[+-]\\d\\d:\\d\\d,"
+                                       "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}[+-]\\d\\d:\\d\\d,",
+                                       lines[1], 0, 0));
 
   j = ds_test_run_cli (f->announce_dir, json);
   g_assert_cmpint (j->exit_status, ==, 0);

@@ -373,12 +373,29 @@ test_hostile_names (void)
 
   g_assert_null (strstr (subject, "\302\233"));
   g_assert_null (strchr (subject, '\033'));
-  g_assert_nonnull (strstr (subject, "ACME \\xC2\\x9B2J"));
+  g_assert_nonnull (strstr (subject, "ACME \\xC2\\x9B2J\\x1B[31m PAI"));
   g_assert_false (check (der, &expected, &error));
   g_assert_error (error, DS_ERROR, DS_ERROR_INVALID_DATA);
   g_assert_null (strchr (error->message, '\033'));
   g_assert_null (strstr (error->message, "\302\233"));
   g_assert_nonnull (strstr (error->message, "DAC \\x1B[2J\\xC2\\x9B31m"));
+}
+
+/* A subject reads as people write it: a comma in a value is a comma, not
+ * RFC 2253's "\\,"; controls beside it are still made visible. */
+static void
+test_subject_comma (void)
+{
+  g_autoptr(EVP_PKEY) key = EVP_EC_gen ("P-256");
+  g_autoptr(X509) plain = self_signed (key, "Matter Test PAA (Acme, Inc.)", "FFF1", NULL);
+  g_autoptr(X509) hostile = self_signed (key, "Acme, Inc.\033[2J\\", NULL, NULL);
+  g_autofree char *subject = ds_cert_subject (plain);
+  g_autofree char *hostile_subject = ds_cert_subject (hostile);
+
+  g_assert_nonnull (strstr (subject, "CN=Matter Test PAA (Acme, Inc.)"));
+  g_assert_true (g_str_has_suffix (subject, ",CN=Matter Test PAA (Acme, Inc.)"));
+  g_assert_null (strchr (subject, '\\'));
+  g_assert_cmpstr (hostile_subject, ==, "CN=Acme, Inc.\\x1B[2J\\\\");
 }
 
 /* ---- strict DER -------------------------------------------------------- */
@@ -499,6 +516,7 @@ main (int    argc,
   g_test_add_func ("/csr/garbage", test_csr_garbage);
   g_test_add_func ("/cert/vid-pid", test_vid_pid_forms);
   g_test_add_func ("/crypto/hostile-names", test_hostile_names);
+  g_test_add_func ("/crypto/subject-comma", test_subject_comma);
   g_test_add_func ("/der/check", test_der_check);
   g_test_add_func ("/der/strict-cert-and-csr", test_der_strict_cert_and_csr);
   g_test_add_func ("/cert/fingerprints", test_fingerprints_and_serial);

@@ -450,6 +450,10 @@ test_attempts_set_aside (Fixture *f, gconstpointer data)
   g_test_message ("hint: %s", ds_board_card_get_hint (card));
   g_assert_nonnull (strstr (ds_board_card_get_hint (card), "set the board aside"));
   g_assert_false (gtk_widget_get_visible (retry));
+  /* The header bar's alarm counts boards, as the red cards: one, failed twice. */
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (test_find_button (gtk_window_get_titlebar (GTK_WINDOW (f->window)),
+                                                                       "win.acknowledge-failures"))),
+                   ==, "1 failed — see the red card");
 
   /* Now nothing is left to start: Start All is off, and does nothing. */
   g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "start-all"));
@@ -489,19 +493,51 @@ find_label_with_text (GtkWidget  *root,
   return NULL;
 }
 
+/* A path ("/dev/pts/2") or a hyphenated word ("Test-CA") of @label stays
+ * on one line.  Returns how many it checked. */
+static guint
+assert_words_whole (GtkLabel *label)
+{
+  const char *text = gtk_label_get_text (label);
+  PangoLayout *layout = gtk_label_get_layout (label);
+  g_auto(GStrv) words = g_strsplit_set (text, " \n", -1);
+  const char *at = text;
+  guint n = 0;
+
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      const char *word = strstr (at, words[i]);
+      gsize len = strlen (words[i]);
+      int first, last;
+
+      at = word + len;
+      if (len < 3 || g_utf8_strlen (words[i], -1) > 24 || strpbrk (words[i] + 1, "/-") == NULL)
+        continue;
+      pango_layout_index_to_line_x (layout, word - text, FALSE, &first, NULL);
+      pango_layout_index_to_line_x (layout, word - text + len - 1, FALSE, &last, NULL);
+      g_test_message ("kept whole? %s: lines %d-%d", words[i], first, last);
+      g_assert_cmpint (first, ==, last);
+      n++;
+    }
+  return n;
+}
+
 /* Every label on a card shows its whole text. */
-static void
+static guint
 assert_card_not_cut (DsBoardCard *card)
 {
   const char *message = ds_board_card_get_message (card);
   GtkLabel *label = find_label_with_text (GTK_WIDGET (card), message);
+  guint n;
 
   g_assert_nonnull (label);
   g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (label)));
   g_assert_false (pango_layout_is_ellipsized (gtk_label_get_layout (label)));
+  n = assert_words_whole (label);
   label = find_label_with_text (GTK_WIDGET (card), ds_board_card_get_hint (card));
   g_assert_nonnull (label);
   g_assert_false (pango_layout_is_ellipsized (gtk_label_get_layout (label)));
+  return n + assert_words_whole (label);
 }
 
 typedef struct {
@@ -528,6 +564,7 @@ test_causes_and_hints (Fixture *f, gconstpointer data)
   /* The same run in German (meson test gui-day-de): longer words, longer
    * causes, and still nothing cut. */
   gboolean german = g_str_has_prefix (g_getenv ("LANGUAGE") != NULL ? g_getenv ("LANGUAGE") : "", "de");
+  guint n_whole = 0;
 
   start_app (f, "op-day", "LOT-DAY", FALSE);
   g_object_set (f->app, "timeout-ms", 400, NULL);
@@ -552,8 +589,49 @@ test_causes_and_hints (Fixture *f, gconstpointer data)
           g_assert_nonnull (strstr (ds_board_card_get_hint (card), expect[i].in_hint));
           g_assert_null (strstr (ds_board_card_get_hint (card), expect[i].not_in_hint));
         }
-      assert_card_not_cut (card);
+      n_whole += assert_card_not_cut (card);
     }
+  /* The causes name the port ("/dev/pts/1") or hyphenated words. */
+  g_assert_cmpuint (n_whole, >, 0);
+
+  /* The header bar's alarm counts the failures until the operator
+   * acknowledges them by clicking it. */
+  {
+    GtkWidget *alarm = test_find_button (gtk_window_get_titlebar (GTK_WINDOW (f->window)),
+                                         "win.acknowledge-failures");
+
+    g_assert_nonnull (alarm);
+    g_assert_true (gtk_widget_get_mapped (alarm));
+    g_test_message ("alarm: %s", gtk_button_get_label (GTK_BUTTON (alarm)));
+    g_assert_true (g_str_has_prefix (gtk_button_get_label (GTK_BUTTON (alarm)),
+                                     german ? "4 fehlgeschlagen – " : "4 failed — see the red cards"));
+    gtk_button_clicked (GTK_BUTTON (alarm));
+    test_spin (50);
+    g_assert_false (gtk_widget_get_visible (alarm));
+  }
+
+  /* The Details log speaks the operator's language too: the board that
+   * refused INSTALL checked its CSR and then failed installing. */
+  {
+    GPtrArray *log = ds_job_get_log (ds_board_card_get_job (ds_window_find_card (f->window, "sim-3")));
+    g_autoptr(GString) text = g_string_new (NULL);
+
+    for (guint i = 0; i < log->len; i++)
+      g_string_append_printf (text, "%s\n", (const char *) log->pdata[i]);
+    g_test_message ("sim-3's log:\n%s", text->str);
+    if (german)
+      {
+        g_assert_nonnull (strstr (text->str, "CSR geprüft: Besitznachweis"));
+        g_assert_nonnull (strstr (text->str, "Installieren fehlgeschlagen: "));
+        g_assert_null (strstr (text->str, "checked"));
+        g_assert_null (strstr (text->str, " failed: "));
+      }
+    else
+      {
+        g_assert_nonnull (strstr (text->str, "CSR checked: proof of possession"));
+        g_assert_nonnull (strstr (text->str, "Install failed: "));
+      }
+  }
 }
 
 int

@@ -185,6 +185,26 @@ test_csv_row (void)
   g_assert_cmpstr (out->str, ==, "plain,,\"\",\"a,b\",\"say \"\"hi\"\"\",\"'=cmd()\",\"'-1\",\"two\nlines\"\r\n");
 }
 
+/* Times in a CSV: ISO 8601 with the local zone's offset, to the millisecond. */
+static void
+test_csv_time (void)
+{
+  g_autofree char *old_tz = g_strdup (g_getenv ("TZ"));
+  g_autofree char *utc = NULL;
+  g_autofree char *west = NULL;
+
+  g_setenv ("TZ", "UTC", TRUE);
+  utc = ds_export_format_time (G_GINT64_CONSTANT (1796230984123456));
+  g_setenv ("TZ", "<-0330>3:30", TRUE);
+  west = ds_export_format_time (G_GINT64_CONSTANT (1796230984123456));
+  if (old_tz != NULL)
+    g_setenv ("TZ", old_tz, TRUE);
+  else
+    g_unsetenv ("TZ");
+  g_assert_cmpstr (utc, ==, "2026-12-02T17:03:04.123+00:00");
+  g_assert_cmpstr (west, ==, "2026-12-02T13:33:04.123-03:30");
+}
+
 static void
 test_empty (void)
 {
@@ -337,6 +357,7 @@ main (int    argc,
   g_test_add_func ("/report/empty", test_empty);
   g_test_add_func ("/report/trend-buckets", test_trend_buckets);
   g_test_add_func ("/report/csv-row", test_csv_row);
+  g_test_add_func ("/report/csv-time", test_csv_time);
   g_test_add_func ("/report/generated-history", test_generated_history);
   g_test_add_func ("/report/parse-time", test_parse_time);
   return g_test_run ();

@@ -286,10 +286,10 @@ export_row (const char *const *columns,
 
       if (!st->header_done)
         {
-          ds_export_csv_append_row (line, columns, n);
+          ds_export_csv_append_table_row (line, columns, NULL, n);
           st->header_done = TRUE;
         }
-      ds_export_csv_append_row (line, values, n);
+      ds_export_csv_append_table_row (line, columns, values, n);
       fputs (line->str, stdout);
     }
   else

@@ -225,12 +225,55 @@ time_left_text (DsBoardCard *self)
 
 /* A label whose text changes is measured and laid out again, and with it
  * the whole grid: only on a real change. */
+/* Pango breaks a line after a slash or a hyphen: "/dev/pts/" and "2", or
+ * "Test-" and "CA".  A word holding one is kept whole, unless it is so long
+ * (a /dev/serial/by-id/ path) that it would not fit a card's line. */
+#define KEEP_WHOLE_MAX_CHARS 24
+
+static PangoAttrList *
+keep_words_whole (const char *text)
+{
+  PangoAttrList *attrs = pango_attr_list_new ();
+  const char *p = text != NULL ? text : "";
+  const char *base = p;
+
+  while (*p != '\0')
+    {
+      const char *start;
+      gboolean joined = FALSE;
+
+      while (*p == ' ' || *p == '\n')
+        p++;
+      start = p;
+      while (*p != '\0' && *p != ' ' && *p != '\n')
+        {
+          if ((*p == '/' || *p == '-') && p > start && p[1] != '\0' && p[1] != ' ' && p[1] != '\n')
+            joined = TRUE;
+          p++;
+        }
+      if (joined && g_utf8_strlen (start, p - start) <= KEEP_WHOLE_MAX_CHARS)
+        {
+          PangoAttribute *attr = pango_attr_allow_breaks_new (FALSE);
+
+          attr->start_index = start - base;
+          attr->end_index = p - base;
+          pango_attr_list_insert (attrs, attr);
+        }
+    }
+  return attrs;
+}
+
 static void
 set_label (GtkLabel   *label,
            const char *text)
 {
   if (g_strcmp0 (gtk_label_get_text (label), text) != 0)
-    gtk_label_set_text (label, text);
+    {
+      g_autoptr(PangoAttrList) attrs = keep_words_whole (text);
+
+      gtk_label_set_text (label, text);
+      gtk_label_set_attributes (label, attrs);
+    }
 }
 
 static void
@@ -549,7 +592,15 @@ ds_board_card_new (DsBoard *board)
   self->board = g_object_ref (board);
   gtk_label_set_text (self->name_label, ds_board_get_name (board));
   gtk_label_set_text (self->port_label, port);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->port_label), ds_board_get_description (board));
+  /* One line, shortened in the middle if it must be: the tooltip has the
+   * whole path and what the port is. */
+  {
+    const char *description = ds_board_get_description (board);
+    g_autofree char *tooltip = description != NULL && *description != '\0' && g_strcmp0 (description, port) != 0
+                               ? g_strdup_printf ("%s\n%s", port, description) : g_strdup (port);
+
+    gtk_widget_set_tooltip_text (GTK_WIDGET (self->port_label), tooltip);
+  }
   gtk_label_set_text (self->kind_label, ds_board_get_kind (board) == DS_BOARD_KIND_SIMULATED
                                         /* TRANSLATORS: a tag on the card of a simulated board */
                                         ? C_("board kind", "simulated")

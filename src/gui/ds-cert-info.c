@@ -63,7 +63,9 @@ name_to_string (const X509_NAME *name)
                                         ASN1_STRFLGS_UTF8_CONVERT) < 0)
     return g_strdup ("");
   len = BIO_get_mem_data (bio, &data);
-  return g_strndup (data, len);
+  /* Nothing escaped above: a CA's or a board's controls, C1 or invalid
+   * UTF-8 are made visible here, as in ds_cert_subject(). */
+  return len > 0 && data != NULL ? ds_util_sanitize_text (data, len, 1024) : g_strdup ("");
 }
 
 static DsCertInfo *

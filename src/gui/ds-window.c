@@ -30,6 +30,7 @@ struct _DsWindow
   GtkWidget      *menu_button;
   GtkWidget      *add_sim_button;
   GtkWidget      *statistics_button;
+  GtkButton      *alarm_button;
   GtkInfoBar     *error_bar;
   GtkLabel       *error_label;
   DsYieldPanel   *yield_panel;
@@ -56,6 +57,7 @@ struct _DsWindow
   gboolean        closing;
   guint           tick_id;
   guint           beep_id;
+  GHashTable     *unacknowledged; /* ports whose failure the alarm shows */
   guint           auto_start_id;
   guint           close_deadline_id;
   guint           add_cards_id;
@@ -298,6 +300,34 @@ beep_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* The red "N failed" in the header bar, seen from across the bench. */
+static void
+update_alarm (DsWindow *self)
+{
+  guint n = g_hash_table_size (self->unacknowledged);
+  g_autofree char *text = NULL;
+
+  gtk_widget_set_visible (GTK_WIDGET (self->alarm_button), n > 0);
+  if (n == 0)
+    return;
+  /* TRANSLATORS: the alarm in the header bar after boards failed; a click
+   * acknowledges it */
+  text = g_strdup_printf (ngettext ("%u failed — see the red card",
+                                    "%u failed — see the red cards", n), n);
+  gtk_button_set_label (self->alarm_button, text);
+}
+
+static void
+acknowledge_failures_activated (GSimpleAction *action,
+                                GVariant      *parameter,
+                                gpointer       user_data)
+{
+  DsWindow *self = DS_WINDOW (user_data);
+
+  g_hash_table_remove_all (self->unacknowledged);
+  update_alarm (self);
+}
+
 static void
 job_finished_cb (DsStation *station,
                  DsJob     *job,
@@ -317,6 +347,13 @@ job_finished_cb (DsStation *station,
       g_hash_table_iter_init (&iter, self->cards);
       while (g_hash_table_iter_next (&iter, NULL, &card))
         ds_board_card_set_typical_duration (card, typical);
+    }
+
+  if (state == DS_JOB_STATE_FAILED)
+    {
+      /* Boards, as the red cards: a board that failed twice is one. */
+      g_hash_table_add (self->unacknowledged, g_strdup (ds_board_get_port (ds_job_get_board (job))));
+      update_alarm (self);
     }
 
   /* One beep for a pass, two for a failure. */
@@ -1046,6 +1083,7 @@ static const GActionEntry win_actions[] = {
   { "statistics", statistics_activated, NULL, NULL, NULL, { 0 } },
   { "show-primary-menu", show_primary_menu_activated, NULL, NULL, NULL, { 0 } },
   { "close", close_activated, NULL, NULL, NULL, { 0 } },
+  { "acknowledge-failures", acknowledge_failures_activated, NULL, NULL, NULL, { 0 } },
 };
 
 /* ---- settings ----------------------------------------------------------- */
@@ -1315,6 +1353,7 @@ ds_window_dispose (GObject *object)
   g_clear_object (&self->monitor);
   g_clear_object (&self->station);
   g_clear_pointer (&self->cards, g_hash_table_unref);
+  g_clear_pointer (&self->unacknowledged, g_hash_table_unref);
   g_clear_pointer (&self->jobs, g_ptr_array_unref);
   g_clear_object (&self->ca);
   g_clear_object (&self->store);
@@ -1349,6 +1388,7 @@ ds_window_class_init (DsWindowClass *klass)
   g_type_ensure (DS_TYPE_YIELD_PANEL);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/dacstation/Station/ui/ds-window.ui");
   gtk_widget_class_bind_template_child (widget_class, DsWindow, mode_badge);
+  gtk_widget_class_bind_template_child (widget_class, DsWindow, alarm_button);
   gtk_widget_class_bind_template_child (widget_class, DsWindow, subtitle_label);
   gtk_widget_class_bind_template_child (widget_class, DsWindow, operator_label);
   gtk_widget_class_bind_template_child (widget_class, DsWindow, menu_button);
@@ -1377,6 +1417,7 @@ ds_window_init (DsWindow *self)
   atk_object_set_name (gtk_widget_get_accessible (GTK_WIDGET (self->flowbox)), _("Boards"));
 
   self->cards = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->unacknowledged = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->jobs = g_ptr_array_new_with_free_func (g_object_unref);
   self->durations = g_array_new (FALSE, FALSE, sizeof (gint64));
   self->station_name = g_strdup (g_get_host_name ());

@@ -645,10 +645,14 @@ ds_cert_subject (X509 *cert)
   char *data = NULL;
   long len;
 
-  X509_NAME_print_ex (bio, X509_get_subject_name (cert), 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+  /* Most specific first, as RFC 2253, but without its escapes ("\," for a
+   * comma in a value): the subject is read by people in logs, messages and
+   * records, never parsed back.  OpenSSL escapes nothing here, so the
+   * sanitising below is the one that makes C0 and C1 controls, invalid
+   * UTF-8 and backslashes from a CA or a board visible as \xNN and \\. */
+  X509_NAME_print_ex (bio, X509_get_subject_name (cert), 0,
+                      XN_FLAG_RFC2253 & ~(ASN1_STRFLGS_ESC_MSB | ASN1_STRFLGS_ESC_2253 | ASN1_STRFLGS_ESC_CTRL));
   len = BIO_get_mem_data (bio, &data);
-  /* RFC 2253 escapes C0 controls but leaves UTF-8 as it is: a C1 CSI or
-   * invalid UTF-8 from a CA or a board would pass. */
   return ds_util_sanitize_text (data, len, 1024);
 }
 

@@ -147,6 +147,76 @@ ds_export_csv_append_row (GString           *out,
   g_string_append (out, "\r\n");
 }
 
+/* Columns named *_us hold microseconds since the epoch. */
+static gboolean
+is_time_column (const char *name)
+{
+  return name != NULL && g_str_has_suffix (name, "_us");
+}
+
+char *
+ds_export_format_time (gint64 time_us)
+{
+  g_autoptr(GDateTime) seconds = g_date_time_new_from_unix_local (time_us / G_USEC_PER_SEC);
+  g_autoptr(GDateTime) dt = NULL;
+  g_autofree char *date = NULL;
+  g_autofree char *zone = NULL;
+
+  if (seconds == NULL)
+    return NULL;
+  dt = g_date_time_add (seconds, time_us % G_USEC_PER_SEC);
+  if (dt == NULL)
+    return NULL;
+  date = g_date_time_format (dt, "%Y-%m-%dT%H:%M:%S");
+  zone = g_date_time_format (dt, "%:z");
+  return g_strdup_printf ("%s.%03d%s", date, g_date_time_get_microsecond (dt) / 1000, zone);
+}
+
+/* A CSV is read by people and spreadsheets: the header names the time
+ * without its unit and the times are ISO 8601 in the station's time zone. */
+static void
+csv_humanize (const char *const *columns,
+              const char *const *values,
+              guint               n,
+              GPtrArray          *header,
+              GPtrArray          *row)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      if (!is_time_column (columns[i]))
+        {
+          g_ptr_array_add (header, g_strdup (columns[i]));
+          g_ptr_array_add (row, g_strdup (values != NULL ? values[i] : NULL));
+          continue;
+        }
+      g_ptr_array_add (header, g_strndup (columns[i], strlen (columns[i]) - strlen ("_us")));
+      if (values == NULL || values[i] == NULL || *values[i] == '\0')
+        g_ptr_array_add (row, g_strdup (values != NULL ? values[i] : NULL));
+      else
+        {
+          gint64 us;
+          char *time = NULL;
+
+          if (g_ascii_string_to_signed (values[i], 10, 0, G_MAXINT64, &us, NULL))
+            time = ds_export_format_time (us);
+          g_ptr_array_add (row, time != NULL ? time : g_strdup (values[i]));
+        }
+    }
+}
+
+void
+ds_export_csv_append_table_row (GString           *out,
+                                const char *const *columns,
+                                const char *const *values,
+                                guint               n_columns)
+{
+  g_autoptr(GPtrArray) header = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) row = g_ptr_array_new_with_free_func (g_free);
+
+  csv_humanize (columns, values, n_columns, header, row);
+  ds_export_csv_append_row (out, (const char *const *) (values != NULL ? row : header)->pdata, n_columns);
+}
+
 typedef struct {
   GOutputStream *stream;
   GCancellable  *cancellable;
@@ -167,10 +237,10 @@ csv_row (const char *const *columns,
   g_string_truncate (st->line, 0);
   if (!st->header_done)
     {
-      ds_export_csv_append_row (st->line, columns, n);
+      ds_export_csv_append_table_row (st->line, columns, NULL, n);
       st->header_done = TRUE;
     }
-  ds_export_csv_append_row (st->line, values, n);
+  ds_export_csv_append_table_row (st->line, columns, values, n);
   if (!g_output_stream_write_all (st->stream, st->line->str, st->line->len, NULL,
                                   st->cancellable, &st->error))
     return FALSE;
@@ -210,7 +280,7 @@ ds_export_table_csv (const char           *db_path,
 
       if (columns == NULL)
         return FALSE;
-      ds_export_csv_append_row (line, (const char *const *) columns, g_strv_length (columns));
+      ds_export_csv_append_table_row (line, (const char *const *) columns, NULL, g_strv_length (columns));
       if (!g_output_stream_write_all (stream, line->str, line->len, NULL, cancellable, error))
         {
           g_prefix_error (error, _("Writing the CSV: "));

@@ -34,7 +34,22 @@ void     ds_export_csv_append_row (GString              *out,
                                    const char *const    *fields,
                                    guint                 n_fields);
 
+/* @time_us (microseconds since the epoch) as ISO 8601 in the local time
+ * zone to the millisecond, e.g. "2026-12-02T17:03:04.123+01:00". */
+char    *ds_export_format_time    (gint64                time_us);
+
+/* Appends one CSV record of a row from ds_export_table() to @out: the
+ * header when @values is NULL, else the row.  Times (the columns named
+ * *_us) are written by ds_export_format_time() under their name without
+ * "_us" ("started", not "started_us"). */
+void     ds_export_csv_append_table_row (GString           *out,
+                                         const char *const *columns,
+                                         const char *const *values,
+                                         guint               n_columns);
+
 /* Writes @table as CSV, a header line then one line per row, to @stream.
+ * Times (the columns named *_us) are written by ds_export_format_time()
+ * under their name without "_us" ("started", not "started_us").
  * @n_rows (optional) is set to the number of rows written, header aside. */
 gboolean ds_export_table_csv      (const char           *db_path,
                                    const char           *table,

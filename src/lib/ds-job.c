@@ -732,9 +732,11 @@ step_flash (Run     *run,
     {
       run->done_message = g_strdup_printf (_("Firmware %s flashed and verified"),
                                            result.new_version != NULL ? result.new_version : "");
-      post_log (self, "firmware %s flashed, verified and started (was %s)",
+      /* TRANSLATORS: a line of a board's log; the new firmware version,
+       * then the old one or "the ROM bootloader". */
+      post_log (self, _("firmware %s flashed, verified and started (was %s)"),
                 result.new_version != NULL ? result.new_version : "?",
-                result.old_version != NULL ? result.old_version : "the ROM bootloader");
+                result.old_version != NULL ? result.old_version : _("the ROM bootloader"));
     }
   return TRUE;
 }
@@ -785,7 +787,10 @@ step_connect (Run     *run,
   ev->text = g_strdup (run->info.uid);
   ev->job_id = run->job_id;
   post (self, ev);
-  post_log (self, "board %s, firmware %s, %s, credentials %s", run->info.uid,
+  /* TRANSLATORS: a line of a board's log: its unique ID, firmware version,
+   * hardware model and the protocol's name of its credential state
+   * (blank, installed, locked…), which stays untranslated. */
+  post_log (self, _("board %s, firmware %s, %s, credentials %s"), run->info.uid,
             run->info.fw_version ? run->info.fw_version : "?",
             run->info.hw_model ? run->info.hw_model : "?",
             ds_board_state_to_string (run->info.state));
@@ -841,7 +846,10 @@ step_csr (Run     *run,
   run->claimed_key = g_steal_pointer (&what);
   g_clear_pointer (&run->csr, X509_REQ_free);
   run->csr = g_steal_pointer (&req);
-  post_log (self, "CSR checked: proof of possession, P-256, subject; public key %.16s…", run->csr_key_fp);
+  /* TRANSLATORS: a line of a board's log; the CSR's signature (proof of
+   * possession), key type and subject were checked; %.16s is the start of
+   * the public key's fingerprint. */
+  post_log (self, _("CSR checked: proof of possession, P-256, subject; public key %.16s…"), run->csr_key_fp);
   return TRUE;
 }
 
@@ -972,7 +980,8 @@ read_back_locked (Run     *run,
       return FALSE;
     }
 
-  post_log (self, "locked board: DAC %s and PAI read back, the ones recorded for it", rec->serial);
+  /* TRANSLATORS: a line of a board's log; %s is the DAC's serial number. */
+  post_log (self, _("locked board: DAC %s and PAI read back, the ones recorded for it"), rec->serial);
   post_certificate (self, rec);
   g_clear_pointer (&run->dac, X509_free);
   run->dac = g_steal_pointer (&dac);
@@ -1066,7 +1075,8 @@ step_forward (Run     *run,
     return FALSE;
   if (rec != NULL)
     {
-      post_log (self, "re-using DAC %s issued before an interruption", rec->serial);
+      /* TRANSLATORS: a line of a board's log; %s is the DAC's serial number. */
+      post_log (self, _("re-using DAC %s issued before an interruption"), rec->serial);
       run->skip_reason = g_strdup_printf (_("DAC %s was issued before an interruption; installing it"), rec->serial);
     }
   else
@@ -1094,7 +1104,8 @@ step_forward (Run     *run,
 
       if (!check_before_issuing (run, error))
         return FALSE;
-      post_log (self, "sending the CSR to the %s CA", ds_ca_get_name (self->options->ca));
+      /* TRANSLATORS: a line of a board's log; %s is the CA's name (e.g. "test"). */
+      post_log (self, _("sending the CSR to the %s CA"), ds_ca_get_name (self->options->ca));
       issued = ds_ca_issue (self->options->ca, &request, run->cancellable, error);
       if (issued == NULL)
         {
@@ -1171,7 +1182,8 @@ step_forward (Run     *run,
       run->cert_is_new = TRUE;
       g_clear_pointer (&run->dac, X509_free);
       run->dac = g_steal_pointer (&dac);  /* the check step's */
-      post_log (self, "DAC %s issued, fingerprint %s", rec->serial, rec->fingerprint);
+      /* TRANSLATORS: a line of a board's log: the DAC's serial and fingerprint. */
+      post_log (self, _("DAC %s issued, fingerprint %s"), rec->serial, rec->fingerprint);
     }
 
   post_certificate (self, rec);
@@ -1198,11 +1210,15 @@ step_check (Run     *run,
   if (verdict != NULL)
     {
       for (guint i = 0; i < verdict->notes->len; i++)
-        post_log (self, "TEST MATERIAL: %s", (const char *) verdict->notes->pdata[i]);
+        /* TRANSLATORS: a line of a board's log: a note that the chain is
+         * test material, not valid for production devices. */
+        post_log (self, _("TEST MATERIAL: %s"), (const char *) verdict->notes->pdata[i]);
       for (guint i = 0; i < verdict->violations->len; i++)
         {
           DsViolation *v = verdict->violations->pdata[i];
-          post_log (self, "rule %s violated: %s", v->rule, v->message);
+          /* TRANSLATORS: a line of a board's log: a Matter certificate
+           * rule's identifier, then what is wrong. */
+          post_log (self, _("rule %s violated: %s"), v->rule, v->message);
         }
       if (!ds_verdict_is_valid (verdict))
         {
@@ -1235,9 +1251,11 @@ step_check (Run     *run,
       g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
     }
-  post_log (self, "DAC passes every Matter rule: chain to %s, VID/PID %04X/%04X%s",
+  /* TRANSLATORS: a line of a board's log: the PAA's subject, the vendor
+   * and product IDs, then ", Certification Declaration" or nothing. */
+  post_log (self, _("DAC passes every Matter rule: chain to %s, VID/PID %04X/%04X%s"),
             verdict->paa_subject, self->options->vid, self->options->pid,
-            self->options->cd != NULL ? ", Certification Declaration" : "");
+            self->options->cd != NULL ? _(", Certification Declaration") : "");
   return TRUE;
 }
 
@@ -1267,7 +1285,8 @@ step_install (Run     *run,
     }
   if (!ds_store_mark_installed (self->options->store, run->cert->id, error))
     return FALSE;
-  post_log (self, "DAC and PAI installed");
+  /* TRANSLATORS: a line of a board's log. */
+  post_log (self, "%s", _("DAC and PAI installed"));
   return TRUE;
 }
 
@@ -1297,7 +1316,8 @@ step_attest (Run     *run,
                    _("The board's attestation signature does not verify with its DAC: the key inside the board is not the certified one"));
       return FALSE;
     }
-  post_log (self, "board signed a fresh nonce with the DAC key");
+  /* TRANSLATORS: a line of a board's log. */
+  post_log (self, "%s", _("board signed a fresh nonce with the DAC key"));
   return TRUE;
 }
 
@@ -1333,7 +1353,8 @@ step_lock (Run     *run,
       run->skip_reason = g_strdup (_("the credentials were locked already"));
       return TRUE;
     }
-  post_log (self, "credentials locked");
+  /* TRANSLATORS: a line of a board's log. */
+  post_log (self, "%s", _("credentials locked"));
   return TRUE;
 }
 
@@ -1425,12 +1446,16 @@ run_step (Run     *run,
 
   if (!ok)
     {
-      post_log (self, "%s failed: %s", ds_step_to_string (step), local_error->message);
+      /* TRANSLATORS: a line of a board's log: the step (e.g. "Flash
+       * firmware"), then why it failed. */
+      post_log (self, _("%s failed: %s"), ds_step_get_label (step), local_error->message);
       g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
     }
   if (run->skip_reason != NULL)
-    post_log (self, "%s skipped: %s", ds_step_to_string (step), run->skip_reason);
+    /* TRANSLATORS: a line of a board's log: the step (e.g. "Flash
+     * firmware"), then why it was not needed. */
+    post_log (self, _("%s skipped: %s"), ds_step_get_label (step), run->skip_reason);
   return TRUE;
 }
 

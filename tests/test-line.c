@@ -99,11 +99,13 @@ test_stations_at_once (void)
   /* All stations start together and write at once. */
   for (guint s = 0; s < N_STATIONS; s++)
     {
-      g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+      g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
       g_autofree char *name = g_strdup_printf ("station-%u", s);
+      g_autofree char *err_path = g_build_filename (st[s].dir, "err.txt", NULL);
 
       g_subprocess_launcher_setenv (l, "DAC_STATION_SIM_DIR", st[s].announce, TRUE);
       g_subprocess_launcher_set_stdout_file_path (l, st[s].out_path);
+      g_subprocess_launcher_set_stderr_file_path (l, err_path);
       st[s].proc = g_subprocess_launcher_spawn (l, &error, g_getenv ("DS_CLI"), "provision", "--all", "--json",
                                                 "--data-dir", st[s].data, "--db", db, "--station", name,
                                                 "--operator", "op-1", "--lot", "LOT-L", NULL);
@@ -118,12 +120,18 @@ test_stations_at_once (void)
       g_assert_no_error (error);
       ds_test_stop (&st[s].sim, 0);
       events = read_events (st[s].out_path);
-      if (g_subprocess_get_exit_status (st[s].proc) != 0)
+      if (!g_subprocess_get_successful (st[s].proc))
         {
           g_autofree char *out = NULL;
+          g_autofree char *err = NULL;
+          g_autofree char *err_path = g_build_filename (st[s].dir, "err.txt", NULL);
+
           g_file_get_contents (st[s].out_path, &out, NULL, NULL);
-          g_test_message ("station %u:\n%s", s, out);
+          g_file_get_contents (err_path, &err, NULL, NULL);
+          g_test_message ("station %u:\n%s\nstderr:\n%s", s, out, err);
         }
+      /* A station killed by a signal (a crash) fails here too. */
+      g_assert_true (g_subprocess_get_if_exited (st[s].proc));
       g_assert_cmpint (g_subprocess_get_exit_status (st[s].proc), ==, 0);
       sum = g_ptr_array_index (events, events->len - 1);
       g_assert_cmpstr (json_object_get_string_member (sum, "event"), ==, "summary");

@@ -65,6 +65,7 @@ struct _DsJob
   DsJobOptions *options;
   GCancellable *cancellable;
   GMainContext *context;
+  GThread      *thread;       /* the worker, joined before the job finishes */
 
   /* Events from the worker, guarded by lock. */
   GMutex        lock;
@@ -372,6 +373,7 @@ ds_job_finalize (GObject *object)
   g_clear_pointer (&self->options, ds_job_options_free);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->context, g_main_context_unref);
+  g_clear_pointer (&self->thread, g_thread_unref);
   for (guint i = 0; i < DS_N_STEPS; i++)
     g_free (self->step_outcome[i]);
   g_free (self->message);
@@ -1575,6 +1577,14 @@ job_done_cb (GObject      *object,
   DsJob *self = DS_JOB (object);
   GError *error = NULL;
 
+  /* The worker has returned its result and only lets go of its task now:
+   * wait for it, so that no worker thread outlives its job's end.  A front
+   * end that exits once every job has finished would otherwise tear down
+   * OpenSSL and the C library under a thread still freeing (seen as a
+   * crash of the CLI at exit under load). */
+  if (self->thread != NULL)
+    g_thread_join (g_steal_pointer (&self->thread));
+
   /* Apply whatever the worker posted last before telling anybody. */
   if (self->dispatch_source != NULL)
     {
@@ -1603,7 +1613,6 @@ ds_job_run_async (DsJob               *self,
 {
   GTask *outer;
   GTask *inner;
-  g_autoptr(GThread) thread = NULL;
 
   g_return_if_fail (DS_IS_JOB (self));
   g_return_if_fail (self->state == DS_JOB_STATE_QUEUED);
@@ -1621,7 +1630,7 @@ ds_job_run_async (DsJob               *self,
   /* One thread per job rather than GTask's shared pool: a job spends its
    * life blocked on a serial port, and the station bounds how many run. */
   inner = g_task_new (self, NULL, job_done_cb, outer);
-  thread = g_thread_new ("ds-job", job_thread, inner);
+  self->thread = g_thread_new ("ds-job", job_thread, inner);
 }
 
 gboolean

@@ -75,52 +75,6 @@ typedef struct {
   guint     n;
 } CardCount;
 
-static gboolean
-has_n_cards (gpointer data)
-{
-  CardCount *c = data;
-  g_autoptr(GList) cards = ds_window_get_cards (c->window);
-
-  return g_list_length (cards) == c->n;
-}
-
-static void
-wait_cards (DsWindow *window,
-            guint     n)
-{
-  CardCount c = { window, n };
-
-  g_assert_true (test_wait_until (has_n_cards, &c, 30));
-}
-
-static gboolean
-all_finished (gpointer data)
-{
-  CardCount *c = data;
-  g_autoptr(GList) cards = ds_window_get_cards (c->window);
-
-  if (g_list_length (cards) != c->n)
-    return FALSE;
-  for (GList *l = cards; l != NULL; l = l->next)
-    {
-      DsCardStatus status = ds_board_card_get_status (l->data);
-
-      if (status == DS_CARD_STATUS_IDLE || status == DS_CARD_STATUS_QUEUED ||
-          status == DS_CARD_STATUS_RUNNING)
-        return FALSE;
-    }
-  return TRUE;
-}
-
-static void
-wait_finished (DsWindow *window,
-               guint     n)
-{
-  CardCount c = { window, n };
-
-  g_assert_true (test_wait_until (all_finished, &c, 90));
-}
-
 /* @n cards run a job that has already read the board's UID. */
 static gboolean
 n_running_identified (gpointer data)
@@ -278,7 +232,7 @@ start_two_of_four (Fixture *f)
   start_app (f, "op-day", "LOT-DAY", FALSE);
   g_settings_set_uint (ds_application_get_settings (f->app), "max-jobs", 2);
   f->sim = test_sim_start (f->state_dir, f->sim_dir, 4, 2400, NULL);
-  wait_cards (f->window, 4);
+  test_wait_cards (f->window, 4, 30);
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
   two.window = f->window;
   g_assert_true (test_wait_until (n_running_identified, &two, 30));
@@ -386,7 +340,7 @@ test_cancel_queued (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (ds_board_card_get_message (waiting), "before it started"));
 
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "cancel-all", NULL);
-  wait_finished (f->window, 4);
+  test_wait_finished (f->window, 4, 90);
   test_app_close (f->app);
   assert_two_cancelled_recorded (f);
 }
@@ -422,9 +376,9 @@ test_attempts_set_aside (Fixture *f, gconstpointer data)
 
   start_app (f, "op-day", "LOT-DAY", FALSE);
   f->sim = test_sim_start (f->state_dir, f->sim_dir, 2, 0, faults);
-  wait_cards (f->window, 2);
+  test_wait_cards (f->window, 2, 30);
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
-  wait_finished (f->window, 2);
+  test_wait_finished (f->window, 2, 90);
   card = ds_window_find_card (f->window, "sim-1");
   g_assert_cmpint (ds_board_card_get_status (card), ==, DS_CARD_STATUS_FAILED);
   g_assert_cmpstr (ds_board_card_get_attempt_text (card), ==, "Attempt 1 of 2");
@@ -443,7 +397,7 @@ test_attempts_set_aside (Fixture *f, gconstpointer data)
   /* Start All retries the failed board once more (not the passed one). */
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
   g_assert_cmpuint (n_jobs (f), ==, 3);
-  wait_finished (f->window, 2);
+  test_wait_finished (f->window, 2, 90);
   g_assert_cmpint (ds_board_card_get_status (card), ==, DS_CARD_STATUS_FAILED);
   g_assert_cmpstr (ds_board_card_get_attempt_text (card), ==, "Attempt 2 of 2");
   g_assert_true (ds_board_card_is_set_aside (card));
@@ -569,9 +523,9 @@ test_causes_and_hints (Fixture *f, gconstpointer data)
   start_app (f, "op-day", "LOT-DAY", FALSE);
   g_object_set (f->app, "timeout-ms", 400, NULL);
   f->sim = test_sim_start (f->state_dir, f->sim_dir, 4, 0, faults);
-  wait_cards (f->window, 4);
+  test_wait_cards (f->window, 4, 30);
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
-  wait_finished (f->window, 4);
+  test_wait_finished (f->window, 4, 90);
   test_spin (200);
 
   for (gsize i = 0; i < G_N_ELEMENTS (expect); i++)

@@ -213,6 +213,65 @@ test_count_cards (DsWindow     *window,
   return n;
 }
 
+typedef struct {
+  DsWindow *window;
+  guint     n;
+} CardCount;
+
+static gboolean
+has_n_cards (gpointer data)
+{
+  CardCount *c = data;
+  g_autoptr(GList) cards = ds_window_get_cards (c->window);
+
+  return g_list_length (cards) == c->n;
+}
+
+void
+test_wait_cards (DsWindow *window,
+                 guint     n,
+                 guint     timeout_s)
+{
+  CardCount c = { window, n };
+
+  if (!test_wait_until (has_n_cards, &c, timeout_s))
+    {
+      g_autoptr(GList) cards = ds_window_get_cards (window);
+
+      g_assert_cmpuint (g_list_length (cards), ==, n);
+    }
+}
+
+/* Every card shows a verdict: nothing idle, queued or running. */
+static gboolean
+all_finished (gpointer data)
+{
+  CardCount *c = data;
+  g_autoptr(GList) cards = ds_window_get_cards (c->window);
+
+  if (g_list_length (cards) != c->n)
+    return FALSE;
+  for (GList *l = cards; l != NULL; l = l->next)
+    {
+      DsCardStatus status = ds_board_card_get_status (l->data);
+
+      if (status == DS_CARD_STATUS_IDLE || status == DS_CARD_STATUS_QUEUED ||
+          status == DS_CARD_STATUS_RUNNING)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+void
+test_wait_finished (DsWindow *window,
+                    guint     n,
+                    guint     timeout_s)
+{
+  CardCount c = { window, n };
+
+  g_assert_true (test_wait_until (all_finished, &c, timeout_s));
+}
+
 void
 test_rm_rf (const char *path)
 {

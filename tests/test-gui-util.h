@@ -52,6 +52,16 @@ GtkWidget     *test_find_toplevel   (GType                type);
 /* Counts the cards whose status is @status. */
 guint          test_count_cards     (DsWindow            *window,
                                      DsCardStatus         status);
+/* Waits until @window shows exactly @n cards; fails the test after
+ * @timeout_s seconds. */
+void           test_wait_cards      (DsWindow            *window,
+                                     guint                n,
+                                     guint                timeout_s);
+/* Waits until @window's @n cards all show a verdict (none idle, queued or
+ * running); fails the test after @timeout_s seconds. */
+void           test_wait_finished   (DsWindow            *window,
+                                     guint                n,
+                                     guint                timeout_s);
 
 void           test_rm_rf           (const char          *path);
 

@@ -63,40 +63,6 @@ start_app (Fixture    *f,
 
 /* ---- conditions --------------------------------------------------------- */
 
-typedef struct {
-  DsWindow *window;
-  guint     n;
-} CardCount;
-
-static gboolean
-has_n_cards (gpointer data)
-{
-  CardCount *c = data;
-  g_autoptr(GList) cards = ds_window_get_cards (c->window);
-
-  return g_list_length (cards) == c->n;
-}
-
-/* Every card shows a verdict: nothing idle, queued or running. */
-static gboolean
-all_finished (gpointer data)
-{
-  CardCount *c = data;
-  g_autoptr(GList) cards = ds_window_get_cards (c->window);
-
-  if (g_list_length (cards) != c->n)
-    return FALSE;
-  for (GList *l = cards; l != NULL; l = l->next)
-    {
-      DsCardStatus status = ds_board_card_get_status (l->data);
-
-      if (status == DS_CARD_STATUS_IDLE || status == DS_CARD_STATUS_QUEUED ||
-          status == DS_CARD_STATUS_RUNNING)
-        return FALSE;
-    }
-  return TRUE;
-}
-
 static gboolean
 yield_settled (gpointer data)
 {
@@ -105,28 +71,6 @@ yield_settled (gpointer data)
   return (ds_window_get_station (window) == NULL ||
           ds_station_get_n_active (ds_window_get_station (window)) == 0) &&
          !ds_yield_panel_is_busy (ds_window_get_yield_panel (window));
-}
-
-static void
-wait_cards (DsWindow *window,
-            guint     n)
-{
-  CardCount c = { window, n };
-
-  if (!test_wait_until (has_n_cards, &c, 30))
-    {
-      g_autoptr(GList) cards = ds_window_get_cards (window);
-      g_assert_cmpuint (g_list_length (cards), ==, n);
-    }
-}
-
-static void
-wait_finished (DsWindow *window,
-               guint     n)
-{
-  CardCount c = { window, n };
-
-  g_assert_true (test_wait_until (all_finished, &c, 60));
 }
 
 /* The yield panel shows what the record store says. */
@@ -243,7 +187,7 @@ test_keyboard_only (Fixture       *f,
   gtk_widget_show (GTK_WIDGET (f->window));
   g_assert_true (test_wait_until (login_shown, NULL, 10));
   g_assert_false (ds_window_is_signed_in (f->window));
-  wait_cards (f->window, 2);
+  test_wait_cards (f->window, 2, 30);
   g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_IDLE), ==, 2);
 
   login = test_find_toplevel (DS_TYPE_LOGIN_DIALOG);
@@ -253,7 +197,7 @@ test_keyboard_only (Fixture       *f,
   g_assert_true (test_wait_until (login_gone, NULL, 10));
 
   send_key (GTK_WIDGET (f->window), GDK_KEY_Return, GDK_CONTROL_MASK);
-  wait_finished (f->window, 2);
+  test_wait_finished (f->window, 2, 60);
   g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_PASSED), ==, 2);
 
   /* The operator and lot went into the records with the jobs. */
@@ -300,8 +244,8 @@ test_eight_boards_pass (Fixture       *f,
 
   start_app (f, "op-1", "LOT-A", TRUE);
   f->sim = test_sim_start (f->state_dir, f->sim_dir, 8, 0, NULL);
-  wait_cards (f->window, 8);
-  wait_finished (f->window, 8);
+  test_wait_cards (f->window, 8, 30);
+  test_wait_finished (f->window, 8, 60);
   g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_PASSED), ==, 8);
   assert_yield_matches_store (f->window, 8, 0, 1.0);
 
@@ -340,8 +284,8 @@ test_fault_then_retry (Fixture       *f,
 
   start_app (f, "op-2", "LOT-B", TRUE);
   f->sim = test_sim_start (f->state_dir, f->sim_dir, 8, 0, faults);
-  wait_cards (f->window, 8);
-  wait_finished (f->window, 8);
+  test_wait_cards (f->window, 8, 30);
+  test_wait_finished (f->window, 8, 60);
   g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_PASSED), ==, 7);
   g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_FAILED), ==, 1);
 
@@ -360,9 +304,9 @@ test_fault_then_retry (Fixture       *f,
   g_object_set (f->app, "auto-start", FALSE, NULL);
   g_clear_pointer (&f->sim, test_sim_stop);
   g_assert_true (test_wait_until (card_gone, f, 30));
-  wait_cards (f->window, 0);
+  test_wait_cards (f->window, 0, 30);
   f->sim = test_sim_start (f->state_dir, f->sim_dir, 8, 0, NULL);
-  wait_cards (f->window, 8);
+  test_wait_cards (f->window, 8, 30);
 
   /* The board comes back with its last verdict and a Retry button. */
   card = ds_window_find_card (f->window, "sim-2");
@@ -373,7 +317,7 @@ test_fault_then_retry (Fixture       *f,
   g_assert_true (gtk_widget_get_visible (retry));
   g_assert_true (gtk_widget_is_sensitive (retry));
   gtk_button_clicked (GTK_BUTTON (retry));
-  wait_finished (f->window, 8);
+  test_wait_finished (f->window, 8, 60);
   g_assert_cmpint (ds_board_card_get_status (card), ==, DS_CARD_STATUS_PASSED);
   g_assert_cmpstr (ds_board_card_get_headline (card), ==, "PASS");
   g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_PASSED), ==, 8);
@@ -441,16 +385,16 @@ test_demo (Fixture       *f,
   add = test_find_button (GTK_WIDGET (f->window), "win.add-simulated-boards");
   g_assert_nonnull (add);
   gtk_button_clicked (GTK_BUTTON (add));
-  wait_cards (f->window, 3);
+  test_wait_cards (f->window, 3, 30);
   g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_IDLE), ==, 3);
 
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
-  wait_finished (f->window, 3);
+  test_wait_finished (f->window, 3, 60);
   g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_PASSED), ==, 3);
   assert_yield_matches_store (f->window, 3, 0, 1.0);
 
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "remove-simulated-boards", NULL);
-  wait_cards (f->window, 0);
+  test_wait_cards (f->window, 0, 30);
   g_settings_reset (settings, "demo-boards");
   g_settings_reset (settings, "demo-baud");
 }

@@ -13,6 +13,7 @@
 #include "ds-factory-data.h"
 #include "ds-label.h"
 #include "ds-onboarding.h"
+#include "ds-util.h"
 
 static const char *
 flow_name (DsCommissioningFlow flow)
@@ -115,18 +116,18 @@ check_blob (const char *path,
             gboolean    show_secrets)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *contents = NULL;
-  gsize len = 0;
   g_autoptr(GBytes) blob = NULL;
   g_autoptr(GPtrArray) records = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
 
-  if (!g_file_get_contents (path, &contents, &len, &error))
+  /* Bounded well above any factory-data region, so that a blob larger
+   * than the region is reported as such by the parser. */
+  blob = ds_util_read_bytes (path, DS_UTIL_MAX_IMAGE_FILE, &error);
+  if (blob == NULL)
     {
       g_printerr (_("Cannot read the factory data: %s\n"), error->message);
       return EXIT_USAGE;
     }
-  blob = g_bytes_new_take (g_steal_pointer (&contents), len);
   records = ds_factory_data_parse (blob, region_size, &error);
   if (records == NULL)
     {
@@ -150,13 +151,13 @@ check_blob (const char *path,
       json_add_string (b, "event", "factory-data");
       json_builder_set_member_name (b, "valid");
       json_builder_add_boolean_value (b, TRUE);
-      json_add_int (b, "bytes", (gint64) len);
+      json_add_int (b, "bytes", (gint64) g_bytes_get_size (blob));
       json_builder_set_member_name (b, "records");
       json_builder_begin_array (b);
     }
   else
     g_print (_("Factory data in %s: %u records, %zu bytes of a %zu-byte region\n"),
-             path, records->len, len, region_size);
+             path, records->len, g_bytes_get_size (blob), region_size);
   for (guint i = 0; i < records->len; i++)
     {
       DsFactoryRecord *r = records->pdata[i];
@@ -191,24 +192,12 @@ check_blob (const char *path,
 
 /* ---- new ------------------------------------------------------------------- */
 
-static GBytes *
-read_bytes (const char *path,
-            GError    **error)
-{
-  g_autofree char *contents = NULL;
-  gsize len = 0;
-
-  if (!g_file_get_contents (path, &contents, &len, error))
-    return NULL;
-  return g_bytes_new_take (g_steal_pointer (&contents), len);
-}
-
 /* A certificate file (PEM or DER) as DER. */
 static GBytes *
 read_cert_der (const char *path,
                GError    **error)
 {
-  g_autoptr(GBytes) bytes = read_bytes (path, error);
+  g_autoptr(GBytes) bytes = ds_util_read_bytes (path, DS_UTIL_MAX_CERT_FILE, error);
   g_autoptr(X509) cert = NULL;
 
   if (bytes == NULL)
@@ -411,7 +400,8 @@ cmd_new (int    argc,
     {
       g_autoptr(GBytes) dac = read_cert_der (dac_path, &error);
       g_autoptr(GBytes) pai = dac != NULL ? read_cert_der (pai_path, &error) : NULL;
-      g_autoptr(GBytes) cd = cd_path != NULL && pai != NULL ? read_bytes (cd_path, &error) : NULL;
+      g_autoptr(GBytes) cd = cd_path != NULL && pai != NULL
+                             ? ds_util_read_bytes (cd_path, DS_UTIL_MAX_CERT_FILE, &error) : NULL;
       g_autoptr(GBytes) salt_b = g_bytes_new (onb.salt, onb.salt_len);
       g_autoptr(GBytes) verifier_b = g_bytes_new (onb.verifier, sizeof onb.verifier);
       g_autoptr(GBytes) rid = g_bytes_new (rotating_id, sizeof rotating_id);

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "ds-audit.h"
+#include "ds-util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -248,10 +249,12 @@ ds_audit_checkpoint_read (const char *path,
 
   *count = 0;
   *head = NULL;
-  if (!g_file_get_contents (path, &contents, &len, &local))
+  /* Two slots and nothing else; a FIFO or a device put in its place is
+   * refused, not waited on. */
+  if (!ds_util_read_file (path, 2 * SLOT, &contents, &len, &local))
     {
-      g_set_error (error, DS_ERROR, g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT) ? DS_ERROR_NOT_FOUND
-                                                                                                  : DS_ERROR_IO,
+      g_set_error (error, DS_ERROR, g_error_matches (local, DS_ERROR, DS_ERROR_NOT_FOUND) ? DS_ERROR_NOT_FOUND
+                                                                                              : DS_ERROR_IO,
                    _("Cannot read the audit checkpoint %s: %s"), path, local->message);
       return FALSE;
     }

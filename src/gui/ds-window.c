@@ -505,6 +505,22 @@ ensure_station (DsWindow  *self,
       }
   }
 
+  /* The badge says PRODUCTION for any CA but the built-in test CA: the
+   * gate applied is the one the badge shows, never a looser one. */
+  options.production = !ds_ca_is_test (self->ca);
+  if (options.production && trust_store == NULL)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
+                   _("Production mode needs the production PAAs: choose the trusted PAA folder in Preferences"));
+      return NULL;
+    }
+  if (options.production && ds_trust_store_has_test_paa (trust_store))
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
+                   _("Production mode refuses a trusted PAA folder that holds test PAAs: choose the production PAAs in Preferences"));
+      return NULL;
+    }
+
   certs = g_build_filename (self->data_dir, "certs", NULL);
   options.store = self->store;
   options.ca = self->ca;

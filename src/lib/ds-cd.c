@@ -11,7 +11,7 @@
 
 #include "ds-crypto.h"
 #include "ds-error.h"
-#include "ds-matter-validator.h"
+#include "ds-verdict.h"
 #include "ds-util.h"
 
 /* Chip-Test-CD-Signing-Cert: the SDK's gTestCdPubkeyKid and gTestCdPubkeyBytes. */

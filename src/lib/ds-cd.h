@@ -7,9 +7,9 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-G_BEGIN_DECLS
+#include "ds-verdict.h"
 
-typedef struct _DsVerdict DsVerdict;
+G_BEGIN_DECLS
 
 #define DS_CD_MAX_PRODUCTS      100
 #define DS_CD_MAX_PAAS          10

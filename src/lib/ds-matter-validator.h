@@ -14,51 +14,11 @@
 
 #include "ds-cd.h"
 #include "ds-crypto.h"
+#include "ds-matter-format.h"
 #include "ds-trust-store.h"
+#include "ds-verdict.h"
 
 G_BEGIN_DECLS
-
-typedef enum {
-  DS_CERT_ROLE_DAC,
-  DS_CERT_ROLE_PAI,
-  DS_CERT_ROLE_PAA,
-} DsCertRole;
-
-/* The largest DER certificate a Matter device and commissioner handle
- * (kMaxDERCertLength). */
-#define DS_MATTER_MAX_CERT_DER 600
-
-typedef struct {
-  char *rule;      /* stable identifier: "dac.key-usage.cert-sign" */
-  char *message;   /* a sentence for an operator, translated */
-} DsViolation;
-
-struct _DsVerdict {
-  GPtrArray  *violations;     /* DsViolation*, in the order found */
-  GPtrArray  *notes;          /* char*: what is worth saying, e.g. test material */
-  gboolean    test_material;  /* test VID, test PAA or test CD key involved */
-  DsMatterIds dac_ids;
-  DsMatterIds pai_ids;
-  DsMatterIds paa_ids;
-  gboolean    paa_found;
-  char       *paa_subject;
-  DsCd       *cd;             /* the decoded CD, when one was given and decodable */
-};
-
-DsVerdict  *ds_verdict_new        (void);
-void        ds_verdict_free       (DsVerdict   *verdict);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (DsVerdict, ds_verdict_free)
-gboolean    ds_verdict_is_valid   (const DsVerdict *verdict);
-gboolean    ds_verdict_has_rule   (const DsVerdict *verdict,
-                                   const char      *rule);
-/* Adds a violation; @message is a printf format. */
-void        ds_verdict_add        (DsVerdict   *verdict,
-                                   const char  *rule,
-                                   const char  *message,
-                                   ...) G_GNUC_PRINTF (3, 4);
-/* "rule: message" lines joined by @separator. */
-char       *ds_verdict_to_string  (const DsVerdict *verdict,
-                                   const char      *separator);
 
 typedef struct {
   GBytes       *dac;            /* DER or PEM */
@@ -86,17 +46,5 @@ gboolean    ds_matter_verify_chain (X509        *dac,
                                     guint16      vid,
                                     guint16      pid,
                                     GError     **error);
-
-/* The per-certificate format rules (F2-F14, and the VID/PID encoding) for
- * @role; violations are added to @verdict. */
-void        ds_matter_check_format (X509        *cert,
-                                    gsize        der_len,
-                                    DsCertRole   role,
-                                    DsVerdict   *verdict);
-
-/* TRUE for a PAA that is test material: a test vendor ID, or a subject
- * common name that calls it a test or development root. */
-gboolean    ds_matter_paa_is_test  (X509        *paa);
-gboolean    ds_matter_vid_is_test  (guint16      vid);
 
 G_END_DECLS

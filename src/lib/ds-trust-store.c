@@ -11,7 +11,7 @@
 
 #include "ds-crypto.h"
 #include "ds-error.h"
-#include "ds-matter-validator.h"
+#include "ds-matter-format.h"
 #include "ds-util.h"
 
 struct _DsTrustStore

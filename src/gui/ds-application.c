@@ -40,6 +40,7 @@ enum {
   PROP_DEMO_BOARDS,
   PROP_DEMO_BAUD,
   PROP_TIMEOUT_MS,
+  PROP_SETTINGS,
   N_PROPS
 };
 
@@ -101,6 +102,7 @@ ds_application_get_property (GObject    *object,
     case PROP_DEMO_BOARDS: g_value_set_uint (value, self->demo_boards); break;
     case PROP_DEMO_BAUD: g_value_set_int (value, self->demo_baud); break;
     case PROP_TIMEOUT_MS: g_value_set_int (value, self->timeout_ms); break;
+    case PROP_SETTINGS: g_value_set_object (value, self->settings); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -260,7 +262,7 @@ ds_application_activate (GApplication *application)
   GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (application));
 
   if (window == NULL)
-    window = GTK_WINDOW (ds_window_new (DS_APPLICATION (application)));
+    window = GTK_WINDOW (ds_window_new (GTK_APPLICATION (application)));
   gtk_window_present (window);
 }
 
@@ -355,6 +357,9 @@ ds_application_class_init (DsApplicationClass *klass)
     g_param_spec_int ("demo-baud", NULL, NULL, -1, G_MAXINT, -1, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   properties[PROP_TIMEOUT_MS] =
     g_param_spec_int ("timeout-ms", NULL, NULL, -1, G_MAXINT, -1, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /* The station's settings, made at startup. */
+  properties[PROP_SETTINGS] =
+    g_param_spec_object ("settings", NULL, NULL, G_TYPE_SETTINGS, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 

@@ -37,7 +37,7 @@ struct _DsWindow
   GtkStack       *main_stack;
   GtkFlowBox     *flowbox;
 
-  DsApplication  *app;
+  GtkApplication *app;            /* its run options are properties (ds-application.c) */
   GSettings      *settings;
   char           *data_dir;
   DsStore        *store;
@@ -179,10 +179,32 @@ card_status (DsBoardCard *card)
   return ds_board_card_get_status (card);
 }
 
+/* The application's run options (its command line) are properties of it:
+ * the window does not include ds-application.h, which includes this file. */
+static int
+app_get_int (DsWindow   *self,
+             const char *name)
+{
+  int value = -1;
+
+  g_object_get (self->app, name, &value, NULL);
+  return value;
+}
+
+static gboolean
+app_get_boolean (DsWindow   *self,
+                 const char *name)
+{
+  gboolean value = FALSE;
+
+  g_object_get (self->app, name, &value, NULL);
+  return value;
+}
+
 static gboolean
 auto_start (DsWindow *self)
 {
-  return ds_application_get_auto_start (self->app) || g_settings_get_boolean (self->settings, "auto-start");
+  return app_get_boolean (self, "auto-start") || g_settings_get_boolean (self->settings, "auto-start");
 }
 
 static guint
@@ -403,7 +425,7 @@ station_idle_cb (DsStation *station,
 static guint
 timeout_ms (DsWindow *self)
 {
-  int from_app = ds_application_get_timeout_ms (self->app);
+  int from_app = app_get_int (self, "timeout-ms");
 
   if (from_app >= 0)
     return (guint) from_app;
@@ -1011,7 +1033,7 @@ static void
 start_simulator (DsWindow *self,
                  guint     n_boards)
 {
-  int baud = ds_application_get_demo_baud (self->app);
+  int baud = app_get_int (self, "demo-baud");
 
   if (ds_simulator_is_running (self->simulator))
     return;
@@ -1490,13 +1512,23 @@ open_store (DsWindow *self)
 }
 
 DsWindow *
-ds_window_new (DsApplication *application)
+ds_window_new (GtkApplication *application)
 {
   DsWindow *self = g_object_new (DS_TYPE_WINDOW, "application", application, NULL);
+  g_autofree char *sim_dir = NULL;
+  g_autofree char *operator_id = NULL;
+  g_autofree char *lot = NULL;
+  guint demo_boards = 0;
 
   self->app = application;
-  self->settings = g_object_ref (ds_application_get_settings (application));
-  self->data_dir = g_strdup (ds_application_get_data_dir (application));
+  g_object_get (application,
+                "settings", &self->settings,
+                "data-dir", &self->data_dir,
+                "sim-dir", &sim_dir,
+                "operator", &operator_id,
+                "lot", &lot,
+                "demo-boards", &demo_boards,
+                NULL);
 
   gtk_window_set_default_size (GTK_WINDOW (self),
                                g_settings_get_int (self->settings, "window-width"),
@@ -1508,8 +1540,8 @@ ds_window_new (DsApplication *application)
   setup_ca (self);
   g_signal_connect (self->settings, "changed", G_CALLBACK (settings_changed_cb), self);
 
-  self->monitor = ds_board_monitor_new (ds_application_get_sim_dir (application));
-  ds_board_monitor_set_serial_enabled (self->monitor, !ds_application_get_simulated_only (application));
+  self->monitor = ds_board_monitor_new (sim_dir);
+  ds_board_monitor_set_serial_enabled (self->monitor, !app_get_boolean (self, "simulated-only"));
   g_signal_connect (self->monitor, "board-added", G_CALLBACK (board_added_cb), self);
   g_signal_connect (self->monitor, "board-removed", G_CALLBACK (board_removed_cb), self);
   self->simulator = ds_simulator_new (ds_board_monitor_get_sim_dir (self->monitor));
@@ -1519,14 +1551,14 @@ ds_window_new (DsApplication *application)
   update_page (self);
   update_actions (self);
 
-  if (ds_application_get_operator (application) != NULL && ds_application_get_lot (application) != NULL)
-    ds_window_sign_in (self, ds_application_get_operator (application), ds_application_get_lot (application));
+  if (operator_id != NULL && lot != NULL)
+    ds_window_sign_in (self, operator_id, lot);
   else
     g_idle_add_full (G_PRIORITY_LOW, ask_sign_in_cb, g_object_ref (self), g_object_unref);
 
   ds_board_monitor_start (self->monitor);
-  if (ds_application_get_demo_boards (application) > 0)
-    start_simulator (self, ds_application_get_demo_boards (application));
+  if (demo_boards > 0)
+    start_simulator (self, demo_boards);
   return self;
 }
 

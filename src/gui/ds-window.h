@@ -4,7 +4,6 @@
 
 #include <gtk/gtk.h>
 
-#include "ds-application.h"
 #include "ds-board-card.h"
 #include "ds-station.h"
 #include "ds-statistics-window.h"
@@ -16,7 +15,10 @@ G_BEGIN_DECLS
 #define DS_TYPE_WINDOW (ds_window_get_type ())
 G_DECLARE_FINAL_TYPE (DsWindow, ds_window, DS, WINDOW, GtkApplicationWindow)
 
-DsWindow     *ds_window_new             (DsApplication *application);
+/* @application has DsApplication's properties: "settings", "data-dir",
+ * "sim-dir", "simulated-only", "auto-start", "operator", "lot",
+ * "demo-boards", "demo-baud" and "timeout-ms". */
+DsWindow     *ds_window_new             (GtkApplication *application);
 /* Records every job from now on under @operator_id and @lot. */
 void          ds_window_sign_in         (DsWindow      *self,
                                          const char    *operator_id,

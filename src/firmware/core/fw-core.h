@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "fw-board.h"
+#include "fw-crc.h"
 #include "fw-crypto.h"
 #include "fw-store.h"
 
@@ -92,9 +93,6 @@ void fw_core_input   (fw_core        *core,
                       size_t          len);
 /* Forgets partial input and the last answer, as a reset does. */
 void fw_core_reset_link (fw_core     *core);
-
-uint8_t  fw_crc8  (const uint8_t *data, size_t len);
-uint32_t fw_crc32 (uint32_t crc, const uint8_t *data, size_t len);
 
 /* TLV: FALSE (0) when the payload does not parse exactly to its end. */
 int fw_tlv_valid (const uint8_t *p, size_t len);

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "fw-core.h"
+#include "fw-crc.h"
 
 /* Record layout, little-endian:
  *   0 magic "DSC1"  4 seq  8 body length  12 CRC-32 over bytes 4..11 and the body

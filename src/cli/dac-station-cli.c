@@ -674,9 +674,7 @@ cmd_provision (int    argc,
 
               /* A port the monitor does not list (not an ST-LINK ID): the
                * operator named it, so try it. */
-              DsBoardKind kind = g_str_has_prefix (opt_ports[i], "/dev/pts/") ? DS_BOARD_KIND_SIMULATED
-                                                                               : DS_BOARD_KIND_SERIAL;
-              g_ptr_array_add (boards, ds_board_new (kind, opt_ports[i], NULL));
+              g_ptr_array_add (boards, ds_board_new_for_port (opt_ports[i]));
             }
           else
             {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "ds-board-flash.h"
+#include "ds-board.h"
 #include "ds-cli-common.h"
 #include "ds-cube-flasher.h"
 #include "ds-openocd-flasher.h"
@@ -140,6 +141,7 @@ ds_cli_flash (int    argc,
   };
   g_autoptr(GError) error = NULL;
   g_autoptr(DsFirmwareImage) image = NULL;
+  g_autoptr(DsBoard) board = NULL;
   g_autoptr(DsTransport) transport = NULL;
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GMainLoop) loop = NULL;
@@ -205,7 +207,8 @@ ds_cli_flash (int    argc,
       else
         flasher = DS_FLASHER (ds_cube_flasher_new (program, probe));
     }
-  transport = ds_transport_new_for_port (port);
+  board = ds_board_new_for_port (port);
+  transport = ds_board_new_transport (board);
   if (!ds_transport_open (transport, &error))
     {
       g_printerr ("%s\n", error->message);

@@ -1,5 +1,17 @@
 /* A detected board. */
+#include "config.h"
+
 #include "ds-board.h"
+
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "ds-pty-transport.h"
+#include "ds-serial-transport.h"
+
+/* Linux's UNIX98 pseudo-terminal slaves (Documentation/admin-guide/devices.txt). */
+#define PTY_SLAVE_MAJOR_FIRST 136
+#define PTY_SLAVE_MAJOR_LAST  143
 
 struct _DsBoard
 {
@@ -51,6 +63,18 @@ ds_board_new (DsBoardKind  kind,
   self->port = g_strdup (port);
   self->name = name != NULL ? g_strdup (name) : g_path_get_basename (port);
   return self;
+}
+
+DsBoard *
+ds_board_new_for_port (const char *port)
+{
+  struct stat st;
+  DsBoardKind kind = DS_BOARD_KIND_SERIAL;
+
+  if (stat (port, &st) == 0 && S_ISCHR (st.st_mode) &&
+      major (st.st_rdev) >= PTY_SLAVE_MAJOR_FIRST && major (st.st_rdev) <= PTY_SLAVE_MAJOR_LAST)
+    kind = DS_BOARD_KIND_SIMULATED;
+  return ds_board_new (kind, port, NULL);
 }
 
 DsBoardKind
@@ -107,4 +131,17 @@ ds_board_set_description (DsBoard    *self,
 {
   g_free (self->description);
   self->description = g_strdup (description);
+}
+
+DsTransport *
+ds_board_new_transport (DsBoard *self)
+{
+  switch (self->kind)
+    {
+    case DS_BOARD_KIND_SIMULATED:
+      return DS_TRANSPORT (ds_pty_transport_new (self->port));
+    case DS_BOARD_KIND_SERIAL:
+    default:
+      return DS_TRANSPORT (ds_serial_transport_new (self->port, 115200));
+    }
 }

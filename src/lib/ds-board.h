@@ -3,6 +3,8 @@
 
 #include <glib-object.h>
 
+#include "ds-transport.h"
+
 G_BEGIN_DECLS
 
 typedef enum {
@@ -16,6 +18,9 @@ G_DECLARE_FINAL_TYPE (DsBoard, ds_board, DS, BOARD, GObject)
 DsBoard     *ds_board_new             (DsBoardKind  kind,
                                        const char  *port,
                                        const char  *name);
+/* A board on a port an operator named, that no monitor lists: simulated
+ * when @port is a pseudo-terminal, else a serial port. */
+DsBoard     *ds_board_new_for_port    (const char  *port);
 DsBoardKind  ds_board_get_kind        (DsBoard     *self);
 const char  *ds_board_get_kind_string (DsBoard     *self);
 const char  *ds_board_get_port        (DsBoard     *self);
@@ -28,5 +33,8 @@ void         ds_board_set_uid         (DsBoard     *self,
 const char  *ds_board_get_description (DsBoard     *self);
 void         ds_board_set_description (DsBoard     *self,
                                        const char  *description);
+/* A closed transport to the board, of the board's kind: a pseudo-terminal
+ * for a simulated board, libserialport for a serial port. */
+DsTransport *ds_board_new_transport   (DsBoard     *self);
 
 G_END_DECLS

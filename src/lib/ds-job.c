@@ -720,7 +720,7 @@ step_flash (Run     *run,
   image = ds_firmware_image_load (self->options->firmware_path, self->options->firmware_address, error);
   if (image == NULL)
     return FALSE;
-  transport = ds_transport_new_for_port (ds_board_get_port (self->board));
+  transport = ds_board_new_transport (self->board);
   if (!ds_transport_open (transport, error))
     return FALSE;
   if (!ds_board_flash (transport, NULL, image, TRUE, flash_progress, self, &result, run->cancellable, error))
@@ -749,7 +749,7 @@ step_connect (Run     *run,
 {
   DsJob *self = run->job;
   const char *port = ds_board_get_port (self->board);
-  g_autoptr(DsTransport) transport = ds_transport_new_for_port (port);
+  g_autoptr(DsTransport) transport = ds_board_new_transport (self->board);
   Event *ev;
 
   if (!ds_transport_open (transport, error))

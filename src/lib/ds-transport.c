@@ -13,8 +13,6 @@
 #include <unistd.h>
 
 #include "ds-error.h"
-#include "ds-pty-transport.h"
-#include "ds-serial-transport.h"
 
 typedef struct {
   char  *port;
@@ -384,12 +382,4 @@ ds_transport_flush_input (DsTransport *self)
 
   if (priv->fd >= 0)
     tcflush (priv->fd, TCIFLUSH);
-}
-
-DsTransport *
-ds_transport_new_for_port (const char *port)
-{
-  if (g_str_has_prefix (port, "/dev/pts/") || g_str_has_prefix (port, "/dev/pty"))
-    return DS_TRANSPORT (ds_pty_transport_new (port));
-  return DS_TRANSPORT (ds_serial_transport_new (port, 115200));
 }

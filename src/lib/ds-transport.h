@@ -55,8 +55,5 @@ gboolean    ds_transport_set_even_parity (DsTransport *self,
 /* Drops whatever the board sent that nobody read. */
 void        ds_transport_flush_input  (DsTransport  *self);
 
-/* A transport for @port: a pseudo-terminal when the path is one, else a
- * serial port through libserialport. */
-DsTransport *ds_transport_new_for_port (const char  *port);
 
 G_END_DECLS

@@ -24,12 +24,12 @@
 #include "ds-cli-onboarding.h"
 #include "ds-cli-records.h"
 #include "ds-cli-verify.h"
-#include "ds-db.h"
 #include "ds-cli-serve-ca.h"
 #include "ds-error.h"
 #include "ds-firmware-image.h"
 #include "ds-sim-announce.h"
 #include "ds-station.h"
+#include "ds-store-location.h"
 #include "ds-store.h"
 #include "ds-test-ca.h"
 #include "ds-util.h"
@@ -344,7 +344,7 @@ summarise (Run *run)
   double elapsed = (now - command_started) / 1e6;
   double provisioning = (now - run->started) / 1e6;
   /* A URI's password is never printed. */
-  g_autofree char *records = ds_db_display_name (ds_store_get_path (run->store));
+  g_autofree char *records = ds_store_location_display_name (ds_store_get_path (run->store));
 
   for (guint i = 0; i < jobs->len; i++)
     switch (ds_job_get_state (g_ptr_array_index (jobs, i)))
@@ -455,13 +455,13 @@ setup_run (Run *run)
 
   /* A new store is made where there is none; anything else but a file is
    * refused, naming it. */
-  if (!ds_db_is_uri (db) && g_file_test (db, G_FILE_TEST_EXISTS) && !g_file_test (db, G_FILE_TEST_IS_REGULAR))
+  if (!ds_store_location_is_uri (db) && g_file_test (db, G_FILE_TEST_EXISTS) && !g_file_test (db, G_FILE_TEST_IS_REGULAR))
     {
       print_store_problem (db);
       return FALSE;
     }
   /* The station key lives beside a SQLite file, or in the data folder. */
-  run->store = ds_store_open_full (db, ds_db_is_uri (db) ? dir : NULL, DS_STORE_OPEN_DEFAULT, &error);
+  run->store = ds_store_open_full (db, ds_store_location_is_uri (db) ? dir : NULL, DS_STORE_OPEN_DEFAULT, &error);
   if (run->store == NULL)
     {
       g_printerr (_("Cannot open the record store: %s\n"), error->message);

@@ -6,7 +6,7 @@
 #include <glib/gi18n.h>
 #include <stdio.h>
 
-#include "ds-db.h"
+#include "ds-store-location.h"
 
 /* Options shared by the commands. */
 char *opt_data_dir;
@@ -57,7 +57,7 @@ store_location (void)
   g_autofree char *dir = NULL;
 
   if (opt_db != NULL)
-    return ds_db_is_uri (opt_db) ? g_strdup (opt_db) : g_canonicalize_filename (opt_db, NULL);
+    return ds_store_location_is_uri (opt_db) ? g_strdup (opt_db) : g_canonicalize_filename (opt_db, NULL);
   dir = data_dir ();
   return g_build_filename (dir, "records.sqlite3", NULL);
 }

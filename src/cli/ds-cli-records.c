@@ -11,10 +11,10 @@
 
 #include "ds-audit.h"
 #include "ds-cli-common.h"
-#include "ds-db.h"
 #include "ds-error.h"
 #include "ds-export.h"
 #include "ds-report.h"
+#include "ds-store-location.h"
 #include "ds-store.h"
 
 static char *opt_since;
@@ -62,7 +62,7 @@ existing_store (void)
   g_autofree char *dir = data_dir ();
   g_autofree char *db = store_location ();
 
-  if (!ds_db_is_uri (db) && !g_file_test (db, G_FILE_TEST_IS_REGULAR))
+  if (!ds_store_location_is_uri (db) && !g_file_test (db, G_FILE_TEST_IS_REGULAR))
     {
       /* --db names the file: say what is wrong with it, not with the data
        * directory. */
@@ -365,7 +365,7 @@ ds_cli_export (int    argc,
 static char *
 key_dir_for (const char *db)
 {
-  return ds_db_is_uri (db) ? data_dir () : NULL;
+  return ds_store_location_is_uri (db) ? data_dir () : NULL;
 }
 
 static void

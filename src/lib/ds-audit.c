@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ds-db.h"
 #include "ds-error.h"
 
 #define KEY_FILE   "audit.key"

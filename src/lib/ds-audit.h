@@ -5,9 +5,12 @@
 
 #include <glib.h>
 
-#include "ds-db.h"
-
 G_BEGIN_DECLS
+
+/* The library's SQL connection (ds-db.h, private): the CLI only verifies a
+ * store by its path. */
+typedef struct _DsDb     DsDb;
+typedef struct _DsDbRows DsDbRows;
 
 /* The columns of each audited table, in the order their digest covers
  * them; the first one names the row.  The store writes its rows with

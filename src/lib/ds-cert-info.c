@@ -3,7 +3,7 @@
 
 #include "ds-cert-info.h"
 
-#include <glib/gi18n.h>
+#include <glib/gi18n-lib.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 

@@ -5,7 +5,9 @@ Reads every #include "..." in src/lib, src/cli, src/gui, src/sim and
 src/firmware and fails, saying why, when:
 
 - the units include each other in a cycle (a unit is a .c file with its .h
-  and its -private.h: ds-cd.c, ds-cd.h and ds-cd-private.h are one unit);
+  and its -private.h: ds-cd.c, ds-cd.h and ds-cd-private.h are one unit),
+  or the library's subsystem folders do (src/lib/base, src/lib/ca, ...;
+  the files at the top of src/lib count as one folder above them);
 - a layer includes one it must not: the library includes only itself, the
   firmware only itself, the CLI and the GUI only themselves and the
   library's public headers, the simulator itself, those and the firmware;
@@ -107,6 +109,7 @@ def main():
             problems.append('src/lib/meson.build: libds_public_headers lists the private header %s' % rel)
 
     edges = {}   # unit -> {unit: "file:line"}
+    folders = {}  # folder of src/lib -> {folder: "file:line"}
     for rel in files:
         src_layer = layer_of(rel)
         with open(os.path.join(root, rel), encoding='utf-8', errors='replace') as f:
@@ -133,10 +136,15 @@ def main():
                 a, b = unit_of(rel), unit_of(target)
                 if a != b:
                     edges.setdefault(a, {}).setdefault(b, where)
+                if src_layer == 'lib' and dst_layer == 'lib':
+                    a, b = os.path.dirname(rel), os.path.dirname(target)
+                    if a != b:
+                        folders.setdefault(a, {}).setdefault(b, where)
 
-    for cycle in find_cycles(edges):
-        steps = ['%s  (%s)' % (cycle[i], edges[cycle[i]][cycle[i + 1]]) for i in range(len(cycle) - 1)]
-        problems.append('include cycle:\n    ' + '\n    -> '.join(steps) + '\n    -> ' + cycle[-1])
+    for kind, graph in (('include cycle', edges), ('include cycle between the library\'s folders', folders)):
+        for cycle in find_cycles(graph):
+            steps = ['%s  (%s)' % (cycle[i], graph[cycle[i]][cycle[i + 1]]) for i in range(len(cycle) - 1)]
+            problems.append(kind + ':\n    ' + '\n    -> '.join(steps) + '\n    -> ' + cycle[-1])
 
     for problem in problems:
         print(problem)

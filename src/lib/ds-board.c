@@ -1,6 +1,8 @@
 /* A detected board. */
 #include "ds-board.h"
 
+#include "ds-board-identity.h"
+
 struct _DsBoard
 {
   GObject      parent_instance;
@@ -9,6 +11,9 @@ struct _DsBoard
   char        *port;
   char        *name;
   char        *description;
+  char        *usb_path;
+  GBytes      *probe_serial;
+  char        *slot;
   GMutex       lock; /* uid is learned from a job thread */
   char        *uid;
 };
@@ -23,6 +28,9 @@ ds_board_finalize (GObject *object)
   g_free (self->port);
   g_free (self->name);
   g_free (self->description);
+  g_free (self->usb_path);
+  g_clear_pointer (&self->probe_serial, g_bytes_unref);
+  g_free (self->slot);
   g_free (self->uid);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (ds_board_parent_class)->finalize (object);
@@ -107,4 +115,61 @@ ds_board_set_description (DsBoard    *self,
 {
   g_free (self->description);
   self->description = g_strdup (description);
+}
+
+void
+ds_board_set_usb (DsBoard    *self,
+                  const char *usb_path,
+                  GBytes     *probe_serial)
+{
+  g_return_if_fail (DS_IS_BOARD (self));
+
+  g_free (self->usb_path);
+  self->usb_path = g_strdup (usb_path);
+  g_clear_pointer (&self->probe_serial, g_bytes_unref);
+  if (probe_serial != NULL)
+    self->probe_serial = g_bytes_ref (probe_serial);
+}
+
+const char *
+ds_board_get_usb_path (DsBoard *self)
+{
+  g_return_val_if_fail (DS_IS_BOARD (self), NULL);
+  return self->usb_path;
+}
+
+GBytes *
+ds_board_get_probe_serial (DsBoard *self)
+{
+  g_return_val_if_fail (DS_IS_BOARD (self), NULL);
+  return self->probe_serial;
+}
+
+char *
+ds_board_dup_probe_serial_text (DsBoard *self)
+{
+  gsize len = 0;
+  const guint8 *data;
+
+  g_return_val_if_fail (DS_IS_BOARD (self), NULL);
+  if (self->probe_serial == NULL)
+    return NULL;
+  data = g_bytes_get_data (self->probe_serial, &len);
+  return ds_board_identity_format_serial (data, len);
+}
+
+const char *
+ds_board_get_slot (DsBoard *self)
+{
+  g_return_val_if_fail (DS_IS_BOARD (self), NULL);
+  return self->slot;
+}
+
+void
+ds_board_set_slot (DsBoard    *self,
+                   const char *slot)
+{
+  g_return_if_fail (DS_IS_BOARD (self));
+  g_free (self->slot);
+  self->slot = g_strdup (slot);
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ds-board-monitor.h"
+#include "ds-cli-boards.h"
 #include "ds-cli-ca.h"
 #include "ds-cli-common.h"
 #include "ds-cli-flash.h"
@@ -35,51 +36,6 @@
 #include "ds-util.h"
 
 /* ---- boards ------------------------------------------------------------ */
-
-static int
-cmd_boards (int    argc,
-            char **argv)
-{
-  g_autoptr(GOptionContext) context = g_option_context_new (_("— list the boards the station sees"));
-  g_autoptr(GError) error = NULL;
-  g_autoptr(DsBoardMonitor) monitor = NULL;
-  g_autoptr(GPtrArray) boards = NULL;
-
-  g_option_context_add_main_entries (context, common_entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return usage_error (context, error->message);
-
-  monitor = ds_board_monitor_new (NULL);
-  ds_board_monitor_scan (monitor);
-  boards = ds_board_monitor_list (monitor);
-
-  for (guint i = 0; i < boards->len; i++)
-    {
-      DsBoard *board = g_ptr_array_index (boards, i);
-      g_autofree char *uid = ds_board_dup_uid (board);
-
-      if (opt_json)
-        {
-          g_autoptr(JsonBuilder) b = json_builder_new ();
-
-          json_builder_begin_object (b);
-          json_add_string (b, "event", "board");
-          json_add_string (b, "name", ds_board_get_name (board));
-          json_add_string (b, "port", ds_board_get_port (board));
-          json_add_string (b, "kind", ds_board_get_kind_string (board));
-          json_add_string (b, "uid", uid);
-          json_add_string (b, "description", ds_board_get_description (board));
-          json_builder_end_object (b);
-          print_json (b);
-        }
-      else
-        g_print ("%-10s %-14s %-10s %s\n", ds_board_get_name (board), ds_board_get_port (board),
-                 ds_board_get_kind_string (board), uid != NULL ? uid : ds_board_get_description (board));
-    }
-  if (boards->len == 0 && !opt_json)
-    g_print (_("No boards found. Plug in an ST-LINK board, or start simulated ones with dac-station-sim.\n"));
-  return EXIT_OK;
-}
 
 /* ---- pki --------------------------------------------------------------- */
 
@@ -159,6 +115,7 @@ job_json (Run        *run,
   json_builder_begin_object (b);
   json_add_string (b, "event", event);
   json_add_string (b, "board", ds_board_get_name (board));
+  json_add_string (b, "slot", ds_board_get_slot (board));
   json_add_string (b, "port", ds_board_get_port (board));
   json_add_string (b, "uid", ds_job_get_uid (job));
 }
@@ -614,6 +571,8 @@ check_port (const char *port,
 
 static char **opt_ports = NULL;
 static gboolean opt_all = FALSE;
+static char *opt_fixture = NULL;
+static char **opt_slots = NULL;
 
 static int
 cmd_provision (int    argc,
@@ -623,6 +582,8 @@ cmd_provision (int    argc,
   GOptionEntry entries[] = {
     { "all", 'a', 0, G_OPTION_ARG_NONE, &opt_all, N_("Every board the station sees"), NULL },
     { "port", 'p', 0, G_OPTION_ARG_FILENAME_ARRAY, &opt_ports, N_("A board's port or name (repeatable)"), N_("PORT") },
+    { "fixture", 0, 0, G_OPTION_ARG_FILENAME, &opt_fixture, N_("The fixture file that names the slots; boards outside it are skipped unless it allows them (docs/fixtures.md)"), N_("FILE") },
+    { "slots", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_slots, N_("Only the boards in these fixture slots, e.g. A1,A2 (repeatable)"), N_("SLOTS") },
     { NULL }
   };
   g_autoptr(GError) error = NULL;
@@ -638,8 +599,10 @@ cmd_provision (int    argc,
   g_option_context_add_main_entries (context, ca_entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return usage_error (context, error->message);
-  if (!opt_all && (opt_ports == NULL || opt_ports[0] == NULL))
-    return usage_error (context, _("Say which boards: --all, or --port PORT for each"));
+  if (!opt_all && (opt_ports == NULL || opt_ports[0] == NULL) && opt_slots == NULL)
+    return usage_error (context, _("Say which boards: --all, --slots A1,A2 or --port PORT for each"));
+  if (opt_slots != NULL && opt_fixture == NULL)
+    return usage_error (context, _("--slots needs --fixture: the fixture file names the slots"));
   if (argc > 1)
     return usage_error (context, _("Unexpected arguments"));
 
@@ -651,9 +614,23 @@ cmd_provision (int    argc,
     }
 
   monitor = ds_board_monitor_new (NULL);
+  if (!ds_cli_boards_set_fixture (monitor, opt_fixture))
+    {
+      run_clear (&run);
+      return EXIT_USAGE;
+    }
   ds_board_monitor_scan (monitor);
   if (opt_all)
     boards = ds_board_monitor_list (monitor);
+  else if (opt_slots != NULL)
+    {
+      boards = ds_cli_boards_by_slot (monitor, opt_slots);
+      if (boards == NULL)
+        {
+          run_clear (&run);
+          return EXIT_USAGE;
+        }
+    }
   else
     {
       boards = g_ptr_array_new_with_free_func (g_object_unref);
@@ -687,9 +664,16 @@ cmd_provision (int    argc,
   if (boards->len == 0)
     g_printerr (_("No boards found. Plug in an ST-LINK board, or start simulated ones with dac-station-sim.\n"));
 
-  ret = provision_boards (&run, boards);
-  if (boards->len == 0)
-    ret = EXIT_FAILED;
+  {
+    /* Two boards that cannot be told apart are neither provisioned. */
+    g_autoptr(GPtrArray) all = g_steal_pointer (&boards);
+    guint n_blocked = 0;
+
+    boards = ds_cli_boards_unblocked (monitor, all, run.json, &n_blocked);
+    ret = provision_boards (&run, boards);
+    if (boards->len == 0 || n_blocked > 0)
+      ret = EXIT_FAILED;
+  }
   run_clear (&run);
   return ret;
 }
@@ -886,7 +870,7 @@ static const struct {
   int (*func) (int argc, char **argv);
   const char *summary;
 } commands[] = {
-  { "boards", cmd_boards, N_("List the boards the station sees") },
+  { "boards", ds_cli_boards, N_("List the boards the station sees") },
   { "provision", cmd_provision, N_("Provision boards with DACs") },
   { "demo", cmd_demo, N_("Provision simulated boards with the test CA") },
   { "pki", cmd_pki, N_("Show where the test PAA and PAI are") },

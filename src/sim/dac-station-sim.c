@@ -12,12 +12,74 @@
 #include "ds-firmware-image.h"
 #include "ds-sim-announce.h"
 #include "ds-sim-board.h"
+#include "ds-util.h"
 
 static gboolean
 quit_cb (gpointer data)
 {
   g_main_loop_quit (data);
   return G_SOURCE_REMOVE;
+}
+
+typedef enum { SPEC_USB_PATH, SPEC_PROBE_SERIAL, SPEC_UID } SpecKind;
+
+static gboolean
+is_hex_bytes (const char *text)
+{
+  gsize n = strlen (text);
+
+  if (n == 0 || n % 2 != 0 || n > 2 * 126)
+    return FALSE;
+  for (gsize i = 0; i < n; i++)
+    if (!g_ascii_isxdigit (text[i]))
+      return FALSE;
+  return TRUE;
+}
+
+/* INDEX:VALUE options that set one board's USB identity. */
+static gboolean
+apply_usb_specs (GPtrArray  *boards,
+                 char      **specs,
+                 const char *option,
+                 SpecKind    kind)
+{
+  for (guint i = 0; specs != NULL && specs[i] != NULL; i++)
+    {
+      g_auto(GStrv) parts = g_strsplit (specs[i], ":", 2);
+      g_autoptr(GError) error = NULL;
+      guint64 index;
+      DsSimBoard *board;
+
+      if (parts[0] == NULL || parts[1] == NULL || *parts[1] == '\0' ||
+          !g_ascii_string_to_unsigned (parts[0], 10, 0, boards->len - 1, &index, NULL))
+        {
+          g_printerr ("%s %s: start with a board index from 0 to %u, e.g. 1:VALUE\n", option, specs[i], boards->len - 1);
+          return FALSE;
+        }
+      board = g_ptr_array_index (boards, index);
+      switch (kind)
+        {
+        case SPEC_USB_PATH:
+          ds_sim_board_set_usb (board, parts[1], ds_sim_board_get_probe_serial (board));
+          break;
+        case SPEC_PROBE_SERIAL:
+          if (!is_hex_bytes (parts[1]))
+            {
+              g_printerr ("%s %s: the serial is hex of its bytes, e.g. 0:55FF6B06\n", option, specs[i]);
+              return FALSE;
+            }
+          ds_sim_board_set_usb (board, ds_sim_board_get_usb_path (board), parts[1]);
+          break;
+        case SPEC_UID:
+          if (!ds_sim_board_set_uid (board, parts[1], &error))
+            {
+              g_printerr ("%s %s: %s\n", option, specs[i], error->message);
+              return FALSE;
+            }
+          break;
+        }
+    }
+  return TRUE;
 }
 
 int
@@ -38,6 +100,9 @@ main (int    argc,
   gboolean legacy_erase = FALSE;
   g_autofree char *make_firmware = NULL;
   int firmware_kib = 32;
+  g_auto(GStrv) usb_paths = NULL;
+  g_auto(GStrv) probe_serials = NULL;
+  g_auto(GStrv) uids = NULL;
   GOptionEntry entries[] = {
     { "boards", 'n', 0, G_OPTION_ARG_INT, &n_boards, "How many boards (default 1)", "N" },
     { "state-dir", 's', 0, G_OPTION_ARG_FILENAME, &state_dir, "Where the boards keep their flash and secure storage (required)", "DIR" },
@@ -54,6 +119,12 @@ main (int    argc,
     { "page-size", 0, 0, G_OPTION_ARG_INT, &page_size, "Flash page size in bytes (default: the part's)", "BYTES" },
     { "fault", 'f', 0, G_OPTION_ARG_STRING_ARRAY, &fault_specs,
       "Inject a fault: INDEX:corrupt:RATE, INDEX:drop:RATE, INDEX:stall:CMD, INDEX:disconnect:CMD, INDEX:wrong-key, INDEX:refuse-install (repeatable)", "SPEC" },
+    { "usb-path", 0, 0, G_OPTION_ARG_STRING_ARRAY, &usb_paths,
+      "The board's port under /dev/serial/by-path, as a fixture names it: INDEX:NAME (repeatable; default platform-dac-station-sim-usb-0:1.N:1.0)", "SPEC" },
+    { "probe-serial", 0, 0, G_OPTION_ARG_STRING_ARRAY, &probe_serials,
+      "The board's probe serial, hex of its raw bytes: INDEX:HEX (repeatable; default the bytes of SIMSTLNNNN)", "SPEC" },
+    { "uid", 0, 0, G_OPTION_ARG_STRING_ARRAY, &uids,
+      "Give a board this chip UID for this run, as a cloned chip: INDEX:HEX24 (repeatable)", "SPEC" },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("— simulated boards for DAC Station");
@@ -166,6 +237,22 @@ main (int    argc,
         }
       ds_sim_board_add_fault (g_ptr_array_index (boards, index), &fault);
     }
+
+  /* The emulated USB topology: by default every board has a port and a
+   * probe of its own; the options make duplicates, moves and unprintable
+   * serials (docs/fixtures.md). */
+  for (guint i = 0; i < boards->len; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("platform-dac-station-sim-usb-0:1.%u:1.0", i + 1);
+      g_autofree char *serial_text = g_strdup_printf ("SIMSTL%04u", i);
+      g_autofree char *serial = ds_hex_encode ((const guint8 *) serial_text, strlen (serial_text));
+
+      ds_sim_board_set_usb (g_ptr_array_index (boards, i), path, serial);
+    }
+  if (!apply_usb_specs (boards, usb_paths, "--usb-path", SPEC_USB_PATH)
+      || !apply_usb_specs (boards, probe_serials, "--probe-serial", SPEC_PROBE_SERIAL)
+      || !apply_usb_specs (boards, uids, "--uid", SPEC_UID))
+    return 2;
 
   for (guint i = 0; i < boards->len; i++)
     {

@@ -43,6 +43,8 @@ struct _DsSimBoard
   char         *name;
   char         *dir;         /* STATE_DIR/sim-N */
   char         *uid;         /* 24 hex digits */
+  char         *usb_path;    /* announced by-path name, or NULL */
+  char         *probe_serial; /* announced probe serial (hex of its bytes), or NULL */
   guint8        uid_bytes[DS_UID_LEN];
   char         *fw_version;
   guint         baud;
@@ -187,6 +189,8 @@ ds_sim_board_finalize (GObject *object)
   g_free (self->name);
   g_free (self->dir);
   g_free (self->uid);
+  g_free (self->usb_path);
+  g_free (self->probe_serial);
   g_free (self->fw_version);
   g_ptr_array_unref (self->faults);
   g_rand_free (self->rand);
@@ -676,22 +680,83 @@ ds_sim_board_new (guint                   index,
           return NULL;
       }
     }
-  self->uid = g_strndup (g_bytes_get_data (uid, NULL), g_bytes_get_size (uid));
-  g_strstrip (self->uid);
-  if (strlen (self->uid) != DS_UID_LEN * 2)
+  {
+    g_autofree char *text = g_strndup (g_bytes_get_data (uid, NULL), g_bytes_get_size (uid));
+
+    if (!ds_sim_board_set_uid (self, g_strstrip (text), error))
+      {
+        g_prefix_error (error, "%s/uid: ", self->dir);
+        return NULL;
+      }
+  }
+
+  if (!load_flash (self, config, error) || !start_core (self, error))
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+gboolean
+ds_sim_board_set_uid (DsSimBoard  *self,
+                      const char  *uid,
+                      GError     **error)
+{
+  gboolean hex = strlen (uid) == DS_UID_LEN * 2;
+
+  for (gsize i = 0; hex && uid[i] != '\0'; i++)
+    hex = g_ascii_isxdigit (uid[i]);
+  if (!hex)
     {
-      g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA, "%s/uid is not 24 hex digits", self->dir);
-      return NULL;
+      g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA, "a UID is 24 hex digits");
+      return FALSE;
     }
+  g_free (self->uid);
+  self->uid = g_ascii_strup (uid, -1);
   for (gsize i = 0; i < DS_UID_LEN; i++)
     {
       char byte[3] = { self->uid[2 * i], self->uid[2 * i + 1], 0 };
       self->uid_bytes[i] = (guint8) strtoul (byte, NULL, 16);
     }
+  return TRUE;
+}
 
-  if (!load_flash (self, config, error) || !start_core (self, error))
-    return NULL;
-  return g_steal_pointer (&self);
+void
+ds_sim_board_set_usb (DsSimBoard *self,
+                      const char *usb_path,
+                      const char *probe_serial_hex)
+{
+  /* Either may be the board's own string. */
+  char *path = g_strdup (usb_path);
+  char *serial = g_strdup (probe_serial_hex);
+
+  g_free (self->usb_path);
+  self->usb_path = path;
+  g_free (self->probe_serial);
+  self->probe_serial = serial;
+}
+
+const char *
+ds_sim_board_get_usb_path (DsSimBoard *self)
+{
+  return self->usb_path;
+}
+
+const char *
+ds_sim_board_get_probe_serial (DsSimBoard *self)
+{
+  return self->probe_serial;
+}
+
+/* (Re)writes the board's announcement file. */
+static gboolean
+announce (DsSimBoard  *self,
+          GError     **error)
+{
+  DsSimAnnouncement a = {
+    .name = self->name, .port = self->port, .uid = self->uid, .fw_version = self->fw_version,
+    .pid = getpid (), .usb_path = self->usb_path, .probe_serial = self->probe_serial,
+  };
+
+  return ds_sim_announce_write (self->announce_dir, &a, error);
 }
 
 void
@@ -1034,10 +1099,7 @@ bl_go (DsSimBoard *self,
   self->board.fw_version = self->fw_version;
   fw_core_reset_link (self->core);
   if (self->announce_dir != NULL)
-    {
-      DsSimAnnouncement a = { self->name, self->port, self->uid, self->fw_version, getpid () };
-      ds_sim_announce_write (self->announce_dir, &a, NULL);
-    }
+    announce (self, NULL);
 }
 
 static void
@@ -1351,7 +1413,6 @@ ds_sim_board_start (DsSimBoard  *self,
                     const char  *announce_dir,
                     GError     **error)
 {
-  DsSimAnnouncement a = { 0 };
   struct termios tio;
   const char *slave;
 
@@ -1377,12 +1438,7 @@ ds_sim_board_start (DsSimBoard  *self,
   tcsetattr (self->slave_keep, TCSANOW, &tio);
 
   self->announce_dir = g_strdup (announce_dir);
-  a.name = self->name;
-  a.port = self->port;
-  a.uid = self->uid;
-  a.fw_version = self->fw_version;
-  a.pid = getpid ();
-  if (!ds_sim_announce_write (announce_dir, &a, error))
+  if (!announce (self, error))
     return FALSE;
   self->thread = g_thread_new (self->name, serve, self);
   return TRUE;

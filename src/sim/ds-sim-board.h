@@ -64,6 +64,19 @@ void        ds_sim_board_add_fault  (DsSimBoard  *self,
                                      const DsSimFault *fault);
 void        ds_sim_board_set_baud   (DsSimBoard  *self,
                                      guint        baud);
+/* The USB topology the board's announcement claims (docs/fixtures.md):
+ * the port's name under /dev/serial/by-path and the probe's serial, hex of
+ * its raw bytes.  NULL: none.  Before ds_sim_board_start(). */
+void        ds_sim_board_set_usb    (DsSimBoard  *self,
+                                     const char  *usb_path,
+                                     const char  *probe_serial_hex);
+/* Replaces the UID from the state directory, for this run only: two
+ * boards with one UID, as a cloned chip would be. */
+gboolean    ds_sim_board_set_uid    (DsSimBoard  *self,
+                                     const char  *uid,
+                                     GError     **error);
+const char *ds_sim_board_get_usb_path     (DsSimBoard *self);
+const char *ds_sim_board_get_probe_serial (DsSimBoard *self);
 const char *ds_sim_board_get_name   (DsSimBoard  *self);
 const char *ds_sim_board_get_uid    (DsSimBoard  *self);
 const char *ds_sim_board_get_port   (DsSimBoard  *self);

@@ -2,12 +2,16 @@
 #include "ds-board-monitor.h"
 
 #include <gio/gio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "ds-board-identity.h"
 #include "ds-serial-transport.h"
 #include "ds-sim-announce.h"
 #include "ds-util.h"
 
 #define POLL_INTERVAL_MS 1000
+#define BY_PATH_DIR "/dev/serial/by-path"
 
 struct _DsBoardMonitor
 {
@@ -19,6 +23,8 @@ struct _DsBoardMonitor
   guint         poll_id;
   guint         rescan_id;
   gboolean      serial_enabled;
+  DsFixture    *fixture;     /* NULL: every board, no slots */
+  GHashTable   *skipped;     /* port -> DsBoard outside the fixture */
 };
 
 G_DEFINE_FINAL_TYPE (DsBoardMonitor, ds_board_monitor, G_TYPE_OBJECT)
@@ -50,6 +56,8 @@ ds_board_monitor_finalize (GObject *object)
   DsBoardMonitor *self = DS_BOARD_MONITOR (object);
 
   g_hash_table_unref (self->boards);
+  g_hash_table_unref (self->skipped);
+  g_clear_object (&self->fixture);
   g_free (self->sim_dir);
   G_OBJECT_CLASS (ds_board_monitor_parent_class)->finalize (object);
 }
@@ -74,6 +82,7 @@ static void
 ds_board_monitor_init (DsBoardMonitor *self)
 {
   self->boards = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->skipped = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->serial_enabled = TRUE;
 }
 
@@ -130,8 +139,46 @@ scan_simulated (DsBoardMonitor *self,
       board = ds_board_new (DS_BOARD_KIND_SIMULATED, a->port, a->name);
       ds_board_set_uid (board, a->uid);
       ds_board_set_description (board, "simulated STM32WB55");
+      if (a->usb_path != NULL || a->probe_serial != NULL)
+        {
+          g_autoptr(GBytes) serial = NULL;
+
+          if (a->probe_serial != NULL)
+            {
+              gsize n = strlen (a->probe_serial) / 2;
+              guint8 *bytes = g_malloc (n);
+
+              for (gsize i = 0; i < n; i++)
+                bytes[i] = (guint8) ((g_ascii_xdigit_value (a->probe_serial[2 * i]) << 4)
+                                     | g_ascii_xdigit_value (a->probe_serial[2 * i + 1]));
+              serial = g_bytes_new_take (bytes, n);
+            }
+          ds_board_set_usb (board, a->usb_path, serial);
+        }
       g_hash_table_replace (seen, g_strdup (a->port), board);
     }
+}
+
+/* The name under /dev/serial/by-path of the link that leads to @port:
+ * the USB topology a fixture names its slots by. */
+static char *
+by_path_name (const char *port)
+{
+  g_autoptr(GDir) dir = g_dir_open (BY_PATH_DIR, 0, NULL);
+  g_autofree char *target = realpath (port, NULL);
+  const char *entry;
+
+  if (dir == NULL || target == NULL)
+    return NULL;
+  while ((entry = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *link = g_build_filename (BY_PATH_DIR, entry, NULL);
+      g_autofree char *resolved = realpath (link, NULL);
+
+      if (resolved != NULL && g_str_equal (resolved, target))
+        return g_strdup (entry);
+    }
+  return NULL;
 }
 
 static void
@@ -161,7 +208,43 @@ scan_serial (DsBoardMonitor *self,
       g_autofree char *safe = ds_util_sanitize_text (desc, -1, DS_UTIL_MAX_PEER_TEXT);
 
       ds_board_set_description (board, safe);
+      {
+        g_autofree char *by_path = by_path_name (info->port);
+        g_autoptr(GBytes) serial = info->usb_serial != NULL
+                                   ? g_bytes_new (info->usb_serial, strlen (info->usb_serial)) : NULL;
+
+        ds_board_set_usb (board, by_path, serial);
+      }
       g_hash_table_replace (seen, g_strdup (info->port), board);
+    }
+}
+
+/* Gives each board its slot; a board outside the fixture is set aside
+ * ("skipped, not failed") unless the fixture allows unknown ports. */
+static void
+apply_fixture (DsBoardMonitor *self,
+               GHashTable     *seen)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_remove_all (self->skipped);
+  if (self->fixture == NULL)
+    return;
+  g_hash_table_iter_init (&iter, seen);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      DsBoard *board = value;
+      const char *usb = ds_board_get_usb_path (board);
+      const DsFixtureSlot *slot = usb != NULL ? ds_fixture_lookup_path (self->fixture, usb) : NULL;
+
+      if (slot != NULL)
+        ds_board_set_slot (board, slot->label);
+      else if (!ds_fixture_get_allow_unknown (self->fixture))
+        {
+          g_hash_table_insert (self->skipped, g_strdup (key), g_object_ref (board));
+          g_hash_table_iter_remove (&iter);
+        }
     }
 }
 
@@ -176,6 +259,7 @@ ds_board_monitor_scan (DsBoardMonitor *self)
 
   scan_simulated (self, seen);
   scan_serial (self, seen);
+  apply_fixture (self, seen);
 
   g_hash_table_iter_init (&iter, self->boards);
   while (g_hash_table_iter_next (&iter, &key, &value))
@@ -262,18 +346,102 @@ compare_by_name (gconstpointer a,
   return g_strcmp0 (ds_board_get_name (ba), ds_board_get_name (bb));
 }
 
-GPtrArray *
-ds_board_monitor_list (DsBoardMonitor *self)
+/* Fixture order (row, then column); boards outside it after, by name. */
+static gint
+compare_by_slot (gconstpointer a,
+                 gconstpointer b,
+                 gpointer      user_data)
+{
+  DsFixture *fixture = user_data;
+  DsBoard *ba = *(DsBoard **) a;
+  DsBoard *bb = *(DsBoard **) b;
+  const DsFixtureSlot *sa = ds_board_get_slot (ba) != NULL ? ds_fixture_lookup_label (fixture, ds_board_get_slot (ba)) : NULL;
+  const DsFixtureSlot *sb = ds_board_get_slot (bb) != NULL ? ds_fixture_lookup_label (fixture, ds_board_get_slot (bb)) : NULL;
+
+  if (sa != NULL && sb != NULL)
+    {
+      if (sa->row != sb->row)
+        return sa->row < sb->row ? -1 : 1;
+      if (sa->column != sb->column)
+        return sa->column < sb->column ? -1 : 1;
+      return compare_by_name (a, b);
+    }
+  if (sa != NULL || sb != NULL)
+    return sa != NULL ? -1 : 1;
+  return compare_by_name (a, b);
+}
+
+static GPtrArray *
+list_sorted (DsBoardMonitor *self,
+             GHashTable     *table)
 {
   GPtrArray *list = g_ptr_array_new_with_free_func (g_object_unref);
   GHashTableIter iter;
   gpointer value;
 
-  g_hash_table_iter_init (&iter, self->boards);
+  g_hash_table_iter_init (&iter, table);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     g_ptr_array_add (list, g_object_ref (value));
-  g_ptr_array_sort (list, compare_by_name);
+  if (self->fixture != NULL)
+    g_ptr_array_sort_with_data (list, compare_by_slot, self->fixture);
+  else
+    g_ptr_array_sort (list, compare_by_name);
   return list;
+}
+
+void
+ds_board_monitor_set_fixture (DsBoardMonitor *self,
+                              DsFixture      *fixture)
+{
+  g_return_if_fail (DS_IS_BOARD_MONITOR (self));
+  g_return_if_fail (fixture == NULL || DS_IS_FIXTURE (fixture));
+
+  g_set_object (&self->fixture, fixture);
+}
+
+DsFixture *
+ds_board_monitor_get_fixture (DsBoardMonitor *self)
+{
+  g_return_val_if_fail (DS_IS_BOARD_MONITOR (self), NULL);
+  return self->fixture;
+}
+
+GPtrArray *
+ds_board_monitor_list_skipped (DsBoardMonitor *self)
+{
+  g_return_val_if_fail (DS_IS_BOARD_MONITOR (self), NULL);
+  return list_sorted (self, self->skipped);
+}
+
+GPtrArray *
+ds_board_monitor_find_conflicts (DsBoardMonitor *self)
+{
+  g_autoptr(GPtrArray) boards = NULL;
+  g_autofree DsBoardIdentity *ids = NULL;
+  g_autoptr(GPtrArray) uids = g_ptr_array_new_with_free_func (g_free);
+
+  g_return_val_if_fail (DS_IS_BOARD_MONITOR (self), NULL);
+
+  boards = list_sorted (self, self->boards);
+  ids = g_new0 (DsBoardIdentity, boards->len + 1);
+  for (guint i = 0; i < boards->len; i++)
+    {
+      DsBoard *board = g_ptr_array_index (boards, i);
+      GBytes *serial = ds_board_get_probe_serial (board);
+      char *uid = ds_board_dup_uid (board);
+
+      g_ptr_array_add (uids, uid);
+      ids[i].slot = ds_board_get_slot (board) != NULL ? ds_board_get_slot (board) : ds_board_get_name (board);
+      ids[i].probe_serial = serial != NULL ? g_bytes_get_data (serial, &ids[i].probe_serial_len) : NULL;
+      ids[i].uid = uid;
+    }
+  return ds_board_identity_find_conflicts (ids, boards->len);
+}
+
+GPtrArray *
+ds_board_monitor_list (DsBoardMonitor *self)
+{
+  return list_sorted (self, self->boards);
 }
 
 DsBoard *
@@ -289,7 +457,8 @@ ds_board_monitor_find (DsBoardMonitor *self,
       DsBoard *board = value;
 
       if (g_strcmp0 (ds_board_get_port (board), port_or_name) == 0 ||
-          g_strcmp0 (ds_board_get_name (board), port_or_name) == 0)
+          g_strcmp0 (ds_board_get_name (board), port_or_name) == 0 ||
+          (ds_board_get_slot (board) != NULL && g_ascii_strcasecmp (ds_board_get_slot (board), port_or_name) == 0))
         return board;
     }
   return NULL;

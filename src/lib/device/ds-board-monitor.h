@@ -3,6 +3,7 @@
 #pragma once
 
 #include "ds-board.h"
+#include "ds-fixture.h"
 
 G_BEGIN_DECLS
 
@@ -21,6 +22,18 @@ GPtrArray      *ds_board_monitor_list       (DsBoardMonitor *self);
 DsBoard        *ds_board_monitor_find       (DsBoardMonitor *self,
                                              const char     *port_or_name);
 const char     *ds_board_monitor_get_sim_dir (DsBoardMonitor *self);
+/* With a fixture, boards get their slot from their USB path, are listed in
+ * fixture order, can be found by slot label, and boards outside the
+ * fixture are skipped (listed apart) unless it allows unknown ports.
+ * Takes effect at the next scan. */
+void            ds_board_monitor_set_fixture (DsBoardMonitor *self,
+                                              DsFixture      *fixture);
+DsFixture      *ds_board_monitor_get_fixture (DsBoardMonitor *self);
+/* The boards outside the fixture, set aside at the last scan. */
+GPtrArray      *ds_board_monitor_list_skipped (DsBoardMonitor *self);
+/* DsIdentityConflict for every probe serial or UID two present boards
+ * share; each names both slots (or board names outside a fixture). */
+GPtrArray      *ds_board_monitor_find_conflicts (DsBoardMonitor *self);
 void            ds_board_monitor_set_serial_enabled (DsBoardMonitor *self,
                                              gboolean        enabled);
 

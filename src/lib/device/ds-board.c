@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "ds-board-identity.h"
 #include "ds-pty-transport.h"
 #include "ds-serial-transport.h"
 
@@ -21,6 +22,9 @@ struct _DsBoard
   char        *port;
   char        *name;
   char        *description;
+  char        *usb_path;
+  GBytes      *probe_serial;
+  char        *slot;
   GMutex       lock; /* uid is learned from a job thread */
   char        *uid;
 };
@@ -35,6 +39,9 @@ ds_board_finalize (GObject *object)
   g_free (self->port);
   g_free (self->name);
   g_free (self->description);
+  g_free (self->usb_path);
+  g_clear_pointer (&self->probe_serial, g_bytes_unref);
+  g_free (self->slot);
   g_free (self->uid);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (ds_board_parent_class)->finalize (object);
@@ -144,4 +151,61 @@ ds_board_new_transport (DsBoard *self)
     default:
       return DS_TRANSPORT (ds_serial_transport_new (self->port, 115200));
     }
+}
+
+void
+ds_board_set_usb (DsBoard    *self,
+                  const char *usb_path,
+                  GBytes     *probe_serial)
+{
+  g_return_if_fail (DS_IS_BOARD (self));
+
+  g_free (self->usb_path);
+  self->usb_path = g_strdup (usb_path);
+  g_clear_pointer (&self->probe_serial, g_bytes_unref);
+  if (probe_serial != NULL)
+    self->probe_serial = g_bytes_ref (probe_serial);
+}
+
+const char *
+ds_board_get_usb_path (DsBoard *self)
+{
+  g_return_val_if_fail (DS_IS_BOARD (self), NULL);
+  return self->usb_path;
+}
+
+GBytes *
+ds_board_get_probe_serial (DsBoard *self)
+{
+  g_return_val_if_fail (DS_IS_BOARD (self), NULL);
+  return self->probe_serial;
+}
+
+char *
+ds_board_dup_probe_serial_text (DsBoard *self)
+{
+  gsize len = 0;
+  const guint8 *data;
+
+  g_return_val_if_fail (DS_IS_BOARD (self), NULL);
+  if (self->probe_serial == NULL)
+    return NULL;
+  data = g_bytes_get_data (self->probe_serial, &len);
+  return ds_board_identity_format_serial (data, len);
+}
+
+const char *
+ds_board_get_slot (DsBoard *self)
+{
+  g_return_val_if_fail (DS_IS_BOARD (self), NULL);
+  return self->slot;
+}
+
+void
+ds_board_set_slot (DsBoard    *self,
+                   const char *slot)
+{
+  g_return_if_fail (DS_IS_BOARD (self));
+  g_free (self->slot);
+  self->slot = g_strdup (slot);
 }

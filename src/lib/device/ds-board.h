@@ -30,6 +30,20 @@ const char  *ds_board_get_name        (DsBoard     *self);
 char        *ds_board_dup_uid         (DsBoard     *self);
 void         ds_board_set_uid         (DsBoard     *self,
                                        const char  *uid);
+/* Where the board is plugged (docs/fixtures.md): its port's name under
+ * /dev/serial/by-path and its probe's USB serial, raw bytes.  Set by the
+ * monitor before the board is announced; NULL when not known. */
+void         ds_board_set_usb         (DsBoard     *self,
+                                       const char  *usb_path,
+                                       GBytes      *probe_serial);
+const char  *ds_board_get_usb_path    (DsBoard     *self);
+GBytes      *ds_board_get_probe_serial (DsBoard    *self);
+/* The probe serial as people read it (see ds_board_identity_format_serial). */
+char        *ds_board_dup_probe_serial_text (DsBoard *self);
+/* The fixture slot's label ("A3"), or NULL outside a fixture. */
+const char  *ds_board_get_slot        (DsBoard     *self);
+void         ds_board_set_slot        (DsBoard     *self,
+                                       const char  *slot);
 const char  *ds_board_get_description (DsBoard     *self);
 void         ds_board_set_description (DsBoard     *self,
                                        const char  *description);

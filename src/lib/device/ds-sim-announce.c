@@ -5,6 +5,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <signal.h>
+#include <string.h>
 
 #include "ds-error.h"
 
@@ -17,6 +18,8 @@ ds_sim_announcement_free (DsSimAnnouncement *a)
   g_free (a->port);
   g_free (a->uid);
   g_free (a->fw_version);
+  g_free (a->usb_path);
+  g_free (a->probe_serial);
   g_free (a);
 }
 
@@ -61,6 +64,16 @@ ds_sim_announce_write (const char              *dir,
   json_builder_add_string_value (b, a->fw_version != NULL ? a->fw_version : "");
   json_builder_set_member_name (b, "pid");
   json_builder_add_int_value (b, a->pid);
+  if (a->usb_path != NULL)
+    {
+      json_builder_set_member_name (b, "usb_path");
+      json_builder_add_string_value (b, a->usb_path);
+    }
+  if (a->probe_serial != NULL)
+    {
+      json_builder_set_member_name (b, "probe_serial");
+      json_builder_add_string_value (b, a->probe_serial);
+    }
   json_builder_end_object (b);
   root = json_builder_get_root (b);
   json_generator_set_root (gen, root);
@@ -104,6 +117,22 @@ ds_sim_announce_read (const char *path,
     {
       g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA, "%s has an empty or wrong-typed field", path);
       return NULL;
+    }
+  /* The emulated USB topology (docs/fixtures.md): optional. */
+  a->usb_path = g_strdup (json_object_get_string_member_with_default (obj, "usb_path", NULL));
+  a->probe_serial = g_strdup (json_object_get_string_member_with_default (obj, "probe_serial", NULL));
+  if (a->probe_serial != NULL)
+    {
+      gsize n = strlen (a->probe_serial);
+      gboolean hex = n > 0 && n % 2 == 0 && n <= 2 * 126;
+
+      for (gsize i = 0; hex && i < n; i++)
+        hex = g_ascii_isxdigit (a->probe_serial[i]);
+      if (!hex)
+        {
+          g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA, "%s: probe_serial is not hex bytes", path);
+          return NULL;
+        }
     }
   return g_steal_pointer (&a);
 }

@@ -12,6 +12,8 @@ typedef struct {
   char *uid;         /* 24 hex digits: the board's 96-bit chip UID */
   char *fw_version;  /* provisioning firmware version */
   gint64 pid;        /* the simulator process; a dead pid means a stale file */
+  char *usb_path;    /* the emulated port's name under /dev/serial/by-path; NULL: none */
+  char *probe_serial; /* the emulated probe's USB serial, hex of its raw bytes; NULL: none */
 } DsSimAnnouncement;
 
 void               ds_sim_announcement_free (DsSimAnnouncement *a);

@@ -222,6 +222,26 @@ test_close_sign_in (Fixture *f, gconstpointer data)
   quit_with_sign_in_shown (f, QUIT_CLOSE_BUTTON);
 }
 
+/* The application's SIGINT and SIGTERM sources go with it: a later signal
+ * (to the next application of the process, as here) never reaches a freed
+ * one. */
+static void
+test_signal_sources_go (Fixture *f, gconstpointer data)
+{
+  gpointer app;
+  gsize address;
+
+  start_app (f, "op-day", "LOT-DAY", FALSE);
+  test_app_close (f->app);
+  app = f->app;
+  address = GPOINTER_TO_SIZE (app);
+  g_object_add_weak_pointer (G_OBJECT (app), &app);
+  g_clear_object (&f->app);
+  g_assert_null (app);
+  /* Only compares the pointer, never follows it. */
+  g_assert_null (g_main_context_find_source_by_user_data (NULL, GSIZE_TO_POINTER (address)));
+}
+
 /* Four slow boards, two at a time: two run (past CONNECT, so their UID is
  * known), two wait. */
 static void
@@ -610,6 +630,7 @@ main (int    argc,
   g_test_add ("/day/quit/sigint-sign-in", Fixture, NULL, fixture_setup, test_sigint_sign_in, fixture_teardown);
   g_test_add ("/day/quit/ctrl-q-sign-in", Fixture, NULL, fixture_setup, test_ctrl_q_sign_in, fixture_teardown);
   g_test_add ("/day/quit/close-sign-in", Fixture, NULL, fixture_setup, test_close_sign_in, fixture_teardown);
+  g_test_add ("/day/quit/signal-sources-go", Fixture, NULL, fixture_setup, test_signal_sources_go, fixture_teardown);
   g_test_add ("/day/quit/sigterm-mid-run", Fixture, NULL, fixture_setup, test_sigterm_mid_run, fixture_teardown);
   g_test_add ("/day/close/mid-run-asks", Fixture, NULL, fixture_setup, test_close_mid_run_asks, fixture_teardown);
   g_test_add ("/day/close/cancel-queued", Fixture, NULL, fixture_setup, test_cancel_queued, fixture_teardown);

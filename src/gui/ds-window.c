@@ -70,9 +70,6 @@ struct _DsWindow
 
 G_DEFINE_FINAL_TYPE (DsWindow, ds_window, GTK_TYPE_APPLICATION_WINDOW)
 
-/* Where a raw .bin image goes: the start of STM32 flash, as the CLI does. */
-#define DS_FIRMWARE_ADDRESS 0x08000000
-
 /* How long Quit waits for cancelled jobs to be recorded before the window
  * goes regardless: the station must end within 5 s whatever happens. */
 #define DS_CLOSE_DEADLINE_MS 4000

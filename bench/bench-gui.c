@@ -5,8 +5,17 @@
  * process's peak resident memory before and after.  Run under a (virtual)
  * X server: bench/run does it with xvfb-run.
  *
+ * On a shared machine a gap also holds the time the process waited for a
+ * core, so each gap's main-thread CPU time is measured as well: the longest
+ * is the stall the main loop itself caused, whatever the load.
+ *
+ * DS_BENCH_STALLS=1 prints each long gap with how many cards are shown,
+ * passed and waiting to be rendered; DS_BENCH_HIDDEN=1 runs with the window
+ * unmapped (no layout, no drawing).
+ *
  *   bench-gui N BAUD   prints "idle_stall_ms busy_stall_ms provisioning_stall_ms
- *                       idle_rss_kib busy_rss_kib seconds" */
+ *                       idle_rss_kib busy_rss_kib seconds
+ *                       idle_cpu_stall_ms busy_cpu_stall_ms" */
 #include "config.h"
 
 #include <glib/gstdio.h>
@@ -14,12 +23,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "test-gui-util.h"
 
 typedef struct {
   gint64    last;
   gint64    longest;
+  gint64    last_cpu;
+  gint64    longest_cpu;
+  gboolean  log_stalls;     /* DS_BENCH_STALLS: print every gap over 12 ms of CPU */
   /* The same, counted only once every card is on screen: the stalls of
    * provisioning itself, without the cards' construction. */
   DsWindow *window;
@@ -28,15 +41,41 @@ typedef struct {
   gint64    longest_provisioning;
 } Stall;
 
+/* The main thread's CPU time, in microseconds. */
+static gint64
+thread_cpu_time (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
 static gboolean
 tick (gpointer data)
 {
   Stall *s = data;
   gint64 now = g_get_monotonic_time ();
+  gint64 cpu = thread_cpu_time ();
 
   if (s->last != 0)
     {
       s->longest = MAX (s->longest, now - s->last);
+      s->longest_cpu = MAX (s->longest_cpu, cpu - s->last_cpu);
+      if (s->log_stalls && cpu - s->last_cpu > 12000 && s->window != NULL)
+        {
+          g_autoptr(GList) cards = ds_window_get_cards (s->window);
+          guint passed = 0, unrendered = 0;
+
+          for (GList *l = cards; l != NULL; l = l->next)
+            {
+              passed += ds_board_card_get_status (l->data) == DS_CARD_STATUS_PASSED;
+              unrendered += !ds_board_card_is_rendered (l->data);
+            }
+          g_printerr ("stall: %.1f ms CPU, %.1f ms wall; %u cards, %u passed, %u waiting to be rendered\n",
+                      (cpu - s->last_cpu) / 1000.0, (now - s->last) / 1000.0, g_list_length (cards), passed,
+                      unrendered);
+        }
       if (s->all_cards)
         s->longest_provisioning = MAX (s->longest_provisioning, now - s->last);
     }
@@ -46,6 +85,7 @@ tick (gpointer data)
       s->all_cards = g_list_length (cards) == s->n;
     }
   s->last = g_get_monotonic_time ();
+  s->last_cpu = thread_cpu_time ();
   return G_SOURCE_CONTINUE;
 }
 
@@ -62,7 +102,7 @@ all_passed (gpointer data)
   guint passed = 0;
 
   for (GList *l = cards; l != NULL; l = l->next)
-    if (ds_board_card_get_status (l->data) == DS_CARD_STATUS_PASSED)
+    if (ds_board_card_get_status (l->data) == DS_CARD_STATUS_PASSED && ds_board_card_is_rendered (l->data))
       passed++;
   return passed == b->n;
 }
@@ -106,6 +146,10 @@ main (int    argc,
   app = test_app_new (data_dir, sim_dir, "bench", "LOT-BENCH", TRUE);
   boards.window = test_app_get_window (app);
   boards.n = n;
+  /* DS_BENCH_HIDDEN: the same run with the window unmapped, so without
+   * layout and drawing, to tell their share. */
+  if (g_getenv ("DS_BENCH_HIDDEN") != NULL)
+    gtk_widget_hide (GTK_WIDGET (boards.window));
   test_spin (500);
 
   /* Baseline: the same window, idle, for about as long as a run. */
@@ -116,6 +160,7 @@ main (int    argc,
 
   busy.window = boards.window;
   busy.n = n;
+  busy.log_stalls = g_getenv ("DS_BENCH_STALLS") != NULL;
   id = g_timeout_add_full (G_PRIORITY_HIGH, 1, tick, &busy, NULL);
   start = g_get_monotonic_time ();
   sim = test_sim_start (state_dir, sim_dir, n, baud, NULL);
@@ -127,8 +172,9 @@ main (int    argc,
   elapsed = g_get_monotonic_time () - start;
   g_source_remove (id);
 
-  printf ("%.1f %.1f %.1f %ld %ld %.2f\n", idle.longest / 1000.0, busy.longest / 1000.0,
-          busy.longest_provisioning / 1000.0, idle_rss, peak_rss_kib (), elapsed / 1e6);
+  printf ("%.1f %.1f %.1f %ld %ld %.2f %.1f %.1f\n", idle.longest / 1000.0, busy.longest / 1000.0,
+          busy.longest_provisioning / 1000.0, idle_rss, peak_rss_kib (), elapsed / 1e6,
+          idle.longest_cpu / 1000.0, busy.longest_cpu / 1000.0);
   test_app_close (app);
   test_sim_stop (sim);
   g_object_unref (app);

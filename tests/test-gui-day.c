@@ -46,6 +46,7 @@ fixture_teardown (Fixture       *f,
   if (f->app != NULL)
     {
       g_settings_reset (ds_application_get_settings (f->app), "max-jobs");
+      g_settings_reset (ds_application_get_settings (f->app), "sound");
       test_app_close (f->app);
     }
   g_clear_pointer (&f->sim, test_sim_stop);
@@ -222,6 +223,47 @@ test_close_sign_in (Fixture *f, gconstpointer data)
   quit_with_sign_in_shown (f, QUIT_CLOSE_BUTTON);
 }
 
+/* The application's SIGINT and SIGTERM sources go when it shuts down: a
+ * later signal (to the next application of the process, as in these tests)
+ * never reaches one that is gone. */
+static gboolean
+quit_cb (gpointer data)
+{
+  g_action_group_activate_action (G_ACTION_GROUP (data), "quit", NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+activated_cb (GApplication *app,
+              gboolean     *had_sources)
+{
+  /* The sources the test looks for, while the application runs. */
+  *had_sources = g_main_context_find_source_by_user_data (NULL, app) != NULL;
+  g_idle_add (quit_cb, app);
+}
+
+static void
+test_signal_sources_go (Fixture *f, gconstpointer data)
+{
+  char *argv[] = { (char *) "dac-station", NULL };
+  gboolean had_sources = FALSE;
+
+  /* Run as main() runs it, and quit once it is up. */
+  f->app = g_object_new (DS_TYPE_APPLICATION,
+                         "application-id", DS_APP_ID,
+                         "flags", G_APPLICATION_NON_UNIQUE,
+                         "data-dir", f->data_dir,
+                         "sim-dir", f->sim_dir,
+                         "simulated-only", TRUE,
+                         "operator", "op-day",
+                         "lot", "LOT-DAY",
+                         NULL);
+  g_signal_connect_after (f->app, "activate", G_CALLBACK (activated_cb), &had_sources);
+  g_assert_cmpint (g_application_run (G_APPLICATION (f->app), 1, argv), ==, 0);
+  g_assert_true (had_sources);
+  g_assert_null (g_main_context_find_source_by_user_data (NULL, f->app));
+}
+
 /* Four slow boards, two at a time: two run (past CONNECT, so their UID is
  * known), two wait. */
 static void
@@ -283,6 +325,43 @@ confirmation_shown (gpointer data)
   return dialog != NULL && gtk_widget_get_mapped (dialog);
 }
 
+static const char *
+stop_button_label (GtkWidget *dialog)
+{
+  GtkWidget *button = gtk_dialog_get_widget_for_response (GTK_DIALOG (dialog), GTK_RESPONSE_ACCEPT);
+
+  g_assert_nonnull (button);
+  return gtk_button_get_label (GTK_BUTTON (button));
+}
+
+/* One board running: the question and its button speak of one board. */
+static void
+test_close_one_board (Fixture *f, gconstpointer data)
+{
+  CardCount one = { NULL, 1 };
+  GtkWidget *dialog;
+  g_autofree char *text = NULL;
+  g_autofree char *secondary = NULL;
+
+  start_app (f, "op-day", "LOT-DAY", FALSE);
+  f->sim = test_sim_start (f->state_dir, f->sim_dir, 1, 2400, NULL);
+  test_wait_cards (f->window, 1, 30);
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
+  one.window = f->window;
+  g_assert_true (test_wait_until (n_running_identified, &one, 30));
+
+  gtk_window_close (GTK_WINDOW (f->window));
+  g_assert_true (test_wait_until (confirmation_shown, NULL, 5));
+  dialog = test_find_toplevel (GTK_TYPE_MESSAGE_DIALOG);
+  g_object_get (dialog, "text", &text, "secondary-text", &secondary, NULL);
+  g_test_message ("asked: %s / %s / %s", text, secondary, stop_button_label (dialog));
+  g_assert_cmpstr (text, ==, "1 board is being provisioned. Stop it and close?");
+  g_assert_cmpstr (secondary, ==, "It stops at its current step and is recorded as cancelled.");
+  g_assert_cmpstr (stop_button_label (dialog), ==, "_Stop Board and Close");
+  gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_ACCEPT);
+  g_assert_true (test_wait_until (no_window, f->app, 5));
+}
+
 static void
 test_close_mid_run_asks (Fixture *f, gconstpointer data)
 {
@@ -300,6 +379,7 @@ test_close_mid_run_asks (Fixture *f, gconstpointer data)
   g_test_message ("asked: %s / %s", text, secondary);
   g_assert_nonnull (strstr (text, "2 boards are being provisioned"));
   g_assert_nonnull (strstr (secondary, "2 waiting boards are not started"));
+  g_assert_cmpstr (stop_button_label (dialog), ==, "_Stop Boards and Close");
   gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
   test_spin (300);
   g_assert_nonnull (test_app_get_window (f->app));
@@ -588,6 +668,88 @@ test_causes_and_hints (Fixture *f, gconstpointer data)
   }
 }
 
+/* ---- 8: sound on by default, and a failure raises the alarm -------------- */
+
+typedef struct {
+  DsWindow *window;
+  guint     n;
+} Beeps;
+
+static gboolean
+n_beeps_reached (gpointer data)
+{
+  Beeps *b = data;
+
+  return ds_window_get_n_beeps (b->window) >= b->n;
+}
+
+/* The station has handled every job's end (the window hears of it after
+ * the station counted it). */
+static gboolean
+station_idle (gpointer data)
+{
+  DsStation *station = ds_window_get_station (data);
+
+  return station != NULL && ds_station_get_n_active (station) == 0;
+}
+
+static gboolean
+widget_visible (gpointer data)
+{
+  return gtk_widget_get_visible (data);
+}
+
+static void
+test_sound_alarm (Fixture *f, gconstpointer data)
+{
+  const char *faults[] = { "1:refuse-install", NULL };
+  GSettings *settings;
+  g_autoptr(GVariant) default_value = NULL;
+  g_autoptr(GVariant) user_value = NULL;
+  Beeps three;
+  GtkWidget *alarm;
+
+  start_app (f, "op-day", "LOT-DAY", FALSE);
+  settings = ds_application_get_settings (f->app);
+  /* On in the schema, and on in a run where nobody set it. */
+  default_value = g_settings_get_default_value (settings, "sound");
+  g_assert_true (g_variant_get_boolean (default_value));
+  user_value = g_settings_get_user_value (settings, "sound");
+  g_assert_null (user_value);
+  g_assert_true (g_settings_get_boolean (settings, "sound"));
+
+  f->sim = test_sim_start (f->state_dir, f->sim_dir, 2, 0, faults);
+  test_wait_cards (f->window, 2, 30);
+  g_assert_cmpuint (ds_window_get_n_beeps (f->window), ==, 0);
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
+  test_wait_finished (f->window, 2, 90);
+
+  /* One beep for the pass, two for the failure (the second a moment
+   * later), and the failure's visual alarm on its card and in the header. */
+  three = (Beeps) { f->window, 3 };
+  g_assert_true (test_wait_until (n_beeps_reached, &three, 10));
+  g_assert_true (test_wait_until (station_idle, f->window, 10));
+  g_assert_cmpuint (ds_window_get_n_beeps (f->window), ==, 3);
+  g_assert_true (ds_board_card_get_alarm (ds_window_find_card (f->window, "sim-1")));
+  g_assert_false (ds_board_card_get_alarm (ds_window_find_card (f->window, "sim-0")));
+  alarm = test_find_button (gtk_window_get_titlebar (GTK_WINDOW (f->window)), "win.acknowledge-failures");
+  g_assert_nonnull (alarm);
+  g_assert_true (gtk_widget_get_visible (alarm));
+  gtk_button_clicked (GTK_BUTTON (alarm));
+  g_assert_false (gtk_widget_get_visible (alarm));
+
+  /* Sound off: the retry fails silently, but the alarm is raised again. */
+  g_settings_set_boolean (settings, "sound", FALSE);
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
+  g_assert_cmpuint (n_jobs (f), ==, 3);
+  test_wait_finished (f->window, 2, 90);
+  /* The window beeps (or not) as it raises the alarm, in one handler. */
+  g_assert_true (test_wait_until (widget_visible, alarm, 10));
+  g_assert_cmpuint (n_jobs (f), ==, 3);
+  g_assert_cmpint (ds_board_card_get_status (ds_window_find_card (f->window, "sim-1")), ==, DS_CARD_STATUS_FAILED);
+  g_assert_cmpuint (ds_window_get_n_beeps (f->window), ==, 3);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -610,10 +772,13 @@ main (int    argc,
   g_test_add ("/day/quit/sigint-sign-in", Fixture, NULL, fixture_setup, test_sigint_sign_in, fixture_teardown);
   g_test_add ("/day/quit/ctrl-q-sign-in", Fixture, NULL, fixture_setup, test_ctrl_q_sign_in, fixture_teardown);
   g_test_add ("/day/quit/close-sign-in", Fixture, NULL, fixture_setup, test_close_sign_in, fixture_teardown);
+  g_test_add ("/day/quit/signal-sources-go", Fixture, NULL, fixture_setup, test_signal_sources_go, fixture_teardown);
   g_test_add ("/day/quit/sigterm-mid-run", Fixture, NULL, fixture_setup, test_sigterm_mid_run, fixture_teardown);
   g_test_add ("/day/close/mid-run-asks", Fixture, NULL, fixture_setup, test_close_mid_run_asks, fixture_teardown);
+  g_test_add ("/day/close/one-board", Fixture, NULL, fixture_setup, test_close_one_board, fixture_teardown);
   g_test_add ("/day/close/cancel-queued", Fixture, NULL, fixture_setup, test_cancel_queued, fixture_teardown);
   g_test_add ("/day/attempts/set-aside", Fixture, NULL, fixture_setup, test_attempts_set_aside, fixture_teardown);
+  g_test_add ("/day/sound/alarm", Fixture, NULL, fixture_setup, test_sound_alarm, fixture_teardown);
   g_test_add ("/day/causes/hints", Fixture, NULL, fixture_setup, test_causes_and_hints, fixture_teardown);
   return g_test_run ();
 }

@@ -67,7 +67,7 @@ all_finished (gpointer data)
       DsCardStatus status = ds_board_card_get_status (l->data);
 
       if (status == DS_CARD_STATUS_IDLE || status == DS_CARD_STATUS_QUEUED ||
-          status == DS_CARD_STATUS_RUNNING)
+          status == DS_CARD_STATUS_RUNNING || !ds_board_card_is_rendered (l->data))
         return FALSE;
     }
   return TRUE;

@@ -430,11 +430,15 @@ setup_run (Run *run)
       g_printerr (_("Cannot check the record store: %s\n"), error->message);
       return FALSE;
     }
-  login = g_strdup_printf ("%s lot %s", opt_operator, opt_lot != NULL ? opt_lot : "-");
-  if (opt_operator != NULL && !ds_store_log_event (run->store, 0, NULL, "operator-login", login, &error))
+  /* No operator, no login to record (and no NULL for %s). */
+  if (opt_operator != NULL)
     {
-      g_printerr (_("Cannot record the operator: %s\n"), error->message);
-      return FALSE;
+      login = g_strdup_printf ("%s lot %s", opt_operator, opt_lot != NULL ? opt_lot : "-");
+      if (!ds_store_log_event (run->store, 0, NULL, "operator-login", login, &error))
+        {
+          g_printerr (_("Cannot record the operator: %s\n"), error->message);
+          return FALSE;
+        }
     }
   if (closed > 0 && !run->json)
     g_printerr (_("%d job(s) were interrupted last time; their boards resume where they stopped.\n"), closed);
@@ -482,7 +486,7 @@ setup_run (Run *run)
   if (opt_image != NULL)
     {
       /* A malformed image is refused before any board is touched. */
-      g_autoptr(DsFirmwareImage) image = ds_firmware_image_load (opt_image, 0x08000000, &error);
+      g_autoptr(DsFirmwareImage) image = ds_firmware_image_load (opt_image, DS_FIRMWARE_ADDRESS, &error);
 
       if (image == NULL)
         {
@@ -491,7 +495,7 @@ setup_run (Run *run)
           return FALSE;
         }
       options.firmware_path = opt_image;
-      options.firmware_address = 0x08000000;
+      options.firmware_address = DS_FIRMWARE_ADDRESS;
     }
   run->station = ds_station_new (&options, (guint) opt_jobs);
   ds_cli_gate_clear (&options);

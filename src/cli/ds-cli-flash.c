@@ -146,7 +146,7 @@ ds_cli_flash (int    argc,
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GMainLoop) loop = NULL;
   GThread *thread;
-  guint64 address = 0x08000000;
+  guint64 address = DS_FIRMWARE_ADDRESS;
   guint sigint_id;
   Flash f = { 0 };
   int ret;

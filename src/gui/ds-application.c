@@ -25,6 +25,8 @@ struct _DsApplication
   guint           demo_boards;
   int             demo_baud;
   int             timeout_ms;
+  guint           sigint_id;
+  guint           sigterm_id;
 };
 
 G_DEFINE_FINAL_TYPE (DsApplication, ds_application, GTK_TYPE_APPLICATION)
@@ -69,6 +71,23 @@ static const struct {
   { "win.close", { "<Primary>w", NULL } },
   { "app.quit", { "<Primary>q", NULL } },
 };
+
+/* The signal sources borrow the application: they go with it (on
+ * shutdown, or at the latest when it is disposed, as in the tests, which
+ * never run the application), so a later signal never reaches a freed one. */
+static void
+remove_signal_sources (DsApplication *self)
+{
+  g_clear_handle_id (&self->sigint_id, g_source_remove);
+  g_clear_handle_id (&self->sigterm_id, g_source_remove);
+}
+
+static void
+ds_application_dispose (GObject *object)
+{
+  remove_signal_sources (DS_APPLICATION (object));
+  G_OBJECT_CLASS (ds_application_parent_class)->dispose (object);
+}
 
 static void
 ds_application_finalize (GObject *object)
@@ -248,12 +267,21 @@ ds_application_startup (GApplication *application)
   g_action_map_add_action (G_ACTION_MAP (self), sound);
 
   /* SIGINT and SIGTERM close the station as the Quit command does. */
-  g_unix_signal_add (SIGINT, quit_on_signal, self);
-  g_unix_signal_add (SIGTERM, quit_on_signal, self);
+  if (self->sigint_id == 0)
+    self->sigint_id = g_unix_signal_add (SIGINT, quit_on_signal, self);
+  if (self->sigterm_id == 0)
+    self->sigterm_id = g_unix_signal_add (SIGTERM, quit_on_signal, self);
 
   for (gsize i = 0; i < G_N_ELEMENTS (accelerators); i++)
     gtk_application_set_accels_for_action (GTK_APPLICATION (self), accelerators[i].action,
                                            accelerators[i].accels);
+}
+
+static void
+ds_application_shutdown (GApplication *application)
+{
+  remove_signal_sources (DS_APPLICATION (application));
+  G_APPLICATION_CLASS (ds_application_parent_class)->shutdown (application);
 }
 
 static void
@@ -332,10 +360,12 @@ ds_application_class_init (DsApplicationClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
 
+  object_class->dispose = ds_application_dispose;
   object_class->finalize = ds_application_finalize;
   object_class->get_property = ds_application_get_property;
   object_class->set_property = ds_application_set_property;
   app_class->startup = ds_application_startup;
+  app_class->shutdown = ds_application_shutdown;
   app_class->activate = ds_application_activate;
   app_class->handle_local_options = ds_application_handle_local_options;
 

@@ -30,6 +30,9 @@ DsJob        *ds_board_card_get_job         (DsBoardCard *self);
 void          ds_board_card_set_job         (DsBoardCard *self,
                                              DsJob       *job);
 DsCardStatus  ds_board_card_get_status      (DsBoardCard *self);
+/* FALSE while the job's latest change waits for a frame to be shown (the
+ * status above is the job's at once; texts and buttons follow). */
+gboolean      ds_board_card_is_rendered     (DsBoardCard *self);
 /* The big word: "PASS", "FAIL"... */
 const char   *ds_board_card_get_headline    (DsBoardCard *self);
 /* What happened, in plain words (the cause of a failure). */

@@ -57,6 +57,7 @@ struct _DsWindow
   gboolean        closing;
   guint           tick_id;
   guint           beep_id;
+  guint           n_beeps;        /* since the window opened */
   GHashTable     *unacknowledged; /* ports whose failure the alarm shows */
   guint           auto_start_id;
   guint           close_deadline_id;
@@ -69,9 +70,6 @@ struct _DsWindow
 };
 
 G_DEFINE_FINAL_TYPE (DsWindow, ds_window, GTK_TYPE_APPLICATION_WINDOW)
-
-/* Where a raw .bin image goes: the start of STM32 flash, as the CLI does. */
-#define DS_FIRMWARE_ADDRESS 0x08000000
 
 /* How long Quit waits for cancelled jobs to be recorded before the window
  * goes regardless: the station must end within 5 s whatever happens. */
@@ -312,13 +310,20 @@ tick_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+static void
+beep (DsWindow *self)
+{
+  self->n_beeps++;
+  gdk_display_beep (gtk_widget_get_display (GTK_WIDGET (self)));
+}
+
 static gboolean
 beep_cb (gpointer user_data)
 {
   DsWindow *self = DS_WINDOW (user_data);
 
   self->beep_id = 0;
-  gdk_display_beep (gtk_widget_get_display (GTK_WIDGET (self)));
+  beep (self);
   return G_SOURCE_REMOVE;
 }
 
@@ -382,7 +387,7 @@ job_finished_cb (DsStation *station,
   if (g_settings_get_boolean (self->settings, "sound") &&
       (state == DS_JOB_STATE_PASSED || state == DS_JOB_STATE_FAILED))
     {
-      gdk_display_beep (gtk_widget_get_display (GTK_WIDGET (self)));
+      beep (self);
       if (state == DS_JOB_STATE_FAILED && self->beep_id == 0)
         self->beep_id = g_timeout_add (250, beep_cb, self);
     }
@@ -1320,7 +1325,10 @@ confirm_close (DsWindow *self)
                                    GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE, "%s", text);
   gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s", secondary);
   gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Keep Running"), GTK_RESPONSE_CANCEL);
-  button = gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Stop Boards and Close"), GTK_RESPONSE_ACCEPT);
+  /* TRANSLATORS: the button that confirms closing the window while boards
+   * are being provisioned; singular for one board */
+  button = gtk_dialog_add_button (GTK_DIALOG (dialog), ngettext ("_Stop Board and Close", "_Stop Boards and Close", running),
+                                  GTK_RESPONSE_ACCEPT);
   gtk_style_context_add_class (gtk_widget_get_style_context (button), "destructive-action");
   gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
   gtk_window_set_application (GTK_WINDOW (dialog), gtk_window_get_application (GTK_WINDOW (self)));
@@ -1679,4 +1687,10 @@ const char *
 ds_window_get_error (DsWindow *self)
 {
   return self->error;
+}
+
+guint
+ds_window_get_n_beeps (DsWindow *self)
+{
+  return self->n_beeps;
 }

@@ -41,5 +41,8 @@ DsStatisticsWindow *ds_window_get_statistics (DsWindow *self);
 DsStation    *ds_window_get_station     (DsWindow      *self);
 /* The message shown in the window's error bar, or NULL. */
 const char   *ds_window_get_error       (DsWindow      *self);
+/* How many times the window has beeped (one a pass, two a failure, with
+ * the "sound" setting on). */
+guint         ds_window_get_n_beeps     (DsWindow      *self);
 
 G_END_DECLS

@@ -815,7 +815,16 @@ write_file_atomic (const char *path,
       p += n;
       len -= n;
     }
-  if ((durable && fsync (fd) != 0) || close (fd) != 0)
+  /* The fd is closed whether or not the sync worked. */
+  if (durable && fsync (fd) != 0)
+    {
+      int errsv = errno;
+      close (fd);
+      g_unlink (tmp);
+      g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Cannot write %s: %s"), path, g_strerror (errsv));
+      return FALSE;
+    }
+  if (close (fd) != 0)
     {
       int errsv = errno;
       g_unlink (tmp);

@@ -36,6 +36,8 @@ typedef enum {
 } DsError;
 
 GQuark       ds_error_quark       (void);
+/* The code's name ("timed-out"), as the records store it. */
+const char  *ds_error_code_to_string (int code);
 
 /**
  * DsErrorCause:
@@ -58,7 +60,7 @@ typedef enum {
 void         ds_error_set_cause   (GError       *error,
                                    DsErrorCause  cause);
 DsErrorCause ds_error_get_cause   (const GError *error);
-const char  *ds_error_code_to_string (int code);
+
 /* Appends OpenSSL's error queue (and clears it) to a message. */
 void         ds_set_error_openssl (GError    **error,
                                    int         code,

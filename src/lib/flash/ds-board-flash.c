@@ -16,20 +16,6 @@ ds_board_flash_result_clear (DsBoardFlashResult *result)
   g_clear_pointer (&result->new_version, g_free);
 }
 
-char *
-ds_firmware_image_dup_fw_version (DsFirmwareImage *image)
-{
-  DsImageSegment *first;
-  gsize len = 0;
-  const guint8 *data;
-
-  if (image->segments->len == 0)
-    return NULL;
-  first = g_ptr_array_index (image->segments, 0);
-  data = g_bytes_get_data (first->data, &len);
-  return ds_fw_image_get_version (data, len);
-}
-
 /* Asks the provisioning firmware who it is, briefly: a board in its
  * bootloader says nothing. */
 static gboolean

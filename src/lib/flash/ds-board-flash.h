@@ -30,8 +30,4 @@ gboolean ds_board_flash (DsTransport        *transport,
                          GCancellable       *cancellable,
                          GError            **error);
 
-/* The provisioning firmware version an image carries at its lowest address,
- * or NULL. */
-char    *ds_firmware_image_dup_fw_version (DsFirmwareImage *image);
-
 G_END_DECLS

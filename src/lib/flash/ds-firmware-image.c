@@ -293,3 +293,17 @@ ds_fw_image_get_version (const guint8 *data,
     return NULL;
   return g_strdup ((const char *) data + 4);
 }
+
+char *
+ds_firmware_image_dup_fw_version (DsFirmwareImage *image)
+{
+  DsImageSegment *first;
+  gsize len = 0;
+  const guint8 *data;
+
+  if (image->segments->len == 0)
+    return NULL;
+  first = g_ptr_array_index (image->segments, 0);
+  data = g_bytes_get_data (first->data, &len);
+  return ds_fw_image_get_version (data, len);
+}

@@ -6,6 +6,10 @@
 
 G_BEGIN_DECLS
 
+/* Where the STM32's main flash starts: the provisioning firmware's place,
+ * and where a raw .bin goes unless told otherwise. */
+#define DS_FIRMWARE_ADDRESS 0x08000000u
+
 /* One contiguous run of bytes at an address. */
 typedef struct {
   guint32  address;
@@ -51,5 +55,8 @@ GBytes          *ds_fw_image_make             (const char   *version,
 /* The version of a valid provisioning-firmware image in @data, or NULL. */
 char            *ds_fw_image_get_version      (const guint8 *data,
                                                gsize         len);
+/* The provisioning firmware version an image carries at its lowest address,
+ * or NULL. */
+char            *ds_firmware_image_dup_fw_version (DsFirmwareImage *image);
 
 G_END_DECLS

@@ -9,8 +9,6 @@
 
 #include <errno.h>
 #include <glib/gi18n-lib.h>
-#include <glib/gstdio.h>
-#include <string.h>
 
 #include "ds-audit.h"
 #include "ds-db.h"

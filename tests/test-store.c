@@ -7,6 +7,7 @@
 #include "ds-db.h"
 #include "ds-error.h"
 #include "ds-store.h"
+#include "ds-store-schema.h"
 #include "ds-test-util.h"
 
 #ifdef DS_TEST_PG
@@ -199,7 +200,7 @@ test_schema (Fixture       *f,
              gconstpointer  data)
 {
   const char *objects[] = { "boards", "jobs", "steps", "certificates", "events",
-                            "jobs_board", "steps_job", "certificates_board" };
+                            "jobs_board", "steps_job", "certificates_board", "events_kind" };
   g_autoptr(GError) error = NULL;
   g_autoptr(DsDb) db = NULL;
 
@@ -213,7 +214,7 @@ test_schema (Fixture       *f,
       g_assert_cmpint (st.st_mode & 0777, ==, 0700);
     }
 
-  g_assert_cmpint (peek_int (f, SCHEMA_VERSION_SQL, 0), ==, 2);
+  g_assert_cmpint (peek_int (f, SCHEMA_VERSION_SQL, 0), ==, DS_STORE_SCHEMA_VERSION);
   db = ds_db_open (f->path, TRUE, &error);
   g_assert_no_error (error);
   for (gsize i = 0; i < G_N_ELEMENTS (objects); i++)
@@ -231,7 +232,7 @@ test_schema (Fixture       *f,
   f->store = ds_store_open (f->path, &error);
   g_assert_no_error (error);
   g_assert_nonnull (f->store);
-  g_assert_cmpint (peek_int (f, SCHEMA_VERSION_SQL, 0), ==, 2);
+  g_assert_cmpint (peek_int (f, SCHEMA_VERSION_SQL, 0), ==, DS_STORE_SCHEMA_VERSION);
 }
 
 static void
@@ -258,7 +259,7 @@ test_pragmas (Fixture       *f,
   g_assert_true (settings.foreign_keys);
   /* PostgreSQL: lock_timeout, how long a writer waits for another */
   g_assert_cmpint (settings.busy_timeout_ms, ==, PG ? 30000 : 5000);
-  g_assert_cmpint (settings.schema_version, ==, 2);
+  g_assert_cmpint (settings.schema_version, ==, DS_STORE_SCHEMA_VERSION);
 }
 
 static void
@@ -297,13 +298,215 @@ test_newer_schema (Fixture       *f,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(DsStore) store = NULL;
+  gint64 n_events;
 
+  one_job (f->store, "AA", "passed");
   g_clear_object (&f->store);
+  n_events = peek_int (f, "SELECT count(*) FROM events", 0);
   tamper (f, PG ? "UPDATE ds_meta SET value = '99' WHERE key = 'schema_version'" : "PRAGMA user_version = 99");
   store = ds_store_open (f->path, &error);
   g_assert_null (store);
   g_assert_error (error, DS_ERROR, DS_ERROR_CONFIG);
   g_assert_nonnull (strstr (error->message, f->path));
+  g_assert_nonnull (strstr (error->message, "99"));
+
+  /* Left as it was: no migration ran, no event was written, no job was
+   * closed, and it is refused again. */
+  g_assert_cmpint (peek_int (f, SCHEMA_VERSION_SQL, 0), ==, 99);
+  g_assert_cmpint (peek_int (f, "SELECT count(*) FROM events", 0), ==, n_events);
+  g_assert_cmpint (peek_int (f, "SELECT count(*) FROM jobs WHERE outcome = 'passed'", 0), ==, 1);
+  g_clear_error (&error);
+  store = ds_store_open (f->path, &error);
+  g_assert_null (store);
+  g_assert_error (error, DS_ERROR, DS_ERROR_CONFIG);
+}
+
+#ifndef DS_TEST_PG
+/* Every row of the records and the event log, one line each, in key
+ * order: what a migration must keep. */
+static char *
+dump_records (const char *path)
+{
+  const char *queries[] = {
+    "SELECT uid, first_seen_us, last_seen_us FROM boards ORDER BY uid",
+    "SELECT id, board_uid, port, operator, lot, station, started_us, finished_us, outcome, failed_step, "
+    "error_code, error_message FROM jobs ORDER BY id",
+    "SELECT id, job_id, step, outcome, started_us, finished_us, error_code, error_message FROM steps ORDER BY id",
+    "SELECT id, job_id, board_uid, serial, fingerprint, pubkey_sha256, subject, hex(dac_der), hex(pai_der), "
+    "dac_path, pai_path, issued_us, installed, superseded, superseded_reason FROM certificates ORDER BY id",
+    "SELECT id, time_us, job_id, board_uid, kind, message, prev_hash, hash, digests FROM events ORDER BY id",
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsDb) db = ds_db_open (path, TRUE, &error);
+  g_autoptr(GString) out = g_string_new (NULL);
+
+  g_assert_no_error (error);
+  for (gsize q = 0; q < G_N_ELEMENTS (queries); q++)
+    {
+      g_autoptr(DsDbRows) rows = ds_db_query (db, queries[q], NULL, 0, &error);
+
+      g_assert_no_error (error);
+      for (guint r = 0; r < ds_db_rows_count (rows); r++)
+        {
+          for (guint c = 0; c < ds_db_rows_columns (rows); c++)
+            g_string_append_printf (out, "%s|", ds_db_rows_text (rows, r, c) != NULL
+                                                  ? ds_db_rows_text (rows, r, c) : "(null)");
+          g_string_append_c (out, '\n');
+        }
+    }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* Copies the release fixture @name into @dir. */
+static void
+copy_release_file (const char *dir,
+                   const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *from = g_test_build_filename (G_TEST_DIST, "data", "records-release-1", name, NULL);
+  g_autofree char *to = g_build_filename (dir, name, NULL);
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+
+  g_assert_true (g_file_get_contents (from, &contents, &len, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents_full (to, contents, len, G_FILE_SET_CONTENTS_NONE, 0600, &error));
+  g_assert_no_error (error);
+}
+
+/* A store written by the release before numbered migrations (schema
+ * version 2, tests/data/README.md) opens, migrates, keeps every record,
+ * and its audit chain still verifies, and carries on. */
+static void
+test_release_store (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsStore) store = NULL;
+  g_autofree char *dir = g_build_filename (f->tmp, "release-1", NULL);
+  g_autofree char *pristine_dir = g_build_filename (f->tmp, "pristine", NULL);
+  g_autofree char *path = g_build_filename (dir, "records.sqlite3", NULL);
+  g_autofree char *pristine = g_build_filename (pristine_dir, "records.sqlite3", NULL);
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autoptr(DsDb) db = NULL;
+  g_autoptr(DsDbRows) rows = NULL;
+  DsStoreSettings settings = { 0 };
+  gint64 job;
+
+  g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir (pristine_dir, 0700), ==, 0);
+  copy_release_file (dir, "records.sqlite3");
+  copy_release_file (dir, "audit.key");
+  copy_release_file (dir, "records.sqlite3.audit-checkpoint");
+  copy_release_file (pristine_dir, "records.sqlite3");
+
+  db = ds_db_open (pristine, TRUE, &error);
+  g_assert_no_error (error);
+  rows = ds_db_query (db, "PRAGMA user_version", NULL, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ds_db_rows_int (rows, 0, 0), ==, 2);
+  g_clear_pointer (&db, ds_db_close);
+  before = dump_records (pristine);
+
+  store = ds_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (store);
+  g_assert_true (ds_store_get_settings (store, &settings, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (settings.schema_version, ==, DS_STORE_SCHEMA_VERSION);
+
+  /* Every record as it was, byte for byte; the counts the demo left. */
+  after = dump_records (path);
+  g_assert_cmpstr (after, ==, before);
+  assert_counts (store, 6, 5, 1, 0, 5, 5);
+  g_assert_cmpint (assert_audit (store, 0, NULL), ==, 74);
+
+  /* The migrated store records and verifies as a new one does, after a
+   * reopen too. */
+  job = one_job (store, "MIGRATED", "passed");
+  g_assert_cmpint (job, ==, 7);
+  g_clear_object (&store);
+  store = ds_store_open (path, &error);
+  g_assert_no_error (error);
+  assert_counts (store, 7, 6, 1, 0, 5, 6);
+  g_assert_cmpint (assert_audit (store, 0, NULL), ==, 74 + 5);
+}
+#endif
+
+/* Whether the events table has the digests column (migration 2). */
+static gboolean
+has_digests (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsDb) db = ds_db_open (path, TRUE, &error);
+  g_autoptr(DsDbRows) rows = NULL;
+
+  g_assert_no_error (error);
+  rows = ds_db_query (db, PG ? "SELECT count(*) FROM information_schema.columns "
+                               "WHERE table_schema = current_schema() AND table_name = 'events' "
+                               "AND column_name = 'digests'"
+                             : "SELECT count(*) FROM pragma_table_info('events') WHERE name = 'digests'",
+                      NULL, 0, &error);
+  g_assert_no_error (error);
+  return ds_db_rows_int (rows, 0, 0) == 1;
+}
+
+/* A store of version 1 whose migration 3 cannot run (its index's name is
+ * taken): migration 2 ran before it in the same transaction, and is
+ * rolled back with it, so the store stays at version 1, as it was, until
+ * the obstacle is gone. */
+static void
+test_migration_fails (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsStore) store = NULL;
+  g_autoptr(DsDb) db = NULL;
+#ifdef DS_TEST_PG
+  g_autofree char *path = ds_test_pg_new_database (pg_server);
+#else
+  g_autofree char *path = g_build_filename (f->tmp, "v1.sqlite3", NULL);
+#endif
+  Fixture v1 = { .path = path };
+  g_autoptr(DsCertRecord) cert = NULL;
+
+  db = ds_db_open (path, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_true (ds_store_schema_migrate_to (db, 1, &error));
+  g_assert_no_error (error);
+  g_assert_true (ds_db_exec (db, "INSERT INTO boards VALUES ('V1', 1, 2);"
+                                 "INSERT INTO jobs (id, board_uid, started_us, finished_us, outcome) "
+                                 "VALUES (1, 'V1', 1, 2, 'passed');"
+                                 "CREATE TABLE events_kind (x INTEGER)", &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&db, ds_db_close);
+  g_assert_cmpint (peek_int (&v1, SCHEMA_VERSION_SQL, 0), ==, 1);
+  g_assert_false (has_digests (path));
+
+  store = ds_store_open (path, &error);
+  g_assert_null (store);
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "schema version 3"));
+  g_clear_error (&error);
+  g_assert_cmpint (peek_int (&v1, SCHEMA_VERSION_SQL, 0), ==, 1);
+  g_assert_false (has_digests (path));
+  g_assert_cmpint (peek_int (&v1, "SELECT count(*) FROM events", 0), ==, 0);
+  g_assert_cmpint (peek_int (&v1, "SELECT count(*) FROM jobs", 0), ==, 1);
+
+  /* Without the obstacle every migration runs, and the old rows are in
+   * the chain the store anchors. */
+  tamper (&v1, "DROP TABLE events_kind");
+  store = ds_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (store);
+  g_assert_cmpint (peek_int (&v1, SCHEMA_VERSION_SQL, 0), ==, DS_STORE_SCHEMA_VERSION);
+  g_assert_true (has_digests (path));
+  assert_counts (store, 1, 1, 0, 0, 0, 1);
+  cert = make_record ("V1", "01", "key-v1", 1);
+  g_assert_true (ds_store_add_certificate (store, cert, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (assert_audit (store, 0, NULL), ==, 2);
 }
 
 static void
@@ -711,6 +914,47 @@ test_concurrent_writers (Fixture       *f,
   /* The audit chain stayed one chain: seven events a job, none lost, after
    * the anchor. */
   g_assert_cmpint (assert_audit (f->store, 0, NULL), ==, total * 7 + 1);
+}
+
+/* Verification reads the chain and the rows a page at a time (ds-audit.c,
+ * 128 rows a page): a chain of several pages verifies whole, and a break
+ * on a later page of the events, of the jobs or of the boards is found. */
+static void
+test_audit_pages (Fixture       *f,
+                  gconstpointer  data)
+{
+  Writer writers[4];
+  GThread *threads[4];
+  g_autofree char *board = NULL;
+  gint64 total = G_N_ELEMENTS (writers) * 40;
+
+  for (guint i = 0; i < G_N_ELEMENTS (writers); i++)
+    {
+      writers[i] = (Writer) { f->store, i, 40 };
+      threads[i] = g_thread_new ("writer", writer_thread, &writers[i]);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (writers); i++)
+    g_thread_join (threads[i]);
+  assert_counts (f->store, total, total * 4 / 5, total / 5, 0, total, total);
+  g_assert_cmpint (assert_audit (f->store, 0, NULL), ==, total * 7 + 1);
+
+  /* The last board in key order, on the second page of the boards. */
+  board = peek_text (f, "SELECT uid FROM boards ORDER BY uid DESC LIMIT 1", 0);
+  g_assert_cmpint (peek_int (f, "SELECT count(*) FROM boards WHERE uid < (SELECT max(uid) FROM boards)", 0),
+                   >=, 128);
+  tamper (f, "UPDATE boards SET last_seen_us = last_seen_us + 1 "
+             "WHERE uid = (SELECT max(uid) FROM boards)");
+  assert_audit (f->store, peek_int (f, "SELECT max(id) FROM events WHERE digests LIKE "
+                                       "'%boards ' || (SELECT max(uid) FROM boards) || ' %'", 0),
+                board);
+  tamper (f, "UPDATE boards SET last_seen_us = last_seen_us - 1 "
+             "WHERE uid = (SELECT max(uid) FROM boards)");
+  assert_audit (f->store, 0, NULL);
+  tamper (f, "UPDATE jobs SET lot = 'LOT-X' WHERE id = 150");
+  assert_audit (f->store, peek_int (f, "SELECT max(id) FROM events WHERE digests LIKE '%jobs 150 %'", 0),
+                "jobs row 150 was changed");
+  tamper (f, "UPDATE events SET message = 'x' WHERE id = 1000");
+  assert_audit (f->store, 1000, "changed");
 }
 
 /* Group commit.  A second connection holds the write lock, so the store's
@@ -1206,6 +1450,7 @@ main (int    argc,
   ADD ("/pragmas", test_pragmas);
   ADD ("/persists", test_persists);
   ADD ("/newer-schema", test_newer_schema);
+  ADD ("/migration-fails", test_migration_fails);
   ADD ("/round-trip", test_round_trip);
   ADD ("/bad-writes", test_bad_writes);
   ADD ("/jobs-and-counts", test_jobs_and_counts);
@@ -1213,6 +1458,7 @@ main (int    argc,
   ADD ("/certificate-rules", test_certificate_rules);
   ADD ("/interrupted", test_interrupted);
   ADD ("/concurrent-writers", test_concurrent_writers);
+  ADD ("/audit/pages", test_audit_pages);
   ADD ("/two-connections", test_two_connections);
   ADD ("/group-commit", test_group_commit);
 #ifndef DS_TEST_PG
@@ -1230,6 +1476,7 @@ main (int    argc,
   g_test_add_func (PREFIX "/concurrent-open", test_concurrent_open);
 #else
   g_test_add_func (PREFIX "/not-a-database", test_not_a_database);
+  ADD ("/release-store", test_release_store);
   g_test_add_func (PREFIX "/display-name", test_display_name);
 #endif
 #undef ADD

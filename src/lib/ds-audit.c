@@ -16,19 +16,26 @@
 
 #include "ds-db.h"
 #include "ds-error.h"
+#include "ds-store-schema.h"
 
 #define KEY_FILE   "audit.key"
 #define KEY_BYTES  32
 #define CHECKPOINT_MAGIC "dac-station audit checkpoint 1"
 
+/* Verification reads the chain and the rows a page at a time, in key
+ * order, so that a long chain is never held in memory whole. */
+#define PAGE_ROWS  128
+
 static const struct {
   const char *table;
   const char *columns;
+  const char *key;       /* the first column, which names the row */
+  gboolean    text_key;
 } audited[] = {
-  { "boards", DS_AUDIT_BOARDS_COLUMNS },
-  { "jobs", DS_AUDIT_JOBS_COLUMNS },
-  { "steps", DS_AUDIT_STEPS_COLUMNS },
-  { "certificates", DS_AUDIT_CERTS_COLUMNS },
+  { "boards", DS_AUDIT_BOARDS_COLUMNS, "uid", TRUE },
+  { "jobs", DS_AUDIT_JOBS_COLUMNS, "id", FALSE },
+  { "steps", DS_AUDIT_STEPS_COLUMNS, "id", FALSE },
+  { "certificates", DS_AUDIT_CERTS_COLUMNS, "id", FALSE },
 };
 
 char *
@@ -474,6 +481,39 @@ apply_digests (GHashTable *map,
     }
 }
 
+/* Compares one row, as a digest line, with the digest the chain holds for
+ * it, and forgets it. */
+static void
+check_row (GHashTable    *map,
+           const char    *line,
+           DsAuditResult *result)
+{
+  g_auto(GStrv) f = g_strsplit (line, " ", 3);
+  g_autofree char *name = NULL;
+  g_autofree char *shown = NULL;
+  RowMark *m;
+
+  if (g_strv_length (f) != 3)
+    return;
+  name = g_strdup_printf ("%s %s", f[0], f[1]);
+  shown = g_uri_unescape_string (f[1], NULL);
+  m = g_hash_table_lookup (map, name);
+  if (m == NULL)
+    {
+      result->broken_id = MAX (result->head_id, 1);
+      result->reason = g_strdup_printf (_("%s row %s is in no audit event: it was added outside the "
+                                          "station"), f[0], shown);
+    }
+  else if (!g_str_equal (m->digest, f[2]))
+    {
+      g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, m->event_id);
+      result->broken_id = m->event_id;
+      result->reason = g_strdup_printf (_("%s row %s was changed after event %s recorded it"),
+                                        f[0], shown, id);
+    }
+  g_hash_table_remove (map, name);
+}
+
 /* Compares every audited row with the digest the chain holds for it. */
 static gboolean
 check_rows (DsDb          *db,
@@ -483,41 +523,42 @@ check_rows (DsDb          *db,
 {
   for (gsize t = 0; t < G_N_ELEMENTS (audited) && result->broken_id == 0; t++)
     {
-      g_autofree char *sql = g_strdup_printf ("SELECT %s FROM %s", audited[t].columns, audited[t].table);
-      g_autoptr(DsDbRows) rows = ds_db_query (db, sql, NULL, 0, error);
-      g_autoptr(GString) lines = g_string_new (NULL);
-      g_auto(GStrv) split = NULL;
+      g_autofree char *first = g_strdup_printf ("SELECT %s FROM %s ORDER BY %s LIMIT %d", audited[t].columns,
+                                                audited[t].table, audited[t].key, PAGE_ROWS);
+      g_autofree char *next = g_strdup_printf ("SELECT %s FROM %s WHERE %s > ? ORDER BY %s LIMIT %d",
+                                               audited[t].columns, audited[t].table, audited[t].key,
+                                               audited[t].key, PAGE_ROWS);
+      g_autofree char *last_text = NULL;
+      gint64 last_int = 0;
+      gboolean more = TRUE;
 
-      if (rows == NULL)
-        return FALSE;
-      ds_audit_note_rows (lines, audited[t].table, rows);
-      split = g_strsplit (lines->str, "\n", -1);
-      for (guint i = 0; split[i] != NULL && result->broken_id == 0; i++)
+      for (guint page = 0; more && result->broken_id == 0; page++)
         {
-          g_auto(GStrv) f = g_strsplit (split[i], " ", 3);
-          g_autofree char *name = NULL;
-          g_autofree char *shown = NULL;
-          RowMark *m;
+          g_autoptr(DsDbRows) rows = NULL;
+          g_autoptr(GString) lines = g_string_new (NULL);
+          g_auto(GStrv) split = NULL;
+          guint n;
 
-          if (g_strv_length (f) != 3)
-            continue;
-          name = g_strdup_printf ("%s %s", f[0], f[1]);
-          shown = g_uri_unescape_string (f[1], NULL);
-          m = g_hash_table_lookup (map, name);
-          if (m == NULL)
+          if (page == 0)
+            rows = ds_db_query (db, first, NULL, 0, error);
+          else if (audited[t].text_key)
+            rows = ds_db_query (db, next, DB_PARAMS (DB_TEXT (last_text)), error);
+          else
+            rows = ds_db_query (db, next, DB_PARAMS (DB_INT (last_int)), error);
+          if (rows == NULL)
+            return FALSE;
+          n = ds_db_rows_count (rows);
+          more = n == PAGE_ROWS;
+          if (n > 0)
             {
-              result->broken_id = MAX (result->head_id, 1);
-              result->reason = g_strdup_printf (_("%s row %s is in no audit event: it was added outside the "
-                                                  "station"), f[0], shown);
+              g_free (last_text);
+              last_text = g_strdup (ds_db_rows_text (rows, n - 1, 0));
+              last_int = ds_db_rows_int (rows, n - 1, 0);
             }
-          else if (!g_str_equal (m->digest, f[2]))
-            {
-              g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, m->event_id);
-              result->broken_id = m->event_id;
-              result->reason = g_strdup_printf (_("%s row %s was changed after event %s recorded it"),
-                                                f[0], shown, id);
-            }
-          g_hash_table_remove (map, name);
+          ds_audit_note_rows (lines, audited[t].table, rows);
+          split = g_strsplit (lines->str, "\n", -1);
+          for (guint i = 0; split[i] != NULL && result->broken_id == 0; i++)
+            check_row (map, split[i], result);
         }
     }
   if (result->broken_id == 0)
@@ -573,6 +614,120 @@ update_events_sum (GChecksum  *sum,
   g_checksum_update (sum, (const guchar *) in->str, in->len);
 }
 
+/* The walk along the chain, one event at a time. */
+typedef struct {
+  GBytes        *key;
+  DsAuditResult *result;
+  GHashTable    *map;            /* row name: RowMark */
+  GChecksum     *sum;            /* over every event as stored */
+  char          *expected_prev;
+  gint64         expected_id;
+  gint64         pending_id;     /* the first break not yet acknowledged */
+  char          *pending;
+  char          *checkpoint_at;  /* the hash of the event the checkpoint names */
+} Walk;
+
+/* Checks the event in row @r of @rows, the next one of the chain. */
+static gboolean
+walk_event (Walk      *w,
+            DsDbRows  *rows,
+            guint      r,
+            GError   **error)
+{
+  DsAuditResult *result = w->result;
+  gint64 id = ds_db_rows_int (rows, r, 0);
+  const char *kind = ds_db_rows_text (rows, r, 4);
+  const char *message = ds_db_rows_text (rows, r, 5);
+  const char *prev = ds_db_rows_text (rows, r, 6);
+  const char *hash = ds_db_rows_text (rows, r, 7);
+  const char *digests = ds_db_rows_text (rows, r, 8);
+  gboolean anchor = g_strcmp0 (kind, DS_AUDIT_ANCHOR) == 0;
+  gboolean ack = g_strcmp0 (kind, DS_AUDIT_ACKNOWLEDGED) == 0;
+  g_autofree char *computed = NULL;
+  g_autofree char *problem = NULL;
+  g_autoptr(GChecksum) before = ack ? g_checksum_copy (w->sum) : NULL;
+
+  if ((anchor || ack) && !result->keyed)
+    {
+      result->keyed = TRUE;
+      result->n_unkeyed = result->n_events;
+    }
+  if (result->keyed && w->key == NULL)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_NOT_FOUND,
+                   _("The audit chain is kept with a station key, and there is none here"));
+      return FALSE;
+    }
+  computed = ds_audit_event_hash (result->keyed ? w->key : NULL, id, ds_db_rows_int (rows, r, 1),
+                                  ds_db_rows_int (rows, r, 2), ds_db_rows_text (rows, r, 3), kind, message,
+                                  digests, prev);
+  if (id != w->expected_id)
+    {
+      g_autofree char *missing = g_strdup_printf ("%" G_GINT64_FORMAT, w->expected_id);
+      problem = id > w->expected_id ? g_strdup_printf (_("event %s is missing"), missing)
+                                    : g_strdup (_("events are out of order"));
+    }
+  else if (g_strcmp0 (prev, w->expected_prev) != 0)
+    problem = g_strdup (_("it does not link to the event before it (deleted or reordered events)"));
+  else if (g_strcmp0 (computed, hash) != 0)
+    problem = g_strdup (_("its contents were changed after it was written"));
+  else if (ack && !ack_pins (message, g_checksum_get_string (before)))
+    problem = g_strdup (_("events before this acknowledgement were changed after it was written"));
+
+  if (problem != NULL && w->pending_id == 0)
+    {
+      w->pending_id = id;
+      w->pending = g_steal_pointer (&problem);
+    }
+  if (problem == NULL && (anchor || ack))
+    {
+      DsAuditMark *m = g_new0 (DsAuditMark, 1);
+
+      m->event_id = id;
+      m->time_us = ds_db_rows_int (rows, r, 1);
+      m->kind = g_strdup (kind);
+      m->message = g_strdup (message);
+      if (result->marks == NULL)
+        result->marks = g_ptr_array_new_with_free_func ((GDestroyNotify) mark_free);
+      g_ptr_array_add (result->marks, m);
+      if (ack)
+        {
+          /* The engineer saw everything before it: earlier breaks are
+           * acknowledged, and the rows are as it recorded them. */
+          w->pending_id = 0;
+          g_clear_pointer (&w->pending, g_free);
+        }
+      g_hash_table_remove_all (w->map);
+    }
+  apply_digests (w->map, digests, id);
+  update_events_sum (w->sum, rows, r);
+  g_free (w->expected_prev);
+  w->expected_prev = g_strdup (hash);
+  w->expected_id = id + 1;
+  if (result->has_checkpoint && id == result->checkpoint_count)
+    {
+      g_free (w->checkpoint_at);
+      w->checkpoint_at = g_strdup (hash);
+    }
+  result->n_events++;
+  result->head_id = id;
+  g_free (result->head_hash);
+  result->head_hash = g_strdup (hash);
+  return TRUE;
+}
+
+static void
+walk_clear (Walk *w)
+{
+  g_clear_pointer (&w->map, g_hash_table_unref);
+  g_clear_pointer (&w->sum, g_checksum_free);
+  g_clear_pointer (&w->expected_prev, g_free);
+  g_clear_pointer (&w->pending, g_free);
+  g_clear_pointer (&w->checkpoint_at, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Walk, walk_clear)
+
 static gboolean
 verify_locked (DsDb          *db,
                GBytes        *key,
@@ -582,107 +737,44 @@ verify_locked (DsDb          *db,
                DsAuditResult *result,
                GError       **error)
 {
-  g_autoptr(DsDbRows) rows = NULL;
-  g_autoptr(GHashTable) map = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                                     (GDestroyNotify) row_mark_free);
-  g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
-  g_autofree char *expected_prev = g_strdup (DS_AUDIT_GENESIS_HASH);
-  gint64 expected_id = 1;
-  gint64 pending_id = 0;
-  g_autofree char *pending = NULL;
-  guint n;
+  g_auto(Walk) w = { 0 };
+  gint64 last_id = G_MININT64;
+  gboolean more = TRUE;
 
-  rows = ds_db_query (db, "SELECT id, time_us, job_id, board_uid, kind, message, prev_hash, hash, digests "
-                          "FROM events ORDER BY id", NULL, 0, error);
-  if (rows == NULL)
-    {
-      g_prefix_error (error, _("Reading the audit chain: "));
-      return FALSE;
-    }
-  n = ds_db_rows_count (rows);
-  result->n_events = n;
-  for (guint r = 0; r < n; r++)
-    {
-      gint64 id = ds_db_rows_int (rows, r, 0);
-      const char *kind = ds_db_rows_text (rows, r, 4);
-      const char *message = ds_db_rows_text (rows, r, 5);
-      const char *prev = ds_db_rows_text (rows, r, 6);
-      const char *hash = ds_db_rows_text (rows, r, 7);
-      const char *digests = ds_db_rows_text (rows, r, 8);
-      gboolean anchor = g_strcmp0 (kind, DS_AUDIT_ANCHOR) == 0;
-      gboolean ack = g_strcmp0 (kind, DS_AUDIT_ACKNOWLEDGED) == 0;
-      g_autofree char *computed = NULL;
-      g_autofree char *problem = NULL;
-      g_autoptr(GChecksum) before = ack ? g_checksum_copy (sum) : NULL;
+  w.key = key;
+  w.result = result;
+  w.map = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) row_mark_free);
+  w.sum = g_checksum_new (G_CHECKSUM_SHA256);
+  w.expected_prev = g_strdup (DS_AUDIT_GENESIS_HASH);
+  w.expected_id = 1;
 
-      if ((anchor || ack) && !result->keyed)
+  /* A page of events at a time, in the caller's snapshot. */
+  while (more)
+    {
+      g_autoptr(DsDbRows) rows = ds_db_query (db, "SELECT id, time_us, job_id, board_uid, kind, message, "
+                                                  "prev_hash, hash, digests FROM events WHERE id > ? "
+                                                  "ORDER BY id LIMIT " G_STRINGIFY (PAGE_ROWS),
+                                              DB_PARAMS (DB_INT (last_id)), error);
+      guint n;
+
+      if (rows == NULL)
         {
-          result->keyed = TRUE;
-          result->n_unkeyed = r;
-        }
-      if (result->keyed && key == NULL)
-        {
-          g_set_error (error, DS_ERROR, DS_ERROR_NOT_FOUND,
-                       _("The audit chain is kept with a station key, and there is none here"));
+          g_prefix_error (error, _("Reading the audit chain: "));
           return FALSE;
         }
-      computed = ds_audit_event_hash (result->keyed ? key : NULL, id, ds_db_rows_int (rows, r, 1),
-                                      ds_db_rows_int (rows, r, 2), ds_db_rows_text (rows, r, 3), kind, message,
-                                      digests, prev);
-      if (id != expected_id)
-        {
-          g_autofree char *missing = g_strdup_printf ("%" G_GINT64_FORMAT, expected_id);
-          problem = id > expected_id ? g_strdup_printf (_("event %s is missing"), missing)
-                                     : g_strdup (_("events are out of order"));
-        }
-      else if (g_strcmp0 (prev, expected_prev) != 0)
-        problem = g_strdup (_("it does not link to the event before it (deleted or reordered events)"));
-      else if (g_strcmp0 (computed, hash) != 0)
-        problem = g_strdup (_("its contents were changed after it was written"));
-      else if (ack && !ack_pins (message, g_checksum_get_string (before)))
-        problem = g_strdup (_("events before this acknowledgement were changed after it was written"));
-
-      if (problem != NULL && pending_id == 0)
-        {
-          pending_id = id;
-          pending = g_steal_pointer (&problem);
-        }
-      if (problem == NULL && (anchor || ack))
-        {
-          DsAuditMark *m = g_new0 (DsAuditMark, 1);
-
-          m->event_id = id;
-          m->time_us = ds_db_rows_int (rows, r, 1);
-          m->kind = g_strdup (kind);
-          m->message = g_strdup (message);
-          if (result->marks == NULL)
-            result->marks = g_ptr_array_new_with_free_func ((GDestroyNotify) mark_free);
-          g_ptr_array_add (result->marks, m);
-          if (ack)
-            {
-              /* The engineer saw everything before it: earlier breaks are
-               * acknowledged, and the rows are as it recorded them. */
-              pending_id = 0;
-              g_clear_pointer (&pending, g_free);
-            }
-          g_hash_table_remove_all (map);
-        }
-      apply_digests (map, digests, id);
-      update_events_sum (sum, rows, r);
-      g_free (expected_prev);
-      expected_prev = g_strdup (hash);
-      expected_id = id + 1;
+      n = ds_db_rows_count (rows);
+      for (guint r = 0; r < n; r++)
+        if (!walk_event (&w, rows, r, error))
+          return FALSE;
+      if (n > 0)
+        last_id = ds_db_rows_int (rows, n - 1, 0);
+      more = n == PAGE_ROWS;
     }
-  if (n > 0)
+  result->events_sha256 = g_strdup (g_checksum_get_string (w.sum));
+  if (w.pending_id > 0)
     {
-      result->head_id = ds_db_rows_int (rows, n - 1, 0);
-      result->head_hash = g_strdup (ds_db_rows_text (rows, n - 1, 7));
-    }
-  result->events_sha256 = g_strdup (g_checksum_get_string (sum));
-  if (pending_id > 0)
-    {
-      result->broken_id = pending_id;
-      result->reason = g_steal_pointer (&pending);
+      result->broken_id = w.pending_id;
+      result->reason = g_steal_pointer (&w.pending);
       return TRUE;
     }
 
@@ -701,7 +793,6 @@ verify_locked (DsDb          *db,
       if (result->has_checkpoint)
         {
           g_autofree char *count = g_strdup_printf ("%" G_GINT64_FORMAT, result->checkpoint_count);
-          const char *at = NULL;
 
           if (result->checkpoint_count > result->head_id)
             {
@@ -712,11 +803,9 @@ verify_locked (DsDb          *db,
                                                   "station key records %s"), cut, count);
               return TRUE;
             }
-          /* Ids may skip where an acknowledgement covers a gap. */
-          for (guint r = n; r > 0 && at == NULL; r--)
-            if (ds_db_rows_int (rows, r - 1, 0) == result->checkpoint_count)
-              at = ds_db_rows_text (rows, r - 1, 7);
-          if (g_strcmp0 (at, result->checkpoint_head) != 0)
+          /* Ids may skip where an acknowledgement covers a gap: the walk
+           * noted the event with the checkpoint's id, if there is one. */
+          if (g_strcmp0 (w.checkpoint_at, result->checkpoint_head) != 0)
             {
               result->broken_id = result->checkpoint_count;
               result->reason = g_strdup_printf (_("event %s is not the one the checkpoint beside the station key "
@@ -727,7 +816,7 @@ verify_locked (DsDb          *db,
     }
   if (!result->keyed)
     return TRUE;
-  return check_rows (db, map, result, error);
+  return check_rows (db, w.map, result, error);
 }
 
 gboolean
@@ -794,7 +883,7 @@ is_record_store (DsDb    *db,
           version = ds_db_rows_count (rows) > 0 ? ds_db_rows_int (rows, 0, 0) : 0;
         }
     }
-  if (version < 1 || version > 2)
+  if (version < 1 || version > DS_STORE_SCHEMA_VERSION)
     {
       g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA, _("%s is not a DAC Station record store"),
                    ds_db_get_name (db));

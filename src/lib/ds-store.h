@@ -34,7 +34,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DsCertRecord, ds_cert_record_free)
 
 /* Opens (creating when needed) the SQLite database at @path, or, when @path
  * is a postgresql:// or postgres:// URI, connects to that PostgreSQL
- * database (creating the tables when they are not there yet). */
+ * database (creating the tables when they are not there yet).  A store
+ * written by an older station is migrated to this station's schema, in
+ * one transaction; one written by a newer station fails with
+ * DS_ERROR_CONFIG and is left as it was. */
 DsStore      *ds_store_open                 (const char  *path,
                                              GError     **error);
 
@@ -80,7 +83,6 @@ gboolean      ds_store_record_step          (DsStore     *self,
                                              const char  *error_code,
                                              const char  *error_message,
                                              GError     **error);
-/* @outcome: "passed", "failed", "already-provisioned" or "cancelled". */
 /* Keeps a step record to be written in the same transaction as the job's
  * next ds_store_record_step() or ds_store_finish_job(): for a step after
  * which the job talks to no board and no CA before that next write, so that
@@ -93,6 +95,7 @@ void          ds_store_record_step_later    (DsStore     *self,
                                              gint64       finished_us,
                                              const char  *error_code,
                                              const char  *error_message);
+/* @outcome: "passed", "failed", "already-provisioned" or "cancelled". */
 gboolean      ds_store_finish_job           (DsStore     *self,
                                              gint64       job_id,
                                              const char  *outcome,
@@ -216,7 +219,7 @@ typedef struct {
   gint     synchronous;     /* 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA */
   gboolean foreign_keys;
   gint     busy_timeout_ms;
-  gint     schema_version;  /* PRAGMA user_version */
+  gint     schema_version;  /* PRAGMA user_version; ds_meta on PostgreSQL */
 } DsStoreSettings;
 
 gboolean      ds_store_get_settings         (DsStore         *self,

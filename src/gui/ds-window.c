@@ -47,7 +47,6 @@ struct _DsWindow
   DsSimulator    *simulator;
   GHashTable     *cards;          /* port -> DsBoardCard (owned by the flow box) */
   GPtrArray      *jobs;           /* every job of this window, oldest first */
-  GArray         *durations;      /* gint64 µs of the jobs that passed */
   char           *operator_id;
   char           *lot;
   char           *station_name;
@@ -191,29 +190,6 @@ n_active (DsWindow *self)
   return self->station != NULL ? ds_station_get_n_active (self->station) : 0;
 }
 
-static int
-compare_int64 (gconstpointer a,
-               gconstpointer b)
-{
-  gint64 x = *(const gint64 *) a;
-  gint64 y = *(const gint64 *) b;
-
-  return x < y ? -1 : x > y ? 1 : 0;
-}
-
-/* The typical job of this session: the median of the passed ones. */
-static gint64
-median_duration (DsWindow *self)
-{
-  g_autoptr(GArray) sorted = NULL;
-
-  if (self->durations->len == 0)
-    return 0;
-  sorted = g_array_copy (self->durations);
-  g_array_sort (sorted, compare_int64);
-  return g_array_index (sorted, gint64, sorted->len / 2);
-}
-
 /* What a board's jobs share across replugs: its UID, else its port. */
 static char *
 board_key (DsBoard *board,
@@ -334,20 +310,6 @@ job_finished_cb (DsStation *station,
                  DsWindow  *self)
 {
   DsJobState state = ds_job_get_state (job);
-
-  if (state == DS_JOB_STATE_PASSED)
-    {
-      gint64 duration = ds_job_get_finished (job) - ds_job_get_started (job);
-      GHashTableIter iter;
-      gpointer card;
-      gint64 typical;
-
-      g_array_append_val (self->durations, duration);
-      typical = median_duration (self);
-      g_hash_table_iter_init (&iter, self->cards);
-      while (g_hash_table_iter_next (&iter, NULL, &card))
-        ds_board_card_set_typical_duration (card, typical);
-    }
 
   if (state == DS_JOB_STATE_FAILED)
     {
@@ -562,7 +524,6 @@ provision (DsWindow    *self,
       return;
     }
   g_ptr_array_add (self->jobs, g_object_ref (job));
-  ds_board_card_set_typical_duration (card, median_duration (self));
   ds_board_card_set_job (card, job);
   update_attempts (self, card);
   if (self->tick_id == 0)
@@ -699,7 +660,6 @@ add_card (DsWindow *self,
     return;
   card = ds_board_card_new (board);
   ds_board_card_set_can_start (card, self->operator_id != NULL);
-  ds_board_card_set_typical_duration (card, median_duration (self));
   ds_board_card_set_job (card, latest_job_for (self, board));
   update_attempts (self, card);
   g_hash_table_insert (self->cards, g_strdup (port), card);
@@ -1382,7 +1342,6 @@ ds_window_finalize (GObject *object)
 {
   DsWindow *self = DS_WINDOW (object);
 
-  g_clear_pointer (&self->durations, g_array_unref);
   g_free (self->data_dir);
   g_free (self->operator_id);
   g_free (self->lot);
@@ -1435,7 +1394,6 @@ ds_window_init (DsWindow *self)
   self->cards = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->unacknowledged = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->jobs = g_ptr_array_new_with_free_func (g_object_unref);
-  self->durations = g_array_new (FALSE, FALSE, sizeof (gint64));
   self->station_name = g_strdup (g_get_host_name ());
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), win_actions, G_N_ELEMENTS (win_actions), self);

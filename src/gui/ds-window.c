@@ -46,7 +46,10 @@ struct _DsWindow
   DsStation      *station;
   DsSimulator    *simulator;
   GHashTable     *cards;          /* port -> DsBoardCard (owned by the flow box) */
-  GPtrArray      *jobs;           /* every job of this window, oldest first */
+  /* Per board (board_key()), not per job: the station lets finished
+   * jobs go, and the window keeps only what its cards need. */
+  GHashTable     *latest_jobs;    /* board UID -> its latest DsJob */
+  GHashTable     *attempts;       /* board key -> jobs that ended PASS or FAIL */
   char           *operator_id;
   char           *lot;
   char           *station_name;
@@ -219,21 +222,10 @@ update_attempts (DsWindow    *self,
       return;
     }
   key = board_key (board, job);
-  for (guint i = 0; i < self->jobs->len; i++)
-    {
-      DsJob *other = g_ptr_array_index (self->jobs, i);
-      g_autofree char *other_key = NULL;
-      DsJobState state;
-
-      if (other == job)
-        break;
-      state = ds_job_get_state (other);
-      if (state != DS_JOB_STATE_FAILED && state != DS_JOB_STATE_PASSED)
-        continue;
-      other_key = board_key (ds_job_get_board (other), other);
-      if (g_str_equal (key, other_key))
-        attempt++;
-    }
+  attempt += GPOINTER_TO_UINT (g_hash_table_lookup (self->attempts, key));
+  /* The card's own job, once it ended, is one of those counted. */
+  if (g_object_get_data (G_OBJECT (job), "ds-window-counted") != NULL)
+    attempt--;
   ds_board_card_set_attempts (card, attempt, g_settings_get_uint (self->settings, "max-attempts"));
 }
 
@@ -310,6 +302,19 @@ job_finished_cb (DsStation *station,
                  DsWindow  *self)
 {
   DsJobState state = ds_job_get_state (job);
+
+  if (state == DS_JOB_STATE_FAILED || state == DS_JOB_STATE_PASSED)
+    {
+      g_autofree char *key = board_key (ds_job_get_board (job), job);
+      guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->attempts, key));
+
+      g_object_set_data (G_OBJECT (job), "ds-window-counted", GUINT_TO_POINTER (1));
+      g_hash_table_insert (self->attempts, g_steal_pointer (&key), GUINT_TO_POINTER (n + 1));
+    }
+  if (ds_job_get_uid (job) != NULL)
+    g_hash_table_insert (self->latest_jobs, g_strdup (ds_job_get_uid (job)), g_object_ref (job));
+  /* The cards hold the jobs they show; the station need not keep them. */
+  ds_station_release_finished (station);
 
   if (state == DS_JOB_STATE_FAILED)
     {
@@ -523,7 +528,12 @@ provision (DsWindow    *self,
       show_error (self, error->message);
       return;
     }
-  g_ptr_array_add (self->jobs, g_object_ref (job));
+  {
+    g_autofree char *uid = ds_board_dup_uid (ds_board_card_get_board (card));
+
+    if (uid != NULL)
+      g_hash_table_insert (self->latest_jobs, g_steal_pointer (&uid), g_object_ref (job));
+  }
   ds_board_card_set_job (card, job);
   update_attempts (self, card);
   if (self->tick_id == 0)
@@ -576,14 +586,7 @@ latest_job_for (DsWindow *self,
 
   if (uid == NULL)
     return NULL;
-  for (guint i = self->jobs->len; i > 0; i--)
-    {
-      DsJob *job = g_ptr_array_index (self->jobs, i - 1);
-
-      if (g_strcmp0 (ds_job_get_uid (job), uid) == 0)
-        return job;
-    }
-  return NULL;
+  return g_hash_table_lookup (self->latest_jobs, uid);
 }
 
 static gboolean
@@ -1330,7 +1333,8 @@ ds_window_dispose (GObject *object)
   g_clear_object (&self->station);
   g_clear_pointer (&self->cards, g_hash_table_unref);
   g_clear_pointer (&self->unacknowledged, g_hash_table_unref);
-  g_clear_pointer (&self->jobs, g_ptr_array_unref);
+  g_clear_pointer (&self->latest_jobs, g_hash_table_unref);
+  g_clear_pointer (&self->attempts, g_hash_table_unref);
   g_clear_object (&self->ca);
   g_clear_object (&self->store);
   g_clear_object (&self->settings);
@@ -1393,7 +1397,8 @@ ds_window_init (DsWindow *self)
 
   self->cards = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->unacknowledged = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  self->jobs = g_ptr_array_new_with_free_func (g_object_unref);
+  self->latest_jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->attempts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->station_name = g_strdup (g_get_host_name ());
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), win_actions, G_N_ELEMENTS (win_actions), self);

@@ -258,6 +258,40 @@ test_record_fails (Fixture       *f,
   g_assert_cmpint (g_atomic_int_get (&f->boards.n_transports), ==, 0);
 }
 
+static DsFlasher *
+counting_flasher (DsBoard  *board,
+                  gpointer  user_data)
+{
+  gint *calls = user_data;
+
+  g_atomic_int_inc (calls);
+  return NULL;  /* the ROM bootloader over the transport */
+}
+
+/* A firmware image to flash: both seams are used for the flash step, and
+ * a board that already runs the image's version is left as it is. */
+static void
+test_flash_seams (Fixture       *f,
+                  gconstpointer  data)
+{
+  gint flasher_calls = 0;
+
+  g_assert_nonnull (g_getenv ("DS_SIM_FW"));
+  f->boards.options.firmware_path = (char *) g_getenv ("DS_SIM_FW");
+  f->boards.options.firmware_address = DS_SIM_FLASH_BASE;
+  f->boards.options.flasher_factory = counting_flasher;
+  f->boards.options.flasher_factory_data = &flasher_calls;
+  run_job (f);
+  g_assert_no_error (f->error);
+  g_assert_cmpint (ds_job_get_state (f->job), ==, DS_JOB_STATE_PASSED);
+  g_assert_cmpint (flasher_calls, ==, 1);
+  /* One transport to flash, one to provision. */
+  g_assert_cmpint (g_atomic_int_get (&f->boards.n_transports), ==, 2);
+  g_assert_cmpstr (ds_job_get_step_outcome (f->job, DS_STEP_FLASH), ==, "skipped");
+  g_assert_nonnull (strstr (ds_job_get_step_message (f->job, DS_STEP_FLASH), "already runs firmware 1.0.0-sim"));
+  assert_fractions_monotonic (f);
+}
+
 static void
 test_enums (void)
 {
@@ -287,6 +321,7 @@ main (int argc, char **argv)
   g_test_add ("/job/failing-step", Fixture, &refuse_install, setup, test_failing_step, teardown);
   g_test_add ("/job/retries", Fixture, &stall_csr, setup, test_retries, teardown);
   g_test_add ("/job/cancel", Fixture, &stall_csr, setup, test_cancel, teardown);
+  g_test_add ("/job/flash-seams", Fixture, &no_fault, setup, test_flash_seams, teardown);
   g_test_add ("/job/record-fails", Fixture, &no_fault, setup, test_record_fails, teardown);
   return g_test_run ();
 }

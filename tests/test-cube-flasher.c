@@ -137,7 +137,7 @@ test_cancel_kills (void)
   g_setenv ("STANDIN_MODE", "hang", TRUE);
   t = g_thread_new ("cancel", cancel_later, cancellable);
   g_assert_false (ds_flasher_flash (DS_FLASHER (flasher), img, NULL, NULL, cancellable, &error));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_error (error, DS_ERROR, DS_ERROR_CANCELLED);
   g_thread_join (t);
   /* The stand-in sleeps for ten minutes unless it is killed. */
   g_assert_cmpint (g_get_monotonic_time () - start, <, 60 * G_USEC_PER_SEC);

@@ -351,7 +351,7 @@ test_cancellation (Peer          *peer,
   ds_device_set_timeout (device, 60000);
   canceller = g_thread_new ("cancel", cancel_thread, cancellable);
   g_assert_false (ds_device_info (device, &info, cancellable, &error));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_error (error, DS_ERROR, DS_ERROR_CANCELLED);
   g_thread_join (g_steal_pointer (&canceller));
 }
 

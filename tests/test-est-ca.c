@@ -551,7 +551,7 @@ test_cancel (Fixture       *f,
   start = g_get_monotonic_time ();
   g_cancellable_cancel (cancellable);
   g_thread_join (thread);
-  g_assert_error (j.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_error (j.error, DS_ERROR, DS_ERROR_CANCELLED);
   g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
   g_clear_error (&j.error);
 }

@@ -428,10 +428,11 @@ test_cancel_queued (Fixture *f, gconstpointer data)
 
 /* ---- 3: a repeated failure, and the counters ----------------------------- */
 
+/* Jobs the station holds: the window has it release the finished ones. */
 static guint
 n_jobs (Fixture *f)
 {
-  return ds_station_get_jobs (ds_window_get_station (f->window))->len;
+  return g_list_model_get_n_items (G_LIST_MODEL (ds_window_get_station (f->window)));
 }
 
 static gboolean
@@ -476,7 +477,7 @@ test_attempts_set_aside (Fixture *f, gconstpointer data)
 
   /* Start All retries the failed board once more (not the passed one). */
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
-  g_assert_cmpuint (n_jobs (f), ==, 3);
+  g_assert_cmpuint (n_jobs (f), ==, 1);
   test_wait_finished (f->window, 2, 90);
   g_assert_cmpint (ds_board_card_get_status (card), ==, DS_CARD_STATUS_FAILED);
   g_assert_cmpstr (ds_board_card_get_attempt_text (card), ==, "Attempt 2 of 2");
@@ -494,7 +495,7 @@ test_attempts_set_aside (Fixture *f, gconstpointer data)
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "retry-selected", NULL);
   test_spin (200);
-  g_assert_cmpuint (n_jobs (f), ==, 3);
+  g_assert_cmpuint (n_jobs (f), ==, 0);
 
   /* One board passed, one failed, in three attempts. */
   panel = ds_window_get_yield_panel (f->window);

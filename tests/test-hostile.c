@@ -316,7 +316,7 @@ test_copied_identity (Fixture       *f,
 
     forge (f->forged, 0, "uid", uid, -1);
     r = run_boards (f, f->forged, 1, NULL, f->data);
-    assert_fails (r, "sim-0", "forward", "rejected", "already holds the installed DAC");
+    assert_fails (r, "sim-0", "forward", "already-provisioned", "already holds the installed DAC");
     g_assert_cmpuint (assert_ca_agrees (f->data), ==, 1);
     ds_test_rm_rf (f->forged);
   }
@@ -887,7 +887,7 @@ test_python_copies (Fixture       *f,
     const char *args[] = { "--name", "py-2", "--uid", uid, NULL };
     g_autoptr(DsCliResult) r = run_python_board (f, args);
 
-    assert_fails (r, "py-2", "forward", "rejected", "already holds the installed DAC");
+    assert_fails (r, "py-2", "forward", "already-provisioned", "already holds the installed DAC");
     g_assert_cmpuint (assert_ca_agrees (f->data), ==, 1);
   }
   {

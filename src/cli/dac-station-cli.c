@@ -191,7 +191,9 @@ job_finished_cb (DsJob *job,
         case DS_JOB_STATE_FAILED:
         default:
           job_json (run, job, "fail", b);
-          json_add_string (b, "step", ds_step_to_string (ds_job_get_failed_step (job)));
+          /* No step when the job failed before its first one. */
+          json_add_string (b, "step", ds_job_get_failed_step (job) < DS_N_STEPS
+                                      ? ds_step_to_string (ds_job_get_failed_step (job)) : NULL);
           json_add_string (b, "code", ds_job_get_error_code (job));
           json_add_string (b, "cause", error != NULL ? error->message : NULL);
           break;
@@ -224,6 +226,7 @@ redraw (Run *run)
   g_autoptr(GString) out = g_string_new (NULL);
   struct winsize ws = { 0 };
   glong width = 70;
+  gint64 now = g_get_monotonic_time ();
 
   /* Messages fill the line after the name and the bar, never wrap. */
   if (ioctl (STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 40)
@@ -238,7 +241,11 @@ redraw (Run *run)
       const char *colour = state == DS_JOB_STATE_PASSED ? "\033[32m"
                            : state == DS_JOB_STATE_FAILED ? "\033[31m"
                            : state == DS_JOB_STATE_ALREADY_PROVISIONED ? "\033[36m" : "";
-      g_autofree char *msg = g_strdup (ds_job_get_message (job) != NULL ? ds_job_get_message (job) : "");
+      gint64 left = ds_job_get_time_left (job, now);
+      g_autofree char *eta = left >= 0 ? ds_job_format_time_left (left) : NULL;
+      g_autofree char *msg = eta != NULL
+                               ? g_strdup_printf ("%s · %s", eta, ds_job_get_message (job) != NULL ? ds_job_get_message (job) : "")
+                               : g_strdup (ds_job_get_message (job) != NULL ? ds_job_get_message (job) : "");
 
       if (g_utf8_strlen (msg, -1) > width)
         *g_utf8_offset_to_pointer (msg, width) = '\0';

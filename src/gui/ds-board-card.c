@@ -31,9 +31,7 @@ struct _DsBoardCard
 
   DsBoard        *board;
   DsJob          *job;
-  char           *step_messages[DS_N_STEPS];
   gboolean        can_start;
-  gint64          typical_duration;
   guint           attempt;        /* this board's attempt the job is, from 1; 0: not known */
   guint           max_attempts;   /* 0: no limit */
   DsCardStatus    status;          /* the job's, at once */
@@ -56,13 +54,6 @@ static void cancel_render (DsBoardCard *self);
 static gboolean focus_in_cb (GtkWidget *widget, GdkEvent *event, DsBoardCard *self);
 
 static void
-clear_step_messages (DsBoardCard *self)
-{
-  for (guint i = 0; i < DS_N_STEPS; i++)
-    g_clear_pointer (&self->step_messages[i], g_free);
-}
-
-static void
 ds_board_card_dispose (GObject *object)
 {
   DsBoardCard *self = DS_BOARD_CARD (object);
@@ -80,7 +71,6 @@ ds_board_card_finalize (GObject *object)
 {
   DsBoardCard *self = DS_BOARD_CARD (object);
 
-  clear_step_messages (self);
   g_free (self->headline);
   g_free (self->message);
   g_free (self->hint);
@@ -201,28 +191,16 @@ format_duration (gint64 usec)
   return g_strdup_printf (_("%d min %02d s"), (int) s / 60, (int) s % 60);
 }
 
+/* The job estimates its end (step weights measured by the station,
+ * retries and timeouts); the card only says it. */
 static char *
 time_left_text (DsBoardCard *self)
 {
-  gint64 elapsed = g_get_real_time () - ds_job_get_started (self->job);
-  double fraction = ds_job_get_fraction (self->job);
-  gint64 left = -1;
-  int secs;
+  gint64 left = ds_job_get_time_left (self->job, g_get_monotonic_time ());
 
-  /* The typical job of this session is the better guide; before there is
-   * one, extrapolate from the progress so far. */
-  if (self->typical_duration > 0)
-    left = MAX (self->typical_duration - elapsed, G_USEC_PER_SEC);
-  else if (fraction >= 0.1 && elapsed > G_USEC_PER_SEC / 2)
-    left = (gint64) (elapsed * (1.0 - fraction) / fraction);
   if (left < 0)
     return g_strdup (_("Estimating…"));
-  secs = (int) ((left + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
-  if (secs < 60)
-    /* TRANSLATORS: time left for a board, in seconds; keep it short */
-    return g_strdup_printf (_("About %d s left"), secs);
-  /* TRANSLATORS: time left for a board, in minutes; keep it short */
-  return g_strdup_printf (_("About %d min left"), (secs + 59) / 60);
+  return ds_job_format_time_left (left);
 }
 
 /* A label whose text changes is measured and laid out again, and with it
@@ -495,7 +473,7 @@ update (DsBoardCard *self)
 
   for (DsStep step = 0; step < DS_N_STEPS; step++)
     ds_step_row_set_outcome (self->step_rows[step], job != NULL ? ds_job_get_step_outcome (job, step) : NULL,
-                             self->step_messages[step]);
+                             job != NULL ? ds_job_get_step_message (job, step) : NULL);
 
   gtk_progress_bar_set_fraction (self->progress_bar, fraction);
   update_time (self);
@@ -627,20 +605,6 @@ job_finished_cb (DsBoardCard *self)
   queue_render (self);
 }
 
-static void
-step_finished_cb (DsJob       *job,
-                  int          step,
-                  const char  *outcome,
-                  const char  *message,
-                  DsBoardCard *self)
-{
-  if (step >= 0 && step < DS_N_STEPS)
-    {
-      g_free (self->step_messages[step]);
-      self->step_messages[step] = g_strdup (message);
-    }
-}
-
 DsBoardCard *
 ds_board_card_new (DsBoard *board)
 {
@@ -696,12 +660,10 @@ ds_board_card_set_job (DsBoardCard *self,
   if (self->job != NULL)
     g_signal_handlers_disconnect_by_data (self->job, self);
   g_set_object (&self->job, job);
-  clear_step_messages (self);
   if (job != NULL)
     {
       g_signal_connect_swapped (job, "changed", G_CALLBACK (job_changed_cb), self);
       g_signal_connect_swapped (job, "finished", G_CALLBACK (job_finished_cb), self);
-      g_signal_connect (job, "step-finished", G_CALLBACK (step_finished_cb), self);
     }
   update (self);
 }
@@ -781,13 +743,6 @@ ds_board_card_set_can_start (DsBoardCard *self,
     return;
   self->can_start = can_start;
   update (self);
-}
-
-void
-ds_board_card_set_typical_duration (DsBoardCard *self,
-                                    gint64       usec)
-{
-  self->typical_duration = usec;
 }
 
 void

@@ -56,8 +56,6 @@ gboolean      ds_board_card_is_set_aside    (DsBoardCard *self);
 void          ds_board_card_set_can_start   (DsBoardCard *self,
                                              gboolean     can_start);
 /* The usual duration of a job, for the time-left estimate; 0 when unknown. */
-void          ds_board_card_set_typical_duration (DsBoardCard *self,
-                                             gint64       usec);
 /* Refreshes the time left; the window calls it once a second. */
 void          ds_board_card_tick            (DsBoardCard *self);
 

@@ -46,8 +46,10 @@ struct _DsWindow
   DsStation      *station;
   DsSimulator    *simulator;
   GHashTable     *cards;          /* port -> DsBoardCard (owned by the flow box) */
-  GPtrArray      *jobs;           /* every job of this window, oldest first */
-  GArray         *durations;      /* gint64 µs of the jobs that passed */
+  /* Per board (board_key()), not per job: the station lets finished
+   * jobs go, and the window keeps only what its cards need. */
+  GHashTable     *latest_jobs;    /* board UID -> its latest DsJob */
+  GHashTable     *attempts;       /* board key -> jobs that ended PASS or FAIL */
   char           *operator_id;
   char           *lot;
   char           *station_name;
@@ -211,29 +213,6 @@ n_active (DsWindow *self)
   return self->station != NULL ? ds_station_get_n_active (self->station) : 0;
 }
 
-static int
-compare_int64 (gconstpointer a,
-               gconstpointer b)
-{
-  gint64 x = *(const gint64 *) a;
-  gint64 y = *(const gint64 *) b;
-
-  return x < y ? -1 : x > y ? 1 : 0;
-}
-
-/* The typical job of this session: the median of the passed ones. */
-static gint64
-median_duration (DsWindow *self)
-{
-  g_autoptr(GArray) sorted = NULL;
-
-  if (self->durations->len == 0)
-    return 0;
-  sorted = g_array_copy (self->durations);
-  g_array_sort (sorted, compare_int64);
-  return g_array_index (sorted, gint64, sorted->len / 2);
-}
-
 /* What a board's jobs share across replugs: its UID, else its port. */
 static char *
 board_key (DsBoard *board,
@@ -263,21 +242,10 @@ update_attempts (DsWindow    *self,
       return;
     }
   key = board_key (board, job);
-  for (guint i = 0; i < self->jobs->len; i++)
-    {
-      DsJob *other = g_ptr_array_index (self->jobs, i);
-      g_autofree char *other_key = NULL;
-      DsJobState state;
-
-      if (other == job)
-        break;
-      state = ds_job_get_state (other);
-      if (state != DS_JOB_STATE_FAILED && state != DS_JOB_STATE_PASSED)
-        continue;
-      other_key = board_key (ds_job_get_board (other), other);
-      if (g_str_equal (key, other_key))
-        attempt++;
-    }
+  attempt += GPOINTER_TO_UINT (g_hash_table_lookup (self->attempts, key));
+  /* The card's own job, once it ended, is one of those counted. */
+  if (g_object_get_data (G_OBJECT (job), "ds-window-counted") != NULL)
+    attempt--;
   ds_board_card_set_attempts (card, attempt, g_settings_get_uint (self->settings, "max-attempts"));
 }
 
@@ -362,19 +330,18 @@ job_finished_cb (DsStation *station,
 {
   DsJobState state = ds_job_get_state (job);
 
-  if (state == DS_JOB_STATE_PASSED)
+  if (state == DS_JOB_STATE_FAILED || state == DS_JOB_STATE_PASSED)
     {
-      gint64 duration = ds_job_get_finished (job) - ds_job_get_started (job);
-      GHashTableIter iter;
-      gpointer card;
-      gint64 typical;
+      g_autofree char *key = board_key (ds_job_get_board (job), job);
+      guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->attempts, key));
 
-      g_array_append_val (self->durations, duration);
-      typical = median_duration (self);
-      g_hash_table_iter_init (&iter, self->cards);
-      while (g_hash_table_iter_next (&iter, NULL, &card))
-        ds_board_card_set_typical_duration (card, typical);
+      g_object_set_data (G_OBJECT (job), "ds-window-counted", GUINT_TO_POINTER (1));
+      g_hash_table_insert (self->attempts, g_steal_pointer (&key), GUINT_TO_POINTER (n + 1));
     }
+  if (ds_job_get_uid (job) != NULL)
+    g_hash_table_insert (self->latest_jobs, g_strdup (ds_job_get_uid (job)), g_object_ref (job));
+  /* The cards hold the jobs they show; the station need not keep them. */
+  ds_station_release_finished (station);
 
   if (state == DS_JOB_STATE_FAILED)
     {
@@ -588,8 +555,12 @@ provision (DsWindow    *self,
       show_error (self, error->message);
       return;
     }
-  g_ptr_array_add (self->jobs, g_object_ref (job));
-  ds_board_card_set_typical_duration (card, median_duration (self));
+  {
+    g_autofree char *uid = ds_board_dup_uid (ds_board_card_get_board (card));
+
+    if (uid != NULL)
+      g_hash_table_insert (self->latest_jobs, g_steal_pointer (&uid), g_object_ref (job));
+  }
   ds_board_card_set_job (card, job);
   update_attempts (self, card);
   if (self->tick_id == 0)
@@ -642,14 +613,7 @@ latest_job_for (DsWindow *self,
 
   if (uid == NULL)
     return NULL;
-  for (guint i = self->jobs->len; i > 0; i--)
-    {
-      DsJob *job = g_ptr_array_index (self->jobs, i - 1);
-
-      if (g_strcmp0 (ds_job_get_uid (job), uid) == 0)
-        return job;
-    }
-  return NULL;
+  return g_hash_table_lookup (self->latest_jobs, uid);
 }
 
 static gboolean
@@ -726,7 +690,6 @@ add_card (DsWindow *self,
     return;
   card = ds_board_card_new (board);
   ds_board_card_set_can_start (card, self->operator_id != NULL);
-  ds_board_card_set_typical_duration (card, median_duration (self));
   ds_board_card_set_job (card, latest_job_for (self, board));
   update_attempts (self, card);
   g_hash_table_insert (self->cards, g_strdup (port), card);
@@ -1400,7 +1363,8 @@ ds_window_dispose (GObject *object)
   g_clear_object (&self->station);
   g_clear_pointer (&self->cards, g_hash_table_unref);
   g_clear_pointer (&self->unacknowledged, g_hash_table_unref);
-  g_clear_pointer (&self->jobs, g_ptr_array_unref);
+  g_clear_pointer (&self->latest_jobs, g_hash_table_unref);
+  g_clear_pointer (&self->attempts, g_hash_table_unref);
   g_clear_object (&self->ca);
   g_clear_object (&self->store);
   g_clear_object (&self->settings);
@@ -1412,7 +1376,6 @@ ds_window_finalize (GObject *object)
 {
   DsWindow *self = DS_WINDOW (object);
 
-  g_clear_pointer (&self->durations, g_array_unref);
   g_free (self->data_dir);
   g_free (self->operator_id);
   g_free (self->lot);
@@ -1464,8 +1427,8 @@ ds_window_init (DsWindow *self)
 
   self->cards = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->unacknowledged = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  self->jobs = g_ptr_array_new_with_free_func (g_object_unref);
-  self->durations = g_array_new (FALSE, FALSE, sizeof (gint64));
+  self->latest_jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->attempts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->station_name = g_strdup (g_get_host_name ());
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), win_actions, G_N_ELEMENTS (win_actions), self);

@@ -26,6 +26,7 @@ typedef enum {
   EV_IDENTIFIED,
   EV_CERTIFICATE,
   EV_LOG,
+  EV_ATTEMPT,
   EV_DONE,
 } EventKind;
 
@@ -42,6 +43,10 @@ typedef struct {
   char      *pai_path;
   DsJobState state;
   GError    *error;
+  gint64     time;        /* monotonic, when the worker posted it */
+  guint      attempt;     /* EV_ATTEMPT */
+  guint      retries;
+  guint      timeout_ms;
 } Event;
 
 static void
@@ -77,8 +82,23 @@ struct _DsJob
   DsStep        step;
   DsStep        failed_step;
   char         *step_outcome[DS_N_STEPS];
+  char         *step_message[DS_N_STEPS];
+  gint64        step_started[DS_N_STEPS];   /* monotonic */
+  gint64        step_duration[DS_N_STEPS];  /* µs, -1: not finished */
   double        fraction;
   char         *message;
+  /* Time left: the running step's attempt and where it stands. */
+  DsEstimator  *estimator;
+  DsStep        est_step;        /* the step running or about to */
+  double        step_fraction;   /* < 0: the step does not say */
+  gint64        attempt_started; /* monotonic */
+  gint64        attempt_timeout; /* µs, 0: unknown */
+  guint         retries_left;
+  gint64        expected_end;    /* monotonic, 0: not running */
+  gboolean      retried;         /* a retry since the last estimate: say it, however small */
+  GSource      *tick_source;     /* re-estimates while a step overruns */
+  GCancellable *outer_cancellable;
+  gulong        outer_cancel_id;
   GError       *error;
   gint64        started;
   gint64        finished;
@@ -93,6 +113,37 @@ struct _DsJob
 
 G_DEFINE_FINAL_TYPE (DsJob, ds_job, G_TYPE_OBJECT)
 
+G_DEFINE_ENUM_TYPE (DsStep, ds_step,
+  G_DEFINE_ENUM_VALUE (DS_STEP_FLASH, "flash"),
+  G_DEFINE_ENUM_VALUE (DS_STEP_CONNECT, "connect"),
+  G_DEFINE_ENUM_VALUE (DS_STEP_CSR, "csr"),
+  G_DEFINE_ENUM_VALUE (DS_STEP_FORWARD, "forward"),
+  G_DEFINE_ENUM_VALUE (DS_STEP_CHECK, "check"),
+  G_DEFINE_ENUM_VALUE (DS_STEP_INSTALL, "install"),
+  G_DEFINE_ENUM_VALUE (DS_STEP_ATTEST, "attest"),
+  G_DEFINE_ENUM_VALUE (DS_STEP_LOCK, "lock"),
+  G_DEFINE_ENUM_VALUE (DS_N_STEPS, "none"))
+
+G_DEFINE_ENUM_TYPE (DsJobState, ds_job_state,
+  G_DEFINE_ENUM_VALUE (DS_JOB_STATE_QUEUED, "queued"),
+  G_DEFINE_ENUM_VALUE (DS_JOB_STATE_RUNNING, "running"),
+  G_DEFINE_ENUM_VALUE (DS_JOB_STATE_PASSED, "passed"),
+  G_DEFINE_ENUM_VALUE (DS_JOB_STATE_FAILED, "failed"),
+  G_DEFINE_ENUM_VALUE (DS_JOB_STATE_ALREADY_PROVISIONED, "already-provisioned"),
+  G_DEFINE_ENUM_VALUE (DS_JOB_STATE_CANCELLED, "cancelled"))
+
+enum {
+  PROP_0,
+  PROP_STATE,
+  PROP_STEP,
+  PROP_MESSAGE,
+  PROP_FRACTION,
+  PROP_EXPECTED_END,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
 enum {
   STEP_STARTED,
   STEP_FINISHED,
@@ -103,6 +154,25 @@ enum {
 };
 
 static guint signals[N_SIGNALS];
+
+/* What each step takes on a board at 115200 baud with the test CA, before
+ * the station measured any: a guide for the first board only. */
+static const gint64 default_step_ms[DS_N_STEPS] = {
+  30000, 1000, 2000, 1500, 200, 1500, 1000, 500,
+};
+
+DsEstimator *
+ds_job_estimator_new (const DsJobOptions *options)
+{
+  gint64 defaults[DS_N_STEPS];
+
+  for (guint i = 0; i < DS_N_STEPS; i++)
+    defaults[i] = default_step_ms[i] * 1000;
+  /* Skipped at once when there is nothing to flash. */
+  if (options->firmware_path == NULL)
+    defaults[DS_STEP_FLASH] = 50 * 1000;
+  return ds_estimator_new (DS_N_STEPS, defaults);
+}
 
 static const char *step_names[DS_N_STEPS] = {
   "flash", "connect", "csr", "forward", "check", "install", "attest", "lock",
@@ -170,6 +240,10 @@ ds_job_options_copy (const DsJobOptions *o)
   c->cd_signers = o->cd_signers != NULL ? g_ptr_array_ref (o->cd_signers) : NULL;
   c->production = o->production;
   c->legacy_cn = o->legacy_cn;
+  c->transport_factory = o->transport_factory;
+  c->transport_factory_data = o->transport_factory_data;
+  c->flasher_factory = o->flasher_factory;
+  c->flasher_factory_data = o->flasher_factory_data;
   return c;
 }
 
@@ -374,8 +448,16 @@ ds_job_finalize (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_pointer (&self->thread, g_thread_unref);
+  g_clear_pointer (&self->tick_source, g_source_destroy);
+  if (self->outer_cancellable != NULL)
+    g_cancellable_disconnect (self->outer_cancellable, self->outer_cancel_id);
+  g_clear_object (&self->outer_cancellable);
+  g_clear_pointer (&self->estimator, ds_estimator_unref);
   for (guint i = 0; i < DS_N_STEPS; i++)
-    g_free (self->step_outcome[i]);
+    {
+      g_free (self->step_outcome[i]);
+      g_free (self->step_message[i]);
+    }
   g_free (self->message);
   g_clear_error (&self->error);
   g_free (self->uid);
@@ -388,20 +470,69 @@ ds_job_finalize (GObject *object)
 }
 
 static void
+ds_job_get_property (GObject    *object,
+                     guint       prop_id,
+                     GValue     *value,
+                     GParamSpec *pspec)
+{
+  DsJob *self = DS_JOB (object);
+
+  switch (prop_id)
+    {
+    case PROP_STATE:
+      g_value_set_enum (value, self->state);
+      break;
+    case PROP_STEP:
+      g_value_set_enum (value, self->step);
+      break;
+    case PROP_MESSAGE:
+      g_value_set_string (value, self->message);
+      break;
+    case PROP_FRACTION:
+      g_value_set_double (value, self->fraction);
+      break;
+    case PROP_EXPECTED_END:
+      g_value_set_int64 (value, self->expected_end);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 ds_job_class_init (DsJobClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->finalize = ds_job_finalize;
+  object_class->get_property = ds_job_get_property;
+
+  properties[PROP_STATE] =
+    g_param_spec_enum ("state", NULL, NULL, DS_TYPE_JOB_STATE, DS_JOB_STATE_QUEUED,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_STEP] =
+    g_param_spec_enum ("step", NULL, NULL, DS_TYPE_STEP, DS_STEP_FLASH,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_MESSAGE] =
+    g_param_spec_string ("message", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_FRACTION] =
+    g_param_spec_double ("fraction", NULL, NULL, 0.0, 1.0, 0.0,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* Monotonic time (g_get_monotonic_time()); 0 when not running. */
+  properties[PROP_EXPECTED_END] =
+    g_param_spec_int64 ("expected-end", NULL, NULL, 0, G_MAXINT64, 0,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /* step-started (DsStep step) */
   signals[STEP_STARTED] =
     g_signal_new ("step-started", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, DS_TYPE_STEP);
   /* step-finished (DsStep step, const char *outcome, const char *message) */
   signals[STEP_FINISHED] =
     g_signal_new ("step-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 3, G_TYPE_INT, G_TYPE_STRING, G_TYPE_STRING);
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 3, DS_TYPE_STEP, G_TYPE_STRING, G_TYPE_STRING);
   signals[CHANGED] =
     g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 0);
@@ -422,6 +553,10 @@ ds_job_init (DsJob *self)
   self->log = g_ptr_array_new_with_free_func (g_free);
   self->job_id = -1;
   self->state = DS_JOB_STATE_QUEUED;
+  self->failed_step = DS_N_STEPS;
+  self->step_fraction = -1;
+  for (guint i = 0; i < DS_N_STEPS; i++)
+    self->step_duration[i] = -1;
 }
 
 DsJob *
@@ -432,7 +567,97 @@ ds_job_new (DsBoard            *board,
 
   self->board = g_object_ref (board);
   self->options = ds_job_options_copy (options);
+  self->estimator = ds_job_estimator_new (options);
   return self;
+}
+
+void
+ds_job_set_estimator (DsJob       *self,
+                      DsEstimator *estimator)
+{
+  g_return_if_fail (DS_IS_JOB (self));
+  g_return_if_fail (estimator != NULL);
+
+  ds_estimator_ref (estimator);
+  g_clear_pointer (&self->estimator, ds_estimator_unref);
+  self->estimator = estimator;
+}
+
+static void
+set_message (DsJob      *self,
+             const char *message)
+{
+  if (g_strcmp0 (self->message, message) == 0)
+    return;
+  g_free (self->message);
+  self->message = g_strdup (message);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MESSAGE]);
+}
+
+static void
+set_state (DsJob      *self,
+           DsJobState  state)
+{
+  if (self->state == state)
+    return;
+  self->state = state;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+}
+
+/* Forwards only, while the job runs: a bar that goes back is a lie. */
+static void
+set_fraction (DsJob  *self,
+              double  fraction)
+{
+  fraction = CLAMP (fraction, 0.0, 1.0);
+  if (fraction <= self->fraction)
+    return;
+  self->fraction = fraction;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FRACTION]);
+}
+
+static void
+set_expected_end (DsJob  *self,
+                  gint64  end)
+{
+  /* Half a second either way is not worth a redraw. */
+  if (!self->retried && (end == 0) == (self->expected_end == 0) &&
+      ABS (end - self->expected_end) < G_USEC_PER_SEC / 2)
+    return;
+  self->retried = FALSE;
+  self->expected_end = end;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EXPECTED_END]);
+}
+
+static void
+update_estimate (DsJob  *self,
+                 gint64  now)
+{
+  DsEstimatorPosition pos = { 0 };
+
+  if (self->state != DS_JOB_STATE_RUNNING)
+    {
+      set_expected_end (self, 0);
+      return;
+    }
+  if (self->est_step >= DS_N_STEPS)
+    {
+      set_expected_end (self, now);
+      return;
+    }
+  pos.step = self->est_step;
+  pos.attempt_started = self->attempt_started > 0 ? self->attempt_started : now;
+  pos.step_fraction = self->step_fraction;
+  pos.timeout = self->attempt_timeout;
+  pos.retries_left = self->retries_left;
+  set_expected_end (self, now + ds_estimator_get_remaining (self->estimator, &pos, now));
+}
+
+static gboolean
+tick_cb (gpointer user_data)
+{
+  update_estimate (DS_JOB (user_data), g_get_monotonic_time ());
+  return G_SOURCE_CONTINUE;
 }
 
 /* Main context: apply queued events. */
@@ -447,29 +672,60 @@ apply_event (DsJob *self,
       self->step = ev->step;
       g_free (self->step_outcome[ev->step]);
       self->step_outcome[ev->step] = g_strdup ("running");
-      self->fraction = (double) ev->step / DS_N_STEPS;
-      g_free (self->message);
-      self->message = g_strdup (ds_step_get_label (ev->step));
-      g_signal_emit (self, signals[STEP_STARTED], 0, (int) ev->step);
+      self->step_started[ev->step] = ev->time;
+      self->est_step = ev->step;
+      self->attempt_started = ev->time;
+      self->attempt_timeout = 0;
+      self->retries_left = 0;
+      self->step_fraction = -1;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STEP]);
+      set_fraction (self, ds_estimator_get_fraction (self->estimator, ev->step, 0));
+      set_message (self, ds_step_get_label (ev->step));
+      g_signal_emit (self, signals[STEP_STARTED], 0, ev->step);
       break;
     case EV_STEP_FINISHED:
       g_free (self->step_outcome[ev->step]);
       self->step_outcome[ev->step] = g_strdup (ev->outcome);
-      self->fraction = (double) (ev->step + 1) / DS_N_STEPS;
+      self->step_duration[ev->step] = MAX (ev->time - self->step_started[ev->step], 0);
       if (ev->text != NULL)
         {
-          g_free (self->message);
-          self->message = g_strdup (ev->text);
+          g_free (self->step_message[ev->step]);
+          self->step_message[ev->step] = g_strdup (ev->text);
+          set_message (self, ev->text);
         }
-      g_signal_emit (self, signals[STEP_FINISHED], 0, (int) ev->step, ev->outcome, ev->text);
+      if (g_strcmp0 (ev->outcome, "fail") != 0)
+        {
+          set_fraction (self, ds_estimator_get_fraction (self->estimator, ev->step + 1, 0));
+          /* Until the next step starts, it is the one on its way. */
+          self->est_step = ev->step + 1;
+            {
+              self->attempt_started = ev->time;
+              self->step_fraction = -1;
+              self->attempt_timeout = 0;
+            }
+        }
+      g_signal_emit (self, signals[STEP_FINISHED], 0, ev->step, ev->outcome, ev->text);
       break;
     case EV_PROGRESS:
-      self->fraction = ev->fraction;
+      self->step_fraction = ev->fraction;
+      set_fraction (self, ds_estimator_get_fraction (self->estimator, self->step, ev->fraction));
       if (ev->text != NULL)
         {
-          g_free (self->message);
-          self->message = g_strdup (ev->text);
+          g_free (self->step_message[self->step]);
+          self->step_message[self->step] = g_strdup (ev->text);
+          set_message (self, ev->text);
         }
+      break;
+    case EV_ATTEMPT:
+      /* A retry starts the step's wait over; each attempt may take its
+       * timeout. */
+      if (ev->attempt > 0)
+        {
+          self->attempt_started = ev->time;
+          self->retried = TRUE;
+        }
+      self->attempt_timeout = (gint64) ev->timeout_ms * 1000;
+      self->retries_left = ev->retries > ev->attempt ? ev->retries - ev->attempt - 1 : 0;
       break;
     case EV_IDENTIFIED:
       g_free (self->uid);
@@ -491,15 +747,15 @@ apply_event (DsJob *self,
       g_signal_emit (self, signals[LOG], 0, ev->text);
       break;
     case EV_DONE:
-      self->state = ev->state;
       self->finished = g_get_real_time ();
       self->failed_step = ev->step;
       g_clear_error (&self->error);
       self->error = g_steal_pointer (&ev->error);
       if (ev->state == DS_JOB_STATE_PASSED || ev->state == DS_JOB_STATE_ALREADY_PROVISIONED)
-        self->fraction = 1.0;
-      g_free (self->message);
-      self->message = g_strdup (ev->text);
+        set_fraction (self, 1.0);
+      set_message (self, ev->text);
+      set_state (self, ev->state);
+      g_clear_pointer (&self->tick_source, g_source_destroy);
       break;
     }
 }
@@ -516,8 +772,11 @@ dispatch_cb (gpointer user_data)
   g_clear_pointer (&self->dispatch_source, g_source_unref);
   g_mutex_unlock (&self->lock);
 
+  g_object_freeze_notify (G_OBJECT (self));
   for (GList *l = pending.head; l != NULL; l = l->next)
     apply_event (self, l->data);
+  update_estimate (self, g_get_monotonic_time ());
+  g_object_thaw_notify (G_OBJECT (self));
   g_queue_clear_full (&pending, (GDestroyNotify) event_free);
   g_signal_emit (self, signals[CHANGED], 0);
   return G_SOURCE_REMOVE;
@@ -532,6 +791,7 @@ post (DsJob *self,
   g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&self->lock);
   Event *last = g_queue_peek_tail (&self->events);
 
+  ev->time = g_get_monotonic_time ();
   if (ev->kind == EV_PROGRESS && last != NULL && last->kind == EV_PROGRESS)
     {
       event_free (g_queue_pop_tail (&self->events));
@@ -680,8 +940,33 @@ error_code (const GError *error)
 static gboolean
 is_cancelled (const GError *error)
 {
-  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
-         g_error_matches (error, DS_ERROR, DS_ERROR_CANCELLED);
+  return ds_error_is_cancelled (error);
+}
+
+/* The transport for the board, through the options' seam. */
+static DsTransport *
+new_transport (DsJob *self)
+{
+  if (self->options->transport_factory != NULL)
+    return self->options->transport_factory (self->board, self->options->transport_factory_data);
+  return ds_board_new_transport (self->board);
+}
+
+static void
+attempt_cb (guint8   command,
+            guint    attempt,
+            guint    retries,
+            guint    timeout_ms,
+            gpointer user_data)
+{
+  DsJob *self = user_data;
+  Event *ev = g_new0 (Event, 1);
+
+  ev->kind = EV_ATTEMPT;
+  ev->attempt = attempt;
+  ev->retries = retries;
+  ev->timeout_ms = timeout_ms;
+  post (self, ev);
 }
 
 static void
@@ -698,7 +983,7 @@ flash_progress (const char *phase,
   double within = base + span * (total > 0 ? (double) done / total : 1);
 
   ev->kind = EV_PROGRESS;
-  ev->fraction = (DS_STEP_FLASH + within) / DS_N_STEPS;
+  ev->fraction = within;
   ev->text = g_strdup_printf (_("Flashing: %s %d %%"), phase, total > 0 ? (int) (100 * done / total) : 100);
   post (self, ev);
 }
@@ -710,6 +995,7 @@ step_flash (Run     *run,
   DsJob *self = run->job;
   g_autoptr(DsFirmwareImage) image = NULL;
   g_autoptr(DsTransport) transport = NULL;
+  g_autoptr(DsFlasher) flasher = NULL;
   g_auto(DsBoardFlashResult) result = { 0 };
 
   if (self->options->firmware_path == NULL)
@@ -720,10 +1006,12 @@ step_flash (Run     *run,
   image = ds_firmware_image_load (self->options->firmware_path, self->options->firmware_address, error);
   if (image == NULL)
     return FALSE;
-  transport = ds_board_new_transport (self->board);
+  transport = new_transport (self);
   if (!ds_transport_open (transport, error))
     return FALSE;
-  if (!ds_board_flash (transport, NULL, image, TRUE, flash_progress, self, &result, run->cancellable, error))
+  if (self->options->flasher_factory != NULL)
+    flasher = self->options->flasher_factory (self->board, self->options->flasher_factory_data);
+  if (!ds_board_flash (transport, flasher, image, TRUE, flash_progress, self, &result, run->cancellable, error))
     {
       g_prefix_error (error, _("Flashing failed: "));
       return FALSE;
@@ -749,12 +1037,13 @@ step_connect (Run     *run,
 {
   DsJob *self = run->job;
   const char *port = ds_board_get_port (self->board);
-  g_autoptr(DsTransport) transport = ds_board_new_transport (self->board);
+  g_autoptr(DsTransport) transport = new_transport (self);
   Event *ev;
 
   if (!ds_transport_open (transport, error))
     return FALSE;
   run->device = ds_device_new (transport);
+  ds_device_set_attempt_func (run->device, attempt_cb, self);
   ds_device_set_timeout (run->device, self->options->timeout_ms);
   if (self->options->retries > 0)
     ds_device_set_retries (run->device, self->options->retries);
@@ -1011,7 +1300,7 @@ check_before_issuing (Run     *run,
     return FALSE;
   if (live != NULL)
     {
-      g_set_error (error, DS_ERROR, DS_ERROR_REJECTED,
+      g_set_error (error, DS_ERROR, DS_ERROR_ALREADY_PROVISIONED,
                    _("Board UID %s already holds the installed DAC %s, for another key: a cloned UID, "
                      "or a provisioned board whose storage was wiped; set it aside"),
                    run->info.uid, live->serial);
@@ -1413,11 +1702,20 @@ run_step (Run     *run,
 
   g_clear_pointer (&run->skip_reason, g_free);
   g_clear_pointer (&run->done_message, g_free);
-  if (g_cancellable_set_error_if_cancelled (run->cancellable, &local_error))
+  if (ds_error_set_if_cancelled (run->cancellable, &local_error))
     ok = FALSE;
   else
     ok = step_funcs[step] (run, &local_error);
   sanitise_message (local_error);
+  /* One way of saying "cancelled" (DS_ERROR_CANCELLED), whichever call
+   * noticed it. */
+  if (local_error != NULL && local_error->domain != DS_ERROR && is_cancelled (local_error))
+    {
+      GError *cancelled = g_error_new_literal (DS_ERROR, DS_ERROR_CANCELLED, local_error->message);
+
+      g_clear_error (&local_error);
+      local_error = cancelled;
+    }
   outcome = !ok ? "fail" : run->skip_reason != NULL ? "skipped" : "pass";
 
   /* Durable before the board or the CA hears from the station again.
@@ -1483,7 +1781,8 @@ job_worker (GTask        *task,
     {
       g_prefix_error (&error, _("Cannot record the job: "));
       state = DS_JOB_STATE_FAILED;
-      failed_step = DS_STEP_FLASH;
+      /* No step was reached: the station's records failed, not the board. */
+      failed_step = DS_N_STEPS;
     }
 
   for (DsStep step = DS_STEP_FLASH; error == NULL && step < DS_N_STEPS; step++)
@@ -1517,7 +1816,11 @@ job_worker (GTask        *task,
     case DS_JOB_STATE_FAILED:
     default:
       outcome = "failed";
-      message = g_strdup_printf (_("FAIL at %s: %s"), ds_step_get_label (failed_step), error->message);
+      if (failed_step < DS_N_STEPS)
+        message = g_strdup_printf (_("FAIL at %s: %s"), ds_step_get_label (failed_step), error->message);
+      else
+        /* TRANSLATORS: a job that failed before its first step; %s says why. */
+        message = g_strdup_printf (_("FAIL: %s"), error->message);
       break;
     }
 
@@ -1584,6 +1887,13 @@ job_done_cb (GObject      *object,
    * crash of the CLI at exit under load). */
   if (self->thread != NULL)
     g_thread_join (g_steal_pointer (&self->thread));
+  /* The caller's cancellable (a station's) outlives this job. */
+  if (self->outer_cancellable != NULL)
+    {
+      g_cancellable_disconnect (self->outer_cancellable, self->outer_cancel_id);
+      self->outer_cancel_id = 0;
+      g_clear_object (&self->outer_cancellable);
+    }
 
   /* Apply whatever the worker posted last before telling anybody. */
   if (self->dispatch_source != NULL)
@@ -1619,13 +1929,26 @@ ds_job_run_async (DsJob               *self,
 
   outer = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (outer, ds_job_run_async);
+  /* The job says how it ended, DS_ERROR_CANCELLED included; GTask would
+   * put GIO's own error in its place. */
+  g_task_set_check_cancellable (outer, FALSE);
   if (cancellable != NULL)
-    g_cancellable_connect (cancellable, G_CALLBACK (forward_cancel_cb),
-                           g_object_ref (self->cancellable), g_object_unref);
+    {
+      self->outer_cancellable = g_object_ref (cancellable);
+      self->outer_cancel_id = g_cancellable_connect (cancellable, G_CALLBACK (forward_cancel_cb),
+                                                     g_object_ref (self->cancellable), g_object_unref);
+    }
 
   self->context = g_main_context_ref_thread_default ();
-  self->state = DS_JOB_STATE_RUNNING;
   self->started = g_get_real_time ();
+  self->attempt_started = g_get_monotonic_time ();
+  set_state (self, DS_JOB_STATE_RUNNING);
+  update_estimate (self, self->attempt_started);
+  /* Time left keeps moving while a step waits on a slow answer. */
+  self->tick_source = g_timeout_source_new_seconds (1);
+  g_source_set_callback (self->tick_source, tick_cb, self, NULL);
+  g_source_attach (self->tick_source, self->context);
+  g_source_unref (self->tick_source);
 
   /* One thread per job rather than GTask's shared pool: a job spends its
    * life blocked on a serial port, and the station bounds how many run. */
@@ -1656,11 +1979,12 @@ ds_job_cancel_queued (DsJob *self)
 
   /* Never started: nothing to record, no board to talk to. */
   g_cancellable_cancel (self->cancellable);
-  self->state = DS_JOB_STATE_CANCELLED;
   self->started = self->finished = g_get_real_time ();
   self->failed_step = DS_N_STEPS;
-  g_free (self->message);
-  self->message = g_strdup (_("Cancelled before it started"));
+  g_object_freeze_notify (G_OBJECT (self));
+  set_message (self, _("Cancelled before it started"));
+  set_state (self, DS_JOB_STATE_CANCELLED);
+  g_object_thaw_notify (G_OBJECT (self));
   g_signal_emit (self, signals[CHANGED], 0);
   g_signal_emit (self, signals[FINISHED], 0);
 }
@@ -1682,6 +2006,45 @@ const char *ds_job_get_dac_fingerprint (DsJob *self) { return self->dac_fingerpr
 const char *ds_job_get_dac_path (DsJob *self) { return self->dac_path; }
 const char *ds_job_get_pai_path (DsJob *self) { return self->pai_path; }
 GPtrArray *ds_job_get_log (DsJob *self) { return self->log; }
+
+gint64 ds_job_get_expected_end (DsJob *self) { return self->expected_end; }
+
+gint64
+ds_job_get_time_left (DsJob  *self,
+                      gint64  now)
+{
+  if (self->state != DS_JOB_STATE_RUNNING || self->expected_end == 0)
+    return -1;
+  return MAX (self->expected_end - now, 0);
+}
+
+char *
+ds_job_format_time_left (gint64 usec)
+{
+  int secs = (int) ((MAX (usec, G_USEC_PER_SEC) + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
+
+  if (secs < 60)
+    /* TRANSLATORS: time left for a board, in seconds; keep it short */
+    return g_strdup_printf (_("About %d s left"), secs);
+  /* TRANSLATORS: time left for a board, in minutes; keep it short */
+  return g_strdup_printf (_("About %d min left"), (secs + 59) / 60);
+}
+
+const char *
+ds_job_get_step_message (DsJob *self,
+                         DsStep step)
+{
+  g_return_val_if_fail (step < DS_N_STEPS, NULL);
+  return self->step_message[step];
+}
+
+gint64
+ds_job_get_step_duration (DsJob *self,
+                          DsStep step)
+{
+  g_return_val_if_fail (step < DS_N_STEPS, -1);
+  return self->step_duration[step];
+}
 
 const char *
 ds_job_get_step_outcome (DsJob *self,

@@ -7,6 +7,9 @@
 
 #include "ds-board.h"
 #include "ds-ca.h"
+#include "ds-estimator.h"
+#include "ds-flasher.h"
+#include "ds-transport.h"
 #include "ds-store.h"
 #include "ds-matter-validator.h"
 #include "ds-trust-store.h"
@@ -34,6 +37,20 @@ typedef enum {
   DS_JOB_STATE_CANCELLED,
 } DsJobState;
 
+GType ds_step_get_type (void) G_GNUC_CONST;
+#define DS_TYPE_STEP (ds_step_get_type ())
+GType ds_job_state_get_type (void) G_GNUC_CONST;
+#define DS_TYPE_JOB_STATE (ds_job_state_get_type ())
+
+/* The seams between a job and its board: what talks to the board on
+ * @port, and what flashes it.  Called from the job's thread.  The
+ * defaults: ds_transport_new_for_port() and the ROM bootloader over the
+ * transport (a NULL flasher). */
+typedef DsTransport *(*DsTransportFactory) (DsBoard  *board,
+                                            gpointer  user_data);
+typedef DsFlasher   *(*DsFlasherFactory)   (DsBoard  *board,
+                                            gpointer  user_data);
+
 /* What every job of a station shares. */
 typedef struct {
   DsStore    *store;
@@ -55,6 +72,10 @@ typedef struct {
   gboolean    production;     /* refuse test VIDs, test PAAs and the test CD key */
   gboolean    legacy_cn;     /* CSR subject CN "Mvid:XXXX Mpid:XXXX" instead of "DAC UID",
                               * for CAs that drop the Matter attributes (CFSSL 1.2) */
+  DsTransportFactory transport_factory;   /* NULL: ds_transport_new_for_port() */
+  gpointer           transport_factory_data;
+  DsFlasherFactory   flasher_factory;     /* NULL: the ROM bootloader over the transport */
+  gpointer           flasher_factory_data;
 } DsJobOptions;
 
 DsJobOptions *ds_job_options_copy (const DsJobOptions *options);
@@ -93,12 +114,24 @@ const char   *ds_step_to_string       (DsStep step);
 /* A label for people: "Connect", "Generate CSR"... */
 const char   *ds_step_get_label       (DsStep step);
 const char   *ds_job_state_to_string  (DsJobState state);
+/* An estimator with what each step of a job with @options takes before
+ * anything was measured (flashing only when there is firmware to flash). */
+DsEstimator  *ds_job_estimator_new    (const DsJobOptions *options);
 
 #define DS_TYPE_JOB (ds_job_get_type ())
 G_DECLARE_FINAL_TYPE (DsJob, ds_job, DS, JOB, GObject)
 
+/* Properties, each with notify on the main context the job runs on:
+ * "state" (DsJobState), "step" (DsStep), "message", "fraction" (0..1,
+ * never going back while the job runs) and "expected-end" (monotonic
+ * time, g_get_monotonic_time(), when the job is expected to end; 0 when
+ * not running).  "changed" follows every batch of updates. */
 DsJob        *ds_job_new              (DsBoard             *board,
                                        const DsJobOptions  *options);
+/* Step durations measured on other boards, shared with the station;
+ * without one, the job's own defaults. */
+void          ds_job_set_estimator    (DsJob               *self,
+                                       DsEstimator         *estimator);
 void          ds_job_run_async        (DsJob               *self,
                                        GCancellable        *cancellable,
                                        GAsyncReadyCallback  callback,
@@ -121,10 +154,25 @@ DsStep        ds_job_get_step         (DsJob *self);
  * "fail" or "skipped". */
 const char   *ds_job_get_step_outcome (DsJob *self,
                                        DsStep step);
+/* The message @step ended with (or its latest progress), or NULL. */
+const char   *ds_job_get_step_message (DsJob *self,
+                                       DsStep step);
+/* How long @step took in µs, or -1 when it did not finish. */
+gint64        ds_job_get_step_duration (DsJob *self,
+                                       DsStep step);
 double        ds_job_get_fraction     (DsJob *self);
+/* Monotonic µs (g_get_monotonic_time()), 0 when the job is not running. */
+gint64        ds_job_get_expected_end (DsJob *self);
+/* µs left at @now (monotonic), -1 when the job is not running. */
+gint64        ds_job_get_time_left    (DsJob *self,
+                                       gint64 now);
+/* "About 12 s left", "About 2 min left": what both front ends show. */
+char         *ds_job_format_time_left (gint64 usec);
 const char   *ds_job_get_message      (DsJob *self);
 const GError *ds_job_get_error        (DsJob *self);
-/* The step that failed, meaningful when the state is FAILED. */
+/* The step that failed, meaningful when the state is FAILED; DS_N_STEPS
+ * when the job failed before its first step (its record could not be
+ * written). */
 DsStep        ds_job_get_failed_step  (DsJob *self);
 gint64        ds_job_get_started      (DsJob *self);
 gint64        ds_job_get_finished     (DsJob *self);

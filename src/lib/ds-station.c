@@ -15,11 +15,46 @@ struct _DsStation
   guint         max_jobs;
   guint         n_running;
   GQueue        queued;        /* DsJob, owned by jobs */
-  GPtrArray    *jobs;          /* every job, in order */
+  GPtrArray    *jobs;          /* every job not released, in order */
   GCancellable *cancellable;
+  DsEstimator  *estimator;
 };
 
-G_DEFINE_FINAL_TYPE (DsStation, ds_station, G_TYPE_OBJECT)
+static void ds_station_list_model_init (GListModelInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (DsStation, ds_station, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, ds_station_list_model_init))
+
+static GType
+ds_station_get_item_type (GListModel *model)
+{
+  return DS_TYPE_JOB;
+}
+
+static guint
+ds_station_get_n_items (GListModel *model)
+{
+  return DS_STATION (model)->jobs->len;
+}
+
+static gpointer
+ds_station_get_item (GListModel *model,
+                     guint       position)
+{
+  DsStation *self = DS_STATION (model);
+
+  if (position >= self->jobs->len)
+    return NULL;
+  return g_object_ref (g_ptr_array_index (self->jobs, position));
+}
+
+static void
+ds_station_list_model_init (GListModelInterface *iface)
+{
+  iface->get_item_type = ds_station_get_item_type;
+  iface->get_n_items = ds_station_get_n_items;
+  iface->get_item = ds_station_get_item;
+}
 
 enum {
   JOB_ADDED,
@@ -39,6 +74,7 @@ ds_station_finalize (GObject *object)
   g_ptr_array_unref (self->jobs);
   g_clear_pointer (&self->options, ds_job_options_free);
   g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->estimator, ds_estimator_unref);
   G_OBJECT_CLASS (ds_station_parent_class)->finalize (object);
 }
 
@@ -75,6 +111,7 @@ ds_station_new (const DsJobOptions *options,
 
   self->options = ds_job_options_copy (options);
   self->max_jobs = MAX (max_jobs, 1);
+  self->estimator = ds_job_estimator_new (options);
   /* A change of configuration goes into the audit trail. */
   if (options->store != NULL)
     {
@@ -110,6 +147,12 @@ job_done_cb (GObject      *object,
   /* The outcome is on the job itself; the error needs no handling here. */
   ds_job_run_finish (job, result, &error);
   self->n_running--;
+  /* What the steps of a board that went all the way took is what the
+   * next boards are expected to take. */
+  if (ds_job_get_state (job) == DS_JOB_STATE_PASSED)
+    for (DsStep step = 0; step < DS_N_STEPS; step++)
+      if (ds_job_get_step_duration (job, step) >= 0)
+        ds_estimator_add_sample (self->estimator, step, ds_job_get_step_duration (job, step));
   g_signal_emit (self, signals[JOB_FINISHED], 0, job);
   start_queued (self);
   if (self->n_running == 0 && g_queue_is_empty (&self->queued))
@@ -160,7 +203,9 @@ ds_station_provision (DsStation *self,
     }
 
   job = ds_job_new (board, self->options);
+  ds_job_set_estimator (job, self->estimator);
   g_ptr_array_add (self->jobs, job);
+  g_list_model_items_changed (G_LIST_MODEL (self), self->jobs->len - 1, 0, 1);
   g_queue_push_tail (&self->queued, job);
   g_signal_emit (self, signals[JOB_ADDED], 0, job);
   start_queued (self);
@@ -221,4 +266,46 @@ GPtrArray *
 ds_station_get_jobs (DsStation *self)
 {
   return self->jobs;
+}
+
+DsEstimator *
+ds_station_get_estimator (DsStation *self)
+{
+  return self->estimator;
+}
+
+static gboolean
+is_finished (DsJob *job)
+{
+  DsJobState state = ds_job_get_state (job);
+
+  return state != DS_JOB_STATE_QUEUED && state != DS_JOB_STATE_RUNNING;
+}
+
+guint
+ds_station_release_finished (DsStation *self)
+{
+  guint released = 0;
+
+  g_return_val_if_fail (DS_IS_STATION (self), 0);
+
+  /* Runs of finished jobs go at once, one items-changed each. */
+  for (guint i = self->jobs->len; i > 0;)
+    {
+      guint end, start;
+
+      while (i > 0 && !is_finished (g_ptr_array_index (self->jobs, i - 1)))
+        i--;
+      end = i;
+      while (i > 0 && is_finished (g_ptr_array_index (self->jobs, i - 1)))
+        i--;
+      start = i;
+      if (end > start)
+        {
+          g_ptr_array_remove_range (self->jobs, start, end - start);
+          g_list_model_items_changed (G_LIST_MODEL (self), start, end - start, 0);
+          released += end - start;
+        }
+    }
+  return released;
 }

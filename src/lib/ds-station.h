@@ -7,6 +7,9 @@
 G_BEGIN_DECLS
 
 #define DS_TYPE_STATION (ds_station_get_type ())
+/* A GListModel of its jobs (DsJob), oldest first: every job queued,
+ * running or finished, until ds_station_release_finished() lets the
+ * finished ones go. */
 G_DECLARE_FINAL_TYPE (DsStation, ds_station, DS, STATION, GObject)
 
 DsStation          *ds_station_new          (const DsJobOptions *options,
@@ -30,7 +33,13 @@ void                ds_station_cancel_job   (DsStation          *self,
 void                ds_station_cancel_all   (DsStation          *self);
 /* Jobs queued or running. */
 guint               ds_station_get_n_active (DsStation          *self);
-/* Every job started since the station was made, in order. */
+/* Every job the station holds, in order (the list model's items). */
 GPtrArray          *ds_station_get_jobs     (DsStation          *self);
+/* Drops the finished jobs from the station (and its list model); their
+ * step durations stay in the estimator.  Returns how many went. */
+guint               ds_station_release_finished (DsStation      *self);
+/* The step durations measured on the boards that passed, shared by every
+ * job of the station for its expected end. */
+DsEstimator        *ds_station_get_estimator (DsStation         *self);
 
 G_END_DECLS

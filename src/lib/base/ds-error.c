@@ -1,5 +1,9 @@
 /* The one error domain of DAC Station, and a bridge from OpenSSL's error queue. */
+#include "config.h"
+
 #include "ds-error.h"
+
+#include <glib/gi18n-lib.h>
 
 #include <openssl/err.h>
 
@@ -83,4 +87,21 @@ ds_set_error_openssl (GError    **error,
     g_set_error (error, DS_ERROR, code, "%s (%s)", what, buf);
   else
     g_set_error_literal (error, DS_ERROR, code, what);
+}
+
+gboolean
+ds_error_set_if_cancelled (GCancellable *cancellable,
+                           GError      **error)
+{
+  if (!g_cancellable_is_cancelled (cancellable))
+    return FALSE;
+  g_set_error_literal (error, DS_ERROR, DS_ERROR_CANCELLED, _("Cancelled"));
+  return TRUE;
+}
+
+gboolean
+ds_error_is_cancelled (const GError *error)
+{
+  return g_error_matches (error, DS_ERROR, DS_ERROR_CANCELLED) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }

@@ -1,7 +1,7 @@
 /* The one error domain of DAC Station. */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -60,7 +60,13 @@ typedef enum {
 void         ds_error_set_cause   (GError       *error,
                                    DsErrorCause  cause);
 DsErrorCause ds_error_get_cause   (const GError *error);
-
+/* DS_ERROR_CANCELLED when @cancellable is cancelled: the library's one
+ * way of saying so, in place of g_cancellable_set_error_if_cancelled(). */
+gboolean     ds_error_set_if_cancelled (GCancellable *cancellable,
+                                   GError      **error);
+/* TRUE for DS_ERROR_CANCELLED and for GIO's G_IO_ERROR_CANCELLED (what
+ * GLib's own calls return). */
+gboolean     ds_error_is_cancelled (const GError *error);
 /* Appends OpenSSL's error queue (and clears it) to a message. */
 void         ds_set_error_openssl (GError    **error,
                                    int         code,

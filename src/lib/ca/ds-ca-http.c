@@ -433,7 +433,7 @@ set_curl_error (DsCaHttp   *self,
                    _("The CA server %s did not answer within %u s"), url, self->options->timeout_s);
       break;
     case CURLE_ABORTED_BY_CALLBACK:
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Operation was cancelled"));
+      g_set_error_literal (error, DS_ERROR, DS_ERROR_CANCELLED, _("Cancelled"));
       break;
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_CONNECT:
@@ -679,11 +679,11 @@ ds_ca_http_sleep (guint         ms,
     {
       gint64 left = end - g_get_monotonic_time ();
 
-      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+      if (ds_error_set_if_cancelled (cancellable, error))
         return FALSE;
       g_usleep (MIN (left, 100 * 1000));
     }
-  return !g_cancellable_set_error_if_cancelled (cancellable, error);
+  return !ds_error_set_if_cancelled (cancellable, error);
 }
 
 char *

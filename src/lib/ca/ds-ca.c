@@ -1,6 +1,8 @@
 /* The certificate authority interface. */
 #include "ds-ca.h"
 
+#include "ds-error.h"
+
 G_DEFINE_INTERFACE (DsCa, ds_ca, G_TYPE_OBJECT)
 
 static void
@@ -35,7 +37,7 @@ ds_ca_issue (DsCa                 *self,
   g_return_val_if_fail (DS_IS_CA (self), NULL);
   g_return_val_if_fail (request != NULL && request->csr_der != NULL, NULL);
 
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+  if (ds_error_set_if_cancelled (cancellable, error))
     return NULL;
   return DS_CA_GET_IFACE (self)->issue (self, request, cancellable, error);
 }

@@ -22,6 +22,8 @@ struct _DsDevice
   guint          timeout_ms;  /* 0: per-command defaults */
   guint          retries;
   guint          retransmits;
+  DsDeviceAttemptFunc attempt_func;
+  gpointer       attempt_data;
   guint          answered;    /* requests answered so far, for the cause of a timeout */
   guint8         last_status;
 };
@@ -93,6 +95,15 @@ guint8
 ds_device_get_last_status (DsDevice *self)
 {
   return self->last_status;
+}
+
+void
+ds_device_set_attempt_func (DsDevice            *self,
+                            DsDeviceAttemptFunc  func,
+                            gpointer             user_data)
+{
+  self->attempt_func = func;
+  self->attempt_data = user_data;
 }
 
 guint
@@ -180,6 +191,8 @@ transact (DsDevice      *self,
     {
       gint64 deadline;
 
+      if (self->attempt_func != NULL)
+        self->attempt_func (command, attempt, self->retries, timeout, self->attempt_data);
       if (attempt > 0)
         {
           self->retransmits++;

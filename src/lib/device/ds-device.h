@@ -31,6 +31,17 @@ void         ds_device_set_timeout      (DsDevice     *self,
                                          guint         timeout_ms);
 void         ds_device_set_retries      (DsDevice     *self,
                                          guint         retries);
+/* Called from the calling thread before each attempt at a command:
+ * @attempt 0 is the first, later ones are retries; @timeout_ms is how
+ * long the attempt may wait for its answer. */
+typedef void (*DsDeviceAttemptFunc) (guint8   command,
+                                     guint    attempt,
+                                     guint    retries,
+                                     guint    timeout_ms,
+                                     gpointer user_data);
+void         ds_device_set_attempt_func (DsDevice     *self,
+                                         DsDeviceAttemptFunc func,
+                                         gpointer      user_data);
 /* Bytes skipped as garbage and retransmissions made so far. */
 guint64      ds_device_get_garbage      (DsDevice     *self);
 guint        ds_device_get_retransmits  (DsDevice     *self);

@@ -99,7 +99,7 @@ ds_board_flash (DsTransport        *transport,
    * firmware's frame parser. */
   if (uart && ds_uart_flasher_probe (transport, 150, cancellable))
     ;
-  else if (g_cancellable_set_error_if_cancelled (cancellable, error))
+  else if (ds_error_set_if_cancelled (cancellable, error))
     return FALSE;
   else if (probe_firmware (transport, &info, cancellable, &probe_error))
     {
@@ -123,7 +123,7 @@ ds_board_flash (DsTransport        *transport,
         /* The firmware hands over to the ROM bootloader. */
         g_usleep (250 * 1000);
     }
-  else if (g_error_matches (probe_error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+  else if (ds_error_is_cancelled (probe_error) ||
            g_error_matches (probe_error, DS_ERROR, DS_ERROR_DISCONNECTED))
     {
       g_propagate_error (error, g_steal_pointer (&probe_error));

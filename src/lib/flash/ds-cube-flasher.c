@@ -235,7 +235,7 @@ ds_cube_flasher_flash (DsFlasher        *flasher,
       g_subprocess_force_exit (proc);
       g_subprocess_wait (proc, NULL, NULL);
       g_unlink (hex);
-      g_cancellable_set_error_if_cancelled (cancellable, error);
+      ds_error_set_if_cancelled (cancellable, error);
       return FALSE;
     }
   ok = g_subprocess_wait (proc, cancellable, error);

@@ -1,6 +1,8 @@
 /* The flasher interface. */
 #include "ds-flasher.h"
 
+#include "ds-error.h"
+
 G_DEFINE_INTERFACE (DsFlasher, ds_flasher, G_TYPE_OBJECT)
 
 static void
@@ -24,7 +26,7 @@ ds_flasher_flash (DsFlasher        *self,
                   GError          **error)
 {
   g_return_val_if_fail (DS_IS_FLASHER (self), FALSE);
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+  if (ds_error_set_if_cancelled (cancellable, error))
     return FALSE;
   return DS_FLASHER_GET_IFACE (self)->flash (self, image, progress, user_data, cancellable, error);
 }

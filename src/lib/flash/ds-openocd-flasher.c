@@ -230,7 +230,7 @@ ds_openocd_flasher_flash (DsFlasher        *flasher,
       g_subprocess_force_exit (proc);
       g_subprocess_wait (proc, NULL, NULL);
       remove_files (bins);
-      g_cancellable_set_error_if_cancelled (cancellable, error);
+      ds_error_set_if_cancelled (cancellable, error);
       return FALSE;
     }
   ok = g_subprocess_wait (proc, cancellable, error);

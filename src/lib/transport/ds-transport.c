@@ -227,7 +227,7 @@ wait_fd (DsTransport  *self,
     {
       gint64 left = deadline - g_get_monotonic_time ();
 
-      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+      if (ds_error_set_if_cancelled (cancellable, error))
         {
           ret = -1;
           break;

@@ -5,6 +5,7 @@
 
 #include <glib/gstdio.h>
 
+#include "ds-pty-transport.h"
 #include "ds-test-ca.h"
 #include "ds-test-util.h"
 
@@ -20,7 +21,7 @@ fake_transport (DsBoard  *board,
   g_assert_true (g_str_has_prefix (port, "fake:"));
   g_assert_true (g_ascii_string_to_unsigned (port + 5, 10, 0, f->sims->len - 1, &index, NULL));
   g_atomic_int_inc (&f->n_transports);
-  return ds_transport_new_for_port (ds_sim_board_get_port (g_ptr_array_index (f->sims, index)));
+  return DS_TRANSPORT (ds_pty_transport_new (ds_sim_board_get_port (g_ptr_array_index (f->sims, index))));
 }
 
 void

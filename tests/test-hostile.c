@@ -334,8 +334,9 @@ test_copied_identity (Fixture       *f,
   }
 }
 
-/* Two fresh boards at once with one UID, then two with one key: one of
- * each pair may pass, the other fails, and the CA issues one DAC a pair. */
+/* Two fresh boards at once with one UID: both are held back before the CA
+ * is asked.  Then two with one key: one may pass, the other fails, and the
+ * CA issues one DAC. */
 static void
 test_clones_at_once (Fixture       *f,
                      gconstpointer  unused)
@@ -366,6 +367,22 @@ test_clones_at_once (Fixture       *f,
             }
         }
       r = run_boards (f, dir, 2, NULL, f->data);
+      if (pair == 0)
+        {
+          /* Two boards that announce one UID are told apart before any job
+           * starts: an alarm names both, neither is provisioned and the CA
+           * is not asked (docs/fixtures.md).  A UID learned only from INFO
+           * is still claimed per job (the key pair below takes that path). */
+          JsonObject *dup = ds_test_find_event (r->events, "duplicate", NULL);
+
+          g_assert_nonnull (dup);
+          g_assert_cmpstr (json_object_get_string_member (dup, "kind"), ==, "uid");
+          g_assert_cmpint (r->exit_status, ==, 1);
+          g_assert_null (ds_test_find_event (r->events, "step", "sim-0"));
+          g_assert_null (ds_test_find_event (r->events, "step", "sim-1"));
+          g_assert_cmpuint (assert_ca_agrees (f->data), ==, issued);
+          continue;
+        }
       for (guint i = 0; i < 2; i++)
         {
           g_autofree char *name = g_strdup_printf ("sim-%u", i);

@@ -408,6 +408,97 @@ test_clones_at_once (Fixture       *f,
     }
 }
 
+/* A board whose storage was wiped keeps its UID: refused, until an
+ * engineer authorises a second DAC for that UID.  The authorisation needs
+ * a person and a reason, is logged, and supersedes the old DAC. */
+static void
+test_reprovision_authorised (Fixture       *f,
+                             gconstpointer  unused)
+{
+  g_autoptr(DsCliResult) honest = run_boards (f, f->state, 1, NULL, f->data);
+  g_autofree char *uid = read_board (f->state, 0, "uid");
+  g_autofree char *old_serial = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsStore) store = NULL;
+  g_autoptr(DsCertRecord) live = NULL;
+  g_autoptr(DsCertRecord) old = NULL;
+
+  g_assert_nonnull (ds_test_find_event (honest->events, "pass", "sim-0"));
+  old_serial = g_strdup (json_object_get_string_member (ds_test_find_event (honest->events, "pass", "sim-0"), "dac_serial"));
+  forge (f->forged, 0, "uid", uid, -1);
+
+  /* Without an engineer and a reason, the option is refused outright. */
+  {
+    const char *args[] = { "provision", "--all", "--json", "--data-dir", f->data, "--reprovision", uid, NULL };
+    g_autoptr(DsCliResult) r = NULL;
+
+    f->sim = ds_test_start_sim (f->forged, f->announce, 1, NULL);
+    r = ds_test_run_cli (f->announce, args);
+    ds_test_stop (&f->sim, 0);
+    g_assert_cmpint (r->exit_status, ==, 2);
+    g_assert_nonnull (strstr (r->err, "--engineer"));
+    g_assert_null (ds_test_find_event (r->events, "step", "sim-0"));
+  }
+  /* Authorised for another UID: still refused. */
+  {
+    const char *args[] = { "provision", "--all", "--json", "--data-dir", f->data, "--reprovision", "ABABABABABABABABABABABAB",
+                           "--engineer", "eng-7", "--reason", "RMA 1234", NULL };
+    g_autoptr(DsCliResult) r = NULL;
+
+    f->sim = ds_test_start_sim (f->forged, f->announce, 1, NULL);
+    r = ds_test_run_cli (f->announce, args);
+    ds_test_stop (&f->sim, 0);
+    assert_fails (r, "sim-0", "forward", "already-provisioned", "authorise a second DAC");
+    g_assert_cmpuint (assert_ca_agrees (f->data), ==, 1);
+  }
+  /* Authorised: a second DAC, the first superseded, the authorisation logged. */
+  {
+    const char *args[] = { "provision", "--all", "--json", "--data-dir", f->data, "--reprovision", uid,
+                           "--engineer", "eng-7", "--reason", "RMA 1234: storage wiped", NULL };
+    g_autoptr(DsCliResult) r = NULL;
+    JsonObject *pass;
+
+    f->sim = ds_test_start_sim (f->forged, f->announce, 1, NULL);
+    r = ds_test_run_cli (f->announce, args);
+    ds_test_stop (&f->sim, 0);
+    g_assert_cmpint (r->exit_status, ==, 0);
+    pass = ds_test_find_event (r->events, "pass", "sim-0");
+    g_assert_nonnull (pass);
+    g_assert_cmpstr (json_object_get_string_member (pass, "dac_serial"), !=, old_serial);
+    g_assert_cmpuint (assert_ca_agrees (f->data), ==, 2);
+  }
+
+  {
+    g_autofree char *path = g_build_filename (f->data, "records.sqlite3", NULL);
+    g_autofree char *events = NULL;
+    sqlite3 *db = NULL;
+    sqlite3_stmt *stmt = NULL;
+
+    store = ds_store_open (path, &error);
+    g_assert_no_error (error);
+    live = ds_store_find_board_certificate (store, uid, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (live);
+    g_assert_cmpstr (live->serial, !=, old_serial);
+    old = ds_store_find_certificate_by (store, "serial", old_serial, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (old);
+    g_assert_true (old->superseded);
+    g_clear_object (&store);
+
+    g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT message FROM events WHERE kind = 'reprovision-authorised'", -1, &stmt, NULL), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+    events = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+    g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_DONE);
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+    g_assert_nonnull (strstr (events, "eng-7"));
+    g_assert_nonnull (strstr (events, "RMA 1234"));
+    g_assert_nonnull (strstr (events, old_serial));
+  }
+}
+
 /* INFO gives another UID once the board is locked. */
 static void
 test_uid_after_lock (Fixture       *f,
@@ -929,6 +1020,7 @@ main (int    argc,
   g_test_add ("/hostile/clones-at-once", Fixture, NULL, fixture_setup, test_clones_at_once, fixture_teardown);
   g_test_add ("/hostile/uid-after-lock", Fixture, NULL, fixture_setup, test_uid_after_lock, fixture_teardown);
   g_test_add ("/hostile/escape-text", Fixture, NULL, fixture_setup, test_escape_text, fixture_teardown);
+  g_test_add ("/hostile/reprovision-authorised", Fixture, NULL, fixture_setup, test_reprovision_authorised, fixture_teardown);
   g_test_add ("/hostile/production-test-ids", Fixture, NULL, fixture_setup, test_production_test_ids, fixture_teardown);
   g_test_add ("/hostile/ca-reuses-serial", Fixture, NULL, fixture_setup, test_ca_reuses_serial, fixture_teardown);
   g_test_add ("/hostile/end-not-recorded", Fixture, NULL, fixture_setup, test_end_not_recorded, fixture_teardown);

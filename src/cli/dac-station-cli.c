@@ -486,6 +486,11 @@ setup_run (Run *run)
     }
   options.operator_id = opt_operator;
   options.lot = opt_lot;
+  if (!ds_cli_reprovision_apply (&options))
+    {
+      ds_cli_gate_clear (&options);
+      return FALSE;
+    }
   options.station_name = opt_station_name != NULL ? opt_station_name : (char *) g_get_host_name ();
   options.certs_dir = certs;
   options.timeout_ms = opt_timeout_ms != OPT_INT_UNSET ? (guint) opt_timeout_ms : 0;
@@ -608,6 +613,7 @@ cmd_provision (int    argc,
   g_option_context_add_main_entries (context, run_entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, ds_cli_gate_entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, ca_entries, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, ds_cli_reprovision_entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return usage_error (context, error->message);
   if (!opt_all && (opt_ports == NULL || opt_ports[0] == NULL) && opt_slots == NULL)

@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
+#include <string.h>
 
 #include "ds-board-identity.h"
 #include "ds-cli-common.h"
@@ -278,4 +279,61 @@ ds_cli_boards (int    argc,
   if (boards->len + skipped->len == 0 && !opt_json)
     g_print (_("No boards found. Plug in an ST-LINK board, or start simulated ones with dac-station-sim.\n"));
   return conflicts->len > 0 ? EXIT_FAILED : EXIT_OK;
+}
+
+/* ---- re-provisioning ------------------------------------------------------ */
+
+static char **reprovision_uids = NULL;
+static char *reprovision_engineer = NULL;
+static char *reprovision_reason = NULL;
+
+GOptionEntry ds_cli_reprovision_entries[] = {
+  { "reprovision", 0, 0, G_OPTION_ARG_STRING_ARRAY, &reprovision_uids,
+    N_("Authorise a second DAC for the board with this chip UID, whose UID already holds one (repeatable; needs --engineer and --reason)"), N_("UID") },
+  { "engineer", 0, 0, G_OPTION_ARG_STRING, &reprovision_engineer, N_("The engineer who authorises --reprovision"), N_("ID") },
+  { "reason", 0, 0, G_OPTION_ARG_STRING, &reprovision_reason, N_("Why the boards of --reprovision get a second DAC"), N_("TEXT") },
+  { NULL }
+};
+
+static gboolean
+is_uid (const char *text)
+{
+  if (strlen (text) != 24)
+    return FALSE;
+  for (const char *p = text; *p != '\0'; p++)
+    if (!g_ascii_isxdigit (*p))
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+ds_cli_reprovision_apply (DsJobOptions *options)
+{
+  if (reprovision_uids == NULL)
+    {
+      if (reprovision_engineer != NULL || reprovision_reason != NULL)
+        {
+          g_printerr (_("--engineer and --reason go with --reprovision UID\n"));
+          return FALSE;
+        }
+      return TRUE;
+    }
+  if (reprovision_engineer == NULL || *g_strstrip (reprovision_engineer) == '\0'
+      || reprovision_reason == NULL || *g_strstrip (reprovision_reason) == '\0')
+    {
+      g_printerr (_("--reprovision needs --engineer ID and --reason TEXT: a second DAC is authorised by a person, on the record\n"));
+      return FALSE;
+    }
+  for (guint i = 0; reprovision_uids[i] != NULL; i++)
+    if (!is_uid (reprovision_uids[i]))
+      {
+        g_autofree char *shown = ds_util_sanitize_text (reprovision_uids[i], -1, 64);
+
+        g_printerr (_("--reprovision %s: a chip UID is 24 hex digits\n"), shown);
+        return FALSE;
+      }
+  options->reprovision_uids = reprovision_uids;
+  options->reprovision_engineer = reprovision_engineer;
+  options->reprovision_reason = reprovision_reason;
+  return TRUE;
 }

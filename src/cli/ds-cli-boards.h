@@ -4,6 +4,7 @@
 #include <glib.h>
 
 #include "ds-board-monitor.h"
+#include "ds-job.h"
 
 G_BEGIN_DECLS
 
@@ -23,5 +24,11 @@ GPtrArray *ds_cli_boards_unblocked  (DsBoardMonitor  *monitor,
                                      GPtrArray       *boards,
                                      gboolean         json,
                                      guint           *n_blocked);
+
+/* --reprovision UID --engineer ID --reason TEXT: an engineer's explicit
+ * authorisation to give boards whose UID already holds a DAC a second one. */
+extern GOptionEntry ds_cli_reprovision_entries[];
+/* Checks those options and puts them into @options; FALSE after saying why. */
+gboolean   ds_cli_reprovision_apply (DsJobOptions    *options);
 
 G_END_DECLS

@@ -240,6 +240,9 @@ ds_job_options_copy (const DsJobOptions *o)
   c->cd_signers = o->cd_signers != NULL ? g_ptr_array_ref (o->cd_signers) : NULL;
   c->production = o->production;
   c->legacy_cn = o->legacy_cn;
+  c->reprovision_uids = g_strdupv (o->reprovision_uids);
+  c->reprovision_engineer = g_strdup (o->reprovision_engineer);
+  c->reprovision_reason = g_strdup (o->reprovision_reason);
   c->transport_factory = o->transport_factory;
   c->transport_factory_data = o->transport_factory_data;
   c->flasher_factory = o->flasher_factory;
@@ -291,6 +294,14 @@ ds_job_options_describe (const DsJobOptions *o,
   else
     g_string_append (s, "firmware none\n");
   g_string_append_printf (s, "jobs %u\ntimeout-ms %u\nretries %u\n", max_jobs, o->timeout_ms, o->retries);
+  if (o->reprovision_uids != NULL && o->reprovision_uids[0] != NULL)
+    {
+      g_autofree char *uids = g_strjoinv (",", o->reprovision_uids);
+
+      g_string_append_printf (s, "reprovision %s by %s: %s\n", uids,
+                              o->reprovision_engineer != NULL ? o->reprovision_engineer : "?",
+                              o->reprovision_reason != NULL ? o->reprovision_reason : "?");
+    }
   return g_string_free (g_steal_pointer (&s), FALSE);
 }
 
@@ -428,6 +439,9 @@ ds_job_options_free (DsJobOptions *o)
   g_clear_object (&o->trust_store);
   g_clear_pointer (&o->cd, g_bytes_unref);
   g_clear_pointer (&o->cd_signers, g_ptr_array_unref);
+  g_strfreev (o->reprovision_uids);
+  g_free (o->reprovision_engineer);
+  g_free (o->reprovision_reason);
   g_free (o);
 }
 
@@ -1282,6 +1296,18 @@ read_back_locked (Run     *run,
   return TRUE;
 }
 
+static gboolean
+reprovision_authorised (const DsJobOptions *o,
+                        const char         *uid)
+{
+  if (o->reprovision_uids == NULL || o->reprovision_engineer == NULL || o->reprovision_reason == NULL)
+    return FALSE;
+  for (guint i = 0; o->reprovision_uids[i] != NULL; i++)
+    if (g_ascii_strcasecmp (o->reprovision_uids[i], uid) == 0)
+      return TRUE;
+  return FALSE;
+}
+
 /* Every refusal that can be made before the CA is asked: a DAC the CA
  * issues is one the records then keep. */
 static gboolean
@@ -1298,11 +1324,27 @@ check_before_issuing (Run     *run,
   live = ds_store_find_board_certificate (store, run->info.uid, error);
   if (live == NULL && error != NULL && *error != NULL)
     return FALSE;
+  if (live != NULL && reprovision_authorised (self->options, run->info.uid))
+    {
+      g_autofree char *why = g_strdup_printf ("UID %s: DAC %s superseded for a new key; authorised by %s: %s",
+                                              run->info.uid, live->serial, self->options->reprovision_engineer,
+                                              self->options->reprovision_reason);
+
+      /* The authorisation is on the record before the old DAC leaves it. */
+      if (!ds_store_log_event (store, run->job_id, run->info.uid, "reprovision-authorised", why, error)
+          || !ds_store_mark_superseded (store, live->id, why, error))
+        return FALSE;
+      /* TRANSLATORS: a line of a board's log; the old DAC's serial, then the engineer's ID */
+      post_log (self, _("re-provisioning: DAC %s superseded, as authorised by %s"),
+                live->serial, self->options->reprovision_engineer);
+      g_clear_pointer (&live, ds_cert_record_free);
+    }
   if (live != NULL)
     {
       g_set_error (error, DS_ERROR, DS_ERROR_ALREADY_PROVISIONED,
                    _("Board UID %s already holds the installed DAC %s, for another key: a cloned UID, "
-                     "or a provisioned board whose storage was wiped; set it aside"),
+                     "or a provisioned board whose storage was wiped; set it aside, or have an engineer "
+                     "authorise a second DAC for this UID"),
                    run->info.uid, live->serial);
       return FALSE;
     }

@@ -72,6 +72,13 @@ typedef struct {
   gboolean    production;     /* refuse test VIDs, test PAAs and the test CD key */
   gboolean    legacy_cn;     /* CSR subject CN "Mvid:XXXX Mpid:XXXX" instead of "DAC UID",
                               * for CAs that drop the Matter attributes (CFSSL 1.2) */
+  /* Boards an engineer authorised to get a second DAC although their UID
+   * already holds one (a board whose storage was wiped): chip UIDs, and
+   * who authorised it and why.  Each use supersedes the old DAC and is an
+   * audit event ("reprovision-authorised").  NULL: none. */
+  char      **reprovision_uids;
+  char       *reprovision_engineer;
+  char       *reprovision_reason;
   DsTransportFactory transport_factory;   /* NULL: ds_transport_new_for_port() */
   gpointer           transport_factory_data;
   DsFlasherFactory   flasher_factory;     /* NULL: the ROM bootloader over the transport */

@@ -414,6 +414,9 @@ ds_command_to_string (guint8 command)
     case DS_CMD_ATTEST: return "ATTEST";
     case DS_CMD_LOCK: return "LOCK";
     case DS_CMD_REBOOT: return "REBOOT";
+    case DS_CMD_FACTORY_DATA_WRITE: return "FACTORY_DATA_WRITE";
+    case DS_CMD_FACTORY_DATA_READ: return "FACTORY_DATA_READ";
+    case DS_CMD_ATTESTATION: return "ATTESTATION";
     default: return "UNKNOWN";
     }
 }

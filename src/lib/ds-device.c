@@ -369,8 +369,9 @@ ds_device_info (DsDevice     *self,
     g_snprintf (info->uid + 2 * i, 3, "%02X", uid[i]);
   info->fw_version = dup_board_text (data, len, DS_TAG_FW_VERSION);
   info->hw_model = dup_board_text (data, len, DS_TAG_HW_MODEL);
+  /* A board that does not say speaks version 1. */
   if (!ds_tlv_get_u8 (data, len, DS_TAG_PROTO_VERSION, &info->proto_version))
-    info->proto_version = DS_PROTOCOL_VERSION;
+    info->proto_version = 1;
   self->proto_version = info->proto_version;
   return TRUE;
 }

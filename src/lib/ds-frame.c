@@ -160,7 +160,7 @@ ds_frame_encode (guint8        flags,
   f = g_malloc (total);
   f[0] = DS_FRAME_MAGIC0;
   f[1] = DS_FRAME_MAGIC1;
-  f[2] = DS_PROTOCOL_VERSION;
+  f[2] = DS_FRAME_VERSION;
   f[3] = flags;
   f[4] = seq & 0xFF;
   f[5] = seq >> 8;

@@ -8,10 +8,13 @@ G_BEGIN_DECLS
 
 #define DS_FRAME_MAGIC0          0xD5
 #define DS_FRAME_MAGIC1          0xAC
-/* The version byte of every frame (the frame format, unchanged in 2). */
-#define DS_PROTOCOL_VERSION      1
-/* The protocol INFO reports from which a board knows FACTORY_DATA_WRITE,
- * FACTORY_DATA_READ and ATTESTATION. */
+/* The version byte of every frame: the frame format, which protocol 2
+ * keeps. */
+#define DS_FRAME_VERSION         1
+/* The protocol the station speaks, as a board reports its own in INFO. */
+#define DS_PROTOCOL_VERSION      2
+/* From this version a board knows FACTORY_DATA_WRITE, FACTORY_DATA_READ
+ * and ATTESTATION. */
 #define DS_PROTOCOL_VERSION_2    2
 #define DS_FRAME_HEADER_LEN      11
 #define DS_FRAME_TRAILER_LEN     4

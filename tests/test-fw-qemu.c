@@ -25,6 +25,7 @@
 #include "ds-error.h"
 #include "ds-factory-data.h"
 #include "ds-frame.h"
+#include "ds-onboarding.h"
 #include "ds-pty-transport.h"
 #include "ds-test-util.h"
 #include "ds-util.h"

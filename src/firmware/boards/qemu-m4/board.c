@@ -363,7 +363,7 @@ open_fd_flash (void)
   if (qb.fd_flash_fd >= 0)
     {
       flen_args[0] = (uint32_t) qb.fd_flash_fd;
-      if (semihost (SYS_FLEN, flen_args) >= FD_SIZE)
+      if (semihost (SYS_FLEN, flen_args) >= (int) FD_SIZE)
         return;
     }
   else

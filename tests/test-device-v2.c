@@ -205,8 +205,14 @@ test_factory_data (Fixture       *f,
 
       if (r->tag == DS_FACTORY_TAG_DAC_PRIVATE_KEY)
         {
+          gsize back_len = 0;
+          const guint8 *b = g_bytes_get_data (back, &back_len);
+
           have_key = TRUE;
           g_assert_cmpuint (g_bytes_get_size (r->value), ==, 32);
+          /* The key never crossed the wire. */
+          for (gsize k = 0; k + 32 <= back_len; k++)
+            g_assert_false (memcmp (b + k, g_bytes_get_data (r->value, NULL), 32) == 0);
         }
     }
   g_assert_true (have_key);

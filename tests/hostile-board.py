@@ -200,13 +200,13 @@ class Board:
         return status, tlv(0x7F, text.encode())
 
     def handle(self, command, req):
-        if command == 0x01:  # INFO
+        if command == 0x01:  # INFO (it claims protocol 2; its new commands are unknown to it)
             uid = self.uid
             if self.attack == "uid-after-lock" and self.state == LOCKED:
                 uid = uid[:-1] + bytes([uid[-1] ^ 0x5A])
             state = LOCKED if self.attack == "claim-locked" else self.state
             return OK, (tlv(0x01, uid) + tlv(0x02, b"6.6.6-hostile") + tlv(0x03, bytes([state])) +
-                        tlv(0x04, b"\x01") + tlv(0x05, b"hostile board (Python)"))
+                        tlv(0x04, b"\x02") + tlv(0x05, b"hostile board (Python)"))
         if command == 0x02:  # GENERATE_CSR
             if 0x10 not in req or 0x11 not in req or 0x12 not in req:
                 return self.refuse(BAD_PAYLOAD, "GENERATE_CSR needs VID, PID and SUBJECT_CN")

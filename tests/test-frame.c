@@ -27,7 +27,7 @@ test_roundtrip (void)
   g_assert_cmpuint (frame.seq, ==, 0x1234);
   g_assert_cmpuint (frame.command, ==, DS_CMD_ATTEST);
   g_assert_cmpuint (frame.flags, ==, DS_FRAME_FLAG_RESPONSE);
-  g_assert_cmpuint (frame.version, ==, DS_PROTOCOL_VERSION);
+  g_assert_cmpuint (frame.version, ==, DS_FRAME_VERSION);
   g_assert_cmpmem (frame.payload, frame.payload_len, payload, sizeof payload);
 }
 

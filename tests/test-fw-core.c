@@ -3,18 +3,25 @@
  * power cuts at every write step, the lock, and bad input. */
 #include "config.h"
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <string.h>
 
+#include "ds-attestation.h"
 #include "ds-crypto.h"
 #include "ds-error.h"
+#include "ds-factory-data.h"
 #include "ds-frame.h"
 #include "fw-core.h"
 
 #define SLOT_SIZE 8192
 #define ERASE_CHUNK 1024
+/* The factory-data region of protocol 2. */
+#define FD_BASE 0x90100000u
+#define FD_SIZE 4096u
 
 /* A board whose flash is memory, and whose power can be cut after a given
  * number of write steps: one per double word programmed, one per 1 KiB
@@ -22,6 +29,7 @@
 typedef struct {
   fw_board    board;
   guint8      flash[2 * SLOT_SIZE];
+  guint8      fd_flash[FD_SIZE];
   guint8      uid[FW_UID_LEN];
   GByteArray *out;
   gint64      budget;  /* write steps left; -1: no cut */
@@ -125,6 +133,33 @@ tb_program (void *ctx, unsigned slot, size_t offset, const uint8_t *data, size_t
   return 0;
 }
 
+static int
+tb_fd_write (void *ctx, uint32_t address, const uint8_t *data, size_t len)
+{
+  TestBoard *tb = ctx;
+
+  g_assert_cmpuint (address, >=, FD_BASE);
+  g_assert_cmpuint (address - FD_BASE + len, <=, FD_SIZE);
+  if (tb->dead)
+    return -1;
+  memset (tb->fd_flash, 0xFF, sizeof tb->fd_flash);
+  memcpy (tb->fd_flash + (address - FD_BASE), data, len);
+  return 0;
+}
+
+static int
+tb_fd_read (void *ctx, uint32_t address, uint8_t *out, size_t len)
+{
+  TestBoard *tb = ctx;
+
+  g_assert_cmpuint (address, >=, FD_BASE);
+  g_assert_cmpuint (address - FD_BASE + len, <=, FD_SIZE);
+  if (tb->dead)
+    return -1;
+  memcpy (out, tb->fd_flash + (address - FD_BASE), len);
+  return 0;
+}
+
 static void
 tb_uid (void *ctx, uint8_t uid[FW_UID_LEN])
 {
@@ -167,7 +202,12 @@ test_board_new (void)
   tb->board.uid = tb_uid;
   tb->board.lock = tb_lock;
   tb->board.reboot = tb_reboot;
+  tb->board.fd_base = FD_BASE;
+  tb->board.fd_size = FD_SIZE;
+  tb->board.fd_write = tb_fd_write;
+  tb->board.fd_read = tb_fd_read;
   memset (tb->flash, 0xFF, sizeof tb->flash);
+  memset (tb->fd_flash, 0xFF, sizeof tb->fd_flash);
   for (guint i = 0; i < FW_UID_LEN; i++)
     tb->uid[i] = (guint8) (0xA0 + i);
   tb->out = g_byte_array_new ();
@@ -683,7 +723,7 @@ test_bad_input (Fixture *f, gconstpointer data)
 
   /* Unknown commands. */
   for (guint c = 0; c < 256; c++)
-    if (c < DS_CMD_INFO || c > DS_CMD_REBOOT)
+    if (c < DS_CMD_INFO || c > DS_CMD_ATTESTATION)
       g_assert_cmpuint (request (f, (guint8) c, NULL, NULL), ==, DS_STATUS_UNKNOWN_COMMAND);
   /* A DAC that is not DER, and one cut short. */
   g_assert_cmpuint (install (f, not_der, pai, NULL), ==, DS_STATUS_BAD_PAYLOAD);
@@ -784,6 +824,345 @@ test_storage_broken (Fixture *f, gconstpointer data)
   g_assert_cmpuint (request (f, DS_CMD_LOCK, NULL, NULL), ==, DS_STATUS_STORAGE);
 }
 
+
+/* ---- protocol 2 ------------------------------------------------------- */
+
+/* A CD as far as the board can tell: a DER SEQUENCE of @len bytes. */
+static GBytes *
+fake_cd (gsize len)
+{
+  guint8 *cd = g_malloc (len);
+
+  memset (cd, 0x5A, len);
+  cd[0] = 0x30;
+  cd[1] = 0x82;
+  cd[2] = (guint8) ((len - 4) >> 8);
+  cd[3] = (guint8) (len - 4);
+  return g_bytes_new_take (cd, len);
+}
+
+static void
+append_record (GByteArray *blob, guint32 tag, const void *value, gsize len)
+{
+  guint8 head[8] = { tag & 0xFF, (tag >> 8) & 0xFF, (tag >> 16) & 0xFF, tag >> 24,
+                     len & 0xFF, (len >> 8) & 0xFF, (len >> 16) & 0xFF, len >> 24 };
+
+  g_byte_array_append (blob, head, 8);
+  g_byte_array_append (blob, value, (guint) len);
+}
+
+static void
+append_terminator (GByteArray *blob)
+{
+  static const guint8 end[4] = { 0xAC, 0xAC, 0xAC, 0xAC };
+
+  g_byte_array_append (blob, end, 4);
+}
+
+/* Factory data as the station sends it: CD, DAC, PAI, VID, serial number;
+ * no key. */
+static GBytes *
+station_blob (GBytes *cd, GBytes *dac, GBytes *pai)
+{
+  g_autoptr(GByteArray) blob = g_byte_array_new ();
+  const guint8 vid[2] = { 0xF1, 0xFF };
+
+  append_record (blob, 1, g_bytes_get_data (cd, NULL), g_bytes_get_size (cd));
+  append_record (blob, 3, g_bytes_get_data (dac, NULL), g_bytes_get_size (dac));
+  append_record (blob, 4, g_bytes_get_data (pai, NULL), g_bytes_get_size (pai));
+  append_record (blob, 22, vid, sizeof vid);
+  append_record (blob, 25, "DS-0001", 7);
+  append_terminator (blob);
+  return g_byte_array_free_to_bytes (g_steal_pointer (&blob));
+}
+
+static guint8
+fd_write (Fixture *f, guint32 address, GBytes *blob)
+{
+  g_autoptr(GByteArray) in = g_byte_array_new ();
+  guint8 a[4] = { address & 0xFF, (address >> 8) & 0xFF, (address >> 16) & 0xFF, address >> 24 };
+
+  ds_tlv_append (in, DS_TAG_FD_ADDRESS, a, sizeof a);
+  ds_tlv_append_bytes (in, DS_TAG_FACTORY_DATA, blob);
+  return request (f, DS_CMD_FACTORY_DATA_WRITE, in, NULL);
+}
+
+static GBytes *
+fd_read (Fixture *f, guint32 address, guint8 *status)
+{
+  g_autoptr(GByteArray) in = g_byte_array_new ();
+  g_autoptr(GBytes) p = NULL;
+  guint8 a[4] = { address & 0xFF, (address >> 8) & 0xFF, (address >> 16) & 0xFF, address >> 24 };
+
+  ds_tlv_append (in, DS_TAG_FD_ADDRESS, a, sizeof a);
+  *status = request (f, DS_CMD_FACTORY_DATA_READ, in, &p);
+  if (*status != DS_STATUS_OK)
+    return NULL;
+  return ds_tlv_dup_bytes (g_bytes_get_data (p, NULL), g_bytes_get_size (p), DS_TAG_FACTORY_DATA);
+}
+
+/* The record @tag of a blob in flash, or NULL. */
+static GBytes *
+flash_record (const guint8 *flash, gsize len, guint32 tag)
+{
+  gsize pos = 0;
+
+  while (pos + 8 <= len)
+    {
+      guint32 t = flash[pos] | flash[pos + 1] << 8 | flash[pos + 2] << 16 | (guint32) flash[pos + 3] << 24;
+      guint32 n = flash[pos + 4] | flash[pos + 5] << 8 | flash[pos + 6] << 16 | (guint32) flash[pos + 7] << 24;
+
+      if (t == 0xACACACACu || n > len - pos - 8)
+        return NULL;
+      if (t == tag)
+        return g_bytes_new (flash + pos + 8, n);
+      pos += 8 + n;
+    }
+  return NULL;
+}
+
+/* INFO says protocol 2.  The board adds its key pair to the station's
+ * blob and writes the whole where it was asked: the private key (tag 5)
+ * is in flash and is the key of the DAC's public key (tag 6); the
+ * read-back leaves tag 5 out, and is what was sent plus tag 6. */
+static void
+test_factory_data (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GBytes) pai = NULL;
+  g_autoptr(GBytes) dac = provision (f, &pai);
+  g_autoptr(GBytes) cd = fake_cd (300);
+  g_autoptr(GBytes) blob = station_blob (cd, dac, pai);
+  g_autoptr(GBytes) info = NULL;
+  g_autoptr(GBytes) back = NULL;
+  g_autoptr(GBytes) priv = NULL;
+  g_autoptr(GBytes) pub = NULL;
+  g_autoptr(GBytes) dac_pub = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EVP_PKEY) key = NULL;
+  g_autoptr(BIGNUM) d = NULL;
+  guint8 proto = 0;
+  guint8 status;
+  const guint32 at = FD_BASE + 0x100;
+
+  g_assert_cmpuint (request (f, DS_CMD_INFO, NULL, &info), ==, DS_STATUS_OK);
+  g_assert_true (ds_tlv_get_u8 (g_bytes_get_data (info, NULL), g_bytes_get_size (info), DS_TAG_PROTO_VERSION, &proto));
+  g_assert_cmpuint (proto, ==, DS_PROTOCOL_VERSION_2);
+
+  g_assert_cmpuint (fd_write (f, at, blob), ==, DS_STATUS_OK);
+  /* Nothing before the address was touched. */
+  for (gsize i = 0; i < 0x100; i++)
+    g_assert_cmphex (f->tb->fd_flash[i], ==, 0xFF);
+
+  priv = flash_record (f->tb->fd_flash + 0x100, FD_SIZE - 0x100, 5);
+  pub = flash_record (f->tb->fd_flash + 0x100, FD_SIZE - 0x100, 6);
+  g_assert_nonnull (priv);
+  g_assert_nonnull (pub);
+  g_assert_cmpuint (g_bytes_get_size (priv), ==, 32);
+  dac_pub = ds_factory_dac_public_key (dac, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (pub, dac_pub));
+  /* The private scalar is the DAC key's: d·G is the DAC's point. */
+  {
+    const unsigned char *p = g_bytes_get_data (dac, NULL);
+    g_autoptr(X509) cert = d2i_X509 (NULL, &p, (long) g_bytes_get_size (dac));
+    g_autoptr(EVP_PKEY) from_priv = NULL;
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new ();
+    OSSL_PARAM *params;
+    g_autoptr(EVP_PKEY_CTX) ctx = EVP_PKEY_CTX_new_from_name (NULL, "EC", NULL);
+
+    d = BN_bin2bn (g_bytes_get_data (priv, NULL), 32, NULL);
+    OSSL_PARAM_BLD_push_utf8_string (bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0);
+    OSSL_PARAM_BLD_push_BN (bld, OSSL_PKEY_PARAM_PRIV_KEY, d);
+    OSSL_PARAM_BLD_push_octet_string (bld, OSSL_PKEY_PARAM_PUB_KEY, g_bytes_get_data (pub, NULL), 65);
+    params = OSSL_PARAM_BLD_to_param (bld);
+    g_assert_cmpint (EVP_PKEY_fromdata_init (ctx), ==, 1);
+    g_assert_cmpint (EVP_PKEY_fromdata (ctx, &from_priv, EVP_PKEY_KEYPAIR, params), ==, 1);
+    OSSL_PARAM_free (params);
+    OSSL_PARAM_BLD_free (bld);
+    {
+      g_autoptr(EVP_PKEY_CTX) check = EVP_PKEY_CTX_new (from_priv, NULL);
+      g_assert_cmpint (EVP_PKEY_pairwise_check (check), ==, 1);
+    }
+    g_assert_cmpint (EVP_PKEY_eq (from_priv, X509_get0_pubkey (cert)), ==, 1);
+  }
+
+  back = fd_read (f, at, &status);
+  g_assert_cmpuint (status, ==, DS_STATUS_OK);
+  g_assert_nonnull (back);
+  g_assert_null (flash_record (g_bytes_get_data (back, NULL), g_bytes_get_size (back), 5));
+  {
+    gsize len = 0;
+    const guint8 *b = g_bytes_get_data (back, &len);
+
+    for (gsize i = 0; i + 32 <= len; i++)
+      g_assert_false (memcmp (b + i, g_bytes_get_data (priv, NULL), 32) == 0);
+  }
+  g_assert_true (ds_factory_data_compare (blob, back, dac, FD_SIZE, &error));
+  g_assert_no_error (error);
+
+  /* A read-back that differs by one bit is caught. */
+  f->tb->fd_flash[0x100 + 8 + 10] ^= 0x01;
+  g_clear_pointer (&back, g_bytes_unref);
+  back = fd_read (f, at, &status);
+  g_assert_cmpuint (status, ==, DS_STATUS_OK);
+  g_assert_false (ds_factory_data_compare (blob, back, dac, FD_SIZE, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+
+  /* Erased flash holds no factory data. */
+  g_assert_null (fd_read (f, FD_BASE + 0x800, &status));
+  g_assert_cmpuint (status, ==, DS_STATUS_NOT_FOUND);
+}
+
+/* What the board refuses to write, and that it then wrote nothing. */
+static void
+test_factory_data_refused (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GBytes) pai = NULL;
+  g_autoptr(GBytes) dac = NULL;
+  g_autoptr(GBytes) cd = fake_cd (300);
+  g_autoptr(GBytes) blob = NULL;
+  g_autoptr(EVP_PKEY) other = EVP_EC_gen ("P-256");
+  g_autoptr(GBytes) other_dac = make_cert (other, 9);
+  guint8 erased[FD_SIZE];
+
+  memset (erased, 0xFF, sizeof erased);
+  /* Before a DAC is installed. */
+  {
+    g_autoptr(GBytes) early = station_blob (cd, cd, cd);
+    g_assert_cmpuint (fd_write (f, FD_BASE, early), ==, DS_STATUS_WRONG_STATE);
+  }
+  dac = provision (f, &pai);
+  blob = station_blob (cd, dac, pai);
+
+  /* Outside the region, or not fitting in it with the key. */
+  g_assert_cmpuint (fd_write (f, FD_BASE - 8, blob), ==, DS_STATUS_BAD_PAYLOAD);
+  g_assert_cmpuint (fd_write (f, FD_BASE + FD_SIZE - g_bytes_get_size (blob), blob), ==, DS_STATUS_BAD_PAYLOAD);
+  g_assert_cmpuint (fd_write (f, FD_BASE + FD_SIZE + 16, blob), ==, DS_STATUS_BAD_PAYLOAD);
+  /* A blob with a key of the station's own, unsorted, unterminated, with
+   * bytes after the terminator, or an empty value. */
+  {
+    g_autoptr(GByteArray) b = g_byte_array_new ();
+    guint8 k[32] = { 1 };
+
+    append_record (b, 4, "x", 1);
+    append_record (b, 5, k, sizeof k);
+    append_terminator (b);
+    g_assert_cmpuint (fd_write (f, FD_BASE, g_byte_array_free_to_bytes (g_steal_pointer (&b))), ==,
+                      DS_STATUS_BAD_PAYLOAD);
+  }
+  {
+    g_autoptr(GByteArray) b = g_byte_array_new ();
+
+    append_record (b, 22, "\xF1\xFF", 2);
+    append_record (b, 4, "x", 1);
+    append_terminator (b);
+    g_assert_cmpuint (fd_write (f, FD_BASE, g_byte_array_free_to_bytes (g_steal_pointer (&b))), ==,
+                      DS_STATUS_BAD_PAYLOAD);
+  }
+  {
+    g_autoptr(GByteArray) b = g_byte_array_new ();
+
+    append_record (b, 22, "\xF1\xFF", 2);
+    g_assert_cmpuint (fd_write (f, FD_BASE, g_byte_array_free_to_bytes (g_steal_pointer (&b))), ==,
+                      DS_STATUS_BAD_PAYLOAD);
+  }
+  {
+    g_autoptr(GByteArray) b = g_byte_array_new ();
+
+    append_record (b, 22, "\xF1\xFF", 2);
+    append_terminator (b);
+    g_byte_array_append (b, (const guint8 *) "\xFF", 1);
+    g_assert_cmpuint (fd_write (f, FD_BASE, g_byte_array_free_to_bytes (g_steal_pointer (&b))), ==,
+                      DS_STATUS_BAD_PAYLOAD);
+  }
+  {
+    g_autoptr(GByteArray) b = g_byte_array_new ();
+
+    append_record (b, 22, "", 0);
+    append_terminator (b);
+    g_assert_cmpuint (fd_write (f, FD_BASE, g_byte_array_free_to_bytes (g_steal_pointer (&b))), ==,
+                      DS_STATUS_BAD_PAYLOAD);
+  }
+  /* A DAC that is not for the board's key. */
+  {
+    g_autoptr(GBytes) wrong = station_blob (cd, other_dac, pai);
+    g_assert_cmpuint (fd_write (f, FD_BASE, wrong), ==, DS_STATUS_KEY_MISMATCH);
+  }
+  g_assert_cmpmem (f->tb->fd_flash, FD_SIZE, erased, FD_SIZE);
+
+  /* Locked: read-only. */
+  g_assert_cmpuint (request (f, DS_CMD_LOCK, NULL, NULL), ==, DS_STATUS_OK);
+  g_assert_cmpuint (fd_write (f, FD_BASE, blob), ==, DS_STATUS_LOCKED);
+  g_assert_cmpmem (f->tb->fd_flash, FD_SIZE, erased, FD_SIZE);
+}
+
+static guint8
+attestation (Fixture *f, const guint8 *nonce, gsize nonce_len, const guint8 *challenge, gsize challenge_len,
+             GBytes **elements, GBytes **signature)
+{
+  g_autoptr(GByteArray) in = g_byte_array_new ();
+  g_autoptr(GBytes) p = NULL;
+  guint8 status;
+
+  ds_tlv_append (in, DS_TAG_NONCE, nonce, nonce_len);
+  ds_tlv_append (in, DS_TAG_CHALLENGE, challenge, challenge_len);
+  status = request (f, DS_CMD_ATTESTATION, in, &p);
+  if (status == DS_STATUS_OK)
+    {
+      *elements = ds_tlv_dup_bytes (g_bytes_get_data (p, NULL), g_bytes_get_size (p), DS_TAG_ATTESTATION_ELEMENTS);
+      *signature = ds_tlv_dup_bytes (g_bytes_get_data (p, NULL), g_bytes_get_size (p), DS_TAG_SIGNATURE);
+    }
+  return status;
+}
+
+/* The commissioner's attestation: elements with the installed CD and the
+ * nonce sent, signed with the DAC key over elements || challenge; checked
+ * by the station's verifier, which refuses another challenge. */
+static void
+test_attestation (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GBytes) pai = NULL;
+  g_autoptr(GBytes) dac = NULL;
+  g_autoptr(GBytes) cd = fake_cd (300);
+  g_autoptr(GBytes) elements = NULL;
+  g_autoptr(GBytes) signature = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(DsAttestationElements) parsed = { 0 };
+  guint8 nonce[32], challenge[16], other[16];
+
+  for (guint i = 0; i < 32; i++)
+    nonce[i] = (guint8) (0x40 + i);
+  memset (challenge, 0xC1, sizeof challenge);
+  memset (other, 0xC2, sizeof other);
+
+  /* Before install, and without a CD. */
+  g_assert_cmpuint (attestation (f, nonce, 32, challenge, 16, &elements, &signature), ==, DS_STATUS_WRONG_STATE);
+  dac = provision (f, &pai);
+  g_assert_cmpuint (attestation (f, nonce, 32, challenge, 16, &elements, &signature), ==, DS_STATUS_NOT_FOUND);
+  g_assert_cmpuint (install (f, dac, pai, cd), ==, DS_STATUS_OK);
+  /* Wrong sizes. */
+  g_assert_cmpuint (attestation (f, nonce, 31, challenge, 16, &elements, &signature), ==, DS_STATUS_BAD_PAYLOAD);
+  g_assert_cmpuint (attestation (f, nonce, 32, challenge, 15, &elements, &signature), ==, DS_STATUS_BAD_PAYLOAD);
+
+  g_assert_cmpuint (attestation (f, nonce, 32, challenge, 16, &elements, &signature), ==, DS_STATUS_OK);
+  g_assert_nonnull (elements);
+  g_assert_nonnull (signature);
+  g_assert_true (ds_attestation_verify (elements, signature, nonce, challenge, dac, cd, &parsed, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (parsed.cd, cd));
+  g_assert_cmpuint (parsed.timestamp, ==, 0);
+  g_assert_null (parsed.firmware_info);
+  /* The board's elements are byte for byte what the station would build. */
+  {
+    g_autoptr(GBytes) built = ds_attestation_elements_build (cd, nonce, 32, 0, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_bytes_equal (built, elements));
+  }
+  g_assert_false (ds_attestation_verify (elements, signature, nonce, other, dac, cd, NULL, &error));
+  g_assert_error (error, DS_ERROR, DS_ERROR_INVALID_DATA);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -797,5 +1176,8 @@ main (int argc, char **argv)
   ADD ("/fw-core/power-cut", test_power_cut);
   ADD ("/fw-core/bad-input", test_bad_input);
   ADD ("/fw-core/storage-broken", test_storage_broken);
+  ADD ("/fw-core/factory-data", test_factory_data);
+  ADD ("/fw-core/factory-data-refused", test_factory_data_refused);
+  ADD ("/fw-core/attestation", test_attestation);
   return g_test_run ();
 }

@@ -19,9 +19,16 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "ds-attestation.h"
 #include "ds-crypto.h"
+#include "ds-device.h"
+#include "ds-error.h"
+#include "ds-factory-data.h"
 #include "ds-frame.h"
+#include "ds-onboarding.h"
+#include "ds-pty-transport.h"
 #include "ds-test-util.h"
+#include "ds-util.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ASN1_OBJECT, ASN1_OBJECT_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ASN1_OCTET_STRING, ASN1_OCTET_STRING_free)
@@ -860,6 +867,130 @@ test_noisy_line (Fixture *f, gconstpointer data)
   g_assert_cmpint (verified->exit_status, ==, 0);
 }
 
+/* ---- protocol 2 on the Cortex-M image ---------------------------------- */
+
+static GBytes *
+qemu_cert (EVP_PKEY *key, EVP_PKEY *issuer, const char *cn)
+{
+  g_autoptr(X509) cert = X509_new ();
+  X509_NAME *name = X509_get_subject_name (cert);
+  unsigned char *der = NULL;
+  int len;
+  GBytes *bytes;
+
+  X509_set_version (cert, X509_VERSION_3);
+  ASN1_INTEGER_set (X509_get_serialNumber (cert), 1);
+  X509_NAME_add_entry_by_txt (name, "CN", MBSTRING_UTF8, (const unsigned char *) cn, -1, -1, 0);
+  X509_set_issuer_name (cert, name);
+  X509_gmtime_adj (X509_getm_notBefore (cert), 0);
+  X509_gmtime_adj (X509_getm_notAfter (cert), 3600);
+  X509_set_pubkey (cert, key);
+  g_assert_cmpint (X509_sign (cert, issuer, EVP_sha256 ()), >, 0);
+  len = i2d_X509 (cert, &der);
+  g_assert_cmpint (len, >, 0);
+  bytes = g_bytes_new (der, len);
+  OPENSSL_free (der);
+  return bytes;
+}
+
+static void
+fd_record (GByteArray *blob, guint32 tag, const void *value, gsize len)
+{
+  guint8 head[8] = { tag & 0xFF, (tag >> 8) & 0xFF, (tag >> 16) & 0xFF, tag >> 24,
+                     len & 0xFF, (len >> 8) & 0xFF, (len >> 16) & 0xFF, len >> 24 };
+
+  g_byte_array_append (blob, head, 8);
+  g_byte_array_append (blob, value, (guint) len);
+}
+
+/* The Cortex-M build on Mbed TLS: factory data written with the board's
+ * own key at the factory-data address and read back without it, and the
+ * commissioner's attestation signed with the DAC key, both through the
+ * station's device API; the factory data survives a restart of QEMU. */
+static void
+test_protocol_v2 (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsTransport) transport = NULL;
+  g_autoptr(DsDevice) device = NULL;
+  g_autoptr(GBytes) csr = NULL;
+  g_autoptr(X509_REQ) req = NULL;
+  g_autoptr(EVP_PKEY) key = NULL;
+  g_autoptr(EVP_PKEY) ca = EVP_EC_gen ("P-256");
+  g_autoptr(GBytes) dac = NULL;
+  g_autoptr(GBytes) pai = NULL;
+  g_autoptr(GBytes) cd = NULL;
+  g_autoptr(GBytes) blob = NULL;
+  g_autoptr(GBytes) back = NULL;
+  g_autoptr(GBytes) elements = NULL;
+  g_autoptr(GBytes) signature = NULL;
+  g_autoptr(GByteArray) b = g_byte_array_new ();
+  g_auto(DsDeviceInfo) info = { 0 };
+  guint8 cd_bytes[300], nonce[32], challenge[16];
+  const guint32 address = 0x901C0000u;
+
+  if (g_test_failed () || f->qemu == NULL)
+    return;
+  memset (cd_bytes, 0x5A, sizeof cd_bytes);
+  memcpy (cd_bytes, "\x30\x82\x01\x28", 4);
+  cd = g_bytes_new (cd_bytes, sizeof cd_bytes);
+
+  transport = DS_TRANSPORT (ds_pty_transport_new (f->port));
+  g_assert_true (ds_transport_open (transport, &error));
+  g_assert_no_error (error);
+  device = ds_device_new (transport);
+  g_assert_true (ds_device_info (device, &info, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (info.proto_version, ==, DS_PROTOCOL_VERSION_2);
+  csr = ds_device_generate_csr (device, 0xFFF1, 0x8001, "QEMU board", NULL, &error);
+  g_assert_no_error (error);
+  req = ds_csr_parse (csr, &error);
+  g_assert_no_error (error);
+  key = X509_REQ_get_pubkey (req);
+  dac = qemu_cert (key, ca, "DAC");
+  pai = qemu_cert (ca, ca, "PAI");
+  g_assert_true (ds_device_install (device, dac, pai, cd, NULL, &error));
+  g_assert_no_error (error);
+
+  fd_record (b, 1, cd_bytes, sizeof cd_bytes);
+  fd_record (b, 3, g_bytes_get_data (dac, NULL), g_bytes_get_size (dac));
+  fd_record (b, 4, g_bytes_get_data (pai, NULL), g_bytes_get_size (pai));
+  fd_record (b, 22, "\xF1\xFF", 2);
+  fd_record (b, 25, "QEMU-0001", 9);
+  g_byte_array_append (b, (const guint8 *) "\xAC\xAC\xAC\xAC", 4);
+  blob = g_byte_array_free_to_bytes (g_steal_pointer (&b));
+  g_assert_true (ds_device_write_factory_data (device, address, blob, NULL, &error));
+  g_assert_no_error (error);
+  back = ds_device_read_factory_data (device, address, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (ds_factory_data_compare (blob, back, dac, 8192, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (ds_random_bytes (nonce, sizeof nonce, NULL));
+  g_assert_true (ds_random_bytes (challenge, sizeof challenge, NULL));
+  g_assert_true (ds_device_attestation (device, nonce, sizeof nonce, challenge, sizeof challenge,
+                                        &elements, &signature, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (ds_attestation_verify (elements, signature, nonce, challenge, dac, cd, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (qemu_alive (f));
+
+  /* After a restart the factory data is still there. */
+  g_clear_object (&device);
+  g_clear_object (&transport);
+  qemu_stop (f);
+  qemu_start (f);
+  transport = DS_TRANSPORT (ds_pty_transport_new (f->port));
+  g_assert_true (ds_transport_open (transport, &error));
+  g_assert_no_error (error);
+  device = ds_device_new (transport);
+  g_clear_pointer (&back, g_bytes_unref);
+  back = ds_device_read_factory_data (device, address, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (ds_factory_data_compare (blob, back, dac, 8192, &error));
+  g_assert_no_error (error);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -867,6 +998,7 @@ main (int argc, char **argv)
   g_test_add ("/firmware/qemu/provision", Fixture, NULL, fixture_set_up, test_provision, fixture_tear_down);
   g_test_add ("/firmware/qemu/bad-input", Fixture, NULL, fixture_set_up, test_bad_input, fixture_tear_down);
   g_test_add ("/firmware/qemu/not-der", Fixture, NULL, fixture_set_up, test_not_der, fixture_tear_down);
+  g_test_add ("/firmware/qemu/protocol-v2", Fixture, NULL, fixture_set_up, test_protocol_v2, fixture_tear_down);
   for (guint i = 0; i < G_N_ELEMENTS (noisy_lines); i++)
     {
       g_autofree char *path = g_strdup_printf ("/firmware/qemu/noisy-line/%s", noisy_lines[i].name);

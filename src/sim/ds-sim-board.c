@@ -88,6 +88,8 @@ struct _DsSimBoard
   guint32       page_size;
   guint8       *flash;
   int           flash_fd;
+  guint8       *fd_flash;     /* the factory-data region (external flash) */
+  int           fd_flash_fd;
   gboolean      in_bootloader;
   gboolean      legacy_erase;
   gboolean      bl_synced;
@@ -127,14 +129,15 @@ ds_sim_fault_parse (const char *spec,
   if (g_str_equal (kind, "stall") || g_str_equal (kind, "disconnect"))
     {
       fault->kind = g_str_equal (kind, "stall") ? DS_SIM_FAULT_STALL : DS_SIM_FAULT_DISCONNECT;
-      for (guint8 c = DS_CMD_INFO; c <= DS_CMD_REBOOT; c++)
+      for (guint8 c = DS_CMD_INFO; c <= DS_CMD_ATTESTATION; c++)
         if (arg != NULL && g_ascii_strcasecmp (arg, ds_command_to_string (c)) == 0)
           {
             fault->command = c;
             return TRUE;
           }
       g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
-                   "%s needs a command: INFO, GENERATE_CSR, INSTALL, READ, ATTEST, LOCK or REBOOT", kind);
+                   "%s needs a command: INFO, GENERATE_CSR, INSTALL, READ, ATTEST, LOCK, REBOOT, "
+                   "FACTORY_DATA_WRITE, FACTORY_DATA_READ or ATTESTATION", kind);
       return FALSE;
     }
   if (g_str_equal (kind, "wrong-key") && arg == NULL)
@@ -165,6 +168,11 @@ ds_sim_fault_parse (const char *spec,
       fault->kind = DS_SIM_FAULT_REFUSE_INSTALL;
       return TRUE;
     }
+  if (arg == NULL && (g_str_equal (kind, "protocol-v1") || g_str_equal (kind, "fd-readback")))
+    {
+      fault->kind = g_str_equal (kind, "protocol-v1") ? DS_SIM_FAULT_PROTOCOL_V1 : DS_SIM_FAULT_FD_READBACK;
+      return TRUE;
+    }
   if (arg == NULL && (g_str_equal (kind, "claim-locked") || g_str_equal (kind, "uid-after-lock") ||
                       g_str_equal (kind, "escape-text")))
     {
@@ -175,7 +183,7 @@ ds_sim_fault_parse (const char *spec,
     }
   g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
                "unknown fault “%s”: corrupt:RATE, drop:RATE, stall:CMD, disconnect:CMD, wrong-key, refuse-install, "
-               "nack-write:ADDR, unplug-flashing, claim-locked, uid-after-lock or escape-text",
+               "nack-write:ADDR, unplug-flashing, claim-locked, uid-after-lock, escape-text, protocol-v1 or fd-readback",
                spec);
   return FALSE;
 }
@@ -205,6 +213,9 @@ ds_sim_board_finalize (GObject *object)
   g_free (self->flash);
   if (self->flash_fd >= 0)
     close (self->flash_fd);
+  g_free (self->fd_flash);
+  if (self->fd_flash_fd >= 0)
+    close (self->fd_flash_fd);
   g_free (self->port);
   g_free (self->announce_dir);
   G_OBJECT_CLASS (ds_sim_board_parent_class)->finalize (object);
@@ -223,6 +234,7 @@ ds_sim_board_init (DsSimBoard *self)
   self->inbuf = g_byte_array_new ();
   self->outbuf = g_byte_array_new ();
   self->flash_fd = -1;
+  self->fd_flash_fd = -1;
   self->storage_fd = -1;
   self->mirrored_slot = -1;
   self->master = -1;
@@ -364,6 +376,50 @@ board_storage_program (void          *ctx,
   return storage_persist (self, slot * STORE_SLOT_SIZE + offset, len);
 }
 
+/* The factory-data region: NOR flash erased in 4 KiB sectors, written
+ * through to factory-data-flash.bin. */
+static int
+board_fd_write (void          *ctx,
+                uint32_t       address,
+                const uint8_t *data,
+                size_t         len)
+{
+  DsSimBoard *self = ctx;
+  gsize offset = address - DS_SIM_FACTORY_DATA_BASE;
+  gsize first, end;
+
+  if (address < DS_SIM_FACTORY_DATA_BASE || offset > DS_SIM_FACTORY_DATA_SIZE ||
+      len > DS_SIM_FACTORY_DATA_SIZE - offset)
+    return -1;
+  first = offset / DS_SIM_FACTORY_DATA_SECTOR * DS_SIM_FACTORY_DATA_SECTOR;
+  end = (offset + len + DS_SIM_FACTORY_DATA_SECTOR - 1) / DS_SIM_FACTORY_DATA_SECTOR * DS_SIM_FACTORY_DATA_SECTOR;
+  memset (self->fd_flash + first, 0xFF, end - first);
+  for (gsize i = 0; i < len; i++)
+    self->fd_flash[offset + i] &= data[i];
+  if (pwrite (self->fd_flash_fd, self->fd_flash + first, end - first, (off_t) first) != (gssize) (end - first))
+    {
+      g_warning ("%s: factory-data flash write failed: %s", self->name, g_strerror (errno));
+      return -1;
+    }
+  return 0;
+}
+
+static int
+board_fd_read (void    *ctx,
+               uint32_t address,
+               uint8_t *out,
+               size_t   len)
+{
+  DsSimBoard *self = ctx;
+  gsize offset = address - DS_SIM_FACTORY_DATA_BASE;
+
+  if (address < DS_SIM_FACTORY_DATA_BASE || offset > DS_SIM_FACTORY_DATA_SIZE ||
+      len > DS_SIM_FACTORY_DATA_SIZE - offset)
+    return -1;
+  memcpy (out, self->fd_flash + offset, len);
+  return 0;
+}
+
 static void
 board_uid (void    *ctx,
            uint8_t  uid[FW_UID_LEN])
@@ -431,6 +487,10 @@ board_fault (void *ctx,
       return find_fault (self, DS_SIM_FAULT_UID_AFTER_LOCK) != NULL;
     case FW_FAULT_ESCAPE_TEXT:
       return find_fault (self, DS_SIM_FAULT_ESCAPE_TEXT) != NULL;
+    case FW_FAULT_PROTOCOL_V1:
+      return find_fault (self, DS_SIM_FAULT_PROTOCOL_V1) != NULL;
+    case FW_FAULT_FD_READBACK:
+      return find_fault (self, DS_SIM_FAULT_FD_READBACK) != NULL;
     default:
       return 0;
     }
@@ -572,6 +632,10 @@ start_core (DsSimBoard  *self,
   self->board.reboot = board_reboot;
   self->board.before_command = board_before_command;
   self->board.fault = board_fault;
+  self->board.fd_base = DS_SIM_FACTORY_DATA_BASE;
+  self->board.fd_size = DS_SIM_FACTORY_DATA_SIZE;
+  self->board.fd_write = board_fd_write;
+  self->board.fd_read = board_fd_read;
   self->core = g_new0 (fw_core, 1);
   if (fw_core_init (self->core, &self->board) != 0)
     {
@@ -629,6 +693,26 @@ load_flash (DsSimBoard             *self,
     }
   version = ds_fw_image_get_version (self->flash, self->flash_size);
   self->in_bootloader = version == NULL;
+
+  /* The factory-data region, erased the first time. */
+  {
+    g_autofree char *fd_path = state_path (self, "factory-data-flash.bin");
+    g_autofree char *fd_contents = NULL;
+    gsize fd_len = 0;
+
+    self->fd_flash = g_malloc (DS_SIM_FACTORY_DATA_SIZE);
+    memset (self->fd_flash, 0xFF, DS_SIM_FACTORY_DATA_SIZE);
+    if (g_file_get_contents (fd_path, &fd_contents, &fd_len, NULL))
+      memcpy (self->fd_flash, fd_contents, MIN (fd_len, DS_SIM_FACTORY_DATA_SIZE));
+    self->fd_flash_fd = open (fd_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (self->fd_flash_fd < 0 ||
+        pwrite (self->fd_flash_fd, self->fd_flash, DS_SIM_FACTORY_DATA_SIZE, 0) != (gssize) DS_SIM_FACTORY_DATA_SIZE)
+      {
+        int errsv = errno;
+        g_set_error (error, DS_ERROR, DS_ERROR_IO, "cannot write %s: %s", fd_path, g_strerror (errsv));
+        return FALSE;
+      }
+  }
   g_free (self->fw_version);
   self->fw_version = version != NULL ? g_steal_pointer (&version) : g_strdup ("");
   return TRUE;

@@ -20,6 +20,8 @@ typedef enum {
   DS_SIM_FAULT_CLAIM_LOCKED,   /* INFO says "locked" whatever the board holds */
   DS_SIM_FAULT_UID_AFTER_LOCK, /* INFO gives another UID once locked */
   DS_SIM_FAULT_ESCAPE_TEXT,    /* INSTALL refused with terminal escape sequences in ERROR_TEXT */
+  DS_SIM_FAULT_PROTOCOL_V1,    /* firmware of protocol 1: no factory data, no ATTESTATION */
+  DS_SIM_FAULT_FD_READBACK,    /* FACTORY_DATA_READ answers one byte other than the flash holds */
 } DsSimFaultKind;
 
 typedef struct {
@@ -45,6 +47,12 @@ typedef struct {
 } DsSimBoardConfig;
 
 #define DS_SIM_FLASH_BASE 0x08000000u
+/* The factory-data region: where ST's Matter application on the
+ * STM32WB5MM-DK reads it, 64 KiB of external flash at 0x901C0000, kept in
+ * STATE_DIR/sim-N/factory-data-flash.bin. */
+#define DS_SIM_FACTORY_DATA_BASE 0x901C0000u
+#define DS_SIM_FACTORY_DATA_SIZE 0x10000u
+#define DS_SIM_FACTORY_DATA_SECTOR 4096u
 
 #define DS_TYPE_SIM_BOARD (ds_sim_board_get_type ())
 G_DECLARE_FINAL_TYPE (DsSimBoard, ds_sim_board, DS, SIM_BOARD, GObject)

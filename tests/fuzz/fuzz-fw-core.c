@@ -12,8 +12,12 @@
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
+#define FD_BASE 0x901C0000u
+#define FD_SIZE 4096u
+
 typedef struct {
   uint8_t flash[2 * SLOT_SIZE];
+  uint8_t fd_flash[FD_SIZE];
   size_t  out_bytes;
   guint32 rng;
 } FuzzBoard;
@@ -85,6 +89,27 @@ fb_reboot (void *ctx, uint8_t target)
 {
 }
 
+/* The factory-data region; the core must keep every range inside it. */
+static int
+fb_fd_write (void *ctx, uint32_t address, const uint8_t *d, size_t len)
+{
+  FuzzBoard *fb = ctx;
+
+  g_assert_true (address >= FD_BASE && address - FD_BASE <= FD_SIZE && len <= FD_SIZE - (address - FD_BASE));
+  memcpy (fb->fd_flash + (address - FD_BASE), d, len);
+  return 0;
+}
+
+static int
+fb_fd_read (void *ctx, uint32_t address, uint8_t *out, size_t len)
+{
+  FuzzBoard *fb = ctx;
+
+  g_assert_true (address >= FD_BASE && address - FD_BASE <= FD_SIZE && len <= FD_SIZE - (address - FD_BASE));
+  memcpy (out, fb->fd_flash + (address - FD_BASE), len);
+  return 0;
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data,
                         size_t         size)
@@ -95,10 +120,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
     .ctx = fb, .hw_model = "fuzz", .fw_version = "0", .write = fb_write, .entropy = fb_entropy,
     .slot_size = SLOT_SIZE, .storage_read = fb_read, .storage_erase = fb_erase,
     .storage_program = fb_program, .uid = fb_uid, .reboot = fb_reboot,
+    .fd_base = FD_BASE, .fd_size = FD_SIZE, .fd_write = fb_fd_write, .fd_read = fb_fd_read,
   };
   size_t half = size / 2;
 
   memset (fb->flash, 0xFF, sizeof fb->flash);
+  memset (fb->fd_flash, 0xFF, sizeof fb->fd_flash);
   fw_core_init (core, &board);
   /* Fed in two pieces, as a UART delivers bytes; then the same bytes to a
    * core restarted on what the first run left in flash. */

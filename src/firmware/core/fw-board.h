@@ -15,6 +15,8 @@ enum {
   FW_FAULT_CLAIM_LOCKED = 3,   /* INFO says "locked" whatever the board holds */
   FW_FAULT_UID_AFTER_LOCK = 4, /* INFO gives another UID once locked */
   FW_FAULT_ESCAPE_TEXT = 5,    /* INSTALL refused with terminal escape sequences in its text */
+  FW_FAULT_PROTOCOL_V1 = 6,    /* the board speaks protocol 1: INFO says 1, the v2 commands are unknown */
+  FW_FAULT_FD_READBACK = 7,    /* FACTORY_DATA_READ answers one byte other than the flash holds */
 };
 
 typedef struct {
@@ -47,6 +49,17 @@ typedef struct {
   /* Called once the answer to REBOOT is out: 0 restarts the firmware, 1
    * the ROM bootloader.  A real board does not return. */
   void (*reboot) (void *ctx, uint8_t target);
+
+  /* Protocol 2, optional: the product's factory-data region, where its
+   * Matter application reads the factory data (ST's X-CUBE-MATTER layout),
+   * [fd_base, fd_base + fd_size).  fd_write erases what the range needs and
+   * programs @len bytes at @address (any alignment; the board pads); fd_read
+   * reads flash.  The core keeps every range inside the region.  Each
+   * returns 0 on success.  fd_write NULL: the board has no such region. */
+  uint32_t fd_base;
+  uint32_t fd_size;
+  int (*fd_write) (void *ctx, uint32_t address, const uint8_t *data, size_t len);
+  int (*fd_read) (void *ctx, uint32_t address, uint8_t *out, size_t len);
 
   /* Optional, for the simulator: called with each request's command before
    * it is handled; non-zero drops the request unanswered. */

@@ -198,8 +198,10 @@ cmd_info (fw_core *core, out_buf *o)
   const fw_board *b = core->board;
   fw_creds creds;
   uint8_t uid[FW_UID_LEN];
-  uint8_t proto = FW_PROTOCOL_VERSION;
+  uint8_t proto = FW_PROTOCOL_REVISION;
 
+  if (b->fault != NULL && b->fault (b->ctx, FW_FAULT_PROTOCOL_V1))
+    proto = 1;
   fw_store_get (&core->store, &creds);
   b->uid (b->ctx, uid);
   if (creds.state == FW_STATE_LOCKED && b->fault != NULL && b->fault (b->ctx, FW_FAULT_UID_AFTER_LOCK))
@@ -411,6 +413,301 @@ cmd_lock (fw_core *core, out_buf *o)
   return FW_STATUS_OK;
 }
 
+/* ---- protocol 2: factory data and the commissioner's attestation ------ */
+
+static uint32_t
+get_u32le (const uint8_t *p)
+{
+  return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
+}
+
+static void
+put_u32le (uint8_t *p, uint32_t v)
+{
+  p[0] = (uint8_t) v;
+  p[1] = (uint8_t) (v >> 8);
+  p[2] = (uint8_t) (v >> 16);
+  p[3] = (uint8_t) (v >> 24);
+}
+
+static int
+tlv_u32 (const uint8_t *p, size_t len, uint8_t tag, uint32_t *out)
+{
+  const uint8_t *v;
+  size_t n;
+
+  if (!fw_tlv_find (p, len, tag, &v, &n) || n != 4)
+    return 0;
+  *out = get_u32le (v);
+  return 1;
+}
+
+/* Checks the station's blob: records with values of 1..602 bytes, tags
+ * ascending, neither key tag (the board adds those), the terminator last.
+ * The offset where the key records go in *insert_at; 0 when malformed. */
+static int
+fd_blob_valid (const uint8_t *blob, size_t len, size_t *insert_at, const uint8_t **dac, size_t *dac_len)
+{
+  size_t pos = 0;
+  uint32_t prev = 0;
+  int first = 1;
+
+  *insert_at = (size_t) -1;
+  *dac = NULL;
+  *dac_len = 0;
+  for (;;)
+    {
+      uint32_t tag, n;
+
+      if (len - pos < 4)
+        return 0;
+      tag = get_u32le (blob + pos);
+      if (tag == FW_FD_TERMINATOR)
+        {
+          if (pos + 4 != len)
+            return 0;
+          if (*insert_at == (size_t) -1)
+            *insert_at = pos;
+          return 1;
+        }
+      if (len - pos < 8)
+        return 0;
+      n = get_u32le (blob + pos + 4);
+      if ((!first && tag <= prev) || tag == FW_FD_TAG_DAC_KEY || tag == FW_FD_TAG_DAC_PUB || n == 0 ||
+          n > FW_FD_VALUE_MAX || len - pos - 8 < n)
+        return 0;
+      if (tag > FW_FD_TAG_DAC_PUB && *insert_at == (size_t) -1)
+        *insert_at = pos;
+      if (tag == FW_FD_TAG_DAC)
+        {
+          *dac = blob + pos + 8;
+          *dac_len = n;
+        }
+      first = 0;
+      prev = tag;
+      pos += 8 + n;
+    }
+}
+
+/* The region check: [address, address + len) inside the board's region. */
+static int
+fd_in_region (const fw_board *b, uint32_t address, size_t len)
+{
+  return address >= b->fd_base && address - b->fd_base <= b->fd_size &&
+         len <= (size_t) (b->fd_size - (address - b->fd_base));
+}
+
+static uint8_t *
+put_fd_record (uint8_t *p, uint32_t tag, const uint8_t *value, size_t n)
+{
+  put_u32le (p, tag);
+  put_u32le (p + 4, (uint32_t) n);
+  memcpy (p + 8, value, n);
+  return p + 8 + n;
+}
+
+static uint8_t
+cmd_factory_data_write (fw_core *core, const uint8_t *in, size_t in_len, out_buf *o)
+{
+  const fw_board *b = core->board;
+  fw_creds creds;
+  uint32_t address;
+  const uint8_t *blob, *dac;
+  size_t blob_len, dac_len, insert_at, total;
+  uint8_t *scratch = o->p;
+  uint8_t *w;
+  int ret;
+
+  if (!tlv_u32 (in, in_len, FW_TAG_FD_ADDRESS, &address) ||
+      !fw_tlv_find (in, in_len, FW_TAG_FACTORY_DATA, &blob, &blob_len))
+    return refuse (o, FW_STATUS_BAD_PAYLOAD, "FACTORY_DATA_WRITE needs FD_ADDRESS and FACTORY_DATA");
+  if (!fd_blob_valid (blob, blob_len, &insert_at, &dac, &dac_len))
+    return refuse (o, FW_STATUS_BAD_PAYLOAD,
+                   "factory data malformed: records in tag order, no key tags 5 and 6, the terminator last");
+  if (b->fd_write == NULL || b->fd_read == NULL)
+    return refuse (o, FW_STATUS_STORAGE, "this board has no factory-data region");
+  if (!core->storage_ok)
+    return refuse (o, FW_STATUS_STORAGE, "secure storage unreadable");
+  fw_store_get (&core->store, &creds);
+  memset (creds.priv, 0, sizeof creds.priv);
+  if (creds.state == FW_STATE_LOCKED)
+    return refuse (o, FW_STATUS_LOCKED, "credentials are locked");
+  if (creds.state != FW_STATE_INSTALLED)
+    return refuse (o, FW_STATUS_WRONG_STATE, "no DAC installed: INSTALL first");
+  if (dac != NULL)
+    {
+      int match = fw_crypto_dac_matches (dac, dac_len, creds.pub);
+
+      if (match == -2)
+        return refuse (o, FW_STATUS_INTERNAL, "out of memory parsing the DAC");
+      if (match != 0)
+        return refuse (o, FW_STATUS_KEY_MISMATCH, "the factory data's DAC is not for this board's key");
+    }
+  /* With the key pair: tag 5 (the private scalar), tag 6 (the point). */
+  total = blob_len + 8 + 32 + 8 + 65;
+  if (total > FW_MAX_PAYLOAD || !fd_in_region (b, address, total))
+    return refuse (o, FW_STATUS_BAD_PAYLOAD, "the factory data does not fit its region");
+
+  /* Assembled where the answer goes (the answer is empty), written, read
+   * back and compared, then wiped. */
+  fw_store_get (&core->store, &creds);
+  memcpy (scratch, blob, insert_at);
+  w = put_fd_record (scratch + insert_at, FW_FD_TAG_DAC_KEY, creds.priv, 32);
+  w = put_fd_record (w, FW_FD_TAG_DAC_PUB, creds.pub, 65);
+  memset (creds.priv, 0, sizeof creds.priv);
+  memcpy (w, blob + insert_at, blob_len - insert_at);
+  ret = b->fd_write (b->ctx, address, scratch, total);
+  for (size_t pos = 0; ret == 0 && pos < total; pos += 64)
+    {
+      uint8_t chunk[64];
+      size_t n = total - pos < sizeof chunk ? total - pos : sizeof chunk;
+
+      if (b->fd_read (b->ctx, address + (uint32_t) pos, chunk, n) != 0 || memcmp (chunk, scratch + pos, n) != 0)
+        ret = -1;
+      memset (chunk, 0, sizeof chunk);
+    }
+  memset (scratch, 0, total);
+  if (ret != 0)
+    return refuse (o, FW_STATUS_STORAGE, "writing the factory data failed");
+  o->len = 0;
+  return FW_STATUS_OK;
+}
+
+/* Reads the records at @address from flash into the answer, all but the
+ * private key's (never read at all). */
+static uint8_t
+cmd_factory_data_read (fw_core *core, const uint8_t *in, size_t in_len, out_buf *o)
+{
+  const fw_board *b = core->board;
+  uint32_t address;
+  uint8_t *dst = o->p + 3;
+  size_t room = FW_MAX_PAYLOAD - 3;
+  size_t pos = 0, len = 0, last_value = 0;
+
+  if (!tlv_u32 (in, in_len, FW_TAG_FD_ADDRESS, &address))
+    return refuse (o, FW_STATUS_BAD_PAYLOAD, "FACTORY_DATA_READ needs FD_ADDRESS");
+  if (b->fd_read == NULL)
+    return refuse (o, FW_STATUS_STORAGE, "this board has no factory-data region");
+  if (!fd_in_region (b, address, 0))
+    return refuse (o, FW_STATUS_BAD_PAYLOAD, "the address is outside the factory-data region");
+  for (;;)
+    {
+      uint8_t head[8];
+      uint32_t tag, n;
+
+      if (!fd_in_region (b, address, pos + 4) || room - len < 4)
+        return refuse (o, FW_STATUS_NOT_FOUND, "no factory data at this address");
+      if (b->fd_read (b->ctx, address + (uint32_t) pos, head, 4) != 0)
+        return refuse (o, FW_STATUS_STORAGE, "reading the factory data failed");
+      tag = get_u32le (head);
+      if (tag == FW_FD_TERMINATOR)
+        {
+          memcpy (dst + len, head, 4);
+          len += 4;
+          break;
+        }
+      if (!fd_in_region (b, address, pos + 8) || b->fd_read (b->ctx, address + (uint32_t) pos + 4, head + 4, 4) != 0)
+        return refuse (o, FW_STATUS_NOT_FOUND, "no factory data at this address");
+      n = get_u32le (head + 4);
+      if (n == 0 || n > FW_FD_VALUE_MAX || !fd_in_region (b, address, pos + 8 + n))
+        return refuse (o, FW_STATUS_NOT_FOUND, "no factory data at this address");
+      if (tag != FW_FD_TAG_DAC_KEY)
+        {
+          if (room - len < 8 + n)
+            return refuse (o, FW_STATUS_INTERNAL, "the factory data is too large to answer");
+          memcpy (dst + len, head, 8);
+          if (b->fd_read (b->ctx, address + (uint32_t) pos + 8, dst + len + 8, n) != 0)
+            return refuse (o, FW_STATUS_STORAGE, "reading the factory data failed");
+          last_value = len + 8 + n - 1;
+          len += 8 + n;
+        }
+      pos += 8 + n;
+    }
+  if (last_value > 0 && b->fault != NULL && b->fault (b->ctx, FW_FAULT_FD_READBACK))
+    dst[last_value] ^= 0x01;
+  o->p[0] = FW_TAG_FACTORY_DATA;
+  o->p[1] = (uint8_t) len;
+  o->p[2] = (uint8_t) (len >> 8);
+  o->len = 3 + len;
+  return FW_STATUS_OK;
+}
+
+/* Matter TLV, context tags, as the attestation elements need them. */
+static uint8_t *
+mtlv_octets (uint8_t *p, uint8_t tag, const uint8_t *value, size_t n)
+{
+  if (n <= 0xFF)
+    {
+      *p++ = 0x30;            /* context tag, octet string, 1-byte length */
+      *p++ = tag;
+      *p++ = (uint8_t) n;
+    }
+  else
+    {
+      *p++ = 0x31;            /* context tag, octet string, 2-byte length */
+      *p++ = tag;
+      *p++ = (uint8_t) n;
+      *p++ = (uint8_t) (n >> 8);
+    }
+  memcpy (p, value, n);
+  return p + n;
+}
+
+/* Matter core 6.2.3.1: attestation_elements = { 1: CD, 2: nonce,
+ * 3: timestamp (0: the board keeps no time) }, signed together with the
+ * attestation challenge. */
+static uint8_t
+cmd_attestation (fw_core *core, const uint8_t *in, size_t in_len, out_buf *o)
+{
+  fw_creds creds;
+  const uint8_t *nonce, *challenge;
+  size_t nonce_len, challenge_len, elements_len;
+  uint8_t *e = o->p + 3;
+  uint8_t *p = e;
+  uint8_t sig[MBEDTLS_ECDSA_MAX_LEN];
+  size_t sig_len = 0;
+  int ret;
+
+  if (!fw_tlv_find (in, in_len, FW_TAG_NONCE, &nonce, &nonce_len) || nonce_len != 32 ||
+      !fw_tlv_find (in, in_len, FW_TAG_CHALLENGE, &challenge, &challenge_len) || challenge_len != FW_CHALLENGE_LEN)
+    return refuse (o, FW_STATUS_BAD_PAYLOAD, "ATTESTATION needs a 32-byte NONCE and a 16-byte CHALLENGE");
+  fw_store_get (&core->store, &creds);
+  memset (creds.priv, 0, sizeof creds.priv);
+  if (creds.state != FW_STATE_INSTALLED && creds.state != FW_STATE_LOCKED)
+    return refuse (o, FW_STATUS_WRONG_STATE, "no DAC installed");
+  if (creds.cd == NULL)
+    return refuse (o, FW_STATUS_NOT_FOUND, "no Certification Declaration installed");
+  /* Elements, challenge and signature must fit the answer. */
+  if (creds.cd_len > FW_MAX_PAYLOAD - 3 - 48 - FW_CHALLENGE_LEN - 3 - MBEDTLS_ECDSA_MAX_LEN)
+    return refuse (o, FW_STATUS_INTERNAL, "the Certification Declaration is too large to attest");
+  if (fw_crypto_seed (crypto_of (core), core->board) != 0)
+    return refuse (o, FW_STATUS_INTERNAL, "no entropy");
+  *p++ = 0x15;                /* anonymous structure */
+  p = mtlv_octets (p, 1, creds.cd, creds.cd_len);
+  p = mtlv_octets (p, 2, nonce, nonce_len);
+  *p++ = 0x26;                /* context tag 3, unsigned integer, 4 bytes */
+  *p++ = 3;
+  put_u32le (p, 0);
+  p += 4;
+  *p++ = 0x18;                /* end of container */
+  elements_len = (size_t) (p - e);
+  /* Signed: elements || challenge, the challenge placed after the
+   * elements for the hash, then overwritten by the signature. */
+  memcpy (p, challenge, FW_CHALLENGE_LEN);
+  fw_store_get (&core->store, &creds);
+  ret = fw_crypto_sign (crypto_of (core), creds.priv, creds.pub, e, elements_len + FW_CHALLENGE_LEN,
+                        sig, sizeof sig, &sig_len);
+  memset (creds.priv, 0, sizeof creds.priv);
+  if (ret != 0)
+    return refuse (o, FW_STATUS_INTERNAL, "signing failed");
+  o->p[0] = FW_TAG_ATTESTATION_ELEMENTS;
+  o->p[1] = (uint8_t) elements_len;
+  o->p[2] = (uint8_t) (elements_len >> 8);
+  o->len = 3 + elements_len;
+  out_tlv (o, FW_TAG_SIGNATURE, sig, sig_len);
+  return FW_STATUS_OK;
+}
+
 /* Handles one request frame (header and payload checked) into core->tx. */
 static void
 handle (fw_core *core, const uint8_t *frame)
@@ -436,6 +733,18 @@ handle (fw_core *core, const uint8_t *frame)
       case FW_CMD_READ: status = cmd_read (core, in, in_len, &o); break;
       case FW_CMD_ATTEST: status = cmd_attest (core, in, in_len, &o); break;
       case FW_CMD_LOCK: status = cmd_lock (core, &o); break;
+      case FW_CMD_FACTORY_DATA_WRITE:
+      case FW_CMD_FACTORY_DATA_READ:
+      case FW_CMD_ATTESTATION:
+        if (core->board->fault != NULL && core->board->fault (core->board->ctx, FW_FAULT_PROTOCOL_V1))
+          status = refuse (&o, FW_STATUS_UNKNOWN_COMMAND, "unknown command");
+        else if (cmd == FW_CMD_FACTORY_DATA_WRITE)
+          status = cmd_factory_data_write (core, in, in_len, &o);
+        else if (cmd == FW_CMD_FACTORY_DATA_READ)
+          status = cmd_factory_data_read (core, in, in_len, &o);
+        else
+          status = cmd_attestation (core, in, in_len, &o);
+        break;
       case FW_CMD_REBOOT:
         {
           uint8_t target = 0;

@@ -12,7 +12,12 @@
 #include "fw-crypto.h"
 #include "fw-store.h"
 
+/* The version byte of every frame: it numbers the frame format, which
+ * protocol 2 keeps. */
 #define FW_PROTOCOL_VERSION 1
+/* The protocol (command set) INFO reports: 2 adds factory data and the
+ * commissioner's attestation (docs/protocol.md). */
+#define FW_PROTOCOL_REVISION 2
 #define FW_HEADER_LEN       11
 #define FW_TRAILER_LEN      4
 #define FW_MAX_PAYLOAD      4096
@@ -26,6 +31,10 @@ enum {
   FW_CMD_ATTEST = 0x05,
   FW_CMD_LOCK = 0x06,
   FW_CMD_REBOOT = 0x07,
+  /* Protocol 2 */
+  FW_CMD_FACTORY_DATA_WRITE = 0x08,
+  FW_CMD_FACTORY_DATA_READ = 0x09,
+  FW_CMD_ATTESTATION = 0x0A,
 };
 
 enum {
@@ -59,9 +68,22 @@ enum {
   FW_TAG_OBJECT = 0x24,
   FW_TAG_NONCE = 0x30,
   FW_TAG_SIGNATURE = 0x31,
+  FW_TAG_CHALLENGE = 0x32,
+  FW_TAG_ATTESTATION_ELEMENTS = 0x33,
   FW_TAG_REBOOT_TARGET = 0x40,
+  FW_TAG_FD_ADDRESS = 0x50,
+  FW_TAG_FACTORY_DATA = 0x51,
   FW_TAG_ERROR_TEXT = 0x7F,
 };
+
+/* Factory data (ST's X-CUBE-MATTER layout): records of a u32 tag, a u32
+ * length and the value, tags ascending, closed by this word. */
+#define FW_FD_TERMINATOR    0xACACACACu
+#define FW_FD_TAG_DAC       3u
+#define FW_FD_TAG_DAC_KEY   5u
+#define FW_FD_TAG_DAC_PUB   6u
+#define FW_FD_VALUE_MAX     602u
+#define FW_CHALLENGE_LEN    16
 
 typedef struct {
   const fw_board *board;

@@ -26,6 +26,7 @@ struct _DsDevice
   gpointer       attempt_data;
   guint          answered;    /* requests answered so far, for the cause of a timeout */
   guint8         last_status;
+  guint8         proto_version; /* from INFO; 0: not asked yet */
 };
 
 G_DEFINE_FINAL_TYPE (DsDevice, ds_device, G_TYPE_OBJECT)
@@ -154,6 +155,8 @@ command_timeout_ms (DsDevice *self,
       case DS_CMD_GENERATE_CSR: base = 5000; break;
       case DS_CMD_INSTALL: base = 3000; break;
       case DS_CMD_ATTEST: base = 3000; break;
+      case DS_CMD_ATTESTATION: base = 3000; break;
+      case DS_CMD_FACTORY_DATA_WRITE: base = 5000; break;  /* erases and programs flash */
       default: base = 1500; break;
       }
   if (baud > 0)
@@ -379,8 +382,10 @@ ds_device_info (DsDevice     *self,
     g_snprintf (info->uid + 2 * i, 3, "%02X", uid[i]);
   info->fw_version = dup_board_text (data, len, DS_TAG_FW_VERSION);
   info->hw_model = dup_board_text (data, len, DS_TAG_HW_MODEL);
+  /* A board that does not say speaks version 1. */
   if (!ds_tlv_get_u8 (data, len, DS_TAG_PROTO_VERSION, &info->proto_version))
-    info->proto_version = DS_PROTOCOL_VERSION;
+    info->proto_version = 1;
+  self->proto_version = info->proto_version;
   return TRUE;
 }
 
@@ -496,4 +501,123 @@ ds_device_reboot_to_bootloader (DsDevice     *self,
   r = command (self, DS_CMD_REBOOT, p, cancellable, error);
   ds_frame_reader_reset (self->reader);
   return r != NULL;
+}
+
+/* ---- protocol 2 ------------------------------------------------------- */
+
+/* FALSE, with an error that says what the board lacks, unless the board
+ * speaks protocol 2 or later. */
+static gboolean
+require_v2 (DsDevice     *self,
+            const char   *lacking,
+            GCancellable *cancellable,
+            GError      **error)
+{
+  if (self->proto_version == 0)
+    {
+      g_auto(DsDeviceInfo) info = { 0 };
+
+      if (!ds_device_info (self, &info, cancellable, error))
+        return FALSE;
+    }
+  if (self->proto_version >= DS_PROTOCOL_VERSION_2)
+    return TRUE;
+  g_set_error (error, DS_ERROR, DS_ERROR_REJECTED,
+               /* TRANSLATORS: the second %s is e.g. "the factory-data commands" */
+               _("The board on %s runs provisioning firmware of device protocol %u, which lacks %s: "
+                 "flash provisioning firmware of protocol 2 or later"),
+               ds_transport_get_port (self->transport), self->proto_version, lacking);
+  return FALSE;
+}
+
+static void
+append_u32 (GByteArray *p,
+            guint8      tag,
+            guint32     value)
+{
+  guint8 v[4] = { value & 0xFF, (value >> 8) & 0xFF, (value >> 16) & 0xFF, value >> 24 };
+
+  ds_tlv_append (p, tag, v, sizeof v);
+}
+
+gboolean
+ds_device_write_factory_data (DsDevice     *self,
+                              guint32       address,
+                              GBytes       *blob,
+                              GCancellable *cancellable,
+                              GError      **error)
+{
+  g_autoptr(GByteArray) p = g_byte_array_new ();
+  g_autoptr(GBytes) r = NULL;
+
+  if (!require_v2 (self, _("the factory-data commands"), cancellable, error))
+    return FALSE;
+  append_u32 (p, DS_TAG_FD_ADDRESS, address);
+  if (g_bytes_get_size (blob) > G_MAXUINT16)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA,
+                   _("The factory data (%zu bytes) does not fit in one frame"), g_bytes_get_size (blob));
+      return FALSE;
+    }
+  ds_tlv_append_bytes (p, DS_TAG_FACTORY_DATA, blob);
+  if (p->len > DS_FRAME_MAX_PAYLOAD)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA,
+                   _("The factory data (%zu bytes) does not fit in one frame"), g_bytes_get_size (blob));
+      return FALSE;
+    }
+  r = command (self, DS_CMD_FACTORY_DATA_WRITE, p, cancellable, error);
+  return r != NULL;
+}
+
+GBytes *
+ds_device_read_factory_data (DsDevice     *self,
+                             guint32       address,
+                             GCancellable *cancellable,
+                             GError      **error)
+{
+  g_autoptr(GByteArray) p = g_byte_array_new ();
+  g_autoptr(GBytes) r = NULL;
+
+  if (!require_v2 (self, _("the factory-data commands"), cancellable, error))
+    return NULL;
+  append_u32 (p, DS_TAG_FD_ADDRESS, address);
+  r = command (self, DS_CMD_FACTORY_DATA_READ, p, cancellable, error);
+  if (r == NULL)
+    return NULL;
+  return required_bytes (r, DS_TAG_FACTORY_DATA, _("factory data"), DS_CMD_FACTORY_DATA_READ, error);
+}
+
+gboolean
+ds_device_attestation (DsDevice     *self,
+                       const guint8 *nonce,
+                       gsize         nonce_len,
+                       const guint8 *challenge,
+                       gsize         challenge_len,
+                       GBytes      **elements,
+                       GBytes      **signature,
+                       GCancellable *cancellable,
+                       GError      **error)
+{
+  g_autoptr(GByteArray) p = g_byte_array_new ();
+  g_autoptr(GBytes) r = NULL;
+  g_autoptr(GBytes) e = NULL;
+  g_autoptr(GBytes) s = NULL;
+
+  if (!require_v2 (self, _("the commissioner's attestation (ATTESTATION)"), cancellable, error))
+    return FALSE;
+  ds_tlv_append (p, DS_TAG_NONCE, nonce, nonce_len);
+  ds_tlv_append (p, DS_TAG_CHALLENGE, challenge, challenge_len);
+  r = command (self, DS_CMD_ATTESTATION, p, cancellable, error);
+  if (r == NULL)
+    return FALSE;
+  e = required_bytes (r, DS_TAG_ATTESTATION_ELEMENTS, _("attestation elements"), DS_CMD_ATTESTATION, error);
+  if (e == NULL)
+    return FALSE;
+  s = required_bytes (r, DS_TAG_SIGNATURE, _("signature"), DS_CMD_ATTESTATION, error);
+  if (s == NULL)
+    return FALSE;
+  *elements = g_steal_pointer (&e);
+  *signature = g_steal_pointer (&s);
+  return TRUE;
 }

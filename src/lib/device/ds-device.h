@@ -85,4 +85,34 @@ gboolean     ds_device_reboot_to_bootloader (DsDevice *self,
                                          GCancellable *cancellable,
                                          GError      **error);
 
+/* Protocol 2 (docs/protocol.md).  Each asks INFO first when this device
+ * has not yet, and fails with DS_ERROR_REJECTED, saying what the board
+ * lacks, when the board speaks protocol 1. */
+/* Sends @blob (ST's X-CUBE-MATTER records without the DAC key, tags 5 and
+ * 6); the board adds its key pair and writes the whole at @address. */
+gboolean     ds_device_write_factory_data (DsDevice   *self,
+                                         guint32       address,
+                                         GBytes       *blob,
+                                         GCancellable *cancellable,
+                                         GError      **error);
+/* The records at @address as the board's flash holds them, the private key
+ * (tag 5) left out by the board; check with ds_factory_data_compare(). */
+GBytes      *ds_device_read_factory_data (DsDevice    *self,
+                                         guint32       address,
+                                         GCancellable *cancellable,
+                                         GError      **error);
+/* The commissioner's attestation request (Matter core 6.2.3.1): the
+ * board's attestation elements (Matter TLV) and its DER ECDSA signature
+ * over elements || @challenge with the DAC key; check them with
+ * ds_attestation_verify(). */
+gboolean     ds_device_attestation      (DsDevice     *self,
+                                         const guint8 *nonce,
+                                         gsize         nonce_len,
+                                         const guint8 *challenge,
+                                         gsize         challenge_len,
+                                         GBytes      **elements,
+                                         GBytes      **signature,
+                                         GCancellable *cancellable,
+                                         GError      **error);
+
 G_END_DECLS

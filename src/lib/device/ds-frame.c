@@ -160,7 +160,7 @@ ds_frame_encode (guint8        flags,
   f = g_malloc (total);
   f[0] = DS_FRAME_MAGIC0;
   f[1] = DS_FRAME_MAGIC1;
-  f[2] = DS_PROTOCOL_VERSION;
+  f[2] = DS_FRAME_VERSION;
   f[3] = flags;
   f[4] = seq & 0xFF;
   f[5] = seq >> 8;
@@ -414,6 +414,9 @@ ds_command_to_string (guint8 command)
     case DS_CMD_ATTEST: return "ATTEST";
     case DS_CMD_LOCK: return "LOCK";
     case DS_CMD_REBOOT: return "REBOOT";
+    case DS_CMD_FACTORY_DATA_WRITE: return "FACTORY_DATA_WRITE";
+    case DS_CMD_FACTORY_DATA_READ: return "FACTORY_DATA_READ";
+    case DS_CMD_ATTESTATION: return "ATTESTATION";
     default: return "UNKNOWN";
     }
 }

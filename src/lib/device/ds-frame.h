@@ -8,7 +8,14 @@ G_BEGIN_DECLS
 
 #define DS_FRAME_MAGIC0          0xD5
 #define DS_FRAME_MAGIC1          0xAC
-#define DS_PROTOCOL_VERSION      1
+/* The version byte of every frame: the frame format, which protocol 2
+ * keeps. */
+#define DS_FRAME_VERSION         1
+/* The protocol the station speaks, as a board reports its own in INFO. */
+#define DS_PROTOCOL_VERSION      2
+/* From this version a board knows FACTORY_DATA_WRITE, FACTORY_DATA_READ
+ * and ATTESTATION. */
+#define DS_PROTOCOL_VERSION_2    2
 #define DS_FRAME_HEADER_LEN      11
 #define DS_FRAME_TRAILER_LEN     4
 #define DS_FRAME_OVERHEAD        (DS_FRAME_HEADER_LEN + DS_FRAME_TRAILER_LEN)
@@ -25,6 +32,10 @@ typedef enum {
   DS_CMD_ATTEST       = 0x05,
   DS_CMD_LOCK         = 0x06,
   DS_CMD_REBOOT       = 0x07,
+  /* Protocol 2 */
+  DS_CMD_FACTORY_DATA_WRITE = 0x08,
+  DS_CMD_FACTORY_DATA_READ  = 0x09,
+  DS_CMD_ATTESTATION  = 0x0A,
 } DsCommand;
 
 typedef enum {
@@ -67,7 +78,11 @@ typedef enum {
   DS_TAG_OBJECT       = 0x24, /* u8, DsObject */
   DS_TAG_NONCE        = 0x30, /* 32 bytes */
   DS_TAG_SIGNATURE    = 0x31, /* DER ECDSA-Sig-Value */
+  DS_TAG_CHALLENGE    = 0x32, /* 16 bytes: the attestation challenge */
+  DS_TAG_ATTESTATION_ELEMENTS = 0x33, /* Matter TLV */
   DS_TAG_REBOOT_TARGET = 0x40, /* u8: 0 firmware (default), 1 ROM bootloader */
+  DS_TAG_FD_ADDRESS   = 0x50, /* u32: where the factory data goes */
+  DS_TAG_FACTORY_DATA = 0x51, /* ST X-CUBE-MATTER records */
   DS_TAG_ERROR_TEXT   = 0x7F, /* UTF-8 string */
 } DsTag;
 
@@ -78,6 +93,7 @@ typedef enum {
 } DsObject;
 
 #define DS_NONCE_LEN 32
+#define DS_CHALLENGE_LEN 16
 #define DS_UID_LEN   12
 
 typedef struct {

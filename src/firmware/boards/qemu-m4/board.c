@@ -15,6 +15,11 @@
 #endif
 
 #define SLOT_SIZE 8192
+/* The factory-data region (protocol 2): where ST's Matter application on
+ * the STM32WB5MM-DK reads it, here 8 KiB in factory-data-flash.bin. */
+#define FD_BASE   0x901C0000u
+#define FD_SIZE   8192u
+#define FD_SECTOR 4096u
 
 /* RM0090: RCC and USART1 of the STM32F405. */
 #define RCC_APB2ENR   0x40023844u
@@ -106,6 +111,7 @@ sh_exit_error (const char *why)
 
 typedef struct {
   int     storage_fd;
+  int     fd_flash_fd;
   int     random_fd;
   uint8_t uid[FW_UID_LEN];
 } QemuBoard;
@@ -205,6 +211,48 @@ storage_program (void *ctx, unsigned slot, size_t offset, const uint8_t *data, s
   return 0;
 }
 
+/* The factory-data region: sectors erased, then written, over the file. */
+static int
+fd_erase_sector (uint32_t offset)
+{
+  uint8_t ff[256];
+
+  memset (ff, 0xFF, sizeof ff);
+  if (sh_seek (qb.fd_flash_fd, offset) != 0)
+    return -1;
+  for (uint32_t off = 0; off < FD_SECTOR; off += sizeof ff)
+    if (sh_write (qb.fd_flash_fd, ff, sizeof ff) != 0)
+      return -1;
+  return 0;
+}
+
+static int
+fd_write (void *ctx, uint32_t address, const uint8_t *data, size_t len)
+{
+  uint32_t offset = address - FD_BASE;
+
+  if (qb.fd_flash_fd < 0 || address < FD_BASE || offset > FD_SIZE || len > FD_SIZE - offset)
+    return -1;
+  for (uint32_t s = offset / FD_SECTOR * FD_SECTOR; s < offset + len; s += FD_SECTOR)
+    if (fd_erase_sector (s) != 0)
+      return -1;
+  if (sh_seek (qb.fd_flash_fd, offset) != 0)
+    return -1;
+  return sh_write (qb.fd_flash_fd, data, len);
+}
+
+static int
+fd_read (void *ctx, uint32_t address, uint8_t *out, size_t len)
+{
+  uint32_t offset = address - FD_BASE;
+
+  if (qb.fd_flash_fd < 0 || address < FD_BASE || offset > FD_SIZE || len > FD_SIZE - offset)
+    return -1;
+  if (sh_seek (qb.fd_flash_fd, offset) != 0)
+    return -1;
+  return sh_read (qb.fd_flash_fd, out, len);
+}
+
 static void
 uid (void *ctx, uint8_t out[FW_UID_LEN])
 {
@@ -232,6 +280,10 @@ static const fw_board board = {
   .uid = uid,
   .lock = NULL,
   .reboot = reboot,
+  .fd_base = FD_BASE,
+  .fd_size = FD_SIZE,
+  .fd_write = fd_write,
+  .fd_read = fd_read,
 };
 
 static int
@@ -301,6 +353,26 @@ open_storage (void)
     sh_exit_error ("qemu-m4: cannot open secure-storage.bin\n");
 }
 
+/* factory-data-flash.bin, erased the first time. */
+static void
+open_fd_flash (void)
+{
+  uint32_t flen_args[1];
+
+  qb.fd_flash_fd = sh_open ("factory-data-flash.bin", MODE_RPB);
+  if (qb.fd_flash_fd >= 0)
+    {
+      flen_args[0] = (uint32_t) qb.fd_flash_fd;
+      if (semihost (SYS_FLEN, flen_args) >= (int) FD_SIZE)
+        return;
+    }
+  else
+    qb.fd_flash_fd = sh_open ("factory-data-flash.bin", MODE_WPB);
+  for (uint32_t s = 0; qb.fd_flash_fd >= 0 && s < FD_SIZE; s += FD_SECTOR)
+    if (fd_erase_sector (s) != 0)
+      qb.fd_flash_fd = -1;
+}
+
 static void
 append_number (char *s, size_t v)
 {
@@ -327,6 +399,7 @@ main (void)
   qb.random_fd = sh_open ("/dev/urandom", MODE_RB);
   load_uid ();
   open_storage ();
+  open_fd_flash ();
   fw_core_init (&core, &board);
   sh_puts ("qemu-m4: provisioning firmware " FW_VERSION " ready\n");
   for (;;)

@@ -1,0 +1,303 @@
+/* One product profile, two front ends: the CLI (--profile) and the GTK
+ * station (the "profile" setting) refuse the same test material in
+ * production and run the same test profile the same way. */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <openssl/x509v3.h>
+#include <string.h>
+
+#include "ds-cd.h"
+#include "ds-crypto.h"
+#include "ds-test-util.h"
+#include "test-gui-util.h"
+
+typedef struct {
+  char          *tmp;
+  char          *sim_dir;
+  DsApplication *app;
+  DsWindow      *window;
+  TestSim       *sim;
+} Fixture;
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->tmp = g_dir_make_tmp ("dac-station-gui-profile-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->sim_dir = g_build_filename (f->tmp, "announce", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (f->sim_dir, 0700), ==, 0);
+}
+
+static void
+close_app (Fixture *f)
+{
+  if (f->app != NULL)
+    test_app_close (f->app);
+  g_clear_object (&f->app);
+  f->window = NULL;
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GSettings) settings = g_settings_new ("org.dacstation.Station");
+
+  close_app (f);
+  g_clear_pointer (&f->sim, test_sim_stop);
+  g_settings_reset (settings, "profile");
+  test_rm_rf (f->tmp);
+  g_free (f->tmp);
+  g_free (f->sim_dir);
+}
+
+/* Fresh simulated boards (their own state) for one front end. */
+static void
+start_sim (Fixture    *f,
+           const char *name,
+           guint       n)
+{
+  g_autofree char *state = g_build_filename (f->tmp, name, NULL);
+
+  g_clear_pointer (&f->sim, test_sim_stop);
+  f->sim = test_sim_start (state, f->sim_dir, n, 0, NULL);
+}
+
+/* The GTK station with @profile, signed in, its @n boards shown. */
+static void
+start_gui (Fixture    *f,
+           const char *profile,
+           const char *data_name,
+           guint       n)
+{
+  g_autoptr(GSettings) settings = g_settings_new ("org.dacstation.Station");
+  g_autofree char *data_dir = g_build_filename (f->tmp, data_name, NULL);
+
+  g_settings_set_string (settings, "profile", profile);
+  f->app = test_app_new (data_dir, f->sim_dir, "op-1", "LOT-P", FALSE);
+  f->window = test_app_get_window (f->app);
+  test_wait_cards (f->window, n, 30);
+}
+
+static char *
+write_profile (Fixture    *f,
+               const char *name,
+               const char *text)
+{
+  g_autoptr(GString) contents = g_string_new (text);
+  char *path = g_build_filename (f->tmp, name, NULL);
+
+  g_string_replace (contents, "@TMP@", f->tmp, 0);
+  g_assert_true (g_file_set_contents (path, contents->str, -1, NULL));
+  return path;
+}
+
+static void
+make_paa (const char *path,
+          const char *cn)
+{
+  g_autoptr(EVP_PKEY) key = EVP_PKEY_Q_keygen (NULL, NULL, "EC", "P-256");
+  g_autoptr(X509) cert = X509_new ();
+  X509_NAME *name = X509_get_subject_name (cert);
+  g_autofree char *pem = NULL;
+
+  X509_set_version (cert, X509_VERSION_3);
+  ASN1_INTEGER_set (X509_get_serialNumber (cert), 42);
+  X509_NAME_add_entry_by_txt (name, "CN", MBSTRING_UTF8, (const unsigned char *) cn, -1, -1, 0);
+  X509_set_issuer_name (cert, name);
+  X509_gmtime_adj (X509_getm_notBefore (cert), -3600);
+  X509_gmtime_adj (X509_getm_notAfter (cert), 3600 * 24 * 365);
+  X509_set_pubkey (cert, key);
+  g_assert_true (ds_cert_add_ext (cert, NULL, NID_basic_constraints, "critical,CA:TRUE,pathlen:1"));
+  g_assert_true (ds_cert_add_ext (cert, NULL, NID_key_usage, "critical,keyCertSign,cRLSign"));
+  g_assert_true (ds_cert_add_ext (cert, NULL, NID_subject_key_identifier, "hash"));
+  g_assert_cmpint (X509_sign (cert, key, EVP_sha256 ()), >, 0);
+  pem = ds_cert_to_pem (cert);
+  g_assert_true (g_file_set_contents (path, pem, -1, NULL));
+}
+
+static void
+make_test_cd (const char *path)
+{
+  g_autoptr(EVP_PKEY) key = EVP_PKEY_Q_keygen (NULL, NULL, "EC", "P-256");
+  g_autoptr(DsCd) cd = ds_cd_new ();
+  g_autoptr(GBytes) der = NULL;
+  g_autoptr(GError) error = NULL;
+  guint16 pid = 0x0001;
+
+  cd->format_version = 1;
+  cd->vendor_id = 0x1234;
+  g_array_append_val (cd->product_ids, pid);
+  cd->device_type_id = 0x0100;
+  cd->certificate_id = g_strdup ("ZIG20141ZB330001-24");
+  cd->certification_type = DS_CD_TYPE_DEVELOPMENT;
+  der = ds_cd_encode (cd, key, ds_cd_test_kid, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (path, g_bytes_get_data (der, NULL), g_bytes_get_size (der), NULL));
+}
+
+#define PRODUCTION_CA "[ca]\nca=est:https://127.0.0.1:9\nuser=station\nca-bundle=@TMP@/good-paa/paa.pem\n"
+
+/* Each production refusal, through the CLI and through the GUI, from the
+ * same file: nothing is provisioned and both say the same cause. */
+static void
+test_production_refusals (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autofree char *good = g_build_filename (f->tmp, "good-paa", NULL);
+  g_autofree char *good_paa = g_build_filename (good, "paa.pem", NULL);
+  g_autofree char *test_paa = g_build_filename (f->tmp, "test-paa.pem", NULL);
+  g_autofree char *test_cd = g_build_filename (f->tmp, "test-cd.der", NULL);
+  const struct {
+    const char *text;
+    const char *needle;
+  } cases[] = {
+    { "[gate]\nproduction=true\n", "Production mode refuses the test CA" },
+    { "[gate]\nproduction=true\ntrust-store=@TMP@/good-paa\n[product]\nvid=FFF1\npid=0001\n" PRODUCTION_CA,
+      "test vendor ID 0xFFF1" },
+    { "[gate]\nproduction=true\ntrust-store=@TMP@/test-paa.pem\n[product]\nvid=1234\npid=0001\n" PRODUCTION_CA,
+      "trust store that holds test PAAs" },
+    { "[gate]\nproduction=true\ntrust-store=@TMP@/good-paa\ncd=@TMP@/test-cd.der\n[product]\nvid=1234\npid=0001\n" PRODUCTION_CA,
+      "signed with the Matter test key" },
+  };
+
+  g_assert_cmpint (g_mkdir_with_parents (good, 0700), ==, 0);
+  make_paa (good_paa, "Acme Production PAA");
+  make_paa (test_paa, "Matter Test PAA");
+  make_test_cd (test_cd);
+  g_setenv ("DS_CA_PASSWORD", "not-a-real-password", TRUE);
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("refused-%zu.profile", i);
+      g_autofree char *profile = write_profile (f, name, cases[i].text);
+      g_autofree char *cli_data = g_strdup_printf ("%s/cli-%zu", f->tmp, i);
+      g_autofree char *gui_data = g_strdup_printf ("gui-%zu", i);
+      const char *args[] = { "provision", "--all", "--json", "--data-dir", cli_data, "--profile", profile, NULL };
+      g_autoptr(DsCliResult) r = NULL;
+      const char *shown;
+      g_autofree char *boards = g_strdup_printf ("boards-%zu", i);
+
+      start_sim (f, boards, 1);
+      r = ds_test_run_cli (f->sim_dir, args);
+      g_test_message ("CLI %zu → %d: %s", i, r->exit_status, r->err);
+      g_assert_cmpint (r->exit_status, ==, 2);
+      g_assert_nonnull (strstr (r->err, cases[i].needle));
+      g_assert_null (ds_test_find_event (r->events, "step", "sim-0"));
+
+      start_gui (f, profile, gui_data, 1);
+      g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
+      shown = ds_window_get_error (f->window);
+      g_test_message ("GUI %zu → %s", i, shown);
+      g_assert_nonnull (shown);
+      g_assert_nonnull (strstr (shown, cases[i].needle));
+      g_assert_null (ds_window_get_station (f->window));
+      g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_IDLE), ==, 1);
+      close_app (f);
+    }
+  g_unsetenv ("DS_CA_PASSWORD");
+}
+
+/* A production profile done right: the GUI builds its station (the CA is
+ * asked by the first job) and refuses the simulated board before its job
+ * starts; its badge is the gate's.  The CLI asks the CA first, which is
+ * not there: it stops before any board is touched. */
+static void
+test_simulated_boards (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autofree char *good = g_build_filename (f->tmp, "good-paa", NULL);
+  g_autofree char *good_paa = g_build_filename (good, "paa.pem", NULL);
+  g_autofree char *profile = NULL;
+  g_autofree char *cli_data = g_build_filename (f->tmp, "cli", NULL);
+  const char *args[] = { "provision", "--all", "--json", "--data-dir", cli_data, NULL, NULL, NULL };
+  g_autoptr(DsCliResult) r = NULL;
+  DsStation *station;
+
+  g_assert_cmpint (g_mkdir_with_parents (good, 0700), ==, 0);
+  make_paa (good_paa, "Acme Production PAA");
+  profile = write_profile (f, "acme.profile",
+                           "[profile]\nname=Acme Widget\n"
+                           "[gate]\nproduction=true\ntrust-store=@TMP@/good-paa\n[product]\nvid=1234\npid=0001\n" PRODUCTION_CA);
+  g_setenv ("DS_CA_PASSWORD", "not-a-real-password", TRUE);
+  start_sim (f, "boards", 1);
+
+  start_gui (f, profile, "gui", 1);
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
+  station = ds_window_get_station (f->window);
+  g_assert_nonnull (station);
+  g_assert_true (ds_station_get_options (station)->production);
+  g_assert_nonnull (ds_window_get_error (f->window));
+  g_assert_nonnull (strstr (ds_window_get_error (f->window), "refuses the simulated board sim-0"));
+  g_assert_cmpuint (ds_station_get_jobs (station)->len, ==, 0);
+  close_app (f);
+
+  args[5] = "--profile";
+  args[6] = profile;
+  r = ds_test_run_cli (f->sim_dir, args);
+  g_test_message ("CLI → %d: %s", r->exit_status, r->err);
+  g_assert_cmpint (r->exit_status, ==, 2);
+  g_assert_null (ds_test_find_event (r->events, "step", "sim-0"));
+  g_unsetenv ("DS_CA_PASSWORD");
+}
+
+/* The same test profile runs the same way in both: the product, the mode
+ * and the run limits come from the file, and both pass the board. */
+static void
+test_same_behaviour (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autofree char *profile = write_profile (f, "demo.profile",
+                                            "[profile]\nname=Demo Widget\n[product]\nvid=FFF1\npid=8001\n"
+                                            "[gate]\nproduction=false\n[run]\njobs=3\nretries=4\n");
+  g_autofree char *cli_data = g_build_filename (f->tmp, "cli", NULL);
+  const char *args[] = { "provision", "--all", "--json", "--data-dir", cli_data, "--operator", "op-1",
+                         "--profile", profile, NULL };
+  const char *show[] = { "profile", "show", "--json", profile, NULL };
+  g_autoptr(DsCliResult) r = NULL;
+  g_autoptr(DsCliResult) s = NULL;
+  JsonObject *pass;
+  const DsJobOptions *o;
+  DsJob *job;
+
+  start_sim (f, "cli-boards", 1);
+  r = ds_test_run_cli (f->sim_dir, args);
+  g_test_message ("CLI → %d: %s", r->exit_status, r->err);
+  g_assert_cmpint (r->exit_status, ==, 0);
+  pass = ds_test_find_event (r->events, "pass", "sim-0");
+  g_assert_nonnull (pass);
+
+  s = ds_test_run_cli (f->sim_dir, show);
+  g_assert_cmpint (s->exit_status, ==, 0);
+  g_assert_cmpstr (json_object_get_string_member (ds_test_find_event (s->events, "profile", NULL), "mode"), ==, "test");
+  g_assert_cmpstr (json_object_get_string_member (ds_test_find_event (s->events, "profile", NULL), "name"), ==,
+                   "Demo Widget");
+
+  start_sim (f, "gui-boards", 1);
+  start_gui (f, profile, "gui", 1);
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
+  test_wait_finished (f->window, 1, 60);
+  g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_PASSED), ==, 1);
+  o = ds_station_get_options (ds_window_get_station (f->window));
+  g_assert_false (o->production);
+  g_assert_cmpuint (o->vid, ==, 0xFFF1);
+  g_assert_cmpuint (o->pid, ==, 0x8001);
+  g_assert_cmpuint (o->retries, ==, 4);
+  job = g_ptr_array_index (ds_station_get_jobs (ds_window_get_station (f->window)), 0);
+  g_assert_cmpint (ds_job_get_state (job), ==, DS_JOB_STATE_PASSED);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+  gtk_test_init (&argc, &argv, NULL);
+  g_test_add ("/gui-profile/production-refusals", Fixture, NULL, fixture_setup, test_production_refusals, fixture_teardown);
+  g_test_add ("/gui-profile/simulated-boards", Fixture, NULL, fixture_setup, test_simulated_boards, fixture_teardown);
+  g_test_add ("/gui-profile/same-behaviour", Fixture, NULL, fixture_setup, test_same_behaviour, fixture_teardown);
+  return g_test_run ();
+}

@@ -9,6 +9,8 @@
 
 #include "ds-cd.h"
 #include "ds-crypto.h"
+#include "ds-login-dialog.h"
+#include "ds-preferences-dialog.h"
 #include "ds-test-util.h"
 #include "test-gui-util.h"
 
@@ -169,6 +171,23 @@ test_production_refusals (Fixture       *f,
   make_paa (good_paa, "Acme Production PAA");
   make_paa (test_paa, "Matter Test PAA");
   make_test_cd (test_cd);
+
+  /* profile new writes what profile check then refuses. */
+  {
+    g_autofree char *made = g_build_filename (f->tmp, "made.profile", NULL);
+    const char *make[] = { "profile", "new", made, "--name", "Made", "--vid", "1234", "--pid", "0001",
+                           "--production", NULL };
+    const char *check[] = { "profile", "check", made, NULL };
+    g_autoptr(DsCliResult) m = ds_test_run_cli (f->sim_dir, make);
+    g_autoptr(DsCliResult) again = ds_test_run_cli (f->sim_dir, make);
+    g_autoptr(DsCliResult) c = ds_test_run_cli (f->sim_dir, check);
+
+    g_assert_cmpint (m->exit_status, ==, 0);
+    g_assert_cmpint (again->exit_status, ==, 2);
+    g_assert_nonnull (strstr (again->err, "--force"));
+    g_assert_cmpint (c->exit_status, ==, 1);
+    g_assert_nonnull (strstr (c->err, "Production mode refuses the test CA"));
+  }
   g_setenv ("DS_CA_PASSWORD", "not-a-real-password", TRUE);
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -290,6 +309,106 @@ test_same_behaviour (Fixture       *f,
   g_assert_cmpint (ds_job_get_state (job), ==, DS_JOB_STATE_PASSED);
 }
 
+static gboolean
+login_shown (gpointer data)
+{
+  return test_find_toplevel (DS_TYPE_LOGIN_DIALOG) != NULL;
+}
+
+/* The operator chooses the profile at sign-in: it becomes the "profile"
+ * setting and the station is built from it. */
+static void
+test_chosen_at_sign_in (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autofree char *profile = write_profile (f, "sign-in.profile",
+                                            "[profile]\nname=Sign-in Widget\n[product]\nvid=FFF1\npid=8002\n"
+                                            "[gate]\nproduction=false\n");
+  g_autofree char *data_dir = g_build_filename (f->tmp, "gui", NULL);
+  g_autoptr(GSettings) settings = g_settings_new ("org.dacstation.Station");
+  g_autofree char *chosen = NULL;
+  DsLoginDialog *login;
+  DsStation *station;
+
+  g_settings_set_string (settings, "last-operator", "op-9");
+  g_settings_set_string (settings, "last-lot", "LOT-9");
+  start_sim (f, "boards", 1);
+  f->app = test_app_new (data_dir, f->sim_dir, NULL, NULL, FALSE);
+  f->window = test_app_get_window (f->app);
+  gtk_widget_show (GTK_WIDGET (f->window));
+  g_assert_true (test_wait_until (login_shown, NULL, 10));
+  test_wait_cards (f->window, 1, 30);
+
+  login = DS_LOGIN_DIALOG (test_find_toplevel (DS_TYPE_LOGIN_DIALOG));
+  ds_login_dialog_set_profile (login, profile);
+  gtk_dialog_response (GTK_DIALOG (login), GTK_RESPONSE_OK);
+  g_assert_true (ds_window_is_signed_in (f->window));
+  chosen = g_settings_get_string (settings, "profile");
+  g_assert_cmpstr (chosen, ==, profile);
+
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
+  station = ds_window_get_station (f->window);
+  g_assert_nonnull (station);
+  g_assert_cmpuint (ds_station_get_options (station)->pid, ==, 0x8002);
+  test_wait_finished (f->window, 1, 60);
+  g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_PASSED), ==, 1);
+  g_settings_reset (settings, "last-operator");
+  g_settings_reset (settings, "last-lot");
+}
+
+static void
+find_label_cb (GtkWidget *widget,
+               gpointer   data)
+{
+  GtkWidget **found = data;
+
+  if (*found != NULL)
+    return;
+  if (GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), "_Unlock for Editing…") == 0)
+    *found = widget;
+  else if (GTK_IS_CONTAINER (widget))
+    gtk_container_forall (GTK_CONTAINER (widget), find_label_cb, data);
+}
+
+/* A production profile's Preferences open locked, nothing focused that a
+ * scan could overwrite; an engineer unlocks them on purpose. */
+static void
+test_preferences_locked (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(GSettings) settings = g_settings_new ("org.dacstation.Station");
+  GtkWidget *dialog = NULL;
+  GtkWidget *unlock = NULL;
+  GtkWidget *focus;
+  GtkWidget *confirm;
+
+  dialog = GTK_WIDGET (ds_preferences_dialog_new (NULL, settings, f->tmp));
+  g_assert_false (ds_preferences_dialog_get_locked (DS_PREFERENCES_DIALOG (dialog)));
+  gtk_widget_destroy (dialog);
+
+  g_settings_set_boolean (settings, "production", TRUE);
+  dialog = GTK_WIDGET (ds_preferences_dialog_new (NULL, settings, f->tmp));
+  gtk_widget_show (dialog);
+  g_assert_true (ds_preferences_dialog_get_locked (DS_PREFERENCES_DIALOG (dialog)));
+  focus = gtk_window_get_focus (GTK_WINDOW (dialog));
+  g_assert_false (focus != NULL && GTK_IS_ENTRY (focus));
+  find_label_cb (dialog, &unlock);
+  g_assert_nonnull (unlock);
+  gtk_button_clicked (GTK_BUTTON (unlock));
+  confirm = test_find_toplevel (GTK_TYPE_MESSAGE_DIALOG);
+  g_assert_nonnull (confirm);
+  /* Cancel keeps the lock; Unlock lifts it. */
+  gtk_dialog_response (GTK_DIALOG (confirm), GTK_RESPONSE_CANCEL);
+  g_assert_true (ds_preferences_dialog_get_locked (DS_PREFERENCES_DIALOG (dialog)));
+  gtk_button_clicked (GTK_BUTTON (unlock));
+  confirm = test_find_toplevel (GTK_TYPE_MESSAGE_DIALOG);
+  g_assert_nonnull (confirm);
+  gtk_dialog_response (GTK_DIALOG (confirm), GTK_RESPONSE_ACCEPT);
+  g_assert_false (ds_preferences_dialog_get_locked (DS_PREFERENCES_DIALOG (dialog)));
+  gtk_widget_destroy (dialog);
+  g_settings_reset (settings, "production");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -298,6 +417,8 @@ main (int    argc,
   gtk_test_init (&argc, &argv, NULL);
   g_test_add ("/gui-profile/production-refusals", Fixture, NULL, fixture_setup, test_production_refusals, fixture_teardown);
   g_test_add ("/gui-profile/simulated-boards", Fixture, NULL, fixture_setup, test_simulated_boards, fixture_teardown);
+  g_test_add ("/gui-profile/chosen-at-sign-in", Fixture, NULL, fixture_setup, test_chosen_at_sign_in, fixture_teardown);
+  g_test_add ("/gui-profile/preferences-locked", Fixture, NULL, fixture_setup, test_preferences_locked, fixture_teardown);
   g_test_add ("/gui-profile/same-behaviour", Fixture, NULL, fixture_setup, test_same_behaviour, fixture_teardown);
   return g_test_run ();
 }

@@ -494,6 +494,7 @@ setup_run (Run *run)
   g_autoptr(DsProfile) profile = run_profile ();
   g_autoptr(DsStationSetup) setup = NULL;
   g_autofree char *login = NULL;
+  g_autofree char *event = NULL;
   const DsJobOptions *options;
   gint closed;
 
@@ -532,7 +533,10 @@ setup_run (Run *run)
     }
   if (closed > 0 && !run->json)
     g_printerr (_("%d job(s) were interrupted last time; their boards resume where they stopped.\n"), closed);
-  if (profile->path != NULL && !ds_store_log_event (run->store, 0, NULL, "profile", profile->sha256, &error))
+  if (profile->path != NULL)
+    event = g_strdup_printf ("%s sha256 %s %s", ds_profile_get_mode (profile), profile->sha256, profile->path);
+  /* The profile run is in the audit trail, by the file's digest. */
+  if (event != NULL && !ds_store_log_event (run->store, 0, NULL, "profile", event, &error))
     {
       g_printerr (_("Cannot record the profile: %s\n"), error->message);
       return FALSE;

@@ -4,6 +4,8 @@
 
 #include "ds-preferences-dialog.h"
 
+#include "ds-settings-profile.h"
+
 #include <glib/gi18n.h>
 #include <string.h>
 
@@ -12,6 +14,8 @@ struct _DsPreferencesDialog
   GtkDialog  parent_instance;
 
   GtkWidget *switcher;
+  GtkWidget *stack;
+  GtkWidget *lock_bar;
   GtkWidget *vendor_id_entry;
   GtkWidget *product_id_entry;
   GtkWidget *max_jobs_spin;
@@ -31,6 +35,7 @@ struct _DsPreferencesDialog
 
   GSettings *settings;
   GtkFileChooserNative *chooser;
+  gboolean   locked;
 };
 
 G_DEFINE_FINAL_TYPE (DsPreferencesDialog, ds_preferences_dialog, GTK_TYPE_DIALOG)
@@ -84,6 +89,48 @@ choose_firmware_cb (DsPreferencesDialog *self)
 }
 
 static void
+set_locked (DsPreferencesDialog *self,
+            gboolean             locked)
+{
+  self->locked = locked;
+  gtk_widget_set_sensitive (self->stack, !locked);
+  gtk_widget_set_visible (self->lock_bar, locked);
+}
+
+static void
+unlock_response_cb (GtkDialog           *confirm,
+                    int                  response,
+                    DsPreferencesDialog *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    set_locked (self, FALSE);
+  gtk_widget_destroy (GTK_WIDGET (confirm));
+}
+
+/* A production profile is changed on purpose, by an engineer who says
+ * so: never by a stray scan into a focused field. */
+static void
+unlock_clicked_cb (DsPreferencesDialog *self)
+{
+  GtkWidget *confirm = gtk_message_dialog_new (GTK_WINDOW (self), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                               GTK_MESSAGE_WARNING, GTK_BUTTONS_NONE,
+                                               "%s", _("Unlock the production settings?"));
+
+  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (confirm), "%s",
+                                            _("Changes apply from the next board on. Unlock only as the engineer responsible for this line."));
+  gtk_dialog_add_buttons (GTK_DIALOG (confirm), _("_Cancel"), GTK_RESPONSE_CANCEL, _("_Unlock"), GTK_RESPONSE_ACCEPT, NULL);
+  gtk_dialog_set_default_response (GTK_DIALOG (confirm), GTK_RESPONSE_CANCEL);
+  g_signal_connect_object (confirm, "response", G_CALLBACK (unlock_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (confirm));
+}
+
+gboolean
+ds_preferences_dialog_get_locked (DsPreferencesDialog *self)
+{
+  return self->locked;
+}
+
+static void
 ds_preferences_dialog_class_init (DsPreferencesDialogClass *klass)
 {
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
@@ -92,6 +139,9 @@ ds_preferences_dialog_class_init (DsPreferencesDialogClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/dacstation/Station/ui/ds-preferences-dialog.ui");
   gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, switcher);
+  gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, stack);
+  gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, lock_bar);
+  gtk_widget_class_bind_template_callback (widget_class, unlock_clicked_cb);
   gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, vendor_id_entry);
   gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, product_id_entry);
   gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, max_jobs_spin);
@@ -200,6 +250,11 @@ ds_preferences_dialog_new (GtkWindow  *parent,
   g_settings_bind (settings, "est-client-key", self->est_key_entry, "text", G_SETTINGS_BIND_DEFAULT);
 
   gtk_label_set_text (self->pki_label, pki);
+  {
+    g_autoptr(DsProfile) profile = ds_settings_profile_new (settings, NULL);
+
+    set_locked (self, profile != NULL && profile->production);
+  }
   /* Start on the page switcher, not in the Vendor ID with its text
    * selected: a stray scan must not overwrite a setting. */
   {

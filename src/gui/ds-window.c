@@ -713,7 +713,13 @@ login_response_cb (DsLoginDialog *dialog,
     {
       g_autofree char *op = ds_login_dialog_dup_operator (dialog);
       g_autofree char *lot = ds_login_dialog_dup_lot (dialog);
+      g_autofree char *profile = ds_login_dialog_dup_profile (dialog);
+      g_autofree char *current = g_settings_get_string (self->settings, "profile");
 
+      /* The profile is chosen at sign-in; a change rebuilds the station
+       * (and is recorded with its digest) before the next board. */
+      if (g_strcmp0 (profile != NULL ? profile : "", current) != 0)
+        g_settings_set_string (self->settings, "profile", profile != NULL ? profile : "");
       ds_window_sign_in (self, op, lot);
     }
   self->login_dialog = NULL;
@@ -736,6 +742,11 @@ show_login (DsWindow *self)
                                  : g_settings_get_string (self->settings, "last-operator");
   lot = self->lot != NULL ? g_strdup (self->lot) : g_settings_get_string (self->settings, "last-lot");
   dialog = ds_login_dialog_new (GTK_WINDOW (self), op, lot);
+  {
+    g_autofree char *profile = g_settings_get_string (self->settings, "profile");
+
+    ds_login_dialog_set_profile (dialog, profile);
+  }
   self->login_dialog = GTK_WIDGET (dialog);
   g_signal_connect (dialog, "response", G_CALLBACK (login_response_cb), self);
   gtk_window_present (GTK_WINDOW (dialog));

@@ -263,6 +263,29 @@ test_simulated_boards (Fixture       *f,
   g_unsetenv ("DS_CA_PASSWORD");
 }
 
+/* How many events of @kind in the store of @data_dir hold @needle. */
+static guint
+count_events (Fixture    *f,
+              const char *data_dir,
+              const char *kind,
+              const char *needle)
+{
+  const char *args[] = { "export", "--json", "--table", "events", "--data-dir", data_dir, NULL };
+  g_autoptr(DsCliResult) r = ds_test_run_cli (f->sim_dir, args);
+  guint n = 0;
+
+  g_assert_cmpint (r->exit_status, ==, 0);
+  for (guint i = 0; i < r->events->len; i++)
+    {
+      JsonObject *o = g_ptr_array_index (r->events, i);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (o, "kind", NULL), kind) == 0 &&
+          strstr (json_object_get_string_member_with_default (o, "message", ""), needle) != NULL)
+        n++;
+    }
+  return n;
+}
+
 /* The same test profile runs the same way in both: the product, the mode
  * and the run limits come from the file, and both pass the board. */
 static void
@@ -307,6 +330,22 @@ test_same_behaviour (Fixture       *f,
   g_assert_cmpuint (o->retries, ==, 4);
   job = g_ptr_array_index (ds_station_get_jobs (ds_window_get_station (f->window)), 0);
   g_assert_cmpint (ds_job_get_state (job), ==, DS_JOB_STATE_PASSED);
+
+  /* Both records name the profile by its digest, and the configuration
+   * names the CA and the legacy-CN setting. */
+  {
+    g_autofree char *contents = NULL;
+    g_autofree char *sha = NULL;
+    g_autofree char *gui_data = g_build_filename (f->tmp, "gui", NULL);
+    gsize len = 0;
+
+    g_assert_true (g_file_get_contents (profile, &contents, &len, NULL));
+    sha = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) contents, len);
+    g_assert_cmpuint (count_events (f, cli_data, "profile", sha), ==, 1);
+    g_assert_cmpuint (count_events (f, gui_data, "profile", sha), ==, 1);
+    g_assert_cmpuint (count_events (f, cli_data, "config-change", "legacy-cn no"), ==, 1);
+    g_assert_cmpuint (count_events (f, gui_data, "config-change", "legacy-cn no"), ==, 1);
+  }
 }
 
 static gboolean

@@ -4,6 +4,7 @@
 
 #include <glib/gstdio.h>
 #include <openssl/x509v3.h>
+#include <sqlite3.h>
 #include <string.h>
 
 #include "ds-cd.h"
@@ -329,6 +330,25 @@ test_simulated_board (Fixture       *f,
   g_assert_nonnull (strstr (error->message, "refuses the simulated board sim-0"));
   g_assert_cmpuint (ds_station_get_jobs (station)->len, ==, 0);
   g_unsetenv ("DS_CA_PASSWORD");
+
+  /* The configuration record names the CA's address and the CN form. */
+  {
+    g_autofree char *db = g_build_filename (f->data_dir, "records.sqlite3", NULL);
+    sqlite3 *sql = NULL;
+    sqlite3_stmt *stmt = NULL;
+    g_autofree char *message = NULL;
+
+    g_assert_cmpint (sqlite3_open (db, &sql), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_prepare_v2 (sql, "SELECT message FROM events WHERE kind = 'config-change' ORDER BY id DESC",
+                                         -1, &stmt, NULL), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+    message = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+    sqlite3_finalize (stmt);
+    sqlite3_close (sql);
+    g_test_message ("%s", message);
+    g_assert_nonnull (strstr (message, "ca EST https://127.0.0.1:9"));
+    g_assert_nonnull (strstr (message, "legacy-cn no"));
+  }
 }
 
 /* The default profile is today's test run. */

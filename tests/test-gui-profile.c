@@ -448,6 +448,60 @@ test_preferences_locked (Fixture       *f,
   g_settings_reset (settings, "production");
 }
 
+static void
+find_chooser_entry_cb (GtkWidget *widget,
+                       gpointer   data)
+{
+  GtkWidget **found = data;
+
+  if (*found != NULL)
+    return;
+  if (GTK_IS_ENTRY (widget) &&
+      g_strcmp0 (g_object_get_data (G_OBJECT (widget), "ds-chooser-title"), "Certification Declaration") == 0)
+    *found = widget;
+  else if (GTK_IS_CONTAINER (widget))
+    gtk_container_forall (GTK_CONTAINER (widget), find_chooser_entry_cb, data);
+}
+
+static gboolean
+chooser_has_file (gpointer data)
+{
+  g_autofree char *path = gtk_file_chooser_get_filename (GTK_FILE_CHOOSER (data));
+
+  return path != NULL;
+}
+
+/* A path in Preferences is chosen with a file chooser, not typed. */
+static void
+test_preferences_choosers (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr(GSettings) settings = g_settings_new ("org.dacstation.Station");
+  g_autofree char *cd = g_build_filename (f->tmp, "product-cd.der", NULL);
+  g_autofree char *value = NULL;
+  GtkWidget *dialog;
+  GtkWidget *entry = NULL;
+  GtkWidget *chooser;
+
+  g_assert_true (g_file_set_contents (cd, "cd", -1, NULL));
+  dialog = GTK_WIDGET (ds_preferences_dialog_new (NULL, settings, f->tmp));
+  gtk_widget_show (dialog);
+  find_chooser_entry_cb (dialog, &entry);
+  g_assert_nonnull (entry);
+  g_assert_cmpstr (gtk_entry_get_icon_name (GTK_ENTRY (entry), GTK_ENTRY_ICON_SECONDARY), ==, "document-open-symbolic");
+  g_signal_emit_by_name (entry, "icon-press", GTK_ENTRY_ICON_SECONDARY, NULL);
+  chooser = test_find_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG);
+  g_assert_nonnull (chooser);
+  g_assert_true (gtk_file_chooser_set_filename (GTK_FILE_CHOOSER (chooser), cd));
+  /* The chooser selects the file once it has read the folder. */
+  g_assert_true (test_wait_until (chooser_has_file, chooser, 10));
+  gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
+  value = g_settings_get_string (settings, "certification-declaration");
+  g_assert_cmpstr (value, ==, cd);
+  gtk_widget_destroy (dialog);
+  g_settings_reset (settings, "certification-declaration");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -458,6 +512,7 @@ main (int    argc,
   g_test_add ("/gui-profile/simulated-boards", Fixture, NULL, fixture_setup, test_simulated_boards, fixture_teardown);
   g_test_add ("/gui-profile/chosen-at-sign-in", Fixture, NULL, fixture_setup, test_chosen_at_sign_in, fixture_teardown);
   g_test_add ("/gui-profile/preferences-locked", Fixture, NULL, fixture_setup, test_preferences_locked, fixture_teardown);
+  g_test_add ("/gui-profile/preferences-choosers", Fixture, NULL, fixture_setup, test_preferences_choosers, fixture_teardown);
   g_test_add ("/gui-profile/same-behaviour", Fixture, NULL, fixture_setup, test_same_behaviour, fixture_teardown);
   return g_test_run ();
 }

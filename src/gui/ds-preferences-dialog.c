@@ -35,6 +35,7 @@ struct _DsPreferencesDialog
 
   GSettings *settings;
   GtkFileChooserNative *chooser;
+  GtkEntry  *chooser_entry;       /* the path field the chooser fills */
   gboolean   locked;
 };
 
@@ -86,6 +87,57 @@ choose_firmware_cb (DsPreferencesDialog *self)
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->chooser), TRUE);
   g_signal_connect (self->chooser, "response", G_CALLBACK (firmware_chosen_cb), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
+}
+
+static void
+path_chosen_cb (GtkNativeDialog     *chooser,
+                int                  response,
+                DsPreferencesDialog *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT && self->chooser_entry != NULL)
+    {
+      g_autofree char *path = gtk_file_chooser_get_filename (GTK_FILE_CHOOSER (chooser));
+
+      if (path != NULL)
+        gtk_entry_set_text (self->chooser_entry, path);
+    }
+  self->chooser_entry = NULL;
+  g_clear_object (&self->chooser);
+}
+
+/* The open icon of a path field: a native chooser instead of typing. */
+static void
+path_icon_pressed_cb (GtkEntry             *entry,
+                      GtkEntryIconPosition  position,
+                      GdkEvent             *event,
+                      DsPreferencesDialog  *self)
+{
+  GtkFileChooserAction action = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (entry), "ds-chooser-action"));
+  const char *title = g_object_get_data (G_OBJECT (entry), "ds-chooser-title");
+  const char *current = gtk_entry_get_text (entry);
+
+  if (self->chooser != NULL || position != GTK_ENTRY_ICON_SECONDARY)
+    return;
+  self->chooser = gtk_file_chooser_native_new (title, GTK_WINDOW (self), action, _("_Use"), _("_Cancel"));
+  if (*current != '\0')
+    gtk_file_chooser_set_filename (GTK_FILE_CHOOSER (self->chooser), current);
+  self->chooser_entry = entry;
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->chooser), TRUE);
+  g_signal_connect (self->chooser, "response", G_CALLBACK (path_chosen_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
+}
+
+static void
+add_chooser (DsPreferencesDialog  *self,
+             GtkWidget            *entry,
+             const char           *title,
+             GtkFileChooserAction  action)
+{
+  gtk_entry_set_icon_from_icon_name (GTK_ENTRY (entry), GTK_ENTRY_ICON_SECONDARY, "document-open-symbolic");
+  gtk_entry_set_icon_tooltip_text (GTK_ENTRY (entry), GTK_ENTRY_ICON_SECONDARY, _("Choose…"));
+  g_object_set_data (G_OBJECT (entry), "ds-chooser-action", GINT_TO_POINTER (action));
+  g_object_set_data (G_OBJECT (entry), "ds-chooser-title", (gpointer) title);
+  g_signal_connect (entry, "icon-press", G_CALLBACK (path_icon_pressed_cb), self);
 }
 
 static void
@@ -250,6 +302,11 @@ ds_preferences_dialog_new (GtkWindow  *parent,
   g_settings_bind (settings, "est-client-key", self->est_key_entry, "text", G_SETTINGS_BIND_DEFAULT);
 
   gtk_label_set_text (self->pki_label, pki);
+  add_chooser (self, self->trust_store_entry, _("Trusted PAA Folder"), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER);
+  add_chooser (self, self->cd_entry, _("Certification Declaration"), GTK_FILE_CHOOSER_ACTION_OPEN);
+  add_chooser (self, self->est_bundle_entry, _("EST Server CA Bundle"), GTK_FILE_CHOOSER_ACTION_OPEN);
+  add_chooser (self, self->est_cert_entry, _("EST Client Certificate"), GTK_FILE_CHOOSER_ACTION_OPEN);
+  add_chooser (self, self->est_key_entry, _("EST Client Key"), GTK_FILE_CHOOSER_ACTION_OPEN);
   {
     g_autoptr(DsProfile) profile = ds_settings_profile_new (settings, NULL);
 

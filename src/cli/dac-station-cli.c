@@ -23,6 +23,7 @@
 #include "ds-cli-common.h"
 #include "ds-cli-flash.h"
 #include "ds-cli-onboarding.h"
+#include "ds-cli-profile.h"
 #include "ds-cli-records.h"
 #include "ds-cli-verify.h"
 #include "ds-cli-serve-ca.h"
@@ -31,6 +32,7 @@
 #include "ds-sim-announce.h"
 #include "ds-station.h"
 #include "ds-store-location.h"
+#include "ds-station-setup.h"
 #include "ds-store.h"
 #include "ds-test-ca.h"
 #include "ds-util.h"
@@ -360,7 +362,8 @@ summarise (Run *run)
 }
 
 /* Options of a provisioning run. */
-static int opt_jobs = 8;
+static int opt_jobs = OPT_INT_UNSET;
+static char *opt_profile = NULL;
 static char *opt_vid = NULL;
 static char *opt_pid = NULL;
 static char *opt_operator = NULL;
@@ -371,6 +374,8 @@ static char *opt_image = NULL;
 static char *opt_station_name = NULL;
 
 static GOptionEntry run_entries[] = {
+  { "profile", 0, 0, G_OPTION_ARG_FILENAME, &opt_profile,
+    N_("The product profile to run (options given here win)"), N_("FILE") },
   { "station", 0, 0, G_OPTION_ARG_STRING, &opt_station_name,
     N_("This station's name in the records, where several stations share one database (default: the host name)"),
     N_("NAME") },
@@ -385,52 +390,101 @@ static GOptionEntry run_entries[] = {
   { NULL }
 };
 
-/* Builds the station from the options; FALSE with a message on stderr on a
- * configuration error. */
+/* The profile to run: --profile, or today's defaults (a test run), with
+ * the options given laid over it.  NULL with a message on stderr. */
+static DsProfile *
+run_profile (void)
+{
+  g_autoptr(DsProfile) profile = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (opt_profile != NULL)
+    {
+      profile = ds_profile_load (opt_profile, &error);
+      if (profile == NULL)
+        {
+          g_printerr ("%s\n", error->message);
+          return NULL;
+        }
+    }
+  else
+    profile = ds_profile_new ();
+  if (!parse_hex16 (opt_vid, &profile->vid) || !parse_hex16 (opt_pid, &profile->pid))
+    {
+      g_printerr (_("--vid and --pid take four hex digits, for example --vid FFF1 --pid 8000\n"));
+      return NULL;
+    }
+  /* Out of range is refused, never silently replaced by the default. */
+  if (opt_jobs != OPT_INT_UNSET && (opt_jobs < 1 || opt_jobs > 256))
+    {
+      g_printerr (_("--jobs takes a number from 1 to 256\n"));
+      return NULL;
+    }
+  if (!check_int_option ("--command-timeout", opt_timeout_ms, 1, 600000) ||
+      !check_int_option ("--retries", opt_retries, 1, 100))
+    return NULL;
+  if (opt_jobs != OPT_INT_UNSET)
+    profile->jobs = (guint) opt_jobs;
+  if (opt_timeout_ms != OPT_INT_UNSET)
+    profile->timeout_ms = (guint) opt_timeout_ms;
+  if (opt_retries != OPT_INT_UNSET)
+    profile->retries = (guint) opt_retries;
+  if (opt_image != NULL)
+    {
+      g_free (profile->firmware_image);
+      profile->firmware_image = g_canonicalize_filename (opt_image, NULL);
+    }
+  if (opt_db != NULL || profile->store == NULL)
+    {
+      g_free (profile->store);
+      profile->store = store_location ();
+    }
+  if (!ds_cli_ca_apply (profile->ca, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return NULL;
+    }
+  ds_cli_gate_apply (profile);
+  return g_steal_pointer (&profile);
+}
+
+/* Builds the station from the profile and the options; FALSE with a
+ * message on stderr on a configuration error. */
 static gboolean
 setup_run (Run *run)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = data_dir ();
-  g_autofree char *db = store_location ();
-  g_autofree char *pki = g_build_filename (dir, "pki", NULL);
-  g_autofree char *certs = g_build_filename (dir, "certs", NULL);
-  g_autoptr(DsCa) ca = NULL;
+  g_autoptr(DsProfile) profile = run_profile ();
+  g_autoptr(DsStationSetup) setup = NULL;
   g_autofree char *login = NULL;
-  DsJobOptions options = { 0 };
+  g_autofree char *event = NULL;
+  const DsJobOptions *options;
   gint closed;
 
-  options.vid = DS_TEST_CA_VID;
-  options.pid = 0x8000;
-  if (!parse_hex16 (opt_vid, &options.vid) || !parse_hex16 (opt_pid, &options.pid))
-    {
-      g_printerr (_("--vid and --pid take four hex digits, for example --vid FFF1 --pid 8000\n"));
-      return FALSE;
-    }
-  if (opt_jobs < 1 || opt_jobs > 256)
-    {
-      g_printerr (_("--jobs takes a number from 1 to 256\n"));
-      return FALSE;
-    }
-  /* Out of range is refused, never silently replaced by the default. */
-  if (!check_int_option ("--command-timeout", opt_timeout_ms, 1, 600000) ||
-      !check_int_option ("--retries", opt_retries, 1, 100))
+  if (profile == NULL)
     return FALSE;
-
   /* A new store is made where there is none; anything else but a file is
    * refused, naming it. */
-  if (!ds_store_location_is_uri (db) && g_file_test (db, G_FILE_TEST_EXISTS) && !g_file_test (db, G_FILE_TEST_IS_REGULAR))
+  if (!ds_store_location_is_uri (profile->store) && g_file_test (profile->store, G_FILE_TEST_EXISTS) &&
+      !g_file_test (profile->store, G_FILE_TEST_IS_REGULAR))
     {
-      print_store_problem (db);
+      print_store_problem (profile->store);
       return FALSE;
     }
-  /* The station key lives beside a SQLite file, or in the data folder. */
-  run->store = ds_store_open_full (db, ds_store_location_is_uri (db) ? dir : NULL, DS_STORE_OPEN_DEFAULT, &error);
-  if (run->store == NULL)
+  setup = ds_station_setup_new (profile);
+  ds_station_setup_set_data_dir (setup, dir);
+  ds_station_setup_set_operator (setup, opt_operator);
+  ds_station_setup_set_lot (setup, opt_lot);
+  ds_station_setup_set_station_name (setup, opt_station_name);
+  if (!ds_cli_reprovision_apply (setup))
+    return FALSE;
+  if (ds_station_setup_open_store (setup, &error) == NULL)
     {
-      g_printerr (_("Cannot open the record store: %s\n"), error->message);
+      g_printerr ("%s\n", error->message);
       return FALSE;
     }
+  run->store = g_object_ref (ds_station_setup_open_store (setup, NULL));
   closed = ds_store_close_interrupted_jobs (run->store, &error);
   if (closed < 0)
     {
@@ -449,68 +503,31 @@ setup_run (Run *run)
     }
   if (closed > 0 && !run->json)
     g_printerr (_("%d job(s) were interrupted last time; their boards resume where they stopped.\n"), closed);
-
-  /* Said before the CA is contacted: production talks to a CA only as an
-   * authenticated station. */
-  if (ds_cli_gate_production () && ds_cli_ca_is_remote () && !ds_cli_ca_is_authenticated ())
+  if (profile->path != NULL)
+    event = g_strdup_printf ("%s sha256 %s %s", ds_profile_get_mode (profile), profile->sha256, profile->path);
+  /* The profile run is in the audit trail, by the file's digest. */
+  if (event != NULL && !ds_store_log_event (run->store, 0, NULL, "profile", event, &error))
     {
-      g_printerr (_("Production mode needs an authenticated connection to the CA: "
-                    "a TLS client certificate (--client-cert, --client-key) or HTTP Basic (--ca-user)\n"));
+      g_printerr (_("Cannot record the profile: %s\n"), error->message);
       return FALSE;
     }
-  /* Production with a test product is refused before a remote CA is
-   * even contacted (the test CA is refused in production below). */
-  options.production = ds_cli_gate_production ();
-  if (ds_cli_ca_is_remote () && !ds_job_options_validate (&options, &error))
+
+  run->station = ds_station_setup_build (setup, &error);
+  if (run->station == NULL)
     {
       g_printerr ("%s\n", error->message);
       return FALSE;
     }
-  ca = ds_cli_make_ca (pki, options.vid, run->json, &error);
-  if (ca == NULL)
+  options = ds_station_get_options (run->station);
+  if (ds_ca_is_test (options->ca) && !run->json)
     {
-      g_printerr ("%s\n", error->message);
-      return FALSE;
+      if (DS_IS_TEST_CA (options->ca))
+        g_printerr (_("TEST MODE: the test CA issues test DACs (vendor 0x%04X) that no production device may carry.\n"),
+                    ds_test_ca_get_vid (DS_TEST_CA (options->ca)));
+      else
+        g_printerr (_("TEST MODE: the %s CA issues test DACs (a test vendor ID) that no production device may carry.\n"),
+                    ds_ca_get_name (options->ca));
     }
-
-  if (!ds_cli_gate_setup (&options, ds_ca_is_test (DS_CA (ca))))
-    return FALSE;
-  options.store = run->store;
-  options.ca = ca;
-  options.legacy_cn = ds_cli_ca_wants_legacy_cn ();
-  if (!ds_job_options_validate (&options, &error))
-    {
-      g_printerr ("%s\n", error->message);
-      ds_cli_gate_clear (&options);
-      return FALSE;
-    }
-  options.operator_id = opt_operator;
-  options.lot = opt_lot;
-  if (!ds_cli_reprovision_apply (&options))
-    {
-      ds_cli_gate_clear (&options);
-      return FALSE;
-    }
-  options.station_name = opt_station_name != NULL ? opt_station_name : (char *) g_get_host_name ();
-  options.certs_dir = certs;
-  options.timeout_ms = opt_timeout_ms != OPT_INT_UNSET ? (guint) opt_timeout_ms : 0;
-  options.retries = opt_retries != OPT_INT_UNSET ? (guint) opt_retries : 0;
-  if (opt_image != NULL)
-    {
-      /* A malformed image is refused before any board is touched. */
-      g_autoptr(DsFirmwareImage) image = ds_firmware_image_load (opt_image, DS_FIRMWARE_ADDRESS, &error);
-
-      if (image == NULL)
-        {
-          g_printerr (_("Cannot use the firmware image: %s\n"), error->message);
-          ds_cli_gate_clear (&options);
-          return FALSE;
-        }
-      options.firmware_path = opt_image;
-      options.firmware_address = DS_FIRMWARE_ADDRESS;
-    }
-  run->station = ds_station_new (&options, (guint) opt_jobs);
-  ds_cli_gate_clear (&options);
   g_signal_connect (run->station, "job-added", G_CALLBACK (job_added_cb), run);
   g_signal_connect (run->station, "idle", G_CALLBACK (station_idle_cb), run);
 
@@ -897,6 +914,7 @@ static const struct {
   { "export", ds_cli_export, N_("Export the records as CSV or JSON lines") },
   { "audit", ds_cli_audit, N_("Check the records' audit chain (audit verify)") },
   { "verify", ds_cli_verify, N_("Check a DAC chain against the Matter attestation rules") },
+  { "profile", ds_cli_profile, N_("Make, show or check a product profile (profile new|show|check FILE)") },
   { "onboarding", ds_cli_onboarding, N_("Parse a Matter QR or manual code, check factory data, or make onboarding data") },
 };
 

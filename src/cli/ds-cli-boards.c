@@ -307,7 +307,7 @@ is_uid (const char *text)
 }
 
 gboolean
-ds_cli_reprovision_apply (DsJobOptions *options)
+ds_cli_reprovision_apply (DsStationSetup *setup)
 {
   if (reprovision_uids == NULL)
     {
@@ -332,8 +332,7 @@ ds_cli_reprovision_apply (DsJobOptions *options)
         g_printerr (_("--reprovision %s: a chip UID is 24 hex digits\n"), shown);
         return FALSE;
       }
-  options->reprovision_uids = reprovision_uids;
-  options->reprovision_engineer = reprovision_engineer;
-  options->reprovision_reason = reprovision_reason;
+  ds_station_setup_set_reprovision (setup, (const char *const *) reprovision_uids,
+                                    reprovision_engineer, reprovision_reason);
   return TRUE;
 }

@@ -4,7 +4,7 @@
 #include <glib.h>
 
 #include "ds-board-monitor.h"
-#include "ds-job.h"
+#include "ds-station-setup.h"
 
 G_BEGIN_DECLS
 
@@ -28,7 +28,7 @@ GPtrArray *ds_cli_boards_unblocked  (DsBoardMonitor  *monitor,
 /* --reprovision UID --engineer ID --reason TEXT: an engineer's explicit
  * authorisation to give boards whose UID already holds a DAC a second one. */
 extern GOptionEntry ds_cli_reprovision_entries[];
-/* Checks those options and puts them into @options; FALSE after saying why. */
-gboolean   ds_cli_reprovision_apply (DsJobOptions    *options);
+/* Checks those options and gives them to @setup; FALSE after saying why. */
+gboolean   ds_cli_reprovision_apply (DsStationSetup  *setup);
 
 G_END_DECLS

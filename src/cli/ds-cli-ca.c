@@ -1,18 +1,14 @@
-/* The certificate authority of a provisioning run, from the options. */
+/* The certificate authority of a provisioning run: the options, laid over
+ * the profile's [ca] group. */
 #include "config.h"
 
 #include "ds-cli-ca.h"
 
 #include <glib/gi18n.h>
-#include <string.h>
 
 #include "ds-ca-config.h"
 #include "ds-cli-common.h"
-#include "ds-cfssl-ca.h"
 #include "ds-error.h"
-#include "ds-est-ca.h"
-#include "ds-pkcs11.h"
-#include "ds-test-ca.h"
 #include "ds-util.h"
 
 static char *opt_ca;
@@ -52,10 +48,23 @@ GOptionEntry ca_entries[] = {
   { NULL }
 };
 
-/* The [ca] group of a key file: the same settings as the options, for a
- * station set up once per line.  The command line wins. */
+/* Sets *@target to @value unless @value is NULL: what the command line
+ * says wins over the file. */
+static void
+override (char       **target,
+          const char  *value)
+{
+  if (value == NULL)
+    return;
+  g_free (*target);
+  *target = g_strdup (value);
+}
+
+/* The [ca] group of a key file (--ca-config): the same settings as the
+ * options, for a station set up once per line.  Replaces @config. */
 static gboolean
-load_config (const char *path,
+load_config (DsCaConfig *config,
+             const char *path,
              GError    **error)
 {
   g_autofree char *contents = NULL;
@@ -63,15 +72,6 @@ load_config (const char *path,
   g_autoptr(GError) local_error = NULL;
   g_autoptr(DsCaConfig) c = NULL;
   gsize len = 0;
-  struct {
-    char **option;
-    char **value;
-  } strings[] = {
-    { &opt_ca, NULL }, { &opt_ca_bundle, NULL }, { &opt_client_cert, NULL }, { &opt_client_key, NULL },
-    { &opt_client_key_pin_file, NULL }, { &opt_pkcs11_module, NULL }, { &opt_pin, NULL },
-    { &opt_est_label, NULL }, { &opt_cfssl_profile, NULL }, { &opt_paa, NULL }, { &opt_pai, NULL },
-    { &opt_ca_user, NULL }, { &opt_ca_password_file, NULL },
-  };
 
   if (!ds_util_read_file (path, DS_UTIL_MAX_CONFIG_FILE, &contents, &len, &local_error))
     {
@@ -81,225 +81,53 @@ load_config (const char *path,
   c = ds_ca_config_parse (contents, len, path, dir, error);
   if (c == NULL)
     return FALSE;
-  strings[0].value = &c->ca;
-  strings[1].value = &c->ca_bundle;
-  strings[2].value = &c->client_cert;
-  strings[3].value = &c->client_key;
-  strings[4].value = &c->client_key_pin_file;
-  strings[5].value = &c->pkcs11_module;
-  strings[6].value = &c->pin;
-  strings[7].value = &c->est_label;
-  strings[8].value = &c->cfssl_profile;
-  strings[9].value = &c->paa;
-  strings[10].value = &c->pai;
-  strings[11].value = &c->user;
-  strings[12].value = &c->password_file;
-  for (gsize i = 0; i < G_N_ELEMENTS (strings); i++)
-    if (*strings[i].option == NULL && *strings[i].value != NULL)
-      *strings[i].option = g_steal_pointer (strings[i].value);
-  if (opt_ca_timeout == OPT_INT_UNSET && c->timeout_s > 0)
-    opt_ca_timeout = c->timeout_s;
-  opt_legacy_cn = opt_legacy_cn || c->legacy_cn;
+  override (&config->ca, c->ca);
+  override (&config->ca_bundle, c->ca_bundle);
+  override (&config->client_cert, c->client_cert);
+  override (&config->client_key, c->client_key);
+  override (&config->client_key_pin_file, c->client_key_pin_file);
+  override (&config->pkcs11_module, c->pkcs11_module);
+  override (&config->pin, c->pin);
+  override (&config->est_label, c->est_label);
+  override (&config->cfssl_profile, c->cfssl_profile);
+  override (&config->paa, c->paa);
+  override (&config->pai, c->pai);
+  override (&config->user, c->user);
+  override (&config->password_file, c->password_file);
+  if (c->timeout_s > 0)
+    config->timeout_s = c->timeout_s;
+  config->legacy_cn = config->legacy_cn || c->legacy_cn;
   return TRUE;
 }
 
-static char *
-read_password (GError **error)
+gboolean
+ds_cli_ca_apply (DsCaConfig *config,
+                 GError    **error)
 {
-  const char *env = g_getenv ("DS_CA_PASSWORD");
-
-  if (opt_ca_password_file != NULL)
-    {
-      /* Held to the rule of the PIN file: mode 0600, the first line. */
-      return ds_util_read_secret_file (opt_ca_password_file, error);
-    }
-  if (env != NULL && *env != '\0')
-    return g_strdup (env);
-  g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
-               _("--ca-user needs a password: put it in a file (--ca-password-file) or in DS_CA_PASSWORD"));
-  return NULL;
-}
-
-/* The token PIN of a pkcs11: client key: from --client-key-pin-file (mode
- * 0600) or DS_PKCS11_PIN.  NULL without an error when the key is a file. */
-static char *
-read_key_pin (GError **error)
-{
-  const char *env = g_getenv ("DS_PKCS11_PIN");
-
-  if (!ds_pkcs11_is_uri (opt_client_key))
-    {
-      if (opt_client_key_pin_file != NULL || opt_pkcs11_module != NULL)
-        g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
-                     _("--client-key-pin-file and --pkcs11-module are for a client key in a PKCS#11 token (--client-key pkcs11:...)"));
-      return NULL;
-    }
-  /* A PIN inside the URI is refused before anything repeats the URI. */
-  if (!ds_pkcs11_check_uri (opt_client_key, error))
-    return NULL;
-  if (opt_client_key_pin_file != NULL)
-    return ds_pkcs11_read_pin_file (opt_client_key_pin_file, error);
-  if (env != NULL && *env != '\0')
-    return g_strdup (env);
-  {
-    g_autofree char *shown = ds_pkcs11_display_uri (opt_client_key);
-
-    g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
-                 _("The client key %s is in a PKCS#11 token and needs the token's PIN: put it in a file of mode 0600 (--client-key-pin-file) or in DS_PKCS11_PIN"),
-                 shown);
-  }
-  return NULL;
-}
-
-static DsCa *
-make_test_ca (const char *pki_dir,
-              guint16     vid,
-              gboolean    json,
-              GError    **error)
-{
-  g_autoptr(DsTestCa) ca = ds_test_ca_new (pki_dir, error);
-
-  if (ca == NULL)
-    {
-      g_prefix_error (error, _("Cannot set up the test CA: "));
-      return NULL;
-    }
-  if (vid != ds_test_ca_get_vid (ca))
-    {
-      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, _("The test CA issues for vendor 0x%04X only, not 0x%04X"),
-                   ds_test_ca_get_vid (ca), vid);
-      return NULL;
-    }
-  if (!json)
-    g_printerr (_("TEST MODE: the test CA issues test DACs (vendor 0x%04X) that no production device may carry.\n"),
-                ds_test_ca_get_vid (ca));
-  return DS_CA (g_steal_pointer (&ca));
-}
-
-static DsCa *make_remote_ca (const char              *url,
-                             const DsRemoteCaOptions *o,
-                             GError                 **error);
-
-DsCa *
-ds_cli_make_ca (const char *pki_dir,
-                guint16     vid,
-                gboolean    json,
-                GError    **error)
-{
-  DsRemoteCaOptions o = { 0 };
-  char *password = NULL;
-  char *key_pin = NULL;
-  g_autoptr(DsCa) ca = NULL;
-  const char *url;
-
-  if (opt_ca_config != NULL && !load_config (opt_ca_config, error))
-    return NULL;
+  if (opt_ca_config != NULL && !load_config (config, opt_ca_config, error))
+    return FALSE;
   /* 0 would be read as "no limit" by some layers: a number of seconds it is. */
   if (opt_ca_timeout != OPT_INT_UNSET && (opt_ca_timeout < 1 || opt_ca_timeout > DS_CA_CONFIG_MAX_TIMEOUT))
     {
       g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, _("--ca-timeout takes a number of seconds from 1 to %d, not %d"),
                    DS_CA_CONFIG_MAX_TIMEOUT, opt_ca_timeout);
-      return NULL;
+      return FALSE;
     }
-  if (opt_ca == NULL || g_str_equal (opt_ca, "test"))
-    return make_test_ca (pki_dir, vid, json, error);
-  if (!g_str_has_prefix (opt_ca, "est:") && !g_str_has_prefix (opt_ca, "cfssl:"))
-    {
-      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
-                   _("Unknown certificate authority “%s”: say test, est:https://HOST:PORT or cfssl:https://HOST:PORT"),
-                   opt_ca);
-      return NULL;
-    }
-  if (opt_ca_user != NULL)
-    {
-      password = read_password (error);
-      if (password == NULL)
-        return NULL;
-    }
-  {
-    g_autoptr(GError) pin_error = NULL;
-
-    key_pin = read_key_pin (&pin_error);
-    if (pin_error != NULL)
-      {
-        g_propagate_error (error, g_steal_pointer (&pin_error));
-        ds_pkcs11_secret_free (password);
-        return NULL;
-      }
-  }
-  o.ca_bundle = opt_ca_bundle;
-  o.client_cert = opt_client_cert;
-  o.client_key = opt_client_key;
-  o.client_key_pin = key_pin;
-  o.pkcs11_module = opt_pkcs11_module;
-  o.pin = opt_pin;
-  o.username = opt_ca_user;
-  o.password = password;
-  o.paa_file = opt_paa;
-  o.pai_file = opt_pai;
-  o.label = opt_est_label;
-  o.profile = opt_cfssl_profile;
-  o.timeout_s = opt_ca_timeout != OPT_INT_UNSET ? (guint) opt_ca_timeout : 0;
-
-  url = strchr (opt_ca, ':') + 1;
-  ca = make_remote_ca (url, &o, error);
-  /* The CA keeps its own copies; these go now. */
-  ds_pkcs11_secret_free (password);
-  ds_pkcs11_secret_free (key_pin);
-  if (ca == NULL)
-    return NULL;
-  if (ds_ca_is_test (ca) && !json)
-    g_printerr (_("TEST MODE: the %s CA issues test DACs (a test vendor ID) that no production device may carry.\n"),
-                ds_ca_get_name (ca));
-  return g_steal_pointer (&ca);
-}
-
-static DsCa *
-make_remote_ca (const char              *url,
-                const DsRemoteCaOptions *o,
-                GError                 **error)
-{
-  g_autoptr(DsCa) ca = NULL;
-
-  if (g_str_has_prefix (opt_ca, "est:"))
-    {
-      DsEstCa *est = ds_est_ca_new (url, o, error);
-
-      ca = DS_CA (est);
-      if (est != NULL && !ds_est_ca_load_ca_certs (est, NULL, error))
-        {
-          g_prefix_error (error, _("Cannot use the EST CA %s: "), ds_est_ca_get_url (est));
-          return NULL;
-        }
-    }
-  else
-    {
-      DsCfsslCa *cfssl = ds_cfssl_ca_new (url, o, error);
-
-      ca = DS_CA (cfssl);
-      if (cfssl != NULL && !ds_cfssl_ca_load_ca_certs (cfssl, NULL, error))
-        {
-          g_prefix_error (error, _("Cannot use the CFSSL CA %s: "), url);
-          return NULL;
-        }
-    }
-  return g_steal_pointer (&ca);
-}
-
-gboolean
-ds_cli_ca_wants_legacy_cn (void)
-{
-  return opt_legacy_cn || (opt_ca != NULL && g_str_has_prefix (opt_ca, "cfssl:"));
-}
-
-gboolean
-ds_cli_ca_is_authenticated (void)
-{
-  return (opt_client_cert != NULL && opt_client_key != NULL) || opt_ca_user != NULL;
-}
-
-gboolean
-ds_cli_ca_is_remote (void)
-{
-  return opt_ca != NULL && (g_str_has_prefix (opt_ca, "est:") || g_str_has_prefix (opt_ca, "cfssl:"));
+  override (&config->ca, opt_ca);
+  override (&config->ca_bundle, opt_ca_bundle);
+  override (&config->client_cert, opt_client_cert);
+  override (&config->client_key, opt_client_key);
+  override (&config->client_key_pin_file, opt_client_key_pin_file);
+  override (&config->pkcs11_module, opt_pkcs11_module);
+  override (&config->pin, opt_pin);
+  override (&config->est_label, opt_est_label);
+  override (&config->cfssl_profile, opt_cfssl_profile);
+  override (&config->paa, opt_paa);
+  override (&config->pai, opt_pai);
+  override (&config->user, opt_ca_user);
+  override (&config->password_file, opt_ca_password_file);
+  if (opt_ca_timeout != OPT_INT_UNSET)
+    config->timeout_s = opt_ca_timeout;
+  config->legacy_cn = config->legacy_cn || opt_legacy_cn;
+  return TRUE;
 }

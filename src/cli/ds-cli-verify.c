@@ -242,71 +242,24 @@ GOptionEntry ds_cli_gate_entries[] = {
   { NULL }
 };
 
-gboolean
-ds_cli_gate_setup (DsJobOptions *options,
-                   gboolean      ca_is_test)
+void
+ds_cli_gate_apply (DsProfile *profile)
 {
-  g_autoptr(GError) error = NULL;
-
-  options->production = gate_production;
-  if (gate_production && ca_is_test)
-    {
-      g_printerr (_("Production mode refuses the test CA: choose a production CA\n"));
-      return FALSE;
-    }
-  if (gate_production && gate_trust_store == NULL)
-    {
-      g_printerr (_("Production mode needs --trust-store with the production PAAs\n"));
-      return FALSE;
-    }
+  /* --production can make a profile stricter, never looser. */
+  profile->production = profile->production || gate_production;
   if (gate_trust_store != NULL)
     {
-      g_autoptr(DsTrustStore) store = ds_trust_store_new ();
-
-      if (!ds_trust_store_add_path (store, gate_trust_store, &error))
-        {
-          g_printerr (_("Cannot load the trust store: %s\n"), error->message);
-          return FALSE;
-        }
-      if (gate_production && ds_trust_store_has_test_paa (store))
-        {
-          g_printerr (_("Production mode refuses a trust store that holds test PAAs: %s\n"), gate_trust_store);
-          return FALSE;
-        }
-      options->trust_store = g_steal_pointer (&store);
+      g_free (profile->trust_store);
+      profile->trust_store = g_canonicalize_filename (gate_trust_store, NULL);
     }
   if (gate_cd != NULL)
     {
-      g_autoptr(GBytes) cd = read_cd (gate_cd);
-
-      if (cd == NULL)
-        return FALSE;
-      options->cd = g_steal_pointer (&cd);
+      g_free (profile->cd);
+      profile->cd = g_canonicalize_filename (gate_cd, NULL);
     }
-  for (guint i = 0; gate_cd_signers != NULL && gate_cd_signers[i] != NULL; i++)
+  if (gate_cd_signers != NULL && gate_cd_signers[0] != NULL)
     {
-      g_autoptr(GBytes) bytes = read_cert (gate_cd_signers[i], _("CD-signing certificate"));
-      X509 *cert;
-
-      if (bytes == NULL || (cert = ds_cert_parse (bytes, &error)) == NULL)
-        return FALSE;
-      if (options->cd_signers == NULL)
-        options->cd_signers = g_ptr_array_new_with_free_func ((GDestroyNotify) X509_free);
-      g_ptr_array_add (options->cd_signers, cert);
+      g_strfreev (profile->cd_signers);
+      profile->cd_signers = g_strdupv (gate_cd_signers);
     }
-  return TRUE;
-}
-
-void
-ds_cli_gate_clear (DsJobOptions *options)
-{
-  g_clear_object (&options->trust_store);
-  g_clear_pointer (&options->cd, g_bytes_unref);
-  g_clear_pointer (&options->cd_signers, g_ptr_array_unref);
-}
-
-gboolean
-ds_cli_gate_production (void)
-{
-  return gate_production;
 }

@@ -5,15 +5,11 @@
 
 #include <glib.h>
 
-#include "ds-job.h"
+#include "ds-profile.h"
 
 int      ds_cli_verify      (int argc, char **argv);
 
 extern GOptionEntry ds_cli_gate_entries[];
-/* Fills the gate's fields of @options from ds_cli_gate_entries; FALSE with
- * a message on stderr on a configuration error. */
-gboolean ds_cli_gate_setup  (DsJobOptions *options,
-                             gboolean      ca_is_test);
-void     ds_cli_gate_clear  (DsJobOptions *options);
-/* --production was given. */
-gboolean ds_cli_gate_production (void);
+/* Lays the gate's options (--trust-store, --cd, --cd-signer,
+ * --production) over @profile. */
+void     ds_cli_gate_apply  (DsProfile    *profile);

@@ -9,6 +9,7 @@ struct _DsLoginDialog
 
   GtkEntry  *operator_entry;
   GtkEntry  *lot_entry;
+  GtkFileChooser *profile_button;
 };
 
 G_DEFINE_FINAL_TYPE (DsLoginDialog, ds_login_dialog, GTK_TYPE_DIALOG)
@@ -64,6 +65,7 @@ ds_login_dialog_class_init (DsLoginDialogClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/org/dacstation/Station/ui/ds-login-dialog.ui");
   gtk_widget_class_bind_template_child (widget_class, DsLoginDialog, operator_entry);
   gtk_widget_class_bind_template_child (widget_class, DsLoginDialog, lot_entry);
+  gtk_widget_class_bind_template_child (widget_class, DsLoginDialog, profile_button);
   gtk_widget_class_bind_template_callback (widget_class, entry_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, operator_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, lot_activated_cb);
@@ -108,4 +110,20 @@ char *
 ds_login_dialog_dup_lot (DsLoginDialog *self)
 {
   return entry_text (self->lot_entry);
+}
+
+void
+ds_login_dialog_set_profile (DsLoginDialog *self,
+                             const char    *path)
+{
+  if (path != NULL && *path != '\0')
+    gtk_file_chooser_set_filename (self->profile_button, path);
+  else
+    gtk_file_chooser_unselect_all (self->profile_button);
+}
+
+char *
+ds_login_dialog_dup_profile (DsLoginDialog *self)
+{
+  return gtk_file_chooser_get_filename (self->profile_button);
 }

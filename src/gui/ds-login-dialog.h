@@ -16,5 +16,9 @@ DsLoginDialog *ds_login_dialog_new          (GtkWindow     *parent,
 /* The values entered, trimmed. */
 char          *ds_login_dialog_dup_operator (DsLoginDialog *self);
 char          *ds_login_dialog_dup_lot      (DsLoginDialog *self);
+/* The product profile file of the shift; NULL: the Preferences' profile. */
+void           ds_login_dialog_set_profile  (DsLoginDialog *self,
+                                             const char    *path);
+char          *ds_login_dialog_dup_profile  (DsLoginDialog *self);
 
 G_END_DECLS

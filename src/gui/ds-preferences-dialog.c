@@ -4,6 +4,8 @@
 
 #include "ds-preferences-dialog.h"
 
+#include "ds-settings-profile.h"
+
 #include <glib/gi18n.h>
 #include <string.h>
 
@@ -12,6 +14,8 @@ struct _DsPreferencesDialog
   GtkDialog  parent_instance;
 
   GtkWidget *switcher;
+  GtkWidget *stack;
+  GtkWidget *lock_bar;
   GtkWidget *vendor_id_entry;
   GtkWidget *product_id_entry;
   GtkWidget *max_jobs_spin;
@@ -31,6 +35,8 @@ struct _DsPreferencesDialog
 
   GSettings *settings;
   GtkFileChooserNative *chooser;
+  GtkEntry  *chooser_entry;       /* the path field the chooser fills */
+  gboolean   locked;
 };
 
 G_DEFINE_FINAL_TYPE (DsPreferencesDialog, ds_preferences_dialog, GTK_TYPE_DIALOG)
@@ -84,6 +90,99 @@ choose_firmware_cb (DsPreferencesDialog *self)
 }
 
 static void
+path_chosen_cb (GtkNativeDialog     *chooser,
+                int                  response,
+                DsPreferencesDialog *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT && self->chooser_entry != NULL)
+    {
+      g_autofree char *path = gtk_file_chooser_get_filename (GTK_FILE_CHOOSER (chooser));
+
+      if (path != NULL)
+        gtk_entry_set_text (self->chooser_entry, path);
+    }
+  self->chooser_entry = NULL;
+  g_clear_object (&self->chooser);
+}
+
+/* The open icon of a path field: a native chooser instead of typing. */
+static void
+path_icon_pressed_cb (GtkEntry             *entry,
+                      GtkEntryIconPosition  position,
+                      GdkEvent             *event,
+                      DsPreferencesDialog  *self)
+{
+  GtkFileChooserAction action = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (entry), "ds-chooser-action"));
+  const char *title = g_object_get_data (G_OBJECT (entry), "ds-chooser-title");
+  const char *current = gtk_entry_get_text (entry);
+
+  if (self->chooser != NULL || position != GTK_ENTRY_ICON_SECONDARY)
+    return;
+  self->chooser = gtk_file_chooser_native_new (title, GTK_WINDOW (self), action, _("_Use"), _("_Cancel"));
+  if (*current != '\0')
+    gtk_file_chooser_set_filename (GTK_FILE_CHOOSER (self->chooser), current);
+  self->chooser_entry = entry;
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->chooser), TRUE);
+  g_signal_connect (self->chooser, "response", G_CALLBACK (path_chosen_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
+}
+
+static void
+add_chooser (DsPreferencesDialog  *self,
+             GtkWidget            *entry,
+             const char           *title,
+             GtkFileChooserAction  action)
+{
+  gtk_entry_set_icon_from_icon_name (GTK_ENTRY (entry), GTK_ENTRY_ICON_SECONDARY, "document-open-symbolic");
+  gtk_entry_set_icon_tooltip_text (GTK_ENTRY (entry), GTK_ENTRY_ICON_SECONDARY, _("Choose…"));
+  g_object_set_data (G_OBJECT (entry), "ds-chooser-action", GINT_TO_POINTER (action));
+  g_object_set_data (G_OBJECT (entry), "ds-chooser-title", (gpointer) title);
+  g_signal_connect (entry, "icon-press", G_CALLBACK (path_icon_pressed_cb), self);
+}
+
+static void
+set_locked (DsPreferencesDialog *self,
+            gboolean             locked)
+{
+  self->locked = locked;
+  gtk_widget_set_sensitive (self->stack, !locked);
+  gtk_widget_set_visible (self->lock_bar, locked);
+}
+
+static void
+unlock_response_cb (GtkDialog           *confirm,
+                    int                  response,
+                    DsPreferencesDialog *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    set_locked (self, FALSE);
+  gtk_widget_destroy (GTK_WIDGET (confirm));
+}
+
+/* A production profile is changed on purpose, by an engineer who says
+ * so: never by a stray scan into a focused field. */
+static void
+unlock_clicked_cb (DsPreferencesDialog *self)
+{
+  GtkWidget *confirm = gtk_message_dialog_new (GTK_WINDOW (self), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                               GTK_MESSAGE_WARNING, GTK_BUTTONS_NONE,
+                                               "%s", _("Unlock the production settings?"));
+
+  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (confirm), "%s",
+                                            _("Changes apply from the next board on. Unlock only as the engineer responsible for this line."));
+  gtk_dialog_add_buttons (GTK_DIALOG (confirm), _("_Cancel"), GTK_RESPONSE_CANCEL, _("_Unlock"), GTK_RESPONSE_ACCEPT, NULL);
+  gtk_dialog_set_default_response (GTK_DIALOG (confirm), GTK_RESPONSE_CANCEL);
+  g_signal_connect_object (confirm, "response", G_CALLBACK (unlock_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (confirm));
+}
+
+gboolean
+ds_preferences_dialog_get_locked (DsPreferencesDialog *self)
+{
+  return self->locked;
+}
+
+static void
 ds_preferences_dialog_class_init (DsPreferencesDialogClass *klass)
 {
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
@@ -92,6 +191,9 @@ ds_preferences_dialog_class_init (DsPreferencesDialogClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/dacstation/Station/ui/ds-preferences-dialog.ui");
   gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, switcher);
+  gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, stack);
+  gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, lock_bar);
+  gtk_widget_class_bind_template_callback (widget_class, unlock_clicked_cb);
   gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, vendor_id_entry);
   gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, product_id_entry);
   gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, max_jobs_spin);
@@ -200,6 +302,16 @@ ds_preferences_dialog_new (GtkWindow  *parent,
   g_settings_bind (settings, "est-client-key", self->est_key_entry, "text", G_SETTINGS_BIND_DEFAULT);
 
   gtk_label_set_text (self->pki_label, pki);
+  add_chooser (self, self->trust_store_entry, _("Trusted PAA Folder"), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER);
+  add_chooser (self, self->cd_entry, _("Certification Declaration"), GTK_FILE_CHOOSER_ACTION_OPEN);
+  add_chooser (self, self->est_bundle_entry, _("EST Server CA Bundle"), GTK_FILE_CHOOSER_ACTION_OPEN);
+  add_chooser (self, self->est_cert_entry, _("EST Client Certificate"), GTK_FILE_CHOOSER_ACTION_OPEN);
+  add_chooser (self, self->est_key_entry, _("EST Client Key"), GTK_FILE_CHOOSER_ACTION_OPEN);
+  {
+    g_autoptr(DsProfile) profile = ds_settings_profile_new (settings, NULL);
+
+    set_locked (self, profile != NULL && profile->production);
+  }
   /* Start on the page switcher, not in the Vendor ID with its text
    * selected: a stray scan must not overwrite a setting. */
   {

@@ -12,5 +12,8 @@ G_DECLARE_FINAL_TYPE (DsPreferencesDialog, ds_preferences_dialog, DS, PREFERENCE
 DsPreferencesDialog *ds_preferences_dialog_new (GtkWindow  *parent,
                                                 GSettings  *settings,
                                                 const char *data_dir);
+/* TRUE while a production profile's settings wait for an engineer to
+ * unlock them. */
+gboolean             ds_preferences_dialog_get_locked (DsPreferencesDialog *self);
 
 G_END_DECLS

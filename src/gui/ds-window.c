@@ -11,12 +11,11 @@
 #include "ds-board-details-dialog.h"
 #include "ds-board-monitor.h"
 #include "ds-error.h"
-#include "ds-est-ca.h"
-#include "ds-firmware-image.h"
 #include "ds-login-dialog.h"
 #include "ds-simulator.h"
 #include "ds-statistics-window.h"
-#include "ds-test-ca.h"
+#include "ds-settings-profile.h"
+#include "ds-station-setup.h"
 #include "ds-util.h"
 
 struct _DsWindow
@@ -41,7 +40,9 @@ struct _DsWindow
   GSettings      *settings;
   char           *data_dir;
   DsStore        *store;
-  DsCa           *ca;
+  DsProfile      *profile;        /* the profile of the settings; NULL: unusable */
+  char           *profile_error;  /* why the profile cannot be used */
+  char           *logged_profile; /* SHA-256 of the profile last named in the records */
   DsBoardMonitor *monitor;
   DsStation      *station;
   DsSimulator    *simulator;
@@ -132,7 +133,7 @@ update_header (DsWindow *self)
   gtk_style_context_remove_class (badge, "test");
   gtk_style_context_remove_class (badge, "production");
   gtk_style_context_remove_class (badge, "unusable");
-  if (self->ca == NULL)
+  if (self->profile == NULL)
     {
       /* TRANSLATORS: the station mode badge when no CA can be used */
       gtk_label_set_text (self->mode_badge, C_("mode", "NO CA"));
@@ -140,7 +141,9 @@ update_header (DsWindow *self)
       gtk_widget_set_tooltip_text (GTK_WIDGET (self->mode_badge),
                                    _("No certificate authority is usable: see Preferences"));
     }
-  else if (ds_ca_is_test (self->ca))
+  /* The gate the station applies when there is one, else the profile's
+   * explicit mode: never a guess from the kind of CA. */
+  else if (!(self->station != NULL ? ds_station_get_options (self->station)->production : self->profile->production))
     {
       /* TRANSLATORS: the station mode badge: test certificates only */
       gtk_label_set_text (self->mode_badge, C_("mode", "TEST"));
@@ -160,7 +163,12 @@ update_header (DsWindow *self)
                        gtk_label_get_text (self->mode_badge));
 
   /* TRANSLATORS: the product profile in the header, vendor and product ID */
-  product = g_strdup_printf (_("Product %04X:%04X"), setting_vid (self), setting_pid (self));
+  if (self->profile != NULL && self->profile->path != NULL)
+    /* TRANSLATORS: the product profile in the header: its name, vendor and product ID */
+    product = g_strdup_printf (_("%s (%04X:%04X)"), ds_profile_get_display_name (self->profile),
+                               self->profile->vid, self->profile->pid);
+  else
+    product = g_strdup_printf (_("Product %04X:%04X"), setting_vid (self), setting_pid (self));
   if (self->lot != NULL)
     /* TRANSLATORS: header subtitle, e.g. "Product FFF1:8000 · Lot WO-1234" */
     subtitle = g_strdup_printf (_("%s · Lot %s"), product, self->lot);
@@ -406,15 +414,14 @@ timeout_ms (DsWindow *self)
 
 /* The station for the next job: built at sign-in, and again when the
  * settings changed and no job is running. */
+static void load_profile (DsWindow *self);
+
 static DsStation *
 ensure_station (DsWindow  *self,
                 GError   **error)
 {
-  g_autofree char *certs = NULL;
-  g_autofree char *firmware = NULL;
-  g_autoptr(DsTrustStore) trust_store = NULL;
-  g_autoptr(GBytes) cd = NULL;
-  DsJobOptions options = { 0 };
+  g_autoptr(DsStationSetup) setup = NULL;
+  DsStation *station;
 
   if (self->operator_id == NULL || self->lot == NULL)
     {
@@ -428,111 +435,53 @@ ensure_station (DsWindow  *self,
       g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, _("The record store cannot be used: nothing can be provisioned without records"));
       return NULL;
     }
-  if (self->ca == NULL)
+  load_profile (self);
+  if (self->profile == NULL)
     {
-      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, _("No certificate authority is usable: choose the built-in test CA in Preferences"));
+      g_set_error_literal (error, DS_ERROR, DS_ERROR_CONFIG, self->profile_error);
       return NULL;
     }
-  options.vid = setting_vid (self);
-  options.pid = setting_pid (self);
-  if (DS_IS_TEST_CA (self->ca) && options.vid != ds_test_ca_get_vid (DS_TEST_CA (self->ca)))
+  if (g_strcmp0 (self->logged_profile, self->profile->sha256) != 0)
     {
-      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
-                   _("The test CA issues for vendor %04X only, not %04X: set the vendor ID to %04X in Preferences"),
-                   ds_test_ca_get_vid (DS_TEST_CA (self->ca)), options.vid,
-                   ds_test_ca_get_vid (DS_TEST_CA (self->ca)));
-      return NULL;
-    }
+      g_autoptr(GError) log_error = NULL;
+      g_autofree char *event = g_strdup_printf ("%s sha256 %s %s", ds_profile_get_mode (self->profile),
+                                                self->profile->sha256,
+                                                self->profile->path != NULL ? self->profile->path : "settings");
 
-  {
-    g_autofree char *flasher = g_settings_get_string (self->settings, "flasher");
-
-    if (!g_str_equal (flasher, "bootloader"))
-      {
-        g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
-                     _("STM32CubeProgrammer is not available yet: choose the UART bootloader in Preferences"));
-        return NULL;
-      }
-  }
-  firmware = g_settings_get_string (self->settings, "firmware-image");
-  if (*firmware != '\0')
-    {
-      /* Read it now, so that a wrong file is said once, not on every board. */
-      g_autoptr(DsFirmwareImage) image = ds_firmware_image_load (firmware, DS_FIRMWARE_ADDRESS, error);
-
-      if (image == NULL)
+      /* Switching profiles is in the audit trail, by the file's digest. */
+      if (!ds_store_log_event (self->store, 0, NULL, "profile", event, &log_error))
         {
-          g_prefix_error (error, _("The firmware image cannot be used: "));
+          g_propagate_prefixed_error (error, g_steal_pointer (&log_error), _("Cannot record the profile: "));
           return NULL;
         }
-      options.firmware_path = firmware;
-      options.firmware_address = DS_FIRMWARE_ADDRESS;
+      g_free (self->logged_profile);
+      self->logged_profile = g_strdup (self->profile->sha256);
     }
 
-  {
-    g_autofree char *trust = g_settings_get_string (self->settings, "trust-store");
-    g_autofree char *cd_path = g_settings_get_string (self->settings, "certification-declaration");
-
-    if (*trust != '\0')
-      {
-        /* Loaded once per station, shared read-only by the jobs. */
-        trust_store = ds_trust_store_new ();
-        if (!ds_trust_store_add_path (trust_store, trust, error))
-          {
-            g_prefix_error (error, _("The trusted PAA folder cannot be used: "));
-            return NULL;
-          }
-        options.trust_store = trust_store;
-      }
-    if (*cd_path != '\0')
-      {
-        g_autofree char *contents = NULL;
-        gsize len = 0;
-
-        if (!ds_util_read_file (cd_path, DS_UTIL_MAX_CERT_FILE, &contents, &len, error))
-          {
-            g_prefix_error (error, _("The Certification Declaration cannot be read: "));
-            return NULL;
-          }
-        cd = g_bytes_new_take (g_steal_pointer (&contents), len);
-        options.cd = cd;
-      }
-  }
-
-  /* The badge says PRODUCTION for any CA but the built-in test CA: the
-   * gate applied is the one the badge shows, never a looser one. */
-  options.production = !ds_ca_is_test (self->ca);
-  if (options.production && trust_store == NULL)
-    {
-      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
-                   _("Production mode needs the production PAAs: choose the trusted PAA folder in Preferences"));
-      return NULL;
-    }
-  if (options.production && ds_trust_store_has_test_paa (trust_store))
-    {
-      g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
-                   _("Production mode refuses a trusted PAA folder that holds test PAAs: choose the production PAAs in Preferences"));
-      return NULL;
-    }
-
-  certs = g_build_filename (self->data_dir, "certs", NULL);
-  options.store = self->store;
-  options.ca = self->ca;
-  options.operator_id = self->operator_id;
-  options.lot = self->lot;
-  options.station_name = self->station_name;
-  options.certs_dir = certs;
-  options.timeout_ms = timeout_ms (self);
+  /* One library call builds what the CLI builds from the same profile.
+   * The GUI's overrides: who, which lot, this station, its store. */
+  setup = ds_station_setup_new (self->profile);
+  ds_station_setup_set_data_dir (setup, self->data_dir);
+  ds_station_setup_set_store (setup, self->store);
+  ds_station_setup_set_operator (setup, self->operator_id);
+  ds_station_setup_set_lot (setup, self->lot);
+  ds_station_setup_set_station_name (setup, self->station_name);
+  /* No network on the main thread: the first job asks the CA. */
+  ds_station_setup_set_contact_ca (setup, FALSE);
+  if (ds_application_get_timeout_ms (self->app) >= 0)
+    self->profile->timeout_ms = timeout_ms (self);
+  station = ds_station_setup_build (setup, error);
+  if (station == NULL)
+    return NULL;
 
   if (self->station != NULL)
     g_signal_handlers_disconnect_by_data (self->station, self);
   g_clear_object (&self->station);
-  if (!ds_job_options_validate (&options, error))
-    return NULL;
-  self->station = ds_station_new (&options, g_settings_get_uint (self->settings, "max-jobs"));
+  self->station = station;
   self->station_stale = FALSE;
   g_signal_connect (self->station, "job-finished", G_CALLBACK (job_finished_cb), self);
   g_signal_connect (self->station, "idle", G_CALLBACK (station_idle_cb), self);
+  update_header (self);
   return self->station;
 }
 
@@ -757,7 +706,13 @@ login_response_cb (DsLoginDialog *dialog,
     {
       g_autofree char *op = ds_login_dialog_dup_operator (dialog);
       g_autofree char *lot = ds_login_dialog_dup_lot (dialog);
+      g_autofree char *profile = ds_login_dialog_dup_profile (dialog);
+      g_autofree char *current = g_settings_get_string (self->settings, "profile");
 
+      /* The profile is chosen at sign-in; a change rebuilds the station
+       * (and is recorded with its digest) before the next board. */
+      if (g_strcmp0 (profile != NULL ? profile : "", current) != 0)
+        g_settings_set_string (self->settings, "profile", profile != NULL ? profile : "");
       ds_window_sign_in (self, op, lot);
     }
   self->login_dialog = NULL;
@@ -780,6 +735,11 @@ show_login (DsWindow *self)
                                  : g_settings_get_string (self->settings, "last-operator");
   lot = self->lot != NULL ? g_strdup (self->lot) : g_settings_get_string (self->settings, "last-lot");
   dialog = ds_login_dialog_new (GTK_WINDOW (self), op, lot);
+  {
+    g_autofree char *profile = g_settings_get_string (self->settings, "profile");
+
+    ds_login_dialog_set_profile (dialog, profile);
+  }
   self->login_dialog = GTK_WIDGET (dialog);
   g_signal_connect (dialog, "response", G_CALLBACK (login_response_cb), self);
   gtk_window_present (GTK_WINDOW (dialog));
@@ -1094,41 +1054,21 @@ static const GActionEntry win_actions[] = {
 
 /* ---- settings ----------------------------------------------------------- */
 
+/* The profile the settings name, or make; says why when it cannot be
+ * used. */
 static void
-setup_ca (DsWindow *self)
+load_profile (DsWindow *self)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *backend = g_settings_get_string (self->settings, "ca-backend");
-  g_autofree char *pki = NULL;
 
-  g_clear_object (&self->ca);
-  if (g_str_equal (backend, "est"))
+  g_clear_pointer (&self->profile, ds_profile_unref);
+  g_clear_pointer (&self->profile_error, g_free);
+  self->profile = ds_settings_profile_new (self->settings, &error);
+  if (self->profile == NULL)
     {
-      g_autofree char *url = g_settings_get_string (self->settings, "est-url");
-      g_autofree char *bundle = g_settings_get_string (self->settings, "est-ca-bundle");
-      g_autofree char *cert = g_settings_get_string (self->settings, "est-client-certificate");
-      g_autofree char *key = g_settings_get_string (self->settings, "est-client-key");
-      DsRemoteCaOptions options = { 0 };
-
-      /* No network here: the CA's certificates are fetched by the first
-       * job, in its thread.  Secrets never come from the settings. */
-      options.ca_bundle = *bundle != '\0' ? bundle : NULL;
-      options.client_cert = *cert != '\0' ? cert : NULL;
-      options.client_key = *key != '\0' ? key : NULL;
-      options.username = (char *) g_getenv ("DS_CA_USER");
-      options.password = (char *) g_getenv ("DS_CA_PASSWORD");
-      self->ca = DS_CA (ds_est_ca_new (url, &options, &error));
-      if (self->ca == NULL)
-        {
-          g_autofree char *message = g_strdup_printf (_("The EST server cannot be used: %s"), error->message);
-          show_error (self, message);
-        }
-      return;
+      self->profile_error = g_strdup (error->message);
+      show_error (self, error->message);
     }
-  pki = g_build_filename (self->data_dir, "pki", NULL);
-  self->ca = DS_CA (ds_test_ca_new (pki, &error));
-  if (self->ca == NULL)
-    show_error (self, error->message);
 }
 
 static void
@@ -1136,9 +1076,10 @@ settings_changed_cb (GSettings  *settings,
                      const char *key,
                      DsWindow   *self)
 {
-  if (g_str_equal (key, "ca-backend") || g_str_has_prefix (key, "est-"))
+  if (g_str_equal (key, "ca-backend") || g_str_has_prefix (key, "est-") ||
+      g_str_equal (key, "profile") || g_str_equal (key, "production"))
     {
-      setup_ca (self);
+      load_profile (self);
       self->station_stale = TRUE;
     }
   else if (g_str_equal (key, "vendor-id") || g_str_equal (key, "product-id") ||
@@ -1365,7 +1306,9 @@ ds_window_dispose (GObject *object)
   g_clear_pointer (&self->unacknowledged, g_hash_table_unref);
   g_clear_pointer (&self->latest_jobs, g_hash_table_unref);
   g_clear_pointer (&self->attempts, g_hash_table_unref);
-  g_clear_object (&self->ca);
+  g_clear_pointer (&self->profile, ds_profile_unref);
+  g_clear_pointer (&self->profile_error, g_free);
+  g_clear_pointer (&self->logged_profile, g_free);
   g_clear_object (&self->store);
   g_clear_object (&self->settings);
   G_OBJECT_CLASS (ds_window_parent_class)->dispose (object);
@@ -1508,7 +1451,7 @@ ds_window_new (GtkApplication *application)
     gtk_window_maximize (GTK_WINDOW (self));
 
   open_store (self);
-  setup_ca (self);
+  load_profile (self);
   g_signal_connect (self->settings, "changed", G_CALLBACK (settings_changed_cb), self);
 
   self->monitor = ds_board_monitor_new (sim_dir);

@@ -12,9 +12,11 @@
 #include <string.h>
 
 #include "ds-board-flash.h"
+#include "ds-cfssl-ca.h"
 #include "ds-crypto.h"
 #include "ds-device.h"
 #include "ds-error.h"
+#include "ds-est-ca.h"
 #include "ds-frame.h"
 #include "ds-matter-validator.h"
 #include "ds-util.h"
@@ -261,14 +263,28 @@ file_digest (const char *path)
   return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) contents, len);
 }
 
+/* The address of a remote CA, for the configuration record. */
+static const char *
+ca_url (DsCa *ca)
+{
+  if (ca != NULL && DS_IS_EST_CA (ca))
+    return ds_est_ca_get_url (DS_EST_CA (ca));
+  if (ca != NULL && DS_IS_CFSSL_CA (ca))
+    return ds_cfssl_ca_get_url (DS_CFSSL_CA (ca));
+  return NULL;
+}
+
 char *
 ds_job_options_describe (const DsJobOptions *o,
                          guint               max_jobs)
 {
   g_autoptr(GString) s = g_string_new (NULL);
 
-  g_string_append_printf (s, "ca %s%s\n", o->ca != NULL ? ds_ca_get_name (o->ca) : "none",
+  g_string_append_printf (s, "ca %s%s%s%s\n", o->ca != NULL ? ds_ca_get_name (o->ca) : "none",
+                          ca_url (o->ca) != NULL ? " " : "", ca_url (o->ca) != NULL ? ca_url (o->ca) : "",
                           o->ca != NULL && ds_ca_is_test (o->ca) ? " (test)" : "");
+  /* Which CSR subject the boards are asked for: a reviewer sees it change. */
+  g_string_append_printf (s, "legacy-cn %s\n", o->legacy_cn ? "yes" : "no");
   g_string_append_printf (s, "product %04X:%04X\n", o->vid, o->pid);
   if (o->trust_store != NULL)
     {

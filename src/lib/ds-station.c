@@ -202,6 +202,16 @@ ds_station_provision (DsStation *self,
       return NULL;
     }
 
+  /* Production DACs go on real boards only; a simulated one is refused
+   * before its job starts, in every front end. */
+  if (self->options->production && ds_board_get_kind (board) == DS_BOARD_KIND_SIMULATED)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_REJECTED,
+                   _("Production mode refuses the simulated board %s: production DACs go on real boards only"),
+                   ds_board_get_name (board));
+      return NULL;
+    }
+
   job = ds_job_new (board, self->options);
   ds_job_set_estimator (job, self->estimator);
   g_ptr_array_add (self->jobs, job);

@@ -84,6 +84,12 @@ ds_cfssl_ca_new (const char              *url,
   return g_steal_pointer (&self);
 }
 
+const char *
+ds_cfssl_ca_get_url (DsCfsslCa *self)
+{
+  return ds_ca_http_get_base_url (self->http);
+}
+
 static const char *
 ds_cfssl_ca_get_name (DsCa *ca)
 {

@@ -20,6 +20,8 @@ DsCfsslCa *ds_cfssl_ca_new            (const char              *url,
                                        const DsRemoteCaOptions *options,
                                        GError                 **error);
 /* Reads or fetches the PAI now; otherwise that happens at the first issue. */
+/* The server's base address. */
+const char *ds_cfssl_ca_get_url         (DsCfsslCa               *self);
 gboolean   ds_cfssl_ca_load_ca_certs  (DsCfsslCa               *self,
                                        GCancellable            *cancellable,
                                        GError                 **error);

@@ -1,0 +1,389 @@
+/* Product profiles: the strict parser, load/save/SHA-256, and every
+ * production refusal of DsStationSetup, in process. */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <openssl/x509v3.h>
+#include <sqlite3.h>
+#include <string.h>
+
+#include "ds-cd.h"
+#include "ds-crypto.h"
+#include "ds-error.h"
+#include "ds-station-setup.h"
+#include "ds-test-util.h"
+
+typedef struct {
+  char *tmp;
+  char *data_dir;
+} Fixture;
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->tmp = g_dir_make_tmp ("ds-test-profile-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->data_dir = g_build_filename (f->tmp, "data", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (f->data_dir, 0700), ==, 0);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  ds_test_rm_rf (f->tmp);
+  g_free (f->tmp);
+  g_free (f->data_dir);
+}
+
+static char *
+write_file (Fixture    *f,
+            const char *name,
+            const char *contents)
+{
+  char *path = g_build_filename (f->tmp, name, NULL);
+
+  g_assert_true (g_file_set_contents (path, contents, -1, NULL));
+  return path;
+}
+
+/* A self-signed PAA named @cn, in PEM at @path. */
+static void
+make_paa (const char *path,
+          const char *cn)
+{
+  g_autoptr(EVP_PKEY) key = EVP_PKEY_Q_keygen (NULL, NULL, "EC", "P-256");
+  g_autoptr(X509) cert = X509_new ();
+  X509_NAME *name = X509_get_subject_name (cert);
+  g_autofree char *pem = NULL;
+
+  X509_set_version (cert, X509_VERSION_3);
+  ASN1_INTEGER_set (X509_get_serialNumber (cert), 42);
+  X509_NAME_add_entry_by_txt (name, "CN", MBSTRING_UTF8, (const unsigned char *) cn, -1, -1, 0);
+  X509_set_issuer_name (cert, name);
+  X509_gmtime_adj (X509_getm_notBefore (cert), -3600);
+  X509_gmtime_adj (X509_getm_notAfter (cert), 3600 * 24 * 365);
+  X509_set_pubkey (cert, key);
+  g_assert_true (ds_cert_add_ext (cert, NULL, NID_basic_constraints, "critical,CA:TRUE,pathlen:1"));
+  g_assert_true (ds_cert_add_ext (cert, NULL, NID_key_usage, "critical,keyCertSign,cRLSign"));
+  g_assert_true (ds_cert_add_ext (cert, NULL, NID_subject_key_identifier, "hash"));
+  g_assert_cmpint (X509_sign (cert, key, EVP_sha256 ()), >, 0);
+  pem = ds_cert_to_pem (cert);
+  g_assert_true (g_file_set_contents (path, pem, -1, NULL));
+}
+
+/* A CD for FFF1... whose signer is named by @kid. */
+static void
+make_cd (const char   *path,
+         const guint8  kid[DS_CD_KID_LEN])
+{
+  g_autoptr(EVP_PKEY) key = EVP_PKEY_Q_keygen (NULL, NULL, "EC", "P-256");
+  g_autoptr(DsCd) cd = ds_cd_new ();
+  g_autoptr(GBytes) der = NULL;
+  g_autoptr(GError) error = NULL;
+  guint16 pid = 0x0001;
+
+  cd->format_version = 1;
+  cd->vendor_id = 0x1234;
+  g_array_append_val (cd->product_ids, pid);
+  cd->device_type_id = 0x0100;
+  cd->certificate_id = g_strdup ("ZIG20141ZB330001-24");
+  cd->certification_type = DS_CD_TYPE_DEVELOPMENT;
+  der = ds_cd_encode (cd, key, kid, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (path, g_bytes_get_data (der, NULL), g_bytes_get_size (der), NULL));
+}
+
+/* ---- parsing -------------------------------------------------------------- */
+
+static const char full_profile[] =
+  "# Acme Widget, production line 2\n"
+  "[profile]\nname=Acme Widget\n"
+  "[product]\nvid=1234\npid=0001\nvendor-name=Acme\nproduct-name=Widget\nhardware-version=3\n"
+  "[ca]\nca=est:https://ca.example.com\nca-bundle=bundle.pem\nclient-cert=client.pem\nclient-key=client-key.pem\nlegacy-cn=true\ntimeout=20\n"
+  "[gate]\nproduction=true\ntrust-store=paa\ncd=cd.der\ncd-signers=a.pem;/abs/b.pem;\n"
+  "[firmware]\nimage=fw.hex\nflasher=bootloader\n"
+  "[store]\nlocation=postgresql://station@db.example.com/records\n"
+  "[run]\njobs=4\ncommand-timeout-ms=2000\nretries=5\n"
+  "[label]\nprinter=zebra-1\n";
+
+static void
+test_load_save (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autofree char *path = write_file (f, "acme.profile", full_profile);
+  g_autofree char *copy = g_build_filename (f->tmp, "copy.profile", NULL);
+  g_autofree char *sha = g_compute_checksum_for_string (G_CHECKSUM_SHA256, full_profile, -1);
+  g_autofree char *bundle = g_build_filename (f->tmp, "bundle.pem", NULL);
+  g_autofree char *paa = g_build_filename (f->tmp, "paa", NULL);
+  g_autofree char *signer = g_build_filename (f->tmp, "a.pem", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsProfile) p = ds_profile_load (path, &error);
+  g_autoptr(DsProfile) q = NULL;
+  g_autofree char *saved = NULL;
+  g_autofree char *value = NULL;
+  GStatBuf st;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (p->sha256, ==, sha);
+  g_assert_cmpstr (p->path, ==, path);
+  g_assert_cmpstr (ds_profile_get_display_name (p), ==, "Acme Widget");
+  g_assert_cmpstr (ds_profile_get_mode (p), ==, "production");
+  g_assert_cmpuint (p->vid, ==, 0x1234);
+  g_assert_cmpuint (p->pid, ==, 0x0001);
+  g_assert_cmpstr (p->vendor_name, ==, "Acme");
+  g_assert_cmpuint (p->hardware_version, ==, 3);
+  g_assert_cmpstr (p->ca->ca, ==, "est:https://ca.example.com");
+  /* Relative paths are the file's. */
+  g_assert_cmpstr (p->ca->ca_bundle, ==, bundle);
+  g_assert_true (p->ca->legacy_cn);
+  g_assert_cmpint (p->ca->timeout_s, ==, 20);
+  g_assert_true (p->production);
+  g_assert_cmpstr (p->trust_store, ==, paa);
+  g_assert_cmpuint (g_strv_length (p->cd_signers), ==, 2);
+  g_assert_cmpstr (p->cd_signers[0], ==, signer);
+  g_assert_cmpstr (p->cd_signers[1], ==, "/abs/b.pem");
+  g_assert_cmpstr (p->store, ==, "postgresql://station@db.example.com/records");
+  g_assert_cmpuint (p->jobs, ==, 4);
+  g_assert_cmpuint (p->timeout_ms, ==, 2000);
+  g_assert_cmpuint (p->retries, ==, 5);
+  value = g_key_file_get_string (p->opaque, "label", "printer", NULL);
+  g_assert_cmpstr (value, ==, "zebra-1");
+
+  /* Saved and read again: the same profile, its digest the new file's. */
+  g_assert_true (ds_profile_save (p, copy, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_stat (copy, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  g_assert_true (g_file_get_contents (copy, &saved, NULL, NULL));
+  q = ds_profile_load (copy, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (q->sha256, ==, p->sha256);
+  g_assert_cmpstr (p->path, ==, copy);
+  g_assert_cmpstr (q->ca->ca_bundle, ==, bundle);
+  g_assert_cmpstr (q->trust_store, ==, paa);
+  g_assert_cmpstr (q->store, ==, p->store);
+  g_assert_cmpuint (q->pid, ==, 0x0001);
+  g_assert_true (q->production);
+  g_clear_pointer (&value, g_free);
+  value = g_key_file_get_string (q->opaque, "label", "printer", NULL);
+  g_assert_cmpstr (value, ==, "zebra-1");
+}
+
+static void
+test_strict (Fixture       *f,
+             gconstpointer  data)
+{
+  const struct {
+    const char *text;
+    const char *needle;
+  } cases[] = {
+    { "[gate]\nproduction=false\n[prodcut]\nvid=1234\n", "unknown group [prodcut]" },
+    { "[gate]\nproduction=false\n[product]\nvid=1234\ncolour=red\n", "unknown setting “colour” in [product]" },
+    { "[gate]\nproduction=false\n[product]\nvid=12345\n", "[product] vid: takes four hex digits" },
+    { "[gate]\nproduction=false\n[product]\npid=zz\n", "[product] pid: takes four hex digits" },
+    { "[gate]\nproduction=perhaps\n", "[gate] production: takes true or false" },
+    { "[product]\nvid=1234\n", "[gate] production is missing" },
+    { "[gate]\nproduction=false\n[run]\njobs=0\n", "[run] jobs: takes a number from 1 to 256" },
+    { "[gate]\nproduction=false\n[run]\nretries=-1\n", "[run] retries: takes a number from 1 to 100" },
+    { "[gate]\nproduction=false\n[firmware]\nflasher=jtag\n", "[firmware] flasher: takes bootloader or cube" },
+    { "[gate]\nproduction=false\n[ca]\nca=est:https://x\npassword=hunter2\n", "password does not go into the settings" },
+    { "[gate]\nproduction=false\n[ca]\nclient-key-pin=1234\n", "token PIN does not go into the settings" },
+    { "[gate]\nproduction=false\n[store]\nlocation=postgresql://u:hunter2@db/x\n", "[store] location: holds a password" },
+    { "[gate]\nproduction=false\n[store]\nlocation=\n", "[store] location: takes a non-empty value" },
+    { "not a key file\n", "Cannot read the profile" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("bad-%zu.profile", i);
+      g_autofree char *path = write_file (f, name, cases[i].text);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(DsProfile) p = ds_profile_load (path, &error);
+
+      g_test_message ("%s → %s", cases[i].text, error != NULL ? error->message : "accepted");
+      g_assert_null (p);
+      g_assert_error (error, DS_ERROR, DS_ERROR_CONFIG);
+      /* The file is named, and the group and key where there is one. */
+      g_assert_nonnull (strstr (error->message, path));
+      g_assert_nonnull (strstr (error->message, cases[i].needle));
+      g_assert_null (strstr (error->message, "hunter2"));
+    }
+}
+
+/* ---- production refusals -------------------------------------------------- */
+
+/* Builds a station from @text (a profile, "@TMP@" the fixture's folder)
+ * without asking a CA; returns the error. */
+static GError *
+build_error (Fixture    *f,
+             const char *text)
+{
+  g_autoptr(GString) contents = g_string_new (text);
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsProfile) p = NULL;
+  g_autoptr(DsStationSetup) setup = NULL;
+  g_autoptr(DsStation) station = NULL;
+
+  g_string_replace (contents, "@TMP@", f->tmp, 0);
+  path = write_file (f, "run.profile", contents->str);
+  p = ds_profile_load (path, &error);
+  g_assert_no_error (error);
+  setup = ds_station_setup_new (p);
+  ds_station_setup_set_data_dir (setup, f->data_dir);
+  ds_station_setup_set_contact_ca (setup, FALSE);
+  station = ds_station_setup_build (setup, &error);
+  if (station != NULL)
+    g_assert_no_error (error);
+  return g_steal_pointer (&error);
+}
+
+#define PRODUCTION_CA "[ca]\nca=est:https://127.0.0.1:9\nuser=station\nca-bundle=@TMP@/good-paa/paa.pem\n"
+
+static void
+test_refusals (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autofree char *good = g_build_filename (f->tmp, "good-paa", NULL);
+  g_autofree char *good_paa = g_build_filename (good, "paa.pem", NULL);
+  g_autofree char *test_paa = g_build_filename (f->tmp, "test-paa.pem", NULL);
+  g_autofree char *test_cd = g_build_filename (f->tmp, "test-cd.der", NULL);
+  g_autofree char *own_cd = g_build_filename (f->tmp, "own-cd.der", NULL);
+  const guint8 own_kid[DS_CD_KID_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20 };
+  const struct {
+    const char *text;
+    const char *needle;  /* NULL: builds */
+  } cases[] = {
+    { "[gate]\nproduction=true\n[product]\nvid=1234\npid=0001\n", "Production mode refuses the test CA" },
+    { "[gate]\nproduction=true\ntrust-store=@TMP@/good-paa\n[product]\nvid=1234\npid=0001\n[ca]\nca=est:https://127.0.0.1:9\n",
+      "authenticated connection to the CA" },
+    { "[gate]\nproduction=true\ntrust-store=@TMP@/good-paa\n[product]\nvid=FFF2\npid=0001\n" PRODUCTION_CA, "test vendor ID 0xFFF2" },
+    { "[gate]\nproduction=true\ntrust-store=@TMP@/good-paa\n[product]\nvid=1234\npid=8001\n" PRODUCTION_CA, "test product ID 0x8001" },
+    { "[gate]\nproduction=true\n[product]\nvid=1234\npid=0001\n" PRODUCTION_CA, "needs a trust store" },
+    { "[gate]\nproduction=true\ntrust-store=@TMP@/test-paa.pem\n[product]\nvid=1234\npid=0001\n" PRODUCTION_CA,
+      "refuses a trust store that holds test PAAs" },
+    { "[gate]\nproduction=true\ntrust-store=@TMP@/good-paa\ncd=@TMP@/test-cd.der\n[product]\nvid=1234\npid=0001\n" PRODUCTION_CA,
+      "signed with the Matter test key" },
+    /* The same material outside production, and production done right. */
+    { "[gate]\nproduction=false\ntrust-store=@TMP@/test-paa.pem\ncd=@TMP@/test-cd.der\n", NULL },
+    { "[gate]\nproduction=true\ntrust-store=@TMP@/good-paa\ncd=@TMP@/own-cd.der\n[product]\nvid=1234\npid=0001\n" PRODUCTION_CA, NULL },
+  };
+
+  g_assert_cmpint (g_mkdir_with_parents (good, 0700), ==, 0);
+  make_paa (good_paa, "Acme Production PAA");
+  make_paa (test_paa, "Matter Test PAA");
+  make_cd (test_cd, ds_cd_test_kid);
+  make_cd (own_cd, own_kid);
+  g_setenv ("DS_CA_PASSWORD", "not-a-real-password", TRUE);
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = build_error (f, cases[i].text);
+
+      g_test_message ("case %zu → %s", i, error != NULL ? error->message : "built");
+      if (cases[i].needle == NULL)
+        {
+          g_assert_no_error (error);
+          continue;
+        }
+      g_assert_error (error, DS_ERROR, DS_ERROR_CONFIG);
+      g_assert_nonnull (strstr (error->message, cases[i].needle));
+    }
+  g_unsetenv ("DS_CA_PASSWORD");
+}
+
+/* A station in production refuses a simulated board before its job
+ * starts; the same station takes a serial one. */
+static void
+test_simulated_board (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autofree char *good = g_build_filename (f->tmp, "good-paa", NULL);
+  g_autofree char *good_paa = g_build_filename (good, "paa.pem", NULL);
+  g_autoptr(GString) contents = g_string_new ("[gate]\nproduction=true\ntrust-store=@TMP@/good-paa\n"
+                                              "[product]\nvid=1234\npid=0001\n" PRODUCTION_CA);
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsProfile) p = NULL;
+  g_autoptr(DsStationSetup) setup = NULL;
+  g_autoptr(DsStation) station = NULL;
+  g_autoptr(DsBoard) sim = ds_board_new (DS_BOARD_KIND_SIMULATED, "/nonexistent/pts", "sim-0");
+
+  g_assert_cmpint (g_mkdir_with_parents (good, 0700), ==, 0);
+  make_paa (good_paa, "Acme Production PAA");
+  g_setenv ("DS_CA_PASSWORD", "not-a-real-password", TRUE);
+  g_string_replace (contents, "@TMP@", f->tmp, 0);
+  path = write_file (f, "prod.profile", contents->str);
+  p = ds_profile_load (path, &error);
+  g_assert_no_error (error);
+  setup = ds_station_setup_new (p);
+  ds_station_setup_set_data_dir (setup, f->data_dir);
+  ds_station_setup_set_contact_ca (setup, FALSE);
+  station = ds_station_setup_build (setup, &error);
+  g_assert_no_error (error);
+  g_assert_true (ds_station_get_options (station)->production);
+  g_assert_null (ds_station_provision (station, sim, &error));
+  g_assert_error (error, DS_ERROR, DS_ERROR_REJECTED);
+  g_assert_nonnull (strstr (error->message, "refuses the simulated board sim-0"));
+  g_assert_cmpuint (ds_station_get_jobs (station)->len, ==, 0);
+  g_unsetenv ("DS_CA_PASSWORD");
+
+  /* The configuration record names the CA's address and the CN form. */
+  {
+    g_autofree char *db = g_build_filename (f->data_dir, "records.sqlite3", NULL);
+    sqlite3 *sql = NULL;
+    sqlite3_stmt *stmt = NULL;
+    g_autofree char *message = NULL;
+
+    g_assert_cmpint (sqlite3_open (db, &sql), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_prepare_v2 (sql, "SELECT message FROM events WHERE kind = 'config-change' ORDER BY id DESC",
+                                         -1, &stmt, NULL), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+    message = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+    sqlite3_finalize (stmt);
+    sqlite3_close (sql);
+    g_test_message ("%s", message);
+    g_assert_nonnull (strstr (message, "ca EST https://127.0.0.1:9"));
+    g_assert_nonnull (strstr (message, "legacy-cn no"));
+  }
+}
+
+/* The default profile is today's test run. */
+static void
+test_default (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(DsProfile) p = ds_profile_new ();
+  g_autoptr(DsStationSetup) setup = ds_station_setup_new (p);
+  g_autoptr(DsStation) station = NULL;
+  g_autoptr(GError) error = NULL;
+  const DsJobOptions *o;
+
+  ds_station_setup_set_data_dir (setup, f->data_dir);
+  ds_station_setup_set_operator (setup, "alice");
+  station = ds_station_setup_build (setup, &error);
+  g_assert_no_error (error);
+  o = ds_station_get_options (station);
+  g_assert_false (o->production);
+  g_assert_true (ds_ca_is_test (o->ca));
+  g_assert_cmpuint (o->vid, ==, 0xFFF1);
+  g_assert_cmpuint (o->pid, ==, 0x8000);
+  g_assert_cmpstr (o->operator_id, ==, "alice");
+  g_assert_nonnull (o->store);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/profile/load-save", Fixture, NULL, fixture_setup, test_load_save, fixture_teardown);
+  g_test_add ("/profile/strict", Fixture, NULL, fixture_setup, test_strict, fixture_teardown);
+  g_test_add ("/profile/default", Fixture, NULL, fixture_setup, test_default, fixture_teardown);
+  g_test_add ("/profile/production-refusals", Fixture, NULL, fixture_setup, test_refusals, fixture_teardown);
+  g_test_add ("/profile/simulated-board", Fixture, NULL, fixture_setup, test_simulated_board, fixture_teardown);
+  return g_test_run ();
+}

@@ -14,6 +14,7 @@
 #include "ds-board-monitor.h"
 #include "ds-crypto.h"
 #include "ds-error.h"
+#include "ds-pty-transport.h"
 #include "ds-station.h"
 #include "ds-store.h"
 #include "ds-test-ca.h"
@@ -755,6 +756,14 @@ run_station (Fixture            *f,
   return station;
 }
 
+/* The simulator's pseudo-terminal, whatever kind the board is presented as. */
+static DsTransport *
+pty_transport (DsBoard  *board,
+               gpointer  user_data)
+{
+  return DS_TRANSPORT (ds_pty_transport_new (ds_board_get_port (board)));
+}
+
 /* Production with a test vendor or product ID is refused at start,
  * whatever the CA: the CLI exits 2 before it contacts a remote CA, and a
  * station made anyway (as a front end that forgot to ask) refuses in
@@ -803,6 +812,7 @@ test_production_test_ids (Fixture       *f,
   options.production = TRUE;
   options.station_name = (char *) "hostile";
   options.certs_dir = certs;
+  options.transport_factory = pty_transport;
   g_assert_false (ds_job_options_validate (&options, &error));
   g_assert_error (error, DS_ERROR, DS_ERROR_CONFIG);
   g_clear_error (&error);

@@ -468,7 +468,7 @@ ensure_station (DsWindow  *self,
   ds_station_setup_set_station_name (setup, self->station_name);
   /* No network on the main thread: the first job asks the CA. */
   ds_station_setup_set_contact_ca (setup, FALSE);
-  if (ds_application_get_timeout_ms (self->app) >= 0)
+  if (app_get_int (self, "timeout-ms") >= 0)
     self->profile->timeout_ms = timeout_ms (self);
   station = ds_station_setup_build (setup, error);
   if (station == NULL)

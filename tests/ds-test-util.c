@@ -65,6 +65,25 @@ ds_test_tree_start_sim (DsTestTree        *tree,
 }
 
 void
+ds_test_tree_start_sim_with_faults (DsTestTree         *tree,
+                                    int                 n_boards,
+                                    guint               baud,
+                                    const char * const *faults)
+{
+  g_autoptr(GPtrArray) extra = g_ptr_array_new_with_free_func (g_free);
+
+  g_ptr_array_add (extra, g_strdup ("--baud"));
+  g_ptr_array_add (extra, g_strdup_printf ("%u", baud));
+  for (guint i = 0; faults != NULL && faults[i] != NULL; i++)
+    {
+      g_ptr_array_add (extra, g_strdup ("--fault"));
+      g_ptr_array_add (extra, g_strdup (faults[i]));
+    }
+  g_ptr_array_add (extra, NULL);
+  ds_test_tree_start_sim (tree, n_boards, (const char * const *) extra->pdata);
+}
+
+void
 ds_test_tree_stop_sim (DsTestTree *tree)
 {
   ds_test_stop (&tree->sim_pid, 0);

@@ -39,6 +39,12 @@ char       *ds_test_tree_path      (DsTestTree        *tree,
 void        ds_test_tree_start_sim (DsTestTree        *tree,
                                     int                n_boards,
                                     const char *const *extra);
+/* The same at @baud (0: no limit) with the NULL-terminated @faults
+ * ("INDEX:KIND[:ARG]", each given as --fault). */
+void        ds_test_tree_start_sim_with_faults (DsTestTree         *tree,
+                                                int                 n_boards,
+                                                guint               baud,
+                                                const char * const *faults);
 /* Stops the tree's simulator, if one runs; its boards' state stays. */
 void        ds_test_tree_stop_sim  (DsTestTree        *tree);
 

@@ -13,27 +13,16 @@
 #include "test-gui-util.h"
 
 typedef struct {
-  char          *tmp;
-  char          *data_dir;
-  char          *sim_dir;
-  char          *state_dir;
+  DsTestTree     tree;  /* the temporary tree and its simulator */
   DsApplication *app;
   DsWindow      *window;
-  TestSim       *sim;
 } Fixture;
 
 static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-
-  f->tmp = g_dir_make_tmp ("dac-station-gui-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->data_dir = g_build_filename (f->tmp, "data", NULL);
-  f->sim_dir = g_build_filename (f->tmp, "announce", NULL);
-  f->state_dir = g_build_filename (f->tmp, "boards", NULL);
-  g_assert_cmpint (g_mkdir_with_parents (f->sim_dir, 0700), ==, 0);
+  ds_test_tree_setup (&f->tree, data);
 }
 
 static void
@@ -42,13 +31,9 @@ fixture_teardown (Fixture       *f,
 {
   if (f->app != NULL)
     test_app_close (f->app);
-  g_clear_pointer (&f->sim, test_sim_stop);
+  ds_test_tree_stop_sim (&f->tree);
   g_clear_object (&f->app);
-  test_rm_rf (f->tmp);
-  g_free (f->tmp);
-  g_free (f->data_dir);
-  g_free (f->sim_dir);
-  g_free (f->state_dir);
+  ds_test_tree_teardown (&f->tree, data);
 }
 
 static void
@@ -57,7 +42,7 @@ start_app (Fixture    *f,
            const char *lot,
            gboolean    auto_start)
 {
-  f->app = test_app_new (f->data_dir, f->sim_dir, operator_id, lot, auto_start);
+  f->app = test_app_new (f->tree.data_dir, f->tree.announce_dir, operator_id, lot, auto_start);
   f->window = test_app_get_window (f->app);
 }
 
@@ -182,7 +167,7 @@ test_keyboard_only (Fixture       *f,
   GtkWidget *login;
   GList *cards;
 
-  f->sim = test_sim_start (f->state_dir, f->sim_dir, 2, 0, NULL);
+  ds_test_tree_start_sim_with_faults (&f->tree, 2, 0, NULL);
   start_app (f, NULL, NULL, FALSE);
   gtk_widget_show (GTK_WIDGET (f->window));
   g_assert_true (test_wait_until (login_shown, NULL, 10));
@@ -206,7 +191,7 @@ test_keyboard_only (Fixture       *f,
     g_assert_cmpstr (ds_board_card_get_headline (l->data), ==, "PASS");
   g_list_free (cards);
   {
-    g_autofree char *db = g_build_filename (f->data_dir, "records.sqlite3", NULL);
+    g_autofree char *db = g_build_filename (f->tree.data_dir, "records.sqlite3", NULL);
     g_autofree char *out = NULL;
     g_autofree char *query = g_strdup ("SELECT count(*) FROM jobs WHERE operator = 'op-17' AND lot = 'WO-2024-117' AND outcome = 'passed'");
     const char *argv[] = { "sqlite3", db, query, NULL };
@@ -243,7 +228,7 @@ test_eight_boards_pass (Fixture       *f,
   DsBoardDetailsDialog *dialog;
 
   start_app (f, "op-1", "LOT-A", TRUE);
-  f->sim = test_sim_start (f->state_dir, f->sim_dir, 8, 0, NULL);
+  ds_test_tree_start_sim_with_faults (&f->tree, 8, 0, NULL);
   test_wait_cards (f->window, 8, 30);
   test_wait_finished (f->window, 8, 60);
   g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_PASSED), ==, 8);
@@ -283,7 +268,7 @@ test_fault_then_retry (Fixture       *f,
   GtkWidget *retry;
 
   start_app (f, "op-2", "LOT-B", TRUE);
-  f->sim = test_sim_start (f->state_dir, f->sim_dir, 8, 0, faults);
+  ds_test_tree_start_sim_with_faults (&f->tree, 8, 0, faults);
   test_wait_cards (f->window, 8, 30);
   test_wait_finished (f->window, 8, 60);
   g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_PASSED), ==, 7);
@@ -302,10 +287,10 @@ test_fault_then_retry (Fixture       *f,
   /* Clear the fault: the boards go away with the simulator and come back,
    * healthy, on new ports.  No auto-start now: the operator retries. */
   g_object_set (f->app, "auto-start", FALSE, NULL);
-  g_clear_pointer (&f->sim, test_sim_stop);
+  ds_test_tree_stop_sim (&f->tree);
   g_assert_true (test_wait_until (card_gone, f, 30));
   test_wait_cards (f->window, 0, 30);
-  f->sim = test_sim_start (f->state_dir, f->sim_dir, 8, 0, NULL);
+  ds_test_tree_start_sim_with_faults (&f->tree, 8, 0, NULL);
   test_wait_cards (f->window, 8, 30);
 
   /* The board comes back with its last verdict and a Retry button. */
@@ -357,13 +342,13 @@ test_unplug (Fixture       *f,
   const char *faults[] = { "1:disconnect:INFO", NULL };
 
   start_app (f, "op-3", "LOT-C", TRUE);
-  f->sim = test_sim_start (f->state_dir, f->sim_dir, 3, 0, faults);
+  ds_test_tree_start_sim_with_faults (&f->tree, 3, 0, faults);
   g_assert_true (test_wait_until (one_card_left_passed, f, 30));
   g_assert_null (ds_window_find_card (f->window, "sim-1"));
   g_assert_nonnull (ds_window_find_card (f->window, "sim-0"));
   g_assert_nonnull (ds_window_find_card (f->window, "sim-2"));
 
-  g_clear_pointer (&f->sim, test_sim_stop);
+  ds_test_tree_stop_sim (&f->tree);
   g_assert_true (test_wait_until (stack_shows_empty, f, 30));
 }
 
@@ -421,7 +406,7 @@ test_preferences (Fixture       *f,
   test_spin (100);
 
   settings = g_object_ref (ds_application_get_settings (f->app));
-  bogus = g_build_filename (f->tmp, "no-such-trust-store", NULL);
+  bogus = g_build_filename (f->tree.tmp, "no-such-trust-store", NULL);
   g_settings_set_string (settings, "trust-store", bogus);
   value = g_settings_get_string (settings, "trust-store");
   g_assert_cmpstr (value, ==, bogus);

@@ -50,6 +50,14 @@ test_wait_until (gboolean (*cond) (gpointer data),
   return ds_test_try_wait_until (cond, data, timeout_s);
 }
 
+void
+test_flush (void)
+{
+  gdk_display_sync (gdk_display_get_default ());
+  for (guint i = 0; i < 1000 && g_main_context_iteration (NULL, FALSE); i++)
+    ;
+}
+
 static gboolean
 spin_done (gpointer data)
 {

@@ -31,7 +31,11 @@ void           test_sim_stop        (TestSim             *sim);
 gboolean       test_wait_until      (gboolean          (*cond) (gpointer data),
                                      gpointer             data,
                                      guint                timeout_s);
-/* Iterates the default main context for @ms milliseconds. */
+/* Waits until the X server has seen every request so far and the default
+ * main context has nothing left to dispatch now (at most 1000 sources). */
+void           test_flush           (void);
+/* Iterates the default main context for @ms milliseconds.  A sleep: wait
+ * on a condition (test_wait_until) instead wherever there is one. */
 void           test_spin            (guint                ms);
 
 /* A station application with its window, as "dac-station --data-dir DATA

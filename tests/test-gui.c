@@ -9,6 +9,7 @@
 #include "ds-board-details-dialog.h"
 #include "ds-login-dialog.h"
 #include "ds-preferences-dialog.h"
+#include "ds-stats.h"
 #include "ds-store.h"
 #include "test-gui-util.h"
 
@@ -135,7 +136,7 @@ scan (GtkWidget  *toplevel,
   for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
     send_key (toplevel, gdk_unicode_to_keyval (g_utf8_get_char (p)), 0);
   send_key (toplevel, GDK_KEY_Return, 0);
-  test_spin (50);
+  test_flush ();
 }
 
 static gboolean
@@ -192,20 +193,21 @@ test_keyboard_only (Fixture       *f,
   g_list_free (cards);
   {
     g_autofree char *db = g_build_filename (f->tree.data_dir, "records.sqlite3", NULL);
-    g_autofree char *out = NULL;
-    g_autofree char *query = g_strdup ("SELECT count(*) FROM jobs WHERE operator = 'op-17' AND lot = 'WO-2024-117' AND outcome = 'passed'");
-    const char *argv[] = { "sqlite3", db, query, NULL };
-    int status = 0;
     g_autoptr(GError) error = NULL;
+    g_autoptr(DsStats) stats = ds_stats_open (db, &error);
+    DsStatsFilter filter = { .operator_id = "op-17", .lot = "WO-2024-117" };
+    DsStatsFilter other_lot = { .operator_id = "op-17", .lot = "WO-2024-118" };
+    DsStatsSummary summary;
 
-    if (g_find_program_in_path ("sqlite3") == NULL)
-      {
-        g_test_message ("sqlite3 not installed: records not checked");
-        return;
-      }
-    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, NULL, &status, &error);
     g_assert_no_error (error);
-    g_assert_cmpstr (g_strstrip (out), ==, "2");
+    g_assert_true (ds_stats_query_summary (stats, &filter, &summary, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (summary.passed, ==, 2);
+    g_assert_cmpint (summary.failed, ==, 0);
+    g_assert_cmpint (summary.boards_passed, ==, 2);
+    g_assert_true (ds_stats_query_summary (stats, &other_lot, &summary, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (summary.passed, ==, 0);
   }
 }
 
@@ -388,6 +390,12 @@ test_demo (Fixture       *f,
 
 /* Every accelerator is listed in the shortcuts window, and every action a
  * shortcut names exists. */
+static gboolean
+widget_mapped (gpointer data)
+{
+  return gtk_widget_get_mapped (data);
+}
+
 /* Preferences open (their template builds) and write through to GSettings;
  * a trust store that cannot be used is said when provisioning starts. */
 static void
@@ -403,7 +411,7 @@ test_preferences (Fixture       *f,
   g_action_group_activate_action (G_ACTION_GROUP (f->app), "preferences", NULL);
   prefs = test_find_toplevel (DS_TYPE_PREFERENCES_DIALOG);
   g_assert_nonnull (prefs);
-  test_spin (100);
+  g_assert_true (test_wait_until (widget_mapped, prefs, 10));
 
   settings = g_object_ref (ds_application_get_settings (f->app));
   bogus = g_build_filename (f->tree.tmp, "no-such-trust-store", NULL);

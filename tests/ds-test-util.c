@@ -388,6 +388,100 @@ ds_test_pg_new_database (const char *server)
   return ds_test_pg_uri (server, name);
 }
 
+/* ---- the record store on either backend -------------------------------- */
+
+static struct {
+  gboolean  postgres;
+  char     *prefix;
+  char     *pg_server;
+} backend;
+
+static void
+skip_cb (gconstpointer data)
+{
+  g_test_skip (data);
+}
+
+gboolean
+ds_test_backend_init (gboolean    postgres,
+                      const char *prefix)
+{
+  g_autofree char *reason = NULL;
+
+  backend.postgres = postgres;
+  backend.prefix = g_strconcat (prefix, postgres ? "-pg" : "", NULL);
+  if (!postgres)
+    return TRUE;
+  backend.pg_server = ds_test_pg_start (&reason);
+  if (backend.pg_server == NULL)
+    {
+      g_test_add_data_func_full (ds_test_backend_path ("/skipped"), g_steal_pointer (&reason), skip_cb, g_free);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+ds_test_backend_is_postgres (void)
+{
+  return backend.postgres;
+}
+
+const char *
+ds_test_backend_path (const char *path)
+{
+  g_autofree char *full = g_strconcat (backend.prefix, path, NULL);
+
+  g_assert_nonnull (backend.prefix);
+  return g_intern_string (full);
+}
+
+char *
+ds_test_backend_new_store (const char *sqlite_path)
+{
+  if (!backend.postgres)
+    return g_strdup (sqlite_path);
+  g_assert_nonnull (backend.pg_server);
+  return ds_test_pg_new_database (backend.pg_server);
+}
+
+int
+ds_test_backend_run (void)
+{
+  int status = g_test_run ();
+
+  ds_test_pg_stop (g_steal_pointer (&backend.pg_server));
+  g_clear_pointer (&backend.prefix, g_free);
+  return status;
+}
+
+void
+ds_test_store_setup (DsTestStore   *f,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sqlite_path = NULL;
+
+  f->tmp = g_dir_make_tmp ("ds-test-store-XXXXXX", &error);
+  g_assert_no_error (error);
+  /* A folder that does not exist yet: the store creates it. */
+  sqlite_path = g_build_filename (f->tmp, "sub", "records.sqlite3", NULL);
+  f->path = ds_test_backend_new_store (sqlite_path);
+  f->store = ds_store_open (f->path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (f->store);
+}
+
+void
+ds_test_store_teardown (DsTestStore   *f,
+                        gconstpointer  data)
+{
+  g_clear_object (&f->store);
+  ds_test_rm_rf (f->tmp);
+  g_clear_pointer (&f->tmp, g_free);
+  g_clear_pointer (&f->path, g_free);
+}
+
 /* ---- BER variants of DER ------------------------------------------------ */
 
 /* The header of the DER element at @d: its length, and the content's. */

@@ -5,6 +5,7 @@
 #include <json-glib/json-glib.h>
 
 #include "ds-simulator.h"
+#include "ds-store.h"
 
 G_BEGIN_DECLS
 
@@ -115,6 +116,45 @@ void         ds_test_wait_until  (gboolean         (*cond) (gpointer data),
 gboolean     ds_test_try_wait_until (gboolean      (*cond) (gpointer data),
                                   gpointer          data,
                                   guint             timeout_s);
+
+/* ---- the record store on either backend ----------------------------- */
+
+/* 1 in the test programs built for PostgreSQL (meson passes -DDS_TEST_PG=1),
+ * 0 in the others. */
+#ifndef DS_TEST_PG
+#define DS_TEST_PG 0
+#endif
+
+/* Chooses this program's record store backend: PostgreSQL when @postgres
+ * (the programs built with DS_TEST_PG), else SQLite, and names its tests
+ * @prefix ("/store") or @prefix-pg ("/store-pg").  For PostgreSQL it starts
+ * a throwaway server; when none is installed it adds one skipped test and
+ * returns FALSE: then add no other test, just ds_test_backend_run(). */
+gboolean     ds_test_backend_init (gboolean         postgres,
+                                   const char      *prefix);
+gboolean     ds_test_backend_is_postgres (void);
+/* The test path @path under this backend's prefix ("/schema" →
+ * "/store-pg/schema"); an interned string. */
+const char  *ds_test_backend_path (const char      *path);
+/* Where a new, empty store goes: @sqlite_path itself on SQLite, a new
+ * database's URI on PostgreSQL. */
+char        *ds_test_backend_new_store (const char *sqlite_path);
+/* g_test_run(), then stops the server; returns g_test_run()'s status. */
+int          ds_test_backend_run  (void);
+
+/* A fixture with a fresh, open record store on this program's backend: a
+ * SQLite file in a folder that does not exist yet (the store makes it), or
+ * a new PostgreSQL database. */
+typedef struct {
+  char    *tmp;    /* a temporary folder, removed at teardown */
+  char    *path;   /* the store's file, or its URI */
+  DsStore *store;
+} DsTestStore;
+
+void         ds_test_store_setup  (DsTestStore     *f,
+                                   gconstpointer    data);
+void         ds_test_store_teardown (DsTestStore   *f,
+                                   gconstpointer    data);
 
 /* How ds_test_der_reencode() writes an element's length. */
 enum {

@@ -10,10 +10,6 @@
 #include "ds-store.h"
 #include "ds-test-util.h"
 
-#ifdef DS_TEST_PG
-static char *pg_server;
-#endif
-
 typedef struct {
   const char *step;      /* where the station is killed */
   const char *command;   /* the board command the board stalls on there */
@@ -103,11 +99,8 @@ test_kill_at_step (gconstpointer data)
   g_autofree char *state = g_build_filename (tmp, "boards", NULL);
   g_autofree char *announce = g_build_filename (tmp, "announce", NULL);
   g_autofree char *data_dir = g_build_filename (tmp, "data", NULL);
-#ifdef DS_TEST_PG
-  g_autofree char *db = ds_test_pg_new_database (pg_server);
-#else
-  g_autofree char *db = g_build_filename (data_dir, "records.sqlite3", NULL);
-#endif
+  g_autofree char *sqlite_db = g_build_filename (data_dir, "records.sqlite3", NULL);
+  g_autofree char *db = ds_test_backend_new_store (sqlite_db);
   g_autofree char *ca_log = g_build_filename (data_dir, "pki", "issued.log", NULL);
   g_autofree char *fault = g_strdup_printf ("0:stall:%s", cell->command);
   const char *faulty[] = { "--fault", fault, NULL };
@@ -192,44 +185,17 @@ test_kill_at_step (gconstpointer data)
   ds_test_rm_rf (tmp);
 }
 
-#ifdef DS_TEST_PG
-static void
-test_skip (gconstpointer data)
-{
-  g_test_skip (data);
-}
-#endif
-
 int
 main (int    argc,
       char **argv)
 {
-  int status;
-
   g_test_init (&argc, &argv, NULL);
-#ifdef DS_TEST_PG
-  {
-    g_autofree char *reason = NULL;
-
-    pg_server = ds_test_pg_start (&reason);
-    if (pg_server == NULL)
-      {
-        g_test_add_data_func ("/resume-pg/skipped", reason, test_skip);
-        return g_test_run ();
-      }
-  }
-#define PREFIX "/resume-pg"
-#else
-#define PREFIX "/resume"
-#endif
+  if (!ds_test_backend_init (DS_TEST_PG, "/resume"))
+    return ds_test_backend_run ();
   for (gsize i = 0; i < G_N_ELEMENTS (cells); i++)
     {
-      g_autofree char *path = g_strdup_printf (PREFIX "/killed-at/%s", cells[i].step);
-      g_test_add_data_func (path, &cells[i], test_kill_at_step);
+      g_autofree char *path = g_strdup_printf ("/killed-at/%s", cells[i].step);
+      g_test_add_data_func (ds_test_backend_path (path), &cells[i], test_kill_at_step);
     }
-  status = g_test_run ();
-#ifdef DS_TEST_PG
-  ds_test_pg_stop (g_steal_pointer (&pg_server));
-#endif
-  return status;
+  return ds_test_backend_run ();
 }

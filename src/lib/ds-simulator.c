@@ -203,7 +203,9 @@ ds_simulator_wait_ready (GDataInputStream  *lines,
           g_propagate_error (error, g_steal_pointer (&local_error));
           return FALSE;
         }
-      if (g_str_equal (g_strstrip (line), "ready"))
+      g_strstrip (line);
+      /* "ready", or "ready" and more words (a stand-in board's port). */
+      if (g_str_has_prefix (line, "ready") && (line[5] == '\0' || line[5] == ' '))
         return TRUE;
       g_debug ("simulator: %s", line);
     }

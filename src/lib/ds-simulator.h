@@ -21,8 +21,8 @@ char        *ds_simulator_find_program (void);
  * or a failed test assertion never leaves boards running. */
 GSubprocess *ds_simulator_spawn        (const char * const  *argv,
                                         GError             **error);
-/* Reads @lines (a child's stdout) until it says "ready"; fails when the
- * child ends first. */
+/* Reads @lines (a child's stdout) until a line is "ready" or starts with
+ * "ready "; fails when the child ends first. */
 gboolean     ds_simulator_wait_ready   (GDataInputStream    *lines,
                                         GCancellable        *cancellable,
                                         GError             **error);

@@ -151,6 +151,31 @@ test_exits_before_ready (DsTestTree    *tree,
   g_assert_false (ds_simulator_is_running (missing));
 }
 
+static gboolean
+ready_in (const char  *output,
+          GError     **error)
+{
+  g_autoptr(GInputStream) mem = g_memory_input_stream_new_from_data (output, -1, NULL);
+  g_autoptr(GDataInputStream) lines = g_data_input_stream_new (mem);
+
+  return ds_simulator_wait_ready (lines, NULL, error);
+}
+
+/* "ready" alone or with more words (a stand-in board's port) ends the
+ * wait; other lines do not, and the end of output is an error. */
+static void
+test_wait_ready (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (ready_in ("sim-0 /dev/pts/3 0011\nready\n", &error));
+  g_assert_no_error (error);
+  g_assert_true (ready_in ("ready /dev/pts/2\n", &error));
+  g_assert_no_error (error);
+  g_assert_false (ready_in ("sim-0 ready\nreadyish\n", &error));
+  g_assert_error (error, DS_ERROR, DS_ERROR_IO);
+}
+
 /* The process's state from /proc: 0 when it is gone. */
 static char
 process_state (GPid pid)
@@ -225,6 +250,7 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
   g_assert_nonnull (g_getenv ("DS_SIM"));
+  g_test_add_func ("/simulator/wait-ready", test_wait_ready);
   g_test_add ("/simulator/start-stop-sync", DsTestTree, NULL, ds_test_tree_setup, test_start_stop_sync,
               ds_test_tree_teardown);
   g_test_add ("/simulator/start-stop-async", DsTestTree, NULL, ds_test_tree_setup, test_start_stop_async,

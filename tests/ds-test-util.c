@@ -6,7 +6,7 @@
 
 #include <glib/gstdio.h>
 #include <signal.h>
-#include <sys/prctl.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,40 +16,110 @@ ds_test_rm_rf (const char *path)
   ds_util_remove_tree (path);
 }
 
-/* A failed assertion aborts the test without its teardown: the simulator
- * must not outlive it, or it holds the test's output open until the
- * harness's timeout. */
-static void
-die_with_parent (gpointer data)
+/* ---- the temporary tree ------------------------------------------------ */
+
+void
+ds_test_tree_setup (DsTestTree    *tree,
+                    gconstpointer  data)
 {
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *base = g_path_get_basename (g_get_prgname () != NULL ? g_get_prgname () : "ds-test");
+  g_autofree char *template = g_strdup_printf ("%s%s-XXXXXX", g_str_has_prefix (base, "ds-") ? "" : "ds-", base);
+
+  memset (tree, 0, sizeof *tree);
+  tree->tmp = g_dir_make_tmp (template, &error);
+  g_assert_no_error (error);
+  tree->data_dir = g_build_filename (tree->tmp, "data", NULL);
+  tree->state_dir = g_build_filename (tree->tmp, "boards", NULL);
+  tree->announce_dir = g_build_filename (tree->tmp, "announce", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (tree->announce_dir, 0700), ==, 0);
+}
+
+void
+ds_test_tree_teardown (DsTestTree    *tree,
+                       gconstpointer  data)
+{
+  ds_test_stop (&tree->sim_pid, 0);
+  if (tree->tmp != NULL)
+    ds_test_rm_rf (tree->tmp);
+  g_clear_pointer (&tree->tmp, g_free);
+  g_clear_pointer (&tree->data_dir, g_free);
+  g_clear_pointer (&tree->state_dir, g_free);
+  g_clear_pointer (&tree->announce_dir, g_free);
+}
+
+char *
+ds_test_tree_path (DsTestTree *tree,
+                   const char *name)
+{
+  return g_build_filename (tree->tmp, name, NULL);
+}
+
+void
+ds_test_tree_start_sim (DsTestTree        *tree,
+                        int                n_boards,
+                        const char *const *extra)
+{
+  g_assert_cmpint (tree->sim_pid, ==, 0);
+  tree->sim_pid = ds_test_start_sim (tree->state_dir, tree->announce_dir, n_boards, extra);
+}
+
+void
+ds_test_tree_start_sim_with_faults (DsTestTree         *tree,
+                                    int                 n_boards,
+                                    guint               baud,
+                                    const char * const *faults)
+{
+  g_autoptr(GPtrArray) extra = g_ptr_array_new_with_free_func (g_free);
+
+  g_ptr_array_add (extra, g_strdup ("--baud"));
+  g_ptr_array_add (extra, g_strdup_printf ("%u", baud));
+  for (guint i = 0; faults != NULL && faults[i] != NULL; i++)
+    {
+      g_ptr_array_add (extra, g_strdup ("--fault"));
+      g_ptr_array_add (extra, g_strdup (faults[i]));
+    }
+  g_ptr_array_add (extra, NULL);
+  ds_test_tree_start_sim (tree, n_boards, (const char * const *) extra->pdata);
+}
+
+void
+ds_test_tree_stop_sim (DsTestTree *tree)
+{
+  ds_test_stop (&tree->sim_pid, 0);
+}
+
+/* ---- children that say "ready" ----------------------------------------- */
+
+/* The children started here, by pid: a DsSimulator or, for other
+ * programs, a GSubprocess.  The stdout pipes stay open until the child is
+ * stopped, so no child ever writes into a closed pipe. */
+static GHashTable *
+children (void)
+{
+  static GHashTable *table;
+
+  if (table == NULL)
+    table = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_object_unref);
+  return table;
 }
 
 GPid
 ds_test_spawn_ready (const char *const *argv)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GIOChannel) ch = NULL;
-  GPid pid = 0;
-  int out_fd = -1;
+  g_autoptr(GSubprocess) process = ds_simulator_spawn (argv, &error);
+  g_autoptr(GDataInputStream) lines = NULL;
+  GPid pid;
 
-  g_spawn_async_with_pipes (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
-                            die_with_parent, NULL, &pid, NULL, &out_fd, NULL, &error);
   g_assert_no_error (error);
-  ch = g_io_channel_unix_new (out_fd);
-  /* The pipe stays open for the life of the test process, so the child
-   * never writes into a closed pipe. */
-  g_io_channel_set_close_on_unref (ch, FALSE);
-  for (;;)
-    {
-      g_autofree char *line = NULL;
-      GIOStatus st = g_io_channel_read_line (ch, &line, NULL, NULL, &error);
-
-      g_assert_no_error (error);
-      g_assert_cmpint (st, ==, G_IO_STATUS_NORMAL);
-      if (g_str_has_prefix (line, "ready"))
-        break;
-    }
+  lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
+  g_assert_true (ds_simulator_wait_ready (lines, NULL, &error));
+  g_assert_no_error (error);
+  pid = (GPid) g_ascii_strtoll (g_subprocess_get_identifier (process), NULL, 10);
+  /* The stream holds the pipe; the process holds the stream. */
+  g_object_set_data_full (G_OBJECT (process), "ds-test-stdout", g_steal_pointer (&lines), g_object_unref);
+  g_hash_table_insert (children (), GINT_TO_POINTER (pid), g_steal_pointer (&process));
   return pid;
 }
 
@@ -59,36 +129,95 @@ ds_test_start_sim (const char        *state_dir,
                    int                n_boards,
                    const char *const *extra)
 {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  const char *seed[] = { "--seed", "7", NULL };
+  g_autoptr(DsSimulator) sim = ds_simulator_new (announce_dir);
+  g_autoptr(GError) error = NULL;
+  GPid pid;
 
   g_assert_nonnull (g_getenv ("DS_SIM"));
-  g_ptr_array_add (argv, g_strdup (g_getenv ("DS_SIM")));
-  g_ptr_array_add (argv, g_strdup ("--boards"));
-  g_ptr_array_add (argv, g_strdup_printf ("%d", n_boards));
-  g_ptr_array_add (argv, g_strdup ("--state-dir"));
-  g_ptr_array_add (argv, g_strdup (state_dir));
-  g_ptr_array_add (argv, g_strdup ("--announce-dir"));
-  g_ptr_array_add (argv, g_strdup (announce_dir));
-  g_ptr_array_add (argv, g_strdup ("--seed"));
-  g_ptr_array_add (argv, g_strdup ("7"));
-  for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
-    g_ptr_array_add (argv, g_strdup (extra[i]));
-  g_ptr_array_add (argv, NULL);
-  return ds_test_spawn_ready ((const char *const *) argv->pdata);
+  ds_simulator_set_program (sim, g_getenv ("DS_SIM"));
+  ds_simulator_set_state_dir (sim, state_dir);
+  ds_simulator_add_arguments (sim, seed);
+  ds_simulator_add_arguments (sim, extra);
+  g_assert_true (ds_simulator_start_sync (sim, (guint) n_boards, 0, NULL, &error));
+  g_assert_no_error (error);
+  pid = ds_simulator_get_pid (sim);
+  g_assert_cmpint (pid, >, 0);
+  g_hash_table_insert (children (), GINT_TO_POINTER (pid), g_steal_pointer (&sim));
+  return pid;
 }
 
 void
 ds_test_stop (GPid *pid,
               int   signal)
 {
+  gpointer child;
   int status;
 
   if (*pid <= 0)
     return;
-  kill (*pid, signal != 0 ? signal : SIGTERM);
-  waitpid (*pid, &status, 0);
-  g_spawn_close_pid (*pid);
+  child = g_hash_table_lookup (children (), GINT_TO_POINTER (*pid));
+  if (DS_IS_SIMULATOR (child))
+    ds_simulator_stop_sync (child, signal != 0 ? signal : SIGTERM);
+  else if (G_IS_SUBPROCESS (child))
+    {
+      g_subprocess_send_signal (child, signal != 0 ? signal : SIGTERM);
+      g_subprocess_wait (child, NULL, NULL);
+    }
+  else
+    {
+      kill (*pid, signal != 0 ? signal : SIGTERM);
+      waitpid (*pid, &status, 0);
+      g_spawn_close_pid (*pid);
+    }
+  g_hash_table_remove (children (), GINT_TO_POINTER (*pid));
   *pid = 0;
+}
+
+/* ---- waiting on conditions ---------------------------------------------- */
+
+static gboolean
+tick_cb (gpointer data)
+{
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+ds_test_try_wait_until (gboolean (*cond) (gpointer data),
+                        gpointer  data,
+                        guint     timeout_s)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) timeout_s * G_USEC_PER_SEC;
+  g_autoptr(GMainContext) context = g_main_context_ref (g_main_context_default ());
+
+  while (!cond (data))
+    {
+      g_autoptr(GSource) tick = NULL;
+
+      if (g_get_monotonic_time () > end)
+        return cond (data);
+      /* Threads and other processes change things without waking this
+       * context: a short timeout makes sure it looks again. */
+      tick = g_timeout_source_new (5);
+      g_source_set_callback (tick, tick_cb, NULL, NULL);
+      g_source_attach (tick, context);
+      g_main_context_iteration (context, TRUE);
+      g_source_destroy (tick);
+    }
+  return TRUE;
+}
+
+void
+ds_test_wait_until (gboolean   (*cond) (gpointer data),
+                    gpointer    data,
+                    guint       timeout_s,
+                    const char *what)
+{
+  if (!ds_test_try_wait_until (cond, data, timeout_s))
+    {
+      g_test_message ("timed out after %u s waiting for %s", timeout_s, what);
+      g_assert_not_reached ();
+    }
 }
 
 void
@@ -257,6 +386,100 @@ ds_test_pg_new_database (const char *server)
   g_assert_true (ds_db_exec (db, sql, &error));
   g_assert_no_error (error);
   return ds_test_pg_uri (server, name);
+}
+
+/* ---- the record store on either backend -------------------------------- */
+
+static struct {
+  gboolean  postgres;
+  char     *prefix;
+  char     *pg_server;
+} backend;
+
+static void
+skip_cb (gconstpointer data)
+{
+  g_test_skip (data);
+}
+
+gboolean
+ds_test_backend_init (gboolean    postgres,
+                      const char *prefix)
+{
+  g_autofree char *reason = NULL;
+
+  backend.postgres = postgres;
+  backend.prefix = g_strconcat (prefix, postgres ? "-pg" : "", NULL);
+  if (!postgres)
+    return TRUE;
+  backend.pg_server = ds_test_pg_start (&reason);
+  if (backend.pg_server == NULL)
+    {
+      g_test_add_data_func_full (ds_test_backend_path ("/skipped"), g_steal_pointer (&reason), skip_cb, g_free);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+ds_test_backend_is_postgres (void)
+{
+  return backend.postgres;
+}
+
+const char *
+ds_test_backend_path (const char *path)
+{
+  g_autofree char *full = g_strconcat (backend.prefix, path, NULL);
+
+  g_assert_nonnull (backend.prefix);
+  return g_intern_string (full);
+}
+
+char *
+ds_test_backend_new_store (const char *sqlite_path)
+{
+  if (!backend.postgres)
+    return g_strdup (sqlite_path);
+  g_assert_nonnull (backend.pg_server);
+  return ds_test_pg_new_database (backend.pg_server);
+}
+
+int
+ds_test_backend_run (void)
+{
+  int status = g_test_run ();
+
+  ds_test_pg_stop (g_steal_pointer (&backend.pg_server));
+  g_clear_pointer (&backend.prefix, g_free);
+  return status;
+}
+
+void
+ds_test_store_setup (DsTestStore   *f,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sqlite_path = NULL;
+
+  f->tmp = g_dir_make_tmp ("ds-test-store-XXXXXX", &error);
+  g_assert_no_error (error);
+  /* A folder that does not exist yet: the store creates it. */
+  sqlite_path = g_build_filename (f->tmp, "sub", "records.sqlite3", NULL);
+  f->path = ds_test_backend_new_store (sqlite_path);
+  f->store = ds_store_open (f->path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (f->store);
+}
+
+void
+ds_test_store_teardown (DsTestStore   *f,
+                        gconstpointer  data)
+{
+  g_clear_object (&f->store);
+  ds_test_rm_rf (f->tmp);
+  g_clear_pointer (&f->tmp, g_free);
+  g_clear_pointer (&f->path, g_free);
 }
 
 /* ---- BER variants of DER ------------------------------------------------ */

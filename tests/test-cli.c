@@ -22,38 +22,8 @@
 #include "ds-store.h"
 #include "ds-test-util.h"
 
-typedef struct {
-  char *tmp;
-  char *data_dir;
-  char *state_dir;
-  char *announce_dir;
-  GPid  sim_pid;
-} Fixture;
-
-static void
-fixture_setup (Fixture       *f,
-               gconstpointer  data)
-{
-  g_autoptr(GError) error = NULL;
-
-  f->tmp = g_dir_make_tmp ("ds-test-cli-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->data_dir = g_build_filename (f->tmp, "data", NULL);
-  f->state_dir = g_build_filename (f->tmp, "boards", NULL);
-  f->announce_dir = g_build_filename (f->tmp, "announce", NULL);
-}
-
-static void
-fixture_teardown (Fixture       *f,
-                  gconstpointer  data)
-{
-  ds_test_stop (&f->sim_pid, 0);
-  ds_test_rm_rf (f->tmp);
-  g_free (f->tmp);
-  g_free (f->data_dir);
-  g_free (f->state_dir);
-  g_free (f->announce_dir);
-}
+/* The temporary tree and its simulator (ds-test-util). */
+typedef DsTestTree Fixture;
 
 static gboolean
 openssl_verify (const char *paa,
@@ -282,7 +252,7 @@ test_faults_fail_only_their_board (Fixture       *f,
   JsonObject *o;
   JsonObject *sum;
 
-  f->sim_pid = ds_test_start_sim (f->state_dir, f->announce_dir, 7, faults);
+  ds_test_tree_start_sim (f, 7, faults);
   r = ds_test_run_cli (f->announce_dir, args);
   g_assert_cmpint (r->exit_status, ==, 1);
   sum = ds_test_summary (r);
@@ -320,8 +290,8 @@ test_faults_fail_only_their_board (Fixture       *f,
   /* The same boards without their faults (the simulator keeps their keys
    * and credentials): every failed board passes on retry, the passed ones
    * are recognised as provisioned. */
-  ds_test_stop (&f->sim_pid, 0);
-  f->sim_pid = ds_test_start_sim (f->state_dir, f->announce_dir, 7, NULL);
+  ds_test_tree_stop_sim (f);
+  ds_test_tree_start_sim (f, 7, NULL);
   again = ds_test_run_cli (f->announce_dir, args);
   g_assert_cmpint (again->exit_status, ==, 0);
   sum = ds_test_summary (again);
@@ -375,7 +345,7 @@ test_boards_lists_simulated (Fixture       *f,
   const char *args[] = { "boards", "--json", NULL };
   g_autoptr(DsCliResult) r = NULL;
 
-  f->sim_pid = ds_test_start_sim (f->state_dir, f->announce_dir, 3, NULL);
+  ds_test_tree_start_sim (f, 3, NULL);
   r = ds_test_run_cli (f->announce_dir, args);
   g_assert_cmpint (r->exit_status, ==, 0);
   g_assert_cmpuint (r->events->len, ==, 3);
@@ -390,7 +360,7 @@ test_boards_lists_simulated (Fixture       *f,
     }
 
   /* A dead simulator's boards are gone. */
-  ds_test_stop (&f->sim_pid, 0);
+  ds_test_tree_stop_sim (f);
   g_clear_pointer (&r, ds_cli_result_free);
   r = ds_test_run_cli (f->announce_dir, args);
   g_assert_cmpuint (r->events->len, ==, 0);
@@ -1044,17 +1014,17 @@ main (int    argc,
       char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add ("/cli/demo/eight-boards", Fixture, NULL, fixture_setup, test_demo_eight_boards, fixture_teardown);
-  g_test_add ("/cli/demo/uart-pace", Fixture, NULL, fixture_setup, test_demo_uart_pace, fixture_teardown);
-  g_test_add ("/cli/provision/faults-and-retry", Fixture, NULL, fixture_setup, test_faults_fail_only_their_board, fixture_teardown);
-  g_test_add ("/cli/boards/simulated", Fixture, NULL, fixture_setup, test_boards_lists_simulated, fixture_teardown);
-  g_test_add ("/cli/usage-errors", Fixture, NULL, fixture_setup, test_usage_errors, fixture_teardown);
-  g_test_add ("/cli/stats-export-audit", Fixture, NULL, fixture_setup, test_stats_export_audit, fixture_teardown);
-  g_test_add ("/cli/pki", Fixture, NULL, fixture_setup, test_pki, fixture_teardown);
-  g_test_add ("/cli/option-ranges", Fixture, NULL, fixture_setup, test_option_ranges, fixture_teardown);
-  g_test_add ("/cli/bad-paths", Fixture, NULL, fixture_setup, test_bad_paths, fixture_teardown);
-  g_test_add ("/cli/verify-inputs", Fixture, NULL, fixture_setup, test_verify_inputs, fixture_teardown);
-  g_test_add ("/cli/secrets-not-shown", Fixture, NULL, fixture_setup, test_secrets_not_shown, fixture_teardown);
-  g_test_add ("/cli/hostile-board-text", Fixture, NULL, fixture_setup, test_hostile_board_text, fixture_teardown);
+  g_test_add ("/cli/demo/eight-boards", Fixture, NULL, ds_test_tree_setup, test_demo_eight_boards, ds_test_tree_teardown);
+  g_test_add ("/cli/demo/uart-pace", Fixture, NULL, ds_test_tree_setup, test_demo_uart_pace, ds_test_tree_teardown);
+  g_test_add ("/cli/provision/faults-and-retry", Fixture, NULL, ds_test_tree_setup, test_faults_fail_only_their_board, ds_test_tree_teardown);
+  g_test_add ("/cli/boards/simulated", Fixture, NULL, ds_test_tree_setup, test_boards_lists_simulated, ds_test_tree_teardown);
+  g_test_add ("/cli/usage-errors", Fixture, NULL, ds_test_tree_setup, test_usage_errors, ds_test_tree_teardown);
+  g_test_add ("/cli/stats-export-audit", Fixture, NULL, ds_test_tree_setup, test_stats_export_audit, ds_test_tree_teardown);
+  g_test_add ("/cli/pki", Fixture, NULL, ds_test_tree_setup, test_pki, ds_test_tree_teardown);
+  g_test_add ("/cli/option-ranges", Fixture, NULL, ds_test_tree_setup, test_option_ranges, ds_test_tree_teardown);
+  g_test_add ("/cli/bad-paths", Fixture, NULL, ds_test_tree_setup, test_bad_paths, ds_test_tree_teardown);
+  g_test_add ("/cli/verify-inputs", Fixture, NULL, ds_test_tree_setup, test_verify_inputs, ds_test_tree_teardown);
+  g_test_add ("/cli/secrets-not-shown", Fixture, NULL, ds_test_tree_setup, test_secrets_not_shown, ds_test_tree_teardown);
+  g_test_add ("/cli/hostile-board-text", Fixture, NULL, ds_test_tree_setup, test_hostile_board_text, ds_test_tree_teardown);
   return g_test_run ();
 }

@@ -533,6 +533,12 @@ cancel_job_func (gpointer user_data)
   return NULL;
 }
 
+static gboolean
+request_pending (gpointer data)
+{
+  return ds_test_server_count (data, "pending") > 0;
+}
+
 /* A job cancelled while its request is pending stops at once. */
 static void
 test_cancel (Fixture       *f,
@@ -547,7 +553,8 @@ test_cancel (Fixture       *f,
   gint64 start;
 
   thread = g_thread_new ("issue", cancel_job_func, &j);
-  g_usleep (500 * 1000);
+  /* Cancelled once the server has told it to come back in 30 s. */
+  ds_test_wait_until (request_pending, s, 60, "the server to answer 202 pending");
   start = g_get_monotonic_time ();
   g_cancellable_cancel (cancellable);
   g_thread_join (thread);

@@ -11,43 +11,28 @@
 #include "ds-test-util.h"
 
 typedef struct {
-  char *tmp;
-  char *data_dir;
-  char *state_dir;
-  char *announce_dir;
+  DsTestTree tree;  /* the temporary tree and its simulator */
   char *client_ca;
   char *client_cert;
   char *client_key;
-  GPid  sim_pid;
 } Fixture;
 
 static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-
-  f->tmp = g_dir_make_tmp ("ds-test-est-station-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->data_dir = g_build_filename (f->tmp, "data", NULL);
-  f->state_dir = g_build_filename (f->tmp, "boards", NULL);
-  f->announce_dir = g_build_filename (f->tmp, "announce", NULL);
-  ds_test_make_client_credentials (f->tmp);
-  f->client_ca = g_build_filename (f->tmp, "client-ca.pem", NULL);
-  f->client_cert = g_build_filename (f->tmp, "client.pem", NULL);
-  f->client_key = g_build_filename (f->tmp, "client-key.pem", NULL);
+  ds_test_tree_setup (&f->tree, data);
+  ds_test_make_client_credentials (f->tree.tmp);
+  f->client_ca = g_build_filename (f->tree.tmp, "client-ca.pem", NULL);
+  f->client_cert = g_build_filename (f->tree.tmp, "client.pem", NULL);
+  f->client_key = g_build_filename (f->tree.tmp, "client-key.pem", NULL);
 }
 
 static void
 fixture_teardown (Fixture       *f,
                   gconstpointer  data)
 {
-  ds_test_stop (&f->sim_pid, 0);
-  ds_test_rm_rf (f->tmp);
-  g_free (f->tmp);
-  g_free (f->data_dir);
-  g_free (f->state_dir);
-  g_free (f->announce_dir);
+  ds_test_tree_teardown (&f->tree, data);
   g_free (f->client_ca);
   g_free (f->client_cert);
   g_free (f->client_key);
@@ -58,7 +43,7 @@ start_server (Fixture           *f,
               const char *const *extra)
 {
   g_autoptr(GPtrArray) args = g_ptr_array_new ();
-  g_autofree char *dir = g_build_filename (f->tmp, "ca", NULL);
+  g_autofree char *dir = g_build_filename (f->tree.tmp, "ca", NULL);
 
   g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
   g_ptr_array_add (args, "--client-ca");
@@ -82,7 +67,7 @@ run_station (Fixture           *f,
   g_ptr_array_add (args, g_strdup (command));
   g_ptr_array_add (args, g_strdup ("--json"));
   g_ptr_array_add (args, g_strdup ("--data-dir"));
-  g_ptr_array_add (args, g_strdup (f->data_dir));
+  g_ptr_array_add (args, g_strdup (f->tree.data_dir));
   g_ptr_array_add (args, g_strdup_printf ("--ca=est:%s", s->url));
   g_ptr_array_add (args, g_strdup_printf ("--ca-bundle=%s", s->tls_ca));
   g_ptr_array_add (args, g_strdup_printf ("--client-cert=%s", f->client_cert));
@@ -90,7 +75,7 @@ run_station (Fixture           *f,
   for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
     g_ptr_array_add (args, g_strdup (extra[i]));
   g_ptr_array_add (args, NULL);
-  return ds_test_run_cli (f->announce_dir, (const char *const *) args->pdata);
+  return ds_test_run_cli (f->tree.announce_dir, (const char *const *) args->pdata);
 }
 
 static guint
@@ -220,9 +205,9 @@ test_secrets_never_leak (Fixture       *f,
   const char *server_extra[] = { "--client-ca", NULL, "--require-client-cert", "--user", "station", NULL };
   const char *env_extra[] = { server_env, NULL };
   const char *extra[] = { "--boards", "2", "--ca-user", "station", NULL };
-  const char *export_args[] = { "export", "--json", "--data-dir", f->data_dir, NULL };
-  const char *audit_args[] = { "audit", "verify", "--data-dir", f->data_dir, NULL };
-  g_autofree char *dir = g_build_filename (f->tmp, "ca", NULL);
+  const char *export_args[] = { "export", "--json", "--data-dir", f->tree.data_dir, NULL };
+  const char *audit_args[] = { "audit", "verify", "--data-dir", f->tree.data_dir, NULL };
+  g_autofree char *dir = g_build_filename (f->tree.tmp, "ca", NULL);
   g_autoptr(DsTestServer) s = NULL;
   g_autoptr(DsCliResult) r = NULL;
   g_autoptr(DsCliResult) ex = NULL;
@@ -242,13 +227,13 @@ test_secrets_never_leak (Fixture       *f,
   /* The station's own words: output, errors, exports, the audit. */
   g_assert_null (strstr (r->out, secret));
   g_assert_null (strstr (r->err, secret));
-  ex = ds_test_run_cli (f->announce_dir, export_args);
+  ex = ds_test_run_cli (f->tree.announce_dir, export_args);
   g_assert_cmpint (ex->exit_status, ==, 0);
   g_assert_null (strstr (ex->out, secret));
-  au = ds_test_run_cli (f->announce_dir, audit_args);
+  au = ds_test_run_cli (f->tree.announce_dir, audit_args);
   g_assert_null (strstr (au->out, secret));
   /* Its files: the records, the certificates, everything it wrote. */
-  collect_files (f->data_dir, files);
+  collect_files (f->tree.data_dir, files);
   g_assert_cmpuint (files->len, >, 2);
   for (guint i = 0; i < files->len; i++)
     g_assert_false (file_contains (files->pdata[i], secret));
@@ -257,8 +242,8 @@ test_secrets_never_leak (Fixture       *f,
   /* The command line the station ran with: the password is only ever in
    * the environment (a password option does not exist). */
   {
-    const char *with_option[] = { "demo", "--boards", "1", "--data-dir", f->data_dir, "--ca-password", secret, NULL };
-    g_autoptr(DsCliResult) o = ds_test_run_cli (f->announce_dir, with_option);
+    const char *with_option[] = { "demo", "--boards", "1", "--data-dir", f->tree.data_dir, "--ca-password", secret, NULL };
+    g_autoptr(DsCliResult) o = ds_test_run_cli (f->tree.announce_dir, with_option);
 
     g_assert_cmpint (o->exit_status, ==, 2);
     g_assert_null (strstr (o->err, secret));
@@ -271,18 +256,18 @@ test_config_file (Fixture       *f,
                   gconstpointer  data)
 {
   g_autoptr(DsTestServer) s = start_server (f, NULL);
-  g_autofree char *conf = g_build_filename (f->tmp, "station.conf", NULL);
+  g_autofree char *conf = g_build_filename (f->tree.tmp, "station.conf", NULL);
   g_autofree char *text = g_strdup_printf ("# the line's CA\n[ca]\nca=est:%s\nca-bundle=%s\n"
                                            "client-cert=client.pem\nclient-key=client-key.pem\ntimeout=20\n",
                                            s->url, s->tls_ca);
-  g_autofree char *bad = g_build_filename (f->tmp, "bad.conf", NULL);
+  g_autofree char *bad = g_build_filename (f->tree.tmp, "bad.conf", NULL);
   g_autoptr(GError) error = NULL;
 
   g_file_set_contents (conf, text, -1, &error);
   g_assert_no_error (error);
   {
-    const char *args[] = { "demo", "--boards", "2", "--json", "--data-dir", f->data_dir, "--ca-config", conf, NULL };
-    g_autoptr(DsCliResult) r = ds_test_run_cli (f->announce_dir, args);
+    const char *args[] = { "demo", "--boards", "2", "--json", "--data-dir", f->tree.data_dir, "--ca-config", conf, NULL };
+    g_autoptr(DsCliResult) r = ds_test_run_cli (f->tree.announce_dir, args);
 
     g_assert_cmpint (r->exit_status, ==, 0);
     g_assert_cmpint (json_object_get_int_member (ds_test_summary (r), "passed"), ==, 2);
@@ -291,8 +276,8 @@ test_config_file (Fixture       *f,
   g_file_set_contents (bad, "[ca]\nca=est:https://127.0.0.1:1\nuser=station\npassword=s3cret\n", -1, &error);
   g_assert_no_error (error);
   {
-    const char *args[] = { "demo", "--boards", "1", "--json", "--data-dir", f->data_dir, "--ca-config", bad, NULL };
-    g_autoptr(DsCliResult) r = ds_test_run_cli (f->announce_dir, args);
+    const char *args[] = { "demo", "--boards", "1", "--json", "--data-dir", f->tree.data_dir, "--ca-config", bad, NULL };
+    g_autoptr(DsCliResult) r = ds_test_run_cli (f->tree.announce_dir, args);
 
     g_assert_cmpint (r->exit_status, ==, 2);
     g_assert_nonnull (strstr (r->err, "password does not go into the settings"));
@@ -326,12 +311,12 @@ test_fault (Fixture       *f,
   g_autoptr(DsCliResult) r = NULL;
   g_autoptr(DsStore) store = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *db = g_build_filename (f->data_dir, "records.sqlite3", NULL);
+  g_autofree char *db = g_build_filename (f->tree.data_dir, "records.sqlite3", NULL);
   DsStoreCounts counts = { 0 };
   JsonObject *fail, *pass;
 
-  f->sim_pid = ds_test_start_sim (f->state_dir, f->announce_dir, 2, NULL);
-  boards = ds_test_run_cli (f->announce_dir, boards_args);
+  ds_test_tree_start_sim (&f->tree, 2, NULL);
+  boards = ds_test_run_cli (f->tree.announce_dir, boards_args);
   g_assert_cmpint (boards->exit_status, ==, 0);
   /* "boards" names a board in "name", not "board". */
   victim = NULL;
@@ -373,9 +358,9 @@ test_fault (Fixture       *f,
    * one DAC and the audit chain holds (docs/fault-matrix.md). */
   {
     const char *extra[] = { "--all", NULL };
-    const char *audit[] = { "audit", "verify", "--data-dir", f->data_dir, NULL };
+    const char *audit[] = { "audit", "verify", "--data-dir", f->tree.data_dir, NULL };
     g_autofree char *pki = g_strdup (s->pki);
-    g_autofree char *dir = g_build_filename (f->tmp, "ca-again", NULL);
+    g_autofree char *dir = g_build_filename (f->tree.tmp, "ca-again", NULL);
     const char *server_extra[] = { "--client-ca", f->client_ca, "--require-client-cert", "--pki", pki, NULL };
     g_autoptr(DsCliResult) again = NULL;
     g_autoptr(DsCliResult) a = NULL;
@@ -387,7 +372,7 @@ test_fault (Fixture       *f,
     g_assert_cmpint (again->exit_status, ==, 0);
     g_assert_nonnull (ds_test_find_event (again->events, "pass", "sim-0"));
     g_assert_nonnull (ds_test_find_event (again->events, "already-provisioned", "sim-1"));
-    a = ds_test_run_cli (f->announce_dir, audit);
+    a = ds_test_run_cli (f->tree.announce_dir, audit);
     g_assert_cmpint (a->exit_status, ==, 0);
   }
   store = ds_store_open (db, &error);

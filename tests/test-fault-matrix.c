@@ -42,38 +42,8 @@ static const Cell cells[] = {
   { "unplug-flashing", "1:unplug-flashing", TRUE, "flash", "disconnected" },
 };
 
-typedef struct {
-  char *tmp;
-  char *data_dir;
-  char *state_dir;
-  char *announce_dir;
-  GPid  sim_pid;
-} Fixture;
-
-static void
-fixture_setup (Fixture       *f,
-               gconstpointer  data)
-{
-  g_autoptr(GError) error = NULL;
-
-  f->tmp = g_dir_make_tmp ("ds-test-faults-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->data_dir = g_build_filename (f->tmp, "data", NULL);
-  f->state_dir = g_build_filename (f->tmp, "boards", NULL);
-  f->announce_dir = g_build_filename (f->tmp, "announce", NULL);
-}
-
-static void
-fixture_teardown (Fixture       *f,
-                  gconstpointer  data)
-{
-  ds_test_stop (&f->sim_pid, 0);
-  ds_test_rm_rf (f->tmp);
-  g_free (f->tmp);
-  g_free (f->data_dir);
-  g_free (f->state_dir);
-  g_free (f->announce_dir);
-}
+/* The temporary tree and its simulator (ds-test-util). */
+typedef DsTestTree Fixture;
 
 static gint64
 query_int (sqlite3    *db,
@@ -149,7 +119,7 @@ test_cell (Fixture       *f,
       g_assert_true (g_spawn_check_wait_status (status, NULL));
     }
 
-  f->sim_pid = ds_test_start_sim (f->state_dir, f->announce_dir, 3, faults);
+  ds_test_tree_start_sim (f, 3, faults);
   r = ds_test_run_cli (f->announce_dir, args);
   g_assert_nonnull (ds_test_find_event (r->events, "pass", "sim-0"));
   g_assert_nonnull (ds_test_find_event (r->events, "pass", "sim-2"));
@@ -176,13 +146,13 @@ test_cell (Fixture       *f,
     }
 
   /* The fault is gone: the same boards, healthy. */
-  ds_test_stop (&f->sim_pid, 0);
-  f->sim_pid = ds_test_start_sim (f->state_dir, f->announce_dir, 3, NULL);
+  ds_test_tree_stop_sim (f);
+  ds_test_tree_start_sim (f, 3, NULL);
   again = ds_test_run_cli (f->announce_dir, args);
   g_assert_cmpint (again->exit_status, ==, 0);
   g_assert_true (ds_test_find_event (again->events, "pass", "sim-1") != NULL ||
                  ds_test_find_event (again->events, "already-provisioned", "sim-1") != NULL);
-  ds_test_stop (&f->sim_pid, 0);
+  ds_test_tree_stop_sim (f);
 
   assert_records (f);
   a = ds_test_run_cli (f->announce_dir, audit);
@@ -219,7 +189,7 @@ test_full_disk (Fixture       *f,
   int status = 0;
   guint failed = 0;
 
-  f->sim_pid = ds_test_start_sim (f->state_dir, f->announce_dir, 3, NULL);
+  ds_test_tree_start_sim (f, 3, NULL);
   g_spawn_sync (NULL, (char **) argv, env, G_SPAWN_STDERR_TO_DEV_NULL, limit_file_size, NULL,
                 &out, NULL, &status, &error);
   g_assert_no_error (error);
@@ -246,7 +216,7 @@ test_full_disk (Fixture       *f,
 
   again = ds_test_run_cli (f->announce_dir, args);
   g_assert_cmpint (again->exit_status, ==, 0);
-  ds_test_stop (&f->sim_pid, 0);
+  ds_test_tree_stop_sim (f);
   assert_records (f);
   a = ds_test_run_cli (f->announce_dir, audit);
   g_assert_cmpint (a->exit_status, ==, 0);
@@ -260,8 +230,8 @@ main (int    argc,
   for (gsize i = 0; i < G_N_ELEMENTS (cells); i++)
     {
       g_autofree char *path = g_strdup_printf ("/fault-matrix/%s", cells[i].name);
-      g_test_add (path, Fixture, &cells[i], fixture_setup, test_cell, fixture_teardown);
+      g_test_add (path, Fixture, &cells[i], ds_test_tree_setup, test_cell, ds_test_tree_teardown);
     }
-  g_test_add ("/fault-matrix/full-disk", Fixture, NULL, fixture_setup, test_full_disk, fixture_teardown);
+  g_test_add ("/fault-matrix/full-disk", Fixture, NULL, ds_test_tree_setup, test_full_disk, ds_test_tree_teardown);
   return g_test_run ();
 }

@@ -7,36 +7,21 @@
 #include "ds-test-util.h"
 
 typedef struct {
-  char *tmp;
-  char *state;
-  char *announce;
-  char *data;
-  GPid  sim;
+  DsTestTree tree;  /* the temporary tree and its simulator */
 } Fixture;
 
 static void
 setup (Fixture       *f,
        gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-
-  f->tmp = g_dir_make_tmp ("ds-test-flash-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->state = g_build_filename (f->tmp, "boards", NULL);
-  f->announce = g_build_filename (f->tmp, "announce", NULL);
-  f->data = g_build_filename (f->tmp, "data", NULL);
+  ds_test_tree_setup (&f->tree, NULL);
 }
 
 static void
 teardown (Fixture       *f,
           gconstpointer  data)
 {
-  ds_test_stop (&f->sim, 0);
-  ds_test_rm_rf (f->tmp);
-  g_free (f->tmp);
-  g_free (f->state);
-  g_free (f->announce);
-  g_free (f->data);
+  ds_test_tree_teardown (&f->tree, NULL);
 }
 
 static const char *
@@ -54,7 +39,7 @@ port_of (Fixture *f,
          guint    index)
 {
   g_autofree char *name = g_strdup_printf ("sim-%u.json", index);
-  g_autofree char *path = g_build_filename (f->announce, name, NULL);
+  g_autofree char *path = g_build_filename (f->tree.announce_dir, name, NULL);
   g_autofree char *json = NULL;
   g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
 
@@ -71,7 +56,7 @@ flash (Fixture    *f,
   g_autofree char *port = port_of (f, index);
   const char *args[] = { "flash", "--json", "--port", port, "--image", image, NULL };
 
-  return ds_test_run_cli (f->announce, args);
+  return ds_test_run_cli (f->tree.announce_dir, args);
 }
 
 static void
@@ -79,13 +64,13 @@ test_blank_board (Fixture       *f,
                   gconstpointer  data)
 {
   const char *sim_args[] = { "--blank", "--baud", "230400", NULL };
-  const char *provision[] = { "provision", "--all", "--json", "--data-dir", f->data, NULL };
+  const char *provision[] = { "provision", "--all", "--json", "--data-dir", f->tree.data_dir, NULL };
   g_autoptr(DsCliResult) first = NULL;
   g_autoptr(DsCliResult) second = NULL;
   g_autoptr(DsCliResult) prov = NULL;
   JsonObject *o;
 
-  f->sim = ds_test_start_sim (f->state, f->announce, 1, sim_args);
+  ds_test_tree_start_sim (&f->tree, 1, sim_args);
   first = flash (f, 0, firmware ());
   g_assert_cmpint (first->exit_status, ==, 0);
   o = ds_test_find_event (first->events, "flashed", NULL);
@@ -118,7 +103,7 @@ test_blank_board (Fixture       *f,
   g_assert_cmpint (second->exit_status, ==, 0);
   g_assert_nonnull (ds_test_find_event (second->events, "skipped", NULL));
 
-  prov = ds_test_run_cli (f->announce, provision);
+  prov = ds_test_run_cli (f->tree.announce_dir, provision);
   g_assert_cmpint (prov->exit_status, ==, 0);
   g_assert_cmpint (json_object_get_int_member (ds_test_summary (prov), "passed"), ==, 1);
 }
@@ -133,7 +118,7 @@ test_legacy_erase (Fixture       *f,
   g_autoptr(DsCliResult) pages = NULL;
   g_autoptr(DsCliResult) mass = NULL;
 
-  f->sim = ds_test_start_sim (f->state, f->announce, 1, sim_args);
+  ds_test_tree_start_sim (&f->tree, 1, sim_args);
   pages = flash (f, 0, firmware ());
   g_assert_cmpint (pages->exit_status, ==, 0);
   g_assert_nonnull (ds_test_find_event (pages->events, "flashed", NULL));
@@ -141,7 +126,7 @@ test_legacy_erase (Fixture       *f,
   port = port_of (f, 0);
   {
     const char *args[] = { "flash", "--json", "--force", "--mass-erase", "--port", port, "--image", firmware (), NULL };
-    mass = ds_test_run_cli (f->announce, args);
+    mass = ds_test_run_cli (f->tree.announce_dir, args);
   }
   g_assert_cmpint (mass->exit_status, ==, 0);
   g_assert_nonnull (ds_test_find_event (mass->events, "flashed", NULL));
@@ -155,7 +140,7 @@ test_nack_names_address (Fixture       *f,
   g_autoptr(DsCliResult) r = NULL;
   JsonObject *o;
 
-  f->sim = ds_test_start_sim (f->state, f->announce, 1, sim_args);
+  ds_test_tree_start_sim (&f->tree, 1, sim_args);
   r = flash (f, 0, firmware ());
   g_assert_cmpint (r->exit_status, ==, 1);
   o = ds_test_find_event (r->events, "fail", NULL);
@@ -171,7 +156,7 @@ test_unplugged_then_retry (Fixture       *f,
   g_autoptr(DsCliResult) again = NULL;
   JsonObject *o;
 
-  f->sim = ds_test_start_sim (f->state, f->announce, 1, faulty);
+  ds_test_tree_start_sim (&f->tree, 1, faulty);
   r = flash (f, 0, firmware ());
   g_assert_cmpint (r->exit_status, ==, 1);
   o = ds_test_find_event (r->events, "fail", NULL);
@@ -179,8 +164,8 @@ test_unplugged_then_retry (Fixture       *f,
 
   /* Plugged back in: half a firmware does not start, so the board is in its
    * bootloader, and a retry flashes it. */
-  ds_test_stop (&f->sim, 0);
-  f->sim = ds_test_start_sim (f->state, f->announce, 1, NULL);
+  ds_test_tree_stop_sim (&f->tree);
+  ds_test_tree_start_sim (&f->tree, 1, NULL);
   again = flash (f, 0, firmware ());
   g_assert_cmpint (again->exit_status, ==, 0);
   g_assert_nonnull (ds_test_find_event (again->events, "flashed", NULL));
@@ -190,12 +175,12 @@ static void
 test_bad_image_refused (Fixture       *f,
                         gconstpointer  data)
 {
-  g_autofree char *hex = g_build_filename (f->tmp, "broken.hex", NULL);
+  g_autofree char *hex = g_build_filename (f->tree.tmp, "broken.hex", NULL);
   const char *args[] = { "flash", "--port", "/dev/null", "--image", hex, NULL };
   g_autoptr(DsCliResult) r = NULL;
 
   g_assert_true (g_file_set_contents (hex, ":10000000000102030405060708090A0B0C0D0E0F79\n:00000001FF\n", -1, NULL));
-  r = ds_test_run_cli (f->tmp, args);
+  r = ds_test_run_cli (f->tree.tmp, args);
   g_assert_cmpint (r->exit_status, ==, 2);
   g_assert_nonnull (strstr (r->err, "checksum"));
 }
@@ -204,8 +189,8 @@ static void
 test_provision_flashes_first (Fixture       *f,
                               gconstpointer  data)
 {
-  const char *args[] = { "demo", "--boards", "3", "--blank", "--json", "--data-dir", f->data, NULL };
-  g_autoptr(DsCliResult) r = ds_test_run_cli (f->announce, args);
+  const char *args[] = { "demo", "--boards", "3", "--blank", "--json", "--data-dir", f->tree.data_dir, NULL };
+  g_autoptr(DsCliResult) r = ds_test_run_cli (f->tree.announce_dir, args);
   JsonObject *o;
 
   g_assert_cmpint (r->exit_status, ==, 0);
@@ -227,14 +212,14 @@ test_cubeprogrammer_backend (Fixture       *f,
   g_autoptr(DsCliResult) no_probe = NULL;
   JsonObject *o;
 
-  f->sim = ds_test_start_sim (f->state, f->announce, 1, NULL);
+  ds_test_tree_start_sim (&f->tree, 1, NULL);
   port = port_of (f, 0);
   g_setenv ("DS_CUBE_PROGRAMMER", standin, TRUE);
   g_setenv ("STANDIN_MODE", "ok", TRUE);
   {
     const char *args[] = { "flash", "--json", "--force", "--backend", "cubeprogrammer", "--probe",
                            "066DFF535254887767184522", "--port", port, "--image", firmware (), NULL };
-    ok = ds_test_run_cli (f->announce, args);
+    ok = ds_test_run_cli (f->tree.announce_dir, args);
   }
   g_assert_cmpint (ok->exit_status, ==, 0);
   o = ds_test_find_event (ok->events, "flashed", NULL);
@@ -245,7 +230,7 @@ test_cubeprogrammer_backend (Fixture       *f,
   /* A pty is no ST-LINK: without --probe there is nothing to match. */
   {
     const char *args[] = { "flash", "--backend", "cubeprogrammer", "--port", port, "--image", firmware (), NULL };
-    no_probe = ds_test_run_cli (f->announce, args);
+    no_probe = ds_test_run_cli (f->tree.announce_dir, args);
   }
   g_assert_cmpint (no_probe->exit_status, ==, 2);
   g_assert_nonnull (strstr (no_probe->err, "--probe"));
@@ -260,11 +245,11 @@ test_stm32flash_peer (Fixture       *f,
                       gconstpointer  data)
 {
   const char *sim_args[] = { "--blank", "--product-id", "410", NULL };
-  const char *provision[] = { "provision", "--all", "--json", "--data-dir", f->data, NULL };
+  const char *provision[] = { "provision", "--all", "--json", "--data-dir", f->tree.data_dir, NULL };
   g_autofree char *stm32flash = g_find_program_in_path ("stm32flash");
   g_autofree char *port0 = NULL;
   g_autofree char *port1 = NULL;
-  g_autofree char *readback = g_build_filename (f->tmp, "readback.bin", NULL);
+  g_autofree char *readback = g_build_filename (f->tree.tmp, "readback.bin", NULL);
   g_autofree char *image = NULL;
   g_autofree char *back = NULL;
   gsize image_len = 0, back_len = 0;
@@ -279,7 +264,7 @@ test_stm32flash_peer (Fixture       *f,
       g_test_skip ("stm32flash is not installed (Debian package stm32flash)");
       return;
     }
-  f->sim = ds_test_start_sim (f->state, f->announce, 2, sim_args);
+  ds_test_tree_start_sim (&f->tree, 2, sim_args);
   port0 = port_of (f, 0);
   port1 = port_of (f, 1);
 
@@ -301,28 +286,28 @@ test_stm32flash_peer (Fixture       *f,
   size_arg = g_strdup_printf ("0x08000000:%" G_GSIZE_FORMAT, image_len);
 
   /* Both boards now run the provisioning firmware: provision them. */
-  prov = ds_test_run_cli (f->announce, provision);
+  prov = ds_test_run_cli (f->tree.announce_dir, provision);
   g_assert_cmpint (prov->exit_status, ==, 0);
   g_assert_cmpint (json_object_get_int_member (ds_test_summary (prov), "passed"), ==, 2);
 
   /* Read back with stm32flash what our flasher wrote on a fresh blank
    * board.  The image is the firmware with its magic broken, so the board
    * stays in its bootloader after Go and stm32flash can talk to it. */
-  ds_test_stop (&f->sim, 0);
-  ds_test_rm_rf (f->state);
-  f->sim = ds_test_start_sim (f->state, f->announce, 1, sim_args);
+  ds_test_tree_stop_sim (&f->tree);
+  ds_test_rm_rf (f->tree.state_dir);
+  ds_test_tree_start_sim (&f->tree, 1, sim_args);
   g_clear_pointer (&port0, g_free);
   port0 = port_of (f, 0);
   {
     g_autoptr(DsCliResult) again = NULL;
     const char *args[] = { "flash", "--json", "--port", port0, "--image", firmware (), NULL };
-    g_autofree char *plain = g_build_filename (f->tmp, "plain.bin", NULL);
+    g_autofree char *plain = g_build_filename (f->tree.tmp, "plain.bin", NULL);
     g_autofree char *copy = g_memdup2 (image, image_len);
 
     copy[0] = 'X';
     g_assert_true (g_file_set_contents (plain, copy, image_len, NULL));
     args[5] = plain;
-    again = ds_test_run_cli (f->announce, args);
+    again = ds_test_run_cli (f->tree.announce_dir, args);
     g_assert_cmpint (again->exit_status, ==, 0);
     g_free (image);
     image = g_steal_pointer (&copy);

@@ -14,14 +14,10 @@
 #include "ds-test-util.h"
 
 typedef struct {
-  char *tmp;
-  char *data_dir;
-  char *state_dir;
-  char *announce_dir;
+  DsTestTree tree;  /* the temporary tree and its simulator */
   char *cd_path;
   char *signer_path;
   GBytes *cd;
-  GPid  sim_pid;
 } Fixture;
 
 /* A CD-signing authority made here: a self-signed P-256 certificate with a
@@ -68,27 +64,16 @@ static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-
-  f->tmp = g_dir_make_tmp ("ds-test-gate-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->data_dir = g_build_filename (f->tmp, "data", NULL);
-  f->state_dir = g_build_filename (f->tmp, "boards", NULL);
-  f->announce_dir = g_build_filename (f->tmp, "announce", NULL);
-  f->cd_path = g_build_filename (f->tmp, "cd.der", NULL);
-  f->signer_path = g_build_filename (f->tmp, "cd-signer.pem", NULL);
+  ds_test_tree_setup (&f->tree, data);
+  f->cd_path = g_build_filename (f->tree.tmp, "cd.der", NULL);
+  f->signer_path = g_build_filename (f->tree.tmp, "cd-signer.pem", NULL);
 }
 
 static void
 fixture_teardown (Fixture       *f,
                   gconstpointer  data)
 {
-  ds_test_stop (&f->sim_pid, 0);
-  ds_test_rm_rf (f->tmp);
-  g_free (f->tmp);
-  g_free (f->data_dir);
-  g_free (f->state_dir);
-  g_free (f->announce_dir);
+  ds_test_tree_teardown (&f->tree, data);
   g_free (f->cd_path);
   g_free (f->signer_path);
   g_clear_pointer (&f->cd, g_bytes_unref);
@@ -99,7 +84,7 @@ board_file (Fixture    *f,
             const char *board,
             const char *file)
 {
-  g_autofree char *path = g_build_filename (f->state_dir, board, file, NULL);
+  g_autofree char *path = g_build_filename (f->tree.state_dir, board, file, NULL);
   g_autofree char *contents = NULL;
   gsize len = 0;
 
@@ -113,14 +98,14 @@ static void
 test_cd_installed (Fixture       *f,
                    gconstpointer  data)
 {
-  const char *args[] = { "provision", "--all", "--json", "--data-dir", f->data_dir,
+  const char *args[] = { "provision", "--all", "--json", "--data-dir", f->tree.data_dir,
                          "--cd", f->cd_path, "--cd-signer", f->signer_path, NULL };
   g_autoptr(DsCliResult) r = NULL;
   JsonObject *sum;
 
   make_cd (f, 0x8000);
-  f->sim_pid = ds_test_start_sim (f->state_dir, f->announce_dir, 2, NULL);
-  r = ds_test_run_cli (f->announce_dir, args);
+  ds_test_tree_start_sim (&f->tree, 2, NULL);
+  r = ds_test_run_cli (f->tree.announce_dir, args);
   g_assert_cmpint (r->exit_status, ==, 0);
   sum = ds_test_summary (r);
   g_assert_cmpint (json_object_get_int_member (sum, "passed"), ==, 2);
@@ -140,18 +125,18 @@ static void
 test_cd_wrong_product (Fixture       *f,
                        gconstpointer  data)
 {
-  const char *args[] = { "provision", "--all", "--json", "--data-dir", f->data_dir,
+  const char *args[] = { "provision", "--all", "--json", "--data-dir", f->tree.data_dir,
                          "--cd", f->cd_path, "--cd-signer", f->signer_path, NULL };
   g_autoptr(DsCliResult) r = NULL;
-  g_autofree char *db = g_build_filename (f->data_dir, "records.sqlite3", NULL);
+  g_autofree char *db = g_build_filename (f->tree.data_dir, "records.sqlite3", NULL);
   g_autoptr(DsStore) store = NULL;
   g_autoptr(GError) error = NULL;
   DsStoreCounts counts = { 0 };
   JsonObject *sum;
 
   make_cd (f, 0x8005);
-  f->sim_pid = ds_test_start_sim (f->state_dir, f->announce_dir, 2, NULL);
-  r = ds_test_run_cli (f->announce_dir, args);
+  ds_test_tree_start_sim (&f->tree, 2, NULL);
+  r = ds_test_run_cli (f->tree.announce_dir, args);
   g_assert_cmpint (r->exit_status, ==, 1);
   sum = ds_test_summary (r);
   g_assert_cmpint (json_object_get_int_member (sum, "failed"), ==, 2);
@@ -185,17 +170,17 @@ test_trust_store_and_production (Fixture       *f,
                                  gconstpointer  data)
 {
   const char *vectors = g_getenv ("DS_MATTER_VECTORS");
-  g_autofree char *foreign = g_build_filename (f->tmp, "foreign", NULL);
-  const char *args[] = { "provision", "--all", "--json", "--data-dir", f->data_dir,
+  g_autofree char *foreign = g_build_filename (f->tree.tmp, "foreign", NULL);
+  const char *args[] = { "provision", "--all", "--json", "--data-dir", f->tree.data_dir,
                          "--trust-store", foreign, NULL };
-  const char *production[] = { "provision", "--all", "--data-dir", f->data_dir, "--production", NULL };
+  const char *production[] = { "provision", "--all", "--data-dir", f->tree.data_dir, "--production", NULL };
   g_autoptr(DsCliResult) r = NULL;
   g_autoptr(DsCliResult) p = NULL;
 
-  f->sim_pid = ds_test_start_sim (f->state_dir, f->announce_dir, 2, NULL);
+  ds_test_tree_start_sim (&f->tree, 2, NULL);
 
   /* Production mode with the test CA: refused, exit 2, no board touched. */
-  p = ds_test_run_cli (f->announce_dir, production);
+  p = ds_test_run_cli (f->tree.announce_dir, production);
   g_assert_cmpint (p->exit_status, ==, 2);
   g_assert_nonnull (strstr (p->err, "Production mode refuses the test CA"));
   g_assert_null (board_file (f, "sim-0", "dac.der"));
@@ -203,9 +188,9 @@ test_trust_store_and_production (Fixture       *f,
   /* Production mode with a remote CA but no client certificate or Basic
    * credentials: refused before the CA is contacted. */
   {
-    const char *unauthenticated[] = { "provision", "--all", "--data-dir", f->data_dir, "--production",
-                                      "--ca", "est:https://127.0.0.1:9", "--trust-store", f->tmp, NULL };
-    g_autoptr(DsCliResult) u = ds_test_run_cli (f->announce_dir, unauthenticated);
+    const char *unauthenticated[] = { "provision", "--all", "--data-dir", f->tree.data_dir, "--production",
+                                      "--ca", "est:https://127.0.0.1:9", "--trust-store", f->tree.tmp, NULL };
+    g_autoptr(DsCliResult) u = ds_test_run_cli (f->tree.announce_dir, unauthenticated);
 
     g_assert_cmpint (u->exit_status, ==, 2);
     g_assert_nonnull (strstr (u->err, "authenticated connection to the CA"));
@@ -222,9 +207,9 @@ test_trust_store_and_production (Fixture       *f,
     }
   else
     {
-      g_autofree char *other = g_build_filename (f->tmp, "other", NULL);
+      g_autofree char *other = g_build_filename (f->tree.tmp, "other", NULL);
       const char *pki[] = { "pki", "--data-dir", other, NULL };
-      g_autoptr(DsCliResult) k = ds_test_run_cli (f->announce_dir, pki);
+      g_autoptr(DsCliResult) k = ds_test_run_cli (f->tree.announce_dir, pki);
       g_autofree char *src = g_build_filename (other, "pki", "paa.pem", NULL);
       g_autofree char *dst = g_build_filename (foreign, "paa.pem", NULL);
       g_autofree char *pem = NULL;
@@ -234,7 +219,7 @@ test_trust_store_and_production (Fixture       *f,
       g_assert_cmpint (g_mkdir_with_parents (foreign, 0700), ==, 0);
       g_assert_true (g_file_set_contents (dst, pem, -1, NULL));
     }
-  r = ds_test_run_cli (f->announce_dir, args);
+  r = ds_test_run_cli (f->tree.announce_dir, args);
   g_assert_cmpint (r->exit_status, ==, 1);
   for (guint i = 0; i < 2; i++)
     {
@@ -254,12 +239,12 @@ static void
 test_verify_command (Fixture       *f,
                      gconstpointer  data)
 {
-  const char *demo[] = { "demo", "--boards", "1", "--json", "--data-dir", f->data_dir,
-                         "--sim-state-dir", f->state_dir, NULL };
-  g_autoptr(DsCliResult) d = ds_test_run_cli (f->announce_dir, demo);
+  const char *demo[] = { "demo", "--boards", "1", "--json", "--data-dir", f->tree.data_dir,
+                         "--sim-state-dir", f->tree.state_dir, NULL };
+  g_autoptr(DsCliResult) d = ds_test_run_cli (f->tree.announce_dir, demo);
   JsonObject *pass = ds_test_find_event (d->events, "pass", "sim-0");
-  g_autofree char *paa = g_build_filename (f->data_dir, "pki", "paa.pem", NULL);
-  g_autofree char *garbage = g_build_filename (f->tmp, "garbage.der", NULL);
+  g_autofree char *paa = g_build_filename (f->tree.data_dir, "pki", "paa.pem", NULL);
+  g_autofree char *garbage = g_build_filename (f->tree.tmp, "garbage.der", NULL);
   const char *dac, *pai;
 
   g_assert_nonnull (pass);
@@ -269,7 +254,7 @@ test_verify_command (Fixture       *f,
 
   {
     const char *args[] = { "verify", "--dac", dac, "--pai", pai, "--paa", paa, "--product", "FFF1:8000", NULL };
-    g_autoptr(DsCliResult) r = ds_test_run_cli (f->announce_dir, args);
+    g_autoptr(DsCliResult) r = ds_test_run_cli (f->tree.announce_dir, args);
 
     g_assert_cmpint (r->exit_status, ==, 0);
     g_assert_nonnull (strstr (r->out, "VALID"));
@@ -279,7 +264,7 @@ test_verify_command (Fixture       *f,
     /* Another product, in production mode, as JSON: every rule listed. */
     const char *args[] = { "verify", "--dac", dac, "--pai", pai, "--paa", paa, "--product", "FFF1:8001",
                            "--production", "--json", NULL };
-    g_autoptr(DsCliResult) r = ds_test_run_cli (f->announce_dir, args);
+    g_autoptr(DsCliResult) r = ds_test_run_cli (f->tree.announce_dir, args);
     JsonObject *o;
     JsonArray *violations;
     g_autoptr(GString) rules = g_string_new (NULL);
@@ -295,7 +280,7 @@ test_verify_command (Fixture       *f,
   }
   {
     const char *args[] = { "verify", "--dac", garbage, "--pai", pai, "--paa", paa, NULL };
-    g_autoptr(DsCliResult) r = ds_test_run_cli (f->announce_dir, args);
+    g_autoptr(DsCliResult) r = ds_test_run_cli (f->tree.announce_dir, args);
 
     g_assert_cmpint (r->exit_status, ==, 2);
     g_assert_nonnull (strstr (r->err, "Cannot read the DAC"));
@@ -303,7 +288,7 @@ test_verify_command (Fixture       *f,
   {
     /* The PAI passed as the DAC: a CA is never a DAC. */
     const char *args[] = { "verify", "--dac", pai, "--pai", pai, "--paa", paa, NULL };
-    g_autoptr(DsCliResult) r = ds_test_run_cli (f->announce_dir, args);
+    g_autoptr(DsCliResult) r = ds_test_run_cli (f->tree.announce_dir, args);
 
     g_assert_cmpint (r->exit_status, ==, 1);
     g_assert_nonnull (strstr (r->out, "dac.basic-constraints.ca"));

@@ -16,27 +16,16 @@
 #include "test-gui-util.h"
 
 typedef struct {
-  char          *tmp;
-  char          *data_dir;
-  char          *sim_dir;
-  char          *state_dir;
+  DsTestTree     tree;  /* the temporary tree and its simulator */
   DsApplication *app;
   DsWindow      *window;
-  TestSim       *sim;
 } Fixture;
 
 static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-
-  f->tmp = g_dir_make_tmp ("dac-station-day-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->data_dir = g_build_filename (f->tmp, "data", NULL);
-  f->sim_dir = g_build_filename (f->tmp, "announce", NULL);
-  f->state_dir = g_build_filename (f->tmp, "boards", NULL);
-  g_assert_cmpint (g_mkdir_with_parents (f->sim_dir, 0700), ==, 0);
+  ds_test_tree_setup (&f->tree, data);
 }
 
 static void
@@ -49,13 +38,9 @@ fixture_teardown (Fixture       *f,
       g_settings_reset (ds_application_get_settings (f->app), "sound");
       test_app_close (f->app);
     }
-  g_clear_pointer (&f->sim, test_sim_stop);
+  ds_test_tree_stop_sim (&f->tree);
   g_clear_object (&f->app);
-  test_rm_rf (f->tmp);
-  g_free (f->tmp);
-  g_free (f->data_dir);
-  g_free (f->sim_dir);
-  g_free (f->state_dir);
+  ds_test_tree_teardown (&f->tree, data);
 }
 
 static void
@@ -64,7 +49,7 @@ start_app (Fixture    *f,
            const char *lot,
            gboolean    auto_start)
 {
-  f->app = test_app_new (f->data_dir, f->sim_dir, operator_id, lot, auto_start);
+  f->app = test_app_new (f->tree.data_dir, f->tree.announce_dir, operator_id, lot, auto_start);
   f->window = test_app_get_window (f->app);
   gtk_widget_show (GTK_WIDGET (f->window));
 }
@@ -154,7 +139,7 @@ static gint64
 query_int (Fixture    *f,
            const char *sql)
 {
-  g_autofree char *path = g_build_filename (f->data_dir, "records.sqlite3", NULL);
+  g_autofree char *path = g_build_filename (f->tree.data_dir, "records.sqlite3", NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(DsDb) db = ds_db_open (path, TRUE, &error);
   g_autoptr(DsDbRows) rows = NULL;
@@ -252,8 +237,8 @@ test_signal_sources_go (Fixture *f, gconstpointer data)
   f->app = g_object_new (DS_TYPE_APPLICATION,
                          "application-id", DS_APP_ID,
                          "flags", G_APPLICATION_NON_UNIQUE,
-                         "data-dir", f->data_dir,
-                         "sim-dir", f->sim_dir,
+                         "data-dir", f->tree.data_dir,
+                         "sim-dir", f->tree.announce_dir,
                          "simulated-only", TRUE,
                          "operator", "op-day",
                          "lot", "LOT-DAY",
@@ -273,7 +258,7 @@ start_two_of_four (Fixture *f)
 
   start_app (f, "op-day", "LOT-DAY", FALSE);
   g_settings_set_uint (ds_application_get_settings (f->app), "max-jobs", 2);
-  f->sim = test_sim_start (f->state_dir, f->sim_dir, 4, 2400, NULL);
+  ds_test_tree_start_sim_with_faults (&f->tree, 4, 2400, NULL);
   test_wait_cards (f->window, 4, 30);
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
   two.window = f->window;
@@ -344,7 +329,7 @@ test_close_one_board (Fixture *f, gconstpointer data)
   g_autofree char *secondary = NULL;
 
   start_app (f, "op-day", "LOT-DAY", FALSE);
-  f->sim = test_sim_start (f->state_dir, f->sim_dir, 1, 2400, NULL);
+  ds_test_tree_start_sim_with_faults (&f->tree, 1, 2400, NULL);
   test_wait_cards (f->window, 1, 30);
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
   one.window = f->window;
@@ -456,7 +441,7 @@ test_attempts_set_aside (Fixture *f, gconstpointer data)
   GtkWidget *retry;
 
   start_app (f, "op-day", "LOT-DAY", FALSE);
-  f->sim = test_sim_start (f->state_dir, f->sim_dir, 2, 0, faults);
+  ds_test_tree_start_sim_with_faults (&f->tree, 2, 0, faults);
   test_wait_cards (f->window, 2, 30);
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
   test_wait_finished (f->window, 2, 90);
@@ -603,7 +588,7 @@ test_causes_and_hints (Fixture *f, gconstpointer data)
 
   start_app (f, "op-day", "LOT-DAY", FALSE);
   g_object_set (f->app, "timeout-ms", 400, NULL);
-  f->sim = test_sim_start (f->state_dir, f->sim_dir, 4, 0, faults);
+  ds_test_tree_start_sim_with_faults (&f->tree, 4, 0, faults);
   test_wait_cards (f->window, 4, 30);
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
   test_wait_finished (f->window, 4, 90);
@@ -719,7 +704,7 @@ test_sound_alarm (Fixture *f, gconstpointer data)
   g_assert_null (user_value);
   g_assert_true (g_settings_get_boolean (settings, "sound"));
 
-  f->sim = test_sim_start (f->state_dir, f->sim_dir, 2, 0, faults);
+  ds_test_tree_start_sim_with_faults (&f->tree, 2, 0, faults);
   test_wait_cards (f->window, 2, 30);
   g_assert_cmpuint (ds_window_get_n_beeps (f->window), ==, 0);
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);

@@ -11,9 +11,7 @@
 #include "test-gui-util.h"
 
 typedef struct {
-  char          *tmp;
-  char          *data_dir;
-  char          *sim_dir;
+  DsTestTree     tree;  /* the temporary tree and its simulator */
   DsApplication *app;
   DsWindow      *window;
   TestSim       *sim;
@@ -23,13 +21,7 @@ static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-
-  f->tmp = g_dir_make_tmp ("dac-station-stats-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->data_dir = g_build_filename (f->tmp, "data", NULL);
-  f->sim_dir = g_build_filename (f->tmp, "announce", NULL);
-  g_assert_cmpint (g_mkdir_with_parents (f->sim_dir, 0700), ==, 0);
+  ds_test_tree_setup (&f->tree, data);
 }
 
 static void
@@ -40,10 +32,7 @@ fixture_teardown (Fixture       *f,
     test_app_close (f->app);
   g_clear_pointer (&f->sim, test_sim_stop);
   g_clear_object (&f->app);
-  test_rm_rf (f->tmp);
-  g_free (f->tmp);
-  g_free (f->data_dir);
-  g_free (f->sim_dir);
+  ds_test_tree_teardown (&f->tree, data);
 }
 
 /* ---- conditions --------------------------------------------------------- */
@@ -97,10 +86,10 @@ run_batch (Fixture            *f,
            guint               n,
            const char * const *faults)
 {
-  g_autofree char *state_dir = g_build_filename (f->tmp, name, NULL);
+  g_autofree char *state_dir = g_build_filename (f->tree.tmp, name, NULL);
   CardCount c = { f->window, n };
 
-  f->sim = test_sim_start (state_dir, f->sim_dir, n, 0, faults);
+  f->sim = test_sim_start (state_dir, f->tree.announce_dir, n, 0, faults);
   g_assert_true (test_wait_until (all_finished, &c, 60));
   g_clear_pointer (&f->sim, test_sim_stop);
   g_assert_true (test_wait_until (no_cards, f->window, 30));
@@ -111,7 +100,7 @@ run_batch (Fixture            *f,
 static char *
 db_path (Fixture *f)
 {
-  return g_build_filename (f->data_dir, "records.sqlite3", NULL);
+  return g_build_filename (f->tree.data_dir, "records.sqlite3", NULL);
 }
 
 /* The window shows what ds-report computes from the store for the same
@@ -218,7 +207,7 @@ export_lines (Fixture            *f,
               DsStatisticsWindow *stats,
               guint64            *n_rows)
 {
-  g_autofree char *path = g_build_filename (f->tmp, "export.csv", NULL);
+  g_autofree char *path = g_build_filename (f->tree.tmp, "export.csv", NULL);
   g_autoptr(GFile) file = g_file_new_for_path (path);
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
@@ -269,7 +258,7 @@ test_statistics (Fixture       *f,
   guint lot_col;
 
   /* Lot A: four boards, one refuses its DAC.  Lot B: two more that pass. */
-  f->app = test_app_new (f->data_dir, f->sim_dir, "op-1", "LOT-A", TRUE);
+  f->app = test_app_new (f->tree.data_dir, f->tree.announce_dir, "op-1", "LOT-A", TRUE);
   f->window = test_app_get_window (f->app);
   gtk_widget_show (GTK_WIDGET (f->window));
   run_batch (f, "batch-a", 4, faults);
@@ -333,7 +322,7 @@ test_statistics (Fixture       *f,
 
   /* A file that cannot be written is an error, not a crash or a lie. */
   {
-    g_autofree char *bad = g_build_filename (f->tmp, "no-such-dir", "x.csv", NULL);
+    g_autofree char *bad = g_build_filename (f->tree.tmp, "no-such-dir", "x.csv", NULL);
     g_autoptr(GFile) file = g_file_new_for_path (bad);
     g_autoptr(GAsyncResult) result = NULL;
     g_autoptr(GError) error = NULL;
@@ -400,7 +389,7 @@ test_quit (Fixture       *f,
 {
   DsStatisticsWindow *stats;
 
-  f->app = test_app_new (f->data_dir, f->sim_dir, "op-1", "LOT-A", FALSE);
+  f->app = test_app_new (f->tree.data_dir, f->tree.announce_dir, "op-1", "LOT-A", FALSE);
   f->window = test_app_get_window (f->app);
   gtk_widget_show (GTK_WIDGET (f->window));
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "statistics", NULL);

@@ -3,15 +3,7 @@
 
 #include "test-gui-util.h"
 
-#include <glib/gstdio.h>
 #include <signal.h>
-#include <sys/prctl.h>
-
-static void
-die_with_parent (gpointer data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
 
 TestSim *
 test_sim_start (const char         *state_dir,
@@ -21,62 +13,32 @@ test_sim_start (const char         *state_dir,
                 const char * const *faults)
 {
   const char *program = g_getenv ("DS_SIM");
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GError) error = NULL;
   TestSim *sim = g_new0 (TestSim, 1);
 
   g_assert_nonnull (program);
-  g_ptr_array_add (argv, g_strdup (program));
-  g_ptr_array_add (argv, g_strdup ("--boards"));
-  g_ptr_array_add (argv, g_strdup_printf ("%u", n));
-  g_ptr_array_add (argv, g_strdup ("--state-dir"));
-  g_ptr_array_add (argv, g_strdup (state_dir));
-  g_ptr_array_add (argv, g_strdup ("--announce-dir"));
-  g_ptr_array_add (argv, g_strdup (announce_dir));
-  g_ptr_array_add (argv, g_strdup ("--baud"));
-  g_ptr_array_add (argv, g_strdup_printf ("%u", baud));
+  sim->simulator = ds_simulator_new (announce_dir);
+  ds_simulator_set_program (sim->simulator, program);
+  ds_simulator_set_state_dir (sim->simulator, state_dir);
   for (guint i = 0; faults != NULL && faults[i] != NULL; i++)
     {
-      g_ptr_array_add (argv, g_strdup ("--fault"));
-      g_ptr_array_add (argv, g_strdup (faults[i]));
+      const char *fault[] = { "--fault", faults[i], NULL };
+
+      ds_simulator_add_arguments (sim->simulator, fault);
     }
-  g_ptr_array_add (argv, NULL);
-
-  {
-    g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-
-    /* A test that aborts must not leave its boards running (nor the
-     * simulator holding the test runner's output open). */
-    g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-    sim->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
-  }
-  g_assert_no_error (error);
-  sim->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (sim->process));
   /* A test may block here: the simulator answers within a second. */
-  for (;;)
-    {
-      g_autofree char *line = g_data_input_stream_read_line_utf8 (sim->out, NULL, NULL, &error);
-
-      g_assert_no_error (error);
-      g_assert_nonnull (line);
-      if (g_str_equal (g_strstrip (line), "ready"))
-        break;
-    }
+  g_assert_true (ds_simulator_start_sync (sim->simulator, n, baud, NULL, &error));
+  g_assert_no_error (error);
   return sim;
 }
 
 void
 test_sim_stop (TestSim *sim)
 {
-  g_autoptr(GError) error = NULL;
-
   if (sim == NULL)
     return;
-  g_subprocess_send_signal (sim->process, SIGTERM);
-  g_subprocess_wait (sim->process, NULL, &error);
-  g_assert_no_error (error);
-  g_clear_object (&sim->out);
-  g_clear_object (&sim->process);
+  ds_simulator_stop_sync (sim->simulator, SIGTERM);
+  g_clear_object (&sim->simulator);
   g_free (sim);
 }
 
@@ -85,17 +47,15 @@ test_wait_until (gboolean (*cond) (gpointer data),
                  gpointer  data,
                  guint     timeout_s)
 {
-  gint64 end = g_get_monotonic_time () + (gint64) timeout_s * G_USEC_PER_SEC;
+  return ds_test_try_wait_until (cond, data, timeout_s);
+}
 
-  while (!cond (data))
-    {
-      if (g_get_monotonic_time () > end)
-        return cond (data);
-      /* Jobs post from their threads: wake up now and then to look. */
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (2000);
-    }
-  return TRUE;
+void
+test_flush (void)
+{
+  gdk_display_sync (gdk_display_get_default ());
+  for (guint i = 0; i < 1000 && g_main_context_iteration (NULL, FALSE); i++)
+    ;
 }
 
 static gboolean
@@ -275,21 +235,5 @@ test_wait_finished (DsWindow *window,
 void
 test_rm_rf (const char *path)
 {
-  g_autoptr(GDir) dir = NULL;
-  const char *name;
-
-  if (path == NULL)
-    return;
-  dir = g_dir_open (path, 0, NULL);
-  if (dir != NULL)
-    while ((name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-
-        if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-          test_rm_rf (child);
-        else
-          g_unlink (child);
-      }
-  g_rmdir (path);
+  ds_test_rm_rf (path);
 }

@@ -5,13 +5,14 @@
 #include <gtk/gtk.h>
 
 #include "ds-application.h"
+#include "ds-simulator.h"
+#include "ds-test-util.h"
 #include "ds-window.h"
 
 G_BEGIN_DECLS
 
 typedef struct {
-  GSubprocess      *process;
-  GDataInputStream *out;
+  DsSimulator      *simulator;
 } TestSim;
 
 /* Starts dac-station-sim ($DS_SIM) with @n boards and the NULL-terminated
@@ -25,11 +26,16 @@ TestSim       *test_sim_start       (const char          *state_dir,
 void           test_sim_stop        (TestSim             *sim);
 
 /* Iterates the default main context until @cond returns TRUE or
- * @timeout_s passes; returns the last value of @cond. */
+ * @timeout_s passes; returns the last value of @cond
+ * (ds_test_try_wait_until()). */
 gboolean       test_wait_until      (gboolean          (*cond) (gpointer data),
                                      gpointer             data,
                                      guint                timeout_s);
-/* Iterates the default main context for @ms milliseconds. */
+/* Waits until the X server has seen every request so far and the default
+ * main context has nothing left to dispatch now (at most 1000 sources). */
+void           test_flush           (void);
+/* Iterates the default main context for @ms milliseconds.  A sleep: wait
+ * on a condition (test_wait_until) instead wherever there is one. */
 void           test_spin            (guint                ms);
 
 /* A station application with its window, as "dac-station --data-dir DATA
@@ -63,6 +69,7 @@ void           test_wait_finished   (DsWindow            *window,
                                      guint                n,
                                      guint                timeout_s);
 
+/* ds_test_rm_rf(), under its old name. */
 void           test_rm_rf           (const char          *path);
 
 G_END_DECLS

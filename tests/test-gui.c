@@ -9,31 +9,21 @@
 #include "ds-board-details-dialog.h"
 #include "ds-login-dialog.h"
 #include "ds-preferences-dialog.h"
+#include "ds-stats.h"
 #include "ds-store.h"
 #include "test-gui-util.h"
 
 typedef struct {
-  char          *tmp;
-  char          *data_dir;
-  char          *sim_dir;
-  char          *state_dir;
+  DsTestTree     tree;  /* the temporary tree and its simulator */
   DsApplication *app;
   DsWindow      *window;
-  TestSim       *sim;
 } Fixture;
 
 static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-
-  f->tmp = g_dir_make_tmp ("dac-station-gui-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->data_dir = g_build_filename (f->tmp, "data", NULL);
-  f->sim_dir = g_build_filename (f->tmp, "announce", NULL);
-  f->state_dir = g_build_filename (f->tmp, "boards", NULL);
-  g_assert_cmpint (g_mkdir_with_parents (f->sim_dir, 0700), ==, 0);
+  ds_test_tree_setup (&f->tree, data);
 }
 
 static void
@@ -42,13 +32,9 @@ fixture_teardown (Fixture       *f,
 {
   if (f->app != NULL)
     test_app_close (f->app);
-  g_clear_pointer (&f->sim, test_sim_stop);
+  ds_test_tree_stop_sim (&f->tree);
   g_clear_object (&f->app);
-  test_rm_rf (f->tmp);
-  g_free (f->tmp);
-  g_free (f->data_dir);
-  g_free (f->sim_dir);
-  g_free (f->state_dir);
+  ds_test_tree_teardown (&f->tree, data);
 }
 
 static void
@@ -57,7 +43,7 @@ start_app (Fixture    *f,
            const char *lot,
            gboolean    auto_start)
 {
-  f->app = test_app_new (f->data_dir, f->sim_dir, operator_id, lot, auto_start);
+  f->app = test_app_new (f->tree.data_dir, f->tree.announce_dir, operator_id, lot, auto_start);
   f->window = test_app_get_window (f->app);
 }
 
@@ -150,7 +136,7 @@ scan (GtkWidget  *toplevel,
   for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
     send_key (toplevel, gdk_unicode_to_keyval (g_utf8_get_char (p)), 0);
   send_key (toplevel, GDK_KEY_Return, 0);
-  test_spin (50);
+  test_flush ();
 }
 
 static gboolean
@@ -182,7 +168,7 @@ test_keyboard_only (Fixture       *f,
   GtkWidget *login;
   GList *cards;
 
-  f->sim = test_sim_start (f->state_dir, f->sim_dir, 2, 0, NULL);
+  ds_test_tree_start_sim_with_faults (&f->tree, 2, 0, NULL);
   start_app (f, NULL, NULL, FALSE);
   gtk_widget_show (GTK_WIDGET (f->window));
   g_assert_true (test_wait_until (login_shown, NULL, 10));
@@ -206,21 +192,22 @@ test_keyboard_only (Fixture       *f,
     g_assert_cmpstr (ds_board_card_get_headline (l->data), ==, "PASS");
   g_list_free (cards);
   {
-    g_autofree char *db = g_build_filename (f->data_dir, "records.sqlite3", NULL);
-    g_autofree char *out = NULL;
-    g_autofree char *query = g_strdup ("SELECT count(*) FROM jobs WHERE operator = 'op-17' AND lot = 'WO-2024-117' AND outcome = 'passed'");
-    const char *argv[] = { "sqlite3", db, query, NULL };
-    int status = 0;
+    g_autofree char *db = g_build_filename (f->tree.data_dir, "records.sqlite3", NULL);
     g_autoptr(GError) error = NULL;
+    g_autoptr(DsStats) stats = ds_stats_open (db, &error);
+    DsStatsFilter filter = { .operator_id = "op-17", .lot = "WO-2024-117" };
+    DsStatsFilter other_lot = { .operator_id = "op-17", .lot = "WO-2024-118" };
+    DsStatsSummary summary;
 
-    if (g_find_program_in_path ("sqlite3") == NULL)
-      {
-        g_test_message ("sqlite3 not installed: records not checked");
-        return;
-      }
-    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, NULL, &status, &error);
     g_assert_no_error (error);
-    g_assert_cmpstr (g_strstrip (out), ==, "2");
+    g_assert_true (ds_stats_query_summary (stats, &filter, &summary, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (summary.passed, ==, 2);
+    g_assert_cmpint (summary.failed, ==, 0);
+    g_assert_cmpint (summary.boards_passed, ==, 2);
+    g_assert_true (ds_stats_query_summary (stats, &other_lot, &summary, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (summary.passed, ==, 0);
   }
 }
 
@@ -243,7 +230,7 @@ test_eight_boards_pass (Fixture       *f,
   DsBoardDetailsDialog *dialog;
 
   start_app (f, "op-1", "LOT-A", TRUE);
-  f->sim = test_sim_start (f->state_dir, f->sim_dir, 8, 0, NULL);
+  ds_test_tree_start_sim_with_faults (&f->tree, 8, 0, NULL);
   test_wait_cards (f->window, 8, 30);
   test_wait_finished (f->window, 8, 60);
   g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_PASSED), ==, 8);
@@ -283,7 +270,7 @@ test_fault_then_retry (Fixture       *f,
   GtkWidget *retry;
 
   start_app (f, "op-2", "LOT-B", TRUE);
-  f->sim = test_sim_start (f->state_dir, f->sim_dir, 8, 0, faults);
+  ds_test_tree_start_sim_with_faults (&f->tree, 8, 0, faults);
   test_wait_cards (f->window, 8, 30);
   test_wait_finished (f->window, 8, 60);
   g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_PASSED), ==, 7);
@@ -302,10 +289,10 @@ test_fault_then_retry (Fixture       *f,
   /* Clear the fault: the boards go away with the simulator and come back,
    * healthy, on new ports.  No auto-start now: the operator retries. */
   g_object_set (f->app, "auto-start", FALSE, NULL);
-  g_clear_pointer (&f->sim, test_sim_stop);
+  ds_test_tree_stop_sim (&f->tree);
   g_assert_true (test_wait_until (card_gone, f, 30));
   test_wait_cards (f->window, 0, 30);
-  f->sim = test_sim_start (f->state_dir, f->sim_dir, 8, 0, NULL);
+  ds_test_tree_start_sim_with_faults (&f->tree, 8, 0, NULL);
   test_wait_cards (f->window, 8, 30);
 
   /* The board comes back with its last verdict and a Retry button. */
@@ -357,13 +344,13 @@ test_unplug (Fixture       *f,
   const char *faults[] = { "1:disconnect:INFO", NULL };
 
   start_app (f, "op-3", "LOT-C", TRUE);
-  f->sim = test_sim_start (f->state_dir, f->sim_dir, 3, 0, faults);
+  ds_test_tree_start_sim_with_faults (&f->tree, 3, 0, faults);
   g_assert_true (test_wait_until (one_card_left_passed, f, 30));
   g_assert_null (ds_window_find_card (f->window, "sim-1"));
   g_assert_nonnull (ds_window_find_card (f->window, "sim-0"));
   g_assert_nonnull (ds_window_find_card (f->window, "sim-2"));
 
-  g_clear_pointer (&f->sim, test_sim_stop);
+  ds_test_tree_stop_sim (&f->tree);
   g_assert_true (test_wait_until (stack_shows_empty, f, 30));
 }
 
@@ -403,6 +390,12 @@ test_demo (Fixture       *f,
 
 /* Every accelerator is listed in the shortcuts window, and every action a
  * shortcut names exists. */
+static gboolean
+widget_mapped (gpointer data)
+{
+  return gtk_widget_get_mapped (data);
+}
+
 /* Preferences open (their template builds) and write through to GSettings;
  * a trust store that cannot be used is said when provisioning starts. */
 static void
@@ -418,10 +411,10 @@ test_preferences (Fixture       *f,
   g_action_group_activate_action (G_ACTION_GROUP (f->app), "preferences", NULL);
   prefs = test_find_toplevel (DS_TYPE_PREFERENCES_DIALOG);
   g_assert_nonnull (prefs);
-  test_spin (100);
+  g_assert_true (test_wait_until (widget_mapped, prefs, 10));
 
   settings = g_object_ref (ds_application_get_settings (f->app));
-  bogus = g_build_filename (f->tmp, "no-such-trust-store", NULL);
+  bogus = g_build_filename (f->tree.tmp, "no-such-trust-store", NULL);
   g_settings_set_string (settings, "trust-store", bogus);
   value = g_settings_get_string (settings, "trust-store");
   g_assert_cmpstr (value, ==, bogus);

@@ -21,42 +21,27 @@
 #include "ds-test-util.h"
 
 typedef struct {
-  char *tmp;
-  char *data;       /* the station's data folder */
+  DsTestTree tree;  /* the temporary tree and its simulator */
   char *other_data; /* another station's */
-  char *state;      /* honest boards */
   char *forged;     /* forged boards */
-  char *announce;
-  GPid  sim;
 } Fixture;
 
 static void
 fixture_setup (Fixture       *f,
                gconstpointer  unused)
 {
-  g_autoptr(GError) error = NULL;
-
-  f->tmp = g_dir_make_tmp ("ds-test-hostile-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->data = g_build_filename (f->tmp, "data", NULL);
-  f->other_data = g_build_filename (f->tmp, "other-data", NULL);
-  f->state = g_build_filename (f->tmp, "boards", NULL);
-  f->forged = g_build_filename (f->tmp, "forged", NULL);
-  f->announce = g_build_filename (f->tmp, "announce", NULL);
+  ds_test_tree_setup (&f->tree, NULL);
+  f->other_data = g_build_filename (f->tree.tmp, "other-data", NULL);
+  f->forged = g_build_filename (f->tree.tmp, "forged", NULL);
 }
 
 static void
 fixture_teardown (Fixture       *f,
                   gconstpointer  unused)
 {
-  ds_test_stop (&f->sim, 0);
-  ds_test_rm_rf (f->tmp);
-  g_free (f->tmp);
-  g_free (f->data);
+  ds_test_tree_teardown (&f->tree, NULL);
   g_free (f->other_data);
-  g_free (f->state);
   g_free (f->forged);
-  g_free (f->announce);
 }
 
 static DsCliResult *
@@ -65,7 +50,7 @@ provision (Fixture    *f,
 {
   const char *args[] = { "provision", "--all", "--json", "--data-dir", data_dir, NULL };
 
-  return ds_test_run_cli (f->announce, args);
+  return ds_test_run_cli (f->tree.announce_dir, args);
 }
 
 /* Runs @n boards of @state (with @extra simulator arguments) through one
@@ -79,9 +64,9 @@ run_boards (Fixture           *f,
 {
   DsCliResult *r;
 
-  f->sim = ds_test_start_sim (state, f->announce, n, extra);
+  f->tree.sim_pid = ds_test_start_sim (state, f->tree.announce_dir, n, extra);
   r = provision (f, data_dir);
-  ds_test_stop (&f->sim, 0);
+  ds_test_tree_stop_sim (&f->tree);
   return r;
 }
 
@@ -247,11 +232,11 @@ test_claims_locked (Fixture       *f,
                     gconstpointer  unused)
 {
   const char *lie[] = { "--fault", "0:claim-locked", NULL };
-  g_autoptr(DsCliResult) r = run_boards (f, f->state, 1, lie, f->data);
+  g_autoptr(DsCliResult) r = run_boards (f, f->tree.state_dir, 1, lie, f->tree.data_dir);
 
   g_assert_null (ds_test_find_event (r->events, "already-provisioned", "sim-0"));
   assert_fails (r, "sim-0", "forward", "rejected", "holds no DAC");
-  g_assert_cmpuint (assert_ca_agrees (f->data), ==, 0);
+  g_assert_cmpuint (assert_ca_agrees (f->tree.data_dir), ==, 0);
 }
 
 /* A board locked with a DAC from another station (or another factory):
@@ -260,18 +245,18 @@ static void
 test_locked_foreign (Fixture       *f,
                      gconstpointer  unused)
 {
-  g_autoptr(DsCliResult) elsewhere = run_boards (f, f->state, 1, NULL, f->other_data);
+  g_autoptr(DsCliResult) elsewhere = run_boards (f, f->tree.state_dir, 1, NULL, f->other_data);
   g_autoptr(DsCliResult) r = NULL;
   g_autoptr(DsCliResult) home = NULL;
   JsonObject *o;
 
   g_assert_nonnull (ds_test_find_event (elsewhere->events, "pass", "sim-0"));
-  r = run_boards (f, f->state, 1, NULL, f->data);
+  r = run_boards (f, f->tree.state_dir, 1, NULL, f->tree.data_dir);
   assert_fails (r, "sim-0", "forward", "rejected", "has no record of");
-  g_assert_cmpuint (assert_ca_agrees (f->data), ==, 0);
+  g_assert_cmpuint (assert_ca_agrees (f->tree.data_dir), ==, 0);
 
   /* Where it was provisioned, it is proven so: read back, gate, attest. */
-  home = run_boards (f, f->state, 1, NULL, f->other_data);
+  home = run_boards (f, f->tree.state_dir, 1, NULL, f->other_data);
   g_assert_cmpint (home->exit_status, ==, 0);
   o = ds_test_find_event (home->events, "already-provisioned", "sim-0");
   g_assert_nonnull (o);
@@ -287,12 +272,12 @@ static void
 test_copied_identity (Fixture       *f,
                       gconstpointer  unused)
 {
-  g_autoptr(DsCliResult) honest = run_boards (f, f->state, 1, NULL, f->data);
-  g_autofree char *uid = read_board (f->state, 0, "uid");
+  g_autoptr(DsCliResult) honest = run_boards (f, f->tree.state_dir, 1, NULL, f->tree.data_dir);
+  g_autofree char *uid = read_board (f->tree.state_dir, 0, "uid");
   g_autofree char *forged_uid = NULL;
 
   g_assert_nonnull (ds_test_find_event (honest->events, "pass", "sim-0"));
-  g_assert_cmpuint (assert_ca_agrees (f->data), ==, 1);
+  g_assert_cmpuint (assert_ca_agrees (f->tree.data_dir), ==, 1);
 
   /* Its DAC, PAI and key, locked, under a UID of its own: it can even sign
    * a nonce with the DAC's key. */
@@ -301,13 +286,13 @@ test_copied_identity (Fixture       *f,
 
     forge (f->forged, 0, "uid", "0123456789ABCDEF01234567", -1);
     forge (f->forged, 0, "state", "locked", -1);
-    copy_object (f->state, 0, f->forged, 0, "key.pem");
-    copy_object (f->state, 0, f->forged, 0, "dac.der");
-    copy_object (f->state, 0, f->forged, 0, "pai.der");
-    r = run_boards (f, f->forged, 1, NULL, f->data);
+    copy_object (f->tree.state_dir, 0, f->forged, 0, "key.pem");
+    copy_object (f->tree.state_dir, 0, f->forged, 0, "dac.der");
+    copy_object (f->tree.state_dir, 0, f->forged, 0, "pai.der");
+    r = run_boards (f, f->forged, 1, NULL, f->tree.data_dir);
     forged_uid = g_strdup_printf ("was issued to board %s", uid);
     assert_fails (r, "sim-0", "forward", "rejected", forged_uid);
-    g_assert_cmpuint (assert_ca_agrees (f->data), ==, 1);
+    g_assert_cmpuint (assert_ca_agrees (f->tree.data_dir), ==, 1);
     ds_test_rm_rf (f->forged);
   }
 
@@ -316,9 +301,9 @@ test_copied_identity (Fixture       *f,
     g_autoptr(DsCliResult) r = NULL;
 
     forge (f->forged, 0, "uid", uid, -1);
-    r = run_boards (f, f->forged, 1, NULL, f->data);
+    r = run_boards (f, f->forged, 1, NULL, f->tree.data_dir);
     assert_fails (r, "sim-0", "forward", "already-provisioned", "already holds the installed DAC");
-    g_assert_cmpuint (assert_ca_agrees (f->data), ==, 1);
+    g_assert_cmpuint (assert_ca_agrees (f->tree.data_dir), ==, 1);
     ds_test_rm_rf (f->forged);
   }
 
@@ -328,10 +313,10 @@ test_copied_identity (Fixture       *f,
 
     forge (f->forged, 0, "uid", "ABABABABABABABABABABABAB", -1);
     forge (f->forged, 0, "state", "key-pending", -1);
-    copy_object (f->state, 0, f->forged, 0, "key.pem");
-    r = run_boards (f, f->forged, 1, NULL, f->data);
+    copy_object (f->tree.state_dir, 0, f->forged, 0, "key.pem");
+    r = run_boards (f, f->forged, 1, NULL, f->tree.data_dir);
     assert_fails (r, "sim-0", "forward", "rejected", "already certified for board");
-    g_assert_cmpuint (assert_ca_agrees (f->data), ==, 1);
+    g_assert_cmpuint (assert_ca_agrees (f->tree.data_dir), ==, 1);
   }
 }
 
@@ -367,7 +352,7 @@ test_clones_at_once (Fixture       *f,
               forge (dir, i, "key.pem", pem, pem_len);
             }
         }
-      r = run_boards (f, dir, 2, NULL, f->data);
+      r = run_boards (f, dir, 2, NULL, f->tree.data_dir);
       if (pair == 0)
         {
           /* Two boards that announce one UID are told apart before any job
@@ -381,7 +366,7 @@ test_clones_at_once (Fixture       *f,
           g_assert_cmpint (r->exit_status, ==, 1);
           g_assert_null (ds_test_find_event (r->events, "step", "sim-0"));
           g_assert_null (ds_test_find_event (r->events, "step", "sim-1"));
-          g_assert_cmpuint (assert_ca_agrees (f->data), ==, issued);
+          g_assert_cmpuint (assert_ca_agrees (f->tree.data_dir), ==, issued);
           continue;
         }
       for (guint i = 0; i < 2; i++)
@@ -405,7 +390,7 @@ test_clones_at_once (Fixture       *f,
         }
       g_assert_cmpuint (passed, ==, 1);
       issued++;
-      g_assert_cmpuint (assert_ca_agrees (f->data), ==, issued);
+      g_assert_cmpuint (assert_ca_agrees (f->tree.data_dir), ==, issued);
     }
 }
 
@@ -416,8 +401,8 @@ static void
 test_reprovision_authorised (Fixture       *f,
                              gconstpointer  unused)
 {
-  g_autoptr(DsCliResult) honest = run_boards (f, f->state, 1, NULL, f->data);
-  g_autofree char *uid = read_board (f->state, 0, "uid");
+  g_autoptr(DsCliResult) honest = run_boards (f, f->tree.state_dir, 1, NULL, f->tree.data_dir);
+  g_autofree char *uid = read_board (f->tree.state_dir, 0, "uid");
   g_autofree char *old_serial = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(DsStore) store = NULL;
@@ -430,47 +415,47 @@ test_reprovision_authorised (Fixture       *f,
 
   /* Without an engineer and a reason, the option is refused outright. */
   {
-    const char *args[] = { "provision", "--all", "--json", "--data-dir", f->data, "--reprovision", uid, NULL };
+    const char *args[] = { "provision", "--all", "--json", "--data-dir", f->tree.data_dir, "--reprovision", uid, NULL };
     g_autoptr(DsCliResult) r = NULL;
 
-    f->sim = ds_test_start_sim (f->forged, f->announce, 1, NULL);
-    r = ds_test_run_cli (f->announce, args);
-    ds_test_stop (&f->sim, 0);
+    f->tree.sim_pid = ds_test_start_sim (f->forged, f->tree.announce_dir, 1, NULL);
+    r = ds_test_run_cli (f->tree.announce_dir, args);
+    ds_test_stop (&f->tree.sim_pid, 0);
     g_assert_cmpint (r->exit_status, ==, 2);
     g_assert_nonnull (strstr (r->err, "--engineer"));
     g_assert_null (ds_test_find_event (r->events, "step", "sim-0"));
   }
   /* Authorised for another UID: still refused. */
   {
-    const char *args[] = { "provision", "--all", "--json", "--data-dir", f->data, "--reprovision", "ABABABABABABABABABABABAB",
+    const char *args[] = { "provision", "--all", "--json", "--data-dir", f->tree.data_dir, "--reprovision", "ABABABABABABABABABABABAB",
                            "--engineer", "eng-7", "--reason", "RMA 1234", NULL };
     g_autoptr(DsCliResult) r = NULL;
 
-    f->sim = ds_test_start_sim (f->forged, f->announce, 1, NULL);
-    r = ds_test_run_cli (f->announce, args);
-    ds_test_stop (&f->sim, 0);
+    f->tree.sim_pid = ds_test_start_sim (f->forged, f->tree.announce_dir, 1, NULL);
+    r = ds_test_run_cli (f->tree.announce_dir, args);
+    ds_test_stop (&f->tree.sim_pid, 0);
     assert_fails (r, "sim-0", "forward", "already-provisioned", "authorise a second DAC");
-    g_assert_cmpuint (assert_ca_agrees (f->data), ==, 1);
+    g_assert_cmpuint (assert_ca_agrees (f->tree.data_dir), ==, 1);
   }
   /* Authorised: a second DAC, the first superseded, the authorisation logged. */
   {
-    const char *args[] = { "provision", "--all", "--json", "--data-dir", f->data, "--reprovision", uid,
+    const char *args[] = { "provision", "--all", "--json", "--data-dir", f->tree.data_dir, "--reprovision", uid,
                            "--engineer", "eng-7", "--reason", "RMA 1234: storage wiped", NULL };
     g_autoptr(DsCliResult) r = NULL;
     JsonObject *pass;
 
-    f->sim = ds_test_start_sim (f->forged, f->announce, 1, NULL);
-    r = ds_test_run_cli (f->announce, args);
-    ds_test_stop (&f->sim, 0);
+    f->tree.sim_pid = ds_test_start_sim (f->forged, f->tree.announce_dir, 1, NULL);
+    r = ds_test_run_cli (f->tree.announce_dir, args);
+    ds_test_stop (&f->tree.sim_pid, 0);
     g_assert_cmpint (r->exit_status, ==, 0);
     pass = ds_test_find_event (r->events, "pass", "sim-0");
     g_assert_nonnull (pass);
     g_assert_cmpstr (json_object_get_string_member (pass, "dac_serial"), !=, old_serial);
-    g_assert_cmpuint (assert_ca_agrees (f->data), ==, 2);
+    g_assert_cmpuint (assert_ca_agrees (f->tree.data_dir), ==, 2);
   }
 
   {
-    g_autofree char *path = g_build_filename (f->data, "records.sqlite3", NULL);
+    g_autofree char *path = g_build_filename (f->tree.data_dir, "records.sqlite3", NULL);
     g_autofree char *events = NULL;
     sqlite3 *db = NULL;
     sqlite3_stmt *stmt = NULL;
@@ -506,11 +491,11 @@ test_uid_after_lock (Fixture       *f,
                      gconstpointer  unused)
 {
   const char *lie[] = { "--fault", "0:uid-after-lock", NULL };
-  g_autoptr(DsCliResult) r = run_boards (f, f->state, 1, lie, f->data);
+  g_autoptr(DsCliResult) r = run_boards (f, f->tree.state_dir, 1, lie, f->tree.data_dir);
 
   g_assert_null (ds_test_find_event (r->events, "pass", "sim-0"));
   assert_fails (r, "sim-0", "lock", "rejected", "UID changed");
-  g_assert_cmpuint (assert_ca_agrees (f->data), ==, 1);
+  g_assert_cmpuint (assert_ca_agrees (f->tree.data_dir), ==, 1);
 }
 
 /* Terminal escape sequences in a board's error text reach no output. */
@@ -519,14 +504,14 @@ test_escape_text (Fixture       *f,
                   gconstpointer  unused)
 {
   const char *lie[] = { "--fault", "0:escape-text", NULL };
-  g_autoptr(DsCliResult) r = run_boards (f, f->state, 1, lie, f->data);
+  g_autoptr(DsCliResult) r = run_boards (f, f->tree.state_dir, 1, lie, f->tree.data_dir);
 
   assert_fails (r, "sim-0", "install", "rejected", "all good");
   g_assert_null (strchr (r->out, '\033'));
   g_assert_null (strchr (r->out, '\007'));
   g_assert_null (strstr (r->out, "\\u001b"));
   g_assert_null (strstr (r->out, "\\u0007"));
-  g_assert_cmpuint (assert_ca_agrees (f->data), ==, 1);
+  g_assert_cmpuint (assert_ca_agrees (f->tree.data_dir), ==, 1);
 }
 
 /* The end of the job cannot be written (SQLite refuses the row, as a full
@@ -535,17 +520,17 @@ static void
 test_end_not_recorded (Fixture       *f,
                        gconstpointer  unused)
 {
-  g_autofree char *path = g_build_filename (f->data, "records.sqlite3", NULL);
+  g_autofree char *path = g_build_filename (f->tree.data_dir, "records.sqlite3", NULL);
   g_autoptr(DsStore) store = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(DsCliResult) r = NULL;
   g_autoptr(DsCliResult) again = NULL;
   g_autoptr(DsCliResult) stats = NULL;
-  const char *stats_args[] = { "stats", "--json", "--data-dir", f->data, NULL };
+  const char *stats_args[] = { "stats", "--json", "--data-dir", f->tree.data_dir, NULL };
   JsonObject *sum, *o;
   sqlite3 *db = NULL;
 
-  g_assert_cmpint (g_mkdir_with_parents (f->data, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (f->tree.data_dir, 0700), ==, 0);
   store = ds_store_open (path, &error);
   g_assert_no_error (error);
   g_clear_object (&store);
@@ -555,7 +540,7 @@ test_end_not_recorded (Fixture       *f,
                                      "BEGIN SELECT RAISE(FAIL, 'disk I/O error'); END;", NULL, NULL, NULL), ==, SQLITE_OK);
   sqlite3_close (db);
 
-  r = run_boards (f, f->state, 1, NULL, f->data);
+  r = run_boards (f, f->tree.state_dir, 1, NULL, f->tree.data_dir);
   g_assert_null (ds_test_find_event (r->events, "pass", "sim-0"));
   assert_fails (r, "sim-0", "lock", "io", "end of the job could not be recorded");
   sum = ds_test_summary (r);
@@ -567,16 +552,16 @@ test_end_not_recorded (Fixture       *f,
   g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_exec (db, "DROP TRIGGER no_end", NULL, NULL, NULL), ==, SQLITE_OK);
   sqlite3_close (db);
-  again = run_boards (f, f->state, 1, NULL, f->data);
+  again = run_boards (f, f->tree.state_dir, 1, NULL, f->tree.data_dir);
   g_assert_cmpint (again->exit_status, ==, 0);
   g_assert_nonnull (ds_test_find_event (again->events, "already-provisioned", "sim-0"));
-  stats = ds_test_run_cli (f->announce, stats_args);
+  stats = ds_test_run_cli (f->tree.announce_dir, stats_args);
   o = ds_test_find_event (stats->events, "stats", NULL);
   g_assert_nonnull (o);
   g_assert_cmpint (json_object_get_int_member (o, "boards"), ==, 1);
   g_assert_cmpint (json_object_get_int_member (o, "passed"), ==, 1);
   g_assert_cmpint (json_object_get_int_member (o, "failed"), ==, 0);
-  g_assert_cmpuint (assert_ca_agrees (f->data), ==, 1);
+  g_assert_cmpuint (assert_ca_agrees (f->tree.data_dir), ==, 1);
 }
 
 /* A CA that reuses a serial: the built-in test CA's DAC for the right key,
@@ -713,7 +698,7 @@ make_reuse_ca (const char *data)
   return ca;
 }
 
-/* Provisions every board of @f->state (@n of them) with a station of
+/* Provisions every board of @f->tree.state_dir (@n of them) with a station of
  * @options, one at a time, and returns the station. */
 static DsStation *
 run_station (Fixture            *f,
@@ -727,8 +712,8 @@ run_station (Fixture            *f,
   DsStation *station = ds_station_new (options, 1);
 
   g_signal_connect (station, "idle", G_CALLBACK (idle_cb), loop);
-  f->sim = ds_test_start_sim (f->state, f->announce, (int) n, NULL);
-  monitor = ds_board_monitor_new (f->announce);
+  ds_test_tree_start_sim (&f->tree, (int) n, NULL);
+  monitor = ds_board_monitor_new (f->tree.announce_dir);
   ds_board_monitor_scan (monitor);
   boards = ds_board_monitor_list (monitor);
   g_assert_cmpuint (boards->len, ==, n);
@@ -752,7 +737,7 @@ run_station (Fixture            *f,
       g_assert_no_error (error);
     }
   g_main_loop_run (loop);
-  ds_test_stop (&f->sim, 0);
+  ds_test_tree_stop_sim (&f->tree);
   return station;
 }
 
@@ -772,27 +757,27 @@ static void
 test_production_test_ids (Fixture       *f,
                           gconstpointer  unused)
 {
-  const char *test_vid[] = { "provision", "--all", "--json", "--data-dir", f->data, "--production",
+  const char *test_vid[] = { "provision", "--all", "--json", "--data-dir", f->tree.data_dir, "--production",
                              "--vid", "FFF1", "--ca", "est:https://127.0.0.1:9", "--client-cert", "none.pem",
-                             "--client-key", "none.pem", "--trust-store", f->tmp, NULL };
-  const char *test_pid[] = { "provision", "--all", "--json", "--data-dir", f->data, "--production",
+                             "--client-key", "none.pem", "--trust-store", f->tree.tmp, NULL };
+  const char *test_pid[] = { "provision", "--all", "--json", "--data-dir", f->tree.data_dir, "--production",
                              "--vid", "1234", "--pid", "8001", "--ca", "est:https://127.0.0.1:9",
-                             "--client-cert", "none.pem", "--client-key", "none.pem", "--trust-store", f->tmp, NULL };
+                             "--client-cert", "none.pem", "--client-key", "none.pem", "--trust-store", f->tree.tmp, NULL };
   g_autoptr(DsCliResult) a = NULL;
   g_autoptr(DsCliResult) b = NULL;
   g_autoptr(TestReuseCa) ca = NULL;
   g_autoptr(DsStore) store = NULL;
   g_autoptr(DsStation) station = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *db = g_build_filename (f->data, "records.sqlite3", NULL);
-  g_autofree char *certs = g_build_filename (f->data, "certs", NULL);
+  g_autofree char *db = g_build_filename (f->tree.data_dir, "records.sqlite3", NULL);
+  g_autofree char *certs = g_build_filename (f->tree.data_dir, "certs", NULL);
   DsJobOptions options = { 0 };
   DsJob *job;
 
-  f->sim = ds_test_start_sim (f->state, f->announce, 1, NULL);
-  a = ds_test_run_cli (f->announce, test_vid);
-  b = ds_test_run_cli (f->announce, test_pid);
-  ds_test_stop (&f->sim, 0);
+  ds_test_tree_start_sim (&f->tree, 1, NULL);
+  a = ds_test_run_cli (f->tree.announce_dir, test_vid);
+  b = ds_test_run_cli (f->tree.announce_dir, test_pid);
+  ds_test_tree_stop_sim (&f->tree);
   g_test_message ("%s%s", a->err, b->err);
   g_assert_cmpint (a->exit_status, ==, 2);
   g_assert_nonnull (strstr (a->err, "test vendor ID 0xFFF1"));
@@ -802,7 +787,7 @@ test_production_test_ids (Fixture       *f,
   g_assert_null (ds_test_find_event (b->events, "step", "sim-0"));
 
   /* The library says the same to any front end... */
-  ca = make_reuse_ca (f->data);
+  ca = make_reuse_ca (f->tree.data_dir);
   store = ds_store_open (db, &error);
   g_assert_no_error (error);
   options.store = store;
@@ -824,7 +809,7 @@ test_production_test_ids (Fixture       *f,
   g_assert_cmpint (ds_job_get_failed_step (job), ==, DS_STEP_FORWARD);
   g_assert_nonnull (strstr (ds_job_get_error (job)->message, "test vendor ID 0xFFF2"));
   g_assert_cmpuint (ca->log->len, ==, 0);
-  g_assert_cmpuint (assert_ca_agrees (f->data), ==, 0);
+  g_assert_cmpuint (assert_ca_agrees (f->tree.data_dir), ==, 0);
 }
 
 /* The second board gets a DAC whose serial the first one's already has:
@@ -835,9 +820,9 @@ test_ca_reuses_serial (Fixture       *f,
                        gconstpointer  unused)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *db = g_build_filename (f->data, "records.sqlite3", NULL);
-  g_autofree char *certs = g_build_filename (f->data, "certs", NULL);
-  g_autoptr(TestReuseCa) ca = make_reuse_ca (f->data);
+  g_autofree char *db = g_build_filename (f->tree.data_dir, "records.sqlite3", NULL);
+  g_autofree char *certs = g_build_filename (f->tree.data_dir, "certs", NULL);
+  g_autoptr(TestReuseCa) ca = make_reuse_ca (f->tree.data_dir);
   g_autoptr(DsStore) store = NULL;
   g_autoptr(DsStation) station = NULL;
   g_auto(GStrv) lines = NULL;
@@ -884,7 +869,7 @@ test_ca_reuses_serial (Fixture       *f,
    * second (same serial, its own fingerprint) in the event log. */
   lines = g_strsplit (ca->log->str, "\n", -1);
   g_assert_cmpuint (g_strv_length (lines), ==, 3);
-  rdb = open_records (f->data);
+  rdb = open_records (f->tree.data_dir);
   for (guint i = 0; i < 2; i++)
     {
       g_auto(GStrv) field = g_strsplit (lines[i], " ", 2);
@@ -913,7 +898,7 @@ start_python_board (Fixture           *f,
   g_ptr_array_add (argv, python);
   g_ptr_array_add (argv, script);
   g_ptr_array_add (argv, (char *) "--announce-dir");
-  g_ptr_array_add (argv, f->announce);
+  g_ptr_array_add (argv, f->tree.announce_dir);
   for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
     g_ptr_array_add (argv, (char *) extra[i]);
   g_ptr_array_add (argv, NULL);
@@ -926,9 +911,9 @@ run_python_board (Fixture           *f,
 {
   DsCliResult *r;
 
-  f->sim = start_python_board (f, extra);
-  r = provision (f, f->data);
-  ds_test_stop (&f->sim, 0);
+  f->tree.sim_pid = start_python_board (f, extra);
+  r = provision (f, f->tree.data_dir);
+  ds_test_tree_stop_sim (&f->tree);
   return r;
 }
 
@@ -958,7 +943,7 @@ test_python_attack (Fixture       *f,
   assert_fails (r, "py-0", cell->step, "rejected", cell->cause);
   g_assert_null (strchr (r->out, '\033'));
   g_assert_null (strstr (r->out, "\\u001b"));
-  g_assert_cmpuint (assert_ca_agrees (f->data), ==, cell->issued);
+  g_assert_cmpuint (assert_ca_agrees (f->tree.data_dir), ==, cell->issued);
 }
 
 /* An honest Python board passes and is then proven locked; copies of its
@@ -971,19 +956,19 @@ test_python_copies (Fixture       *f,
   g_autofree char *key = g_strdup_printf ("%08X%08X%08X%08X", g_random_int (), g_random_int (),
                                           g_random_int (), g_random_int ());
   const char *honest[] = { "--name", "py-0", "--uid", uid, "--key", key, NULL };
-  g_autofree char *dac_path = g_build_filename (f->tmp, "stolen-dac.der", NULL);
-  g_autofree char *pai_path = g_build_filename (f->tmp, "stolen-pai.der", NULL);
+  g_autofree char *dac_path = g_build_filename (f->tree.tmp, "stolen-dac.der", NULL);
+  g_autofree char *pai_path = g_build_filename (f->tree.tmp, "stolen-pai.der", NULL);
   g_autoptr(DsStore) store = NULL;
   g_autoptr(DsCertRecord) rec = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *db = g_build_filename (f->data, "records.sqlite3", NULL);
+  g_autofree char *db = g_build_filename (f->tree.data_dir, "records.sqlite3", NULL);
   g_autofree char *issued_to = g_strdup_printf ("was issued to board %s", uid);
 
   {
     g_autoptr(DsCliResult) r = run_python_board (f, honest);
 
     g_assert_nonnull (ds_test_find_event (r->events, "pass", "py-0"));
-    g_assert_cmpuint (assert_ca_agrees (f->data), ==, 1);
+    g_assert_cmpuint (assert_ca_agrees (f->tree.data_dir), ==, 1);
   }
 
   store = ds_store_open (db, &error);
@@ -1004,7 +989,7 @@ test_python_copies (Fixture       *f,
 
     g_assert_nonnull (ds_test_find_event (again->events, "already-provisioned", "py-0"));
     g_assert_cmpstr (json_object_get_string_member (ds_test_find_step (again->events, "py-0", "attest"), "status"), ==, "pass");
-    g_assert_cmpuint (assert_ca_agrees (f->data), ==, 1);
+    g_assert_cmpuint (assert_ca_agrees (f->tree.data_dir), ==, 1);
   }
   {
     /* Its key, fresh, under another UID. */
@@ -1012,7 +997,7 @@ test_python_copies (Fixture       *f,
     g_autoptr(DsCliResult) r = run_python_board (f, args);
 
     assert_fails (r, "py-1", "forward", "rejected", "already certified for board");
-    g_assert_cmpuint (assert_ca_agrees (f->data), ==, 1);
+    g_assert_cmpuint (assert_ca_agrees (f->tree.data_dir), ==, 1);
   }
   {
     /* Its UID, with a key of its own. */
@@ -1020,7 +1005,7 @@ test_python_copies (Fixture       *f,
     g_autoptr(DsCliResult) r = run_python_board (f, args);
 
     assert_fails (r, "py-2", "forward", "already-provisioned", "already holds the installed DAC");
-    g_assert_cmpuint (assert_ca_agrees (f->data), ==, 1);
+    g_assert_cmpuint (assert_ca_agrees (f->tree.data_dir), ==, 1);
   }
   {
     /* Its DAC, PAI and key, locked, under another UID. */
@@ -1029,7 +1014,7 @@ test_python_copies (Fixture       *f,
     g_autoptr(DsCliResult) r = run_python_board (f, args);
 
     assert_fails (r, "py-3", "forward", "rejected", issued_to);
-    g_assert_cmpuint (assert_ca_agrees (f->data), ==, 1);
+    g_assert_cmpuint (assert_ca_agrees (f->tree.data_dir), ==, 1);
   }
 }
 

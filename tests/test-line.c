@@ -12,8 +12,6 @@
 #define N_STATIONS 3
 #define N_BOARDS   4
 
-static char *pg_server;
-
 typedef struct {
   char        *dir;
   char        *announce;
@@ -42,7 +40,7 @@ test_stations_at_once (void)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *tmp = g_dir_make_tmp ("ds-test-line-XXXXXX", &error);
-  g_autofree char *db = ds_test_pg_new_database (pg_server);
+  g_autofree char *db = ds_test_backend_new_store (NULL);
   g_autoptr(GHashTable) job_ids = g_hash_table_new (g_int64_hash, g_int64_equal);
   g_autoptr(GHashTable) serials = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
@@ -225,28 +223,13 @@ test_stations_at_once (void)
   ds_test_rm_rf (tmp);
 }
 
-static void
-test_skip (gconstpointer data)
-{
-  g_test_skip (data);
-}
-
 int
 main (int    argc,
       char **argv)
 {
-  g_autofree char *reason = NULL;
-  int status;
-
   g_test_init (&argc, &argv, NULL);
-  pg_server = ds_test_pg_start (&reason);
-  if (pg_server == NULL)
-    {
-      g_test_add_data_func ("/line-pg/skipped", reason, test_skip);
-      return g_test_run ();
-    }
-  g_test_add_func ("/line-pg/stations-at-once", test_stations_at_once);
-  status = g_test_run ();
-  ds_test_pg_stop (g_steal_pointer (&pg_server));
-  return status;
+  /* Stations sharing one record store: a PostgreSQL server's. */
+  if (ds_test_backend_init (TRUE, "/line"))
+    g_test_add_func (ds_test_backend_path ("/stations-at-once"), test_stations_at_once);
+  return ds_test_backend_run ();
 }

@@ -15,10 +15,7 @@
 #include "ds-util.h"
 
 typedef struct {
-  char        *tmp;
-  char        *state_dir;
-  char        *announce_dir;
-  GPid         sim_pid;
+  DsTestTree tree;  /* the temporary tree and its simulator */
   DsTransport *transport;
   guint16      seq;
 } Fixture;
@@ -31,12 +28,9 @@ fixture_setup (Fixture       *f,
   g_autofree char *announce = NULL;
   g_autoptr(DsSimAnnouncement) a = NULL;
 
-  f->tmp = g_dir_make_tmp ("ds-test-no-key-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->state_dir = g_build_filename (f->tmp, "boards", NULL);
-  f->announce_dir = g_build_filename (f->tmp, "announce", NULL);
-  f->sim_pid = ds_test_start_sim (f->state_dir, f->announce_dir, 1, NULL);
-  announce = g_build_filename (f->announce_dir, "sim-0.json", NULL);
+  ds_test_tree_setup (&f->tree, NULL);
+  ds_test_tree_start_sim (&f->tree, 1, NULL);
+  announce = g_build_filename (f->tree.announce_dir, "sim-0.json", NULL);
   a = ds_sim_announce_read (announce, &error);
   g_assert_no_error (error);
   f->transport = DS_TRANSPORT (ds_pty_transport_new (a->port));
@@ -49,11 +43,7 @@ fixture_teardown (Fixture       *f,
                   gconstpointer  data)
 {
   g_clear_object (&f->transport);
-  ds_test_stop (&f->sim_pid, 0);
-  ds_test_rm_rf (f->tmp);
-  g_free (f->tmp);
-  g_free (f->state_dir);
-  g_free (f->announce_dir);
+  ds_test_tree_teardown (&f->tree, NULL);
 }
 
 /* Sends one request and returns the answer's whole frame (header and
@@ -96,7 +86,7 @@ static void
 board_secret (Fixture *f,
               guint8   raw[32])
 {
-  g_autofree char *path = g_build_filename (f->state_dir, "sim-0", "key.pem", NULL);
+  g_autofree char *path = g_build_filename (f->tree.state_dir, "sim-0", "key.pem", NULL);
   g_autofree char *pem = NULL;
   g_autoptr(BIO) bio = NULL;
   g_autoptr(EVP_PKEY) key = NULL;

@@ -10,10 +10,6 @@
 #include "ds-store.h"
 #include "ds-test-util.h"
 
-#ifdef DS_TEST_PG
-static char *pg_server;
-#endif
-
 typedef struct {
   const char *step;      /* where the station is killed */
   const char *command;   /* the board command the board stalls on there */
@@ -95,19 +91,15 @@ issued_serials (const char *log_path)
 }
 
 static void
-test_kill_at_step (gconstpointer data)
+test_kill_at_step (DsTestTree    *tree,
+                   gconstpointer  data)
 {
   const Cell *cell = data;
   g_autoptr(GError) error = NULL;
-  g_autofree char *tmp = g_dir_make_tmp ("ds-test-resume-XXXXXX", &error);
-  g_autofree char *state = g_build_filename (tmp, "boards", NULL);
-  g_autofree char *announce = g_build_filename (tmp, "announce", NULL);
-  g_autofree char *data_dir = g_build_filename (tmp, "data", NULL);
-#ifdef DS_TEST_PG
-  g_autofree char *db = ds_test_pg_new_database (pg_server);
-#else
-  g_autofree char *db = g_build_filename (data_dir, "records.sqlite3", NULL);
-#endif
+  const char *announce = tree->announce_dir;
+  const char *data_dir = tree->data_dir;
+  g_autofree char *sqlite_db = g_build_filename (data_dir, "records.sqlite3", NULL);
+  g_autofree char *db = ds_test_backend_new_store (sqlite_db);
   g_autofree char *ca_log = g_build_filename (data_dir, "pki", "issued.log", NULL);
   g_autofree char *fault = g_strdup_printf ("0:stall:%s", cell->command);
   const char *faulty[] = { "--fault", fault, NULL };
@@ -118,18 +110,17 @@ test_kill_at_step (gconstpointer data)
   g_autofree char *reason = NULL;
   DsStoreCounts counts = { 0 };
   gint64 n_events = 0, broken = 0;
-  GPid sim;
   JsonObject *sum;
 
   g_assert_no_error (error);
-  sim = ds_test_start_sim (state, announce, 2, faulty);
+  ds_test_tree_start_sim (tree, 2, faulty);
   run_and_kill (announce, data_dir, db, cell->step);
-  ds_test_stop (&sim, 0);
+  ds_test_tree_stop_sim (tree);
 
   /* Power back: the same boards, healthy; the station starts again. */
-  sim = ds_test_start_sim (state, announce, 2, NULL);
+  ds_test_tree_start_sim (tree, 2, NULL);
   r = ds_test_run_cli (announce, args);
-  ds_test_stop (&sim, 0);
+  ds_test_tree_stop_sim (tree);
   g_assert_cmpint (r->exit_status, ==, 0);
   sum = ds_test_summary (r);
   g_assert_cmpint (json_object_get_int_member (sum, "passed"), ==, 1);
@@ -189,47 +180,20 @@ test_kill_at_step (gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpint (broken, ==, 0);
   g_clear_object (&store);
-  ds_test_rm_rf (tmp);
 }
-
-#ifdef DS_TEST_PG
-static void
-test_skip (gconstpointer data)
-{
-  g_test_skip (data);
-}
-#endif
 
 int
 main (int    argc,
       char **argv)
 {
-  int status;
-
   g_test_init (&argc, &argv, NULL);
-#ifdef DS_TEST_PG
-  {
-    g_autofree char *reason = NULL;
-
-    pg_server = ds_test_pg_start (&reason);
-    if (pg_server == NULL)
-      {
-        g_test_add_data_func ("/resume-pg/skipped", reason, test_skip);
-        return g_test_run ();
-      }
-  }
-#define PREFIX "/resume-pg"
-#else
-#define PREFIX "/resume"
-#endif
+  if (!ds_test_backend_init (DS_TEST_PG, "/resume"))
+    return ds_test_backend_run ();
   for (gsize i = 0; i < G_N_ELEMENTS (cells); i++)
     {
-      g_autofree char *path = g_strdup_printf (PREFIX "/killed-at/%s", cells[i].step);
-      g_test_add_data_func (path, &cells[i], test_kill_at_step);
+      g_autofree char *path = g_strdup_printf ("/killed-at/%s", cells[i].step);
+      g_test_add (ds_test_backend_path (path), DsTestTree, &cells[i], ds_test_tree_setup, test_kill_at_step,
+                  ds_test_tree_teardown);
     }
-  status = g_test_run ();
-#ifdef DS_TEST_PG
-  ds_test_pg_stop (g_steal_pointer (&pg_server));
-#endif
-  return status;
+  return ds_test_backend_run ();
 }

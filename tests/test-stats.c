@@ -6,6 +6,7 @@
 
 #include "ds-stats.h"
 #include "ds-store.h"
+#include "ds-test-util.h"
 
 typedef struct {
   char    *dir;
@@ -13,18 +14,11 @@ typedef struct {
   DsStats *stats;
 } Fixture;
 
-static void
-rm_rf (const char *path)
+/* Waits until the wall clock has moved past *@data (µs). */
+static gboolean
+clock_passed (gpointer data)
 {
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      g_unlink (child);
-    }
-  g_rmdir (path);
+  return g_get_real_time () > *(gint64 *) data;
 }
 
 static void
@@ -51,7 +45,7 @@ teardown (Fixture       *f,
 {
   g_clear_object (&f->stats);
   g_clear_object (&f->store);
-  rm_rf (f->dir);
+  ds_test_rm_rf (f->dir);
   g_free (f->dir);
 }
 
@@ -160,9 +154,11 @@ test_filters (Fixture       *f,
 
   job (f, "AAAA", "L1", "st-1", "passed");
   job (f, "BBBB", "L2", "st-2", "failed");
-  g_usleep (2000);
+  /* A time strictly between the first two jobs and the third. */
   between = g_get_real_time ();
-  g_usleep (2000);
+  ds_test_wait_until (clock_passed, &between, 10, "the clock to move on");
+  between = g_get_real_time ();
+  ds_test_wait_until (clock_passed, &between, 10, "the clock to move on");
   job (f, "CCCC", "L1", "st-2", "passed");
 
   filter.lot = "L1";

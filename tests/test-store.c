@@ -1,5 +1,6 @@
 /* Unit tests of the record store: on real SQLite files, and built with
- * DS_TEST_PG on real PostgreSQL databases (a throwaway server). */
+ * DS_TEST_PG on real PostgreSQL databases (a throwaway server); the
+ * fixture is ds-test-util's DsTestStore. */
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,47 +11,9 @@
 #include "ds-store-schema.h"
 #include "ds-test-util.h"
 
-#ifdef DS_TEST_PG
-#define PG TRUE
-static char *pg_server;
-#else
-#define PG FALSE
-#endif
+#define PG ds_test_backend_is_postgres ()
 
-typedef struct {
-  char    *tmp;
-  char    *path;   /* a file, or a URI */
-  DsStore *store;
-} Fixture;
-
-static void
-setup (Fixture       *f,
-       gconstpointer  data)
-{
-  g_autoptr(GError) error = NULL;
-
-  f->tmp = g_dir_make_tmp ("ds-test-store-XXXXXX", &error);
-  g_assert_no_error (error);
-#ifdef DS_TEST_PG
-  f->path = ds_test_pg_new_database (pg_server);
-#else
-  /* A folder that does not exist yet: the store creates it. */
-  f->path = g_build_filename (f->tmp, "sub", "records.sqlite3", NULL);
-#endif
-  f->store = ds_store_open (f->path, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (f->store);
-}
-
-static void
-teardown (Fixture       *f,
-          gconstpointer  data)
-{
-  g_clear_object (&f->store);
-  ds_test_rm_rf (f->tmp);
-  g_free (f->tmp);
-  g_free (f->path);
-}
+typedef DsTestStore Fixture;
 
 /* Runs @sql with @arg bound to ?1 (when the query has one) on a second
  * connection, as a report reader or another process would; never the
@@ -321,7 +284,7 @@ test_newer_schema (Fixture       *f,
   g_assert_error (error, DS_ERROR, DS_ERROR_CONFIG);
 }
 
-#ifndef DS_TEST_PG
+/* (SQLite only: the release fixture is a SQLite file.) */
 /* Every row of the records and the event log, one line each, in key
  * order: what a migration must keep. */
 static char *
@@ -432,7 +395,6 @@ test_release_store (Fixture       *f,
   assert_counts (store, 7, 6, 1, 0, 5, 6);
   g_assert_cmpint (assert_audit (store, 0, NULL), ==, 74 + 5);
 }
-#endif
 
 /* Whether the events table has the digests column (migration 2). */
 static gboolean
@@ -463,11 +425,8 @@ test_migration_fails (Fixture       *f,
   g_autoptr(GError) error = NULL;
   g_autoptr(DsStore) store = NULL;
   g_autoptr(DsDb) db = NULL;
-#ifdef DS_TEST_PG
-  g_autofree char *path = ds_test_pg_new_database (pg_server);
-#else
-  g_autofree char *path = g_build_filename (f->tmp, "v1.sqlite3", NULL);
-#endif
+  g_autofree char *sqlite_path = g_build_filename (f->tmp, "v1.sqlite3", NULL);
+  g_autofree char *path = ds_test_backend_new_store (sqlite_path);
   Fixture v1 = { .path = path };
   g_autoptr(DsCertRecord) cert = NULL;
 
@@ -1062,7 +1021,6 @@ test_group_commit (Fixture       *f,
   g_assert_cmpint (assert_audit (f->store, 0, NULL), ==, 8);
 }
 
-#ifndef DS_TEST_PG
 /* SQLite may roll a whole transaction back by itself (a full disk, an I/O
  * error; here a trigger's RAISE(ROLLBACK)).  Then no write of the batch is
  * recorded and every one of them fails, instead of the savepoints of the
@@ -1142,7 +1100,6 @@ test_later_survives_failed_write (Fixture       *f,
   g_assert_cmpint (peek_int (f, "SELECT count(*) FROM steps WHERE job_id = ?1", job), ==, 2);
   assert_audit (f->store, 0, NULL);
 }
-#endif
 
 /* Two stores on one file, as two station processes would be: the write
  * lock and the busy timeout, not the store's mutex, keep them apart. */
@@ -1338,7 +1295,6 @@ test_display_name (void)
   g_assert_false (ds_db_is_uri ("records.sqlite3"));
 }
 
-#ifdef DS_TEST_PG
 /* Another station's running jobs are not interrupted jobs: only those of
  * a store that is gone are closed. */
 static void
@@ -1387,7 +1343,7 @@ open_thread (gpointer data)
 static void
 test_concurrent_open (void)
 {
-  g_autofree char *uri = ds_test_pg_new_database (pg_server);
+  g_autofree char *uri = ds_test_backend_new_store (NULL);
   Opener openers[6];
   GThread *threads[6];
 
@@ -1410,42 +1366,24 @@ test_concurrent_open (void)
     g_object_unref (openers[i].store);
 }
 
-static void
-test_skip (gconstpointer data)
-{
-  g_test_skip (data);
-}
-#endif
-
 int
 main (int    argc,
       char **argv)
 {
-  int status;
-#ifdef DS_TEST_PG
   g_autofree char *keys = NULL;
-#endif
+  int status;
 
   g_test_init (&argc, &argv, NULL);
-#ifdef DS_TEST_PG
-  {
-    g_autofree char *reason = NULL;
-
-    /* The station key and checkpoints of these databases, not the user's. */
-    keys = g_dir_make_tmp ("ds-test-store-keys-XXXXXX", NULL);
-    g_setenv ("DS_AUDIT_KEY_DIR", keys, TRUE);
-    pg_server = ds_test_pg_start (&reason);
-    if (pg_server == NULL)
-      {
-        g_test_add_data_func ("/store-pg/skipped", reason, test_skip);
-        return g_test_run ();
-      }
-  }
-#define PREFIX "/store-pg"
-#else
-#define PREFIX "/store"
-#endif
-#define ADD(path, func) g_test_add (PREFIX path, Fixture, NULL, setup, func, teardown)
+  if (DS_TEST_PG)
+    {
+      /* The station key and checkpoints of these databases, not the user's. */
+      keys = g_dir_make_tmp ("ds-test-store-keys-XXXXXX", NULL);
+      g_setenv ("DS_AUDIT_KEY_DIR", keys, TRUE);
+    }
+  if (!ds_test_backend_init (DS_TEST_PG, "/store"))
+    return ds_test_backend_run ();
+#define ADD(path, func) g_test_add (ds_test_backend_path (path), Fixture, NULL, \
+                                    ds_test_store_setup, func, ds_test_store_teardown)
   ADD ("/schema", test_schema);
   ADD ("/pragmas", test_pragmas);
   ADD ("/persists", test_persists);
@@ -1461,29 +1399,31 @@ main (int    argc,
   ADD ("/audit/pages", test_audit_pages);
   ADD ("/two-connections", test_two_connections);
   ADD ("/group-commit", test_group_commit);
-#ifndef DS_TEST_PG
-  ADD ("/group-commit/lost-transaction", test_group_commit_lost_transaction);
-  ADD ("/record-step-later/failed-write", test_later_survives_failed_write);
-#endif
+  if (!PG)
+    {
+      ADD ("/group-commit/lost-transaction", test_group_commit_lost_transaction);
+      ADD ("/record-step-later/failed-write", test_later_survives_failed_write);
+    }
   ADD ("/audit/intact", test_audit_intact);
   ADD ("/audit/config-changes", test_config_changes);
   ADD ("/record-step-later", test_record_step_later);
   ADD ("/audit/edit", test_audit_edit);
   ADD ("/audit/delete", test_audit_delete);
   ADD ("/audit/reorder", test_audit_reorder);
-#ifdef DS_TEST_PG
-  ADD ("/live-station", test_live_station);
-  g_test_add_func (PREFIX "/concurrent-open", test_concurrent_open);
-#else
-  g_test_add_func (PREFIX "/not-a-database", test_not_a_database);
-  ADD ("/release-store", test_release_store);
-  g_test_add_func (PREFIX "/display-name", test_display_name);
-#endif
+  if (PG)
+    {
+      ADD ("/live-station", test_live_station);
+      g_test_add_func (ds_test_backend_path ("/concurrent-open"), test_concurrent_open);
+    }
+  else
+    {
+      g_test_add_func (ds_test_backend_path ("/not-a-database"), test_not_a_database);
+      ADD ("/release-store", test_release_store);
+      g_test_add_func (ds_test_backend_path ("/display-name"), test_display_name);
+    }
 #undef ADD
-  status = g_test_run ();
-#ifdef DS_TEST_PG
-  ds_test_pg_stop (g_steal_pointer (&pg_server));
-  ds_test_rm_rf (keys);
-#endif
+  status = ds_test_backend_run ();
+  if (keys != NULL)
+    ds_test_rm_rf (keys);
   return status;
 }

@@ -30,6 +30,7 @@
 #include "ds-error.h"
 #include "ds-firmware-image.h"
 #include "ds-sim-announce.h"
+#include "ds-simulator.h"
 #include "ds-station.h"
 #include "ds-store-location.h"
 #include "ds-station-setup.h"
@@ -101,8 +102,7 @@ typedef struct {
   guint           sigint_id;
   guint           sigterm_id;
   gboolean        cancelled;
-  GPid            sim_pid;       /* demo: the simulator, 0 otherwise */
-  GInputStream   *sim_stdout;    /* kept open so the simulator never writes to a closed pipe */
+  DsSimulator    *simulator;     /* demo: the simulator, NULL otherwise */
   char           *sim_tmp_dir;   /* demo: removed at the end */
 } Run;
 
@@ -714,31 +714,6 @@ cmd_provision (int    argc,
 
 /* ---- demo -------------------------------------------------------------- */
 
-static char *
-find_simulator (void)
-{
-  const char *env = g_getenv ("DAC_STATION_SIM");
-  g_autofree char *self = NULL;
-
-  if (env != NULL && *env != '\0')
-    return g_strdup (env);
-  self = g_file_read_link ("/proc/self/exe", NULL);
-  if (self != NULL)
-    {
-      g_autofree char *dir = g_path_get_dirname (self);
-      g_autofree char *beside = g_build_filename (dir, "dac-station-sim", NULL);
-
-      if (g_file_test (beside, G_FILE_TEST_IS_EXECUTABLE))
-        return g_steal_pointer (&beside);
-    }
-  {
-    g_autofree char *installed = g_build_filename (DS_BINDIR, "dac-station-sim", NULL);
-    if (g_file_test (installed, G_FILE_TEST_IS_EXECUTABLE))
-      return g_steal_pointer (&installed);
-  }
-  return g_find_program_in_path ("dac-station-sim");
-}
-
 /* Starts the simulator and waits for its "ready" line. */
 static gboolean
 start_simulator (Run         *run,
@@ -749,54 +724,22 @@ start_simulator (Run         *run,
                  const char  *announce_dir,
                  GError     **error)
 {
-  g_autofree char *sim = find_simulator ();
-  g_autofree char *boards = g_strdup_printf ("%d", n_boards);
-  g_autofree char *baud_s = g_strdup_printf ("%d", baud);
-  const char *argv[] = { sim, "--boards", boards, "--state-dir", state_dir,
-                         "--announce-dir", announce_dir, "--baud", baud_s, blank ? "--blank" : NULL, NULL };
-  GDataInputStream *data;
-  int out_fd = -1;
+  const char *blank_args[] = { "--blank", NULL };
 
-  if (sim == NULL)
-    {
-      g_set_error (error, DS_ERROR, DS_ERROR_NOT_FOUND, _("Cannot find dac-station-sim"));
-      return FALSE;
-    }
-  if (!g_spawn_async_with_pipes (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
-                                 NULL, NULL, &run->sim_pid, NULL, &out_fd, NULL, error))
-    return FALSE;
-  {
-    g_autoptr(GInputStream) in = g_unix_input_stream_new (out_fd, TRUE);
-    run->sim_stdout = G_INPUT_STREAM (g_data_input_stream_new (in));
-  }
-  data = G_DATA_INPUT_STREAM (run->sim_stdout);
-  for (;;)
-    {
-      g_autofree char *line = g_data_input_stream_read_line_utf8 (data, NULL, NULL, error);
-
-      if (line == NULL)
-        {
-          if (error != NULL && *error == NULL)
-            g_set_error (error, DS_ERROR, DS_ERROR_IO, _("The simulator exited before its boards were ready"));
-          return FALSE;
-        }
-      if (g_strcmp0 (g_strstrip (line), "ready") == 0)
-        return TRUE;
-    }
+  run->simulator = ds_simulator_new (announce_dir);
+  ds_simulator_set_state_dir (run->simulator, state_dir);
+  if (blank)
+    ds_simulator_add_arguments (run->simulator, blank_args);
+  return ds_simulator_start_sync (run->simulator, (guint) n_boards, (guint) baud, NULL, error);
 }
 
 static void
 stop_simulator (Run *run)
 {
-  int status = 0;
-
-  if (run->sim_pid <= 0)
+  if (run->simulator == NULL)
     return;
-  kill (run->sim_pid, SIGTERM);
-  waitpid (run->sim_pid, &status, 0);
-  g_spawn_close_pid (run->sim_pid);
-  run->sim_pid = 0;
-  g_clear_object (&run->sim_stdout);
+  ds_simulator_stop_sync (run->simulator, SIGTERM);
+  g_clear_object (&run->simulator);
 }
 
 static int
@@ -840,7 +783,7 @@ cmd_demo (int    argc,
   if (blank && opt_image == NULL)
     {
       /* The simulated boards' own firmware image, built beside the simulator. */
-      g_autofree char *sim = find_simulator ();
+      g_autofree char *sim = ds_simulator_find_program ();
       g_autofree char *dir = sim != NULL ? g_path_get_dirname (sim) : NULL;
 
       if (dir != NULL)

@@ -267,13 +267,14 @@ main (int    argc,
       g_print ("%s %s %s\n", ds_sim_board_get_name (board), ds_sim_board_get_port (board),
                ds_sim_board_get_uid (board));
     }
-  g_print ("ready\n");
-  fflush (stdout);
-
+  /* The handlers first: a SIGTERM right after "ready" must still remove
+   * the announcements. */
   loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGINT, quit_cb, loop);
   g_unix_signal_add (SIGTERM, quit_cb, loop);
   g_unix_signal_add (SIGHUP, quit_cb, loop);
+  g_print ("ready\n");
+  fflush (stdout);
   g_main_loop_run (loop);
 
   /* Stopping removes the announcements before the ptys go. */

@@ -1,19 +1,25 @@
-/* The demo's board simulator, as a child process. */
+/* The board simulator as a child process: the demo's, the benchmarks' and
+ * the tests'. */
 #include "config.h"
 
 #include "ds-simulator.h"
 
 #include <glib/gi18n.h>
-#include <glib/gstdio.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include "ds-error.h"
+#include "ds-util.h"
 
 struct _DsSimulator
 {
   GObject           parent_instance;
 
   char             *announce_dir;
+  char             *program;       /* NULL: ds_simulator_find_program () */
+  char             *state_dir;     /* the caller's; kept after exit */
+  GPtrArray        *extra_args;
   char             *tmp_dir;       /* the boards' state; removed after exit */
   GSubprocess      *process;
   GDataInputStream *stdout_lines;
@@ -31,25 +37,11 @@ enum {
 static guint signals[N_SIGNALS];
 
 static void
-remove_tree (const char *path)
+remove_tmp_dir (DsSimulator *self)
 {
-  g_autoptr(GDir) dir = NULL;
-  const char *name;
-
-  if (path == NULL)
-    return;
-  dir = g_dir_open (path, 0, NULL);
-  if (dir != NULL)
-    while ((name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-
-        if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-          remove_tree (child);
-        else
-          g_unlink (child);
-      }
-  g_rmdir (path);
+  if (self->tmp_dir != NULL)
+    ds_util_remove_tree (self->tmp_dir);
+  g_clear_pointer (&self->tmp_dir, g_free);
 }
 
 static void
@@ -67,8 +59,7 @@ ds_simulator_dispose (GObject *object)
     }
   g_clear_object (&self->process);
   g_clear_object (&self->stdout_lines);
-  remove_tree (self->tmp_dir);
-  g_clear_pointer (&self->tmp_dir, g_free);
+  remove_tmp_dir (self);
   G_OBJECT_CLASS (ds_simulator_parent_class)->dispose (object);
 }
 
@@ -79,6 +70,9 @@ ds_simulator_finalize (GObject *object)
 
   g_clear_object (&self->cancellable);
   g_free (self->announce_dir);
+  g_free (self->program);
+  g_free (self->state_dir);
+  g_ptr_array_unref (self->extra_args);
   G_OBJECT_CLASS (ds_simulator_parent_class)->finalize (object);
 }
 
@@ -99,6 +93,7 @@ static void
 ds_simulator_init (DsSimulator *self)
 {
   self->cancellable = g_cancellable_new ();
+  self->extra_args = g_ptr_array_new_with_free_func (g_free);
 }
 
 DsSimulator *
@@ -108,6 +103,33 @@ ds_simulator_new (const char *announce_dir)
 
   self->announce_dir = g_strdup (announce_dir);
   return self;
+}
+
+void
+ds_simulator_set_program (DsSimulator *self,
+                          const char  *program)
+{
+  g_return_if_fail (DS_IS_SIMULATOR (self));
+  g_free (self->program);
+  self->program = g_strdup (program);
+}
+
+void
+ds_simulator_set_state_dir (DsSimulator *self,
+                            const char  *state_dir)
+{
+  g_return_if_fail (DS_IS_SIMULATOR (self));
+  g_free (self->state_dir);
+  self->state_dir = g_strdup (state_dir);
+}
+
+void
+ds_simulator_add_arguments (DsSimulator        *self,
+                            const char * const *args)
+{
+  g_return_if_fail (DS_IS_SIMULATOR (self));
+  for (guint i = 0; args != NULL && args[i] != NULL; i++)
+    g_ptr_array_add (self->extra_args, g_strdup (args[i]));
 }
 
 char *
@@ -136,6 +158,57 @@ ds_simulator_find_program (void)
   if (g_file_test (installed, G_FILE_TEST_IS_EXECUTABLE))
     return g_steal_pointer (&installed);
   return g_find_program_in_path ("dac-station-sim");
+}
+
+/* Runs in the child between fork and exec: the simulator gets SIGTERM
+ * when the thread that started it dies, and at once if its parent is
+ * already gone. */
+static void
+die_with_parent (gpointer data)
+{
+  pid_t parent = (pid_t) GPOINTER_TO_INT (data);
+
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid () != parent)
+    raise (SIGTERM);
+}
+
+GSubprocess *
+ds_simulator_spawn (const char * const  *argv,
+                    GError             **error)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+
+  g_return_val_if_fail (argv != NULL && argv[0] != NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent,
+                                         GINT_TO_POINTER ((int) getpid ()), NULL);
+  return g_subprocess_launcher_spawnv (launcher, argv, error);
+}
+
+gboolean
+ds_simulator_wait_ready (GDataInputStream  *lines,
+                         GCancellable      *cancellable,
+                         GError           **error)
+{
+  for (;;)
+    {
+      g_autoptr(GError) local_error = NULL;
+      g_autofree char *line = g_data_input_stream_read_line_utf8 (lines, NULL, cancellable, &local_error);
+
+      if (line == NULL)
+        {
+          if (local_error == NULL)
+            local_error = g_error_new (DS_ERROR, DS_ERROR_IO,
+                                       _("The board simulator exited before its boards were ready"));
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      g_strstrip (line);
+      /* "ready", or "ready" and more words (a stand-in board's port). */
+      if (g_str_has_prefix (line, "ready") && (line[5] == '\0' || line[5] == ' '))
+        return TRUE;
+      g_debug ("simulator: %s", line);
+    }
 }
 
 static void
@@ -215,44 +288,41 @@ wait_cb (GObject      *object,
                                      _("The board simulator exited before its boards were ready")));
   g_clear_object (&self->process);
   g_clear_object (&self->stdout_lines);
-  remove_tree (self->tmp_dir);
-  g_clear_pointer (&self->tmp_dir, g_free);
+  remove_tmp_dir (self);
   g_signal_emit (self, signals[EXITED], 0);
 }
 
-void
-ds_simulator_start_async (DsSimulator         *self,
-                          guint                n_boards,
-                          guint                baud,
-                          GCancellable        *cancellable,
-                          GAsyncReadyCallback  callback,
-                          gpointer             user_data)
+/* Starts the process; the caller waits for its "ready". */
+static gboolean
+launch (DsSimulator  *self,
+        guint         n_boards,
+        guint         baud,
+        GError      **error)
 {
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *program = ds_simulator_find_program ();
+  g_autofree char *program = self->program != NULL ? g_strdup (self->program) : ds_simulator_find_program ();
   g_autofree char *state_dir = NULL;
-  GError *error = NULL;
 
-  g_task_set_source_tag (task, ds_simulator_start_async);
   if (self->process != NULL)
     {
-      g_task_return_new_error (task, DS_ERROR, DS_ERROR_REJECTED, _("Simulated boards are already running"));
-      return;
+      g_set_error (error, DS_ERROR, DS_ERROR_REJECTED, _("Simulated boards are already running"));
+      return FALSE;
     }
   if (program == NULL)
     {
-      g_task_return_new_error (task, DS_ERROR, DS_ERROR_NOT_FOUND,
-                               _("Cannot find dac-station-sim, the board simulator: is it installed?"));
-      return;
+      g_set_error (error, DS_ERROR, DS_ERROR_NOT_FOUND,
+                   _("Cannot find dac-station-sim, the board simulator: is it installed?"));
+      return FALSE;
     }
-  self->tmp_dir = g_dir_make_tmp ("dac-station-demo-XXXXXX", &error);
-  if (self->tmp_dir == NULL)
+  if (self->state_dir != NULL)
+    state_dir = g_strdup (self->state_dir);
+  else
     {
-      g_task_return_error (task, error);
-      return;
+      self->tmp_dir = g_dir_make_tmp ("dac-station-demo-XXXXXX", error);
+      if (self->tmp_dir == NULL)
+        return FALSE;
+      state_dir = g_build_filename (self->tmp_dir, "boards", NULL);
     }
-  state_dir = g_build_filename (self->tmp_dir, "boards", NULL);
 
   g_ptr_array_add (argv, g_strdup (program));
   g_ptr_array_add (argv, g_strdup ("--boards"));
@@ -266,21 +336,62 @@ ds_simulator_start_async (DsSimulator         *self,
       g_ptr_array_add (argv, g_strdup ("--announce-dir"));
       g_ptr_array_add (argv, g_strdup (self->announce_dir));
     }
+  for (guint i = 0; i < self->extra_args->len; i++)
+    g_ptr_array_add (argv, g_strdup (g_ptr_array_index (self->extra_args, i)));
   g_ptr_array_add (argv, NULL);
 
-  self->process = g_subprocess_newv ((const char * const *) argv->pdata, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  self->process = ds_simulator_spawn ((const char * const *) argv->pdata, error);
   if (self->process == NULL)
     {
-      remove_tree (self->tmp_dir);
-      g_clear_pointer (&self->tmp_dir, g_free);
-      g_prefix_error (&error, _("Cannot start the board simulator: "));
+      remove_tmp_dir (self);
+      g_prefix_error (error, _("Cannot start the board simulator: "));
+      return FALSE;
+    }
+  self->stdout_lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (self->process));
+  return TRUE;
+}
+
+void
+ds_simulator_start_async (DsSimulator         *self,
+                          guint                n_boards,
+                          guint                baud,
+                          GCancellable        *cancellable,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  GError *error = NULL;
+
+  g_task_set_source_tag (task, ds_simulator_start_async);
+  if (!launch (self, n_boards, baud, &error))
+    {
       g_task_return_error (task, error);
       return;
     }
-  self->stdout_lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (self->process));
   self->start_task = g_steal_pointer (&task);
   g_subprocess_wait_async (self->process, self->cancellable, wait_cb, self);
   read_next_line (self);
+}
+
+gboolean
+ds_simulator_start_sync (DsSimulator   *self,
+                         guint          n_boards,
+                         guint          baud,
+                         GCancellable  *cancellable,
+                         GError       **error)
+{
+  g_return_val_if_fail (DS_IS_SIMULATOR (self), FALSE);
+
+  if (!launch (self, n_boards, baud, error))
+    return FALSE;
+  /* No reads after "ready": the pipe stays open (the simulator never
+   * writes into a closed one) until the simulator is stopped. */
+  if (!ds_simulator_wait_ready (self->stdout_lines, cancellable, error))
+    {
+      ds_simulator_stop_sync (self, SIGKILL);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 gboolean
@@ -299,8 +410,43 @@ ds_simulator_stop (DsSimulator *self)
     g_subprocess_send_signal (self->process, SIGTERM);
 }
 
+void
+ds_simulator_stop_sync (DsSimulator *self,
+                        int          signal)
+{
+  g_autoptr(GSubprocess) process = NULL;
+
+  g_return_if_fail (DS_IS_SIMULATOR (self));
+  if (self->process == NULL)
+    return;
+  /* Cancelled first, so that an asynchronous wait or read that is still
+   * pending never reports on this exit. */
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  process = g_steal_pointer (&self->process);
+  g_subprocess_send_signal (process, signal != 0 ? signal : SIGTERM);
+  g_subprocess_wait (process, NULL, NULL);
+  if (self->start_task != NULL)
+    finish_start (self, g_error_new (DS_ERROR, DS_ERROR_IO,
+                                     _("The board simulator exited before its boards were ready")));
+  g_clear_object (&self->stdout_lines);
+  remove_tmp_dir (self);
+  g_signal_emit (self, signals[EXITED], 0);
+}
+
 gboolean
 ds_simulator_is_running (DsSimulator *self)
 {
   return self->process != NULL;
+}
+
+GPid
+ds_simulator_get_pid (DsSimulator *self)
+{
+  const char *id;
+
+  g_return_val_if_fail (DS_IS_SIMULATOR (self), 0);
+  id = self->process != NULL ? g_subprocess_get_identifier (self->process) : NULL;
+  return id != NULL ? (GPid) g_ascii_strtoll (id, NULL, 10) : 0;
 }

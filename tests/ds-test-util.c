@@ -1,6 +1,9 @@
 /* Helpers shared by the integration tests. */
 #include "ds-test-util.h"
 
+#include <openssl/x509.h>
+
+#include "ds-crypto.h"
 #include "ds-db.h"
 #include "ds-util.h"
 
@@ -572,4 +575,31 @@ ds_test_der_reencode (GBytes   *der,
       append_element (out, d[0], content->data, content->len, DS_TEST_DER_MINIMAL);
     }
   return g_byte_array_free_to_bytes (g_steal_pointer (&out));
+}
+
+GBytes *
+ds_test_make_cert (EVP_PKEY   *key,
+                   EVP_PKEY   *issuer,
+                   const char *cn,
+                   long        serial)
+{
+  g_autoptr(X509) cert = X509_new ();
+  X509_NAME *name = X509_get_subject_name (cert);
+  unsigned char *der = NULL;
+  int len;
+  GBytes *bytes;
+
+  X509_set_version (cert, X509_VERSION_3);
+  ASN1_INTEGER_set (X509_get_serialNumber (cert), serial);
+  X509_NAME_add_entry_by_txt (name, "CN", MBSTRING_UTF8, (const unsigned char *) cn, -1, -1, 0);
+  X509_set_issuer_name (cert, name);
+  X509_gmtime_adj (X509_getm_notBefore (cert), 0);
+  X509_gmtime_adj (X509_getm_notAfter (cert), 3600);
+  X509_set_pubkey (cert, key);
+  g_assert_cmpint (X509_sign (cert, issuer, EVP_sha256 ()), >, 0);
+  len = i2d_X509 (cert, &der);
+  g_assert_cmpint (len, >, 0);
+  bytes = g_bytes_new (der, len);
+  OPENSSL_free (der);
+  return bytes;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <json-glib/json-glib.h>
+#include <openssl/evp.h>
 
 #include "ds-simulator.h"
 #include "ds-store.h"
@@ -167,5 +168,12 @@ enum {
 GBytes      *ds_test_der_reencode (GBytes           *der,
                                    gboolean          inner,
                                    int               form);
+
+/* A minimal X.509 v3 certificate for @key, named CN=@cn, with @serial,
+ * valid for an hour and signed by @issuer (which may be @key): DER. */
+GBytes      *ds_test_make_cert   (EVP_PKEY          *key,
+                                  EVP_PKEY          *issuer,
+                                  const char        *cn,
+                                  long               serial);
 
 G_END_DECLS

@@ -10,6 +10,7 @@
 #include "ds-attestation.h"
 #include "ds-crypto.h"
 #include "ds-error.h"
+#include "ds-test-util.h"
 
 typedef struct {
   EVP_PKEY *key;
@@ -18,30 +19,6 @@ typedef struct {
   guint8    nonce[32];
   guint8    challenge[16];
 } Fixture;
-
-static GBytes *
-make_cert (EVP_PKEY *key)
-{
-  g_autoptr(X509) cert = X509_new ();
-  X509_NAME *name = X509_get_subject_name (cert);
-  unsigned char *der = NULL;
-  int len;
-  GBytes *bytes;
-
-  X509_set_version (cert, X509_VERSION_3);
-  ASN1_INTEGER_set (X509_get_serialNumber (cert), 1);
-  X509_NAME_add_entry_by_txt (name, "CN", MBSTRING_UTF8, (const unsigned char *) "DAC", -1, -1, 0);
-  X509_set_issuer_name (cert, name);
-  X509_gmtime_adj (X509_getm_notBefore (cert), 0);
-  X509_gmtime_adj (X509_getm_notAfter (cert), 3600);
-  X509_set_pubkey (cert, key);
-  g_assert_cmpint (X509_sign (cert, key, EVP_sha256 ()), >, 0);
-  len = i2d_X509 (cert, &der);
-  g_assert_cmpint (len, >, 0);
-  bytes = g_bytes_new (der, len);
-  OPENSSL_free (der);
-  return bytes;
-}
 
 static GBytes *
 sign (EVP_PKEY *key, GBytes *elements, const guint8 *challenge)
@@ -64,7 +41,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
   guint8 cd[300];
 
   f->key = EVP_EC_gen ("P-256");
-  f->dac = make_cert (f->key);
+  f->dac = ds_test_make_cert (f->key, f->key, "DAC", 1);
   memset (cd, 0x5A, sizeof cd);
   memcpy (cd, "\x30\x82\x01\x28", 4);
   f->cd = g_bytes_new (cd, sizeof cd);
@@ -210,7 +187,7 @@ test_verify (Fixture *f, gconstpointer data)
   g_autoptr(GBytes) tlv = ds_attestation_elements_build (f->cd, f->nonce, 32, 0, NULL, &error);
   g_autoptr(GBytes) sig = sign (f->key, tlv, f->challenge);
   g_autoptr(EVP_PKEY) other_key = EVP_EC_gen ("P-256");
-  g_autoptr(GBytes) other_dac = make_cert (other_key);
+  g_autoptr(GBytes) other_dac = ds_test_make_cert (other_key, other_key, "DAC", 1);
   g_autoptr(GBytes) other_cd = g_bytes_new_static ("\x30\x00", 2);
   guint8 other_nonce[32], other_challenge[16];
   g_auto(DsAttestationElements) e = { 0 };

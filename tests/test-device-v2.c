@@ -35,30 +35,6 @@ typedef struct {
   GBytes      *cd;
 } Fixture;
 
-static GBytes *
-make_cert (EVP_PKEY *key, EVP_PKEY *issuer, const char *cn)
-{
-  g_autoptr(X509) cert = X509_new ();
-  X509_NAME *name = X509_get_subject_name (cert);
-  unsigned char *der = NULL;
-  int len;
-  GBytes *bytes;
-
-  X509_set_version (cert, X509_VERSION_3);
-  ASN1_INTEGER_set (X509_get_serialNumber (cert), 1);
-  X509_NAME_add_entry_by_txt (name, "CN", MBSTRING_UTF8, (const unsigned char *) cn, -1, -1, 0);
-  X509_set_issuer_name (cert, name);
-  X509_gmtime_adj (X509_getm_notBefore (cert), 0);
-  X509_gmtime_adj (X509_getm_notAfter (cert), 3600);
-  X509_set_pubkey (cert, key);
-  g_assert_cmpint (X509_sign (cert, issuer, EVP_sha256 ()), >, 0);
-  len = i2d_X509 (cert, &der);
-  g_assert_cmpint (len, >, 0);
-  bytes = g_bytes_new (der, len);
-  OPENSSL_free (der);
-  return bytes;
-}
-
 static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
@@ -118,8 +94,8 @@ provision (Fixture *f)
   req = ds_csr_parse (csr, &error);
   g_assert_no_error (error);
   key = X509_REQ_get_pubkey (req);
-  f->dac = make_cert (key, ca, "DAC");
-  f->pai = make_cert (ca, ca, "PAI");
+  f->dac = ds_test_make_cert (key, ca, "DAC", 1);
+  f->pai = ds_test_make_cert (ca, ca, "PAI", 1);
   g_assert_true (ds_device_install (f->device, f->dac, f->pai, f->cd, NULL, &error));
   g_assert_no_error (error);
 }

@@ -16,6 +16,7 @@
 #include "ds-factory-data.h"
 #include "ds-frame.h"
 #include "fw-core.h"
+#include "ds-test-util.h"
 
 #define SLOT_SIZE 8192
 #define ERASE_CHUNK 1024
@@ -337,25 +338,8 @@ static GBytes *
 make_cert (EVP_PKEY *key, long serial)
 {
   g_autoptr(EVP_PKEY) issuer = EVP_EC_gen ("P-256");
-  g_autoptr(X509) cert = X509_new ();
-  X509_NAME *name = X509_get_subject_name (cert);
-  unsigned char *der = NULL;
-  int len;
-  GBytes *bytes;
 
-  X509_set_version (cert, X509_VERSION_3);
-  ASN1_INTEGER_set (X509_get_serialNumber (cert), serial);
-  X509_NAME_add_entry_by_txt (name, "CN", MBSTRING_UTF8, (const unsigned char *) "Test DAC", -1, -1, 0);
-  X509_set_issuer_name (cert, name);
-  X509_gmtime_adj (X509_getm_notBefore (cert), 0);
-  X509_gmtime_adj (X509_getm_notAfter (cert), 3600);
-  X509_set_pubkey (cert, key);
-  g_assert_cmpint (X509_sign (cert, issuer, EVP_sha256 ()), >, 0);
-  len = i2d_X509 (cert, &der);
-  g_assert_cmpint (len, >, 0);
-  bytes = g_bytes_new (der, len);
-  OPENSSL_free (der);
-  return bytes;
+  return ds_test_make_cert (key, issuer, "Test DAC", serial);
 }
 
 static guint8

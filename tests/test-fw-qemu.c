@@ -869,30 +869,6 @@ test_noisy_line (Fixture *f, gconstpointer data)
 
 /* ---- protocol 2 on the Cortex-M image ---------------------------------- */
 
-static GBytes *
-qemu_cert (EVP_PKEY *key, EVP_PKEY *issuer, const char *cn)
-{
-  g_autoptr(X509) cert = X509_new ();
-  X509_NAME *name = X509_get_subject_name (cert);
-  unsigned char *der = NULL;
-  int len;
-  GBytes *bytes;
-
-  X509_set_version (cert, X509_VERSION_3);
-  ASN1_INTEGER_set (X509_get_serialNumber (cert), 1);
-  X509_NAME_add_entry_by_txt (name, "CN", MBSTRING_UTF8, (const unsigned char *) cn, -1, -1, 0);
-  X509_set_issuer_name (cert, name);
-  X509_gmtime_adj (X509_getm_notBefore (cert), 0);
-  X509_gmtime_adj (X509_getm_notAfter (cert), 3600);
-  X509_set_pubkey (cert, key);
-  g_assert_cmpint (X509_sign (cert, issuer, EVP_sha256 ()), >, 0);
-  len = i2d_X509 (cert, &der);
-  g_assert_cmpint (len, >, 0);
-  bytes = g_bytes_new (der, len);
-  OPENSSL_free (der);
-  return bytes;
-}
-
 static void
 fd_record (GByteArray *blob, guint32 tag, const void *value, gsize len)
 {
@@ -947,8 +923,8 @@ test_protocol_v2 (Fixture *f, gconstpointer data)
   req = ds_csr_parse (csr, &error);
   g_assert_no_error (error);
   key = X509_REQ_get_pubkey (req);
-  dac = qemu_cert (key, ca, "DAC");
-  pai = qemu_cert (ca, ca, "PAI");
+  dac = ds_test_make_cert (key, ca, "DAC", 1);
+  pai = ds_test_make_cert (ca, ca, "PAI", 1);
   g_assert_true (ds_device_install (device, dac, pai, cd, NULL, &error));
   g_assert_no_error (error);
 

@@ -2,7 +2,9 @@
 #include "ds-test-util.h"
 
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
+#include "ds-cd.h"
 #include "ds-crypto.h"
 #include "ds-db.h"
 #include "ds-util.h"
@@ -602,4 +604,49 @@ ds_test_make_cert (EVP_PKEY   *key,
   bytes = g_bytes_new (der, len);
   OPENSSL_free (der);
   return bytes;
+}
+
+void
+ds_test_make_paa (const char *path,
+                  const char *cn)
+{
+  g_autoptr(EVP_PKEY) key = EVP_PKEY_Q_keygen (NULL, NULL, "EC", "P-256");
+  g_autoptr(X509) cert = X509_new ();
+  X509_NAME *name = X509_get_subject_name (cert);
+  g_autofree char *pem = NULL;
+
+  X509_set_version (cert, X509_VERSION_3);
+  ASN1_INTEGER_set (X509_get_serialNumber (cert), 42);
+  X509_NAME_add_entry_by_txt (name, "CN", MBSTRING_UTF8, (const unsigned char *) cn, -1, -1, 0);
+  X509_set_issuer_name (cert, name);
+  X509_gmtime_adj (X509_getm_notBefore (cert), -3600);
+  X509_gmtime_adj (X509_getm_notAfter (cert), 3600 * 24 * 365);
+  X509_set_pubkey (cert, key);
+  g_assert_true (ds_cert_add_ext (cert, NULL, NID_basic_constraints, "critical,CA:TRUE,pathlen:1"));
+  g_assert_true (ds_cert_add_ext (cert, NULL, NID_key_usage, "critical,keyCertSign,cRLSign"));
+  g_assert_true (ds_cert_add_ext (cert, NULL, NID_subject_key_identifier, "hash"));
+  g_assert_cmpint (X509_sign (cert, key, EVP_sha256 ()), >, 0);
+  pem = ds_cert_to_pem (cert);
+  g_assert_true (g_file_set_contents (path, pem, -1, NULL));
+}
+
+void
+ds_test_make_cd (const char   *path,
+                 const guint8 *kid)
+{
+  g_autoptr(EVP_PKEY) key = EVP_PKEY_Q_keygen (NULL, NULL, "EC", "P-256");
+  g_autoptr(DsCd) cd = ds_cd_new ();
+  g_autoptr(GBytes) der = NULL;
+  g_autoptr(GError) error = NULL;
+  guint16 pid = 0x0001;
+
+  cd->format_version = 1;
+  cd->vendor_id = 0x1234;
+  g_array_append_val (cd->product_ids, pid);
+  cd->device_type_id = 0x0100;
+  cd->certificate_id = g_strdup ("ZIG20141ZB330001-24");
+  cd->certification_type = DS_CD_TYPE_DEVELOPMENT;
+  der = ds_cd_encode (cd, key, kid, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (path, g_bytes_get_data (der, NULL), g_bytes_get_size (der), NULL));
 }

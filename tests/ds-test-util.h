@@ -176,4 +176,13 @@ GBytes      *ds_test_make_cert   (EVP_PKEY          *key,
                                   const char        *cn,
                                   long               serial);
 
+/* A self-signed PAA named CN=@cn (CA, keyCertSign, a SKID), PEM at @path. */
+void         ds_test_make_paa    (const char        *path,
+                                  const char        *cn);
+/* A development CD for vendor 0x1234, product 0x0001, signed by a throwaway
+ * key under the key identifier @kid (ds_cd_test_kid: the Matter test CD
+ * key's), DER at @path. */
+void         ds_test_make_cd     (const char        *path,
+                                  const guint8      *kid);
+
 G_END_DECLS

@@ -98,50 +98,6 @@ write_profile (Fixture    *f,
   return path;
 }
 
-static void
-make_paa (const char *path,
-          const char *cn)
-{
-  g_autoptr(EVP_PKEY) key = EVP_PKEY_Q_keygen (NULL, NULL, "EC", "P-256");
-  g_autoptr(X509) cert = X509_new ();
-  X509_NAME *name = X509_get_subject_name (cert);
-  g_autofree char *pem = NULL;
-
-  X509_set_version (cert, X509_VERSION_3);
-  ASN1_INTEGER_set (X509_get_serialNumber (cert), 42);
-  X509_NAME_add_entry_by_txt (name, "CN", MBSTRING_UTF8, (const unsigned char *) cn, -1, -1, 0);
-  X509_set_issuer_name (cert, name);
-  X509_gmtime_adj (X509_getm_notBefore (cert), -3600);
-  X509_gmtime_adj (X509_getm_notAfter (cert), 3600 * 24 * 365);
-  X509_set_pubkey (cert, key);
-  g_assert_true (ds_cert_add_ext (cert, NULL, NID_basic_constraints, "critical,CA:TRUE,pathlen:1"));
-  g_assert_true (ds_cert_add_ext (cert, NULL, NID_key_usage, "critical,keyCertSign,cRLSign"));
-  g_assert_true (ds_cert_add_ext (cert, NULL, NID_subject_key_identifier, "hash"));
-  g_assert_cmpint (X509_sign (cert, key, EVP_sha256 ()), >, 0);
-  pem = ds_cert_to_pem (cert);
-  g_assert_true (g_file_set_contents (path, pem, -1, NULL));
-}
-
-static void
-make_test_cd (const char *path)
-{
-  g_autoptr(EVP_PKEY) key = EVP_PKEY_Q_keygen (NULL, NULL, "EC", "P-256");
-  g_autoptr(DsCd) cd = ds_cd_new ();
-  g_autoptr(GBytes) der = NULL;
-  g_autoptr(GError) error = NULL;
-  guint16 pid = 0x0001;
-
-  cd->format_version = 1;
-  cd->vendor_id = 0x1234;
-  g_array_append_val (cd->product_ids, pid);
-  cd->device_type_id = 0x0100;
-  cd->certificate_id = g_strdup ("ZIG20141ZB330001-24");
-  cd->certification_type = DS_CD_TYPE_DEVELOPMENT;
-  der = ds_cd_encode (cd, key, ds_cd_test_kid, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_file_set_contents (path, g_bytes_get_data (der, NULL), g_bytes_get_size (der), NULL));
-}
-
 #define PRODUCTION_CA "[ca]\nca=est:https://127.0.0.1:9\nuser=station\nca-bundle=@TMP@/good-paa/paa.pem\n"
 
 /* Each production refusal, through the CLI and through the GUI, from the
@@ -168,9 +124,9 @@ test_production_refusals (Fixture       *f,
   };
 
   g_assert_cmpint (g_mkdir_with_parents (good, 0700), ==, 0);
-  make_paa (good_paa, "Acme Production PAA");
-  make_paa (test_paa, "Matter Test PAA");
-  make_test_cd (test_cd);
+  ds_test_make_paa (good_paa, "Acme Production PAA");
+  ds_test_make_paa (test_paa, "Matter Test PAA");
+  ds_test_make_cd (test_cd, ds_cd_test_kid);
 
   /* profile new writes what profile check then refuses. */
   {
@@ -237,7 +193,7 @@ test_simulated_boards (Fixture       *f,
   DsStation *station;
 
   g_assert_cmpint (g_mkdir_with_parents (good, 0700), ==, 0);
-  make_paa (good_paa, "Acme Production PAA");
+  ds_test_make_paa (good_paa, "Acme Production PAA");
   profile = write_profile (f, "acme.profile",
                            "[profile]\nname=Acme Widget\n"
                            "[gate]\nproduction=true\ntrust-store=@TMP@/good-paa\n[product]\nvid=1234\npid=0001\n" PRODUCTION_CA);

@@ -871,6 +871,15 @@ fd_write (Fixture *f, guint32 address, GBytes *blob)
   return request (f, DS_CMD_FACTORY_DATA_WRITE, in, NULL);
 }
 
+/* fd_write() of a blob built here, freed afterwards. */
+static guint8
+fd_write_array (Fixture *f, guint32 address, GByteArray *array)
+{
+  g_autoptr(GBytes) blob = g_byte_array_free_to_bytes (array);
+
+  return fd_write (f, address, blob);
+}
+
 static GBytes *
 fd_read (Fixture *f, guint32 address, guint8 *status)
 {
@@ -1032,7 +1041,7 @@ test_factory_data_refused (Fixture *f, gconstpointer data)
     append_record (b, 4, "x", 1);
     append_record (b, 5, k, sizeof k);
     append_terminator (b);
-    g_assert_cmpuint (fd_write (f, FD_BASE, g_byte_array_free_to_bytes (g_steal_pointer (&b))), ==,
+    g_assert_cmpuint (fd_write_array (f, FD_BASE, g_steal_pointer (&b)), ==,
                       DS_STATUS_BAD_PAYLOAD);
   }
   {
@@ -1041,14 +1050,14 @@ test_factory_data_refused (Fixture *f, gconstpointer data)
     append_record (b, 22, "\xF1\xFF", 2);
     append_record (b, 4, "x", 1);
     append_terminator (b);
-    g_assert_cmpuint (fd_write (f, FD_BASE, g_byte_array_free_to_bytes (g_steal_pointer (&b))), ==,
+    g_assert_cmpuint (fd_write_array (f, FD_BASE, g_steal_pointer (&b)), ==,
                       DS_STATUS_BAD_PAYLOAD);
   }
   {
     g_autoptr(GByteArray) b = g_byte_array_new ();
 
     append_record (b, 22, "\xF1\xFF", 2);
-    g_assert_cmpuint (fd_write (f, FD_BASE, g_byte_array_free_to_bytes (g_steal_pointer (&b))), ==,
+    g_assert_cmpuint (fd_write_array (f, FD_BASE, g_steal_pointer (&b)), ==,
                       DS_STATUS_BAD_PAYLOAD);
   }
   {
@@ -1057,7 +1066,7 @@ test_factory_data_refused (Fixture *f, gconstpointer data)
     append_record (b, 22, "\xF1\xFF", 2);
     append_terminator (b);
     g_byte_array_append (b, (const guint8 *) "\xFF", 1);
-    g_assert_cmpuint (fd_write (f, FD_BASE, g_byte_array_free_to_bytes (g_steal_pointer (&b))), ==,
+    g_assert_cmpuint (fd_write_array (f, FD_BASE, g_steal_pointer (&b)), ==,
                       DS_STATUS_BAD_PAYLOAD);
   }
   {
@@ -1065,7 +1074,7 @@ test_factory_data_refused (Fixture *f, gconstpointer data)
 
     append_record (b, 22, "", 0);
     append_terminator (b);
-    g_assert_cmpuint (fd_write (f, FD_BASE, g_byte_array_free_to_bytes (g_steal_pointer (&b))), ==,
+    g_assert_cmpuint (fd_write_array (f, FD_BASE, g_steal_pointer (&b)), ==,
                       DS_STATUS_BAD_PAYLOAD);
   }
   /* A DAC that is not for the board's key. */

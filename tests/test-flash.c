@@ -227,13 +227,72 @@ test_cubeprogrammer_backend (Fixture       *f,
   g_assert_cmpstr (json_object_get_string_member (o, "version"), ==, "1.0.0-sim");
   g_assert_nonnull (ds_test_find_event (ok->events, "progress", NULL));
 
-  /* A pty is no ST-LINK: without --probe there is nothing to match. */
+  /* A port no probe is known for: without --probe there is nothing to match. */
   {
-    const char *args[] = { "flash", "--backend", "cubeprogrammer", "--port", port, "--image", firmware (), NULL };
+    const char *args[] = { "flash", "--backend", "cubeprogrammer", "--port", "/dev/null", "--image", firmware (), NULL };
     no_probe = ds_test_run_cli (f->tree.announce_dir, args);
   }
   g_assert_cmpint (no_probe->exit_status, ==, 2);
   g_assert_nonnull (strstr (no_probe->err, "--probe"));
+  g_unsetenv ("DS_CUBE_PROGRAMMER");
+}
+
+/* The probe is the one of the board's slot (its emulated ST-LINK serial);
+ * a serial two connected probes share is refused, whoever names it. */
+static void
+test_probe_by_slot (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autofree char *standin = g_build_filename (g_getenv ("G_TEST_SRCDIR"), "stand-ins", "STM32_Programmer_CLI", NULL);
+  g_autofree char *fixture = g_build_filename (f->tree.tmp, "bed.fixture", NULL);
+  g_autofree char *log = g_build_filename (f->tree.tmp, "standin.log", NULL);
+  g_autofree char *logged = NULL;
+  /* The stand-in's one probe, "066DFF535254887767184522", as the bytes
+   * the USB descriptor would carry. */
+  const char *sn_hex = "303636444646353335323534383837373637313834353232";
+  g_autofree char *own = g_strdup_printf ("0:%s", sn_hex);
+  g_autofree char *clone = g_strdup_printf ("1:%s", sn_hex);
+  const char *fixture_text = "[fixture]\nname=Bed\nrows=1\ncolumns=2\n"
+                             "[slot A1]\npath=platform-dac-station-sim-usb-0:1.1:1.0\nrow=1\ncolumn=1\n"
+                             "[slot A2]\npath=platform-dac-station-sim-usb-0:1.2:1.0\nrow=1\ncolumn=2\n";
+  const char *args[] = { "flash", "--json", "--force", "--backend", "cubeprogrammer", "--fixture", fixture,
+                         "--slot", "A1", "--image", firmware (), NULL };
+
+  g_assert_true (g_file_set_contents (fixture, fixture_text, -1, NULL));
+  g_setenv ("DS_CUBE_PROGRAMMER", standin, TRUE);
+  g_setenv ("STANDIN_MODE", "ok", TRUE);
+  g_setenv ("STANDIN_LOG", log, TRUE);
+  {
+    const char *const extra[] = { "--probe-serial", own, NULL };
+    g_autoptr(DsCliResult) r = NULL;
+
+    ds_test_tree_start_sim (&f->tree, 2, extra);
+    r = ds_test_run_cli (f->tree.announce_dir, args);
+    g_assert_cmpint (r->exit_status, ==, 0);
+    g_assert_nonnull (ds_test_find_event (r->events, "flashed", NULL));
+    g_assert_true (g_file_get_contents (log, &logged, NULL, NULL));
+    g_assert_nonnull (strstr (logged, "sn=066DFF535254887767184522"));
+    ds_test_tree_stop_sim (&f->tree);
+  }
+  {
+    const char *const extra[] = { "--probe-serial", own, "--probe-serial", clone, NULL };
+    const char *named[] = { "flash", "--backend", "cubeprogrammer", "--probe", "066DFF535254887767184522",
+                            "--fixture", fixture, "--slot", "A2", "--image", firmware (), NULL };
+    g_autoptr(DsCliResult) r = NULL;
+    g_autoptr(DsCliResult) n = NULL;
+
+    g_assert_cmpint (g_unlink (log), ==, 0);
+    ds_test_tree_start_sim (&f->tree, 2, extra);
+    r = ds_test_run_cli (f->tree.announce_dir, args);
+    g_assert_cmpint (r->exit_status, ==, 2);
+    g_assert_nonnull (strstr (r->err, "shared by A1, A2"));
+    n = ds_test_run_cli (f->tree.announce_dir, named);
+    g_assert_cmpint (n->exit_status, ==, 2);
+    g_assert_nonnull (strstr (n->err, "shared by A1, A2"));
+    /* The programmer was never started. */
+    g_assert_false (g_file_test (log, G_FILE_TEST_EXISTS));
+  }
+  g_unsetenv ("STANDIN_LOG");
   g_unsetenv ("DS_CUBE_PROGRAMMER");
 }
 
@@ -341,6 +400,7 @@ main (int    argc,
       ADD ("/flash/bad-image-refused", test_bad_image_refused);
       ADD ("/flash/provision-flashes-first", test_provision_flashes_first);
       ADD ("/flash/cubeprogrammer-backend", test_cubeprogrammer_backend);
+      ADD ("/flash/probe-by-slot", test_probe_by_slot);
     }
 #undef ADD
   return g_test_run ();

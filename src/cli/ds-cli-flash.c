@@ -10,13 +10,16 @@
 #include <unistd.h>
 
 #include "ds-board-flash.h"
+#include "ds-board-identity.h"
 #include "ds-board.h"
+#include "ds-cli-boards.h"
 #include "ds-cli-common.h"
 #include "ds-cube-flasher.h"
 #include "ds-openocd-flasher.h"
 #include "ds-serial-transport.h"
 #include "ds-transport.h"
 #include "ds-uart-flasher.h"
+#include "ds-util.h"
 
 typedef struct {
   GMainLoop       *loop;
@@ -114,6 +117,78 @@ on_sigint (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* The board of --slot (or --port) and the probe that reaches it over SWD.
+ * The ST-LINK and its virtual COM port share a USB serial number, so the
+ * board's probe serial names the probe; a serial that two connected probes
+ * share names neither, and is refused (cloned ST-LINKs do that).  @probe
+ * NULL: only the port is wanted. */
+static gboolean
+choose_probe (const char  *fixture_path,
+              char       **port,
+              const char  *slot,
+              char       **probe)
+{
+  g_autoptr(DsBoardMonitor) monitor = ds_board_monitor_new (NULL);
+  g_autoptr(GPtrArray) boards = NULL;
+  DsBoard *board = NULL;
+
+  if (!ds_cli_boards_set_fixture (monitor, fixture_path))
+    return FALSE;
+  ds_board_monitor_scan (monitor);
+  if (slot != NULL)
+    {
+      char *slots[] = { (char *) slot, NULL };
+      g_autoptr(GPtrArray) found = ds_cli_boards_by_slot (monitor, slots);
+
+      if (found == NULL)
+        return FALSE;
+      board = g_ptr_array_index (found, 0);
+      g_free (*port);
+      *port = g_strdup (ds_board_get_port (board));
+    }
+  else
+    board = ds_board_monitor_find (monitor, *port);
+  if (probe == NULL)
+    return TRUE;
+
+  if (*probe == NULL)
+    {
+      if (board == NULL || ds_board_get_probe_serial (board) == NULL)
+        {
+          g_printerr (_("%s is not an ST-LINK virtual COM port: name the probe with --probe SN\n"), *port);
+          return FALSE;
+        }
+      *probe = ds_board_dup_probe_serial_text (board);
+    }
+  /* The programmer picks a probe by serial alone: it must be one probe. */
+  boards = ds_board_monitor_list (monitor);
+  {
+    g_autoptr(GString) holders = g_string_new (NULL);
+    guint n = 0;
+
+    for (guint i = 0; i < boards->len; i++)
+      {
+        DsBoard *other = g_ptr_array_index (boards, i);
+        g_autofree char *serial = ds_board_dup_probe_serial_text (other);
+
+        if (g_strcmp0 (serial, *probe) != 0)
+          continue;
+        n++;
+        g_string_append_printf (holders, "%s%s", holders->len > 0 ? ", " : "",
+                                ds_board_get_slot (other) != NULL ? ds_board_get_slot (other) : ds_board_get_port (other));
+      }
+    if (n > 1)
+      {
+        g_autofree char *shown = ds_util_sanitize_text (*probe, -1, 64);
+
+        g_printerr (_("The probe serial number %s is shared by %s: the programmer cannot tell these probes apart, "
+                      "so none is flashed; replace the cloned probe\n"), shown, holders->str);
+        return FALSE;
+      }
+  }
+  return TRUE;
+}
+
 int
 ds_cli_flash (int    argc,
               char **argv)
@@ -126,9 +201,13 @@ ds_cli_flash (int    argc,
   gboolean force = FALSE;
   gboolean mass_erase = FALSE;
   g_autofree char *probe = NULL;
+  g_autofree char *fixture_path = NULL;
+  g_autofree char *slot = NULL;
   g_autoptr(DsFlasher) flasher = NULL;
   GOptionEntry entries[] = {
     { "port", 'p', 0, G_OPTION_ARG_FILENAME, &port, N_("The board's serial port"), N_("PORT") },
+    { "fixture", 0, 0, G_OPTION_ARG_FILENAME, &fixture_path, N_("The fixture file that names the slots (docs/fixtures.md)"), N_("FILE") },
+    { "slot", 0, 0, G_OPTION_ARG_STRING, &slot, N_("The board in this fixture slot, instead of --port"), N_("SLOT") },
     { "image", 'i', 0, G_OPTION_ARG_FILENAME, &image_path, N_("Firmware image: .hex (Intel HEX) or raw .bin"), N_("FILE") },
     { "address", 0, 0, G_OPTION_ARG_STRING, &address_s, N_("Where a .bin goes (default 0x08000000)"), N_("ADDR") },
     { "backend", 0, 0, G_OPTION_ARG_STRING, &backend,
@@ -155,8 +234,10 @@ ds_cli_flash (int    argc,
   g_option_context_add_main_entries (context, common_entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return usage_error (context, error->message);
-  if (port == NULL || image_path == NULL)
-    return usage_error (context, _("Say which board and which image: --port PORT --image FILE"));
+  if (slot != NULL && fixture_path == NULL)
+    return usage_error (context, _("--slot needs --fixture: the fixture file names the slots"));
+  if ((port == NULL && slot == NULL) || image_path == NULL)
+    return usage_error (context, _("Say which board and which image: --port PORT (or --fixture FILE --slot SLOT) --image FILE"));
   if (backend != NULL && g_strcmp0 (backend, "uart") != 0 && g_strcmp0 (backend, "cubeprogrammer") != 0 &&
       g_strcmp0 (backend, "openocd") != 0)
     return usage_error (context, _("--backend takes uart, cubeprogrammer or openocd"));
@@ -185,28 +266,15 @@ ds_cli_flash (int    argc,
             g_printerr (_("STM32_Programmer_CLI is not installed (or set DS_CUBE_PROGRAMMER to it)\n"));
           return EXIT_USAGE;
         }
-      if (probe == NULL)
-        {
-          /* The ST-LINK and its virtual COM port share a USB serial number. */
-          g_autoptr(GPtrArray) boards = ds_serial_list_boards (NULL);
-
-          for (guint i = 0; boards != NULL && i < boards->len; i++)
-            {
-              DsSerialPortInfo *info = g_ptr_array_index (boards, i);
-              if (g_strcmp0 (info->port, port) == 0)
-                probe = g_strdup (info->usb_serial);
-            }
-          if (probe == NULL)
-            {
-              g_printerr (_("%s is not an ST-LINK virtual COM port: name the probe with --probe SN\n"), port);
-              return EXIT_USAGE;
-            }
-        }
+      if (!choose_probe (fixture_path, &port, slot, &probe))
+        return EXIT_USAGE;
       if (openocd)
         flasher = DS_FLASHER (ds_openocd_flasher_new (program, probe, NULL));
       else
         flasher = DS_FLASHER (ds_cube_flasher_new (program, probe));
     }
+  if (port == NULL && !choose_probe (fixture_path, &port, slot, NULL))
+    return EXIT_USAGE;
   board = ds_board_new_for_port (port);
   transport = ds_board_new_transport (board);
   if (!ds_transport_open (transport, &error))

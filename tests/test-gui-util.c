@@ -20,6 +20,17 @@ test_sim_start (const char         *state_dir,
                 guint               baud,
                 const char * const *faults)
 {
+  return test_sim_start_args (state_dir, announce_dir, n, baud, faults, NULL);
+}
+
+TestSim *
+test_sim_start_args (const char         *state_dir,
+                     const char         *announce_dir,
+                     guint               n,
+                     guint               baud,
+                     const char * const *faults,
+                     const char * const *args)
+{
   const char *program = g_getenv ("DS_SIM");
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GError) error = NULL;
@@ -40,6 +51,8 @@ test_sim_start (const char         *state_dir,
       g_ptr_array_add (argv, g_strdup ("--fault"));
       g_ptr_array_add (argv, g_strdup (faults[i]));
     }
+  for (guint i = 0; args != NULL && args[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (args[i]));
   g_ptr_array_add (argv, NULL);
 
   {

@@ -424,6 +424,8 @@ update_slot_state (DsBoardCard *self)
   gtk_widget_set_visible (self->body_box, !self->compact);
   gtk_widget_set_visible (self->actions_box, !self->compact);
   gtk_widget_set_visible (GTK_WIDGET (self->message_label), !self->compact);
+  /* A long step name must not widen every column of the compact grid. */
+  gtk_label_set_ellipsize (self->headline_label, self->compact ? PANGO_ELLIPSIZE_END : PANGO_ELLIPSIZE_NONE);
   /* Narrow enough for 8 columns at 1280 and 12 at 1920. */
   gtk_widget_set_size_request (self->frame, self->compact ? DS_BOARD_CARD_COMPACT_WIDTH : DS_BOARD_CARD_WIDTH, -1);
   if (self->compact)

@@ -20,6 +20,35 @@ monitor_for (GtkWindow *window)
   return monitor;
 }
 
+/* Once the window has its surface: what the default size leaves out (a
+ * client-side title bar and frame) may still push it over the edge. */
+static void
+realize_cb (GtkWidget *widget,
+            gpointer   user_data)
+{
+  GdkWindow *gdk_window = gtk_widget_get_window (widget);
+  GdkMonitor *monitor;
+  GdkRectangle area;
+  int over_w, over_h;
+
+  g_signal_handlers_disconnect_by_func (widget, realize_cb, user_data);
+  if (gdk_window == NULL || gtk_window_is_maximized (GTK_WINDOW (widget)))
+    return;
+  monitor = gdk_display_get_monitor_at_window (gtk_widget_get_display (widget), gdk_window);
+  if (monitor == NULL)
+    return;
+  gdk_monitor_get_workarea (monitor, &area);
+  over_w = gdk_window_get_width (gdk_window) - area.width;
+  over_h = gdk_window_get_height (gdk_window) - area.height;
+  if (over_w > 0 || over_h > 0)
+    {
+      int width, height;
+
+      gtk_window_get_size (GTK_WINDOW (widget), &width, &height);
+      gtk_window_resize (GTK_WINDOW (widget), MAX (1, width - MAX (over_w, 0)), MAX (1, height - MAX (over_h, 0)));
+    }
+}
+
 void
 ds_window_fit_default_size (GtkWindow *window,
                             int        width,
@@ -38,4 +67,6 @@ ds_window_fit_default_size (GtkWindow *window,
         height = MIN (height, area.height);
     }
   gtk_window_set_default_size (window, width, height);
+  g_signal_handlers_disconnect_by_func (window, realize_cb, NULL);
+  g_signal_connect_after (window, "realize", G_CALLBACK (realize_cb), NULL);
 }

@@ -93,6 +93,7 @@ G_DEFINE_FINAL_TYPE (DsWindow, ds_window, GTK_TYPE_APPLICATION_WINDOW)
 
 static void update_actions (DsWindow *self);
 static void update_batch (DsWindow *self);
+static void update_summary (DsWindow *self);
 
 /* ---- errors ------------------------------------------------------------ */
 
@@ -909,7 +910,32 @@ apply_fixture (DsWindow *self)
     ds_board_card_set_board (card, ds_board_card_get_board (card));
   update_placeholders (self);
   gtk_flow_box_invalidate_sort (self->flowbox);
+  update_summary (self);
   update_page (self);
+}
+
+/* The line above the grid: the last batch's summary, else which fixture
+ * the grid is.  With a fixture it is always there, so that the summary
+ * moves no card when it comes. */
+static void
+update_summary (DsWindow *self)
+{
+  g_autofree char *text = NULL;
+
+  if (self->batch_summary != NULL)
+    text = g_strdup (self->batch_summary);
+  else if (self->fixture != NULL)
+    {
+      const char *name = ds_fixture_get_name (self->fixture);
+      guint n = ds_fixture_get_n_slots (self->fixture);
+
+      /* TRANSLATORS: above the board grid before the first Start All,
+       * e.g. "Line 3, bed A: 16 slots" */
+      text = g_strdup_printf (ngettext ("%s: %u slot", "%s: %u slots", n),
+                              name != NULL && *name != '\0' ? name : _("Fixture"), n);
+    }
+  gtk_label_set_text (self->summary_label, text != NULL ? text : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->summary_label), text != NULL);
 }
 
 static void
@@ -999,8 +1025,7 @@ update_batch (DsWindow *self)
     g_string_append_printf (summary, ngettext (" · %u cancelled", " · %u cancelled", cancelled), cancelled);
   g_free (self->batch_summary);
   self->batch_summary = g_string_free (g_steal_pointer (&summary), FALSE);
-  gtk_label_set_text (self->summary_label, self->batch_summary);
-  gtk_widget_set_visible (GTK_WIDGET (self->summary_label), TRUE);
+  update_summary (self);
   g_ptr_array_set_size (self->batch, 0);
 }
 

@@ -655,7 +655,8 @@ auto_start_cb (gpointer user_data)
 
 /* ---- the fixture, gone boards, duplicates ------------------------------- */
 
-/* What a card is kept by when its board goes: the slot, else the UID. */
+/* What a card is kept by when its board goes: the slot, else the UID
+ * (a board outside a fixture with no UID known is not kept). */
 static char *
 gone_key_for_slot (const char *slot)
 {
@@ -678,11 +679,15 @@ keep_gone_card (DsWindow    *self,
                                                                    : ds_board_dup_uid (board);
   g_autofree char *key = ds_board_get_slot (board) != NULL ? gone_key_for_slot (ds_board_get_slot (board))
                                                          : gone_key_for_uid (uid);
+  DsCardStatus status = card_status (card);
   DsBoardCard *old;
 
-  if (key == NULL)
+  /* A board taken off once it is done (or before it started) just goes:
+   * its slot shows empty.  One that went mid-job, failed or was cancelled
+   * keeps its card until it is plugged in again. */
+  if (key == NULL || job == NULL || status == DS_CARD_STATUS_IDLE || status == DS_CARD_STATUS_PASSED ||
+      status == DS_CARD_STATUS_ALREADY_PROVISIONED)
     {
-      /* Nothing to know it again by. */
       gtk_widget_destroy (GTK_WIDGET (card));
       return;
     }

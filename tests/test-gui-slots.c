@@ -70,12 +70,14 @@ sim_path (guint index)
   return g_strdup_printf ("platform-dac-station-sim-usb-0:1.%u:1.0", index + 1);
 }
 
-/* A fixture of @rows x @columns, slot "A1" for board 0 and so on, row by
- * row (rows lettered, columns numbered). */
+/* A fixture of @rows x @columns, slots "A1", "A2"... row by row (rows
+ * lettered, columns numbered); slot i holds board @boards[i] (NULL: board
+ * i).  A board index past the simulated ones leaves its slot empty. */
 static void
-write_fixture (Fixture *f,
-               guint    rows,
-               guint    columns)
+write_fixture_map (Fixture     *f,
+                   guint        rows,
+                   guint        columns,
+                   const guint *boards)
 {
   g_autoptr(GString) text = g_string_new (NULL);
   g_autoptr(GError) error = NULL;
@@ -84,13 +86,22 @@ write_fixture (Fixture *f,
   for (guint r = 0; r < rows; r++)
     for (guint c = 0; c < columns; c++)
       {
-        g_autofree char *path = sim_path (r * columns + c);
+        guint i = r * columns + c;
+        g_autofree char *path = sim_path (boards != NULL ? boards[i] : i);
 
         g_string_append_printf (text, "\n[slot %c%u]\npath=%s\nrow=%u\ncolumn=%u\n",
                                 'A' + r, c + 1, path, r + 1, c + 1);
       }
   g_file_set_contents (f->fixture, text->str, -1, &error);
   g_assert_no_error (error);
+}
+
+static void
+write_fixture (Fixture *f,
+               guint    rows,
+               guint    columns)
+{
+  write_fixture_map (f, rows, columns, NULL);
 }
 
 static void
@@ -174,12 +185,12 @@ laid_out_2x2 (gpointer data)
 }
 
 static gboolean
-has_three_cards_and_b2_empty (gpointer data)
+has_three_cards_and_b1_empty (gpointer data)
 {
   Fixture *f = data;
   g_autoptr(GList) cards = ds_window_get_cards (f->window);
 
-  return g_list_length (cards) == 3 && placeholder_for (f, "B2") != NULL;
+  return g_list_length (cards) == 3 && placeholder_for (f, "B1") != NULL;
 }
 
 static gboolean
@@ -190,30 +201,36 @@ summary_shown (gpointer data)
   return ds_window_get_batch_summary (f->window) != NULL;
 }
 
-/* Three boards in a 2x2 fixture: three cards and one empty slot where the
- * fixture has them; Start All moves none of them and ends with a summary
- * naming the failed slot. */
+/* Three boards in a 2x2 fixture, cabled in no particular order (A1: board
+ * 2, A2: board 0, B1: nothing, B2: board 1): three cards and one empty
+ * slot where the fixture has them; Start All moves none of them and ends
+ * with a summary naming the failed slot. */
 static void
 test_layout (Fixture       *f,
              gconstpointer  data)
 {
   const char *faults[] = { "1:refuse-install", NULL };
-  const char *order[] = { "A1", "A2", "B1" };
+  const guint boards[] = { 2, 0, 7, 1 };
+  const char *order[] = { "A1", "A2", "B2" };
+  const char *names[] = { "sim-2", "sim-0", "sim-1" };
   GdkRectangle before[4];
   g_autoptr(GList) cards = NULL;
   guint i = 0;
 
-  write_fixture (f, 2, 2);
+  write_fixture_map (f, 2, 2, boards);
   start_app (f, FALSE, FALSE);
   f->sim = test_sim_start (f->state_dir, f->sim_dir, 3, 0, faults);
-  g_assert_true (test_wait_until (has_three_cards_and_b2_empty, f, 30));
+  g_assert_true (test_wait_until (has_three_cards_and_b1_empty, f, 30));
   /* Only the empty slot has a placeholder. */
   g_assert_null (placeholder_for (f, "A1"));
   g_assert_null (placeholder_for (f, "A2"));
-  g_assert_null (placeholder_for (f, "B1"));
+  g_assert_null (placeholder_for (f, "B2"));
   cards = ds_window_get_cards (f->window);
   for (GList *l = cards; l != NULL; l = l->next, i++)
-    g_assert_cmpstr (ds_board_get_slot (ds_board_card_get_board (l->data)), ==, order[i]);
+    {
+      g_assert_cmpstr (ds_board_get_slot (ds_board_card_get_board (l->data)), ==, order[i]);
+      g_assert_cmpstr (ds_board_get_name (ds_board_card_get_board (l->data)), ==, names[i]);
+    }
   g_assert_true (test_wait_until (laid_out_2x2, f, 30));
   g_assert_true (laid_out_2x2 (f));
   for (i = 0; i < 4; i++)
@@ -222,7 +239,7 @@ test_layout (Fixture       *f,
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
   test_wait_finished (f->window, 3, 120);
   g_assert_true (test_wait_until (summary_shown, f, 30));
-  g_assert_cmpstr (ds_window_get_batch_summary (f->window), ==, "2 passed · 1 to set aside (A2)");
+  g_assert_cmpstr (ds_window_get_batch_summary (f->window), ==, "2 passed · 1 to set aside (B2)");
 
   /* Nothing moved to another row or column during the run. */
   g_assert_true (test_wait_until (laid_out_2x2, f, 30));

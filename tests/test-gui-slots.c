@@ -9,6 +9,7 @@
 #include <locale.h>
 #include <string.h>
 
+#include "ds-board-details-dialog.h"
 #include "ds-slot-placeholder.h"
 #include "ds-statistics-window.h"
 #include "test-gui-util.h"
@@ -221,7 +222,10 @@ test_layout (Fixture       *f,
   start_app (f, FALSE, FALSE);
   f->sim = test_sim_start (f->state_dir, f->sim_dir, 3, 0, faults);
   g_assert_true (test_wait_until (has_three_cards_and_b1_empty, f, 30));
-  /* Only the empty slot has a placeholder. */
+  /* Only the empty slot has a placeholder, and activating it (a double
+   * click) does nothing. */
+  g_signal_emit_by_name (ds_window_get_flow_box (f->window), "child-activated", placeholder_for (f, "B1"));
+  g_assert_null (test_find_toplevel (DS_TYPE_BOARD_DETAILS_DIALOG));
   g_assert_null (placeholder_for (f, "A1"));
   g_assert_null (placeholder_for (f, "A2"));
   g_assert_null (placeholder_for (f, "B2"));
@@ -363,8 +367,15 @@ test_unplug_keeps_card (Fixture       *f,
   /* No placeholder took its place. */
   g_assert_null (placeholder_for (f, "A2"));
   g_assert_true (test_wait_until (laid_out_2x2, f, 30));
-  /* It cannot be started while it is away. */
+  /* It cannot be started while it is away; its Details still open. */
   g_assert_false (gtk_widget_get_visible (test_find_button (GTK_WIDGET (a2), "win.provision")));
+  gtk_button_clicked (GTK_BUTTON (test_find_button (GTK_WIDGET (a2), "win.board-details")));
+  {
+    GtkWidget *dialog = test_find_toplevel (DS_TYPE_BOARD_DETAILS_DIALOG);
+
+    g_assert_nonnull (dialog);
+    gtk_widget_destroy (dialog);
+  }
   /* The others pass, then every board is unplugged. */
   test_wait_finished (f->window, 3, 60);
   g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_PASSED), ==, 2);

@@ -1275,7 +1275,7 @@ selected_card (DsWindow *self)
 
       return card != NULL ? DS_BOARD_CARD (card) : NULL;
     }
-  return DS_BOARD_CARD (selected->data);
+  return DS_IS_BOARD_CARD (selected->data) ? DS_BOARD_CARD (selected->data) : NULL;
 }
 
 static void
@@ -1397,7 +1397,20 @@ board_details_activated (GSimpleAction *action,
                          gpointer       user_data)
 {
   DsWindow *self = DS_WINDOW (user_data);
-  DsBoardCard *card = g_hash_table_lookup (self->cards, g_variant_get_string (parameter, NULL));
+  const char *port = g_variant_get_string (parameter, NULL);
+  DsBoardCard *card = g_hash_table_lookup (self->cards, port);
+
+  /* A board that went keeps its card, and its Details. */
+  if (card == NULL)
+    {
+      GHashTableIter iter;
+      gpointer gone;
+
+      g_hash_table_iter_init (&iter, self->gone);
+      while (card == NULL && g_hash_table_iter_next (&iter, NULL, &gone))
+        if (g_strcmp0 (ds_board_get_port (ds_board_card_get_board (gone)), port) == 0)
+          card = gone;
+    }
 
   if (card != NULL)
     show_details (self, card);
@@ -1407,7 +1420,9 @@ static void
 card_activated_cb (DsWindow        *self,
                    GtkFlowBoxChild *child)
 {
-  show_details (self, DS_BOARD_CARD (child));
+  /* An empty slot has nothing to show. */
+  if (DS_IS_BOARD_CARD (child))
+    show_details (self, DS_BOARD_CARD (child));
 }
 
 static void

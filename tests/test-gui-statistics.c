@@ -48,12 +48,21 @@ all_finished (gpointer data)
   CardCount *c = data;
   g_autoptr(GList) cards = ds_window_get_cards (c->window);
   DsStation *station = ds_window_get_station (c->window);
+  guint n = 0;
 
-  if (g_list_length (cards) != c->n || station == NULL || ds_station_get_n_active (station) > 0)
+  /* The boards plugged in: a failed board of an earlier batch keeps its
+   * card after it was unplugged. */
+  for (GList *l = cards; l != NULL; l = l->next)
+    if (ds_board_card_get_connected (l->data))
+      n++;
+  if (n != c->n || station == NULL || ds_station_get_n_active (station) > 0)
     return FALSE;
   for (GList *l = cards; l != NULL; l = l->next)
     {
       DsCardStatus status = ds_board_card_get_status (l->data);
+
+      if (!ds_board_card_get_connected (l->data))
+        continue;
 
       if (status == DS_CARD_STATUS_IDLE || status == DS_CARD_STATUS_QUEUED ||
           status == DS_CARD_STATUS_RUNNING || !ds_board_card_is_rendered (l->data))
@@ -62,12 +71,16 @@ all_finished (gpointer data)
   return TRUE;
 }
 
+/* Every board unplugged (failed ones keep their cards). */
 static gboolean
 no_cards (gpointer data)
 {
   g_autoptr(GList) cards = ds_window_get_cards (data);
 
-  return cards == NULL;
+  for (GList *l = cards; l != NULL; l = l->next)
+    if (ds_board_card_get_connected (l->data))
+      return FALSE;
+  return TRUE;
 }
 
 static gboolean

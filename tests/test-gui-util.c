@@ -12,6 +12,17 @@ test_sim_start (const char         *state_dir,
                 guint               baud,
                 const char * const *faults)
 {
+  return test_sim_start_args (state_dir, announce_dir, n, baud, faults, NULL);
+}
+
+TestSim *
+test_sim_start_args (const char         *state_dir,
+                     const char         *announce_dir,
+                     guint               n,
+                     guint               baud,
+                     const char * const *faults,
+                     const char * const *args)
+{
   const char *program = g_getenv ("DS_SIM");
   g_autoptr(GError) error = NULL;
   TestSim *sim = g_new0 (TestSim, 1);
@@ -26,6 +37,8 @@ test_sim_start (const char         *state_dir,
 
       ds_simulator_add_arguments (sim->simulator, fault);
     }
+  if (args != NULL)
+    ds_simulator_add_arguments (sim->simulator, args);
   /* A test may block here: the simulator answers within a second. */
   g_assert_true (ds_simulator_start_sync (sim->simulator, n, baud, NULL, &error));
   g_assert_no_error (error);

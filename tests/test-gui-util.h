@@ -22,6 +22,14 @@ TestSim       *test_sim_start       (const char          *state_dir,
                                      guint                n,
                                      guint                baud,
                                      const char * const  *faults);
+/* The same, with more of the simulator's options (--usb-path,
+ * --probe-serial, --uid...), NULL-terminated. */
+TestSim       *test_sim_start_args  (const char          *state_dir,
+                                     const char          *announce_dir,
+                                     guint                n,
+                                     guint                baud,
+                                     const char * const  *faults,
+                                     const char * const  *args);
 /* SIGTERM, then waits for the simulator to exit (its boards are gone). */
 void           test_sim_stop        (TestSim             *sim);
 

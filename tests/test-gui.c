@@ -251,12 +251,15 @@ test_eight_boards_pass (Fixture       *f,
   gtk_widget_destroy (GTK_WIDGET (dialog));
 }
 
+/* Unplugged, the boards that passed go; the failed one keeps its card. */
 static gboolean
-card_gone (gpointer data)
+only_failed_card_left (gpointer data)
 {
   Fixture *f = data;
+  g_autoptr(GList) cards = ds_window_get_cards (f->window);
+  DsBoardCard *card = ds_window_find_card (f->window, "sim-2");
 
-  return ds_window_find_card (f->window, "sim-2") == NULL;
+  return g_list_length (cards) == 1 && card != NULL && !ds_board_card_get_connected (card);
 }
 
 /* A board with an injected fault fails with its cause; once the fault is
@@ -290,14 +293,15 @@ test_fault_then_retry (Fixture       *f,
    * healthy, on new ports.  No auto-start now: the operator retries. */
   g_object_set (f->app, "auto-start", FALSE, NULL);
   ds_test_tree_stop_sim (&f->tree);
-  g_assert_true (test_wait_until (card_gone, f, 30));
-  test_wait_cards (f->window, 0, 30);
+  g_assert_true (test_wait_until (only_failed_card_left, f, 30));
+  g_assert_nonnull (strstr (ds_board_card_get_hint (card), "Plug it in again"));
   ds_test_tree_start_sim_with_faults (&f->tree, 8, 0, NULL);
   test_wait_cards (f->window, 8, 30);
 
-  /* The board comes back with its last verdict and a Retry button. */
-  card = ds_window_find_card (f->window, "sim-2");
-  g_assert_nonnull (card);
+  /* The board comes back (known by its UID) to its card, with its last
+   * verdict and a Retry button. */
+  g_assert_true (ds_window_find_card (f->window, "sim-2") == card);
+  g_assert_true (ds_board_card_get_connected (card));
   g_assert_cmpint (ds_board_card_get_status (card), ==, DS_CARD_STATUS_FAILED);
   retry = test_find_button (GTK_WIDGET (card), "win.provision");
   g_assert_nonnull (retry);
@@ -317,41 +321,47 @@ test_fault_then_retry (Fixture       *f,
 }
 
 static gboolean
-one_card_left_passed (gpointer data)
+two_passed_one_gone (gpointer data)
 {
   Fixture *f = data;
   g_autoptr(GList) cards = ds_window_get_cards (f->window);
+  DsBoardCard *gone = ds_window_find_card (f->window, "sim-1");
 
-  return g_list_length (cards) == 2 &&
-         test_count_cards (f->window, DS_CARD_STATUS_PASSED) == 2;
+  return g_list_length (cards) == 3 &&
+         test_count_cards (f->window, DS_CARD_STATUS_PASSED) == 2 &&
+         gone != NULL && !ds_board_card_get_connected (gone) &&
+         ds_board_card_get_status (gone) == DS_CARD_STATUS_FAILED && ds_board_card_is_rendered (gone);
 }
 
 static gboolean
-stack_shows_empty (gpointer data)
+only_sim1_left (gpointer data)
 {
   Fixture *f = data;
   g_autoptr(GList) cards = ds_window_get_cards (f->window);
 
-  return cards == NULL;
+  return g_list_length (cards) == 1 && cards->data == ds_window_find_card (f->window, "sim-1");
 }
 
-/* A board that is unplugged in the middle of its job loses its card; the
- * others carry on.  Stopping the simulator unplugs every board. */
+/* A board that is unplugged in the middle of its job keeps its card, with
+ * its failure and "plug it in again"; the others carry on.  Stopping the
+ * simulator unplugs every board: the ones that passed go. */
 static void
 test_unplug (Fixture       *f,
              gconstpointer  data)
 {
   const char *faults[] = { "1:disconnect:INFO", NULL };
+  DsBoardCard *gone;
 
   start_app (f, "op-3", "LOT-C", TRUE);
   ds_test_tree_start_sim_with_faults (&f->tree, 3, 0, faults);
-  g_assert_true (test_wait_until (one_card_left_passed, f, 30));
-  g_assert_null (ds_window_find_card (f->window, "sim-1"));
+  g_assert_true (test_wait_until (two_passed_one_gone, f, 30));
+  gone = ds_window_find_card (f->window, "sim-1");
+  g_assert_nonnull (strstr (ds_board_card_get_hint (gone), "Plug it in again"));
   g_assert_nonnull (ds_window_find_card (f->window, "sim-0"));
   g_assert_nonnull (ds_window_find_card (f->window, "sim-2"));
 
   ds_test_tree_stop_sim (&f->tree);
-  g_assert_true (test_wait_until (stack_shows_empty, f, 30));
+  g_assert_true (test_wait_until (only_sim1_left, f, 30));
 }
 
 /* The engineer's demo: "Add Simulated Boards", then Start All. */

@@ -61,6 +61,7 @@ static const struct {
   { "win.details-selected", { "<Primary>i", NULL } },
   { "win.sign-in", { "<Primary>o", NULL } },
   { "win.statistics", { "<Primary>y", NULL } },
+  { "win.compact-view", { "<Primary>k", NULL } },
   { "win.add-simulated-boards", { "<Primary>d", NULL } },
   { "win.remove-simulated-boards", { "<Primary><Shift>d", NULL } },
   { "app.auto-start", { "<Primary><Shift>a", NULL } },

@@ -13,11 +13,18 @@ struct _DsBoardCard
 {
   GtkFlowBoxChild parent_instance;
 
+  GtkLabel       *slot_label;
   GtkLabel       *name_label;
   GtkLabel       *kind_label;
   GtkLabel       *port_label;
   GtkLabel       *uid_label;
   GtkLabel       *headline_label;
+  GtkLabel       *cause_label;
+  GtkLabel       *conflict_label;
+  GtkWidget      *frame;
+  GtkWidget      *ids_box;
+  GtkWidget      *body_box;
+  GtkWidget      *actions_box;
   GtkLabel       *attempt_label;
   GtkLabel       *message_label;
   GtkLabel       *hint_label;
@@ -41,6 +48,9 @@ struct _DsBoardCard
   char           *hint;
   guint           update_id;      /* tick callback: the job changed, render in a frame */
   gboolean        alarm;          /* failed and not yet acknowledged */
+  gboolean        disconnected;   /* the board went: the card keeps its last state */
+  gboolean        compact;
+  char           *conflict;       /* a duplicate serial or UID, or NULL */
 };
 
 G_DEFINE_FINAL_TYPE (DsBoardCard, ds_board_card, GTK_TYPE_FLOW_BOX_CHILD)
@@ -74,6 +84,7 @@ ds_board_card_finalize (GObject *object)
   g_free (self->headline);
   g_free (self->message);
   g_free (self->hint);
+  g_free (self->conflict);
   G_OBJECT_CLASS (ds_board_card_parent_class)->finalize (object);
 }
 
@@ -99,7 +110,14 @@ ds_board_card_class_init (DsBoardCardClass *klass)
   widget_class->get_preferred_width = ds_board_card_get_preferred_width;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/dacstation/Station/ui/ds-board-card.ui");
+  gtk_widget_class_bind_template_child (widget_class, DsBoardCard, slot_label);
   gtk_widget_class_bind_template_child (widget_class, DsBoardCard, name_label);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardCard, cause_label);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardCard, conflict_label);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardCard, frame);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardCard, ids_box);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardCard, body_box);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardCard, actions_box);
   gtk_widget_class_bind_template_child (widget_class, DsBoardCard, kind_label);
   gtk_widget_class_bind_template_child (widget_class, DsBoardCard, port_label);
   gtk_widget_class_bind_template_child (widget_class, DsBoardCard, uid_label);
@@ -350,6 +368,77 @@ update_time (DsBoardCard *self)
   set_label (self->time_label, text);
 }
 
+/* One word for the compact view: why the board is where it is. */
+static const char *
+cause_word (DsBoardCard *self)
+{
+  if (self->conflict != NULL)
+    /* TRANSLATORS: one word on a compact card: the board shares its probe
+     * serial or UID with another */
+    return C_("cause", "duplicate");
+  if (self->disconnected)
+    /* TRANSLATORS: one word on a compact card: the board was unplugged */
+    return C_("cause", "unplugged");
+  switch (self->status)
+    {
+    case DS_CARD_STATUS_FAILED:
+      return ds_job_get_failed_step (self->job) < DS_N_STEPS
+             ? ds_step_get_label (ds_job_get_failed_step (self->job)) : "";
+    case DS_CARD_STATUS_RUNNING:
+      return ds_step_get_label (ds_job_get_step (self->job));
+    default:
+      return "";
+    }
+}
+
+/* What only a card in a fixture, or a gone board, or a duplicate shows. */
+static void
+update_slot_state (DsBoardCard *self)
+{
+  GtkStyleContext *style = gtk_widget_get_style_context (GTK_WIDGET (self));
+  const char *slot = ds_board_get_slot (self->board);
+
+  set_label (self->slot_label, slot != NULL ? slot : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->slot_label), slot != NULL);
+  if (self->disconnected)
+    {
+      /* The last state stays; what to do replaces the hint. */
+      g_free (self->hint);
+      /* TRANSLATORS: on the card of a board that was unplugged */
+      self->hint = g_strdup (_("Plug it in again."));
+      set_label (self->hint_label, self->hint);
+      gtk_widget_set_visible (GTK_WIDGET (self->hint_label), TRUE);
+      gtk_style_context_add_class (style, "disconnected");
+    }
+  else
+    gtk_style_context_remove_class (style, "disconnected");
+  set_label (self->conflict_label, self->conflict != NULL ? self->conflict : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->conflict_label), self->conflict != NULL);
+  if (self->conflict != NULL)
+    gtk_style_context_add_class (style, "conflict");
+  else
+    gtk_style_context_remove_class (style, "conflict");
+  set_label (self->cause_label, cause_word (self));
+  gtk_widget_set_visible (GTK_WIDGET (self->cause_label), self->compact);
+  gtk_widget_set_visible (self->ids_box, !self->compact);
+  gtk_widget_set_visible (self->body_box, !self->compact);
+  gtk_widget_set_visible (self->actions_box, !self->compact);
+  gtk_widget_set_visible (GTK_WIDGET (self->message_label), !self->compact);
+  /* A long step name must not widen every column of the compact grid. */
+  gtk_label_set_ellipsize (self->headline_label, self->compact ? PANGO_ELLIPSIZE_END : PANGO_ELLIPSIZE_NONE);
+  /* Narrow enough for 8 columns at 1280 and 12 at 1920. */
+  gtk_widget_set_size_request (self->frame, self->compact ? DS_BOARD_CARD_COMPACT_WIDTH : DS_BOARD_CARD_WIDTH, -1);
+  if (self->compact)
+    {
+      gtk_widget_set_visible (GTK_WIDGET (self->hint_label), FALSE);
+      gtk_widget_set_visible (GTK_WIDGET (self->attempt_label), FALSE);
+      gtk_widget_set_visible (GTK_WIDGET (self->conflict_label), FALSE);
+      gtk_style_context_add_class (style, "compact");
+    }
+  else
+    gtk_style_context_remove_class (style, "compact");
+}
+
 static void
 update (DsBoardCard *self)
 {
@@ -485,8 +574,10 @@ update (DsBoardCard *self)
 
   can_retry = (self->status == DS_CARD_STATUS_FAILED && !is_set_aside (self)) ||
               self->status == DS_CARD_STATUS_CANCELLED;
+  update_slot_state (self);
   gtk_button_set_label (GTK_BUTTON (self->start_button), can_retry ? _("_Retry") : _("_Start"));
-  gtk_widget_set_visible (self->start_button, self->status == DS_CARD_STATUS_IDLE || can_retry);
+  gtk_widget_set_visible (self->start_button, (self->status == DS_CARD_STATUS_IDLE || can_retry) &&
+                                              !self->disconnected && self->conflict == NULL);
   gtk_widget_set_visible (self->cancel_button, self->status == DS_CARD_STATUS_QUEUED ||
                                                self->status == DS_CARD_STATUS_RUNNING);
   /* The button follows its action's state, which is on for every card:
@@ -756,4 +847,72 @@ gboolean
 ds_board_card_is_rendered (DsBoardCard *self)
 {
   return self->update_id == 0;
+}
+
+/* The board now in the card's slot (or with its UID): the card goes on
+ * with it. */
+void
+ds_board_card_set_board (DsBoardCard *self,
+                         DsBoard     *board)
+{
+  const char *port = ds_board_get_port (board);
+  g_autoptr(GVariant) target = g_variant_ref_sink (g_variant_new_string (port));
+
+  g_set_object (&self->board, board);
+  gtk_label_set_text (self->name_label, ds_board_get_name (board));
+  gtk_label_set_text (self->port_label, port);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->port_label), port);
+  gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->start_button), target);
+  gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->cancel_button), target);
+  gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->details_button), target);
+  update (self);
+}
+
+void
+ds_board_card_set_connected (DsBoardCard *self,
+                             gboolean     connected)
+{
+  if (self->disconnected == !connected)
+    return;
+  self->disconnected = !connected;
+  update (self);
+}
+
+gboolean
+ds_board_card_get_connected (DsBoardCard *self)
+{
+  return !self->disconnected;
+}
+
+void
+ds_board_card_set_conflict (DsBoardCard *self,
+                            const char  *conflict)
+{
+  if (g_strcmp0 (self->conflict, conflict) == 0)
+    return;
+  g_free (self->conflict);
+  self->conflict = g_strdup (conflict);
+  update (self);
+}
+
+const char *
+ds_board_card_get_conflict (DsBoardCard *self)
+{
+  return self->conflict;
+}
+
+void
+ds_board_card_set_compact (DsBoardCard *self,
+                           gboolean     compact)
+{
+  if (self->compact == compact)
+    return;
+  self->compact = compact;
+  update (self);
+}
+
+const char *
+ds_board_card_get_cause_word (DsBoardCard *self)
+{
+  return gtk_label_get_text (self->cause_label);
 }

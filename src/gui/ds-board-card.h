@@ -20,6 +20,10 @@ typedef enum {
   DS_CARD_STATUS_CANCELLED,
 } DsCardStatus;
 
+/* A card's width, and in the compact view (an empty slot's the same). */
+#define DS_BOARD_CARD_WIDTH          272
+#define DS_BOARD_CARD_COMPACT_WIDTH  132
+
 #define DS_TYPE_BOARD_CARD (ds_board_card_get_type ())
 G_DECLARE_FINAL_TYPE (DsBoardCard, ds_board_card, DS, BOARD_CARD, GtkFlowBoxChild)
 
@@ -58,5 +62,23 @@ void          ds_board_card_set_can_start   (DsBoardCard *self,
 /* The usual duration of a job, for the time-left estimate; 0 when unknown. */
 /* Refreshes the time left; the window calls it once a second. */
 void          ds_board_card_tick            (DsBoardCard *self);
+/* The board back in the card's slot (or with its UID), on a new port. */
+void          ds_board_card_set_board       (DsBoardCard *self,
+                                             DsBoard     *board);
+/* A card whose board went keeps its last state and says "plug it in
+ * again"; it cannot be started. */
+void          ds_board_card_set_connected   (DsBoardCard *self,
+                                             gboolean     connected);
+gboolean      ds_board_card_get_connected   (DsBoardCard *self);
+/* A duplicate probe serial or UID, as the alarm names it, or NULL: the
+ * card shows it and cannot be started. */
+void          ds_board_card_set_conflict    (DsBoardCard *self,
+                                             const char  *conflict);
+const char   *ds_board_card_get_conflict    (DsBoardCard *self);
+/* The compact view: slot, a big colour and state, one word of cause. */
+void          ds_board_card_set_compact     (DsBoardCard *self,
+                                             gboolean     compact);
+/* The one word the compact view shows, or "". */
+const char   *ds_board_card_get_cause_word  (DsBoardCard *self);
 
 G_END_DECLS

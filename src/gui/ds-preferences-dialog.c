@@ -37,6 +37,7 @@ struct _DsPreferencesDialog
   GtkFileChooserNative *chooser;
   GtkEntry  *chooser_entry;       /* the path field the chooser fills */
   gboolean   locked;
+  GtkWidget *fixture_entry;
 };
 
 G_DEFINE_FINAL_TYPE (DsPreferencesDialog, ds_preferences_dialog, GTK_TYPE_DIALOG)
@@ -127,6 +128,43 @@ path_icon_pressed_cb (GtkEntry             *entry,
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
 }
 
+/* The fixture file, from a chooser that shows fixture files. */
+static void
+fixture_chosen_cb (GtkNativeDialog     *chooser,
+                   int                  response,
+                   DsPreferencesDialog *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autofree char *path = gtk_file_chooser_get_filename (GTK_FILE_CHOOSER (chooser));
+
+      if (path != NULL)
+        gtk_entry_set_text (GTK_ENTRY (self->fixture_entry), path);
+    }
+  g_clear_object (&self->chooser);
+}
+
+static void
+choose_fixture_cb (DsPreferencesDialog *self)
+{
+  GtkFileFilter *filter;
+
+  if (self->chooser != NULL)
+    return;
+  self->chooser = gtk_file_chooser_native_new (_("Fixture"), GTK_WINDOW (self),
+                                               GTK_FILE_CHOOSER_ACTION_OPEN, _("_Use"), _("_Cancel"));
+  filter = gtk_file_filter_new ();
+  /* TRANSLATORS: a file filter in the fixture chooser */
+  gtk_file_filter_set_name (filter, _("Fixture files (.ini, .fixture)"));
+  gtk_file_filter_add_pattern (filter, "*.ini");
+  gtk_file_filter_add_pattern (filter, "*.fixture");
+  gtk_file_filter_add_pattern (filter, "*.conf");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), filter);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->chooser), TRUE);
+  g_signal_connect (self->chooser, "response", G_CALLBACK (fixture_chosen_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
+}
+
 static void
 add_chooser (DsPreferencesDialog  *self,
              GtkWidget            *entry,
@@ -208,6 +246,8 @@ ds_preferences_dialog_class_init (DsPreferencesDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, est_bundle_entry);
   gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, trust_store_entry);
   gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, cd_entry);
+  gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, fixture_entry);
+  gtk_widget_class_bind_template_callback (widget_class, choose_fixture_cb);
   gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, firmware_entry);
   gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, pki_label);
   gtk_widget_class_bind_template_callback (widget_class, choose_firmware_cb);
@@ -296,6 +336,7 @@ ds_preferences_dialog_new (GtkWindow  *parent,
   g_settings_bind (settings, "firmware-image", self->firmware_entry, "text", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "trust-store", self->trust_store_entry, "text", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "certification-declaration", self->cd_entry, "text", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "fixture", self->fixture_entry, "text", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "est-url", self->est_url_entry, "text", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "est-ca-bundle", self->est_bundle_entry, "text", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "est-client-certificate", self->est_cert_entry, "text", G_SETTINGS_BIND_DEFAULT);

@@ -10,6 +10,7 @@
 #include "ds-error.h"
 #include "ds-export.h"
 #include "ds-job.h"
+#include "ds-window-fit.h"
 
 struct _DsStatisticsWindow
 {
@@ -854,6 +855,8 @@ ds_statistics_window_new (GtkWindow  *parent,
                        "application", parent != NULL ? gtk_window_get_application (parent) : NULL,
                        NULL);
   self->db_path = g_strdup (db_path);
+  /* The template's 1180x820, no larger than the screen it opens on. */
+  ds_window_fit_default_size (GTK_WINDOW (self), 1180, 820);
   ds_statistics_window_refresh (self);
   return self;
 }

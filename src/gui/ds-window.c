@@ -12,11 +12,14 @@
 #include "ds-board-monitor.h"
 #include "ds-error.h"
 #include "ds-login-dialog.h"
+#include "ds-board-identity.h"
 #include "ds-simulator.h"
+#include "ds-slot-placeholder.h"
 #include "ds-statistics-window.h"
 #include "ds-settings-profile.h"
 #include "ds-station-setup.h"
 #include "ds-util.h"
+#include "ds-window-fit.h"
 
 struct _DsWindow
 {
@@ -35,6 +38,7 @@ struct _DsWindow
   DsYieldPanel   *yield_panel;
   GtkStack       *main_stack;
   GtkFlowBox     *flowbox;
+  GtkLabel       *summary_label;
 
   GtkApplication *app;            /* its run options are properties (ds-application.c) */
   GSettings      *settings;
@@ -47,6 +51,16 @@ struct _DsWindow
   DsStation      *station;
   DsSimulator    *simulator;
   GHashTable     *cards;          /* port -> DsBoardCard (owned by the flow box) */
+  /* Cards whose board went, by slot label (or UID outside a fixture): a
+   * board that comes back to the slot, or with the UID, takes its card. */
+  GHashTable     *gone;           /* key -> DsBoardCard (owned by the flow box) */
+  GHashTable     *placeholders;   /* "row:column" -> DsSlotPlaceholder (owned by the flow box) */
+  DsFixture      *fixture;
+  gboolean        conflict_shown; /* the error bar shows the duplicate alarm */
+  GPtrArray      *batch;          /* DsBoardCard: started by the last Start All */
+  gboolean        collect_batch;
+  gboolean        started;        /* the monitor watches */
+  char           *batch_summary;
   /* Per board (board_key()), not per job: the station lets finished
    * jobs go, and the window keeps only what its cards need. */
   GHashTable     *latest_jobs;    /* board UID -> its latest DsJob */
@@ -79,6 +93,8 @@ G_DEFINE_FINAL_TYPE (DsWindow, ds_window, GTK_TYPE_APPLICATION_WINDOW)
 #define DS_CLOSE_DEADLINE_MS 4000
 
 static void update_actions (DsWindow *self);
+static void update_batch (DsWindow *self);
+static void update_summary (DsWindow *self);
 
 /* ---- errors ------------------------------------------------------------ */
 
@@ -368,6 +384,7 @@ job_finished_cb (DsStation *station,
     }
 
   update_all_attempts (self);
+  update_batch (self);
   ds_yield_panel_refresh (self->yield_panel);
   if (self->statistics != NULL)
     ds_statistics_window_refresh (DS_STATISTICS_WINDOW (self->statistics));
@@ -490,9 +507,13 @@ provision (DsWindow    *self,
            DsBoardCard *card)
 {
   g_autoptr(GError) error = NULL;
-  DsStation *station = ensure_station (self, &error);
+  DsStation *station;
   DsJob *job;
 
+  /* A duplicate serial or UID, or a board that went: never started. */
+  if (ds_board_card_get_conflict (card) != NULL || !ds_board_card_get_connected (card))
+    return;
+  station = ensure_station (self, &error);
   if (station == NULL)
     {
       show_error (self, error->message);
@@ -512,6 +533,8 @@ provision (DsWindow    *self,
   }
   ds_board_card_set_job (card, job);
   update_attempts (self, card);
+  if (self->collect_batch)
+    g_ptr_array_add (self->batch, g_object_ref (card));
   if (self->tick_id == 0)
     self->tick_id = g_timeout_add_seconds (1, tick_cb, self);
   update_actions (self);
@@ -522,6 +545,8 @@ can_start (DsBoardCard *card)
 {
   DsCardStatus status = card_status (card);
 
+  if (ds_board_card_get_conflict (card) != NULL || !ds_board_card_get_connected (card))
+    return FALSE;
   /* A board that failed its last allowed attempt is set aside. */
   return status == DS_CARD_STATUS_IDLE ||
          (status == DS_CARD_STATUS_FAILED && !ds_board_card_is_set_aside (card)) ||
@@ -538,7 +563,7 @@ start_waiting_boards (DsWindow *self,
     {
       DsCardStatus status = card_status (l->data);
 
-      if (status == DS_CARD_STATUS_IDLE || (also_failed && can_start (l->data)))
+      if (can_start (l->data) && (status == DS_CARD_STATUS_IDLE || also_failed))
         provision (self, l->data);
     }
 }
@@ -549,7 +574,8 @@ static void
 update_page (DsWindow *self)
 {
   gtk_stack_set_visible_child_name (self->main_stack,
-                                    g_hash_table_size (self->cards) > 0 ? "boards" : "empty");
+                                    g_hash_table_size (self->cards) > 0 || g_hash_table_size (self->gone) > 0 ||
+                                    self->fixture != NULL ? "boards" : "empty");
 }
 
 /* A board plugged in again shows how its last job ended, so that the
@@ -574,6 +600,387 @@ auto_start_cb (gpointer user_data)
   if (self->operator_id != NULL && auto_start (self) && !self->closing)
     start_waiting_boards (self, FALSE);
   return G_SOURCE_REMOVE;
+}
+
+/* ---- the fixture, gone boards, duplicates ------------------------------- */
+
+/* What a card is kept by when its board goes: the slot, else the UID
+ * (a board outside a fixture with no UID known is not kept). */
+static char *
+gone_key_for_slot (const char *slot)
+{
+  return slot != NULL ? g_strconcat ("slot:", slot, NULL) : NULL;
+}
+
+static char *
+gone_key_for_uid (const char *uid)
+{
+  return uid != NULL ? g_strconcat ("uid:", uid, NULL) : NULL;
+}
+
+static void
+keep_gone_card (DsWindow    *self,
+                DsBoardCard *card)
+{
+  DsBoard *board = ds_board_card_get_board (card);
+  DsJob *job = ds_board_card_get_job (card);
+  g_autofree char *uid = job != NULL && ds_job_get_uid (job) != NULL ? g_strdup (ds_job_get_uid (job))
+                                                                   : ds_board_dup_uid (board);
+  g_autofree char *key = ds_board_get_slot (board) != NULL ? gone_key_for_slot (ds_board_get_slot (board))
+                                                         : gone_key_for_uid (uid);
+  DsCardStatus status = card_status (card);
+  DsBoardCard *old;
+
+  /* A board taken off once it is done (or before it started) just goes:
+   * its slot shows empty.  One that went mid-job, failed or was cancelled
+   * keeps its card until it is plugged in again. */
+  if (key == NULL || job == NULL || status == DS_CARD_STATUS_IDLE || status == DS_CARD_STATUS_PASSED ||
+      status == DS_CARD_STATUS_ALREADY_PROVISIONED)
+    {
+      gtk_widget_destroy (GTK_WIDGET (card));
+      return;
+    }
+  old = g_hash_table_lookup (self->gone, key);
+  if (old != NULL && old != card)
+    gtk_widget_destroy (GTK_WIDGET (old));
+  ds_board_card_set_conflict (card, NULL);
+  ds_board_card_set_connected (card, FALSE);
+  g_hash_table_insert (self->gone, g_steal_pointer (&key), card);
+}
+
+/* The card a board that came back takes: its slot's, else its UID's. */
+static DsBoardCard *
+take_gone_card (DsWindow *self,
+                DsBoard  *board)
+{
+  g_autofree char *uid = ds_board_dup_uid (board);
+  g_autofree char *by_slot = gone_key_for_slot (ds_board_get_slot (board));
+  g_autofree char *by_uid = gone_key_for_uid (uid);
+  const char *keys[] = { by_slot, by_uid };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      DsBoardCard *card;
+
+      if (keys[i] == NULL)
+        continue;
+      card = g_hash_table_lookup (self->gone, keys[i]);
+      if (card == NULL)
+        continue;
+      /* A card kept by UID stays in its own slot. */
+      if (i == 1 && g_strcmp0 (ds_board_get_slot (ds_board_card_get_board (card)), ds_board_get_slot (board)) != 0)
+        continue;
+      g_hash_table_remove (self->gone, keys[i]);
+      return card;
+    }
+  return NULL;
+}
+
+static void
+forget_gone_cards (DsWindow *self)
+{
+  GHashTableIter iter;
+  gpointer card;
+
+  g_hash_table_iter_init (&iter, self->gone);
+  while (g_hash_table_iter_next (&iter, NULL, &card))
+    {
+      g_hash_table_iter_remove (&iter);
+      gtk_widget_destroy (card);
+    }
+}
+
+static void
+add_taken_position (DsWindow   *self,
+                    GHashTable *taken,
+                    DsBoardCard *card)
+{
+  const char *label = ds_board_get_slot (ds_board_card_get_board (card));
+  const DsFixtureSlot *slot = label != NULL ? ds_fixture_lookup_label (self->fixture, label) : NULL;
+
+  if (slot != NULL)
+    g_hash_table_add (taken, g_strdup_printf ("%u:%u", slot->row, slot->column));
+}
+
+/* Every place of the fixture's grid that no card holds shows its slot's
+ * label (or nothing, where the fixture has no slot), so that the flow box
+ * with as many columns as the fixture lays the cards out as it is. */
+static void
+update_placeholders (DsWindow *self)
+{
+  g_autoptr(GHashTable) taken = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  gboolean compact = g_settings_get_boolean (self->settings, "compact-view");
+  GHashTableIter iter;
+  gpointer card;
+
+  if (self->fixture == NULL)
+    return;
+  g_hash_table_iter_init (&iter, self->cards);
+  while (g_hash_table_iter_next (&iter, NULL, &card))
+    add_taken_position (self, taken, card);
+  g_hash_table_iter_init (&iter, self->gone);
+  while (g_hash_table_iter_next (&iter, NULL, &card))
+    add_taken_position (self, taken, card);
+
+  for (guint row = 1; row <= ds_fixture_get_n_rows (self->fixture); row++)
+    for (guint column = 1; column <= ds_fixture_get_n_columns (self->fixture); column++)
+      {
+        g_autofree char *key = g_strdup_printf ("%u:%u", row, column);
+        GtkWidget *placeholder = g_hash_table_lookup (self->placeholders, key);
+
+        if (g_hash_table_contains (taken, key))
+          {
+            if (placeholder != NULL)
+              {
+                g_hash_table_remove (self->placeholders, key);
+                gtk_widget_destroy (placeholder);
+              }
+          }
+        else if (placeholder == NULL)
+          {
+            const DsFixtureSlot *slot = ds_fixture_lookup_position (self->fixture, row, column);
+
+            placeholder = ds_slot_placeholder_new (slot != NULL ? slot->label : NULL, row, column);
+            ds_slot_placeholder_set_compact (DS_SLOT_PLACEHOLDER (placeholder), compact);
+            gtk_container_add (GTK_CONTAINER (self->flowbox), placeholder);
+            g_hash_table_insert (self->placeholders, g_steal_pointer (&key), placeholder);
+          }
+      }
+}
+
+static void
+clear_placeholders (DsWindow *self)
+{
+  GHashTableIter iter;
+  gpointer placeholder;
+
+  g_hash_table_iter_init (&iter, self->placeholders);
+  while (g_hash_table_iter_next (&iter, NULL, &placeholder))
+    {
+      g_hash_table_iter_remove (&iter);
+      gtk_widget_destroy (placeholder);
+    }
+}
+
+/* A duplicate probe serial or UID among the boards present: an alarm
+ * naming both slots, and neither board can be started. */
+static void
+update_conflicts (DsWindow *self)
+{
+  g_autoptr(GPtrArray) conflicts = ds_board_monitor_find_conflicts (self->monitor);
+  g_autoptr(GString) alarm = g_string_new (NULL);
+  GHashTableIter iter;
+  gpointer card;
+
+  for (guint i = 0; i < conflicts->len; i++)
+    {
+      g_autofree char *text = ds_identity_conflict_describe (g_ptr_array_index (conflicts, i));
+
+      if (alarm->len > 0)
+        g_string_append_c (alarm, '\n');
+      g_string_append (alarm, text);
+    }
+  g_hash_table_iter_init (&iter, self->cards);
+  while (g_hash_table_iter_next (&iter, NULL, &card))
+    {
+      DsBoard *board = ds_board_card_get_board (card);
+      const char *name = ds_board_get_slot (board) != NULL ? ds_board_get_slot (board) : ds_board_get_name (board);
+      g_autoptr(GString) text = g_string_new (NULL);
+
+      for (guint i = 0; i < conflicts->len; i++)
+        {
+          DsIdentityConflict *conflict = g_ptr_array_index (conflicts, i);
+
+          if (g_strcmp0 (conflict->slot_a, name) == 0 || g_strcmp0 (conflict->slot_b, name) == 0)
+            {
+              g_autofree char *line = ds_identity_conflict_describe (conflict);
+
+              if (text->len > 0)
+                g_string_append_c (text, '\n');
+              g_string_append (text, line);
+            }
+        }
+      ds_board_card_set_conflict (card, text->len > 0 ? text->str : NULL);
+    }
+  if (alarm->len > 0)
+    {
+      show_error (self, alarm->str);
+      gtk_info_bar_set_message_type (self->error_bar, GTK_MESSAGE_ERROR);
+      self->conflict_shown = TRUE;
+    }
+  else if (self->conflict_shown)
+    {
+      clear_error (self);
+      self->conflict_shown = FALSE;
+    }
+}
+
+static void
+update_columns (DsWindow *self)
+{
+  guint columns = self->fixture != NULL ? ds_fixture_get_n_columns (self->fixture) : 12;
+
+  /* With a fixture the columns are the fixture's, whatever the width:
+   * nothing reflows during a run. */
+  gtk_flow_box_set_min_children_per_line (self->flowbox, 1);
+  gtk_flow_box_set_max_children_per_line (self->flowbox, columns);
+  gtk_flow_box_set_min_children_per_line (self->flowbox, self->fixture != NULL ? columns : 1);
+}
+
+/* The fixture of the "fixture" setting; a bad file is said in the error
+ * bar, and boards are shown by port. */
+static void
+apply_fixture (DsWindow *self)
+{
+  g_autofree char *path = g_settings_get_string (self->settings, "fixture");
+  g_autoptr(DsFixture) fixture = NULL;
+  GHashTableIter iter;
+  gpointer card;
+
+  if (*path != '\0')
+    {
+      g_autoptr(GError) error = NULL;
+
+      fixture = ds_fixture_new_from_file (path, &error);
+      if (fixture == NULL)
+        {
+          /* TRANSLATORS: %s says what is wrong with the fixture file */
+          g_autofree char *message = g_strdup_printf (_("The fixture cannot be used, boards are shown by port: %s"),
+                                                      error->message);
+
+          show_error (self, message);
+        }
+    }
+  g_set_object (&self->fixture, fixture);
+  ds_board_monitor_set_fixture (self->monitor, fixture);
+  forget_gone_cards (self);
+  clear_placeholders (self);
+  update_columns (self);
+  if (self->started)
+    ds_board_monitor_scan (self->monitor);
+  /* The slots may have changed under the cards. */
+  g_hash_table_iter_init (&iter, self->cards);
+  while (g_hash_table_iter_next (&iter, NULL, &card))
+    ds_board_card_set_board (card, ds_board_card_get_board (card));
+  update_placeholders (self);
+  gtk_flow_box_invalidate_sort (self->flowbox);
+  update_summary (self);
+  update_page (self);
+}
+
+/* The line above the grid: the last batch's summary, else which fixture
+ * the grid is.  With a fixture it is always there, so that the summary
+ * moves no card when it comes. */
+static void
+update_summary (DsWindow *self)
+{
+  g_autofree char *text = NULL;
+
+  if (self->batch_summary != NULL)
+    text = g_strdup (self->batch_summary);
+  else if (self->fixture != NULL)
+    {
+      const char *name = ds_fixture_get_name (self->fixture);
+      guint n = ds_fixture_get_n_slots (self->fixture);
+
+      /* TRANSLATORS: above the board grid before the first Start All,
+       * e.g. "Line 3, bed A: 16 slots" */
+      text = g_strdup_printf (ngettext ("%s: %u slot", "%s: %u slots", n),
+                              name != NULL && *name != '\0' ? name : _("Fixture"), n);
+    }
+  gtk_label_set_text (self->summary_label, text != NULL ? text : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->summary_label), text != NULL);
+}
+
+static void
+apply_compact (DsWindow *self)
+{
+  gboolean compact = g_settings_get_boolean (self->settings, "compact-view");
+  GHashTableIter iter;
+  gpointer child;
+  GtkStyleContext *style = gtk_widget_get_style_context (GTK_WIDGET (self->flowbox));
+
+  g_hash_table_iter_init (&iter, self->cards);
+  while (g_hash_table_iter_next (&iter, NULL, &child))
+    ds_board_card_set_compact (child, compact);
+  g_hash_table_iter_init (&iter, self->gone);
+  while (g_hash_table_iter_next (&iter, NULL, &child))
+    ds_board_card_set_compact (child, compact);
+  g_hash_table_iter_init (&iter, self->placeholders);
+  while (g_hash_table_iter_next (&iter, NULL, &child))
+    ds_slot_placeholder_set_compact (child, compact);
+  gtk_flow_box_set_column_spacing (self->flowbox, compact ? 6 : 16);
+  gtk_flow_box_set_row_spacing (self->flowbox, compact ? 6 : 16);
+  if (compact)
+    gtk_style_context_add_class (style, "compact");
+  else
+    gtk_style_context_remove_class (style, "compact");
+}
+
+/* ---- the batch summary -------------------------------------------------- */
+
+static const char *
+card_label (DsBoardCard *card)
+{
+  DsBoard *board = ds_board_card_get_board (card);
+
+  return ds_board_get_slot (board) != NULL ? ds_board_get_slot (board) : ds_board_get_name (board);
+}
+
+/* Once every board of the last Start All has a verdict: "14 passed · 2 to
+ * set aside (A3, B1)". */
+static void
+update_batch (DsWindow *self)
+{
+  guint passed = 0, cancelled = 0;
+  g_autoptr(GPtrArray) aside = g_ptr_array_new ();
+  g_autoptr(GString) summary = g_string_new (NULL);
+
+  if (self->batch->len == 0)
+    return;
+  for (guint i = 0; i < self->batch->len; i++)
+    {
+      DsBoardCard *card = g_ptr_array_index (self->batch, i);
+
+      switch (card_status (card))
+        {
+        case DS_CARD_STATUS_QUEUED:
+        case DS_CARD_STATUS_RUNNING:
+        case DS_CARD_STATUS_IDLE:
+          return;
+        case DS_CARD_STATUS_PASSED:
+        case DS_CARD_STATUS_ALREADY_PROVISIONED:
+          passed++;
+          break;
+        case DS_CARD_STATUS_CANCELLED:
+          cancelled++;
+          break;
+        case DS_CARD_STATUS_FAILED:
+        default:
+          g_ptr_array_add (aside, (gpointer) card_label (card));
+          break;
+        }
+    }
+  /* TRANSLATORS: the batch summary after Start All, first part */
+  g_string_append_printf (summary, ngettext ("%u passed", "%u passed", passed), passed);
+  if (aside->len > 0)
+    {
+      g_autofree char *names = NULL;
+
+      g_ptr_array_add (aside, NULL);
+      names = g_strjoinv (", ", (char **) aside->pdata);
+      /* TRANSLATORS: the batch summary after Start All: the failed boards
+       * by slot, e.g. "14 passed · 2 to set aside (A3, B1)" */
+      g_string_append_printf (summary, ngettext (" · %u to set aside (%s)", " · %u to set aside (%s)", aside->len - 1),
+                              aside->len - 1, names);
+    }
+  if (cancelled > 0)
+    /* TRANSLATORS: the batch summary after Start All, the cancelled boards */
+    g_string_append_printf (summary, ngettext (" · %u cancelled", " · %u cancelled", cancelled), cancelled);
+  g_free (self->batch_summary);
+  self->batch_summary = g_string_free (g_steal_pointer (&summary), FALSE);
+  update_summary (self);
+  g_ptr_array_set_size (self->batch, 0);
 }
 
 /* Budget for making cards in one main-loop turn: a scan that finds 16
@@ -637,12 +1044,28 @@ add_card (DsWindow *self,
 
   if (g_hash_table_contains (self->cards, port))
     return;
-  card = ds_board_card_new (board);
+  card = take_gone_card (self, board);
+  if (card != NULL)
+    {
+      DsJob *latest = latest_job_for (self, board);
+
+      ds_board_card_set_board (card, board);
+      ds_board_card_set_connected (card, TRUE);
+      if (latest != NULL)
+        ds_board_card_set_job (card, latest);
+    }
+  else
+    {
+      card = ds_board_card_new (board);
+      ds_board_card_set_compact (card, g_settings_get_boolean (self->settings, "compact-view"));
+      ds_board_card_set_job (card, latest_job_for (self, board));
+      gtk_container_add (GTK_CONTAINER (self->flowbox), GTK_WIDGET (card));
+    }
   ds_board_card_set_can_start (card, self->operator_id != NULL);
-  ds_board_card_set_job (card, latest_job_for (self, board));
   update_attempts (self, card);
   g_hash_table_insert (self->cards, g_strdup (port), card);
-  gtk_container_add (GTK_CONTAINER (self->flowbox), GTK_WIDGET (card));
+  update_placeholders (self);
+  update_conflicts (self);
   update_page (self);
   update_actions (self);
 
@@ -669,9 +1092,38 @@ board_removed_cb (DsBoardMonitor *monitor,
   if (card == NULL)
     return;
   g_hash_table_remove (self->cards, port);
-  gtk_widget_destroy (GTK_WIDGET (card));
+  keep_gone_card (self, card);
+  update_placeholders (self);
+  update_conflicts (self);
   update_page (self);
   update_actions (self);
+}
+
+/* Where a child of the grid sits with a fixture: its slot's row and
+ * column.  FALSE for cards outside the fixture (they come after it). */
+static gboolean
+child_position (DsWindow        *self,
+                GtkFlowBoxChild *child,
+                guint           *row,
+                guint           *column)
+{
+  const DsFixtureSlot *slot = NULL;
+
+  if (self == NULL || self->fixture == NULL)
+    return FALSE;
+  if (DS_IS_SLOT_PLACEHOLDER (child))
+    {
+      *row = ds_slot_placeholder_get_row (DS_SLOT_PLACEHOLDER (child));
+      *column = ds_slot_placeholder_get_column (DS_SLOT_PLACEHOLDER (child));
+      return TRUE;
+    }
+  if (ds_board_get_slot (ds_board_card_get_board (DS_BOARD_CARD (child))) != NULL)
+    slot = ds_fixture_lookup_label (self->fixture, ds_board_get_slot (ds_board_card_get_board (DS_BOARD_CARD (child))));
+  if (slot == NULL)
+    return FALSE;
+  *row = slot->row;
+  *column = slot->column;
+  return TRUE;
 }
 
 static int
@@ -679,11 +1131,25 @@ sort_cards (GtkFlowBoxChild *a,
             GtkFlowBoxChild *b,
             gpointer         user_data)
 {
-  const char *na = ds_board_get_name (ds_board_card_get_board (DS_BOARD_CARD (a)));
-  const char *nb = ds_board_get_name (ds_board_card_get_board (DS_BOARD_CARD (b)));
-  g_autofree char *ka = g_utf8_collate_key_for_filename (na, -1);
-  g_autofree char *kb = g_utf8_collate_key_for_filename (nb, -1);
+  guint ra = 0, ca = 0, rb = 0, cb = 0;
+  gboolean pa = child_position (user_data, a, &ra, &ca);
+  gboolean pb = child_position (user_data, b, &rb, &cb);
+  const char *na;
+  const char *nb;
+  g_autofree char *ka = NULL;
+  g_autofree char *kb = NULL;
 
+  /* In the fixture's rows and columns: nothing moves during a run. */
+  if (pa && pb)
+    return ra != rb ? (ra < rb ? -1 : 1) : (ca != cb ? (ca < cb ? -1 : 1) : 0);
+  if (pa != pb)
+    return pa ? -1 : 1;
+  if (!DS_IS_BOARD_CARD (a) || !DS_IS_BOARD_CARD (b))
+    return DS_IS_BOARD_CARD (a) ? -1 : DS_IS_BOARD_CARD (b) ? 1 : 0;
+  na = ds_board_get_name (ds_board_card_get_board (DS_BOARD_CARD (a)));
+  nb = ds_board_get_name (ds_board_card_get_board (DS_BOARD_CARD (b)));
+  ka = g_utf8_collate_key_for_filename (na, -1);
+  kb = g_utf8_collate_key_for_filename (nb, -1);
   return g_strcmp0 (ka, kb);
 }
 
@@ -769,7 +1235,7 @@ selected_card (DsWindow *self)
 
       return card != NULL ? DS_BOARD_CARD (card) : NULL;
     }
-  return DS_BOARD_CARD (selected->data);
+  return DS_IS_BOARD_CARD (selected->data) ? DS_BOARD_CARD (selected->data) : NULL;
 }
 
 static void
@@ -810,7 +1276,15 @@ start_all_activated (GSimpleAction *action,
                      GVariant      *parameter,
                      gpointer       user_data)
 {
-  start_waiting_boards (DS_WINDOW (user_data), TRUE);
+  DsWindow *self = DS_WINDOW (user_data);
+
+  /* The boards this Start All starts make its batch, summed up once
+   * every one has a verdict. */
+  g_ptr_array_set_size (self->batch, 0);
+  self->collect_batch = TRUE;
+  start_waiting_boards (self, TRUE);
+  self->collect_batch = FALSE;
+  update_batch (self);
 }
 
 static void
@@ -883,7 +1357,20 @@ board_details_activated (GSimpleAction *action,
                          gpointer       user_data)
 {
   DsWindow *self = DS_WINDOW (user_data);
-  DsBoardCard *card = g_hash_table_lookup (self->cards, g_variant_get_string (parameter, NULL));
+  const char *port = g_variant_get_string (parameter, NULL);
+  DsBoardCard *card = g_hash_table_lookup (self->cards, port);
+
+  /* A board that went keeps its card, and its Details. */
+  if (card == NULL)
+    {
+      GHashTableIter iter;
+      gpointer gone;
+
+      g_hash_table_iter_init (&iter, self->gone);
+      while (card == NULL && g_hash_table_iter_next (&iter, NULL, &gone))
+        if (g_strcmp0 (ds_board_get_port (ds_board_card_get_board (gone)), port) == 0)
+          card = gone;
+    }
 
   if (card != NULL)
     show_details (self, card);
@@ -893,7 +1380,9 @@ static void
 card_activated_cb (DsWindow        *self,
                    GtkFlowBoxChild *child)
 {
-  show_details (self, DS_BOARD_CARD (child));
+  /* An empty slot has nothing to show. */
+  if (DS_IS_BOARD_CARD (child))
+    show_details (self, DS_BOARD_CARD (child));
 }
 
 static void
@@ -1092,6 +1581,10 @@ settings_changed_cb (GSettings  *settings,
       update_all_attempts (self);
       update_actions (self);
     }
+  else if (g_str_equal (key, "fixture"))
+    apply_fixture (self);
+  else if (g_str_equal (key, "compact-view"))
+    apply_compact (self);
   else if (g_str_equal (key, "auto-start"))
     {
       if (g_settings_get_boolean (settings, key) && self->operator_id != NULL)
@@ -1303,6 +1796,10 @@ ds_window_dispose (GObject *object)
   g_clear_object (&self->monitor);
   g_clear_object (&self->station);
   g_clear_pointer (&self->cards, g_hash_table_unref);
+  g_clear_pointer (&self->gone, g_hash_table_unref);
+  g_clear_pointer (&self->placeholders, g_hash_table_unref);
+  g_clear_pointer (&self->batch, g_ptr_array_unref);
+  g_clear_object (&self->fixture);
   g_clear_pointer (&self->unacknowledged, g_hash_table_unref);
   g_clear_pointer (&self->latest_jobs, g_hash_table_unref);
   g_clear_pointer (&self->attempts, g_hash_table_unref);
@@ -1324,6 +1821,7 @@ ds_window_finalize (GObject *object)
   g_free (self->lot);
   g_free (self->station_name);
   g_free (self->error);
+  g_free (self->batch_summary);
   G_OBJECT_CLASS (ds_window_parent_class)->finalize (object);
 }
 
@@ -1351,6 +1849,7 @@ ds_window_class_init (DsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DsWindow, yield_panel);
   gtk_widget_class_bind_template_child (widget_class, DsWindow, main_stack);
   gtk_widget_class_bind_template_child (widget_class, DsWindow, flowbox);
+  gtk_widget_class_bind_template_child (widget_class, DsWindow, summary_label);
   gtk_widget_class_bind_template_callback (widget_class, error_bar_response_cb);
   gtk_widget_class_bind_template_callback (widget_class, card_activated_cb);
 }
@@ -1369,13 +1868,16 @@ ds_window_init (DsWindow *self)
   atk_object_set_name (gtk_widget_get_accessible (GTK_WIDGET (self->flowbox)), _("Boards"));
 
   self->cards = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->gone = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->placeholders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->batch = g_ptr_array_new_with_free_func (g_object_unref);
   self->unacknowledged = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->latest_jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->attempts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->station_name = g_strdup (g_get_host_name ());
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), win_actions, G_N_ELEMENTS (win_actions), self);
-  gtk_flow_box_set_sort_func (self->flowbox, sort_cards, NULL, NULL);
+  gtk_flow_box_set_sort_func (self->flowbox, sort_cards, self, NULL);
 }
 
 static gboolean
@@ -1444,9 +1946,10 @@ ds_window_new (GtkApplication *application)
                 "demo-boards", &demo_boards,
                 NULL);
 
-  gtk_window_set_default_size (GTK_WINDOW (self),
-                               g_settings_get_int (self->settings, "window-width"),
-                               g_settings_get_int (self->settings, "window-height"));
+  /* No larger than the screen it opens on. */
+  ds_window_fit_default_size (GTK_WINDOW (self),
+                              g_settings_get_int (self->settings, "window-width"),
+                              g_settings_get_int (self->settings, "window-height"));
   if (g_settings_get_boolean (self->settings, "window-maximized"))
     gtk_window_maximize (GTK_WINDOW (self));
 
@@ -1460,6 +1963,13 @@ ds_window_new (GtkApplication *application)
   g_signal_connect (self->monitor, "board-removed", G_CALLBACK (board_removed_cb), self);
   self->simulator = ds_simulator_new (ds_board_monitor_get_sim_dir (self->monitor));
   g_signal_connect (self->simulator, "exited", G_CALLBACK (simulator_exited_cb), self);
+  {
+    g_autoptr(GAction) compact = g_settings_create_action (self->settings, "compact-view");
+
+    g_action_map_add_action (G_ACTION_MAP (self), compact);
+  }
+  apply_fixture (self);
+  apply_compact (self);
 
   update_header (self);
   update_page (self);
@@ -1471,6 +1981,7 @@ ds_window_new (GtkApplication *application)
     g_idle_add_full (G_PRIORITY_LOW, ask_sign_in_cb, g_object_ref (self), g_object_unref);
 
   ds_board_monitor_start (self->monitor);
+  self->started = TRUE;
   if (demo_boards > 0)
     start_simulator (self, demo_boards);
   return self;
@@ -1541,27 +2052,35 @@ GList *
 ds_window_get_cards (DsWindow *self)
 {
   GList *children = gtk_container_get_children (GTK_CONTAINER (self->flowbox));
+  GList *cards = NULL;
 
+  /* Boards' cards only, not the empty slots. */
+  for (GList *l = children; l != NULL; l = l->next)
+    if (DS_IS_BOARD_CARD (l->data))
+      cards = g_list_prepend (cards, l->data);
+  g_list_free (children);
   /* The flow box sorts on screen; its children list keeps insertion order. */
-  return g_list_sort_with_data (children, compare_cards, NULL);
+  return g_list_sort_with_data (cards, compare_cards, self);
 }
 
 DsBoardCard *
 ds_window_find_card (DsWindow   *self,
                      const char *port_or_name)
 {
-  GHashTableIter iter;
-  gpointer card;
+  g_autoptr(GList) cards = ds_window_get_cards (self);
 
-  g_hash_table_iter_init (&iter, self->cards);
-  while (g_hash_table_iter_next (&iter, NULL, &card))
-    {
-      DsBoard *board = ds_board_card_get_board (card);
+  /* The boards present first: a gone board's card may share its name. */
+  for (int pass = 0; pass < 2; pass++)
+    for (GList *l = cards; l != NULL; l = l->next)
+      {
+        DsBoard *board = ds_board_card_get_board (l->data);
 
-      if (g_strcmp0 (ds_board_get_port (board), port_or_name) == 0 ||
-          g_strcmp0 (ds_board_get_name (board), port_or_name) == 0)
-        return card;
-    }
+        if (ds_board_card_get_connected (l->data) == (pass == 0) &&
+            (g_strcmp0 (ds_board_get_port (board), port_or_name) == 0 ||
+             g_strcmp0 (ds_board_get_name (board), port_or_name) == 0 ||
+             g_strcmp0 (ds_board_get_slot (board), port_or_name) == 0))
+          return l->data;
+      }
   return NULL;
 }
 
@@ -1599,4 +2118,24 @@ guint
 ds_window_get_n_beeps (DsWindow *self)
 {
   return self->n_beeps;
+}
+
+/* "14 passed · 2 to set aside (A3, B1)" after the last Start All, or NULL. */
+const char *
+ds_window_get_batch_summary (DsWindow *self)
+{
+  return self->batch_summary;
+}
+
+/* The empty slots' placeholders shown, in no order. */
+GList *
+ds_window_get_placeholders (DsWindow *self)
+{
+  return g_hash_table_get_values (self->placeholders);
+}
+
+GtkFlowBox *
+ds_window_get_flow_box (DsWindow *self)
+{
+  return self->flowbox;
 }

@@ -29,7 +29,8 @@ void          ds_window_quit            (DsWindow      *self);
 gboolean      ds_window_is_signed_in    (DsWindow      *self);
 /* The cards shown, sorted as on screen; transfer container. */
 GList        *ds_window_get_cards       (DsWindow      *self);
-/* The card of the board on @port_or_name, or NULL. */
+/* The card of the board on @port_or_name (a port, board name or slot
+ * label), or NULL. */
 DsBoardCard  *ds_window_find_card       (DsWindow      *self,
                                          const char    *port_or_name);
 DsYieldPanel *ds_window_get_yield_panel (DsWindow      *self);
@@ -44,5 +45,11 @@ const char   *ds_window_get_error       (DsWindow      *self);
 /* How many times the window has beeped (one a pass, two a failure, with
  * the "sound" setting on). */
 guint         ds_window_get_n_beeps     (DsWindow      *self);
+/* "14 passed · 2 to set aside (A3, B1)" once every board of the last
+ * Start All has a verdict; NULL before. */
+const char   *ds_window_get_batch_summary (DsWindow    *self);
+/* The empty slots shown (DsSlotPlaceholder), in no order; transfer container. */
+GList        *ds_window_get_placeholders (DsWindow     *self);
+GtkFlowBox   *ds_window_get_flow_box    (DsWindow      *self);
 
 G_END_DECLS

@@ -5,12 +5,17 @@
 
 #include <openssl/ecdsa.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <string.h>
 
+#include "ds-attestation-check.h"
 #include "ds-attestation.h"
+#include "ds-cd.h"
 #include "ds-crypto.h"
 #include "ds-error.h"
+#include "ds-test-ca.h"
 #include "ds-test-util.h"
+#include "ds-trust-store.h"
 
 typedef struct {
   EVP_PKEY *key;
@@ -234,6 +239,131 @@ test_verify (Fixture *f, gconstpointer data)
   }
 }
 
+/* A CD-signing certificate (self-signed, with a SKID) in @signers, and a
+ * development CD for vendor FFF1 product 8000 signed by it. */
+static GBytes *
+make_signed_cd (GPtrArray *signers)
+{
+  g_autoptr(EVP_PKEY) key = EVP_EC_gen ("P-256");
+  g_autoptr(X509) cert = X509_new ();
+  X509_NAME *name = X509_get_subject_name (cert);
+  g_autoptr(DsCd) cd = ds_cd_new ();
+  g_autoptr(GError) error = NULL;
+  guint16 pid = 0x8000;
+  GBytes *der;
+
+  X509_set_version (cert, X509_VERSION_3);
+  ASN1_INTEGER_set (X509_get_serialNumber (cert), 9);
+  X509_NAME_add_entry_by_txt (name, "CN", MBSTRING_UTF8, (const unsigned char *) "Test CD Signer", -1, -1, 0);
+  X509_set_issuer_name (cert, name);
+  X509_gmtime_adj (X509_getm_notBefore (cert), -3600);
+  X509_gmtime_adj (X509_getm_notAfter (cert), 3600 * 24 * 365);
+  X509_set_pubkey (cert, key);
+  g_assert_true (ds_cert_add_ext (cert, NULL, NID_subject_key_identifier, "hash"));
+  g_assert_cmpint (X509_sign (cert, key, EVP_sha256 ()), >, 0);
+  cd->format_version = 1;
+  cd->vendor_id = 0xFFF1;
+  g_array_append_val (cd->product_ids, pid);
+  cd->device_type_id = 0x0100;
+  cd->certificate_id = g_strdup ("ZIG20141ZB330001-24");
+  cd->certification_type = DS_CD_TYPE_DEVELOPMENT;
+  der = ds_cd_encode (cd, key, ASN1_STRING_get0_data (X509_get0_subject_key_id (cert)), &error);
+  g_assert_no_error (error);
+  g_ptr_array_add (signers, g_steal_pointer (&cert));
+  return der;
+}
+
+/* The whole check of the attest step: a good response from a board with a
+ * DAC of the test CA passes; the CD or chain the gate refuses, or a
+ * signature over other elements, fails it with the cause. */
+static void
+test_check_response (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = g_dir_make_tmp ("ds-test-attestation-XXXXXX", &error);
+  g_autofree char *pki = g_build_filename (tmp, "pki", NULL);
+  g_autoptr(DsTestCa) ca = ds_test_ca_new (pki, &error);
+  g_autoptr(EVP_PKEY) key = EVP_EC_gen ("P-256");
+  g_autoptr(X509_REQ) req = X509_REQ_new ();
+  g_autoptr(GPtrArray) signers = g_ptr_array_new_with_free_func ((GDestroyNotify) X509_free);
+  g_autoptr(GBytes) cd = make_signed_cd (signers);
+  g_autoptr(DsTrustStore) store = ds_trust_store_new ();
+  g_autoptr(DsTrustStore) empty = ds_trust_store_new ();
+  g_autoptr(DsIssued) issued = NULL;
+  g_autoptr(GBytes) csr = NULL;
+  g_autoptr(GBytes) tlv = NULL;
+  g_autoptr(GBytes) sig = NULL;
+  g_autoptr(GBytes) other_tlv = NULL;
+  DsVerifyRequest gate = { 0 };
+  DsVerifyRequest bad;
+  unsigned char *der = NULL;
+  int len;
+
+  g_assert_no_error (error);
+  X509_REQ_set_pubkey (req, key);
+  g_assert_cmpint (X509_REQ_sign (req, key, EVP_sha256 ()), >, 0);
+  len = i2d_X509_REQ (req, &der);
+  g_assert_cmpint (len, >, 0);
+  csr = g_bytes_new (der, len);
+  OPENSSL_free (der);
+  {
+    DsIssueRequest ir = { csr, "00112233445566778899AABB", 0xFFF1, 0x8000 };
+
+    issued = ds_ca_issue (DS_CA (ca), &ir, NULL, &error);
+  }
+  g_assert_no_error (error);
+  g_assert_true (ds_trust_store_add_der (store, issued->paa_der, "test", &error));
+  g_assert_no_error (error);
+
+  tlv = ds_attestation_elements_build (cd, f->nonce, 32, 0, NULL, &error);
+  g_assert_no_error (error);
+  sig = sign (key, tlv, f->challenge);
+  gate.dac = issued->dac_der;
+  gate.pai = issued->pai_der;
+  gate.cd = cd;
+  gate.cd_signers = signers;
+  gate.trust_store = store;
+  gate.has_product = TRUE;
+  gate.product_vid = 0xFFF1;
+  gate.product_pid = 0x8000;
+  g_assert_true (ds_attestation_check_response (&gate, tlv, sig, f->nonce, f->challenge, &error));
+  g_assert_no_error (error);
+
+  /* The chain to no trusted PAA. */
+  bad = gate;
+  bad.trust_store = empty;
+  g_assert_false (ds_attestation_check_response (&bad, tlv, sig, f->nonce, f->challenge, &error));
+  g_assert_error (error, DS_ERROR, DS_ERROR_REJECTED);
+  g_assert_nonnull (strstr (error->message, "commissioner's check ("));
+  g_clear_error (&error);
+
+  /* A CD signed by no trusted CD signer. */
+  bad = gate;
+  bad.cd_signers = NULL;
+  g_assert_false (ds_attestation_check_response (&bad, tlv, sig, f->nonce, f->challenge, &error));
+  g_assert_error (error, DS_ERROR, DS_ERROR_REJECTED);
+  g_assert_nonnull (strstr (error->message, "(cd."));
+  g_clear_error (&error);
+
+  /* A product the CD does not list. */
+  bad = gate;
+  bad.product_pid = 0x8001;
+  g_assert_false (ds_attestation_check_response (&bad, tlv, sig, f->nonce, f->challenge, &error));
+  g_assert_error (error, DS_ERROR, DS_ERROR_REJECTED);
+  g_clear_error (&error);
+
+  /* The signature made over other elements (another timestamp). */
+  other_tlv = ds_attestation_elements_build (cd, f->nonce, 32, 1, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (ds_attestation_check_response (&gate, other_tlv, sig, f->nonce, f->challenge, &error));
+  g_assert_error (error, DS_ERROR, DS_ERROR_REJECTED);
+  g_assert_nonnull (strstr (error->message, "signature"));
+  g_clear_error (&error);
+
+  g_clear_object (&ca);
+  ds_test_rm_rf (tmp);
+}
+
 /* DER to Matter's raw r || s, which still verifies once turned back. */
 static void
 test_signature_raw (Fixture *f, gconstpointer data)
@@ -290,5 +420,6 @@ main (int argc, char **argv)
   ADD ("/attestation/verify", test_verify);
   ADD ("/attestation/signature-raw", test_signature_raw);
   ADD ("/attestation/build-refuses", test_build_refuses);
+  ADD ("/attestation/check-response", test_check_response);
   return g_test_run ();
 }

@@ -162,6 +162,48 @@ test_cd_wrong_product (Fixture       *f,
   g_assert_cmpint (counts.failed, ==, 2);
 }
 
+/* With a CD the attest step checks each board's attestation response as a
+ * commissioner does: a board whose answer was changed after signing fails
+ * at attest with the cause, the others pass; a locked board's answer is
+ * checked the same way when it comes back. */
+static void
+test_attestation_tampered (Fixture       *f,
+                           gconstpointer  data)
+{
+  const char *args[] = { "provision", "--all", "--json", "--data-dir", f->tree.data_dir,
+                         "--cd", f->cd_path, "--cd-signer", f->signer_path, NULL };
+  const char *faults[] = { "1:tamper-attestation", NULL };
+  const char *faults_locked[] = { "0:tamper-attestation", NULL };
+  g_autoptr(DsCliResult) r = NULL;
+  g_autoptr(DsCliResult) again = NULL;
+  JsonObject *sum;
+  JsonObject *o;
+
+  make_cd (f, 0x8000);
+  ds_test_tree_start_sim_with_faults (&f->tree, 2, 0, faults);
+  r = ds_test_run_cli (f->tree.announce_dir, args);
+  g_assert_cmpint (r->exit_status, ==, 1);
+  sum = ds_test_summary (r);
+  g_assert_cmpint (json_object_get_int_member (sum, "passed"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (sum, "failed"), ==, 1);
+  g_assert_nonnull (ds_test_find_event (r->events, "pass", "sim-0"));
+  o = ds_test_find_event (r->events, "fail", "sim-1");
+  g_assert_nonnull (o);
+  g_assert_cmpstr (json_object_get_string_member (o, "step"), ==, "attest");
+  g_assert_nonnull (strstr (json_object_get_string_member (o, "cause"), "commissioner's check"));
+  g_assert_nonnull (strstr (json_object_get_string_member (o, "cause"), "signature"));
+
+  /* sim-0 is locked now; its attestation, tampered, fails it again. */
+  ds_test_tree_stop_sim (&f->tree);
+  ds_test_tree_start_sim_with_faults (&f->tree, 1, 0, faults_locked);
+  again = ds_test_run_cli (f->tree.announce_dir, args);
+  g_assert_cmpint (again->exit_status, ==, 1);
+  o = ds_test_find_event (again->events, "fail", "sim-0");
+  g_assert_nonnull (o);
+  g_assert_cmpstr (json_object_get_string_member (o, "step"), ==, "attest");
+  g_assert_nonnull (strstr (json_object_get_string_member (o, "cause"), "commissioner's check"));
+}
+
 /* A trust store that does not hold the CA's PAA fails every board at the
  * check; a test CA, or a missing trust store, is refused in production
  * mode before any board is touched. */
@@ -303,6 +345,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/gate/cd-installed", Fixture, NULL, fixture_setup, test_cd_installed, fixture_teardown);
   g_test_add ("/gate/cd-wrong-product", Fixture, NULL, fixture_setup, test_cd_wrong_product, fixture_teardown);
+  g_test_add ("/gate/attestation-tampered", Fixture, NULL, fixture_setup, test_attestation_tampered, fixture_teardown);
   g_test_add ("/gate/verify-command", Fixture, NULL, fixture_setup, test_verify_command, fixture_teardown);
   g_test_add ("/gate/trust-store-and-production", Fixture, NULL, fixture_setup, test_trust_store_and_production, fixture_teardown);
   return g_test_run ();

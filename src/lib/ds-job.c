@@ -11,6 +11,8 @@
 #include <openssl/rand.h>
 #include <string.h>
 
+#include "ds-attestation-check.h"
+#include "ds-attestation.h"
 #include "ds-board-flash.h"
 #include "ds-cfssl-ca.h"
 #include "ds-crypto.h"
@@ -1206,8 +1208,9 @@ write_cert_file (const char *dir,
 
 /* A board that says its credentials are locked: its DAC, PAI and CD read
  * back and held against what the records say this board was given.  The
- * check step then applies the Matter gate to them and the attest step has
- * the board sign a fresh nonce with the DAC's key. */
+ * check step then applies the Matter gate to them and the attest step
+ * checks the board's attestation as a commissioner does (with a CD; without
+ * one, the board signs a fresh nonce with the DAC's key). */
 static gboolean
 read_back_locked (Run     *run,
                   GError **error)
@@ -1639,6 +1642,11 @@ step_install (Run     *run,
   return TRUE;
 }
 
+/* With a CD, what a commissioner does (Matter core 6.2.3.1): a fresh
+ * attestation nonce and challenge, the board's attestation elements and
+ * signature, checked with ds_attestation_check_response().  Without one
+ * the board cannot answer a commissioner (its elements carry the CD), and
+ * the step only proves that the board holds the DAC's key. */
 static gboolean
 step_attest (Run     *run,
              GError **error)
@@ -1648,6 +1656,43 @@ step_attest (Run     *run,
   g_autoptr(GBytes) sig = NULL;
   g_autoptr(EVP_PKEY) key = X509_get_pubkey (run->dac);
   g_autoptr(GError) local_error = NULL;
+
+  if (self->options->cd != NULL)
+    {
+      guint8 att_nonce[DS_ATTESTATION_NONCE_LEN];
+      guint8 challenge[DS_ATTESTATION_CHALLENGE_LEN];
+      g_autoptr(GBytes) elements = NULL;
+      g_autoptr(DsTrustStore) store = NULL;
+      DsVerifyRequest gate = { 0 };
+
+      if (RAND_bytes (att_nonce, sizeof att_nonce) != 1 || RAND_bytes (challenge, sizeof challenge) != 1)
+        {
+          ds_set_error_openssl (error, DS_ERROR_FAILED, _("No random numbers for the attestation nonce"));
+          return FALSE;
+        }
+      if (!ds_device_attestation (run->device, att_nonce, sizeof att_nonce, challenge, sizeof challenge,
+                                  &elements, &sig, run->cancellable, error))
+        return FALSE;
+      store = ds_job_options_dup_trust_store (self->options, error);
+      if (store == NULL)
+        return FALSE;
+      gate.dac = run->cert->dac_der;
+      gate.dac_cert = run->dac;
+      gate.pai = run->cert->pai_der;
+      gate.cd = self->options->cd;
+      gate.cd_signers = self->options->cd_signers;
+      gate.trust_store = store;
+      gate.has_product = TRUE;
+      gate.product_vid = self->options->vid;
+      gate.product_pid = self->options->pid;
+      gate.production = self->options->production;
+      if (!ds_attestation_check_response (&gate, elements, sig, att_nonce, challenge, error))
+        return FALSE;
+      /* TRANSLATORS: a line of a board's log. */
+      post_log (self, "%s", _("attestation checked as a commissioner does: DAC signature over the elements, "
+                              "nonce, Certification Declaration, chain to a trusted PAA"));
+      return TRUE;
+    }
 
   if (RAND_bytes (nonce, sizeof nonce) != 1)
     {

@@ -173,6 +173,11 @@ ds_sim_fault_parse (const char *spec,
       fault->kind = g_str_equal (kind, "protocol-v1") ? DS_SIM_FAULT_PROTOCOL_V1 : DS_SIM_FAULT_FD_READBACK;
       return TRUE;
     }
+  if (arg == NULL && g_str_equal (kind, "tamper-attestation"))
+    {
+      fault->kind = DS_SIM_FAULT_TAMPER_ATTESTATION;
+      return TRUE;
+    }
   if (arg == NULL && (g_str_equal (kind, "claim-locked") || g_str_equal (kind, "uid-after-lock") ||
                       g_str_equal (kind, "escape-text")))
     {
@@ -183,7 +188,8 @@ ds_sim_fault_parse (const char *spec,
     }
   g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
                "unknown fault “%s”: corrupt:RATE, drop:RATE, stall:CMD, disconnect:CMD, wrong-key, refuse-install, "
-               "nack-write:ADDR, unplug-flashing, claim-locked, uid-after-lock, escape-text, protocol-v1 or fd-readback",
+               "nack-write:ADDR, unplug-flashing, claim-locked, uid-after-lock, escape-text, protocol-v1, fd-readback "
+               "or tamper-attestation",
                spec);
   return FALSE;
 }
@@ -491,6 +497,8 @@ board_fault (void *ctx,
       return find_fault (self, DS_SIM_FAULT_PROTOCOL_V1) != NULL;
     case FW_FAULT_FD_READBACK:
       return find_fault (self, DS_SIM_FAULT_FD_READBACK) != NULL;
+    case FW_FAULT_TAMPER_ATTESTATION:
+      return find_fault (self, DS_SIM_FAULT_TAMPER_ATTESTATION) != NULL;
     default:
       return 0;
     }

@@ -22,6 +22,7 @@ typedef enum {
   DS_SIM_FAULT_ESCAPE_TEXT,    /* INSTALL refused with terminal escape sequences in ERROR_TEXT */
   DS_SIM_FAULT_PROTOCOL_V1,    /* firmware of protocol 1: no factory data, no ATTESTATION */
   DS_SIM_FAULT_FD_READBACK,    /* FACTORY_DATA_READ answers one byte other than the flash holds */
+  DS_SIM_FAULT_TAMPER_ATTESTATION, /* ATTESTATION answers elements altered after signing */
 } DsSimFaultKind;
 
 typedef struct {

@@ -17,6 +17,7 @@ enum {
   FW_FAULT_ESCAPE_TEXT = 5,    /* INSTALL refused with terminal escape sequences in its text */
   FW_FAULT_PROTOCOL_V1 = 6,    /* the board speaks protocol 1: INFO says 1, the v2 commands are unknown */
   FW_FAULT_FD_READBACK = 7,    /* FACTORY_DATA_READ answers one byte other than the flash holds */
+  FW_FAULT_TAMPER_ATTESTATION = 8, /* ATTESTATION answers elements altered after they were signed */
 };
 
 typedef struct {

@@ -1,7 +1,8 @@
 /* The window laid out as the fixture (issue 19): cards at their slots'
- * rows and columns with the empty slots shown, duplicates blocked, a board
- * that goes keeping its card, the compact view, the batch summary and a
- * window that fits the screen.  The real window in this process, real
+ * rows and columns with the empty slots shown, duplicate serials and UIDs
+ * blocked, a board that goes keeping its card, a moved board known by its
+ * UID, ports outside the fixture, the compact view (16 slots at 1280x800,
+ * 48 at 1920x1080), the batch summary and a window that fits the screen.  The real window in this process, real
  * simulated boards on pseudo-terminals with emulated USB paths. */
 #include "config.h"
 
@@ -569,11 +570,6 @@ moved_back (gpointer data)
   Fixture *f = data;
   g_autoptr(GList) cards = ds_window_get_cards (f->window);
 
-  if (g_test_verbose ())
-    for (GList *l = cards; l != NULL; l = l->next)
-      g_printerr ("%s %s %d %d\n", ds_board_get_name (ds_board_card_get_board (l->data)),
-                  ds_board_get_slot (ds_board_card_get_board (l->data)), ds_board_card_get_connected (l->data),
-                  ds_board_card_get_status (l->data));
   return g_list_length (cards) == 2 && ds_window_find_card (f->window, "A1") != NULL &&
          ds_window_find_card (f->window, "B1") != NULL;
 }

@@ -1005,12 +1005,12 @@ main (int    argc,
   g_test_add ("/slots/bad-fixture", Fixture, NULL, fixture_setup, test_bad_fixture, fixture_teardown);
   g_test_add ("/slots/compact-fits", Fixture, NULL, fixture_setup, test_compact_fits, fixture_teardown);
   g_test_add ("/slots/window-fits", Fixture, NULL, fixture_setup, test_window_fits, fixture_teardown);
-  g_test_add ("/slots/duplicate-uid", Fixture, NULL, fixture_setup, test_duplicate_uid, fixture_teardown);
-  g_test_add ("/slots/moved-board", Fixture, GINT_TO_POINTER (FALSE), fixture_setup, test_moved_board, fixture_teardown);
-  g_test_add ("/slots/moved-failed-board", Fixture, GINT_TO_POINTER (TRUE), fixture_setup, test_moved_board, fixture_teardown);
-  g_test_add ("/slots/unknown-ports-skip", Fixture, GINT_TO_POINTER (FALSE), fixture_setup, test_unknown_ports, fixture_teardown);
-  g_test_add ("/slots/unknown-ports-allow", Fixture, GINT_TO_POINTER (TRUE), fixture_setup, test_unknown_ports, fixture_teardown);
-  g_test_add ("/slots/compact-48", Fixture, NULL, fixture_setup, test_compact_48, fixture_teardown);
+  g_test_add ("/slots/identity/duplicate-uid", Fixture, NULL, fixture_setup, test_duplicate_uid, fixture_teardown);
+  g_test_add ("/slots/identity/moved-board", Fixture, GINT_TO_POINTER (FALSE), fixture_setup, test_moved_board, fixture_teardown);
+  g_test_add ("/slots/identity/moved-failed-board", Fixture, GINT_TO_POINTER (TRUE), fixture_setup, test_moved_board, fixture_teardown);
+  g_test_add ("/slots/identity/unknown-ports-skip", Fixture, GINT_TO_POINTER (FALSE), fixture_setup, test_unknown_ports, fixture_teardown);
+  g_test_add ("/slots/identity/unknown-ports-allow", Fixture, GINT_TO_POINTER (TRUE), fixture_setup, test_unknown_ports, fixture_teardown);
+  g_test_add ("/slots/full-hd/compact-48", Fixture, NULL, fixture_setup, test_compact_48, fixture_teardown);
   g_test_add ("/slots/fixture-screenshot", Fixture, NULL, fixture_setup, test_fixture_screenshot, fixture_teardown);
   return g_test_run ();
 }

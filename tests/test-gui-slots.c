@@ -42,6 +42,17 @@ fixture_setup (Fixture       *f,
   g_assert_cmpint (g_mkdir_with_parents (f->sim_dir, 0700), ==, 0);
 }
 
+/* No job queued or running: a card may show its verdict before its job
+ * is recorded, and closing then would ask first. */
+static gboolean
+station_idle (gpointer data)
+{
+  Fixture *f = data;
+  DsStation *station = ds_window_get_station (f->window);
+
+  return station == NULL || ds_station_get_n_active (station) == 0;
+}
+
 static void
 fixture_teardown (Fixture       *f,
                   gconstpointer  data)
@@ -49,6 +60,8 @@ fixture_teardown (Fixture       *f,
   if (f->app != NULL)
     {
       GSettings *settings = ds_application_get_settings (f->app);
+
+      g_assert_true (test_wait_until (station_idle, f, 60));
 
       g_settings_reset (settings, "fixture");
       g_settings_reset (settings, "compact-view");
@@ -706,6 +719,7 @@ test_moved_board (Fixture       *f,
     }
   /* A station started afresh knows board 0 by its UID from its records:
    * Start All finds it provisioned, and provisions the new board. */
+  g_assert_true (test_wait_until (station_idle, f, 60));
   test_app_close (f->app);
   g_clear_object (&f->app);
   start_app (f, FALSE, FALSE);

@@ -1,7 +1,8 @@
 /* The window laid out as the fixture (issue 19): cards at their slots'
- * rows and columns with the empty slots shown, duplicates blocked, a board
- * that goes keeping its card, the compact view, the batch summary and a
- * window that fits the screen.  The real window in this process, real
+ * rows and columns with the empty slots shown, duplicate serials and UIDs
+ * blocked, a board that goes keeping its card, a moved board known by its
+ * UID, ports outside the fixture, the compact view (16 slots at 1280x800,
+ * 48 at 1920x1080), the batch summary and a window that fits the screen.  The real window in this process, real
  * simulated boards on pseudo-terminals with emulated USB paths. */
 #include "config.h"
 
@@ -23,6 +24,7 @@ typedef struct {
   DsApplication *app;
   DsWindow      *window;
   TestSim       *sim;
+  guint          kept;  /* cards a_slot_gone() waits for */
 } Fixture;
 
 static void
@@ -40,6 +42,17 @@ fixture_setup (Fixture       *f,
   g_assert_cmpint (g_mkdir_with_parents (f->sim_dir, 0700), ==, 0);
 }
 
+/* No job queued or running: a card may show its verdict before its job
+ * is recorded, and closing then would ask first. */
+static gboolean
+station_idle (gpointer data)
+{
+  Fixture *f = data;
+  DsStation *station = ds_window_get_station (f->window);
+
+  return station == NULL || ds_station_get_n_active (station) == 0;
+}
+
 static void
 fixture_teardown (Fixture       *f,
                   gconstpointer  data)
@@ -47,6 +60,8 @@ fixture_teardown (Fixture       *f,
   if (f->app != NULL)
     {
       GSettings *settings = ds_application_get_settings (f->app);
+
+      g_assert_true (test_wait_until (station_idle, f, 60));
 
       g_settings_reset (settings, "fixture");
       g_settings_reset (settings, "compact-view");
@@ -518,6 +533,381 @@ test_compact_fits (Fixture       *f,
   screenshot ("compact-view.png");
 }
 
+/* Boards 0 and 2 share a chip UID: the alarm names both slots, neither
+ * board starts (not by Start All, not by its own button), the third one
+ * passes. */
+static void
+test_duplicate_uid (Fixture       *f,
+                    gconstpointer  data)
+{
+  const char *args[] = { "--uid", "0:0028003C3235510F20353836",
+                         "--uid", "2:0028003c3235510f20353836", NULL };
+  const char *error;
+
+  write_fixture (f, 2, 2);
+  start_app (f, FALSE, FALSE);
+  f->sim = test_sim_start_args (f->state_dir, f->sim_dir, 3, 0, NULL, args);
+  test_wait_cards (f->window, 3, 30);
+  g_assert_true (test_wait_until (conflict_raised, f, 30));
+  error = ds_window_get_error (f->window);
+  g_assert_nonnull (strstr (error, "A1"));
+  g_assert_nonnull (strstr (error, "B1"));
+  g_assert_nonnull (strstr (ds_board_card_get_conflict (ds_window_find_card (f->window, "A1")), "B1"));
+  g_assert_nonnull (strstr (ds_board_card_get_conflict (ds_window_find_card (f->window, "B1")), "A1"));
+  g_assert_null (ds_board_card_get_conflict (ds_window_find_card (f->window, "A2")));
+
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
+  for (guint i = 0; i < 2; i++)
+    {
+      DsBoardCard *card = ds_window_find_card (f->window, i == 0 ? "A1" : "B1");
+      GtkWidget *start = test_find_button (GTK_WIDGET (card), "win.provision");
+
+      g_assert_false (gtk_widget_get_visible (start));
+      /* Its own button's action, as a click on a stale button would. */
+      g_action_group_activate_action (G_ACTION_GROUP (f->window), "provision",
+                                      g_variant_new_string (ds_board_get_port (ds_board_card_get_board (card))));
+    }
+  g_assert_true (test_wait_until (a2_passed, f, 60));
+  for (guint i = 0; i < 2; i++)
+    {
+      DsBoardCard *card = ds_window_find_card (f->window, i == 0 ? "A1" : "B1");
+
+      g_assert_cmpint (ds_board_card_get_status (card), ==, DS_CARD_STATUS_IDLE);
+      g_assert_null (ds_board_card_get_job (card));
+    }
+}
+
+static gboolean
+moved_back (gpointer data)
+{
+  Fixture *f = data;
+  g_autoptr(GList) cards = ds_window_get_cards (f->window);
+
+  return g_list_length (cards) == 2 && ds_window_find_card (f->window, "A1") != NULL &&
+         ds_window_find_card (f->window, "B1") != NULL;
+}
+
+/* The boards unplugged: f->kept cards of gone boards left, B1 empty. */
+static gboolean
+a_slot_gone (gpointer data)
+{
+  Fixture *f = data;
+  g_autoptr(GList) cards = ds_window_get_cards (f->window);
+
+  for (GList *l = cards; l != NULL; l = l->next)
+    if (ds_board_card_get_connected (l->data))
+      return FALSE;
+  return g_list_length (cards) == f->kept && placeholder_for (f, "B1") != NULL;
+}
+
+/* Board 0's failed card kept in B1, A1 empty. */
+static gboolean
+b1_kept (gpointer data)
+{
+  Fixture *f = data;
+  g_autoptr(GList) cards = ds_window_get_cards (f->window);
+
+  return g_list_length (cards) == 1 && !ds_board_card_get_connected (cards->data) &&
+         g_strcmp0 (ds_board_get_slot (ds_board_card_get_board (cards->data)), "B1") == 0 &&
+         placeholder_for (f, "A1") != NULL;
+}
+
+/* Board 0 back in A1 and its only card, B1 empty. */
+static gboolean
+back_in_a1 (gpointer data)
+{
+  Fixture *f = data;
+  g_autoptr(GList) cards = ds_window_get_cards (f->window);
+
+  return g_list_length (cards) == 1 && ds_board_card_get_connected (cards->data) &&
+         g_strcmp0 (ds_board_get_slot (ds_board_card_get_board (cards->data)), "A1") == 0 &&
+         placeholder_for (f, "B1") != NULL;
+}
+
+/* Board 0 is provisioned in slot A1 (or fails there, @data), then comes
+ * back on slot B1's port with another board in A1: the card in B1 is board
+ * 0's, known by its UID, with its history (its job, its DAC; "already
+ * provisioned" to a station started afresh), and A1 shows the new board,
+ * with none of board 0's history.  A failed board 0 put back in A1 takes
+ * its history with it, leaving B1 empty. */
+static void
+test_moved_board (Fixture       *f,
+                  gconstpointer  data)
+{
+  gboolean fail = GPOINTER_TO_INT (data);
+  const char *faults[] = { "0:refuse-install", NULL };
+  g_autofree char *a1 = sim_path (0);
+  g_autofree char *b1 = sim_path (2);
+  g_autofree char *to_b1 = g_strconcat ("0:", b1, NULL);
+  g_autofree char *to_a1 = g_strconcat ("1:", a1, NULL);
+  const char *moved[] = { "--usb-path", to_b1, "--usb-path", to_a1, NULL };
+  g_autofree char *uid = NULL;
+  g_autofree char *dac = NULL;
+  DsBoardCard *card;
+  DsJob *job;
+
+  write_fixture (f, 2, 2);
+  start_app (f, FALSE, FALSE);
+  f->sim = test_sim_start (f->state_dir, f->sim_dir, 1, 0, fail ? faults : NULL);
+  test_wait_cards (f->window, 1, 30);
+  card = ds_window_find_card (f->window, "A1");
+  g_assert_nonnull (card);
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
+  test_wait_finished (f->window, 1, 120);
+  job = ds_board_card_get_job (card);
+  g_assert_nonnull (job);
+  g_assert_cmpint (ds_board_card_get_status (card), ==, fail ? DS_CARD_STATUS_FAILED : DS_CARD_STATUS_PASSED);
+  uid = g_strdup (ds_job_get_uid (job));
+  g_assert_nonnull (uid);
+  if (!fail)
+    {
+      dac = g_strdup (ds_job_get_dac_serial (job));
+      g_assert_nonnull (dac);
+    }
+
+  /* Unplugged: a passed board just goes, a failed one keeps its card. */
+  g_clear_pointer (&f->sim, test_sim_stop);
+  f->kept = fail ? 1 : 0;
+  g_assert_true (test_wait_until (a_slot_gone, f, 30));
+
+  f->sim = test_sim_start_args (f->state_dir, f->sim_dir, 2, 0, NULL, moved);
+  g_assert_true (test_wait_until (moved_back, f, 30));
+  g_assert_true (test_wait_until (laid_out_2x2, f, 30));
+
+  /* B1: board 0, with its history. */
+  card = ds_window_find_card (f->window, "B1");
+  {
+    g_autofree char *b1_uid = ds_board_dup_uid (ds_board_card_get_board (card));
+
+    g_assert_cmpstr (ds_board_get_name (ds_board_card_get_board (card)), ==, "sim-0");
+    g_assert_cmpstr (b1_uid, ==, uid);
+  }
+  g_assert_true (ds_board_card_get_connected (card));
+  g_assert_true (ds_board_card_get_job (card) == job);
+  g_assert_cmpint (ds_board_card_get_status (card), ==, fail ? DS_CARD_STATUS_FAILED : DS_CARD_STATUS_PASSED);
+  if (!fail)
+    g_assert_cmpstr (ds_job_get_dac_serial (ds_board_card_get_job (card)), ==, dac);
+
+  /* A1: the new board, none of board 0's history. */
+  card = ds_window_find_card (f->window, "A1");
+  {
+    g_autofree char *a1_uid = ds_board_dup_uid (ds_board_card_get_board (card));
+
+    g_assert_cmpstr (ds_board_get_name (ds_board_card_get_board (card)), ==, "sim-1");
+    g_assert_cmpstr (a1_uid, !=, uid);
+  }
+  g_assert_true (ds_board_card_get_connected (card));
+  g_assert_null (ds_board_card_get_job (card));
+  g_assert_cmpint (ds_board_card_get_status (card), ==, DS_CARD_STATUS_IDLE);
+  g_assert_true (gtk_widget_get_visible (test_find_button (GTK_WIDGET (card), "win.provision")));
+  g_assert_cmpuint (g_list_length (ds_window_get_placeholders (f->window)), ==, 2);
+
+  if (fail)
+    {
+      /* Unplugged again and board 0 alone back in A1: its history comes
+       * with it, and B1's card of it goes. */
+      g_clear_pointer (&f->sim, test_sim_stop);
+      f->kept = 1;
+      g_assert_true (test_wait_until (b1_kept, f, 30));
+      f->sim = test_sim_start (f->state_dir, f->sim_dir, 1, 0, NULL);
+      g_assert_true (test_wait_until (back_in_a1, f, 30));
+      card = ds_window_find_card (f->window, "A1");
+      g_assert_cmpstr (ds_board_get_name (ds_board_card_get_board (card)), ==, "sim-0");
+      g_assert_true (ds_board_card_get_job (card) == job);
+      g_assert_cmpint (ds_board_card_get_status (card), ==, DS_CARD_STATUS_FAILED);
+      return;
+    }
+  /* A station started afresh knows board 0 by its UID from its records:
+   * Start All finds it provisioned, and provisions the new board. */
+  g_assert_true (test_wait_until (station_idle, f, 60));
+  test_app_close (f->app);
+  g_clear_object (&f->app);
+  start_app (f, FALSE, FALSE);
+  g_assert_true (test_wait_until (moved_back, f, 30));
+  card = ds_window_find_card (f->window, "B1");
+  g_assert_null (ds_board_card_get_job (card));
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
+  test_wait_finished (f->window, 2, 120);
+  g_assert_cmpstr (ds_board_get_name (ds_board_card_get_board (card)), ==, "sim-0");
+  g_assert_cmpint (ds_board_card_get_status (card), ==, DS_CARD_STATUS_ALREADY_PROVISIONED);
+  g_assert_cmpint (ds_board_card_get_status (ds_window_find_card (f->window, "A1")), ==, DS_CARD_STATUS_PASSED);
+}
+
+/* A1, the place without a slot and A3 drawn in one row. */
+static gboolean
+laid_out_1x3 (gpointer data)
+{
+  Fixture *f = data;
+  DsBoardCard *a1 = ds_window_find_card (f->window, "A1");
+  GtkWidget *w[3] = { a1 != NULL ? GTK_WIDGET (a1) : NULL, placeholder_for (f, NULL), placeholder_for (f, "A3") };
+
+  for (guint i = 0; i < 3; i++)
+    if (w[i] == NULL || !gtk_widget_get_mapped (w[i]) || gtk_widget_get_allocated_width (w[i]) <= 1)
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+n_cards_and_placeholders (gpointer data)
+{
+  Fit *fit = data;
+  g_autoptr(GList) cards = ds_window_get_cards (fit->f->window);
+  g_autoptr(GList) placeholders = ds_window_get_placeholders (fit->f->window);
+
+  return g_list_length (cards) == fit->n && g_list_length (placeholders) == 2;
+}
+
+/* A 1x3 fixture with slots A1 (board 0's port) and A3 (an unused port)
+ * and no slot in between; boards 1 and 2 sit on ports outside it.  With
+ * unknown-ports=skip they get no card and are neither started nor failed;
+ * with unknown-ports=allow (@data) they get cards after the fixture's row,
+ * which keeps its places. */
+static void
+test_unknown_ports (Fixture       *f,
+                    gconstpointer  data)
+{
+  gboolean allow = GPOINTER_TO_INT (data);
+  g_autofree char *a1 = sim_path (0);
+  g_autofree char *a3 = sim_path (3);
+  g_autofree char *text = g_strdup_printf ("[fixture]\nname=Test bed\nrows=1\ncolumns=3\nunknown-ports=%s\n\n"
+                                           "[slot A1]\npath=%s\nrow=1\ncolumn=1\n\n"
+                                           "[slot A3]\npath=%s\nrow=1\ncolumn=3\n",
+                                           allow ? "allow" : "skip", a1, a3);
+  g_autoptr(GError) error = NULL;
+  Fit fit = { f, allow ? 3 : 1 };
+  GdkRectangle a1_place, e, a3_place;
+
+  g_assert_true (g_file_set_contents (f->fixture, text, -1, &error));
+  g_assert_no_error (error);
+  start_app (f, TRUE, FALSE);
+  f->sim = test_sim_start (f->state_dir, f->sim_dir, 3, 0, NULL);
+  g_assert_true (test_wait_until (n_cards_and_placeholders, &fit, 30));
+  test_wait_finished (f->window, fit.n, 120);
+  g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_FAILED), ==, 0);
+  g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_PASSED), ==, fit.n);
+  g_assert_nonnull (ds_window_find_card (f->window, "A1"));
+  g_assert_true (allow == (ds_window_find_card (f->window, "sim-1") != NULL));
+  g_assert_true (allow == (ds_window_find_card (f->window, "sim-2") != NULL));
+  g_assert_null (ds_window_find_card (f->window, "A3"));
+
+  /* The fixture's row keeps its places: A1, the place without a slot and
+   * A3's placeholder side by side; the boards outside come after. */
+  g_assert_true (test_wait_until (laid_out_1x3, f, 30));
+  a1_place = place_of (f, GTK_WIDGET (ds_window_find_card (f->window, "A1")));
+  e = place_of (f, placeholder_for (f, NULL));
+  a3_place = place_of (f, placeholder_for (f, "A3"));
+  g_assert_cmpint (a1_place.y, ==, e.y);
+  g_assert_cmpint (a3_place.y, ==, e.y);
+  g_assert_cmpint (a1_place.x, <, e.x);
+  g_assert_cmpint (e.x, <, a3_place.x);
+  if (allow)
+    for (guint i = 1; i <= 2; i++)
+      {
+        g_autofree char *name = g_strdup_printf ("sim-%u", i);
+        DsBoardCard *card = ds_window_find_card (f->window, name);
+        GdkRectangle r = place_of (f, GTK_WIDGET (card));
+
+        g_assert_null (ds_board_get_slot (ds_board_card_get_board (card)));
+        g_assert_cmpint (r.y, >, a1_place.y);
+      }
+}
+
+/* Every one of the fixture's @n slots, card or placeholder, drawn inside
+ * the window, and nothing to scroll. */
+static gboolean
+all_slots_fit (gpointer data)
+{
+  Fit *fit = data;
+  Fixture *f = fit->f;
+  g_autoptr(GList) cards = ds_window_get_cards (f->window);
+  g_autoptr(GList) placeholders = ds_window_get_placeholders (f->window);
+  GtkAdjustment *v = gtk_scrolled_window_get_vadjustment (scroller (f));
+  GtkAdjustment *h = gtk_scrolled_window_get_hadjustment (scroller (f));
+  int width = gtk_widget_get_allocated_width (GTK_WIDGET (f->window));
+  int height = gtk_widget_get_allocated_height (GTK_WIDGET (f->window));
+  GdkRectangle area;
+  GList *all;
+
+  if (g_list_length (cards) + g_list_length (placeholders) != fit->n)
+    return FALSE;
+  gdk_monitor_get_workarea (gdk_display_get_monitor (gdk_display_get_default (), 0), &area);
+  if (g_test_verbose ())
+    g_printerr ("window %dx%d, workarea %dx%d, scroll %g/%g %g/%g\n", width, height, area.width, area.height,
+                gtk_adjustment_get_upper (v), gtk_adjustment_get_page_size (v),
+                gtk_adjustment_get_upper (h), gtk_adjustment_get_page_size (h));
+  if (width > area.width || height > area.height)
+    return FALSE;
+  all = g_list_concat (g_list_copy (cards), g_list_copy (placeholders));
+  for (GList *l = all; l != NULL; l = l->next)
+    {
+      GdkRectangle r;
+
+      if (!gtk_widget_get_mapped (l->data) ||
+          (DS_IS_BOARD_CARD (l->data) && !ds_board_card_is_rendered (l->data)))
+        {
+          g_list_free (all);
+          return FALSE;
+        }
+      r = place_of (f, l->data);
+      if (r.width <= 1 || r.x < 0 || r.y < 0 || r.x + r.width > width || r.y + r.height > height)
+        {
+          g_list_free (all);
+          return FALSE;
+        }
+    }
+  g_list_free (all);
+  return gtk_adjustment_get_upper (v) <= gtk_adjustment_get_page_size (v) &&
+         gtk_adjustment_get_upper (h) <= gtk_adjustment_get_page_size (h);
+}
+
+/* 48 slots (6 x 8) with 48 boards in the compact view fit a 1920x1080
+ * screen without scrolling, before and after a run (every card or empty
+ * slot counted), and no card moves during the run. */
+static void
+test_compact_48 (Fixture       *f,
+                 gconstpointer  data)
+{
+  Fit fit = { f, 48 };
+  GdkRectangle before[48];
+  const char *faults[] = { "9:refuse-install", NULL };
+
+  write_fixture (f, 6, 8);
+  start_app (f, FALSE, TRUE);
+  f->sim = test_sim_start (f->state_dir, f->sim_dir, 48, 0, faults);
+  test_wait_cards (f->window, 48, 60);
+  g_assert_true (test_wait_until (all_slots_fit, &fit, 30));
+  g_assert_true (all_slots_fit (&fit));
+  {
+    g_autoptr(GList) cards = ds_window_get_cards (f->window);
+    guint i = 0;
+
+    for (GList *l = cards; l != NULL; l = l->next, i++)
+      before[i] = place_of (f, l->data);
+  }
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
+  test_wait_finished (f->window, 48, 300);
+  g_assert_true (test_wait_until (summary_shown, f, 30));
+  g_assert_cmpstr (ds_window_get_batch_summary (f->window), ==, "47 passed · 1 to set aside (B2)");
+  g_assert_true (test_wait_until (all_slots_fit, &fit, 30));
+  g_assert_true (all_slots_fit (&fit));
+  /* No card moved during the run. */
+  {
+    g_autoptr(GList) cards = ds_window_get_cards (f->window);
+    guint i = 0;
+
+    for (GList *l = cards; l != NULL; l = l->next, i++)
+      {
+        GdkRectangle after = place_of (f, l->data);
+
+        g_assert_cmpint (after.x, ==, before[i].x);
+        g_assert_cmpint (after.y, ==, before[i].y);
+        g_assert_cmpint (after.width, ==, before[i].width);
+        g_assert_cmpint (after.height, ==, before[i].height);
+      }
+  }
+  screenshot ("compact-view-48.png");
+}
+
 /* The fixture view as a screenshot (only with DS_SLOTS_SCREENSHOTS). */
 static void
 test_fixture_screenshot (Fixture       *f,
@@ -629,6 +1019,12 @@ main (int    argc,
   g_test_add ("/slots/bad-fixture", Fixture, NULL, fixture_setup, test_bad_fixture, fixture_teardown);
   g_test_add ("/slots/compact-fits", Fixture, NULL, fixture_setup, test_compact_fits, fixture_teardown);
   g_test_add ("/slots/window-fits", Fixture, NULL, fixture_setup, test_window_fits, fixture_teardown);
+  g_test_add ("/slots/identity/duplicate-uid", Fixture, NULL, fixture_setup, test_duplicate_uid, fixture_teardown);
+  g_test_add ("/slots/identity/moved-board", Fixture, GINT_TO_POINTER (FALSE), fixture_setup, test_moved_board, fixture_teardown);
+  g_test_add ("/slots/identity/moved-failed-board", Fixture, GINT_TO_POINTER (TRUE), fixture_setup, test_moved_board, fixture_teardown);
+  g_test_add ("/slots/identity/unknown-ports-skip", Fixture, GINT_TO_POINTER (FALSE), fixture_setup, test_unknown_ports, fixture_teardown);
+  g_test_add ("/slots/identity/unknown-ports-allow", Fixture, GINT_TO_POINTER (TRUE), fixture_setup, test_unknown_ports, fixture_teardown);
+  g_test_add ("/slots/full-hd/compact-48", Fixture, NULL, fixture_setup, test_compact_48, fixture_teardown);
   g_test_add ("/slots/fixture-screenshot", Fixture, NULL, fixture_setup, test_fixture_screenshot, fixture_teardown);
   return g_test_run ();
 }

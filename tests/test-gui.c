@@ -262,6 +262,12 @@ only_failed_card_left (gpointer data)
   return g_list_length (cards) == 1 && card != NULL && !ds_board_card_get_connected (card);
 }
 
+static gboolean
+card_connected (gpointer data)
+{
+  return ds_board_card_get_connected (data);
+}
+
 /* A board with an injected fault fails with its cause; once the fault is
  * cleared (the simulator restarted without it), Retry makes it pass. */
 static void
@@ -296,7 +302,9 @@ test_fault_then_retry (Fixture       *f,
   g_assert_true (test_wait_until (only_failed_card_left, f, 30));
   g_assert_nonnull (strstr (ds_board_card_get_hint (card), "Plug it in again"));
   ds_test_tree_start_sim_with_faults (&f->tree, 8, 0, NULL);
+  /* Eight cards, sim-2's kept one among them before sim-2 is back. */
   test_wait_cards (f->window, 8, 30);
+  g_assert_true (test_wait_until (card_connected, card, 30));
 
   /* The board comes back (known by its UID) to its card, with its last
    * verdict and a Retry button. */

@@ -676,6 +676,43 @@ take_gone_card (DsWindow *self,
   return NULL;
 }
 
+/* The UID a card's board was known by: its job's, else its board's. */
+static char *
+card_dup_uid (DsBoardCard *card)
+{
+  DsJob *job = ds_board_card_get_job (card);
+
+  if (job != NULL && ds_job_get_uid (job) != NULL)
+    return g_strdup (ds_job_get_uid (job));
+  return ds_board_dup_uid (ds_board_card_get_board (card));
+}
+
+/* A board that came back in another slot than the one it went from: its
+ * history goes with it, so the old slot's card goes (the slot shows
+ * empty, or the board now in it). */
+static void
+drop_gone_card_of (DsWindow *self,
+                   DsBoard  *board)
+{
+  g_autofree char *uid = ds_board_dup_uid (board);
+  GHashTableIter iter;
+  gpointer card;
+
+  if (uid == NULL)
+    return;
+  g_hash_table_iter_init (&iter, self->gone);
+  while (g_hash_table_iter_next (&iter, NULL, &card))
+    {
+      g_autofree char *gone_uid = card_dup_uid (card);
+
+      if (g_strcmp0 (gone_uid, uid) == 0)
+        {
+          g_hash_table_iter_remove (&iter);
+          gtk_widget_destroy (card);
+        }
+    }
+}
+
 static void
 forget_gone_cards (DsWindow *self)
 {
@@ -1045,13 +1082,18 @@ add_card (DsWindow *self,
   if (g_hash_table_contains (self->cards, port))
     return;
   card = take_gone_card (self, board);
+  drop_gone_card_of (self, board);
   if (card != NULL)
     {
       DsJob *latest = latest_job_for (self, board);
+      g_autofree char *uid = ds_board_dup_uid (board);
+      g_autofree char *gone_uid = card_dup_uid (card);
 
       ds_board_card_set_board (card, board);
       ds_board_card_set_connected (card, TRUE);
-      if (latest != NULL)
+      /* Another board in the slot shows its own history, not the one
+       * that went. */
+      if (latest != NULL || (uid != NULL && gone_uid != NULL && g_strcmp0 (uid, gone_uid) != 0))
         ds_board_card_set_job (card, latest);
     }
   else

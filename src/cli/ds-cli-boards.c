@@ -102,10 +102,21 @@ print_conflict_json (const DsIdentityConflict *c,
   print_json (b);
 }
 
-static const char *
-board_label (DsBoard *board)
+/* Every alarm, as JSON events or on stderr. */
+static void
+print_conflicts (GPtrArray *conflicts,
+                 gboolean   json)
 {
-  return ds_board_get_slot (board) != NULL ? ds_board_get_slot (board) : ds_board_get_name (board);
+  for (guint i = 0; i < conflicts->len; i++)
+    {
+      const DsIdentityConflict *c = g_ptr_array_index (conflicts, i);
+      g_autofree char *message = ds_identity_conflict_describe (c);
+
+      if (json)
+        print_conflict_json (c, message);
+      else
+        g_printerr (_("ALARM: %s\n"), message);
+    }
 }
 
 GPtrArray *
@@ -118,21 +129,12 @@ ds_cli_boards_unblocked (DsBoardMonitor *monitor,
   GPtrArray *ok = g_ptr_array_new_with_free_func (g_object_unref);
 
   *n_blocked = 0;
-  for (guint i = 0; i < conflicts->len; i++)
-    {
-      const DsIdentityConflict *c = g_ptr_array_index (conflicts, i);
-      g_autofree char *message = ds_identity_conflict_describe (c);
-
-      if (json)
-        print_conflict_json (c, message);
-      else
-        g_printerr (_("ALARM: %s\n"), message);
-    }
+  print_conflicts (conflicts, json);
   for (guint i = 0; i < boards->len; i++)
     {
       DsBoard *board = g_ptr_array_index (boards, i);
 
-      if (ds_board_identity_is_blocked (conflicts, board_label (board)))
+      if (ds_board_identity_is_blocked (conflicts, ds_board_get_label (board)))
         (*n_blocked)++;
       else
         g_ptr_array_add (ok, g_object_ref (board));
@@ -148,7 +150,7 @@ board_state (DsBoard   *board,
 {
   g_autofree char *uid = ds_board_dup_uid (board);
 
-  if (ds_board_identity_is_blocked (conflicts, board_label (board)))
+  if (ds_board_identity_is_blocked (conflicts, ds_board_get_label (board)))
     return "duplicate";
   if (store != NULL && uid != NULL)
     {
@@ -266,16 +268,7 @@ ds_cli_boards (int    argc,
     }
   for (guint i = 0; i < skipped->len; i++)
     print_board (g_ptr_array_index (skipped, i), "skipped");
-  for (guint i = 0; i < conflicts->len; i++)
-    {
-      const DsIdentityConflict *c = g_ptr_array_index (conflicts, i);
-      g_autofree char *message = ds_identity_conflict_describe (c);
-
-      if (opt_json)
-        print_conflict_json (c, message);
-      else
-        g_printerr (_("ALARM: %s\n"), message);
-    }
+  print_conflicts (conflicts, opt_json);
   if (boards->len + skipped->len == 0 && !opt_json)
     g_print (_("No boards found. Plug in an ST-LINK board, or start simulated ones with dac-station-sim.\n"));
   return conflicts->len > 0 ? EXIT_FAILED : EXIT_OK;
@@ -294,17 +287,6 @@ GOptionEntry ds_cli_reprovision_entries[] = {
   { "reason", 0, 0, G_OPTION_ARG_STRING, &reprovision_reason, N_("Why the boards of --reprovision get a second DAC"), N_("TEXT") },
   { NULL }
 };
-
-static gboolean
-is_uid (const char *text)
-{
-  if (strlen (text) != 24)
-    return FALSE;
-  for (const char *p = text; *p != '\0'; p++)
-    if (!g_ascii_isxdigit (*p))
-      return FALSE;
-  return TRUE;
-}
 
 gboolean
 ds_cli_reprovision_apply (DsStationSetup *setup)
@@ -325,7 +307,7 @@ ds_cli_reprovision_apply (DsStationSetup *setup)
       return FALSE;
     }
   for (guint i = 0; reprovision_uids[i] != NULL; i++)
-    if (!is_uid (reprovision_uids[i]))
+    if (!ds_board_uid_is_valid (reprovision_uids[i]))
       {
         g_autofree char *shown = ds_util_sanitize_text (reprovision_uids[i], -1, 64);
 

@@ -821,7 +821,7 @@ update_conflicts (DsWindow *self)
   while (g_hash_table_iter_next (&iter, NULL, &card))
     {
       DsBoard *board = ds_board_card_get_board (card);
-      const char *name = ds_board_get_slot (board) != NULL ? ds_board_get_slot (board) : ds_board_get_name (board);
+      const char *name = ds_board_get_label (board);
       g_autoptr(GString) text = g_string_new (NULL);
 
       for (guint i = 0; i < conflicts->len; i++)
@@ -959,9 +959,7 @@ apply_compact (DsWindow *self)
 static const char *
 card_label (DsBoardCard *card)
 {
-  DsBoard *board = ds_board_card_get_board (card);
-
-  return ds_board_get_slot (board) != NULL ? ds_board_get_slot (board) : ds_board_get_name (board);
+  return ds_board_get_label (ds_board_card_get_board (card));
 }
 
 /* Once every board of the last Start All has a verdict: "14 passed · 2 to

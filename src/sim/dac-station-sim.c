@@ -23,19 +23,6 @@ quit_cb (gpointer data)
 
 typedef enum { SPEC_USB_PATH, SPEC_PROBE_SERIAL, SPEC_UID } SpecKind;
 
-static gboolean
-is_hex_bytes (const char *text)
-{
-  gsize n = strlen (text);
-
-  if (n == 0 || n % 2 != 0 || n > 2 * 126)
-    return FALSE;
-  for (gsize i = 0; i < n; i++)
-    if (!g_ascii_isxdigit (text[i]))
-      return FALSE;
-  return TRUE;
-}
-
 /* INDEX:VALUE options that set one board's USB identity. */
 static gboolean
 apply_usb_specs (GPtrArray  *boards,
@@ -63,7 +50,7 @@ apply_usb_specs (GPtrArray  *boards,
           ds_sim_board_set_usb (board, parts[1], ds_sim_board_get_probe_serial (board));
           break;
         case SPEC_PROBE_SERIAL:
-          if (!is_hex_bytes (parts[1]))
+          if (!ds_sim_probe_serial_is_valid (parts[1]))
             {
               g_printerr ("%s %s: the serial is hex of its bytes, e.g. 0:55FF6B06\n", option, specs[i]);
               return FALSE;

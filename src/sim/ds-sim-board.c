@@ -20,6 +20,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "ds-board.h"
 #include "ds-crypto.h"
 #include "ds-error.h"
 #include "ds-firmware-image.h"
@@ -792,11 +793,7 @@ ds_sim_board_set_uid (DsSimBoard  *self,
                       const char  *uid,
                       GError     **error)
 {
-  gboolean hex = strlen (uid) == DS_UID_LEN * 2;
-
-  for (gsize i = 0; hex && uid[i] != '\0'; i++)
-    hex = g_ascii_isxdigit (uid[i]);
-  if (!hex)
+  if (!ds_board_uid_is_valid (uid))
     {
       g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA, "a UID is 24 hex digits");
       return FALSE;

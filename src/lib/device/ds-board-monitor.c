@@ -141,18 +141,9 @@ scan_simulated (DsBoardMonitor *self,
       ds_board_set_description (board, "simulated STM32WB55");
       if (a->usb_path != NULL || a->probe_serial != NULL)
         {
-          g_autoptr(GBytes) serial = NULL;
+          /* Checked by ds_sim_announce_read(). */
+          g_autoptr(GBytes) serial = ds_sim_probe_serial_decode (a->probe_serial);
 
-          if (a->probe_serial != NULL)
-            {
-              gsize n = strlen (a->probe_serial) / 2;
-              guint8 *bytes = g_malloc (n);
-
-              for (gsize i = 0; i < n; i++)
-                bytes[i] = (guint8) ((g_ascii_xdigit_value (a->probe_serial[2 * i]) << 4)
-                                     | g_ascii_xdigit_value (a->probe_serial[2 * i + 1]));
-              serial = g_bytes_new_take (bytes, n);
-            }
           ds_board_set_usb (board, a->usb_path, serial);
         }
       g_hash_table_replace (seen, g_strdup (a->port), board);
@@ -431,7 +422,7 @@ ds_board_monitor_find_conflicts (DsBoardMonitor *self)
       char *uid = ds_board_dup_uid (board);
 
       g_ptr_array_add (uids, uid);
-      ids[i].slot = ds_board_get_slot (board) != NULL ? ds_board_get_slot (board) : ds_board_get_name (board);
+      ids[i].slot = ds_board_get_label (board);
       ids[i].probe_serial = serial != NULL ? g_bytes_get_data (serial, &ids[i].probe_serial_len) : NULL;
       ids[i].uid = uid;
     }

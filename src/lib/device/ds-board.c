@@ -3,10 +3,12 @@
 
 #include "ds-board.h"
 
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
 #include "ds-board-identity.h"
+#include "ds-frame.h"
 #include "ds-pty-transport.h"
 #include "ds-serial-transport.h"
 
@@ -208,4 +210,22 @@ ds_board_set_slot (DsBoard    *self,
   g_return_if_fail (DS_IS_BOARD (self));
   g_free (self->slot);
   self->slot = g_strdup (slot);
+}
+
+const char *
+ds_board_get_label (DsBoard *self)
+{
+  g_return_val_if_fail (DS_IS_BOARD (self), NULL);
+  return self->slot != NULL ? self->slot : self->name;
+}
+
+gboolean
+ds_board_uid_is_valid (const char *uid)
+{
+  if (uid == NULL || strlen (uid) != DS_UID_LEN * 2)
+    return FALSE;
+  for (const char *p = uid; *p != '\0'; p++)
+    if (!g_ascii_isxdigit (*p))
+      return FALSE;
+  return TRUE;
 }

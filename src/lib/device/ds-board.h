@@ -42,6 +42,11 @@ GBytes      *ds_board_get_probe_serial (DsBoard    *self);
 char        *ds_board_dup_probe_serial_text (DsBoard *self);
 /* The fixture slot's label ("A3"), or NULL outside a fixture. */
 const char  *ds_board_get_slot        (DsBoard     *self);
+/* What the board is called on screen and in identity alarms: its slot
+ * label, or its name outside a fixture. */
+const char  *ds_board_get_label       (DsBoard     *self);
+/* TRUE for a chip UID as the station writes it: 24 hex digits. */
+gboolean     ds_board_uid_is_valid    (const char  *uid);
 void         ds_board_set_slot        (DsBoard     *self,
                                        const char  *slot);
 const char  *ds_board_get_description (DsBoard     *self);

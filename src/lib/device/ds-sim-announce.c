@@ -123,12 +123,7 @@ ds_sim_announce_read (const char *path,
   a->probe_serial = g_strdup (json_object_get_string_member_with_default (obj, "probe_serial", NULL));
   if (a->probe_serial != NULL)
     {
-      gsize n = strlen (a->probe_serial);
-      gboolean hex = n > 0 && n % 2 == 0 && n <= 2 * 126;
-
-      for (gsize i = 0; hex && i < n; i++)
-        hex = g_ascii_isxdigit (a->probe_serial[i]);
-      if (!hex)
+      if (!ds_sim_probe_serial_is_valid (a->probe_serial))
         {
           g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA, "%s: probe_serial is not hex bytes", path);
           return NULL;
@@ -153,4 +148,35 @@ ds_sim_announcement_alive (const DsSimAnnouncement *a)
   if (a->pid <= 0 || a->pid > G_MAXINT)
     return FALSE;
   return kill ((pid_t) a->pid, 0) == 0 || errno == EPERM;
+}
+
+gboolean
+ds_sim_probe_serial_is_valid (const char *hex)
+{
+  gsize n;
+
+  if (hex == NULL)
+    return FALSE;
+  n = strlen (hex);
+  if (n == 0 || n % 2 != 0 || n > 2 * 126)
+    return FALSE;
+  for (gsize i = 0; i < n; i++)
+    if (!g_ascii_isxdigit (hex[i]))
+      return FALSE;
+  return TRUE;
+}
+
+GBytes *
+ds_sim_probe_serial_decode (const char *hex)
+{
+  gsize n;
+  guint8 *bytes;
+
+  if (!ds_sim_probe_serial_is_valid (hex))
+    return NULL;
+  n = strlen (hex) / 2;
+  bytes = g_malloc (n);
+  for (gsize i = 0; i < n; i++)
+    bytes[i] = (guint8) ((g_ascii_xdigit_value (hex[2 * i]) << 4) | g_ascii_xdigit_value (hex[2 * i + 1]));
+  return g_bytes_new_take (bytes, n);
 }

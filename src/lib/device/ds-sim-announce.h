@@ -29,6 +29,10 @@ DsSimAnnouncement *ds_sim_announce_read     (const char              *path,
                                              GError                 **error);
 void               ds_sim_announce_remove   (const char              *dir,
                                              const char              *name);
+/* An emulated probe serial as announced: hex of 1 to 126 raw bytes (a USB
+ * string descriptor's most).  The bytes, or NULL when @hex is not that. */
+gboolean           ds_sim_probe_serial_is_valid (const char *hex);
+GBytes            *ds_sim_probe_serial_decode   (const char *hex);
 /* TRUE while the announcing process lives. */
 gboolean           ds_sim_announcement_alive (const DsSimAnnouncement *a);
 

@@ -107,6 +107,9 @@ struct _DsJob
   gint64        started;
   gint64        finished;
   gint64        job_id;
+  /* The board's label, NULL until Install wrote its onboarding data. */
+  DsLabelInfo  *label_info;
+  char         *label_strings[4];   /* owns the label's strings */
   char         *uid;
   char         *dac_serial;
   char         *dac_fingerprint;
@@ -491,6 +494,9 @@ ds_job_finalize (GObject *object)
       g_free (self->step_message[i]);
     }
   g_free (self->message);
+  g_free (self->label_info);
+  for (guint i = 0; i < G_N_ELEMENTS (self->label_strings); i++)
+    g_free (self->label_strings[i]);
   g_clear_error (&self->error);
   g_free (self->uid);
   g_free (self->dac_serial);
@@ -2109,6 +2115,7 @@ const char *ds_job_get_dac_fingerprint (DsJob *self) { return self->dac_fingerpr
 const char *ds_job_get_dac_path (DsJob *self) { return self->dac_path; }
 const char *ds_job_get_pai_path (DsJob *self) { return self->pai_path; }
 GPtrArray *ds_job_get_log (DsJob *self) { return self->log; }
+const DsLabelInfo *ds_job_get_label_info (DsJob *self) { return self->label_info; }
 
 gint64 ds_job_get_expected_end (DsJob *self) { return self->expected_end; }
 

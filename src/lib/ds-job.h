@@ -9,6 +9,7 @@
 #include "ds-ca.h"
 #include "ds-estimator.h"
 #include "ds-flasher.h"
+#include "ds-label.h"
 #include "ds-transport.h"
 #include "ds-store.h"
 #include "ds-matter-validator.h"
@@ -189,6 +190,11 @@ const char   *ds_job_get_dac_serial   (DsJob *self);
 const char   *ds_job_get_dac_fingerprint (DsJob *self);
 const char   *ds_job_get_dac_path     (DsJob *self);
 const char   *ds_job_get_pai_path     (DsJob *self);
+/* What the board's label shows (QR payload, manual code, serial number,
+ * VID/PID, product name) once Install has written its onboarding data and
+ * read it back; NULL before that and for boards without onboarding data.
+ * Owned by the job; set on the job's main context before "changed". */
+const DsLabelInfo *ds_job_get_label_info (DsJob *self);
 /* The board's log, one line per entry. */
 GPtrArray    *ds_job_get_log          (DsJob *self);
 /* "timed-out", "rejected", ... for the error, or NULL. */

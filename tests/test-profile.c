@@ -169,6 +169,25 @@ test_strict (Fixture       *f,
 
 /* ---- production refusals -------------------------------------------------- */
 
+/* The latest configuration record of the fixture's store. */
+static char *
+last_config_record (Fixture *f)
+{
+  g_autofree char *db = g_build_filename (f->data_dir, "records.sqlite3", NULL);
+  sqlite3 *sql = NULL;
+  sqlite3_stmt *stmt = NULL;
+  char *message = NULL;
+
+  g_assert_cmpint (sqlite3_open (db, &sql), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (sql, "SELECT message FROM events WHERE kind = 'config-change' ORDER BY id DESC",
+                                       -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  message = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  sqlite3_close (sql);
+  return message;
+}
+
 /* Builds a station from @text (a profile, "@TMP@" the fixture's folder)
  * without asking a CA; returns the error. */
 static GError *
@@ -278,6 +297,9 @@ test_simulated_board (Fixture       *f,
   station = ds_station_setup_build (setup, &error);
   g_assert_no_error (error);
   g_assert_true (ds_station_get_options (station)->production);
+  /* No CD configured: production installs none, never the built-in test CD. */
+  g_assert_null (ds_station_get_options (station)->cd);
+  g_assert_false (ds_station_get_options (station)->cd_builtin_test);
   g_assert_null (ds_station_provision (station, sim, &error));
   g_assert_error (error, DS_ERROR, DS_ERROR_REJECTED);
   g_assert_nonnull (strstr (error->message, "refuses the simulated board sim-0"));
@@ -301,6 +323,7 @@ test_simulated_board (Fixture       *f,
     g_test_message ("%s", message);
     g_assert_nonnull (strstr (message, "ca EST https://127.0.0.1:9"));
     g_assert_nonnull (strstr (message, "legacy-cn no"));
+    g_assert_nonnull (strstr (message, "\ncd none\n"));
   }
 }
 
@@ -326,6 +349,90 @@ test_default (Fixture       *f,
   g_assert_cmpuint (o->pid, ==, 0x8000);
   g_assert_cmpstr (o->operator_id, ==, "alice");
   g_assert_nonnull (o->store);
+
+  /* With the test CA and no CD configured, every board gets the built-in
+   * test CD for the product, and the configuration record says so. */
+  g_assert_nonnull (o->cd);
+  g_assert_true (o->cd_builtin_test);
+  {
+    g_autoptr(DsVerdict) verdict = ds_verdict_new ();
+    g_autoptr(DsCd) cd = ds_cd_parse (o->cd, NULL, verdict);
+    g_autofree char *message = last_config_record (f);
+
+    g_assert_nonnull (cd);
+    g_assert_true (ds_verdict_is_valid (verdict));
+    g_assert_true (cd->signed_by_test_key);
+    g_assert_cmpuint (cd->vendor_id, ==, 0xFFF1);
+    g_assert_true (ds_cd_has_product (cd, 0x8000));
+    g_assert_cmpuint (cd->certification_type, ==, DS_CD_TYPE_DEVELOPMENT);
+    g_assert_nonnull (strstr (message, "\ncd built-in test CD sha256 "));
+  }
+}
+
+/* The CD a test run installs: the built-in one for the profile's product,
+ * a configured file instead of it, or none when told "none" (the profile's
+ * word and --cd none). */
+static void
+test_cd_choice (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autofree char *own_cd = g_build_filename (f->tmp, "own-cd.der", NULL);
+  const guint8 own_kid[DS_CD_KID_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20 };
+  g_autofree char *own = NULL;
+  gsize own_len = 0;
+  const struct {
+    const char *text;
+    const char *cd;        /* "builtin", "own" or NULL */
+    const char *record;
+  } cases[] = {
+    { "[gate]\nproduction=false\n[product]\nvid=FFF1\npid=8001\n", "builtin", "\ncd built-in test CD sha256 " },
+    { "[gate]\nproduction=false\ncd=none\n", NULL, "\ncd none\n" },
+    { "[gate]\nproduction=false\ncd=own-cd.der\n", "own", "\ncd sha256 " },
+  };
+
+  ds_test_make_cd (own_cd, own_kid);
+  g_assert_true (g_file_get_contents (own_cd, &own, &own_len, NULL));
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *path = write_file (f, "run.profile", cases[i].text);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(DsProfile) p = ds_profile_load (path, &error);
+      g_autoptr(DsStationSetup) setup = NULL;
+      g_autoptr(DsStation) station = NULL;
+      g_autofree char *message = NULL;
+      const DsJobOptions *o;
+
+      g_assert_no_error (error);
+      setup = ds_station_setup_new (p);
+      ds_station_setup_set_data_dir (setup, f->data_dir);
+      station = ds_station_setup_build (setup, &error);
+      g_assert_no_error (error);
+      o = ds_station_get_options (station);
+      message = last_config_record (f);
+      g_test_message ("case %zu: %s", i, message);
+      g_assert_nonnull (strstr (message, cases[i].record));
+      if (cases[i].cd == NULL)
+        {
+          g_assert_null (o->cd);
+          g_assert_false (o->cd_builtin_test);
+        }
+      else if (g_str_equal (cases[i].cd, "own"))
+        {
+          g_assert_nonnull (o->cd);
+          g_assert_cmpmem (g_bytes_get_data (o->cd, NULL), g_bytes_get_size (o->cd), own, own_len);
+          g_assert_false (o->cd_builtin_test);
+        }
+      else
+        {
+          g_autoptr(DsVerdict) verdict = ds_verdict_new ();
+          g_autoptr(DsCd) cd = ds_cd_parse (o->cd, NULL, verdict);
+
+          g_assert_true (o->cd_builtin_test);
+          g_assert_nonnull (cd);
+          g_assert_true (ds_verdict_is_valid (verdict));
+          g_assert_true (ds_cd_has_product (cd, 0x8001));
+        }
+    }
 }
 
 int
@@ -336,6 +443,7 @@ main (int    argc,
   g_test_add ("/profile/load-save", Fixture, NULL, fixture_setup, test_load_save, fixture_teardown);
   g_test_add ("/profile/strict", Fixture, NULL, fixture_setup, test_strict, fixture_teardown);
   g_test_add ("/profile/default", Fixture, NULL, fixture_setup, test_default, fixture_teardown);
+  g_test_add ("/profile/cd-choice", Fixture, NULL, fixture_setup, test_cd_choice, fixture_teardown);
   g_test_add ("/profile/production-refusals", Fixture, NULL, fixture_setup, test_refusals, fixture_teardown);
   g_test_add ("/profile/simulated-board", Fixture, NULL, fixture_setup, test_simulated_board, fixture_teardown);
   return g_test_run ();

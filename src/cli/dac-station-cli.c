@@ -528,6 +528,10 @@ setup_run (Run *run)
         g_printerr (_("TEST MODE: the %s CA issues test DACs (a test vendor ID) that no production device may carry.\n"),
                     ds_ca_get_name (options->ca));
     }
+  if (options->cd_builtin_test && !run->json)
+    g_printerr (_("TEST MODE: every board gets the built-in test Certification Declaration for %04X:%04X, "
+                  "signed with the Matter test CD-signing key (--cd FILE installs another, --cd none none).\n"),
+                options->vid, options->pid);
   g_signal_connect (run->station, "job-added", G_CALLBACK (job_added_cb), run);
   g_signal_connect (run->station, "idle", G_CALLBACK (station_idle_cb), run);
 

@@ -236,7 +236,7 @@ static gboolean gate_production = FALSE;
 
 GOptionEntry ds_cli_gate_entries[] = {
   { "trust-store", 0, 0, G_OPTION_ARG_FILENAME, &gate_trust_store, N_("PAAs a DAC may chain to: a directory or PEM bundle (default: the CA's own PAA)"), N_("PATH") },
-  { "cd", 0, 0, G_OPTION_ARG_FILENAME, &gate_cd, N_("The product's Certification Declaration, checked and installed with every DAC"), N_("FILE") },
+  { "cd", 0, 0, G_OPTION_ARG_FILENAME, &gate_cd, N_("The product's Certification Declaration, checked and installed with every DAC (default with the test CA: a test CD signed with the Matter test key; “none”: no CD)"), N_("FILE") },
   { "cd-signer", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &gate_cd_signers, N_("A CD-signing certificate to accept besides the Matter test key (repeatable)"), N_("FILE") },
   { "production", 0, 0, G_OPTION_ARG_NONE, &gate_production, N_("Production mode: refuse test CAs, test vendor IDs, test PAAs and the test CD key"), NULL },
   { NULL }
@@ -255,7 +255,8 @@ ds_cli_gate_apply (DsProfile *profile)
   if (gate_cd != NULL)
     {
       g_free (profile->cd);
-      profile->cd = g_canonicalize_filename (gate_cd, NULL);
+      profile->cd = g_str_equal (gate_cd, DS_PROFILE_CD_NONE) ? g_strdup (DS_PROFILE_CD_NONE)
+                                                              : g_canonicalize_filename (gate_cd, NULL);
     }
   if (gate_cd_signers != NULL && gate_cd_signers[0] != NULL)
     {

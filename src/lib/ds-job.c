@@ -245,6 +245,7 @@ ds_job_options_copy (const DsJobOptions *o)
   c->trust_store = o->trust_store != NULL ? g_object_ref (o->trust_store) : NULL;
   c->cd = o->cd != NULL ? g_bytes_ref (o->cd) : NULL;
   c->cd_signers = o->cd_signers != NULL ? g_ptr_array_ref (o->cd_signers) : NULL;
+  c->cd_builtin_test = o->cd_builtin_test;
   c->production = o->production;
   c->legacy_cn = o->legacy_cn;
   c->reprovision_uids = g_strdupv (o->reprovision_uids);
@@ -301,7 +302,7 @@ ds_job_options_describe (const DsJobOptions *o,
   if (o->cd != NULL)
     {
       g_autofree char *digest = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, o->cd);
-      g_string_append_printf (s, "cd sha256 %s\n", digest);
+      g_string_append_printf (s, "cd %ssha256 %s\n", o->cd_builtin_test ? "built-in test CD " : "", digest);
     }
   else
     g_string_append (s, "cd none\n");

@@ -70,6 +70,7 @@ typedef struct {
   DsTrustStore *trust_store;  /* PAAs to accept; NULL: the CA's own PAA */
   GBytes     *cd;             /* the product's Certification Declaration, installed with the DAC; NULL: none */
   GPtrArray  *cd_signers;     /* X509*: CD-signing certificates besides the Matter test key; NULL: none */
+  gboolean    cd_builtin_test; /* cd is the built-in test CD (ds_test_cd_build()), not one configured */
   gboolean    production;     /* refuse test VIDs, test PAAs and the test CD key */
   gboolean    legacy_cn;     /* CSR subject CN "Mvid:XXXX Mpid:XXXX" instead of "DAC UID",
                               * for CAs that drop the Matter attributes (CFSSL 1.2) */

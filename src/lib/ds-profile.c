@@ -232,7 +232,17 @@ parse_group (const Parser *p,
       else if (g_str_equal (group, "gate") && g_str_equal (key, "trust-store"))
         ok = get_path (p, group, key, &self->trust_store, error);
       else if (g_str_equal (group, "gate") && g_str_equal (key, "cd"))
-        ok = get_path (p, group, key, &self->cd, error);
+        {
+          g_autofree char *value = g_key_file_get_value (p->kf, group, key, NULL);
+
+          ok = get_path (p, group, key, &self->cd, error);
+          /* The word, not a file beside the profile. */
+          if (ok && g_strcmp0 (value, DS_PROFILE_CD_NONE) == 0)
+            {
+              g_free (self->cd);
+              self->cd = g_strdup (DS_PROFILE_CD_NONE);
+            }
+        }
       else if (g_str_equal (group, "gate") && g_str_equal (key, "cd-signers"))
         {
           g_auto(GStrv) list = g_key_file_get_string_list (p->kf, group, key, NULL, NULL);

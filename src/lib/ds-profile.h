@@ -14,6 +14,10 @@ G_BEGIN_DECLS
  * here yet. */
 #define DS_PROFILE_OPAQUE_GROUPS "onboarding", "factory-data", "label"
 
+/* [gate] cd (and --cd) takes this word for "install no CD": boards then
+ * get no Certification Declaration, not even the built-in test CD. */
+#define DS_PROFILE_CD_NONE "none"
+
 typedef struct {
   /*< private >*/
   gint        ref_count;
@@ -33,7 +37,8 @@ typedef struct {
   /* [gate] */
   gboolean    production;      /* explicit in every file */
   char       *trust_store;     /* a directory or PEM bundle of PAAs; NULL: the CA's own PAA */
-  char       *cd;
+  char       *cd;              /* a DER file; DS_PROFILE_CD_NONE: no CD; NULL: the built-in test CD with
+                                * the test CA outside production, else none */
   GStrv       cd_signers;
   /* [firmware] */
   char       *firmware_image;  /* NULL: boards are not flashed */

@@ -16,6 +16,7 @@
 #include "ds-matter-validator.h"
 #include "ds-pkcs11.h"
 #include "ds-test-ca.h"
+#include "ds-test-cd.h"
 #include "ds-util.h"
 
 struct _DsStationSetup
@@ -410,6 +411,7 @@ ds_station_setup_build (DsStationSetup *self,
   g_autoptr(DsTrustStore) trust_store = NULL;
   g_autoptr(GBytes) cd = NULL;
   g_autoptr(GPtrArray) cd_signers = NULL;
+  gboolean cd_builtin_test = FALSE;
   g_autoptr(DsCa) ca = NULL;
   g_autofree char *certs = NULL;
   DsJobOptions options = { 0 };
@@ -452,8 +454,20 @@ ds_station_setup_build (DsStationSetup *self,
           return NULL;
         }
     }
-  if (p->cd != NULL && (cd = read_cd (p->cd, p->production, error)) == NULL)
-    return NULL;
+  if (p->cd != NULL && !g_str_equal (p->cd, DS_PROFILE_CD_NONE))
+    {
+      if ((cd = read_cd (p->cd, p->production, error)) == NULL)
+        return NULL;
+    }
+  else if (p->cd == NULL && !p->production && ca_is_test_kind (p->ca))
+    {
+      /* The test CA's boards leave as Matter test devices: a commissioner
+       * wants a CD, so they get one for the product, signed with the
+       * Matter test key.  Never in production, which refuses that key. */
+      if ((cd = ds_test_cd_build (p->vid, p->pid, error)) == NULL)
+        return NULL;
+      cd_builtin_test = TRUE;
+    }
   for (guint i = 0; p->cd_signers != NULL && p->cd_signers[i] != NULL; i++)
     {
       g_autoptr(GError) local_error = NULL;
@@ -500,6 +514,7 @@ ds_station_setup_build (DsStationSetup *self,
   options.trust_store = trust_store;
   options.cd = cd;
   options.cd_signers = cd_signers;
+  options.cd_builtin_test = cd_builtin_test;
   options.production = p->production;
   /* CFSSL 1.2 keeps only the CN. */
   options.legacy_cn = p->ca->legacy_cn || g_str_has_prefix (p->ca->ca, "cfssl:");

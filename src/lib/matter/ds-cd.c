@@ -497,6 +497,12 @@ test_signer_key (void)
   return key;
 }
 
+EVP_PKEY *
+ds_cd_dup_test_signer_key (void)
+{
+  return test_signer_key ();
+}
+
 /* The key of the CD signer named by @kid, or NULL when it is unknown. */
 static EVP_PKEY *
 find_signer (const guint8 *kid,

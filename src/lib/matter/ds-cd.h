@@ -71,4 +71,8 @@ GBytes    *ds_cd_encode         (const DsCd   *cd,
 /* The SKID of the Matter test CD-signing key (Chip-Test-CD-Signing-Cert). */
 extern const guint8 ds_cd_test_kid[DS_CD_KID_LEN];
 
+/* The public key of the Matter test CD signer, the one ds_cd_parse()
+ * checks test CDs with; NULL when OpenSSL cannot build it. */
+EVP_PKEY  *ds_cd_dup_test_signer_key (void);
+
 G_END_DECLS

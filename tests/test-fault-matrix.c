@@ -20,18 +20,23 @@ typedef struct {
   gboolean    blank;     /* boards arrive without firmware: flashing runs */
   const char *step;      /* where it must fail; NULL: PASS is fine too */
   const char *codes;     /* acceptable codes, space separated */
+  gboolean    no_cd;     /* provision with --cd none: the attest step's v1 path (ATTEST) */
 } Cell;
 
 static const Cell cells[] = {
   { "stall-info", "1:stall:INFO", FALSE, "connect", "timed-out" },
   { "stall-csr", "1:stall:GENERATE_CSR", FALSE, "csr", "timed-out" },
   { "stall-install", "1:stall:INSTALL", FALSE, "install", "timed-out" },
-  { "stall-attest", "1:stall:ATTEST", FALSE, "attest", "timed-out" },
+  /* The test CA's boards get the built-in test CD, so the attest step is
+   * the commissioner's ATTESTATION; without a CD it is v1's ATTEST. */
+  { "stall-attest", "1:stall:ATTESTATION", FALSE, "attest", "timed-out" },
+  { "stall-attest-no-cd", "1:stall:ATTEST", FALSE, "attest", "timed-out", TRUE },
   { "stall-lock", "1:stall:LOCK", FALSE, "lock", "timed-out" },
   { "disconnect-info", "1:disconnect:INFO", FALSE, "connect", "disconnected" },
   { "disconnect-csr", "1:disconnect:GENERATE_CSR", FALSE, "csr", "disconnected" },
   { "disconnect-install", "1:disconnect:INSTALL", FALSE, "install", "disconnected" },
-  { "disconnect-attest", "1:disconnect:ATTEST", FALSE, "attest", "disconnected" },
+  { "disconnect-attest", "1:disconnect:ATTESTATION", FALSE, "attest", "disconnected" },
+  { "disconnect-attest-no-cd", "1:disconnect:ATTEST", FALSE, "attest", "disconnected", TRUE },
   { "disconnect-lock", "1:disconnect:LOCK", FALSE, "lock", "disconnected" },
   { "wrong-key", "1:wrong-key", FALSE, "install", "rejected" },
   { "refuse-install", "1:refuse-install", FALSE, "install", "rejected" },
@@ -99,9 +104,12 @@ test_cell (Fixture       *f,
   const Cell *cell = data;
   g_autofree char *image = g_build_filename (f->tmp, "fw.bin", NULL);
   const char *faults[] = { "--fault", cell->fault, cell->blank ? "--blank" : NULL, NULL };
-  const char *args[] = { "provision", "--all", "--json", "--data-dir", f->data_dir,
-                         "--command-timeout", "300", "--retries", "2",
-                         cell->blank ? "--image" : NULL, image, NULL };
+  const char *with_cd[] = { "provision", "--all", "--json", "--data-dir", f->data_dir,
+                            "--command-timeout", "300", "--retries", "2",
+                            cell->blank ? "--image" : NULL, image, NULL };
+  const char *without_cd[] = { "provision", "--all", "--json", "--data-dir", f->data_dir,
+                               "--command-timeout", "300", "--retries", "2", "--cd", "none", NULL };
+  const char **args = cell->no_cd ? without_cd : with_cd;
   const char *audit[] = { "audit", "verify", "--data-dir", f->data_dir, NULL };
   g_autoptr(DsCliResult) r = NULL;
   g_autoptr(DsCliResult) again = NULL;

@@ -459,15 +459,6 @@ ds_station_setup_build (DsStationSetup *self,
       if ((cd = read_cd (p->cd, p->production, error)) == NULL)
         return NULL;
     }
-  else if (p->cd == NULL && !p->production && ca_is_test_kind (p->ca))
-    {
-      /* The test CA's boards leave as Matter test devices: a commissioner
-       * wants a CD, so they get one for the product, signed with the
-       * Matter test key.  Never in production, which refuses that key. */
-      if ((cd = ds_test_cd_build (p->vid, p->pid, error)) == NULL)
-        return NULL;
-      cd_builtin_test = TRUE;
-    }
   for (guint i = 0; p->cd_signers != NULL && p->cd_signers[i] != NULL; i++)
     {
       g_autoptr(GError) local_error = NULL;
@@ -489,6 +480,18 @@ ds_station_setup_build (DsStationSetup *self,
   ca = make_ca (self, error);
   if (ca == NULL)
     return NULL;
+  if (p->cd == NULL && !p->production && ca_is_test_kind (p->ca))
+    {
+      /* The test CA's boards leave as Matter test devices: a commissioner
+       * wants a CD, so they get one for the product, signed with the
+       * Matter test key and kept beside the test PKI the CA just set up.
+       * Never in production, which refuses that key. */
+      g_autofree char *pki = g_build_filename (self->data_dir, "pki", NULL);
+
+      if ((cd = ds_test_cd_load_or_build (pki, p->vid, p->pid, error)) == NULL)
+        return NULL;
+      cd_builtin_test = TRUE;
+    }
   /* A remote CA that issues test DACs (a development EST server) is the
    * test CA by another name. */
   if (p->production && ds_ca_is_test (ca))

@@ -12,6 +12,7 @@
 #include "ds-cd.h"
 #include "ds-crypto.h"
 #include "ds-error.h"
+#include "ds-util.h"
 #include "ds-verdict.h"
 
 /* Chip-Test-CD-Signing-Key.pem from the Matter SDK (project-chip/
@@ -43,6 +44,34 @@ ds_test_cd_dup_signing_key (void)
   return key;
 }
 
+/* Is @der a test CD for @vid:@pid that the station's own validator
+ * accepts, signed with the Matter test key?  The reason when not. */
+static gboolean
+check_test_cd (GBytes  *der,
+               guint16  vid,
+               guint16  pid,
+               char   **reason)
+{
+  g_autoptr(DsVerdict) verdict = ds_verdict_new ();
+  g_autoptr(DsCd) parsed = ds_cd_parse (der, NULL, verdict);
+
+  if (parsed == NULL || !ds_verdict_is_valid (verdict))
+    {
+      const DsViolation *v = verdict->violations->len > 0 ? verdict->violations->pdata[0] : NULL;
+
+      *reason = g_strdup (v != NULL ? v->message : _("it does not decode"));
+      return FALSE;
+    }
+  if (!parsed->signed_by_test_key || parsed->vendor_id != vid || !ds_cd_has_product (parsed, pid) ||
+      parsed->certification_type != DS_CD_TYPE_DEVELOPMENT)
+    {
+      /* TRANSLATORS: %04X:%04X is the vendor and product ID. */
+      *reason = g_strdup_printf (_("it is not a test CD for %04X:%04X signed with the Matter test key"), vid, pid);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 GBytes *
 ds_test_cd_build (guint16  vid,
                   guint16  pid,
@@ -50,9 +79,8 @@ ds_test_cd_build (guint16  vid,
 {
   g_autoptr(EVP_PKEY) key = ds_test_cd_dup_signing_key ();
   g_autoptr(DsCd) cd = ds_cd_new ();
-  g_autoptr(DsCd) parsed = NULL;
   g_autoptr(GBytes) der = NULL;
-  g_autoptr(DsVerdict) verdict = ds_verdict_new ();
+  g_autofree char *reason = NULL;
 
   if (key == NULL)
     {
@@ -74,15 +102,46 @@ ds_test_cd_build (guint16  vid,
 
   /* What the boards will present goes through the validator the gate and
    * the attest step use, the test key recognised by its KID. */
-  parsed = ds_cd_parse (der, NULL, verdict);
-  if (parsed == NULL || !ds_verdict_is_valid (verdict) || !parsed->signed_by_test_key ||
-      parsed->vendor_id != vid || !ds_cd_has_product (parsed, pid))
+  if (!check_test_cd (der, vid, pid, &reason))
     {
-      const DsViolation *v = verdict->violations->len > 0 ? verdict->violations->pdata[0] : NULL;
-
       g_set_error (error, DS_ERROR, DS_ERROR_FAILED,
-                   _("The built-in test Certification Declaration does not pass the station's own check: %s"),
-                   v != NULL ? v->message : _("its content is not what was signed"));
+                   _("The built-in test Certification Declaration does not pass the station's own check: %s"), reason);
+      return NULL;
+    }
+  return g_steal_pointer (&der);
+}
+
+GBytes *
+ds_test_cd_load_or_build (const char *dir,
+                          guint16     vid,
+                          guint16     pid,
+                          GError    **error)
+{
+  g_autofree char *name = g_strdup_printf ("test-cd-%04X-%04X.der", vid, pid);
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autofree char *reason = NULL;
+  g_autoptr(GBytes) der = NULL;
+
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      der = ds_util_read_bytes (path, DS_UTIL_MAX_CERT_FILE, error);
+      if (der == NULL)
+        return NULL;
+      if (!check_test_cd (der, vid, pid, &reason))
+        {
+          g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA,
+                       _("Cannot use the test Certification Declaration %s: %s; remove it to have a new one made"),
+                       path, reason);
+          return NULL;
+        }
+      return g_steal_pointer (&der);
+    }
+  der = ds_test_cd_build (vid, pid, error);
+  if (der == NULL)
+    return NULL;
+  if (!ds_write_file_atomic (path, g_bytes_get_data (der, NULL), g_bytes_get_size (der), 0644, error))
+    {
+      g_prefix_error (error, _("Cannot keep the test Certification Declaration: "));
       return NULL;
     }
   return g_steal_pointer (&der);

@@ -235,7 +235,7 @@ test_faults_fail_only_their_board (Fixture       *f,
   const char *faults[] = {
     "--fault", "1:refuse-install",
     "--fault", "2:stall:INSTALL",
-    "--fault", "3:disconnect:ATTEST",
+    "--fault", "3:disconnect:ATTESTATION",
     "--fault", "4:wrong-key",
     "--fault", "5:corrupt:0.2",
     NULL
@@ -303,7 +303,7 @@ test_faults_fail_only_their_board (Fixture       *f,
 
   /* DACs issued before the failure are installed on retry, not requested
    * again: sim-1 and sim-2 (INSTALL refused or unanswered) and sim-3
-   * (installed, then unplugged before ATTEST). */
+   * (installed, then unplugged before ATTESTATION). */
   for (guint i = 1; i <= 3; i++)
     {
       g_autofree char *name = g_strdup_printf ("sim-%u", i);

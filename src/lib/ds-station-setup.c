@@ -484,11 +484,8 @@ ds_station_setup_build (DsStationSetup *self,
     {
       /* The test CA's boards leave as Matter test devices: a commissioner
        * wants a CD, so they get one for the product, signed with the
-       * Matter test key and kept beside the test PKI the CA just set up.
-       * Never in production, which refuses that key. */
-      g_autofree char *pki = g_build_filename (self->data_dir, "pki", NULL);
-
-      if ((cd = ds_test_cd_load_or_build (pki, p->vid, p->pid, error)) == NULL)
+       * Matter test key.  Never in production, which refuses that key. */
+      if ((cd = ds_test_cd_build (p->vid, p->pid, error)) == NULL)
         return NULL;
       cd_builtin_test = TRUE;
     }

@@ -841,15 +841,21 @@ encode_payload (const DsCd *cd)
 }
 
 GBytes *
-ds_cd_encode (const DsCd   *cd,
-              EVP_PKEY     *key,
-              const guint8  kid[DS_CD_KID_LEN],
-              GError      **error)
+ds_cd_encode_payload (const DsCd *cd)
 {
   g_autoptr(GByteArray) payload = encode_payload (cd);
-  g_autoptr(EVP_MD_CTX) md = EVP_MD_CTX_new ();
-  g_autofree guint8 *sig = NULL;
-  gsize sig_len = 0;
+
+  return g_bytes_new (payload->data, payload->len);
+}
+
+GBytes *
+ds_cd_wrap (GBytes       *payload,
+            GBytes       *signature,
+            const guint8  kid[DS_CD_KID_LEN])
+{
+  gsize payload_len = 0, sig_len = 0;
+  const guint8 *payload_data = g_bytes_get_data (payload, &payload_len);
+  const guint8 *sig = g_bytes_get_data (signature, &sig_len);
   g_autoptr(GByteArray) digests = g_byte_array_new ();
   g_autoptr(GByteArray) econtent = g_byte_array_new ();
   g_autoptr(GByteArray) encap_inner = g_byte_array_new ();
@@ -861,23 +867,10 @@ ds_cd_encode (const DsCd   *cd,
   g_autoptr(GByteArray) top = g_byte_array_new ();
   static const guint8 v3[] = { 0x03 };
 
-  if (md == NULL || EVP_DigestSignInit (md, NULL, EVP_sha256 (), NULL, key) != 1 ||
-      EVP_DigestSign (md, NULL, &sig_len, payload->data, payload->len) != 1)
-    {
-      ds_set_error_openssl (error, DS_ERROR_FAILED, _("Cannot sign the Certification Declaration"));
-      return NULL;
-    }
-  sig = g_malloc (sig_len);
-  if (EVP_DigestSign (md, sig, &sig_len, payload->data, payload->len) != 1)
-    {
-      ds_set_error_openssl (error, DS_ERROR_FAILED, _("Cannot sign the Certification Declaration"));
-      return NULL;
-    }
-
   der_put_alg (digests, oid_sha256, sizeof oid_sha256);
 
   der_put (encap_inner, 0x06, oid_data, sizeof oid_data);
-  der_wrap (econtent, 0x04, payload);
+  der_put (econtent, 0x04, payload_data, payload_len);
   der_wrap (encap_inner, 0xa0, econtent);
 
   der_put (signer, 0x02, v3, 1);
@@ -897,4 +890,34 @@ ds_cd_encode (const DsCd   *cd,
   der_wrap (ci, 0xa0, sd_seq);
   der_wrap (top, 0x30, ci);
   return g_bytes_new (top->data, top->len);
+}
+
+GBytes *
+ds_cd_encode (const DsCd   *cd,
+              EVP_PKEY     *key,
+              const guint8  kid[DS_CD_KID_LEN],
+              GError      **error)
+{
+  g_autoptr(GBytes) payload = ds_cd_encode_payload (cd);
+  g_autoptr(GBytes) signature = NULL;
+  g_autoptr(EVP_MD_CTX) md = EVP_MD_CTX_new ();
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (payload, &len);
+  g_autofree guint8 *sig = NULL;
+  gsize sig_len = 0;
+
+  if (md == NULL || EVP_DigestSignInit (md, NULL, EVP_sha256 (), NULL, key) != 1 ||
+      EVP_DigestSign (md, NULL, &sig_len, data, len) != 1)
+    {
+      ds_set_error_openssl (error, DS_ERROR_FAILED, _("Cannot sign the Certification Declaration"));
+      return NULL;
+    }
+  sig = g_malloc (sig_len);
+  if (EVP_DigestSign (md, sig, &sig_len, data, len) != 1)
+    {
+      ds_set_error_openssl (error, DS_ERROR_FAILED, _("Cannot sign the Certification Declaration"));
+      return NULL;
+    }
+  signature = g_bytes_new_take (g_steal_pointer (&sig), sig_len);
+  return ds_cd_wrap (payload, signature, kid);
 }

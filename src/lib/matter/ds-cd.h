@@ -68,6 +68,14 @@ GBytes    *ds_cd_encode         (const DsCd   *cd,
                                  const guint8  kid[DS_CD_KID_LEN],
                                  GError      **error);
 
+/* The two halves of ds_cd_encode(), for a signer that signs otherwise:
+ * the TLV payload that is signed, and the CMS envelope around it with
+ * @signature (DER ECDSA-Sig-Value over @payload with SHA-256). */
+GBytes    *ds_cd_encode_payload (const DsCd   *cd);
+GBytes    *ds_cd_wrap           (GBytes       *payload,
+                                 GBytes       *signature,
+                                 const guint8  kid[DS_CD_KID_LEN]);
+
 /* The SKID of the Matter test CD-signing key (Chip-Test-CD-Signing-Cert). */
 extern const guint8 ds_cd_test_kid[DS_CD_KID_LEN];
 

@@ -22,20 +22,12 @@ EVP_PKEY *ds_test_cd_dup_signing_key (void);
 /* A Certification Declaration for product @vid:@pid with certification
  * type "development and test" (0), signed with the test CD-signing key
  * and checked with ds_cd_parse() before it is returned: DS_ERROR_FAILED
- * when the station's own validator refuses it. */
+ * when the station's own validator refuses it.  The same bytes for the
+ * same product on every call and every station (the signature's nonce is
+ * derived from the key and the payload). */
 GBytes   *ds_test_cd_build           (guint16  vid,
                                       guint16  pid,
                                       GError **error);
 
-/* The built-in test CD for @vid:@pid kept in @dir (the test CA's pki/
- * folder) as test-cd-VVVV-PPPP.der: read when it is there, else built and
- * written.  An ECDSA signature differs each time it is made, and a board
- * locked with one CD is proven so by reading back exactly that CD, so the
- * CD is made once per test PKI like the PAA and PAI.  A file there that
- * is not a valid test CD for the product is DS_ERROR_INVALID_DATA. */
-GBytes   *ds_test_cd_load_or_build   (const char *dir,
-                                      guint16     vid,
-                                      guint16     pid,
-                                      GError    **error);
 
 G_END_DECLS

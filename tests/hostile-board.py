@@ -7,13 +7,13 @@ so that it shares no code with the station or with dac-station-sim.
 It announces itself like a simulated board (a JSON file in --announce-dir),
 prints "ready", and serves until killed.  --attack picks the lie:
 
-  none            an honest board (make a key, CSR, accept INSTALL, ATTEST, LOCK)
+  none            an honest board (make a key, CSR, accept INSTALL, ATTEST, ATTESTATION, LOCK)
   claim-locked    INFO says "locked"; READ finds whatever --dac/--pai/--key gave it
   uid-after-lock  once locked, INFO gives another UID
   escape-text     INSTALL answered REFUSED with terminal escape sequences in ERROR_TEXT
 
 --uid sets its UID (a clone's), --key HEX its private key (a copied key),
---dac/--pai DER files it holds (a foreign or stolen DAC).
+--dac/--pai/--cd DER files it holds (a foreign or stolen DAC).
 """
 
 import argparse
@@ -192,7 +192,7 @@ class Board:
         self.key = int(args.key, 16) if args.key else None
         self.dac = open(args.dac, "rb").read() if args.dac else None
         self.pai = open(args.pai, "rb").read() if args.pai else None
-        self.cd = None
+        self.cd = open(args.cd, "rb").read() if args.cd else None
         self.state = LOCKED if args.locked else (KEY_PENDING if self.key else EMPTY)
         self.last = None
 
@@ -200,7 +200,7 @@ class Board:
         return status, tlv(0x7F, text.encode())
 
     def handle(self, command, req):
-        if command == 0x01:  # INFO (it claims protocol 2; its new commands are unknown to it)
+        if command == 0x01:  # INFO (it claims protocol 2; of its new commands it knows ATTESTATION)
             uid = self.uid
             if self.attack == "uid-after-lock" and self.state == LOCKED:
                 uid = uid[:-1] + bytes([uid[-1] ^ 0x5A])
@@ -252,6 +252,20 @@ class Board:
             return OK, b""
         if command == 0x07:  # REBOOT
             return OK, b""
+        if command == 0x0A:  # ATTESTATION (protocol 2): Matter core 6.2.3.1
+            nonce, challenge = req.get(0x30), req.get(0x32)
+            if nonce is None or len(nonce) != 32 or challenge is None or len(challenge) != 16:
+                return self.refuse(BAD_PAYLOAD, "ATTESTATION needs a 32-byte NONCE and a 16-byte CHALLENGE")
+            if self.key is None or self.dac is None:
+                return self.refuse(WRONG_STATE, "nothing installed")
+            if self.cd is None:
+                return self.refuse(NOT_FOUND, "no Certification Declaration")
+            # Matter TLV: an anonymous structure { 1: CD (octet string,
+            # 2-byte length), 2: nonce (octet string, 1-byte length),
+            # 3: timestamp (u32, 0: no clock) }.
+            elements = (b"\x15" + b"\x31\x01" + struct.pack("<H", len(self.cd)) + self.cd +
+                        b"\x30\x02\x20" + nonce + b"\x26\x03" + struct.pack("<I", 0) + b"\x18")
+            return OK, tlv(0x33, elements) + tlv(0x31, ecdsa_sign(self.key, elements + challenge))
         return self.refuse(0x02, "unknown command")
 
     def answer(self, version, seq, command, payload):
@@ -280,6 +294,7 @@ def main():
     parser.add_argument("--key", help="private key, hex")
     parser.add_argument("--dac")
     parser.add_argument("--pai")
+    parser.add_argument("--cd")
     parser.add_argument("--locked", action="store_true", help="start with locked credentials")
     args = parser.parse_args()
     board = Board(args)

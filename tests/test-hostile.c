@@ -18,6 +18,7 @@
 #include "ds-station.h"
 #include "ds-store.h"
 #include "ds-test-ca.h"
+#include "ds-test-cd.h"
 #include "ds-test-util.h"
 
 typedef struct {
@@ -289,6 +290,8 @@ test_copied_identity (Fixture       *f,
     copy_object (f->tree.state_dir, 0, f->forged, 0, "key.pem");
     copy_object (f->tree.state_dir, 0, f->forged, 0, "dac.der");
     copy_object (f->tree.state_dir, 0, f->forged, 0, "pai.der");
+    /* The test CA's boards hold the built-in test CD too. */
+    copy_object (f->tree.state_dir, 0, f->forged, 0, "cd.der");
     r = run_boards (f, f->forged, 1, NULL, f->tree.data_dir);
     forged_uid = g_strdup_printf ("was issued to board %s", uid);
     assert_fails (r, "sim-0", "forward", "rejected", forged_uid);
@@ -958,6 +961,8 @@ test_python_copies (Fixture       *f,
   const char *honest[] = { "--name", "py-0", "--uid", uid, "--key", key, NULL };
   g_autofree char *dac_path = g_build_filename (f->tree.tmp, "stolen-dac.der", NULL);
   g_autofree char *pai_path = g_build_filename (f->tree.tmp, "stolen-pai.der", NULL);
+  g_autofree char *cd_path = g_build_filename (f->tree.tmp, "stolen-cd.der", NULL);
+  g_autoptr(GBytes) cd = NULL;
   g_autoptr(DsStore) store = NULL;
   g_autoptr(DsCertRecord) rec = NULL;
   g_autoptr(GError) error = NULL;
@@ -978,13 +983,17 @@ test_python_copies (Fixture       *f,
   g_assert_nonnull (rec);
   g_assert_true (g_file_set_contents (dac_path, g_bytes_get_data (rec->dac_der, NULL), g_bytes_get_size (rec->dac_der), NULL));
   g_assert_true (g_file_set_contents (pai_path, g_bytes_get_data (rec->pai_der, NULL), g_bytes_get_size (rec->pai_der), NULL));
+  /* The CD it was given: the built-in test CD, the same bytes each time. */
+  cd = ds_test_cd_build (0xFFF1, 0x8000, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (cd_path, g_bytes_get_data (cd, NULL), g_bytes_get_size (cd), NULL));
   g_clear_object (&store);
 
   {
     /* The board keeps its storage in memory: it comes back with what the
      * records gave it, locked, and is proven so. */
     const char *args[] = { "--name", "py-0", "--uid", uid, "--key", key, "--locked",
-                           "--dac", dac_path, "--pai", pai_path, NULL };
+                           "--dac", dac_path, "--pai", pai_path, "--cd", cd_path, NULL };
     g_autoptr(DsCliResult) again = run_python_board (f, args);
 
     g_assert_nonnull (ds_test_find_event (again->events, "already-provisioned", "py-0"));
@@ -1010,7 +1019,7 @@ test_python_copies (Fixture       *f,
   {
     /* Its DAC, PAI and key, locked, under another UID. */
     const char *args[] = { "--name", "py-3", "--uid", "2E2E2E2E2E2E2E2E2E2E2E2E", "--key", key, "--locked",
-                           "--dac", dac_path, "--pai", pai_path, NULL };
+                           "--dac", dac_path, "--pai", pai_path, "--cd", cd_path, NULL };
     g_autoptr(DsCliResult) r = run_python_board (f, args);
 
     assert_fails (r, "py-3", "forward", "rejected", issued_to);

@@ -1,17 +1,26 @@
 // matter.js as an independent peer for the station's onboarding data: it
 // decodes every QR payload and manual code dac-station-cli makes, computes
 // the SPAKE2+ w0 and L from the passcode, salt and iterations, and makes
-// codes of its own for the station to parse.
+// codes of its own for the station to parse.  It also does the
+// commissioner's attestation check (Matter core 6.2.3.1) on simulated
+// boards the station provisioned: @matter/main 0.15 exports no
+// commissioner-side validator, so the check is made here from its TLV
+// codecs (attestation elements, the CD's payload), its DER codec (the CD's
+// CMS envelope) and its ECDSA verification, with Node's X.509 for the chain.
 //
-//   DS_CLI=build/src/dac-station-cli DS_MATTERJS_DIR=build/peer-matterjs \
+//   DS_CLI=build/src/dac-station-cli DS_SIM=build/src/dac-station-sim \
+//   DS_ATTESTATION_DUMP=build/tests/ds-attestation-dump DS_MATTERJS_DIR=build/peer-matterjs \
 //     node --test --test-reporter=tap tests/peer-matterjs/check.mjs
 //
 // DS_MATTERJS_DIR holds node_modules with the @matter/main that
 // package-lock.json pins (tools/run installs it there).
-import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { X509Certificate, randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import test from "node:test";
 import assert from "node:assert/strict";
 
@@ -20,12 +29,13 @@ const dir = process.env.DS_MATTERJS_DIR;
 const have = dir !== undefined && existsSync(join(dir, "node_modules", "@matter", "main"));
 const skip = have ? false : `matter.js is not installed in ${dir} (tools/run installs it)`;
 
-let general, types, nodejs;
+let general, types, nodejs, protocol;
 if (have) {
     const require = createRequire(join(dir, "package.json"));
     general = require("@matter/general");
     types = require("@matter/types");
     nodejs = require("@matter/nodejs");
+    protocol = require("@matter/protocol");
 }
 
 function station(args) {
@@ -121,4 +131,184 @@ test("the station parses the codes matter.js makes", { skip }, () => {
             assert.equal(m.pid, data.productId, manual);
         }
     }
+});
+
+// ---- the commissioner's attestation check -------------------------------
+
+const sim = process.env.DS_SIM;
+const dump = process.env.DS_ATTESTATION_DUMP;
+const skipBoards = skip || (sim === undefined || dump === undefined ? "DS_SIM and DS_ATTESTATION_DUMP are not set" : false);
+// The Matter SDK's Chip-Test-CD-Signing-Cert (credentials/test/
+// certification-declaration/): the CSA's test CD signer, public.
+const cdSignerPem = readFileSync(join(dirname(fileURLToPath(import.meta.url)), "Chip-Test-CD-Signing-Cert.pem"));
+
+const OID_VID = "1.3.6.1.4.1.37244.2.1";
+const OID_PID = "1.3.6.1.4.1.37244.2.2";
+
+function subjectId(cert, oid) {
+    const m = cert.subject.match(new RegExp(`^${oid.replaceAll(".", "\\.")}=([0-9A-F]{4})$`, "m"));
+    return m ? parseInt(m[1], 16) : undefined;
+}
+
+// The Certification Declaration's payload (Matter core 6.3.1) in matter.js TLV.
+function cdPayloadSchema() {
+    const { TlvObject, TlvField, TlvOptionalField, TlvUInt8, TlvUInt16, TlvUInt32, TlvArray, TlvString,
+            TlvByteString } = types;
+    return TlvObject({
+        formatVersion: TlvField(0, TlvUInt16),
+        vendorId: TlvField(1, TlvUInt16),
+        productIds: TlvField(2, TlvArray(TlvUInt16)),
+        deviceTypeId: TlvField(3, TlvUInt32),
+        certificateId: TlvField(4, TlvString),
+        securityLevel: TlvField(5, TlvUInt8),
+        securityInformation: TlvField(6, TlvUInt16),
+        versionNumber: TlvField(7, TlvUInt16),
+        certificationType: TlvField(8, TlvUInt8),
+        dacOriginVendorId: TlvOptionalField(9, TlvUInt16),
+        dacOriginProductId: TlvOptionalField(10, TlvUInt16),
+        authorizedPaaList: TlvOptionalField(11, TlvArray(TlvByteString)),
+    });
+}
+
+// ContentInfo { signedData, [0] SignedData { version, digestAlgorithms,
+// encapContentInfo { pkcs7-data, [0] OCTET STRING eContent }, signerInfos
+// { SignerInfo { version, [0] subjectKeyIdentifier, digestAlgorithm,
+// signatureAlgorithm, signature } } } }
+function openCms(der) {
+    const top = general.DerCodec.decode(der);
+    const signedData = top._elements[1]._elements[0];
+    const [, , encap, signerInfos] = signedData._elements;
+    const signerInfo = signerInfos._elements[0];
+    return {
+        eContent: Buffer.from(encap._elements[1]._elements[0]._bytes),
+        kid: Buffer.from(signerInfo._elements[1]._bytes),
+        signature: Buffer.from(signerInfo._elements[4]._bytes),
+    };
+}
+
+// What a commissioner checks of an attestation response (Matter core
+// 6.2.3.1), throwing at the first failure.
+async function commissionerCheck(crypto, response, nonce, challenge, paa, cdSigner) {
+    const elements = Buffer.from(response.elements, "hex");
+    const dac = new X509Certificate(Buffer.from(response.dac, "hex"));
+    const pai = new X509Certificate(Buffer.from(response.pai, "hex"));
+    const now = Date.now();
+
+    // The signature over elements || challenge, with the DAC's key.
+    await crypto.verifyEcdsa(dac.publicKey.export({ format: "jwk" }), Buffer.concat([elements, challenge]),
+                             Buffer.from(response.signature, "hex"));
+    // The elements carry the nonce sent.
+    const el = protocol.TlvAttestation.decode(elements);
+    assert.deepEqual(Buffer.from(el.attestationNonce), nonce, "attestation nonce");
+
+    // DAC -> PAI -> PAA, each within its validity.
+    assert.ok(dac.checkIssued(pai) && dac.verify(pai.publicKey), "the DAC is not signed by the PAI");
+    assert.ok(pai.checkIssued(paa) && pai.verify(paa.publicKey), "the PAI is not signed by the PAA");
+    assert.ok(paa.checkIssued(paa) && paa.verify(paa.publicKey), "the PAA is not self-signed");
+    for (const c of [dac, pai, paa]) {
+        assert.ok(Date.parse(c.validFrom) <= now && now <= Date.parse(c.validTo), `${c.subject} is not valid now`);
+    }
+    const vid = subjectId(dac, OID_VID), pid = subjectId(dac, OID_PID);
+    assert.ok(vid !== undefined && pid !== undefined, "the DAC has no VID or PID");
+    assert.equal(subjectId(pai, OID_VID), vid, "PAI and DAC vendor IDs differ");
+    if (subjectId(pai, OID_PID) !== undefined) assert.equal(subjectId(pai, OID_PID), pid);
+
+    // The CD: signed by the CD signer, for this vendor and product.
+    const cms = openCms(Buffer.from(el.declaration));
+    assert.ok(cdSigner.raw.includes(Buffer.concat([Buffer.from("0414", "hex"), cms.kid])), "unknown CD signer");
+    await crypto.verifyEcdsa(cdSigner.publicKey.export({ format: "jwk" }), cms.eContent, cms.signature, "der");
+    const cd = cdPayloadSchema().decode(cms.eContent);
+    assert.equal(cd.formatVersion, 1);
+    if (cd.dacOriginVendorId !== undefined) {
+        assert.equal(cd.dacOriginVendorId, vid, "dac_origin_vendor_id");
+        assert.equal(cd.dacOriginProductId, pid, "dac_origin_product_id");
+    } else {
+        assert.equal(cd.vendorId, vid, "the CD's vendor ID is not the DAC's");
+        assert.ok(cd.productIds.includes(pid), "the CD does not list the DAC's product ID");
+    }
+    if (cd.authorizedPaaList !== undefined) {
+        const skid = Buffer.from(paa.raw.subarray(paa.raw.indexOf(Buffer.from("0603551d0e0416", "hex")) + 9).subarray(0, 20));
+        assert.ok(cd.authorizedPaaList.some(k => Buffer.from(k).equals(skid)), "the PAA is not authorized");
+    }
+    return cd;
+}
+
+function startSim(stateDir, announceDir, args) {
+    const child = spawn(sim, ["--state-dir", stateDir, "--announce-dir", announceDir, ...args],
+                        { stdio: ["ignore", "pipe", "inherit"] });
+    return new Promise((resolve, reject) => {
+        let out = "";
+        child.stdout.on("data", chunk => {
+            out += chunk;
+            if (out.includes("ready\n")) resolve(child);
+        });
+        child.on("exit", code => reject(new Error(`dac-station-sim exited with ${code}`)));
+    });
+}
+
+test("matter.js-based commissioner check accepts provisioned boards and rejects a tampered answer",
+     { skip: skipBoards }, async () => {
+    const crypto = new nodejs.NodeJsCrypto();
+    const tmp = mkdtempSync(join(tmpdir(), "ds-matterjs-attest-"));
+    const announce = join(tmp, "announce"), data = join(tmp, "data");
+    const child = await startSim(join(tmp, "boards"), announce, ["--boards", "3", "--fault", "2:tamper-attestation"]);
+    try {
+        const env = { ...process.env, DAC_STATION_SIM_DIR: announce };
+        const run = spawnSync(cli, ["provision", "--all", "--json", "--data-dir", data], { env, encoding: "utf8" });
+        const events = run.stdout.trim().split("\n").map(l => JSON.parse(l));
+        const outcome = name => events.find(e => (e.event === "pass" || e.event === "fail") && e.board === name);
+        assert.equal(outcome("sim-0").event, "pass");
+        assert.equal(outcome("sim-1").event, "pass");
+        // The station refuses the tampered answer itself.
+        assert.equal(outcome("sim-2").event, "fail");
+        assert.equal(outcome("sim-2").step, "attest");
+
+        const paa = new X509Certificate(readFileSync(join(data, "pki", "paa.pem")));
+        const cdSigner = new X509Certificate(cdSignerPem);
+        const ask = (name, nonce, challenge) => {
+            const port = JSON.parse(readFileSync(join(announce, `${name}.json`), "utf8")).port;
+            return JSON.parse(execFileSync(dump, [port, nonce.toString("hex"), challenge.toString("hex")],
+                                           { encoding: "utf8" }));
+        };
+
+        for (const name of ["sim-0", "sim-1"]) {
+            const nonce = randomBytes(32), challenge = randomBytes(16);
+            const response = ask(name, nonce, challenge);
+            const cd = await commissionerCheck(crypto, response, nonce, challenge, paa, cdSigner);
+            // The built-in test CD: development and test, for the product.
+            assert.equal(cd.certificationType, 0);
+            assert.equal(cd.vendorId, 0xfff1);
+            assert.deepEqual(cd.productIds, [0x8000]);
+
+            // Tampered here, each part in turn, the check refuses.
+            const flip = hex => { const b = Buffer.from(hex, "hex"); b[b.length - 5] ^= 1; return b.toString("hex"); };
+            await assert.rejects(commissionerCheck(crypto, { ...response, elements: flip(response.elements) },
+                                                   nonce, challenge, paa, cdSigner));
+            await assert.rejects(commissionerCheck(crypto, { ...response, signature: flip(response.signature) },
+                                                   nonce, challenge, paa, cdSigner));
+            await assert.rejects(commissionerCheck(crypto, response, nonce, randomBytes(16), paa, cdSigner));
+            await assert.rejects(commissionerCheck(crypto, response, randomBytes(32), challenge, paa, cdSigner));
+        }
+        // The board that tampers with its answer.
+        {
+            const nonce = randomBytes(32), challenge = randomBytes(16);
+            const response = ask("sim-2", nonce, challenge);
+            await assert.rejects(commissionerCheck(crypto, response, nonce, challenge, paa, cdSigner),
+                                 /Signature verification failed/);
+        }
+    } finally {
+        child.kill();
+        rmSync(tmp, { recursive: true, force: true });
+    }
+});
+
+test("the SDK's test CD signer verifies matter.js's own test CDs", { skip }, async () => {
+    // matter.js signs test CDs with its copy of the Matter test CD-signing
+    // key; the certificate the check above trusts is that key's.
+    const crypto = new nodejs.NodeJsCrypto();
+    const cdSigner = new X509Certificate(cdSignerPem);
+    const der = await protocol.CertificationDeclaration.generate(crypto, 0xfff1, 0x8000);
+    const cms = openCms(Buffer.from(der));
+    assert.ok(cdSigner.raw.includes(Buffer.concat([Buffer.from("0414", "hex"), cms.kid])));
+    await crypto.verifyEcdsa(cdSigner.publicKey.export({ format: "jwk" }), cms.eContent, cms.signature, "der");
 });

@@ -530,7 +530,7 @@ setup_run (Run *run)
     }
   if (options->cd_builtin_test && !run->json)
     g_printerr (_("TEST MODE: every board gets the built-in test Certification Declaration for %04X:%04X, "
-                  "signed with the Matter test CD-signing key (--cd FILE installs another, --cd none none).\n"),
+                  "signed with the Matter test CD-signing key (--cd FILE installs another one, --cd none installs none).\n"),
                 options->vid, options->pid);
   g_signal_connect (run->station, "job-added", G_CALLBACK (job_added_cb), run);
   g_signal_connect (run->station, "idle", G_CALLBACK (station_idle_cb), run);

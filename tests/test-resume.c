@@ -19,7 +19,7 @@ static const Cell cells[] = {
   { "connect", "INFO" },
   { "csr", "GENERATE_CSR" },
   { "install", "INSTALL" },
-  { "attest", "ATTEST" },
+  { "attest", "ATTESTATION" },  /* the test CA's boards get the built-in test CD */
   { "lock", "LOCK" },
 };
 

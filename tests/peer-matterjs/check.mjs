@@ -16,6 +16,7 @@
 // package-lock.json pins (tools/run installs it there).
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { X509Certificate, randomBytes } from "node:crypto";
+import { once } from "node:events";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -297,7 +298,10 @@ test("matter.js-based commissioner check accepts provisioned boards and rejects 
                                  /Signature verification failed/);
         }
     } finally {
+        // The simulator removes its announcements as it goes: gone first.
+        const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : once(child, "exit");
         child.kill();
+        await exited;
         rmSync(tmp, { recursive: true, force: true });
     }
 });

@@ -9,6 +9,7 @@
 
 #include <json-glib/json-glib.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "ds-attestation.h"
 #include "ds-device.h"

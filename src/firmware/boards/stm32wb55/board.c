@@ -8,8 +8,8 @@
  * those pages.  The UID is the 96-bit unique ID.  LED: PB5 (LD1, blue, on
  * the Nucleo-WB55, MB1355; UM2435 table "LEDs"): lit while idle, dark
  * while a request is handled, blinking at 2 Hz for IDENTIFY, timed by
- * SysTick.  The STM32WB5MM-DK has no LED on a plain GPIO (its RGB LED sits
- * behind a TLC59731 driver on PA7), so there PB5 blinks nothing visible.
+ * SysTick.  On the STM32WB5MM-DK PB5 is not known to be an LED (its RGB
+ * LED sits behind an LED driver): to be checked against its user manual.
  * docs/firmware.md says what has run on silicon: nothing yet. */
 #include <stdint.h>
 #include <string.h>

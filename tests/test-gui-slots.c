@@ -1127,6 +1127,11 @@ test_identify (Fixture       *f,
   f->sim = test_sim_start (f->state_dir, f->sim_dir, 3, 0, faults);
   /* Plugged in: the card glows, then no longer. */
   g_assert_true (test_wait_until (highlight_is, &a1_lit, 30));
+  if (g_getenv ("DS_SLOTS_SCREENSHOTS") != NULL)
+    {
+      test_wait_cards (f->window, 3, 30);
+      screenshot ("just-plugged.png");
+    }
   g_assert_true (test_wait_until (highlight_is, &a1_dark, 30));
   test_wait_cards (f->window, 3, 30);
 
@@ -1169,7 +1174,6 @@ test_identify (Fixture       *f,
   g_assert_true (test_wait_until (a1_empty, f, 30));
   f->sim = test_sim_start (f->state_dir, f->sim_dir, 4, 0, NULL);
   g_assert_true (test_wait_until (highlight_is, &a4_lit, 30));
-  screenshot ("identify.png");
 }
 
 int

@@ -1119,7 +1119,9 @@ test_identify (Fixture       *f,
   Cond v1 = { f, NULL, "cannot identify itself", TRUE };
   Cond busy = { f, NULL, "being provisioned", TRUE };
   Cond a3_busy = { f, "A3", NULL, TRUE };
-  DsBoardCard *a3;
+  Cond no_answer = { f, NULL, "did not answer IDENTIFY", TRUE };
+  const char *hangs[] = { "0:stall:IDENTIFY", NULL };
+  DsBoardCard *a1, *a3;
   GtkWidget *dialog;
 
   write_fixture (f, 1, 4);
@@ -1172,8 +1174,20 @@ test_identify (Fixture       *f,
   /* A fourth board plugged into the empty slot A4: its card glows. */
   g_clear_pointer (&f->sim, test_sim_stop);
   g_assert_true (test_wait_until (a1_empty, f, 30));
-  f->sim = test_sim_start (f->state_dir, f->sim_dir, 4, 0, NULL);
+  f->sim = test_sim_start (f->state_dir, f->sim_dir, 4, 0, hangs);
   g_assert_true (test_wait_until (highlight_is, &a4_lit, 30));
+
+  /* While Identify waits for a board that does not answer it, the board
+   * is not started (its job would find the port in use); then Identify
+   * fails alone. */
+  a1 = ds_window_find_card (f->window, "A1");
+  gtk_button_clicked (GTK_BUTTON (identify_button (GTK_WIDGET (a1))));
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "provision",
+                                  g_variant_new_string (ds_board_get_port (ds_board_card_get_board (a1))));
+  g_assert_nonnull (strstr (ds_window_get_error (f->window), "Identify is still talking"));
+  g_assert_null (ds_board_card_get_job (a1));
+  g_assert_true (test_wait_until (error_says, &no_answer, 60));
+  g_assert_null (ds_board_card_get_job (a1));
 }
 
 int

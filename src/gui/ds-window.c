@@ -515,6 +515,13 @@ provision (DsWindow    *self,
   /* A duplicate serial or UID, or a board that went: never started. */
   if (ds_board_card_get_conflict (card) != NULL || !ds_board_card_get_connected (card))
     return;
+  /* Identify holds the port for its one request: the job would find it
+   * in use. */
+  if (ds_board_identify_is_running (ds_board_card_get_board (card)))
+    {
+      show_error (self, _("Identify is still talking to this board: press Start again in a moment"));
+      return;
+    }
   station = ensure_station (self, &error);
   if (station == NULL)
     {

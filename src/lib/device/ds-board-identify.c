@@ -11,6 +11,34 @@
 
 G_STATIC_ASSERT (DS_BOARD_IDENTIFY_MAX_SECONDS == DS_IDENTIFY_MAX_SECONDS);
 
+/* Identifies in flight per board: counted up on the caller's thread, down
+ * on the worker's once the port is closed. */
+#define RUNNING_KEY "ds-identify-running"
+static GMutex running_lock;
+
+static void
+add_running (DsBoard *board,
+             int      delta)
+{
+  g_mutex_lock (&running_lock);
+  g_object_set_data (G_OBJECT (board), RUNNING_KEY,
+                     GINT_TO_POINTER (GPOINTER_TO_INT (g_object_get_data (G_OBJECT (board), RUNNING_KEY)) + delta));
+  g_mutex_unlock (&running_lock);
+}
+
+gboolean
+ds_board_identify_is_running (DsBoard *board)
+{
+  gboolean running;
+
+  g_return_val_if_fail (DS_IS_BOARD (board), FALSE);
+
+  g_mutex_lock (&running_lock);
+  running = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (board), RUNNING_KEY)) > 0;
+  g_mutex_unlock (&running_lock);
+  return running;
+}
+
 gboolean
 ds_board_identify (DsBoard      *board,
                    guint         seconds,
@@ -44,8 +72,10 @@ identify_thread (GTask        *task,
                  GCancellable *cancellable)
 {
   GError *error = NULL;
+  gboolean ok = ds_board_identify (source_object, GPOINTER_TO_UINT (task_data), cancellable, &error);
 
-  if (ds_board_identify (source_object, GPOINTER_TO_UINT (task_data), cancellable, &error))
+  add_running (source_object, -1);
+  if (ok)
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);
@@ -66,6 +96,7 @@ ds_board_identify_async (DsBoard             *board,
   task = g_task_new (board, cancellable, callback, user_data);
   g_task_set_source_tag (task, ds_board_identify_async);
   g_task_set_task_data (task, GUINT_TO_POINTER (seconds), NULL);
+  add_running (board, 1);
   g_task_run_in_thread (task, identify_thread);
 }
 

@@ -28,6 +28,10 @@ void     ds_board_identify_async  (DsBoard             *board,
 gboolean ds_board_identify_finish (DsBoard             *board,
                                    GAsyncResult        *result,
                                    GError             **error);
+/* TRUE from ds_board_identify_async() until the port is closed again:
+ * a job started meanwhile would find the port in use, so a front end
+ * holds it back. */
+gboolean ds_board_identify_is_running (DsBoard          *board);
 /* The same, blocking, for the CLI and tests. */
 gboolean ds_board_identify        (DsBoard             *board,
                                    guint                seconds,

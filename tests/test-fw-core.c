@@ -38,6 +38,9 @@ typedef struct {
   guint       steps;   /* write steps done */
   guint       reboots;
   guint       locks;
+  guint       identifies; /* IDENTIFY requests the LED saw */
+  gint        blink;      /* seconds of the last one; -1: none yet */
+  gboolean    v1;         /* fault: firmware of protocol 1 */
 } TestBoard;
 
 static void
@@ -186,6 +189,23 @@ tb_reboot (void *ctx, uint8_t target)
   tb->reboots++;
 }
 
+static void
+tb_identify (void *ctx, uint8_t seconds)
+{
+  TestBoard *tb = ctx;
+
+  tb->identifies++;
+  tb->blink = seconds;
+}
+
+static int
+tb_fault (void *ctx, int which)
+{
+  TestBoard *tb = ctx;
+
+  return which == FW_FAULT_PROTOCOL_V1 && tb->v1;
+}
+
 static TestBoard *
 test_board_new (void)
 {
@@ -207,6 +227,9 @@ test_board_new (void)
   tb->board.fd_size = FD_SIZE;
   tb->board.fd_write = tb_fd_write;
   tb->board.fd_read = tb_fd_read;
+  tb->board.identify = tb_identify;
+  tb->board.fault = tb_fault;
+  tb->blink = -1;
   memset (tb->flash, 0xFF, sizeof tb->flash);
   memset (tb->fd_flash, 0xFF, sizeof tb->fd_flash);
   for (guint i = 0; i < FW_UID_LEN; i++)
@@ -707,7 +730,7 @@ test_bad_input (Fixture *f, gconstpointer data)
 
   /* Unknown commands. */
   for (guint c = 0; c < 256; c++)
-    if (c < DS_CMD_INFO || c > DS_CMD_ATTESTATION)
+    if (c < DS_CMD_INFO || c > DS_CMD_IDENTIFY)
       g_assert_cmpuint (request (f, (guint8) c, NULL, NULL), ==, DS_STATUS_UNKNOWN_COMMAND);
   /* A DAC that is not DER, and one cut short. */
   g_assert_cmpuint (install (f, not_der, pai, NULL), ==, DS_STATUS_BAD_PAYLOAD);
@@ -1156,6 +1179,74 @@ test_attestation (Fixture *f, gconstpointer data)
   g_assert_error (error, DS_ERROR, DS_ERROR_INVALID_DATA);
 }
 
+static guint8
+identify (Fixture *f, gint seconds)
+{
+  g_autoptr(GByteArray) in = g_byte_array_new ();
+
+  if (seconds >= 0)
+    ds_tlv_append_u8 (in, DS_TAG_IDENTIFY_SECONDS, (guint8) seconds);
+  return request (f, DS_CMD_IDENTIFY, in, NULL);
+}
+
+/* IDENTIFY blinks the LED through the board, in every state, with bounded
+ * seconds; a retransmission does not blink twice; firmware of protocol 1
+ * does not know it. */
+static void
+test_identify (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GBytes) pai = NULL;
+  g_autoptr(GBytes) dac = NULL;
+
+  g_assert_cmpuint (identify (f, 5), ==, DS_STATUS_OK);
+  g_assert_cmpuint (f->tb->identifies, ==, 1);
+  g_assert_cmpint (f->tb->blink, ==, 5);
+  g_assert_cmpuint (identify (f, DS_IDENTIFY_MAX_SECONDS), ==, DS_STATUS_OK);
+  g_assert_cmpint (f->tb->blink, ==, DS_IDENTIFY_MAX_SECONDS);
+  g_assert_cmpuint (identify (f, 0), ==, DS_STATUS_OK);
+  g_assert_cmpint (f->tb->blink, ==, 0);
+  g_assert_cmpuint (f->tb->identifies, ==, 3);
+
+  /* Out of bounds or missing: refused, the LED untouched. */
+  g_assert_cmpuint (identify (f, DS_IDENTIFY_MAX_SECONDS + 1), ==, DS_STATUS_BAD_PAYLOAD);
+  g_assert_cmpuint (identify (f, 255), ==, DS_STATUS_BAD_PAYLOAD);
+  g_assert_cmpuint (identify (f, -1), ==, DS_STATUS_BAD_PAYLOAD);
+  g_assert_cmpuint (f->tb->identifies, ==, 3);
+
+  /* A retransmitted request is answered from the cache, not run again. */
+  {
+    g_autoptr(GByteArray) in = g_byte_array_new ();
+    g_autoptr(GBytes) raw = NULL;
+    g_autoptr(GBytes) p1 = NULL;
+    g_autoptr(GBytes) p2 = NULL;
+    DsFrame a1, a2;
+
+    ds_tlv_append_u8 (in, DS_TAG_IDENTIFY_SECONDS, 7);
+    raw = ds_frame_encode (0, ++f->seq, DS_CMD_IDENTIFY, 0, in->data, in->len);
+    g_assert_true (feed (f, raw, &a1, &p1));
+    g_assert_true (feed (f, raw, &a2, &p2));
+    g_assert_cmpuint (a1.status, ==, DS_STATUS_OK);
+    g_assert_cmpuint (a2.status, ==, DS_STATUS_OK);
+    g_assert_cmpuint (f->tb->identifies, ==, 4);
+  }
+
+  /* Allowed whatever the credentials' state, and changes none of it. */
+  dac = provision (f, &pai);
+  g_assert_cmpuint (request (f, DS_CMD_LOCK, NULL, NULL), ==, DS_STATUS_OK);
+  g_assert_cmpuint (identify (f, 3), ==, DS_STATUS_OK);
+  g_assert_cmpint (f->tb->blink, ==, 3);
+  g_assert_cmpuint (f->tb->identifies, ==, 5);
+
+  /* A board without an LED refuses; firmware of protocol 1 does not
+   * know the command. */
+  f->tb->board.identify = NULL;
+  g_assert_cmpuint (identify (f, 3), ==, DS_STATUS_REFUSED);
+  f->tb->board.identify = tb_identify;
+  f->tb->v1 = TRUE;
+  g_assert_cmpuint (identify (f, 3), ==, DS_STATUS_UNKNOWN_COMMAND);
+  g_assert_cmpuint (f->tb->identifies, ==, 5);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1172,5 +1263,6 @@ main (int argc, char **argv)
   ADD ("/fw-core/factory-data", test_factory_data);
   ADD ("/fw-core/factory-data-refused", test_factory_data_refused);
   ADD ("/fw-core/attestation", test_attestation);
+  ADD ("/fw-core/identify", test_identify);
   return g_test_run ();
 }

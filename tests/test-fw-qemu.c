@@ -196,6 +196,34 @@ test_provision (Fixture *f, gconstpointer data)
   g_assert_true (qemu_alive (f));
 }
 
+/* Identify through the CLI: the Cortex-M firmware takes IDENTIFY and its
+ * board (no LED under QEMU) says on the semihosting console what the LED
+ * would do. */
+static void
+test_identify (Fixture *f, gconstpointer data)
+{
+  const char *args[] = { "identify", "--port", f->port, "--seconds", "7", "--json", NULL };
+  g_autoptr(DsCliResult) r = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean seen = FALSE;
+
+  if (g_test_failed () || f->qemu == NULL)
+    return;
+  r = ds_test_run_cli (f->announce_dir, args);
+  g_assert_cmpint (r->exit_status, ==, 0);
+  g_assert_nonnull (ds_test_find_event (r->events, "identify", NULL));
+  while (!seen)
+    {
+      g_autofree char *line = g_data_input_stream_read_line_utf8 (f->qemu_out, NULL, NULL, &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (line);
+      g_test_message ("qemu: %s", line);
+      seen = strstr (line, "LED blinking for 7 s") != NULL;
+    }
+  g_assert_true (qemu_alive (f));
+}
+
 /* ---- raw frames to the board ------------------------------------------- */
 
 static int
@@ -975,6 +1003,7 @@ main (int argc, char **argv)
   g_test_add ("/firmware/qemu/bad-input", Fixture, NULL, fixture_set_up, test_bad_input, fixture_tear_down);
   g_test_add ("/firmware/qemu/not-der", Fixture, NULL, fixture_set_up, test_not_der, fixture_tear_down);
   g_test_add ("/firmware/qemu/protocol-v2", Fixture, NULL, fixture_set_up, test_protocol_v2, fixture_tear_down);
+  g_test_add ("/firmware/qemu/identify", Fixture, NULL, fixture_set_up, test_identify, fixture_tear_down);
   for (guint i = 0; i < G_N_ELEMENTS (noisy_lines); i++)
     {
       g_autofree char *path = g_strdup_printf ("/firmware/qemu/noisy-line/%s", noisy_lines[i].name);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ds-board-details-dialog.h"
+#include "ds-identify-ui.h"
 #include "ds-slot-placeholder.h"
 #include "ds-statistics-window.h"
 #include "test-gui-util.h"
@@ -999,6 +1000,196 @@ test_bad_fixture (Fixture       *f,
   g_assert_null (ds_board_get_slot (ds_board_card_get_board (ds_window_find_card (f->window, "sim-0"))));
 }
 
+/* ---- Identify ------------------------------------------------------------ */
+
+/* The Identify button under @root (it has no action while it may not be
+ * pressed, so it is found by its label). */
+static GtkWidget *
+identify_button (GtkWidget *root)
+{
+  if (GTK_IS_BUTTON (root) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (root)), "_Identify") == 0)
+    return root;
+  /* A dialog's header bar is not among its children. */
+  if (GTK_IS_WINDOW (root) && gtk_window_get_titlebar (GTK_WINDOW (root)) != NULL)
+    {
+      GtkWidget *found = identify_button (gtk_window_get_titlebar (GTK_WINDOW (root)));
+
+      if (found != NULL)
+        return found;
+    }
+  if (GTK_IS_CONTAINER (root))
+    {
+      g_autoptr(GList) children = gtk_container_get_children (GTK_CONTAINER (root));
+
+      for (GList *l = children; l != NULL; l = l->next)
+        {
+          GtkWidget *found = identify_button (l->data);
+
+          if (found != NULL)
+            return found;
+        }
+    }
+  return NULL;
+}
+
+static gboolean
+just_plugged (GtkWidget *widget)
+{
+  return gtk_style_context_has_class (gtk_widget_get_style_context (widget), DS_JUST_PLUGGED_CLASS);
+}
+
+typedef struct {
+  Fixture    *f;
+  const char *slot;
+  const char *text;   /* led.log's whole text; the window's error's part */
+  gboolean    want;
+} Cond;
+
+static gboolean
+highlight_is (gpointer data)
+{
+  Cond *c = data;
+  DsBoardCard *card = ds_window_find_card (c->f->window, c->slot);
+
+  return card != NULL && ds_board_card_get_connected (card) && just_plugged (GTK_WIDGET (card)) == c->want;
+}
+
+/* led.log of simulated board @slot (its name here) reads @text. */
+static gboolean
+led_log_is (gpointer data)
+{
+  Cond *c = data;
+  g_autofree char *path = g_build_filename (c->f->state_dir, c->slot, "led.log", NULL);
+  g_autofree char *text = NULL;
+
+  return g_file_get_contents (path, &text, NULL, NULL) && g_strcmp0 (text, c->text) == 0;
+}
+
+static gboolean
+error_says (gpointer data)
+{
+  Cond *c = data;
+  const char *error = ds_window_get_error (c->f->window);
+
+  return error != NULL && strstr (error, c->text) != NULL;
+}
+
+/* The card of @slot is running its job and its Identify button says so. */
+static gboolean
+identify_busy (gpointer data)
+{
+  Cond *c = data;
+  DsBoardCard *card = ds_window_find_card (c->f->window, c->slot);
+  GtkWidget *button = card != NULL ? identify_button (GTK_WIDGET (card)) : NULL;
+
+  return button != NULL && ds_board_card_get_status (card) == DS_CARD_STATUS_RUNNING &&
+         ds_board_card_is_rendered (card) && !gtk_widget_get_sensitive (button) &&
+         strstr (gtk_widget_get_tooltip_text (button), "being provisioned") != NULL;
+}
+
+static gboolean
+a1_empty (gpointer data)
+{
+  return placeholder_for (data, "A1") != NULL;
+}
+
+static gboolean
+dialog_identify_ready (gpointer data)
+{
+  GtkWidget *dialog = test_find_toplevel (DS_TYPE_BOARD_DETAILS_DIALOG);
+  GtkWidget *button = dialog != NULL ? identify_button (dialog) : NULL;
+
+  return button != NULL && gtk_widget_get_sensitive (button) &&
+         g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (button)), "win.identify") == 0;
+}
+
+/* A card glows when its board is plugged into its slot; Identify on the
+ * card blinks that board's LED (the simulator's led.log); firmware
+ * without IDENTIFY is named; a board whose job runs cannot be identified
+ * (the button is greyed with the reason, the action refuses) until the
+ * job ends, and then its details dialog identifies it. */
+static void
+test_identify (Fixture       *f,
+               gconstpointer  data)
+{
+  const char *faults[] = { "1:protocol-v1", "2:stall:GENERATE_CSR", NULL };
+  Cond a1_lit = { f, "A1", NULL, TRUE }, a1_dark = { f, "A1", NULL, FALSE }, a4_lit = { f, "A4", NULL, TRUE };
+  Cond sim0_blinked = { f, "sim-0", "blink 10\n", TRUE };
+  Cond sim2_blinked = { f, "sim-2", "blink 10\n", TRUE };
+  Cond v1 = { f, NULL, "cannot identify itself", TRUE };
+  Cond busy = { f, NULL, "being provisioned", TRUE };
+  Cond a3_busy = { f, "A3", NULL, TRUE };
+  Cond no_answer = { f, NULL, "did not answer IDENTIFY", TRUE };
+  const char *hangs[] = { "0:stall:IDENTIFY", NULL };
+  DsBoardCard *a1, *a3;
+  GtkWidget *dialog;
+
+  write_fixture (f, 1, 4);
+  start_app (f, FALSE, FALSE);
+  f->sim = test_sim_start (f->state_dir, f->sim_dir, 3, 0, faults);
+  /* Plugged in: the card glows, then no longer. */
+  g_assert_true (test_wait_until (highlight_is, &a1_lit, 30));
+  if (g_getenv ("DS_SLOTS_SCREENSHOTS") != NULL)
+    {
+      test_wait_cards (f->window, 3, 30);
+      screenshot ("just-plugged.png");
+    }
+  g_assert_true (test_wait_until (highlight_is, &a1_dark, 30));
+  test_wait_cards (f->window, 3, 30);
+
+  gtk_button_clicked (GTK_BUTTON (identify_button (GTK_WIDGET (ds_window_find_card (f->window, "A1")))));
+  g_assert_true (test_wait_until (led_log_is, &sim0_blinked, 30));
+
+  gtk_button_clicked (GTK_BUTTON (identify_button (GTK_WIDGET (ds_window_find_card (f->window, "A2")))));
+  g_assert_true (test_wait_until (error_says, &v1, 30));
+
+  /* A3's job hangs at GENERATE_CSR: Identify waits. */
+  a3 = ds_window_find_card (f->window, "A3");
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "provision",
+                                  g_variant_new_string (ds_board_get_port (ds_board_card_get_board (a3))));
+  g_assert_true (test_wait_until (identify_busy, &a3_busy, 60));
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "identify",
+                                  g_variant_new_string (ds_board_get_port (ds_board_card_get_board (a3))));
+  g_assert_true (test_wait_until (error_says, &busy, 30));
+  gtk_button_clicked (GTK_BUTTON (test_find_button (GTK_WIDGET (a3), "win.board-details")));
+  dialog = test_find_toplevel (DS_TYPE_BOARD_DETAILS_DIALOG);
+  g_assert_nonnull (dialog);
+  g_assert_nonnull (identify_button (dialog));
+  g_assert_false (gtk_widget_get_sensitive (identify_button (dialog)));
+
+  /* Its job cancelled, the details dialog identifies it. */
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "cancel-board",
+                                  g_variant_new_string (ds_board_get_port (ds_board_card_get_board (a3))));
+  g_assert_true (test_wait_until (dialog_identify_ready, NULL, 60));
+  {
+    g_autofree char *path = g_build_filename (f->state_dir, "sim-2", "led.log", NULL);
+
+    g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  }
+  gtk_button_clicked (GTK_BUTTON (identify_button (dialog)));
+  g_assert_true (test_wait_until (led_log_is, &sim2_blinked, 30));
+  gtk_widget_destroy (dialog);
+  g_assert_true (test_wait_until (station_idle, f, 60));
+
+  /* A fourth board plugged into the empty slot A4: its card glows. */
+  g_clear_pointer (&f->sim, test_sim_stop);
+  g_assert_true (test_wait_until (a1_empty, f, 30));
+  f->sim = test_sim_start (f->state_dir, f->sim_dir, 4, 0, hangs);
+  g_assert_true (test_wait_until (highlight_is, &a4_lit, 30));
+
+  /* While Identify waits for a board that does not answer it, the board
+   * is not started (its job would find the port in use); then Identify
+   * fails alone. */
+  a1 = ds_window_find_card (f->window, "A1");
+  gtk_button_clicked (GTK_BUTTON (identify_button (GTK_WIDGET (a1))));
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "provision",
+                                  g_variant_new_string (ds_board_get_port (ds_board_card_get_board (a1))));
+  g_assert_nonnull (strstr (ds_window_get_error (f->window), "Identify is still talking"));
+  g_assert_null (ds_board_card_get_job (a1));
+  g_assert_true (test_wait_until (error_says, &no_answer, 60));
+  g_assert_null (ds_board_card_get_job (a1));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1012,6 +1203,7 @@ main (int    argc,
   g_test_add ("/slots/bed/duplicate-serial", Fixture, NULL, fixture_setup, test_duplicate_serial, fixture_teardown);
   g_test_add ("/slots/bed/unplug-keeps-card", Fixture, NULL, fixture_setup, test_unplug_keeps_card, fixture_teardown);
   g_test_add ("/slots/bed/bad-fixture", Fixture, NULL, fixture_setup, test_bad_fixture, fixture_teardown);
+  g_test_add ("/slots/bed/identify", Fixture, NULL, fixture_setup, test_identify, fixture_teardown);
   g_test_add ("/slots/small-screen/compact-fits", Fixture, NULL, fixture_setup, test_compact_fits, fixture_teardown);
   g_test_add ("/slots/small-screen/window-fits", Fixture, NULL, fixture_setup, test_window_fits, fixture_teardown);
   g_test_add ("/slots/identity/duplicate-uid", Fixture, NULL, fixture_setup, test_duplicate_uid, fixture_teardown);

@@ -3,9 +3,12 @@
  * boards outside the fixture are skipped, duplicate probe serials and UIDs
  * block both boards, a moved board keeps its history, and --slots
  * provisions only the slots named. */
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "ds-test-util.h"
 
@@ -294,6 +297,106 @@ test_bad_fixture (Fixture       *f,
   g_assert_null (ds_test_find_event (p->events, "step", NULL));
 }
 
+/* What simulated board @name's LED was asked to do (led.log), or NULL. */
+static char *
+led_log (Fixture    *f,
+         const char *name)
+{
+  g_autofree char *path = g_build_filename (f->state_dir, name, "led.log", NULL);
+  char *text = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return NULL;
+  return text;
+}
+
+/* identify --slot blinks that board's LED, and only that one's; firmware
+ * without IDENTIFY is named as such; a port another program holds (a
+ * running job) is not talked over; bad options are usage errors. */
+static void
+test_identify (Fixture       *f,
+               gconstpointer  data)
+{
+  const char *const v1[] = { "--fault", "2:protocol-v1", NULL };
+  const char *a2[] = { "identify", "--slot", "A2", "--seconds", "5", "--json", "--fixture", f->fixture, NULL };
+  const char *a1[] = { "identify", "--slot", "A1", "--fixture", f->fixture, NULL };
+  const char *a1_stop[] = { "identify", "--slot", "A1", "--stop", "--fixture", f->fixture, NULL };
+  const char *b1[] = { "identify", "--slot", "B1", "--fixture", f->fixture, NULL };
+  const char *too_long[] = { "identify", "--slot", "A1", "--seconds", "61", "--fixture", f->fixture, NULL };
+  const char *zero[] = { "identify", "--slot", "A1", "--seconds", "0", "--fixture", f->fixture, NULL };
+  const char *which[] = { "identify", "--fixture", f->fixture, NULL };
+  const char *no_fixture[] = { "identify", "--slot", "A1", NULL };
+  const char *empty[] = { "identify", "--slot", "C9", "--fixture", f->fixture, NULL };
+  g_autoptr(DsCliResult) r = NULL;
+  g_autofree char *log = NULL;
+  g_autofree char *port = NULL;
+  JsonObject *o;
+
+  start_sim (f, 3, v1);
+
+  r = ds_test_run_cli (f->announce_dir, a2);
+  g_assert_cmpint (r->exit_status, ==, 0);
+  o = ds_test_find_event (r->events, "identify", "sim-1");
+  g_assert_nonnull (o);
+  g_assert_cmpstr (json_object_get_string_member (o, "slot"), ==, "A2");
+  g_assert_cmpint (json_object_get_int_member (o, "seconds"), ==, 5);
+  port = g_strdup (json_object_get_string_member (o, "port"));
+  log = led_log (f, "sim-1");
+  g_assert_cmpstr (log, ==, "blink 5\n");
+  g_clear_pointer (&log, g_free);
+  log = led_log (f, "sim-0");
+  g_assert_null (log);
+
+  /* The default, then stop. */
+  g_clear_pointer (&r, ds_cli_result_free);
+  r = ds_test_run_cli (f->announce_dir, a1);
+  g_assert_cmpint (r->exit_status, ==, 0);
+  g_assert_nonnull (strstr (r->out, "A1: the LED blinks for 10 seconds"));
+  g_clear_pointer (&r, ds_cli_result_free);
+  r = ds_test_run_cli (f->announce_dir, a1_stop);
+  g_assert_cmpint (r->exit_status, ==, 0);
+  log = led_log (f, "sim-0");
+  g_assert_cmpstr (log, ==, "blink 10\noff\n");
+  g_clear_pointer (&log, g_free);
+
+  /* Firmware of protocol 1 does not know IDENTIFY. */
+  g_clear_pointer (&r, ds_cli_result_free);
+  r = ds_test_run_cli (f->announce_dir, b1);
+  g_assert_cmpint (r->exit_status, ==, 1);
+  g_assert_nonnull (strstr (r->err, "cannot identify itself"));
+  log = led_log (f, "sim-2");
+  g_assert_null (log);
+
+  /* A port held by another program, as a running job holds it: refused,
+   * and the board hears nothing. */
+  {
+    int fd = open (port, O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+    g_assert_cmpint (fd, >=, 0);
+    g_assert_cmpint (flock (fd, LOCK_EX | LOCK_NB), ==, 0);
+    g_clear_pointer (&r, ds_cli_result_free);
+    r = ds_test_run_cli (f->announce_dir, a2);
+    close (fd);
+  }
+  g_assert_cmpint (r->exit_status, ==, 1);
+  o = ds_test_find_event (r->events, "identify-failed", "sim-1");
+  g_assert_nonnull (o);
+  g_assert_nonnull (strstr (json_object_get_string_member (o, "message"), "in use"));
+  log = led_log (f, "sim-1");
+  g_assert_cmpstr (log, ==, "blink 5\n");
+  g_clear_pointer (&log, g_free);
+
+  /* Usage errors. */
+  for (guint i = 0; i < 5; i++)
+    {
+      const char *const *args[] = { too_long, zero, which, no_fixture, empty };
+
+      g_clear_pointer (&r, ds_cli_result_free);
+      r = ds_test_run_cli (f->announce_dir, args[i]);
+      g_assert_cmpint (r->exit_status, ==, 2);
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -305,5 +408,6 @@ main (int    argc,
   g_test_add ("/slots/duplicate-uid", Fixture, NULL, fixture_setup, test_duplicate_uid, fixture_teardown);
   g_test_add ("/slots/only-and-moved", Fixture, NULL, fixture_setup, test_slots_and_move, fixture_teardown);
   g_test_add ("/slots/bad-fixture", Fixture, NULL, fixture_setup, test_bad_fixture, fixture_teardown);
+  g_test_add ("/slots/identify", Fixture, NULL, fixture_setup, test_identify, fixture_teardown);
   return g_test_run ();
 }

@@ -19,6 +19,7 @@
 
 #include "ds-board-monitor.h"
 #include "ds-cli-boards.h"
+#include "ds-cli-identify.h"
 #include "ds-cli-ca.h"
 #include "ds-cli-common.h"
 #include "ds-cli-flash.h"
@@ -852,6 +853,7 @@ static const struct {
   const char *summary;
 } commands[] = {
   { "boards", ds_cli_boards, N_("List the boards the station sees") },
+  { "identify", ds_cli_identify, N_("Make a board's LED blink, to find it on the fixture") },
   { "provision", cmd_provision, N_("Provision boards with DACs") },
   { "demo", cmd_demo, N_("Provision simulated boards with the test CA") },
   { "pki", cmd_pki, N_("Show where the test PAA and PAI are") },

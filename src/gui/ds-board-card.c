@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 
 #include "ds-error.h"
+#include "ds-identify-ui.h"
 #include "ds-step-row.h"
 
 struct _DsBoardCard
@@ -34,6 +35,7 @@ struct _DsBoardCard
   GtkWidget      *start_button;
   GtkWidget      *cancel_button;
   GtkWidget      *details_button;
+  GtkWidget      *identify_button;
   DsStepRow      *step_rows[DS_N_STEPS];
 
   DsBoard        *board;
@@ -131,6 +133,7 @@ ds_board_card_class_init (DsBoardCardClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DsBoardCard, start_button);
   gtk_widget_class_bind_template_child (widget_class, DsBoardCard, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, DsBoardCard, details_button);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardCard, identify_button);
   gtk_widget_class_set_css_name (widget_class, "flowboxchild");
 }
 
@@ -583,6 +586,9 @@ update (DsBoardCard *self)
   /* The button follows its action's state, which is on for every card:
    * a card with nothing to show has no Details button. */
   gtk_widget_set_visible (self->details_button, job != NULL);
+  ds_identify_button_update (self->identify_button, ds_board_get_port (self->board),
+                             ds_identify_why_not (!self->disconnected, self->status == DS_CARD_STATUS_QUEUED ||
+                                                                       self->status == DS_CARD_STATUS_RUNNING));
   {
     GtkStyleContext *button_style = gtk_widget_get_style_context (self->start_button);
 

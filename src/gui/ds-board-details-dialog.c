@@ -10,6 +10,7 @@
 
 #include "ds-cert-info.h"
 #include "ds-cert-view.h"
+#include "ds-identify-ui.h"
 
 struct _DsBoardDetailsDialog
 {
@@ -25,6 +26,7 @@ struct _DsBoardDetailsDialog
   GtkLabel      *verdict_label;
   GtkBox        *chain_box;
   GtkTextView   *log_view;
+  GtkWidget     *identify_button;
 
   DsJob         *job;
   GCancellable  *cancellable;
@@ -271,10 +273,22 @@ load_chain (DsBoardDetailsDialog *self)
   g_task_run_in_thread (task, chain_thread);
 }
 
+/* Identify, like the card's button: not while the job is queued or
+ * running. */
+static void
+update_identify (DsBoardDetailsDialog *self)
+{
+  DsJobState state = ds_job_get_state (self->job);
+
+  ds_identify_button_update (self->identify_button, ds_board_get_port (ds_job_get_board (self->job)),
+                             ds_identify_why_not (TRUE, state == DS_JOB_STATE_QUEUED || state == DS_JOB_STATE_RUNNING));
+}
+
 static void
 job_changed_cb (DsBoardDetailsDialog *self)
 {
   update_summary (self);
+  update_identify (self);
   /* The chain is final once the job is: check it then (or now, when the
    * DAC already failed the checks and the job ended). */
   if (ds_job_get_state (self->job) != DS_JOB_STATE_RUNNING &&
@@ -303,6 +317,19 @@ ds_board_details_dialog_new (GtkWindow *parent,
   gtk_window_set_title (GTK_WINDOW (self), title);
   if (GTK_IS_HEADER_BAR (header))
     gtk_header_bar_set_subtitle (GTK_HEADER_BAR (header), _("Log and certificates"));
+
+  /* TRANSLATORS: a button in a board's details window: the board blinks its LED */
+  self->identify_button = gtk_button_new_with_mnemonic (_("_Identify"));
+  gtk_widget_show (self->identify_button);
+  if (GTK_IS_HEADER_BAR (header))
+    gtk_header_bar_pack_start (GTK_HEADER_BAR (header), self->identify_button);
+  else
+    gtk_box_pack_start (GTK_BOX (gtk_dialog_get_content_area (GTK_DIALOG (self))), self->identify_button,
+                        FALSE, FALSE, 0);
+  /* The window's actions (win.identify) reach this separate toplevel. */
+  if (G_IS_ACTION_GROUP (parent))
+    gtk_widget_insert_action_group (GTK_WIDGET (self), "win", G_ACTION_GROUP (parent));
+  update_identify (self);
   gtk_label_set_text (self->port_value, ds_board_get_port (board));
   gtk_label_set_text (self->description_value, ds_board_get_description (board) != NULL
                                                ? ds_board_get_description (board) : "");

@@ -9,6 +9,8 @@
 #include <glib/gi18n.h>
 
 #include "ds-board-details-dialog.h"
+#include "ds-board-identify.h"
+#include "ds-identify-ui.h"
 #include "ds-board-monitor.h"
 #include "ds-error.h"
 #include "ds-login-dialog.h"
@@ -513,6 +515,13 @@ provision (DsWindow    *self,
   /* A duplicate serial or UID, or a board that went: never started. */
   if (ds_board_card_get_conflict (card) != NULL || !ds_board_card_get_connected (card))
     return;
+  /* Identify holds the port for its one request: the job would find it
+   * in use. */
+  if (ds_board_identify_is_running (ds_board_card_get_board (card)))
+    {
+      show_error (self, _("Identify is still talking to this board: press Start again in a moment"));
+      return;
+    }
   station = ensure_station (self, &error);
   if (station == NULL)
     {
@@ -1103,6 +1112,9 @@ add_card (DsWindow *self,
     }
   ds_board_card_set_can_start (card, self->operator_id != NULL);
   update_attempts (self, card);
+  /* The operator sees where a board plugged into the fixture landed. */
+  if (ds_board_get_slot (board) != NULL)
+    ds_identify_highlight_plugged (GTK_WIDGET (card));
   g_hash_table_insert (self->cards, g_strdup (port), card);
   update_placeholders (self);
   update_conflicts (self);
@@ -1377,6 +1389,50 @@ cancel_board_activated (GSimpleAction *action,
 }
 
 static void
+identify_done_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(DsWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!ds_board_identify_finish (DS_BOARD (source), result, &error) && !self->closing)
+    show_error (self, error->message);
+}
+
+/* Identify: the board blinks its LED.  Never while its job is queued or
+ * running (the card's and the dialog's buttons say so); the port is held
+ * for the one request only. */
+static void
+identify_activated (GSimpleAction *action,
+                    GVariant      *parameter,
+                    gpointer       user_data)
+{
+  DsWindow *self = DS_WINDOW (user_data);
+  DsBoardCard *card = g_hash_table_lookup (self->cards, g_variant_get_string (parameter, NULL));
+  DsJob *job;
+  const char *why_not;
+
+  if (card == NULL)
+    {
+      /* A board that went keeps its card and its details dialog. */
+      show_error (self, ds_identify_why_not (FALSE, FALSE));
+      return;
+    }
+  job = ds_board_card_get_job (card);
+  why_not = ds_identify_why_not (ds_board_card_get_connected (card),
+                                 job != NULL && (ds_job_get_state (job) == DS_JOB_STATE_QUEUED ||
+                                                 ds_job_get_state (job) == DS_JOB_STATE_RUNNING));
+  if (why_not != NULL)
+    {
+      show_error (self, why_not);
+      return;
+    }
+  ds_board_identify_async (ds_board_card_get_board (card), DS_BOARD_IDENTIFY_SECONDS, NULL,
+                           identify_done_cb, g_object_ref (self));
+}
+
+static void
 show_details (DsWindow    *self,
               DsBoardCard *card)
 {
@@ -1569,6 +1625,7 @@ static const GActionEntry win_actions[] = {
   { "provision", provision_activated, "s", NULL, NULL, { 0 } },
   { "cancel-board", cancel_board_activated, "s", NULL, NULL, { 0 } },
   { "board-details", board_details_activated, "s", NULL, NULL, { 0 } },
+  { "identify", identify_activated, "s", NULL, NULL, { 0 } },
   { "retry-selected", retry_selected_activated, NULL, NULL, NULL, { 0 } },
   { "cancel-selected", cancel_selected_activated, NULL, NULL, NULL, { 0 } },
   { "details-selected", details_selected_activated, NULL, NULL, NULL, { 0 } },

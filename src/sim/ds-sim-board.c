@@ -130,7 +130,7 @@ ds_sim_fault_parse (const char *spec,
   if (g_str_equal (kind, "stall") || g_str_equal (kind, "disconnect"))
     {
       fault->kind = g_str_equal (kind, "stall") ? DS_SIM_FAULT_STALL : DS_SIM_FAULT_DISCONNECT;
-      for (guint8 c = DS_CMD_INFO; c <= DS_CMD_ATTESTATION; c++)
+      for (guint8 c = DS_CMD_INFO; c <= DS_CMD_IDENTIFY; c++)
         if (arg != NULL && g_ascii_strcasecmp (arg, ds_command_to_string (c)) == 0)
           {
             fault->command = c;
@@ -138,7 +138,7 @@ ds_sim_fault_parse (const char *spec,
           }
       g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
                    "%s needs a command: INFO, GENERATE_CSR, INSTALL, READ, ATTEST, LOCK, REBOOT, "
-                   "FACTORY_DATA_WRITE, FACTORY_DATA_READ or ATTESTATION", kind);
+                   "FACTORY_DATA_WRITE, FACTORY_DATA_READ, ATTESTATION or IDENTIFY", kind);
       return FALSE;
     }
   if (g_str_equal (kind, "wrong-key") && arg == NULL)
@@ -452,6 +452,30 @@ board_reboot (void    *ctx,
     }
 }
 
+/* The simulated board "shows" its LED: a line on the simulator's log for
+ * a person, and one line per request appended to STATE_DIR/sim-N/led.log
+ * ("blink N", or "off" for 0) for tests.  A real board's blinking ends by
+ * itself; nothing here needs to. */
+static void
+board_identify (void    *ctx,
+                uint8_t  seconds)
+{
+  DsSimBoard *self = ctx;
+  g_autofree char *path = state_path (self, "led.log");
+  g_autofree char *line = seconds > 0 ? g_strdup_printf ("blink %u\n", seconds) : g_strdup ("off\n");
+  int fd;
+
+  if (seconds > 0)
+    g_message ("%s: LED blinking for %u s", self->name, seconds);
+  else
+    g_message ("%s: LED blinking stopped", self->name);
+  fd = open (path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0 || write (fd, line, strlen (line)) != (gssize) strlen (line))
+    g_warning ("%s: cannot write %s: %s", self->name, path, g_strerror (errno));
+  if (fd >= 0)
+    close (fd);
+}
+
 static const DsSimFault *find_fault (DsSimBoard *self, DsSimFaultKind kind);
 
 /* The simulator's faults around the core. */
@@ -645,6 +669,7 @@ start_core (DsSimBoard  *self,
   self->board.fd_size = DS_SIM_FACTORY_DATA_SIZE;
   self->board.fd_write = board_fd_write;
   self->board.fd_read = board_fd_read;
+  self->board.identify = board_identify;
   self->core = g_new0 (fw_core, 1);
   if (fw_core_init (self->core, &self->board) != 0)
     {

@@ -67,4 +67,10 @@ typedef struct {
   int (*before_command) (void *ctx, uint8_t command);
   /* Optional, for the simulator: non-zero when fault @which is injected. */
   int (*fault) (void *ctx, int which);
+
+  /* IDENTIFY (protocol 2): blinks the board's LED for @seconds (1 …
+   * FW_IDENTIFY_MAX_SECONDS), or stops blinking with 0, and returns at
+   * once: the blinking goes on while the core answers other requests.
+   * NULL: the board has no LED (the core answers REFUSED). */
+  void (*identify) (void *ctx, uint8_t seconds);
 } fw_board;

@@ -712,6 +712,23 @@ cmd_attestation (fw_core *core, const uint8_t *in, size_t in_len, out_buf *o)
   return FW_STATUS_OK;
 }
 
+/* Blinks the LED so an operator finds the board on the fixture.  It
+ * touches neither the store nor the keys, so it is allowed in every
+ * state. */
+static uint8_t
+cmd_identify (fw_core *core, const uint8_t *in, size_t in_len, out_buf *o)
+{
+  const fw_board *b = core->board;
+  uint8_t seconds;
+
+  if (!tlv_u8 (in, in_len, FW_TAG_IDENTIFY_SECONDS, &seconds) || seconds > FW_IDENTIFY_MAX_SECONDS)
+    return refuse (o, FW_STATUS_BAD_PAYLOAD, "IDENTIFY needs IDENTIFY_SECONDS, 0 to 60");
+  if (b->identify == NULL)
+    return refuse (o, FW_STATUS_REFUSED, "this board has no LED");
+  b->identify (b->ctx, seconds);
+  return FW_STATUS_OK;
+}
+
 /* Handles one request frame (header and payload checked) into core->tx. */
 static void
 handle (fw_core *core, const uint8_t *frame)
@@ -740,12 +757,15 @@ handle (fw_core *core, const uint8_t *frame)
       case FW_CMD_FACTORY_DATA_WRITE:
       case FW_CMD_FACTORY_DATA_READ:
       case FW_CMD_ATTESTATION:
+      case FW_CMD_IDENTIFY:
         if (core->board->fault != NULL && core->board->fault (core->board->ctx, FW_FAULT_PROTOCOL_V1))
           status = refuse (&o, FW_STATUS_UNKNOWN_COMMAND, "unknown command");
         else if (cmd == FW_CMD_FACTORY_DATA_WRITE)
           status = cmd_factory_data_write (core, in, in_len, &o);
         else if (cmd == FW_CMD_FACTORY_DATA_READ)
           status = cmd_factory_data_read (core, in, in_len, &o);
+        else if (cmd == FW_CMD_IDENTIFY)
+          status = cmd_identify (core, in, in_len, &o);
         else
           status = cmd_attestation (core, in, in_len, &o);
         break;

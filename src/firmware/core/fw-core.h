@@ -35,6 +35,7 @@ enum {
   FW_CMD_FACTORY_DATA_WRITE = 0x08,
   FW_CMD_FACTORY_DATA_READ = 0x09,
   FW_CMD_ATTESTATION = 0x0A,
+  FW_CMD_IDENTIFY = 0x0B,
 };
 
 enum {
@@ -73,6 +74,7 @@ enum {
   FW_TAG_REBOOT_TARGET = 0x40,
   FW_TAG_FD_ADDRESS = 0x50,
   FW_TAG_FACTORY_DATA = 0x51,
+  FW_TAG_IDENTIFY_SECONDS = 0x60,
   FW_TAG_ERROR_TEXT = 0x7F,
 };
 
@@ -84,6 +86,9 @@ enum {
 #define FW_FD_TAG_DAC_PUB   6u
 #define FW_FD_VALUE_MAX     602u
 #define FW_CHALLENGE_LEN    16
+/* IDENTIFY blinks at most this long: an operator looks for the board at
+ * once, and a forgotten request must not blink for ever. */
+#define FW_IDENTIFY_MAX_SECONDS 60
 
 typedef struct {
   const fw_board *board;

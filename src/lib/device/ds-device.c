@@ -621,3 +621,34 @@ ds_device_attestation (DsDevice     *self,
   *signature = g_steal_pointer (&s);
   return TRUE;
 }
+
+gboolean
+ds_device_identify (DsDevice     *self,
+                    guint         seconds,
+                    GCancellable *cancellable,
+                    GError      **error)
+{
+  g_autoptr(GByteArray) p = g_byte_array_new ();
+  g_autoptr(GBytes) r = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (seconds <= DS_IDENTIFY_MAX_SECONDS, FALSE);
+
+  ds_tlv_append_u8 (p, DS_TAG_IDENTIFY_SECONDS, (guint8) seconds);
+  r = command (self, DS_CMD_IDENTIFY, p, cancellable, &local_error);
+  if (r != NULL)
+    return TRUE;
+  /* Firmware older than IDENTIFY (protocol 1, or an early protocol 2)
+   * does not know it: say so, not "unknown command". */
+  if (self->last_status == DS_STATUS_UNKNOWN_COMMAND &&
+      g_error_matches (local_error, DS_ERROR, DS_ERROR_REJECTED))
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_REJECTED,
+                   _("The provisioning firmware of the board on %s cannot identify itself (it does not know IDENTIFY): "
+                     "flash a newer provisioning firmware to make its LED blink"),
+                   ds_transport_get_port (self->transport));
+      return FALSE;
+    }
+  g_propagate_error (error, g_steal_pointer (&local_error));
+  return FALSE;
+}

@@ -115,4 +115,14 @@ gboolean     ds_device_attestation      (DsDevice     *self,
                                          GCancellable *cancellable,
                                          GError      **error);
 
+/* IDENTIFY (docs/protocol.md): the board blinks its LED for @seconds (1 …
+ * DS_IDENTIFY_MAX_SECONDS; 0 stops it).  Sent whatever the board's
+ * protocol: firmware without the command answers UNKNOWN_COMMAND, which
+ * becomes DS_ERROR_REJECTED saying that this board's firmware cannot
+ * identify itself. */
+gboolean     ds_device_identify         (DsDevice     *self,
+                                         guint         seconds,
+                                         GCancellable *cancellable,
+                                         GError      **error);
+
 G_END_DECLS

@@ -417,6 +417,7 @@ ds_command_to_string (guint8 command)
     case DS_CMD_FACTORY_DATA_WRITE: return "FACTORY_DATA_WRITE";
     case DS_CMD_FACTORY_DATA_READ: return "FACTORY_DATA_READ";
     case DS_CMD_ATTESTATION: return "ATTESTATION";
+    case DS_CMD_IDENTIFY: return "IDENTIFY";
     default: return "UNKNOWN";
     }
 }

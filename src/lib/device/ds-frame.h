@@ -36,6 +36,7 @@ typedef enum {
   DS_CMD_FACTORY_DATA_WRITE = 0x08,
   DS_CMD_FACTORY_DATA_READ  = 0x09,
   DS_CMD_ATTESTATION  = 0x0A,
+  DS_CMD_IDENTIFY     = 0x0B, /* blink the LED; optional: older firmware answers UNKNOWN_COMMAND */
 } DsCommand;
 
 typedef enum {
@@ -83,6 +84,7 @@ typedef enum {
   DS_TAG_REBOOT_TARGET = 0x40, /* u8: 0 firmware (default), 1 ROM bootloader */
   DS_TAG_FD_ADDRESS   = 0x50, /* u32: where the factory data goes */
   DS_TAG_FACTORY_DATA = 0x51, /* ST X-CUBE-MATTER records */
+  DS_TAG_IDENTIFY_SECONDS = 0x60, /* u8: how long IDENTIFY blinks, 0 stops */
   DS_TAG_ERROR_TEXT   = 0x7F, /* UTF-8 string */
 } DsTag;
 
@@ -95,6 +97,8 @@ typedef enum {
 #define DS_NONCE_LEN 32
 #define DS_CHALLENGE_LEN 16
 #define DS_UID_LEN   12
+/* The longest IDENTIFY the firmware accepts. */
+#define DS_IDENTIFY_MAX_SECONDS 60
 
 typedef struct {
   guint8        version;

@@ -267,6 +267,26 @@ reboot (void *ctx, uint8_t target)
   fw_system_reset ();
 }
 
+static void append_number (char *s, size_t v);
+
+/* The Netduino Plus 2's LED (PA10) is not modelled by QEMU 7.2, so the
+ * board says on the semihosting console what it would show; the QEMU
+ * test reads that line. */
+static void
+identify (void *ctx, uint8_t seconds)
+{
+  char line[48] = "qemu-m4: LED blinking for ";
+
+  if (seconds == 0)
+    {
+      sh_puts ("qemu-m4: LED blinking stopped\n");
+      return;
+    }
+  append_number (line, seconds);
+  strcat (line, " s\n");
+  sh_puts (line);
+}
+
 static const fw_board board = {
   .ctx = &qb,
   .hw_model = "STM32F405 (QEMU netduinoplus2)",
@@ -284,6 +304,7 @@ static const fw_board board = {
   .fd_size = FD_SIZE,
   .fd_write = fd_write,
   .fd_read = fd_read,
+  .identify = identify,
 };
 
 static int

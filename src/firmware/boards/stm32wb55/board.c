@@ -6,7 +6,11 @@
  * 4 KiB flash pages below the wireless stack's area (SFSA), programmed by
  * double words under the CPU2 flash semaphore rules.  Lock: WRP area A over
  * those pages.  The UID is the 96-bit unique ID.  LED: PB5 (LD1, blue, on
- * the Nucleo).  docs/firmware.md says what has run on silicon: nothing yet. */
+ * the Nucleo-WB55, MB1355; UM2435 table "LEDs"): lit while idle, dark
+ * while a request is handled, blinking at 2 Hz for IDENTIFY, timed by
+ * SysTick.  On the STM32WB5MM-DK PB5 is not known to be an LED (its RGB
+ * LED sits behind an LED driver): to be checked against its user manual.
+ * docs/firmware.md says what has run on silicon: nothing yet. */
 #include <stdint.h>
 #include <string.h>
 
@@ -67,6 +71,7 @@
 #define GPIO_MODER     0x00
 #define GPIO_OSPEEDR   0x08
 #define GPIO_PUPDR     0x0C
+#define GPIO_ODR       0x14
 #define GPIO_BSRR      0x18
 #define GPIO_AFRL      0x20
 
@@ -80,6 +85,10 @@
 #define USART1_IRQN    36
 
 #define NVIC_ISER(n)   (0xE000E100u + 4u * (n))
+
+#define SYST_CSR       0xE000E010u
+#define SYST_RVR       0xE000E014u
+#define SYST_CVR       0xE000E018u
 
 #define UID_BASE       0x1FFF7590u   /* 96-bit unique device ID */
 #define SYSMEM_BASE    0x1FFF0000u   /* the ROM bootloader */
@@ -99,6 +108,9 @@ extern uint8_t _flash_end_used;
 
 static fw_core core;
 static uint32_t store_base;          /* 0 when there is no room for the store */
+static uint32_t sysclk_hz = 4000000u; /* MSI at reset; 64 MHz once the PLL runs */
+/* IDENTIFY: LED toggles left, counted down by SysTick every 250 ms. */
+static volatile uint32_t blink_toggles;
 
 /* ---- the UART's receive ring, filled by the interrupt ---------------- */
 
@@ -161,6 +173,7 @@ clocks_init (void)
   REG32 (RCC_CFGR) = (REG32 (RCC_CFGR) & ~3u) | 3u;         /* SW = PLL */
   while (((REG32 (RCC_CFGR) >> 2) & 3u) != 3u)
     ;
+  sysclk_hz = 64000000u;
   /* HSI48 for the RNG's kernel clock (CLK48SEL 00, RNGSEL 00). */
   REG32 (RCC_CRRCR) |= 1u;
   wait_set (RCC_CRRCR, 1u << 1, 1000000);
@@ -186,6 +199,37 @@ static void
 led (int on)
 {
   REG32 (GPIOB + GPIO_BSRR) = on ? 1u << 5 : 1u << (5 + 16);
+}
+
+/* SysTick, every 250 ms while blinking: toggles the LED, and when the
+ * time is up stops itself and leaves the LED lit, as when idle. */
+static void
+systick_irq (void)
+{
+  if (blink_toggles > 0 && --blink_toggles > 0)
+    {
+      REG32 (GPIOB + GPIO_BSRR) = (REG32 (GPIOB + GPIO_ODR) & (1u << 5)) ? 1u << (5 + 16) : 1u << 5;
+      return;
+    }
+  REG32 (SYST_CSR) = 0;
+  led (1);
+}
+
+static void
+identify (void *ctx, uint8_t seconds)
+{
+  REG32 (SYST_CSR) = 0;
+  blink_toggles = (uint32_t) seconds * 4u;
+  if (seconds == 0)
+    {
+      led (1);
+      return;
+    }
+  /* 250 ms at 64 MHz is 16 000 000 cycles, inside SysTick's 24 bits. */
+  REG32 (SYST_RVR) = sysclk_hz / 4u - 1u;
+  REG32 (SYST_CVR) = 0;
+  REG32 (SYST_CSR) = 7u;                                    /* processor clock, interrupt, enable */
+  led (0);
 }
 
 static void
@@ -474,6 +518,7 @@ static const fw_board board = {
   .uid = uid,
   .lock = lock,
   .reboot = reboot,
+  .identify = identify,
 };
 
 static void __attribute__ ((noreturn))
@@ -517,9 +562,12 @@ main (void)
           buf[n++] = rx_ring[rx_tail];
           rx_tail = (rx_tail + 1) % sizeof rx_ring;
         }
-      led (0);
+      /* The activity light, unless IDENTIFY is blinking it. */
+      if (blink_toggles == 0)
+        led (0);
       fw_core_input (&core, buf, n);
-      led (1);
+      if (blink_toggles == 0)
+        led (1);
     }
 }
 
@@ -542,5 +590,6 @@ static const void *const vectors[16 + USART1_IRQN + 1] = {
   [4] = fault,                 /* MemManage */
   [5] = fault,                 /* BusFault */
   [6] = fault,                 /* UsageFault */
+  [15] = systick_irq,          /* SysTick */
   [16 + USART1_IRQN] = fw_usart1_irq,
 };

@@ -196,7 +196,7 @@ ds_onboarding_export_csv (const char    *db_path,
       if (lot != NULL)
         rows = ds_db_query (db, EXPORT_SQL " AND j.lot = ? ORDER BY o.seq, o.id", DB_PARAMS (DB_TEXT (lot)), error);
       else
-        rows = ds_db_query (db, EXPORT_SQL " ORDER BY o.seq, o.id", NULL, 0, error);
+        rows = ds_db_query (db, EXPORT_SQL " AND j.lot IS NULL ORDER BY o.seq, o.id", NULL, 0, error);
 #undef EXPORT_SQL
       if (rows == NULL)
         {

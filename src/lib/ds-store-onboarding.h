@@ -46,7 +46,7 @@ DsOnboardingRecord *ds_store_find_onboarding  (DsStore            *self,
                                                gint64              job_id,
                                                GError            **error);
 /* The onboarding codes and serial numbers of the boards that passed in
- * @lot (NULL: every lot), as CSV with a header: lot, job, board UID,
+ * @lot (NULL: the jobs run without a lot), as CSV with a header: lot, job, board UID,
  * serial number, VID, PID, discriminator, passcode, QR payload, manual
  * code, manufacturing date.  No key, salt or verifier.  Read on a
  * read-only connection to the store at @db_path. */

@@ -1120,9 +1120,15 @@ step_connect (Run     *run,
     return FALSE;
   if (run->info.proto_version != DS_PROTOCOL_VERSION)
     {
-      g_set_error (error, DS_ERROR, DS_ERROR_PROTOCOL,
-                   _("The board speaks protocol version %u, the station %u: update the provisioning firmware"),
-                   run->info.proto_version, DS_PROTOCOL_VERSION);
+      if (run->info.proto_version < DS_PROTOCOL_VERSION_2)
+        g_set_error (error, DS_ERROR, DS_ERROR_PROTOCOL,
+                     _("The board's provisioning firmware speaks protocol version %u and cannot store factory data "
+                       "or answer a commissioner's attestation: flash provisioning firmware of protocol %u"),
+                     run->info.proto_version, DS_PROTOCOL_VERSION);
+      else
+        g_set_error (error, DS_ERROR, DS_ERROR_PROTOCOL,
+                     _("The board speaks protocol version %u, the station %u: update the provisioning firmware"),
+                     run->info.proto_version, DS_PROTOCOL_VERSION);
       return FALSE;
     }
 

@@ -285,7 +285,7 @@ ds_cli_export_onboarding (int    argc,
           g_printerr ("%s\n", error->message);
           return EXIT_USAGE;
         }
-      g_printerr (_("%" G_GUINT64_FORMAT " boards of lot %s written to %s\n"), n, lot, output);
+      g_printerr (_("%u boards of lot %s written to %s\n"), (guint) n, lot, output);
     }
   else
     {

@@ -1858,7 +1858,11 @@ step_install (Run     *run,
     }
   if (!write_factory_data (run, blob, rec, error))
     return FALSE;
-  run->done_message = g_strdup_printf (_("Serial number %s"), rec->serial_number);
+  /* A resumed board's DAC was in already; its factory data is written now. */
+  run->done_message = run->already_installed
+    ? g_strdup_printf (_("DAC installed before an interruption; factory data for serial number %s"),
+                       rec->serial_number)
+    : g_strdup_printf (_("Serial number %s"), rec->serial_number);
   return TRUE;
 }
 

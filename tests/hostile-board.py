@@ -266,6 +266,39 @@ class Board:
             elements = (b"\x15" + b"\x31\x01" + struct.pack("<H", len(self.cd)) + self.cd +
                         b"\x30\x02\x20" + nonce + b"\x26\x03" + struct.pack("<I", 0) + b"\x18")
             return OK, tlv(0x33, elements) + tlv(0x31, ecdsa_sign(self.key, elements + challenge))
+        if command == 0x08:  # FACTORY_DATA_WRITE: the board adds tags 5 and 6 (its key pair)
+            blob = req.get(0x51)
+            if blob is None or 0x50 not in req:
+                return self.refuse(BAD_PAYLOAD, "FACTORY_DATA_WRITE needs FD_ADDRESS and FACTORY_DATA")
+            if self.state != INSTALLED or self.key is None:
+                return self.refuse(WRONG_STATE, "no DAC installed")
+            x, y = point_mul(self.key, G)
+            records, i = [], 0
+            while i + 4 <= len(blob):
+                (tag,) = struct.unpack("<I", blob[i:i + 4])
+                if tag == 0xACACACAC:
+                    break
+                (n,) = struct.unpack("<I", blob[i + 4:i + 8])
+                records.append((tag, blob[i + 8:i + 8 + n]))
+                i += 8 + n
+            records += [(5, self.key.to_bytes(32, "big")), (6, b"\x04" + x.to_bytes(32, "big") + y.to_bytes(32, "big"))]
+            self.factory_data = b"".join(struct.pack("<II", t, len(v)) + v for t, v in sorted(records))
+            self.factory_data += struct.pack("<I", 0xACACACAC)
+            return OK, b""
+        if command == 0x09:  # FACTORY_DATA_READ: everything but the private key
+            if getattr(self, "factory_data", None) is None:
+                return self.refuse(NOT_FOUND, "no factory data")
+            out, i, fd = b"", 0, self.factory_data
+            while True:
+                (tag,) = struct.unpack("<I", fd[i:i + 4])
+                if tag == 0xACACACAC:
+                    out += fd[i:i + 4]
+                    break
+                (n,) = struct.unpack("<I", fd[i + 4:i + 8])
+                if tag != 5:
+                    out += fd[i:i + 8 + n]
+                i += 8 + n
+            return OK, tlv(0x51, out)
         return self.refuse(0x02, "unknown command")
 
     def answer(self, version, seq, command, payload):

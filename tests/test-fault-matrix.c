@@ -41,6 +41,7 @@ static const Cell cells[] = {
   { "wrong-key", "1:wrong-key", FALSE, "install", "rejected" },
   { "refuse-install", "1:refuse-install", FALSE, "install", "rejected" },
   { "protocol-v1", "1:protocol-v1", FALSE, "connect", "protocol" },
+  { "fd-readback", "1:fd-readback", FALSE, "install", "invalid-data" },
   { "corrupt", "1:corrupt:0.02", FALSE, NULL, "timed-out protocol" },
   { "drop", "1:drop:0.02", FALSE, NULL, "timed-out protocol" },
   { "nack-write", "1:nack-write:0x08000400", TRUE, "flash", "rejected protocol failed" },

@@ -9,6 +9,7 @@
 #include "ds-error.h"
 #include "ds-store.h"
 #include "ds-store-schema.h"
+#include "ds-store-onboarding.h"
 #include "ds-test-util.h"
 
 #define PG ds_test_backend_is_postgres ()
@@ -1366,6 +1367,94 @@ test_concurrent_open (void)
     g_object_unref (openers[i].store);
 }
 
+/* Serial numbers from the store's sequence (schema version 4) stay unique
+ * when stations of a line allocate at once, each on its own connection:
+ * the numbers are 1..N without a gap or a repeat, and the rows are in the
+ * audit chain. */
+typedef struct {
+  DsStore *store;
+  guint    station;
+  guint    n;
+} Allocator;
+
+static gpointer
+allocate_thread (gpointer data)
+{
+  Allocator *a = data;
+
+  for (guint i = 0; i < a->n; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *uid = g_strdup_printf ("ON%u-%u", a->station, i);
+      g_autoptr(DsOnboardingRecord) r = g_new0 (DsOnboardingRecord, 1);
+      gint64 job = ds_store_begin_job (a->store, uid, "/dev/pts/1", "op", "LOT-O", "station", &error);
+
+      g_assert_no_error (error);
+      r->job_id = job;
+      r->board_uid = g_strdup (uid);
+      r->vid = 0xFFF1;
+      r->pid = 0x8000;
+      r->discriminator = 3840;
+      r->iterations = 1000;
+      r->salt_hex = g_strdup ("53504B453250204B65792053616C74");
+      r->verifier_hex = g_strdup ("00");
+      r->passcode = 20202021;
+      r->qr = g_strdup ("MT:-24J0AFN00KA0648G00");
+      r->manual_code = g_strdup ("34970112332");
+      r->manufacturing_date = g_strdup ("2026-12-02");
+      r->created_us = 1;
+      g_assert_true (ds_store_add_onboarding (a->store, r, "SN-{seq:05}", NULL, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (r->id, >, 0);
+      g_assert_true (g_str_has_prefix (r->serial_number, "SN-"));
+    }
+  return NULL;
+}
+
+static void
+test_onboarding_serials (Fixture       *f,
+                         gconstpointer  data)
+{
+  Allocator allocators[3];
+  GThread *threads[3];
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsOnboardingRecord) first = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (allocators); i++)
+    {
+      allocators[i] = (Allocator) { i == 0 ? g_object_ref (f->store) : ds_store_open (f->path, &error), i, 8 };
+      g_assert_no_error (error);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (allocators); i++)
+    threads[i] = g_thread_new ("allocate", allocate_thread, &allocators[i]);
+  for (guint i = 0; i < G_N_ELEMENTS (allocators); i++)
+    g_thread_join (threads[i]);
+  for (guint i = 0; i < G_N_ELEMENTS (allocators); i++)
+    g_object_unref (allocators[i].store);
+
+  g_assert_cmpint (peek_int (f, "SELECT count(*) FROM onboarding", 0), ==, 24);
+  g_assert_cmpint (peek_int (f, "SELECT count(DISTINCT serial_number) FROM onboarding", 0), ==, 24);
+  g_assert_cmpint (peek_int (f, "SELECT min(seq) FROM onboarding", 0), ==, 1);
+  g_assert_cmpint (peek_int (f, "SELECT max(seq) FROM onboarding", 0), ==, 24);
+  first = ds_store_find_onboarding (f->store, peek_int (f, "SELECT job_id FROM onboarding WHERE seq = 1", 0), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (first->serial_number, ==, "SN-00001");
+  g_assert_cmpuint (first->passcode, ==, 20202021);
+  assert_audit (f->store, 0, NULL);
+
+  /* An edited code is seen. */
+  tamper (f, "UPDATE onboarding SET passcode = 11111112 WHERE seq = 5");
+  {
+    g_autofree char *reason = NULL;
+    gint64 n = 0, broken = 0;
+
+    g_assert_true (ds_store_verify_audit (f->store, &n, &broken, &reason, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (broken, >, 0);
+    g_assert_nonnull (strstr (reason, "onboarding"));
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1399,6 +1488,7 @@ main (int    argc,
   ADD ("/audit/pages", test_audit_pages);
   ADD ("/two-connections", test_two_connections);
   ADD ("/group-commit", test_group_commit);
+  ADD ("/onboarding-serials", test_onboarding_serials);
   if (!PG)
     {
       ADD ("/group-commit/lost-transaction", test_group_commit_lost_transaction);

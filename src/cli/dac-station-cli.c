@@ -23,6 +23,7 @@
 #include "ds-cli-ca.h"
 #include "ds-cli-common.h"
 #include "ds-cli-flash.h"
+#include "ds-cli-labels.h"
 #include "ds-cli-onboarding.h"
 #include "ds-cli-profile.h"
 #include "ds-cli-records.h"
@@ -103,6 +104,8 @@ typedef struct {
   guint           sigint_id;
   guint           sigterm_id;
   gboolean        cancelled;
+  gboolean        show_codes;    /* print passed boards' QR and manual codes (the demo's are test data) */
+  guint           label_errors;  /* labels --label-dir could not take */
   DsSimulator    *simulator;     /* demo: the simulator, NULL otherwise */
   char           *sim_tmp_dir;   /* demo: removed at the end */
 } Run;
@@ -187,6 +190,9 @@ job_finished_cb (DsJob *job,
           json_add_string (b, "dac_fingerprint", ds_job_get_dac_fingerprint (job));
           json_add_string (b, "dac_file", ds_job_get_dac_path (job));
           json_add_string (b, "pai_file", ds_job_get_pai_path (job));
+          /* The codes hold the passcode: in JSON only when asked for. */
+          if (state == DS_JOB_STATE_PASSED && !ds_cli_onboarding_passed (job, opt_show_codes, b))
+            run->label_errors++;
           break;
         case DS_JOB_STATE_CANCELLED:
           job_json (run, job, "cancelled", b);
@@ -208,7 +214,11 @@ job_finished_cb (DsJob *job,
       print_json (b);
     }
   else if (!run->live)
-    g_print ("%-8s %s\n", ds_board_get_name (board), ds_job_get_message (job));
+    {
+      g_print ("%-8s %s\n", ds_board_get_name (board), ds_job_get_message (job));
+      if (state == DS_JOB_STATE_PASSED && !ds_cli_onboarding_passed (job, run->show_codes, NULL))
+        run->label_errors++;
+    }
 }
 
 static void
@@ -297,6 +307,8 @@ station_idle_cb (DsStation *station,
   g_main_loop_quit (run->loop);
 }
 
+static char *opt_lot = NULL;
+
 /* When the command started: the summary reports the whole run. */
 static gint64 command_started;
 
@@ -358,8 +370,17 @@ summarise (Run *run)
           if (ds_job_get_state (job) == DS_JOB_STATE_FAILED)
             g_print ("  %s: %s\n", ds_board_get_name (ds_job_get_board (job)), ds_job_get_message (job));
         }
+      /* The live table had no room for them while it ran. */
+      for (guint i = 0; run->live && i < jobs->len; i++)
+        {
+          DsJob *job = g_ptr_array_index (jobs, i);
+          if (ds_job_get_state (job) == DS_JOB_STATE_PASSED && !ds_cli_onboarding_passed (job, run->show_codes, NULL))
+            run->label_errors++;
+        }
     }
-  return (failed == 0 && cancelled == 0) ? EXIT_OK : EXIT_FAILED;
+  if (!ds_cli_onboarding_write_csv (ds_store_get_path (run->store), opt_lot))
+    run->label_errors++;
+  return (failed == 0 && cancelled == 0 && run->label_errors == 0) ? EXIT_OK : EXIT_FAILED;
 }
 
 /* Options of a provisioning run. */
@@ -368,7 +389,6 @@ static char *opt_profile = NULL;
 static char *opt_vid = NULL;
 static char *opt_pid = NULL;
 static char *opt_operator = NULL;
-static char *opt_lot = NULL;
 static int opt_timeout_ms = OPT_INT_UNSET;
 static int opt_retries = OPT_INT_UNSET;
 static char *opt_image = NULL;
@@ -478,7 +498,7 @@ setup_run (Run *run)
   ds_station_setup_set_operator (setup, opt_operator);
   ds_station_setup_set_lot (setup, opt_lot);
   ds_station_setup_set_station_name (setup, opt_station_name);
-  if (!ds_cli_reprovision_apply (setup))
+  if (!ds_cli_reprovision_apply (setup) || !ds_cli_onboarding_apply (setup))
     return FALSE;
   if (ds_station_setup_open_store (setup, &error) == NULL)
     {
@@ -636,6 +656,7 @@ cmd_provision (int    argc,
   g_option_context_add_main_entries (context, ds_cli_gate_entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, ca_entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, ds_cli_reprovision_entries, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, ds_cli_onboarding_run_entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return usage_error (context, error->message);
   if (!opt_all && (opt_ports == NULL || opt_ports[0] == NULL) && opt_slots == NULL)
@@ -646,6 +667,7 @@ cmd_provision (int    argc,
     return usage_error (context, _("Unexpected arguments"));
 
   run.json = opt_json;
+  run.show_codes = opt_show_codes;
   if (!setup_run (&run))
     {
       run_clear (&run);
@@ -777,6 +799,7 @@ cmd_demo (int    argc,
   g_option_context_add_main_entries (context, run_entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, ds_cli_gate_entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, ca_entries, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, ds_cli_onboarding_run_entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return usage_error (context, error->message);
   if (n_boards < 1 || n_boards > 64)
@@ -785,6 +808,8 @@ cmd_demo (int    argc,
     return usage_error (context, _("--baud takes a positive rate, or 0 for no limit"));
 
   run.json = opt_json;
+  /* The demo's boards carry test data: their codes are printed always. */
+  run.show_codes = TRUE;
   if (blank && opt_image == NULL)
     {
       /* The simulated boards' own firmware image, built beside the simulator. */
@@ -810,7 +835,11 @@ cmd_demo (int    argc,
   state_dir = keep_state != NULL ? g_strdup (keep_state) : g_build_filename (tmp, "boards", NULL);
   announce_dir = g_build_filename (tmp, "announce", NULL);
   if (!run.json)
-    g_printerr (_("Starting %d simulated boards…\n"), n_boards);
+    {
+      g_printerr (_("Starting %d simulated boards…\n"), n_boards);
+      g_printerr (_("The demo prints each board's QR and manual pairing codes: they are test data. "
+                    "provision prints them only with --show-codes.\n"));
+    }
   if (!start_simulator (&run, n_boards, blank, baud, state_dir, announce_dir, &error))
     {
       g_printerr (_("Cannot start the board simulator: %s\n"), error->message);
@@ -861,6 +890,7 @@ static const struct {
   { "flash", ds_cli_flash, N_("Flash a firmware image onto a board") },
   { "stats", ds_cli_stats, N_("Yield statistics from the records") },
   { "export", ds_cli_export, N_("Export the records as CSV or JSON lines") },
+  { "export-onboarding", ds_cli_export_onboarding, N_("A lot's onboarding codes and serial numbers as CSV") },
   { "audit", ds_cli_audit, N_("Check the records' audit chain (audit verify)") },
   { "verify", ds_cli_verify, N_("Check a DAC chain against the Matter attestation rules") },
   { "profile", ds_cli_profile, N_("Make, show or check a product profile (profile new|show|check FILE)") },

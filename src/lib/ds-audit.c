@@ -31,12 +31,24 @@ static const struct {
   const char *columns;
   const char *key;       /* the first column, which names the row */
   gboolean    text_key;
+  int         since;     /* the schema version that made the table */
 } audited[] = {
-  { "boards", DS_AUDIT_BOARDS_COLUMNS, "uid", TRUE },
-  { "jobs", DS_AUDIT_JOBS_COLUMNS, "id", FALSE },
-  { "steps", DS_AUDIT_STEPS_COLUMNS, "id", FALSE },
-  { "certificates", DS_AUDIT_CERTS_COLUMNS, "id", FALSE },
+  { "boards", DS_AUDIT_BOARDS_COLUMNS, "uid", TRUE, 1 },
+  { "jobs", DS_AUDIT_JOBS_COLUMNS, "id", FALSE, 1 },
+  { "steps", DS_AUDIT_STEPS_COLUMNS, "id", FALSE, 1 },
+  { "certificates", DS_AUDIT_CERTS_COLUMNS, "id", FALSE, 1 },
+  { "onboarding", DS_AUDIT_ONBOARDING_COLUMNS, "id", FALSE, 4 },
 };
+
+/* The schema version of @db, for the tables it has: a store that was not
+ * migrated yet (verified read-only) lacks the newer ones. */
+static gboolean
+schema_version (DsDb    *db,
+                int     *version,
+                GError **error)
+{
+  return ds_store_schema_read_version (db, version, error);
+}
 
 char *
 ds_audit_default_key_dir (const char *db_path)
@@ -412,10 +424,18 @@ ds_audit_snapshot (DsDb    *db,
                    GString *digests,
                    GError **error)
 {
+  int version = 0;
+
+  if (!schema_version (db, &version, error))
+    return FALSE;
   for (gsize t = 0; t < G_N_ELEMENTS (audited); t++)
     {
       g_autofree char *sql = g_strdup_printf ("SELECT %s FROM %s", audited[t].columns, audited[t].table);
-      g_autoptr(DsDbRows) rows = ds_db_query (db, sql, NULL, 0, error);
+      g_autoptr(DsDbRows) rows = NULL;
+
+      if (audited[t].since > version)
+        continue;
+      rows = ds_db_query (db, sql, NULL, 0, error);
 
       if (rows == NULL)
         return FALSE;
@@ -521,6 +541,10 @@ check_rows (DsDb          *db,
             DsAuditResult *result,
             GError       **error)
 {
+  int version = 0;
+
+  if (!schema_version (db, &version, error))
+    return FALSE;
   for (gsize t = 0; t < G_N_ELEMENTS (audited) && result->broken_id == 0; t++)
     {
       g_autofree char *first = g_strdup_printf ("SELECT %s FROM %s ORDER BY %s LIMIT %d", audited[t].columns,
@@ -530,7 +554,7 @@ check_rows (DsDb          *db,
                                                audited[t].key, PAGE_ROWS);
       g_autofree char *last_text = NULL;
       gint64 last_int = 0;
-      gboolean more = TRUE;
+      gboolean more = audited[t].since <= version;
 
       for (guint page = 0; more && result->broken_id == 0; page++)
         {

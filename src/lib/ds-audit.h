@@ -21,6 +21,8 @@ typedef struct _DsDbRows DsDbRows;
 #define DS_AUDIT_STEPS_COLUMNS  "id, job_id, step, outcome, started_us, finished_us, error_code, error_message"
 #define DS_AUDIT_CERTS_COLUMNS  "id, job_id, board_uid, serial, fingerprint, pubkey_sha256, subject, dac_der, " \
                                 "pai_der, dac_path, pai_path, issued_us, installed, superseded, superseded_reason"
+#define DS_AUDIT_ONBOARDING_COLUMNS "id, job_id, board_uid, serial_number, seq, vid, pid, discriminator, " \
+                                    "iterations, salt, verifier, passcode, qr, manual_code, manufacturing_date, created_us"
 
 /* Event kinds written with the key that begin (anchor) or re-begin
  * (acknowledged) the keyed chain. */

@@ -19,8 +19,11 @@
 #include "ds-device.h"
 #include "ds-error.h"
 #include "ds-est-ca.h"
+#include "ds-factory-data.h"
 #include "ds-frame.h"
 #include "ds-matter-validator.h"
+#include "ds-onboarding.h"
+#include "ds-store-onboarding.h"
 #include "ds-util.h"
 
 typedef enum {
@@ -31,6 +34,7 @@ typedef enum {
   EV_CERTIFICATE,
   EV_LOG,
   EV_ATTEMPT,
+  EV_LABEL,
   EV_DONE,
 } EventKind;
 
@@ -51,6 +55,9 @@ typedef struct {
   guint      attempt;     /* EV_ATTEMPT */
   guint      retries;
   guint      timeout_ms;
+  char      *label[4];    /* EV_LABEL: QR payload, manual code, serial number, product name */
+  guint16    vid;
+  guint16    pid;
 } Event;
 
 static void
@@ -62,6 +69,8 @@ event_free (Event *ev)
   g_free (ev->fingerprint);
   g_free (ev->dac_path);
   g_free (ev->pai_path);
+  for (guint i = 0; i < G_N_ELEMENTS (ev->label); i++)
+    g_free (ev->label[i]);
   g_clear_error (&ev->error);
   g_free (ev);
 }
@@ -251,6 +260,7 @@ ds_job_options_copy (const DsJobOptions *o)
   c->reprovision_uids = g_strdupv (o->reprovision_uids);
   c->reprovision_engineer = g_strdup (o->reprovision_engineer);
   c->reprovision_reason = g_strdup (o->reprovision_reason);
+  c->onboarding = ds_onboarding_config_copy (o->onboarding);
   c->transport_factory = o->transport_factory;
   c->transport_factory_data = o->transport_factory_data;
   c->flasher_factory = o->flasher_factory;
@@ -316,6 +326,7 @@ ds_job_options_describe (const DsJobOptions *o,
   else
     g_string_append (s, "firmware none\n");
   g_string_append_printf (s, "jobs %u\ntimeout-ms %u\nretries %u\n", max_jobs, o->timeout_ms, o->retries);
+  ds_onboarding_config_describe (o->onboarding, s);
   if (o->reprovision_uids != NULL && o->reprovision_uids[0] != NULL)
     {
       g_autofree char *uids = g_strjoinv (",", o->reprovision_uids);
@@ -412,6 +423,10 @@ ds_job_options_validate (const DsJobOptions *o,
 {
   g_autoptr(GBytes) paa_der = NULL;
 
+  /* A passcode, discriminator or SPAKE2+ parameter out of range is
+   * refused before any board or CA is asked. */
+  if (!ds_onboarding_config_check (o->onboarding, error))
+    return FALSE;
   if (o->production && o->vid >= DS_VID_TEST_MIN && o->vid <= DS_VID_TEST_MAX)
     {
       g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
@@ -464,6 +479,7 @@ ds_job_options_free (DsJobOptions *o)
   g_strfreev (o->reprovision_uids);
   g_free (o->reprovision_engineer);
   g_free (o->reprovision_reason);
+  ds_onboarding_config_free (o->onboarding);
   g_free (o);
 }
 
@@ -781,6 +797,21 @@ apply_event (DsJob *self,
       g_free (self->pai_path);
       self->pai_path = g_strdup (ev->pai_path);
       break;
+    case EV_LABEL:
+      for (guint i = 0; i < G_N_ELEMENTS (self->label_strings); i++)
+        {
+          g_free (self->label_strings[i]);
+          self->label_strings[i] = g_steal_pointer (&ev->label[i]);
+        }
+      if (self->label_info == NULL)
+        self->label_info = g_new0 (DsLabelInfo, 1);
+      self->label_info->qr = self->label_strings[0];
+      self->label_info->manual_code = self->label_strings[1];
+      self->label_info->serial_number = self->label_strings[2];
+      self->label_info->product_name = self->label_strings[3];
+      self->label_info->vid = ev->vid;
+      self->label_info->pid = ev->pid;
+      break;
     case EV_LOG:
       g_ptr_array_add (self->log, g_strdup (ev->text));
       g_signal_emit (self, signals[LOG], 0, ev->text);
@@ -1090,9 +1121,15 @@ step_connect (Run     *run,
     return FALSE;
   if (run->info.proto_version != DS_PROTOCOL_VERSION)
     {
-      g_set_error (error, DS_ERROR, DS_ERROR_PROTOCOL,
-                   _("The board speaks protocol version %u, the station %u: update the provisioning firmware"),
-                   run->info.proto_version, DS_PROTOCOL_VERSION);
+      if (run->info.proto_version < DS_PROTOCOL_VERSION_2)
+        g_set_error (error, DS_ERROR, DS_ERROR_PROTOCOL,
+                     _("The board's provisioning firmware speaks protocol version %u and cannot store factory data "
+                       "or answer a commissioner's attestation: flash provisioning firmware of protocol %u"),
+                     run->info.proto_version, DS_PROTOCOL_VERSION);
+      else
+        g_set_error (error, DS_ERROR, DS_ERROR_PROTOCOL,
+                     _("The board speaks protocol version %u, the station %u: update the provisioning firmware"),
+                     run->info.proto_version, DS_PROTOCOL_VERSION);
       return FALSE;
     }
 
@@ -1618,34 +1655,215 @@ step_check (Run     *run,
   return TRUE;
 }
 
+/* The board's onboarding data (passcode, discriminator, SPAKE2+ salt,
+ * iterations and verifier, QR and manual codes) and its serial number,
+ * recorded; and the factory data blob that carries them with the DAC, PAI
+ * and CD and the device instance data, without the DAC key (tags 5 and 6).
+ * Nothing is sent to the board here. */
+static GBytes *
+make_factory_data (Run                 *run,
+                   DsOnboardingRecord **record_out,
+                   GError             **error)
+{
+  DsJob *self = run->job;
+  const DsJobOptions *o = self->options;
+  const DsOnboardingConfig *c = o->onboarding;
+  DsOnboardingRequest request;
+  DsOnboarding ob;
+  DsSetupPayload payload = { 0 };
+  DsFactoryDataInfo info = { 0 };
+  g_autoptr(DsOnboardingRecord) rec = g_new0 (DsOnboardingRecord, 1);
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr(GBytes) salt = NULL;
+  g_autoptr(GBytes) verifier = NULL;
+  g_autoptr(GBytes) rotating = NULL;
+  g_autofree char *vendor_name = NULL;
+  g_autofree char *product_name = NULL;
+  guint8 rotating_id[DS_ROTATING_ID_MIN];
+  GBytes *blob;
+
+  ds_onboarding_config_get_request (c, &request);
+  if (!ds_onboarding_make (&request, &ob, error))
+    {
+      ds_onboarding_clear (&ob);
+      g_prefix_error (error, _("Cannot make the board's onboarding data: "));
+      return NULL;
+    }
+  payload.vid = o->vid;
+  payload.pid = o->pid;
+  payload.has_vid_pid = TRUE;
+  payload.flow = c != NULL ? c->flow : DS_FLOW_STANDARD;
+  payload.has_discovery = TRUE;
+  payload.discovery = c != NULL && c->discovery != 0 ? c->discovery : DS_DISCOVERY_BLE;
+  payload.discriminator = ob.discriminator;
+  payload.passcode = ob.passcode;
+  rec->qr = ds_setup_payload_to_qr (&payload, error);
+  rec->manual_code = rec->qr != NULL ? ds_setup_payload_to_manual (&payload, error) : NULL;
+  memset (&payload, 0, sizeof payload);
+  if (rec->manual_code == NULL || !ds_random_bytes (rotating_id, sizeof rotating_id, error))
+    {
+      ds_onboarding_clear (&ob);
+      return NULL;
+    }
+
+  rec->job_id = run->job_id;
+  rec->board_uid = g_strdup (run->info.uid);
+  rec->vid = o->vid;
+  rec->pid = o->pid;
+  rec->discriminator = ob.discriminator;
+  rec->iterations = ob.iterations;
+  rec->salt_hex = ds_hex_encode (ob.salt, ob.salt_len);
+  rec->verifier_hex = ds_hex_encode (ob.verifier, sizeof ob.verifier);
+  rec->passcode = ob.passcode;
+  rec->manufacturing_date = g_date_time_format (now, "%Y-%m-%d");
+  rec->created_us = g_get_real_time ();
+  /* Recorded before the board hears of it, with its serial number. */
+  if (!ds_store_add_onboarding (o->store, rec, ds_onboarding_config_get_serial_pattern (c), now, error))
+    {
+      ds_onboarding_clear (&ob);
+      g_prefix_error (error, _("Cannot record the board's onboarding data: "));
+      return NULL;
+    }
+
+  vendor_name = c != NULL && c->vendor_name != NULL ? g_strdup (c->vendor_name)
+                                                     : g_strdup_printf ("Vendor %04X", o->vid);
+  product_name = c != NULL && c->product_name != NULL ? g_strdup (c->product_name)
+                                                      : g_strdup_printf ("Product %04X", o->pid);
+  salt = g_bytes_new (ob.salt, ob.salt_len);
+  verifier = g_bytes_new (ob.verifier, sizeof ob.verifier);
+  rotating = g_bytes_new (rotating_id, sizeof rotating_id);
+  OPENSSL_cleanse (rotating_id, sizeof rotating_id);
+  info.cd = o->cd;
+  info.dac = run->cert->dac_der;
+  info.pai = run->cert->pai_der;
+  info.discriminator = ob.discriminator;
+  info.iterations = ob.iterations;
+  info.salt = salt;
+  info.verifier = verifier;
+  info.has_passcode = c == NULL || !c->no_passcode_tag;
+  info.passcode = ob.passcode;
+  info.vendor_name = vendor_name;
+  info.vid = o->vid;
+  info.product_name = product_name;
+  info.pid = o->pid;
+  info.serial_number = rec->serial_number;
+  info.manufacturing_date = rec->manufacturing_date;
+  info.hardware_version = c != NULL ? c->hardware_version : 0;
+  info.hardware_version_string = c != NULL && c->hardware_version_string != NULL ? c->hardware_version_string
+                                                                                 : DS_HARDWARE_VERSION_STRING_DEFAULT;
+  info.rotating_id = rotating;
+  blob = ds_factory_data_build (&info, ds_onboarding_config_get_fd_size (c), error);
+  ds_onboarding_clear (&ob);
+  info.passcode = 0;
+  if (blob == NULL)
+    {
+      g_prefix_error (error, _("Cannot assemble the factory data for serial number %s: "), rec->serial_number);
+      return NULL;
+    }
+  *record_out = g_steal_pointer (&rec);
+  return blob;
+}
+
+/* Sends the factory data, reads it back and checks every byte the board
+ * returns against what was sent, and that the board added the DAC's
+ * public key (tag 6) and kept its private key (tag 5) to itself. */
+static gboolean
+write_factory_data (Run                      *run,
+                    GBytes                   *blob,
+                    const DsOnboardingRecord *rec,
+                    GError                  **error)
+{
+  DsJob *self = run->job;
+  const DsOnboardingConfig *c = self->options->onboarding;
+  guint32 address = ds_onboarding_config_get_fd_address (c);
+  g_autoptr(GBytes) read_back = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *product_name = NULL;
+  Event *ev;
+
+  if (!ds_device_write_factory_data (run->device, address, blob, run->cancellable, error))
+    {
+      g_prefix_error (error, _("Writing the factory data at 0x%08X: "), address);
+      return FALSE;
+    }
+  read_back = ds_device_read_factory_data (run->device, address, run->cancellable, error);
+  if (read_back == NULL)
+    {
+      g_prefix_error (error, _("Reading the factory data back from 0x%08X: "), address);
+      return FALSE;
+    }
+  if (!ds_factory_data_compare (blob, read_back, run->cert->dac_der, ds_onboarding_config_get_fd_size (c),
+                                &local_error))
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_INVALID_DATA,
+                   _("The factory data the board read back is not what was sent: %s; set the board aside"),
+                   local_error->message);
+      return FALSE;
+    }
+
+  product_name = c != NULL && c->product_name != NULL ? g_strdup (c->product_name)
+                                                      : g_strdup_printf ("Product %04X", self->options->pid);
+  ev = g_new0 (Event, 1);
+  ev->kind = EV_LABEL;
+  ev->label[0] = g_strdup (rec->qr);
+  ev->label[1] = g_strdup (rec->manual_code);
+  ev->label[2] = g_strdup (rec->serial_number);
+  ev->label[3] = g_steal_pointer (&product_name);
+  ev->vid = rec->vid;
+  ev->pid = rec->pid;
+  post (self, ev);
+  /* TRANSLATORS: a line of a board's log: the serial number, the
+   * discriminator, the number of bytes and the flash address.  The
+   * passcode and the codes that hold it are never logged. */
+  post_log (self, _("factory data for serial number %s (discriminator %u) written, %zu bytes at 0x%08X, "
+                    "read back and checked"),
+            rec->serial_number, rec->discriminator, g_bytes_get_size (blob), address);
+  return TRUE;
+}
+
 static gboolean
 step_install (Run     *run,
               GError **error)
 {
   DsJob *self = run->job;
+  g_autoptr(DsOnboardingRecord) rec = NULL;
+  g_autoptr(GBytes) blob = NULL;
 
   if (run->already_provisioned)
     {
       run->skip_reason = g_strdup (_("the board's credentials are locked"));
       return TRUE;
     }
-  if (run->already_installed)
-    {
-      run->skip_reason = g_strdup (_("the DAC was installed before an interruption"));
-      return TRUE;
-    }
-  if (!ds_device_install (run->device, run->cert->dac_der, run->cert->pai_der, self->options->cd,
-                          run->cancellable, error))
-    {
-      if (ds_device_get_last_status (run->device) == DS_STATUS_KEY_MISMATCH)
-        ds_store_mark_superseded (self->options->store, run->cert->id,
-                                  "the board refused it: not for its key", NULL);
-      return FALSE;
-    }
-  if (!ds_store_mark_installed (self->options->store, run->cert->id, error))
+  /* Made and checked before the DAC goes in: factory data that cannot be
+   * assembled (a blob larger than the region) leaves the board as it was. */
+  blob = make_factory_data (run, &rec, error);
+  if (blob == NULL)
     return FALSE;
-  /* TRANSLATORS: a line of a board's log. */
-  post_log (self, "%s", _("DAC and PAI installed"));
+  if (run->already_installed)
+    /* TRANSLATORS: a line of a board's log. */
+    post_log (self, "%s", _("the DAC was installed before an interruption"));
+  else
+    {
+      if (!ds_device_install (run->device, run->cert->dac_der, run->cert->pai_der, self->options->cd,
+                              run->cancellable, error))
+        {
+          if (ds_device_get_last_status (run->device) == DS_STATUS_KEY_MISMATCH)
+            ds_store_mark_superseded (self->options->store, run->cert->id,
+                                      "the board refused it: not for its key", NULL);
+          return FALSE;
+        }
+      if (!ds_store_mark_installed (self->options->store, run->cert->id, error))
+        return FALSE;
+      /* TRANSLATORS: a line of a board's log. */
+      post_log (self, "%s", _("DAC and PAI installed"));
+    }
+  if (!write_factory_data (run, blob, rec, error))
+    return FALSE;
+  /* A resumed board's DAC was in already; its factory data is written now. */
+  run->done_message = run->already_installed
+    ? g_strdup_printf (_("DAC installed before an interruption; factory data for serial number %s"),
+                       rec->serial_number)
+    : g_strdup_printf (_("Serial number %s"), rec->serial_number);
   return TRUE;
 }
 

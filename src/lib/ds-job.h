@@ -10,6 +10,7 @@
 #include "ds-estimator.h"
 #include "ds-flasher.h"
 #include "ds-label.h"
+#include "ds-onboarding-config.h"
 #include "ds-transport.h"
 #include "ds-store.h"
 #include "ds-matter-validator.h"
@@ -81,6 +82,9 @@ typedef struct {
   char      **reprovision_uids;
   char       *reprovision_engineer;
   char       *reprovision_reason;
+  /* The onboarding data and factory data Install writes to every board
+   * (docs/onboarding.md); NULL: the defaults. */
+  DsOnboardingConfig *onboarding;
   DsTransportFactory transport_factory;   /* NULL: ds_transport_new_for_port() */
   gpointer           transport_factory_data;
   DsFlasherFactory   flasher_factory;     /* NULL: the ROM bootloader over the transport */

@@ -33,6 +33,7 @@ struct _DsStationSetup
   char     **reprovision_uids;
   char      *reprovision_engineer;
   char      *reprovision_reason;
+  DsOnboardingConfig *onboarding;
 };
 
 G_DEFINE_FINAL_TYPE (DsStationSetup, ds_station_setup, G_TYPE_OBJECT)
@@ -49,6 +50,7 @@ ds_station_setup_finalize (GObject *object)
   g_strfreev (self->reprovision_uids);
   g_free (self->reprovision_engineer);
   g_free (self->reprovision_reason);
+  ds_onboarding_config_free (self->onboarding);
   g_free (self->station_name);
   g_clear_object (&self->store);
   G_OBJECT_CLASS (ds_station_setup_parent_class)->finalize (object);
@@ -521,6 +523,7 @@ ds_station_setup_build (DsStationSetup *self,
   options.reprovision_uids = self->reprovision_uids;
   options.reprovision_engineer = self->reprovision_engineer;
   options.reprovision_reason = self->reprovision_reason;
+  options.onboarding = self->onboarding;
   if (!ds_job_options_validate (&options, error))
     return NULL;
   return ds_station_new (&options, p->jobs > 0 ? p->jobs : 8);
@@ -540,4 +543,14 @@ ds_station_setup_set_reprovision (DsStationSetup     *self,
   self->reprovision_engineer = g_strdup (engineer);
   g_free (self->reprovision_reason);
   self->reprovision_reason = g_strdup (reason);
+}
+
+void
+ds_station_setup_set_onboarding (DsStationSetup           *self,
+                                 const DsOnboardingConfig *config)
+{
+  g_return_if_fail (DS_IS_STATION_SETUP (self));
+
+  ds_onboarding_config_free (self->onboarding);
+  self->onboarding = ds_onboarding_config_copy (config);
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "ds-profile.h"
+#include "ds-onboarding-config.h"
 #include "ds-station.h"
 
 G_BEGIN_DECLS
@@ -42,6 +43,10 @@ void            ds_station_setup_set_reprovision  (DsStationSetup     *self,
                                                    const char *const  *uids,
                                                    const char         *engineer,
                                                    const char         *reason);
+/* The onboarding data and factory data settings (DsJobOptions'
+ * onboarding); NULL: the defaults. */
+void            ds_station_setup_set_onboarding   (DsStationSetup           *self,
+                                                   const DsOnboardingConfig *config);
 /* The record store the station will use, opened now if needed. */
 DsStore        *ds_station_setup_open_store       (DsStationSetup *self,
                                                    GError        **error);

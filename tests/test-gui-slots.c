@@ -1176,11 +1176,14 @@ test_identify (Fixture       *f,
   g_assert_true (test_wait_until (a1_empty, f, 30));
   f->sim = test_sim_start (f->state_dir, f->sim_dir, 4, 0, hangs);
   g_assert_true (test_wait_until (highlight_is, &a4_lit, 30));
+  /* A4 can show before A1's board is back in its slot. */
+  test_wait_cards (f->window, 4, 30);
 
   /* While Identify waits for a board that does not answer it, the board
    * is not started (its job would find the port in use); then Identify
    * fails alone. */
   a1 = ds_window_find_card (f->window, "A1");
+  g_assert_nonnull (identify_button (GTK_WIDGET (a1)));
   gtk_button_clicked (GTK_BUTTON (identify_button (GTK_WIDGET (a1))));
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "provision",
                                   g_variant_new_string (ds_board_get_port (ds_board_card_get_board (a1))));

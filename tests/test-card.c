@@ -6,19 +6,19 @@
 #include <string.h>
 
 #include "ds-board-card.h"
-#include "ds-step-row.h"
+#include "ds-step-strip.h"
 #include "ds-test-board.h"
 
 static void
-collect_rows (GtkWidget *widget,
-              gpointer   data)
+collect_strips (GtkWidget *widget,
+                gpointer   data)
 {
-  GPtrArray *rows = data;
+  GPtrArray *strips = data;
 
-  if (DS_IS_STEP_ROW (widget))
-    g_ptr_array_add (rows, widget);
+  if (DS_IS_STEP_STRIP (widget))
+    g_ptr_array_add (strips, widget);
   else if (GTK_IS_CONTAINER (widget))
-    gtk_container_forall (GTK_CONTAINER (widget), collect_rows, rows);
+    gtk_container_forall (GTK_CONTAINER (widget), collect_strips, strips);
 }
 
 static void
@@ -37,7 +37,7 @@ test_replugged_card (void)
 {
   DsTestBoards boards = { 0 };
   g_autoptr(DsJob) job = NULL;
-  g_autoptr(GPtrArray) rows = g_ptr_array_new ();
+  g_autoptr(GPtrArray) strips = g_ptr_array_new ();
   g_autoptr(DsBoard) replugged = NULL;
   DsBoardCard *card;
   gboolean done = FALSE;
@@ -53,13 +53,14 @@ test_replugged_card (void)
   replugged = ds_board_new (DS_BOARD_KIND_SIMULATED, "fake:0", "fake-0");
   card = g_object_ref_sink (ds_board_card_new (replugged));
   ds_board_card_set_job (card, job);
-  collect_rows (GTK_WIDGET (card), rows);
-  g_assert_cmpuint (rows->len, ==, DS_N_STEPS);
+  collect_strips (GTK_WIDGET (card), strips);
+  g_assert_cmpuint (strips->len, ==, 1);
   for (DsStep step = 0; step < DS_N_STEPS; step++)
     {
-      g_autofree char *tooltip = gtk_widget_get_tooltip_text (rows->pdata[step]);
+      g_autofree char *tooltip = ds_step_strip_dup_tooltip (strips->pdata[0], step);
 
       g_test_message ("%s: %s", ds_step_to_string (step), tooltip);
+      g_assert_cmpstr (ds_step_strip_get_outcome (strips->pdata[0], step), ==, ds_job_get_step_outcome (job, step));
       if (ds_job_get_step_message (job, step) != NULL)
         g_assert_nonnull (strstr (tooltip, ds_job_get_step_message (job, step)));
     }

@@ -32,6 +32,7 @@ struct _DsStepStrip
   /* The steps' names, plain and bold, made once for the widget's font. */
   PangoLayout *names[DS_N_STEPS][2];
   int          row_height;
+  PangoFontDescription *font; /* the names' font */
   guint        spin_id;       /* tick callback while a step runs */
   int          spin_phase;
 };
@@ -81,6 +82,7 @@ clear_names (DsStepStrip *self)
       g_clear_object (&self->names[step][1]);
     }
   self->row_height = 0;
+  g_clear_pointer (&self->font, pango_font_description_free);
 }
 
 static void
@@ -91,6 +93,9 @@ ensure_names (DsStepStrip *self)
 
   if (self->names[0][0] != NULL)
     return;
+  gtk_style_context_get (gtk_widget_get_style_context (GTK_WIDGET (self)),
+                         gtk_style_context_get_state (gtk_widget_get_style_context (GTK_WIDGET (self))),
+                         "font", &self->font, NULL);
   bold = pango_attr_list_new ();
   pango_attr_list_insert (bold, pango_attr_weight_new (PANGO_WEIGHT_BOLD));
   for (DsStep step = 0; step < DS_N_STEPS; step++)
@@ -136,9 +141,18 @@ ds_step_strip_style_updated (GtkWidget *widget)
 {
   DsStepStrip *self = DS_STEP_STRIP (widget);
   int old_height = self->row_height;
+  g_autoptr(PangoFontDescription) font = NULL;
 
   GTK_WIDGET_CLASS (ds_step_strip_parent_class)->style_updated (widget);
-  /* The font may have changed: names are measured again. */
+  /* The card's restyles reach the strip too: names are made again only
+   * when the font changed (colours are taken at each draw). */
+  gtk_style_context_get (gtk_widget_get_style_context (widget),
+                         gtk_style_context_get_state (gtk_widget_get_style_context (widget)), "font", &font, NULL);
+  if (self->font != NULL && pango_font_description_equal (font, self->font))
+    {
+      gtk_widget_queue_draw (widget);
+      return;
+    }
   clear_names (self);
   if (old_height != 0 && strip_height (self) != DS_N_STEPS * old_height + (DS_N_STEPS - 1) * ROW_SPACING)
     gtk_widget_queue_resize (widget);
@@ -161,8 +175,39 @@ icon_name_for (Outcome outcome)
     }
 }
 
-/* GTK's icon theme keeps what it loaded, colours and all: every card's
- * strip shares the same few icons. */
+/* The few icons every strip draws, by name, colour and scale: loaded once
+ * for the process, not at each draw. */
+static cairo_surface_t *
+lookup_icon (GtkWidget     *widget,
+             const char    *name,
+             const GdkRGBA *color,
+             int            scale)
+{
+  static GHashTable *icons;
+  g_autofree char *rgba = gdk_rgba_to_string (color);
+  g_autofree char *key = g_strdup_printf ("%s %s %d", name, rgba, scale);
+  GtkIconTheme *theme;
+  g_autoptr(GtkIconInfo) info = NULL;
+  g_autoptr(GdkPixbuf) pixbuf = NULL;
+  cairo_surface_t *surface;
+
+  if (icons == NULL)
+    icons = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) cairo_surface_destroy);
+  surface = g_hash_table_lookup (icons, key);
+  if (surface != NULL)
+    return surface;
+  theme = gtk_icon_theme_get_for_screen (gtk_widget_get_screen (widget));
+  info = gtk_icon_theme_lookup_icon_for_scale (theme, name, ICON_SIZE, scale, GTK_ICON_LOOKUP_FORCE_SIZE);
+  if (info == NULL)
+    return NULL;
+  pixbuf = gtk_icon_info_load_symbolic (info, color, NULL, NULL, NULL, NULL, NULL);
+  if (pixbuf == NULL)
+    return NULL;
+  surface = gdk_cairo_surface_create_from_pixbuf (pixbuf, scale, NULL);
+  g_hash_table_insert (icons, g_steal_pointer (&key), surface);
+  return surface;
+}
+
 static void
 draw_icon (DsStepStrip   *self,
            cairo_t       *cr,
@@ -172,20 +217,11 @@ draw_icon (DsStepStrip   *self,
            int            x,
            int            y)
 {
-  GtkWidget *widget = GTK_WIDGET (self);
-  int scale = gtk_widget_get_scale_factor (widget);
-  GtkIconTheme *theme = gtk_icon_theme_get_for_screen (gtk_widget_get_screen (widget));
-  g_autoptr(GtkIconInfo) info = gtk_icon_theme_lookup_icon_for_scale (theme, icon_name_for (outcome), ICON_SIZE,
-                                                                      scale, GTK_ICON_LOOKUP_FORCE_SIZE);
-  g_autoptr(GdkPixbuf) pixbuf = NULL;
-  cairo_surface_t *surface;
+  cairo_surface_t *surface = lookup_icon (GTK_WIDGET (self), icon_name_for (outcome), color,
+                                          gtk_widget_get_scale_factor (GTK_WIDGET (self)));
 
-  if (info == NULL)
+  if (surface == NULL)
     return;
-  pixbuf = gtk_icon_info_load_symbolic (info, color, NULL, NULL, NULL, NULL, NULL);
-  if (pixbuf == NULL)
-    return;
-  surface = gdk_cairo_surface_create_from_pixbuf (pixbuf, scale, gtk_widget_get_window (widget));
   cairo_save (cr);
   cairo_translate (cr, x + ICON_SIZE / 2.0, y + ICON_SIZE / 2.0);
   if (outcome == OUTCOME_RUNNING)
@@ -193,7 +229,6 @@ draw_icon (DsStepStrip   *self,
   cairo_set_source_surface (cr, surface, -ICON_SIZE / 2.0, -ICON_SIZE / 2.0);
   cairo_paint_with_alpha (cr, alpha);
   cairo_restore (cr);
-  cairo_surface_destroy (surface);
 }
 
 static gboolean

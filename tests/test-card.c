@@ -8,6 +8,7 @@
 #include "ds-board-card.h"
 #include "ds-step-strip.h"
 #include "ds-test-board.h"
+#include "ds-test-util.h"
 
 static void
 collect_strips (GtkWidget *widget,
@@ -72,10 +73,69 @@ test_replugged_card (void)
   ds_test_boards_teardown (&boards);
 }
 
+static gboolean
+widget_mapped (gpointer data)
+{
+  return gtk_widget_get_mapped (data);
+}
+
+static gboolean
+card_rendered (gpointer data)
+{
+  return ds_board_card_is_rendered (data);
+}
+
+/* A card on screen shows a new job in a frame, within the cards' budget
+ * of renders a frame, not at once; its status is the job's at once, and
+ * its getters render what waits first. */
+static void
+test_render_in_frame (void)
+{
+  DsTestBoards boards = { 0 };
+  g_autoptr(DsJob) job = NULL;
+  DsBoardCard *card;
+  GtkWidget *window, *flowbox;
+  gboolean done = FALSE;
+
+  ds_test_boards_setup (&boards, 1, NULL);
+  job = ds_job_new (g_ptr_array_index (boards.boards, 0), &boards.options);
+  ds_job_run_async (job, NULL, done_cb, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (ds_job_get_state (job), ==, DS_JOB_STATE_PASSED);
+
+  window = gtk_window_new (GTK_WINDOW_TOPLEVEL);
+  flowbox = gtk_flow_box_new ();
+  gtk_container_add (GTK_CONTAINER (window), flowbox);
+  card = ds_board_card_new (g_ptr_array_index (boards.boards, 0));
+  gtk_container_add (GTK_CONTAINER (flowbox), GTK_WIDGET (card));
+  gtk_widget_show_all (window);
+  ds_test_wait_until (widget_mapped, card, 10, "the card is shown");
+  g_assert_cmpstr (ds_board_card_get_headline (card), ==, "Ready");
+
+  ds_board_card_set_job (card, job);
+  g_assert_cmpint (ds_board_card_get_status (card), ==, DS_CARD_STATUS_PASSED);
+  g_assert_false (ds_board_card_is_rendered (card));
+  ds_test_wait_until (card_rendered, card, 10, "the card renders its job");
+
+  /* A getter renders a change that waits for its frame. */
+  ds_board_card_set_job (card, NULL);
+  g_assert_false (ds_board_card_is_rendered (card));
+  g_assert_cmpstr (ds_board_card_get_headline (card), ==, "Ready");
+  g_assert_true (ds_board_card_is_rendered (card));
+  ds_board_card_set_job (card, job);
+  g_assert_cmpstr (ds_board_card_get_headline (card), ==, "PASS");
+
+  gtk_widget_destroy (window);
+  g_clear_object (&job);
+  ds_test_boards_teardown (&boards);
+}
+
 int
 main (int argc, char **argv)
 {
   gtk_test_init (&argc, &argv, NULL);
   g_test_add_func ("/card/replugged", test_replugged_card);
+  g_test_add_func ("/card/render-in-frame", test_render_in_frame);
   return g_test_run ();
 }

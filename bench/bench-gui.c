@@ -238,6 +238,20 @@ main (int    argc,
     }
   elapsed = g_get_monotonic_time () - start;
   g_source_remove (id);
+  /* DS_BENCH_SCREENSHOT=FILE.png: the window with every card passed. */
+  if (g_getenv ("DS_BENCH_SCREENSHOT") != NULL)
+    {
+      GtkWidget *widget = GTK_WIDGET (boards.window);
+      cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32,
+                                                             gtk_widget_get_allocated_width (widget),
+                                                             gtk_widget_get_allocated_height (widget));
+      cairo_t *cr = cairo_create (surface);
+
+      gtk_widget_draw (widget, cr);
+      cairo_destroy (cr);
+      cairo_surface_write_to_png (surface, g_getenv ("DS_BENCH_SCREENSHOT"));
+      cairo_surface_destroy (surface);
+    }
 
   printf ("%.1f %.1f %.1f %ld %ld %.2f %.1f %.1f\n", idle.longest / 1000.0, busy.longest / 1000.0,
           busy.longest_provisioning / 1000.0, idle_rss, peak_rss_kib (), elapsed / 1e6,

@@ -25,16 +25,16 @@ typedef enum {
 
 struct _DsStepStrip
 {
-  GtkWidget    parent_instance;
+  GtkWidget             parent_instance;
 
-  char        *outcome[DS_N_STEPS];
-  char        *message[DS_N_STEPS];
+  char                 *outcome[DS_N_STEPS];
+  char                 *message[DS_N_STEPS];
   /* The steps' names, plain and bold, made once for the widget's font. */
-  PangoLayout *names[DS_N_STEPS][2];
-  int          row_height;
-  PangoFontDescription *font; /* the names' font */
-  guint        spin_id;       /* tick callback while a step runs */
-  int          spin_phase;
+  PangoLayout          *names[DS_N_STEPS][2];
+  PangoFontDescription *font;    /* the names' font */
+  int                   row_height;
+  guint                 spin_id; /* tick callback while a step runs */
+  int                   spin_phase;
 };
 
 G_DEFINE_FINAL_TYPE (DsStepStrip, ds_step_strip, GTK_TYPE_WIDGET)
@@ -191,12 +191,16 @@ lookup_icon (GtkWidget     *widget,
   g_autoptr(GdkPixbuf) pixbuf = NULL;
   cairo_surface_t *surface;
 
+  theme = gtk_icon_theme_get_for_screen (gtk_widget_get_screen (widget));
   if (icons == NULL)
-    icons = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) cairo_surface_destroy);
+    {
+      icons = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) cairo_surface_destroy);
+      /* Another icon theme: load again. */
+      g_signal_connect_swapped (theme, "changed", G_CALLBACK (g_hash_table_remove_all), icons);
+    }
   surface = g_hash_table_lookup (icons, key);
   if (surface != NULL)
     return surface;
-  theme = gtk_icon_theme_get_for_screen (gtk_widget_get_screen (widget));
   info = gtk_icon_theme_lookup_icon_for_scale (theme, name, ICON_SIZE, scale, GTK_ICON_LOOKUP_FORCE_SIZE);
   if (info == NULL)
     return NULL;

@@ -10,8 +10,12 @@
  * is the stall the main loop itself caused, whatever the load.
  *
  * DS_BENCH_STALLS=1 prints each long gap with how many cards are shown,
- * passed and waiting to be rendered; DS_BENCH_HIDDEN=1 runs with the window
- * unmapped (no layout, no drawing).
+ * passed and waiting to be rendered, where its CPU time went (the frame
+ * clock's update phase: tick callbacks, such as the cards rendering their
+ * jobs and the window adding cards; layout: restyling, size requests and
+ * allocation; paint; and the rest: idle callbacks, job signals, X events),
+ * and how many widgets were restyled and allocated in it; DS_BENCH_HIDDEN=1
+ * runs with the window unmapped (no layout, no drawing).
  *
  *   bench-gui N BAUD   prints "idle_stall_ms busy_stall_ms provisioning_stall_ms
  *                       idle_rss_kib busy_rss_kib seconds
@@ -22,6 +26,7 @@
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -41,6 +46,17 @@ typedef struct {
   gint64    longest_provisioning;
 } Stall;
 
+/* Where the main thread's CPU time goes within a gap, by frame clock
+ * phase: an emission hook runs before any handler of its signal, so each
+ * phase's signal marks the end of the phase before it. */
+typedef enum { PHASE_OTHER, PHASE_UPDATE, PHASE_LAYOUT, PHASE_PAINT, N_PHASES } Phase;
+
+static Phase  phase = PHASE_OTHER;
+static gint64 phase_since;
+static gint64 phase_cpu[N_PHASES];
+static guint  n_restyled;    /* widgets whose style changed in the gap */
+static guint  n_allocated;   /* widgets given an allocation in the gap */
+
 /* The main thread's CPU time, in microseconds. */
 static gint64
 thread_cpu_time (void)
@@ -52,12 +68,57 @@ thread_cpu_time (void)
 }
 
 static gboolean
+phase_hook_cb (GSignalInvocationHint *hint,
+               guint                  n_params,
+               const GValue          *params,
+               gpointer               data)
+{
+  gint64 cpu = thread_cpu_time ();
+
+  phase_cpu[phase] += cpu - phase_since;
+  phase_since = cpu;
+  phase = GPOINTER_TO_INT (data);
+  return TRUE;
+}
+
+static gboolean
+count_hook_cb (GSignalInvocationHint *hint,
+               guint                  n_params,
+               const GValue          *params,
+               gpointer               data)
+{
+  (*(guint *) data)++;
+  return TRUE;
+}
+
+static void
+hook_phases (void)
+{
+  static const struct { const char *signal; Phase phase; } hooks[] = {
+    { "update", PHASE_UPDATE }, { "layout", PHASE_LAYOUT }, { "paint", PHASE_PAINT }, { "after-paint", PHASE_OTHER },
+  };
+
+  g_type_class_ref (GDK_TYPE_FRAME_CLOCK);
+  for (gsize i = 0; i < G_N_ELEMENTS (hooks); i++)
+    g_signal_add_emission_hook (g_signal_lookup (hooks[i].signal, GDK_TYPE_FRAME_CLOCK), 0, phase_hook_cb,
+                                GINT_TO_POINTER (hooks[i].phase), NULL);
+  g_type_class_ref (GTK_TYPE_WIDGET);
+  g_signal_add_emission_hook (g_signal_lookup ("style-updated", GTK_TYPE_WIDGET), 0, count_hook_cb, &n_restyled, NULL);
+  g_signal_add_emission_hook (g_signal_lookup ("size-allocate", GTK_TYPE_WIDGET), 0, count_hook_cb, &n_allocated,
+                              NULL);
+  phase_since = thread_cpu_time ();
+}
+
+static gboolean
 tick (gpointer data)
 {
   Stall *s = data;
   gint64 now = g_get_monotonic_time ();
   gint64 cpu = thread_cpu_time ();
 
+  /* The timer itself runs outside the frame clock's phases. */
+  phase_cpu[phase] += cpu - phase_since;
+  phase_since = cpu;
   if (s->last != 0)
     {
       s->longest = MAX (s->longest, now - s->last);
@@ -72,9 +133,11 @@ tick (gpointer data)
               passed += ds_board_card_get_status (l->data) == DS_CARD_STATUS_PASSED;
               unrendered += !ds_board_card_is_rendered (l->data);
             }
-          g_printerr ("stall: %.1f ms CPU, %.1f ms wall; %u cards, %u passed, %u waiting to be rendered\n",
+          g_printerr ("stall: %.1f ms CPU, %.1f ms wall; %u cards, %u passed, %u waiting to be rendered; "
+                      "CPU ms: update %.1f, layout %.1f, paint %.1f, other %.1f; %u widgets restyled, %u allocated\n",
                       (cpu - s->last_cpu) / 1000.0, (now - s->last) / 1000.0, g_list_length (cards), passed,
-                      unrendered);
+                      unrendered, phase_cpu[PHASE_UPDATE] / 1000.0, phase_cpu[PHASE_LAYOUT] / 1000.0,
+                      phase_cpu[PHASE_PAINT] / 1000.0, phase_cpu[PHASE_OTHER] / 1000.0, n_restyled, n_allocated);
         }
       if (s->all_cards)
         s->longest_provisioning = MAX (s->longest_provisioning, now - s->last);
@@ -86,6 +149,9 @@ tick (gpointer data)
     }
   s->last = g_get_monotonic_time ();
   s->last_cpu = thread_cpu_time ();
+  memset (phase_cpu, 0, sizeof phase_cpu);
+  phase_since = s->last_cpu;
+  n_restyled = n_allocated = 0;
   return G_SOURCE_CONTINUE;
 }
 
@@ -136,6 +202,7 @@ main (int    argc,
   setlocale (LC_ALL, "");
   g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
   gtk_init (&argc, &argv);
+  hook_phases ();
   tmp = g_dir_make_tmp ("ds-bench-gui-XXXXXX", &error);
   g_assert_no_error (error);
   data_dir = g_build_filename (tmp, "data", NULL);
@@ -171,6 +238,20 @@ main (int    argc,
     }
   elapsed = g_get_monotonic_time () - start;
   g_source_remove (id);
+  /* DS_BENCH_SCREENSHOT=FILE.png: the window with every card passed. */
+  if (g_getenv ("DS_BENCH_SCREENSHOT") != NULL)
+    {
+      GtkWidget *widget = GTK_WIDGET (boards.window);
+      cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32,
+                                                             gtk_widget_get_allocated_width (widget),
+                                                             gtk_widget_get_allocated_height (widget));
+      cairo_t *cr = cairo_create (surface);
+
+      gtk_widget_draw (widget, cr);
+      cairo_destroy (cr);
+      cairo_surface_write_to_png (surface, g_getenv ("DS_BENCH_SCREENSHOT"));
+      cairo_surface_destroy (surface);
+    }
 
   printf ("%.1f %.1f %.1f %ld %ld %.2f %.1f %.1f\n", idle.longest / 1000.0, busy.longest / 1000.0,
           busy.longest_provisioning / 1000.0, idle_rss, peak_rss_kib (), elapsed / 1e6,

@@ -6,19 +6,20 @@
 #include <string.h>
 
 #include "ds-board-card.h"
-#include "ds-step-row.h"
+#include "ds-step-strip.h"
 #include "ds-test-board.h"
+#include "ds-test-util.h"
 
 static void
-collect_rows (GtkWidget *widget,
-              gpointer   data)
+collect_strips (GtkWidget *widget,
+                gpointer   data)
 {
-  GPtrArray *rows = data;
+  GPtrArray *strips = data;
 
-  if (DS_IS_STEP_ROW (widget))
-    g_ptr_array_add (rows, widget);
+  if (DS_IS_STEP_STRIP (widget))
+    g_ptr_array_add (strips, widget);
   else if (GTK_IS_CONTAINER (widget))
-    gtk_container_forall (GTK_CONTAINER (widget), collect_rows, rows);
+    gtk_container_forall (GTK_CONTAINER (widget), collect_strips, strips);
 }
 
 static void
@@ -37,7 +38,7 @@ test_replugged_card (void)
 {
   DsTestBoards boards = { 0 };
   g_autoptr(DsJob) job = NULL;
-  g_autoptr(GPtrArray) rows = g_ptr_array_new ();
+  g_autoptr(GPtrArray) strips = g_ptr_array_new ();
   g_autoptr(DsBoard) replugged = NULL;
   DsBoardCard *card;
   gboolean done = FALSE;
@@ -53,13 +54,14 @@ test_replugged_card (void)
   replugged = ds_board_new (DS_BOARD_KIND_SIMULATED, "fake:0", "fake-0");
   card = g_object_ref_sink (ds_board_card_new (replugged));
   ds_board_card_set_job (card, job);
-  collect_rows (GTK_WIDGET (card), rows);
-  g_assert_cmpuint (rows->len, ==, DS_N_STEPS);
+  collect_strips (GTK_WIDGET (card), strips);
+  g_assert_cmpuint (strips->len, ==, 1);
   for (DsStep step = 0; step < DS_N_STEPS; step++)
     {
-      g_autofree char *tooltip = gtk_widget_get_tooltip_text (rows->pdata[step]);
+      g_autofree char *tooltip = ds_step_strip_dup_tooltip (strips->pdata[0], step);
 
       g_test_message ("%s: %s", ds_step_to_string (step), tooltip);
+      g_assert_cmpstr (ds_step_strip_get_outcome (strips->pdata[0], step), ==, ds_job_get_step_outcome (job, step));
       if (ds_job_get_step_message (job, step) != NULL)
         g_assert_nonnull (strstr (tooltip, ds_job_get_step_message (job, step)));
     }
@@ -71,10 +73,69 @@ test_replugged_card (void)
   ds_test_boards_teardown (&boards);
 }
 
+static gboolean
+widget_mapped (gpointer data)
+{
+  return gtk_widget_get_mapped (data);
+}
+
+static gboolean
+card_rendered (gpointer data)
+{
+  return ds_board_card_is_rendered (data);
+}
+
+/* A card on screen shows a new job in a frame, within the cards' budget
+ * of renders a frame, not at once; its status is the job's at once, and
+ * its getters render what waits first. */
+static void
+test_render_in_frame (void)
+{
+  DsTestBoards boards = { 0 };
+  g_autoptr(DsJob) job = NULL;
+  DsBoardCard *card;
+  GtkWidget *window, *flowbox;
+  gboolean done = FALSE;
+
+  ds_test_boards_setup (&boards, 1, NULL);
+  job = ds_job_new (g_ptr_array_index (boards.boards, 0), &boards.options);
+  ds_job_run_async (job, NULL, done_cb, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (ds_job_get_state (job), ==, DS_JOB_STATE_PASSED);
+
+  window = gtk_window_new (GTK_WINDOW_TOPLEVEL);
+  flowbox = gtk_flow_box_new ();
+  gtk_container_add (GTK_CONTAINER (window), flowbox);
+  card = ds_board_card_new (g_ptr_array_index (boards.boards, 0));
+  gtk_container_add (GTK_CONTAINER (flowbox), GTK_WIDGET (card));
+  gtk_widget_show_all (window);
+  ds_test_wait_until (widget_mapped, card, 10, "the card is shown");
+  g_assert_cmpstr (ds_board_card_get_headline (card), ==, "Ready");
+
+  ds_board_card_set_job (card, job);
+  g_assert_cmpint (ds_board_card_get_status (card), ==, DS_CARD_STATUS_PASSED);
+  g_assert_false (ds_board_card_is_rendered (card));
+  ds_test_wait_until (card_rendered, card, 10, "the card renders its job");
+
+  /* A getter renders a change that waits for its frame. */
+  ds_board_card_set_job (card, NULL);
+  g_assert_false (ds_board_card_is_rendered (card));
+  g_assert_cmpstr (ds_board_card_get_headline (card), ==, "Ready");
+  g_assert_true (ds_board_card_is_rendered (card));
+  ds_board_card_set_job (card, job);
+  g_assert_cmpstr (ds_board_card_get_headline (card), ==, "PASS");
+
+  gtk_widget_destroy (window);
+  g_clear_object (&job);
+  ds_test_boards_teardown (&boards);
+}
+
 int
 main (int argc, char **argv)
 {
   gtk_test_init (&argc, &argv, NULL);
   g_test_add_func ("/card/replugged", test_replugged_card);
+  g_test_add_func ("/card/render-in-frame", test_render_in_frame);
   return g_test_run ();
 }

@@ -251,6 +251,53 @@ test_eight_boards_pass (Fixture       *f,
   gtk_widget_destroy (GTK_WIDGET (dialog));
 }
 
+/* Boards that appear together get their cards one a frame, so that no
+ * frame builds, styles and lays out many new cards at once. */
+typedef struct {
+  DsWindow *window;
+  guint     shown;       /* cards at the end of the last frame */
+  guint     most_added;  /* the most cards one frame added */
+  guint     frames;
+} CardsPerFrame;
+
+static void
+after_paint_cb (GdkFrameClock *clock,
+                CardsPerFrame *c)
+{
+  g_autoptr(GList) cards = ds_window_get_cards (c->window);
+  guint n = g_list_length (cards);
+
+  if (n > c->shown)
+    c->most_added = MAX (c->most_added, n - c->shown);
+  c->shown = n;
+  c->frames++;
+}
+
+static gboolean widget_mapped (gpointer data);
+
+static void
+test_cards_one_a_frame (Fixture       *f,
+                        gconstpointer  data)
+{
+  CardsPerFrame c = { 0 };
+  GdkFrameClock *clock;
+  gulong id;
+
+  start_app (f, "op-1", "LOT-A", TRUE);
+  g_assert_true (test_wait_until (widget_mapped, f->window, 10));
+  c.window = f->window;
+  clock = gtk_widget_get_frame_clock (GTK_WIDGET (f->window));
+  id = g_signal_connect (clock, "after-paint", G_CALLBACK (after_paint_cb), &c);
+  ds_test_tree_start_sim_with_faults (&f->tree, 8, 0, NULL);
+  test_wait_cards (f->window, 8, 30);
+  test_wait_finished (f->window, 8, 60);
+  g_signal_handler_disconnect (clock, id);
+  g_test_message ("%u frames, at most %u cards added in one", c.frames, c.most_added);
+  g_assert_cmpuint (c.shown, ==, 8);
+  g_assert_cmpuint (c.most_added, ==, 1);
+  g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_PASSED), ==, 8);
+}
+
 /* Unplugged, the boards that passed go; the failed one keeps its card. */
 static gboolean
 only_failed_card_left (gpointer data)
@@ -490,6 +537,7 @@ main (int    argc,
   g_test_add ("/gui/preferences", Fixture, NULL, fixture_setup, test_preferences, fixture_teardown);
   g_test_add ("/gui/keyboard-only", Fixture, NULL, fixture_setup, test_keyboard_only, fixture_teardown);
   g_test_add ("/gui/eight-boards-pass", Fixture, NULL, fixture_setup, test_eight_boards_pass, fixture_teardown);
+  g_test_add ("/gui/cards-one-a-frame", Fixture, NULL, fixture_setup, test_cards_one_a_frame, fixture_teardown);
   g_test_add ("/gui/fault-then-retry", Fixture, NULL, fixture_setup, test_fault_then_retry, fixture_teardown);
   g_test_add ("/gui/unplug", Fixture, NULL, fixture_setup, test_unplug, fixture_teardown);
   g_test_add ("/gui/demo", Fixture, NULL, fixture_setup, test_demo, fixture_teardown);

@@ -8,7 +8,7 @@
 
 #include "ds-error.h"
 #include "ds-identify-ui.h"
-#include "ds-step-row.h"
+#include "ds-step-strip.h"
 
 struct _DsBoardCard
 {
@@ -24,6 +24,7 @@ struct _DsBoardCard
   GtkLabel       *conflict_label;
   GtkWidget      *frame;
   GtkWidget      *ids_box;
+  GtkWidget      *verdict_box;
   GtkWidget      *body_box;
   GtkWidget      *actions_box;
   GtkLabel       *attempt_label;
@@ -36,7 +37,7 @@ struct _DsBoardCard
   GtkWidget      *cancel_button;
   GtkWidget      *details_button;
   GtkWidget      *identify_button;
-  DsStepRow      *step_rows[DS_N_STEPS];
+  DsStepStrip    *steps;
 
   DsBoard        *board;
   DsJob          *job;
@@ -118,6 +119,7 @@ ds_board_card_class_init (DsBoardCardClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DsBoardCard, conflict_label);
   gtk_widget_class_bind_template_child (widget_class, DsBoardCard, frame);
   gtk_widget_class_bind_template_child (widget_class, DsBoardCard, ids_box);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardCard, verdict_box);
   gtk_widget_class_bind_template_child (widget_class, DsBoardCard, body_box);
   gtk_widget_class_bind_template_child (widget_class, DsBoardCard, actions_box);
   gtk_widget_class_bind_template_child (widget_class, DsBoardCard, kind_label);
@@ -144,13 +146,9 @@ ds_board_card_init (DsBoardCard *self)
   g_signal_connect (self, "focus-in-event", G_CALLBACK (focus_in_cb), self);
   g_signal_connect (self, "button-press-event", G_CALLBACK (focus_in_cb), self);
 
-  for (DsStep step = 0; step < DS_N_STEPS; step++)
-    {
-      GtkWidget *row = ds_step_row_new (step);
-
-      self->step_rows[step] = DS_STEP_ROW (row);
-      gtk_container_add (GTK_CONTAINER (self->steps_box), row);
-    }
+  self->steps = DS_STEP_STRIP (ds_step_strip_new ());
+  gtk_widget_show (GTK_WIDGET (self->steps));
+  gtk_container_add (GTK_CONTAINER (self->steps_box), GTK_WIDGET (self->steps));
 }
 
 /* What an operator should do after a failure, from the kind of error, what
@@ -443,6 +441,19 @@ update_slot_state (DsBoardCard *self)
 }
 
 static void
+set_status_class (GtkWidget    *widget,
+                  DsCardStatus  status)
+{
+  GtkStyleContext *style = gtk_widget_get_style_context (widget);
+
+  if (gtk_style_context_has_class (style, status_classes[status]))
+    return;
+  for (gsize i = 0; i < G_N_ELEMENTS (status_classes); i++)
+    gtk_style_context_remove_class (style, status_classes[i]);
+  gtk_style_context_add_class (style, status_classes[status]);
+}
+
+static void
 update (DsBoardCard *self)
 {
   GtkStyleContext *style = gtk_widget_get_style_context (GTK_WIDGET (self));
@@ -555,17 +566,14 @@ update (DsBoardCard *self)
   else
     gtk_style_context_remove_class (style, "alarm");
 
-  /* Restyling the card restyles all it holds: only on a change. */
-  if (old_status != self->status || !gtk_style_context_has_class (style, status_classes[self->status]))
-    {
-      for (gsize i = 0; i < G_N_ELEMENTS (status_classes); i++)
-        gtk_style_context_remove_class (style, status_classes[i]);
-      gtk_style_context_add_class (style, status_classes[self->status]);
-    }
+  /* Restyling a widget restyles all it holds: the status goes on the
+   * verdict and the progress bar, not on the card, and only on a change. */
+  set_status_class (self->verdict_box, self->status);
+  set_status_class (GTK_WIDGET (self->progress_bar), self->status);
 
   for (DsStep step = 0; step < DS_N_STEPS; step++)
-    ds_step_row_set_outcome (self->step_rows[step], job != NULL ? ds_job_get_step_outcome (job, step) : NULL,
-                             job != NULL ? ds_job_get_step_message (job, step) : NULL);
+    ds_step_strip_set_outcome (self->steps, step, job != NULL ? ds_job_get_step_outcome (job, step) : NULL,
+                               job != NULL ? ds_job_get_step_message (job, step) : NULL);
 
   gtk_progress_bar_set_fraction (self->progress_bar, fraction);
   update_time (self);
@@ -578,7 +586,9 @@ update (DsBoardCard *self)
   can_retry = (self->status == DS_CARD_STATUS_FAILED && !is_set_aside (self)) ||
               self->status == DS_CARD_STATUS_CANCELLED;
   update_slot_state (self);
-  gtk_button_set_label (GTK_BUTTON (self->start_button), can_retry ? _("_Retry") : _("_Start"));
+  /* GtkButton makes a new label widget for every label it is given. */
+  if (g_strcmp0 (gtk_button_get_label (GTK_BUTTON (self->start_button)), can_retry ? _("_Retry") : _("_Start")) != 0)
+    gtk_button_set_label (GTK_BUTTON (self->start_button), can_retry ? _("_Retry") : _("_Start"));
   gtk_widget_set_visible (self->start_button, (self->status == DS_CARD_STATUS_IDLE || can_retry) &&
                                               !self->disconnected && self->conflict == NULL);
   gtk_widget_set_visible (self->cancel_button, self->status == DS_CARD_STATUS_QUEUED ||
@@ -683,6 +693,15 @@ queue_render (DsBoardCard *self)
     self->update_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), render_tick_cb, NULL, NULL);
 }
 
+/* What a getter returns is what the card shows: a change waiting for a
+ * frame is rendered first. */
+static void
+flush_render (DsBoardCard *self)
+{
+  if (self->update_id != 0)
+    update (self);
+}
+
 static void
 job_changed_cb (DsBoardCard *self)
 {
@@ -762,7 +781,7 @@ ds_board_card_set_job (DsBoardCard *self,
       g_signal_connect_swapped (job, "changed", G_CALLBACK (job_changed_cb), self);
       g_signal_connect_swapped (job, "finished", G_CALLBACK (job_finished_cb), self);
     }
-  update (self);
+  queue_render (self);
 }
 
 DsCardStatus
@@ -780,7 +799,7 @@ ds_board_card_set_attempts (DsBoardCard *self,
     return;
   self->attempt = attempt;
   self->max_attempts = max_attempts;
-  update (self);
+  queue_render (self);
 }
 
 guint
@@ -792,6 +811,7 @@ ds_board_card_get_attempt (DsBoardCard *self)
 const char *
 ds_board_card_get_attempt_text (DsBoardCard *self)
 {
+  flush_render (self);
   return gtk_widget_get_visible (GTK_WIDGET (self->attempt_label))
          ? gtk_label_get_text (self->attempt_label) : "";
 }
@@ -817,18 +837,21 @@ ds_board_card_is_set_aside (DsBoardCard *self)
 const char *
 ds_board_card_get_headline (DsBoardCard *self)
 {
+  flush_render (self);
   return self->headline;
 }
 
 const char *
 ds_board_card_get_message (DsBoardCard *self)
 {
+  flush_render (self);
   return self->message;
 }
 
 const char *
 ds_board_card_get_hint (DsBoardCard *self)
 {
+  flush_render (self);
   return self->hint;
 }
 
@@ -839,7 +862,7 @@ ds_board_card_set_can_start (DsBoardCard *self,
   if (self->can_start == can_start)
     return;
   self->can_start = can_start;
-  update (self);
+  queue_render (self);
 }
 
 void
@@ -920,5 +943,6 @@ ds_board_card_set_compact (DsBoardCard *self,
 const char *
 ds_board_card_get_cause_word (DsBoardCard *self)
 {
+  flush_render (self);
   return gtk_label_get_text (self->cause_label);
 }

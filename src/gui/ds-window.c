@@ -81,6 +81,7 @@ struct _DsWindow
   guint           auto_start_id;
   guint           close_deadline_id;
   guint           add_cards_id;
+  guint           add_cards_tick_id; /* one card a frame while shown */
   GQueue          pending_boards; /* DsBoard: seen, card not made yet */
   guint           destroy_id;
   GtkWidget      *login_dialog;
@@ -1064,7 +1065,27 @@ is_pending (DsWindow   *self,
   return FALSE;
 }
 
-/* Cards are made a few at a time, in idle time, after the frames due. */
+/* While the window is shown, cards are made one a frame: a new card is
+ * built, styled, measured and drawn in the frame after it is added, and
+ * the 16 of one scan in one frame took 20-30 ms (BENCHMARKS.md). */
+static gboolean
+add_cards_tick_cb (GtkWidget     *widget,
+                   GdkFrameClock *clock,
+                   gpointer       user_data)
+{
+  DsWindow *self = DS_WINDOW (widget);
+  g_autoptr(DsBoard) board = g_queue_pop_head (&self->pending_boards);
+
+  if (board != NULL)
+    add_card (self, board);
+  if (!g_queue_is_empty (&self->pending_boards))
+    return G_SOURCE_CONTINUE;
+  self->add_cards_tick_id = 0;
+  return G_SOURCE_REMOVE;
+}
+
+/* Cards are made one a frame while the window is shown, else a few at a
+ * time in idle time. */
 static void
 board_added_cb (DsBoardMonitor *monitor,
                 DsBoard        *board,
@@ -1075,7 +1096,12 @@ board_added_cb (DsBoardMonitor *monitor,
   if (g_hash_table_contains (self->cards, port) || is_pending (self, port))
     return;
   g_queue_push_tail (&self->pending_boards, g_object_ref (board));
-  if (self->add_cards_id == 0)
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    {
+      if (self->add_cards_tick_id == 0)
+        self->add_cards_tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), add_cards_tick_cb, NULL, NULL);
+    }
+  else if (self->add_cards_id == 0)
     self->add_cards_id = g_idle_add (add_cards_cb, self);
 }
 
@@ -1873,6 +1899,11 @@ ds_window_dispose (GObject *object)
   g_clear_handle_id (&self->auto_start_id, g_source_remove);
   g_clear_handle_id (&self->close_deadline_id, g_source_remove);
   g_clear_handle_id (&self->add_cards_id, g_source_remove);
+  if (self->add_cards_tick_id != 0)
+    {
+      gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->add_cards_tick_id);
+      self->add_cards_tick_id = 0;
+    }
   g_queue_clear_full (&self->pending_boards, g_object_unref);
   g_clear_handle_id (&self->destroy_id, g_source_remove);
   if (self->statistics != NULL)

@@ -212,6 +212,55 @@ test_cancelled (Fixture       *f,
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
 }
 
+/* dac-station-cli label printers | print, on the same scheduler. */
+static void
+test_cli (Fixture       *f,
+          gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsCliResult) list = NULL;
+  g_autoptr(DsCliResult) print = NULL;
+  g_autoptr(DsCliResult) missing = NULL;
+  g_autoptr(GBytes) printed = NULL;
+  g_autofree char *zpl = NULL;
+  JsonObject *ev;
+  int job_id;
+
+  if (!f->running)
+    return;
+  list = ds_test_run_cli ("/nonexistent", (const char *[]) { "label", "printers", "--server", f->cups.server,
+                                                             "--json", NULL });
+  g_assert_cmpint (list->exit_status, ==, 0);
+  g_assert_cmpuint (list->events->len, ==, 2);
+  ev = g_ptr_array_index (list->events, 1);
+  g_assert_cmpstr (json_object_get_string_member (ev, "name"), ==, "thermal");
+  g_assert_true (json_object_get_boolean_member (ev, "default"));
+
+  /* The manual code, VID and PID come from the QR payload. */
+  print = ds_test_run_cli ("/nonexistent", (const char *[]) { "label", "print", "--server", f->cups.server,
+                                                              "--printer", "thermal", "--format", "zpl",
+                                                              "--qr", label.qr, "--serial", label.serial_number,
+                                                              "--product-name", label.product_name, "--json", NULL });
+  g_assert_cmpint (print->exit_status, ==, 0);
+  ev = ds_test_find_event (print->events, "printed", NULL);
+  g_assert_nonnull (ev);
+  job_id = json_object_get_int_member (ev, "job_id");
+  g_assert_cmpint (job_id, >, 0);
+  printed = ds_test_cups_wait_output (&f->cups, "thermal", job_id);
+  zpl = ds_label_zpl (&label, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (g_bytes_get_data (printed, NULL), g_bytes_get_size (printed), zpl, strlen (zpl));
+
+  missing = ds_test_run_cli ("/nonexistent", (const char *[]) { "label", "print", "--server", f->cups.server,
+                                                                "--printer", "nowhere",
+                                                                "--qr", label.qr, "--serial", label.serial_number,
+                                                                "--product-name", label.product_name, "--json", NULL });
+  g_assert_cmpint (missing->exit_status, ==, 1);
+  ev = ds_test_find_event (missing->events, "error", NULL);
+  g_assert_nonnull (ev);
+  g_assert_cmpstr (json_object_get_string_member (ev, "code"), ==, "not-found");
+}
+
 /* No scheduler at all: a port nothing listens on. */
 static void
 test_no_cupsd (void)
@@ -271,6 +320,7 @@ main (int argc, char **argv)
   g_test_add ("/label-printer/errors/no-such-printer", Fixture, NULL, fixture_set_up, test_no_such_printer, fixture_tear_down);
   g_test_add ("/label-printer/errors/no-printer-chosen", Fixture, NULL, fixture_set_up, test_no_printer_chosen, fixture_tear_down);
   g_test_add ("/label-printer/errors/cancelled", Fixture, NULL, fixture_set_up, test_cancelled, fixture_tear_down);
+  g_test_add ("/label-printer/cli", Fixture, NULL, fixture_set_up, test_cli, fixture_tear_down);
   g_test_add_func ("/label-printer/errors/no-cupsd", test_no_cupsd);
   g_test_add_func ("/label-printer/format", test_format_parse);
   return g_test_run ();

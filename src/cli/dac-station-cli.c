@@ -23,6 +23,7 @@
 #include "ds-cli-common.h"
 #include "ds-cli-flash.h"
 #include "ds-cli-onboarding.h"
+#include "ds-cli-label.h"
 #include "ds-cli-profile.h"
 #include "ds-cli-records.h"
 #include "ds-cli-verify.h"
@@ -859,6 +860,7 @@ static const struct {
   { "verify", ds_cli_verify, N_("Check a DAC chain against the Matter attestation rules") },
   { "profile", ds_cli_profile, N_("Make, show or check a product profile (profile new|show|check FILE)") },
   { "onboarding", ds_cli_onboarding, N_("Parse a Matter QR or manual code, check factory data, or make onboarding data") },
+  { "label", ds_cli_label, N_("List the label printers, or print a board's label (label printers|print)") },
 };
 
 static void

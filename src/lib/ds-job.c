@@ -2117,6 +2117,40 @@ const char *ds_job_get_pai_path (DsJob *self) { return self->pai_path; }
 GPtrArray *ds_job_get_log (DsJob *self) { return self->log; }
 const DsLabelInfo *ds_job_get_label_info (DsJob *self) { return self->label_info; }
 
+void
+ds_job_set_label_info (DsJob             *self,
+                       const DsLabelInfo *info)
+{
+  const char *texts[] = { info->qr, info->manual_code, info->serial_number, info->product_name };
+  gsize size = sizeof (DsLabelInfo);
+  DsLabelInfo *copy;
+  char *p;
+
+  g_return_if_fail (DS_IS_JOB (self));
+  /* One block, struct and strings, so that g_free() releases it whole. */
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+    size += strlen (texts[i] != NULL ? texts[i] : "") + 1;
+  copy = g_malloc0 (size);
+  p = (char *) (copy + 1);
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+    {
+      const char *t = texts[i] != NULL ? texts[i] : "";
+
+      memcpy (p, t, strlen (t) + 1);
+      texts[i] = p;
+      p += strlen (t) + 1;
+    }
+  copy->qr = texts[0];
+  copy->manual_code = texts[1];
+  copy->serial_number = texts[2];
+  copy->product_name = texts[3];
+  copy->vid = info->vid;
+  copy->pid = info->pid;
+  g_free (self->label_info);
+  self->label_info = copy;
+  g_signal_emit (self, signals[CHANGED], 0);
+}
+
 gint64 ds_job_get_expected_end (DsJob *self) { return self->expected_end; }
 
 gint64

@@ -11,13 +11,14 @@
 /* The printers' "device": a CUPS backend (run by cupsd as the test's user,
  * or as root when the test is root, mode 0700) that keeps each job's
  * document in OUTDIR/PRINTER-JOB, written whole and then renamed so that
- * a file that exists is complete.  The file: device cannot do this: cupsd
+ * a file that exists is complete, and its MIME type in PRINTER-JOB.type.  The file: device cannot do this: cupsd
  * writes to it only through filters, which a raw queue has none of. */
 static const char backend[] =
   "#!/bin/sh\n"
   "if [ $# -eq 0 ]; then echo 'direct ds-capture \"Unknown\" \"DAC Station test capture\"'; exit 0; fi\n"
   "out=\"${DEVICE_URI#ds-capture:}/$PRINTER-$1\"\n"
   "if [ $# -ge 6 ]; then cat \"$6\" > \"$out.part\" || exit 1; else cat > \"$out.part\" || exit 1; fi\n"
+  "printf '%s' \"$CONTENT_TYPE\" > \"$out.type\"\n"
   "mv \"$out.part\" \"$out\"\n";
 
 /* cupsd dies with the test, even when an assertion aborts it. */
@@ -193,6 +194,21 @@ ds_test_cups_output (DsTestCups *cups,
   g_autofree char *name = g_strdup_printf ("%s-%d", printer, job_id);
 
   return g_build_filename (cups->dir, "out", name, NULL);
+}
+
+char *
+ds_test_cups_content_type (DsTestCups *cups,
+                           const char *printer,
+                           int         job_id)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = ds_test_cups_output (cups, printer, job_id);
+  g_autofree char *path = g_strconcat (out, ".type", NULL);
+  char *type = NULL;
+
+  g_assert_true (g_file_get_contents (path, &type, NULL, &error));
+  g_assert_no_error (error);
+  return type;
 }
 
 static gboolean

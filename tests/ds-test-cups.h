@@ -29,4 +29,9 @@ GBytes   *ds_test_cups_wait_output (DsTestCups         *cups,
                                     const char         *printer,
                                     int                 job_id);
 
+/* The MIME type CUPS gave job @job_id's document, once it is printed. */
+char     *ds_test_cups_content_type (DsTestCups        *cups,
+                                     const char        *printer,
+                                     int                job_id);
+
 G_END_DECLS

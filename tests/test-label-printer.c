@@ -124,6 +124,11 @@ test_print_zpl (Fixture       *f,
   zpl = ds_label_zpl (&label, &error);
   g_assert_no_error (error);
   g_assert_cmpmem (g_bytes_get_data (printed, NULL), g_bytes_get_size (printed), zpl, strlen (zpl));
+  {
+    g_autofree char *type = ds_test_cups_content_type (&f->cups, "thermal", job_id);
+
+    g_assert_cmpstr (type, ==, "application/vnd.cups-raw");
+  }
 
   /* The next label is the next job. */
   g_assert_cmpint (print_label (f->printer, "thermal", DS_LABEL_ZPL, NULL, &error), ==, job_id + 1);
@@ -150,6 +155,11 @@ test_print_pdf (Fixture       *f,
   printed = ds_test_cups_wait_output (&f->cups, "office", job_id);
   g_assert_cmpuint (g_bytes_get_size (printed), >, 5);
   g_assert_cmpmem (g_bytes_get_data (printed, NULL), 5, "%PDF-", 5);
+  {
+    g_autofree char *type = ds_test_cups_content_type (&f->cups, "office", job_id);
+
+    g_assert_cmpstr (type, ==, "application/pdf");
+  }
 
   /* The printed PDF is the label: its text names the board. */
   path = g_find_program_in_path ("pdftotext");

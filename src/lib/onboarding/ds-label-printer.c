@@ -199,11 +199,12 @@ connect_server (DsLabelPrinter *self,
     {
       if (check_cancelled (watch->cancellable, error))
         return NULL;
-      /* TRANSLATORS: %s is the CUPS server ("localhost:631"), the second
-       * the system's reason */
+      /* libcups leaves no reliable reason (errno) behind. */
+      g_debug ("connecting to %s: %s", *display, g_strerror (saved));
+      /* TRANSLATORS: %s is the CUPS server ("localhost:631") */
       g_set_error (error, DS_ERROR, DS_ERROR_IO,
-                   _("Cannot reach the printing service (CUPS) at %s: %s. Is cupsd running?"),
-                   *display, g_strerror (saved));
+                   _("Cannot reach the printing service (CUPS) at %s. Is cupsd running?"),
+                   *display);
       return NULL;
     }
   httpSetTimeout (http, 1.0, watch_timeout_cb, watch);

@@ -271,6 +271,54 @@ test_cli (Fixture       *f,
   g_assert_cmpstr (json_object_get_string_member (ev, "code"), ==, "not-found");
 }
 
+/* dac-station-cli demo --print: each passed board's label is printed
+ * once Install gives the job its label information (the onb17 branch);
+ * until then each pass says it has none, and the test is incomplete. */
+static void
+test_cli_demo_print (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(DsCliResult) r = NULL;
+  g_autofree char *data_dir = NULL;
+  guint printed = 0, passed = 0;
+
+  if (!f->running)
+    return;
+  data_dir = g_build_filename (f->cups.dir, "station", NULL);
+  r = ds_test_run_cli (f->cups.dir, (const char *[]) { "demo", "--boards", "2", "--json", "--data-dir", data_dir,
+                                                       "--print", "thermal", "--print-format", "zpl",
+                                                       "--print-server", f->cups.server, NULL });
+  g_assert_cmpint (r->exit_status, ==, 0);
+  for (guint i = 0; i < r->events->len; i++)
+    {
+      JsonObject *ev = g_ptr_array_index (r->events, i);
+      const char *name = json_object_get_string_member_with_default (ev, "event", "");
+
+      if (g_str_equal (name, "pass"))
+        passed++;
+      else if (g_str_equal (name, "label-error"))
+        {
+          const char *message = json_object_get_string_member (ev, "message");
+
+          /* Nothing but the missing label information may stop it. */
+          g_assert_cmpstr (message, ==, "the board has no label information");
+          g_test_incomplete ("the jobs have no label information: Install fills it on the onb17 branch");
+        }
+      else if (g_str_equal (name, "label-printed"))
+        {
+          g_autoptr(GBytes) out = NULL;
+
+          g_assert_cmpstr (json_object_get_string_member (ev, "printer"), ==, "thermal");
+          out = ds_test_cups_wait_output (&f->cups, "thermal", json_object_get_int_member (ev, "print_job_id"));
+          g_assert_cmpuint (g_bytes_get_size (out), >, 3);
+          g_assert_cmpmem (g_bytes_get_data (out, NULL), 3, "^XA", 3);
+          printed++;
+        }
+    }
+  g_assert_cmpuint (passed, ==, 2);
+  g_test_message ("%u labels printed", printed);
+}
+
 /* No scheduler at all: a port nothing listens on. */
 static void
 test_no_cupsd (void)
@@ -331,6 +379,7 @@ main (int argc, char **argv)
   g_test_add ("/label-printer/errors/no-printer-chosen", Fixture, NULL, fixture_set_up, test_no_printer_chosen, fixture_tear_down);
   g_test_add ("/label-printer/errors/cancelled", Fixture, NULL, fixture_set_up, test_cancelled, fixture_tear_down);
   g_test_add ("/label-printer/cli", Fixture, NULL, fixture_set_up, test_cli, fixture_tear_down);
+  g_test_add ("/label-printer/cli/demo-print", Fixture, NULL, fixture_set_up, test_cli_demo_print, fixture_tear_down);
   g_test_add_func ("/label-printer/errors/no-cupsd", test_no_cupsd);
   g_test_add_func ("/label-printer/format", test_format_parse);
   return g_test_run ();

@@ -209,6 +209,7 @@ job_finished_cb (DsJob *job,
     }
   else if (!run->live)
     g_print ("%-8s %s\n", ds_board_get_name (board), ds_job_get_message (job));
+  ds_cli_label_print_job (job, run->json);
 }
 
 static void
@@ -570,6 +571,7 @@ provision_boards (Run       *run,
         run->redraw_id = g_timeout_add (200, redraw_cb, run);
       g_main_loop_run (run->loop);
     }
+  ds_cli_label_wait ();
   return summarise (run);
 }
 
@@ -629,6 +631,7 @@ cmd_provision (int    argc,
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, common_entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, run_entries, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, ds_cli_label_print_entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, ds_cli_gate_entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, ca_entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, ds_cli_reprovision_entries, GETTEXT_PACKAGE);
@@ -771,6 +774,7 @@ cmd_demo (int    argc,
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, common_entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, run_entries, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, ds_cli_label_print_entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, ds_cli_gate_entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, ca_entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))

@@ -207,3 +207,110 @@ ds_cli_label (int    argc,
     g_print (_("Label of %s sent to %s as job %d\n"), serial, printer_name, job_id);
   return EXIT_OK;
 }
+
+/* ---- provision --print ---------------------------------------------------- */
+
+static char *opt_print;
+static char *opt_print_format;
+static char *opt_print_server;
+static guint n_printing;
+
+GOptionEntry ds_cli_label_print_entries[] = {
+  { "print", 0, 0, G_OPTION_ARG_STRING, &opt_print, N_("Print each passed board's label on this printer (CUPS queue)"), N_("PRINTER") },
+  { "print-format", 0, 0, G_OPTION_ARG_STRING, &opt_print_format, N_("Send labels as pdf, zpl (a thermal printer's raw queue) or png (default pdf)"), N_("FORMAT") },
+  { "print-server", 0, 0, G_OPTION_ARG_STRING, &opt_print_server, N_("The CUPS server for --print (default: the system's)"), N_("SERVER") },
+  { NULL }
+};
+
+static void
+label_event (gboolean    json,
+             const char *event,
+             const char *board,
+             int         job_id,
+             const char *message)
+{
+  g_autoptr(JsonBuilder) b = NULL;
+
+  if (!json)
+    {
+      if (message != NULL)
+        /* TRANSLATORS: %s is the board's name, the second the reason */
+        g_printerr (_("%s: label not printed: %s\n"), board, message);
+      else
+        /* TRANSLATORS: %s is the board's name, %d the print job */
+        g_print (_("%s: label printed as job %d\n"), board, job_id);
+      return;
+    }
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_add_string (b, "event", event);
+  json_add_string (b, "board", board);
+  json_add_string (b, "printer", opt_print);
+  if (job_id > 0)
+    json_add_int (b, "print_job_id", job_id);
+  if (message != NULL)
+    json_add_string (b, "message", message);
+  json_builder_end_object (b);
+  print_json (b);
+}
+
+typedef struct {
+  char     *board;
+  gboolean  json;
+} Pending;
+
+static void
+job_label_printed_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  Pending *pending = user_data;
+  g_autoptr(GError) error = NULL;
+  int job_id = ds_label_printer_print_finish (DS_LABEL_PRINTER (object), result, &error);
+
+  n_printing--;
+  if (job_id <= 0)
+    label_event (pending->json, "label-error", pending->board, 0, error->message);
+  else
+    label_event (pending->json, "label-printed", pending->board, job_id, NULL);
+  g_free (pending->board);
+  g_free (pending);
+}
+
+void
+ds_cli_label_print_job (DsJob    *job,
+                        gboolean  json)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsLabelPrinter) printer = NULL;
+  const char *board = ds_board_get_name (ds_job_get_board (job));
+  const DsLabelInfo *info = ds_job_get_label_info (job);
+  DsLabelFormat format = DS_LABEL_PDF;
+  Pending *pending;
+
+  if (opt_print == NULL || ds_job_get_state (job) != DS_JOB_STATE_PASSED)
+    return;
+  if (info == NULL)
+    {
+      label_event (json, "label-error", board, 0, _("the board has no label information"));
+      return;
+    }
+  if (opt_print_format != NULL && !ds_label_print_format_parse (opt_print_format, &format, &error))
+    {
+      label_event (json, "label-error", board, 0, error->message);
+      return;
+    }
+  printer = ds_label_printer_new (opt_print_server);
+  pending = g_new0 (Pending, 1);
+  pending->board = g_strdup (board);
+  pending->json = json;
+  n_printing++;
+  ds_label_printer_print_async (printer, opt_print, info, format, NULL, job_label_printed_cb, pending);
+}
+
+void
+ds_cli_label_wait (void)
+{
+  while (n_printing > 0)
+    g_main_context_iteration (NULL, TRUE);
+}

@@ -267,16 +267,33 @@ update_summary (DsBoardDetailsDialog *self)
   update_label (self);
 }
 
+/* What the chain thread reads: its own reference to the job, whose
+ * options it checks with, as the dialog may be closed meanwhile (its
+ * dispose drops the dialog's). */
+typedef struct {
+  char  *dac_path;
+  char  *pai_path;
+  DsJob *job;
+} ChainLoad;
+
+static void
+chain_load_free (ChainLoad *load)
+{
+  g_free (load->dac_path);
+  g_free (load->pai_path);
+  g_clear_object (&load->job);
+  g_free (load);
+}
+
 static void
 chain_thread (GTask        *task,
               gpointer      source_object,
               gpointer      task_data,
               GCancellable *cancellable)
 {
-  DsBoardDetailsDialog *self = source_object;
-  char **paths = task_data;
+  ChainLoad *load = task_data;
   GError *error = NULL;
-  DsChainInfo *info = ds_chain_info_load (paths[0], paths[1], ds_job_get_options (self->job), &error);
+  DsChainInfo *info = ds_chain_info_load (load->dac_path, load->pai_path, ds_job_get_options (load->job), &error);
 
   if (info == NULL)
     g_task_return_error (task, error);
@@ -331,7 +348,7 @@ static void
 load_chain (DsBoardDetailsDialog *self)
 {
   g_autoptr(GTask) task = NULL;
-  char **paths;
+  ChainLoad *load;
 
   if (self->loading || self->loaded)
     return;
@@ -354,12 +371,13 @@ load_chain (DsBoardDetailsDialog *self)
       return;
     }
   self->loading = TRUE;
-  paths = g_new0 (char *, 3);
-  paths[0] = g_strdup (ds_job_get_dac_path (self->job));
-  paths[1] = g_strdup (ds_job_get_pai_path (self->job));
+  load = g_new0 (ChainLoad, 1);
+  load->dac_path = g_strdup (ds_job_get_dac_path (self->job));
+  load->pai_path = g_strdup (ds_job_get_pai_path (self->job));
+  load->job = g_object_ref (self->job);
   task = g_task_new (self, self->cancellable, chain_loaded_cb, NULL);
   g_task_set_source_tag (task, load_chain);
-  g_task_set_task_data (task, paths, (GDestroyNotify) g_strfreev);
+  g_task_set_task_data (task, load, (GDestroyNotify) chain_load_free);
   g_task_run_in_thread (task, chain_thread);
 }
 

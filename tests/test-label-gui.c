@@ -182,6 +182,21 @@ test_qr_view_empty (void)
 }
 
 static gboolean
+verdict_known (gpointer data)
+{
+  return ds_board_details_dialog_get_verdict (data) != NULL;
+}
+
+/* The chain's thread holds the job, and the job the store in the test's
+ * tree: the chain is read before the dialog and the tree go. */
+static void
+close_details (DsBoardDetailsDialog *dialog)
+{
+  ds_test_wait_until (verdict_known, dialog, 60, "the details' verdict");
+  gtk_widget_destroy (GTK_WIDGET (dialog));
+}
+
+static gboolean
 card_rendered (gpointer data)
 {
   return ds_board_card_is_rendered (data);
@@ -246,7 +261,7 @@ test_card_and_details (void)
   gtk_window_present (GTK_WINDOW (dialog));
   maybe_save (window, "board-card-label.png");
   maybe_save (GTK_WIDGET (dialog), "board-details-label.png");
-  gtk_widget_destroy (GTK_WIDGET (dialog));
+  close_details (dialog);
   gtk_widget_destroy (window);
   /* The job holds the store: it goes before the tree it is in. */
   g_clear_object (&job);
@@ -317,7 +332,7 @@ test_provisioned_board (void)
 
         g_assert_cmpstr (ds_board_details_dialog_get_manual_code (dialog), ==, manual);
       }
-      gtk_widget_destroy (GTK_WIDGET (dialog));
+      close_details (dialog);
     }
   gtk_widget_destroy (window);
   /* The job holds the store: it goes before the tree it is in. */

@@ -39,7 +39,8 @@ if manifest.get("command") not in executables:
 if manifest.get("runtime") != "org.gnome.Platform" or manifest.get("sdk") != "org.gnome.Sdk":
     errors.append("the runtime should be org.gnome.Platform with org.gnome.Sdk")
 args = manifest.get("finish-args", [])
-for needed in ("--device=all", "--share=network"):
+# --socket=cups: label printing talks to the host's CUPS scheduler.
+for needed in ("--device=all", "--share=network", "--socket=cups"):
     if needed not in args:
         errors.append(f"finish-args lacks {needed}")
 modules = manifest.get("modules", [])
@@ -51,7 +52,9 @@ if not modules or not isinstance(modules[-1], dict) or modules[-1].get("buildsys
 # Every library the build needs comes from the GNOME runtime or is a module.
 RUNTIME = {"glib-2.0", "gio-2.0", "gio-unix-2.0", "gobject-2.0", "json-glib-1.0", "openssl", "sqlite3",
            "libcurl", "libsoup-3.0", "gtk+-3.0", "threads", "gmodule-2.0", "cairo", "pango",
-           "gdk-pixbuf-2.0"}
+           "gdk-pixbuf-2.0",
+           # libcups: the freedesktop runtime under GNOME's has it (GTK prints with it)
+           "cups"}
 deps = set()
 for dirpath, _, files in os.walk(root):
     if "/build" in dirpath or "/." in dirpath:

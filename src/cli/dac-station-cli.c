@@ -25,6 +25,7 @@
 #include "ds-cli-flash.h"
 #include "ds-cli-labels.h"
 #include "ds-cli-onboarding.h"
+#include "ds-cli-label.h"
 #include "ds-cli-profile.h"
 #include "ds-cli-records.h"
 #include "ds-cli-verify.h"
@@ -219,6 +220,7 @@ job_finished_cb (DsJob *job,
       if (state == DS_JOB_STATE_PASSED && !ds_cli_onboarding_passed (job, run->show_codes, NULL))
         run->label_errors++;
     }
+  ds_cli_label_print_job (job, run->json);
 }
 
 static void
@@ -594,6 +596,7 @@ provision_boards (Run       *run,
         run->redraw_id = g_timeout_add (200, redraw_cb, run);
       g_main_loop_run (run->loop);
     }
+  ds_cli_label_wait ();
   return summarise (run);
 }
 
@@ -653,6 +656,7 @@ cmd_provision (int    argc,
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, common_entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, run_entries, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, ds_cli_label_print_entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, ds_cli_gate_entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, ca_entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, ds_cli_reprovision_entries, GETTEXT_PACKAGE);
@@ -797,6 +801,7 @@ cmd_demo (int    argc,
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, common_entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, run_entries, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, ds_cli_label_print_entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, ds_cli_gate_entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, ca_entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, ds_cli_onboarding_run_entries, GETTEXT_PACKAGE);
@@ -895,6 +900,7 @@ static const struct {
   { "verify", ds_cli_verify, N_("Check a DAC chain against the Matter attestation rules") },
   { "profile", ds_cli_profile, N_("Make, show or check a product profile (profile new|show|check FILE)") },
   { "onboarding", ds_cli_onboarding, N_("Parse a Matter QR or manual code, check factory data, or make onboarding data") },
+  { "label", ds_cli_label, N_("List the label printers, or print a board's label (label printers|print)") },
 };
 
 static void

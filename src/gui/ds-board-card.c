@@ -9,6 +9,7 @@
 #include "ds-error.h"
 #include "ds-identify-ui.h"
 #include "ds-step-strip.h"
+#include "ds-qr-view.h"
 
 struct _DsBoardCard
 {
@@ -38,6 +39,7 @@ struct _DsBoardCard
   GtkWidget      *details_button;
   GtkWidget      *identify_button;
   DsStepStrip    *steps;
+  DsQrView       *qr_view;
 
   DsBoard        *board;
   DsJob          *job;
@@ -136,6 +138,8 @@ ds_board_card_class_init (DsBoardCardClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DsBoardCard, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, DsBoardCard, details_button);
   gtk_widget_class_bind_template_child (widget_class, DsBoardCard, identify_button);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardCard, qr_view);
+  g_type_ensure (DS_TYPE_QR_VIEW);
   gtk_widget_class_set_css_name (widget_class, "flowboxchild");
 }
 
@@ -440,6 +444,17 @@ update_slot_state (DsBoardCard *self)
     gtk_style_context_remove_class (style, "compact");
 }
 
+/* The board's QR code, small in the header's corner, once the job has
+ * its label information. */
+static void
+update_qr (DsBoardCard *self)
+{
+  const DsLabelInfo *info = self->job != NULL ? ds_job_get_label_info (self->job) : NULL;
+
+  ds_qr_view_set_text (self->qr_view, info != NULL ? info->qr : NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->qr_view), info != NULL && !self->compact);
+}
+
 static void
 set_status_class (GtkWidget    *widget,
                   DsCardStatus  status)
@@ -476,6 +491,7 @@ update (DsBoardCard *self)
   /* TRANSLATORS: the board's 96-bit chip UID */
   uid_text = uid != NULL ? g_strdup_printf (_("UID %s"), uid) : g_strdup (_("UID not known yet"));
   set_label (self->uid_label, uid_text);
+  update_qr (self);
 
   switch (self->status)
     {
@@ -938,6 +954,13 @@ ds_board_card_set_compact (DsBoardCard *self,
     return;
   self->compact = compact;
   update (self);
+}
+
+const char *
+ds_board_card_get_qr (DsBoardCard *self)
+{
+  g_return_val_if_fail (DS_IS_BOARD_CARD (self), NULL);
+  return gtk_widget_get_visible (GTK_WIDGET (self->qr_view)) ? ds_qr_view_get_text (self->qr_view) : NULL;
 }
 
 const char *

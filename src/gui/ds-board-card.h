@@ -79,6 +79,8 @@ const char   *ds_board_card_get_conflict    (DsBoardCard *self);
 void          ds_board_card_set_compact     (DsBoardCard *self,
                                              gboolean     compact);
 /* The one word the compact view shows, or "". */
+/* The QR payload the card shows, or NULL when it shows none. */
+const char   *ds_board_card_get_qr          (DsBoardCard *self);
 const char   *ds_board_card_get_cause_word  (DsBoardCard *self);
 
 G_END_DECLS

@@ -11,6 +11,9 @@
 #include "ds-cert-info.h"
 #include "ds-cert-view.h"
 #include "ds-identify-ui.h"
+#include "ds-label-print.h"
+#include "ds-onboarding.h"
+#include "ds-qr-view.h"
 
 struct _DsBoardDetailsDialog
 {
@@ -27,6 +30,15 @@ struct _DsBoardDetailsDialog
   GtkBox        *chain_box;
   GtkTextView   *log_view;
   GtkWidget     *identify_button;
+  GtkWidget     *label_box;
+  DsQrView      *qr_view;
+  GtkLabel      *manual_value;
+  GtkLabel      *serial_value;
+  GtkLabel      *ids_value;
+  GtkLabel      *product_value;
+  GtkLabel      *print_status;
+  GSimpleAction *print_action;
+  gboolean       printing;
 
   DsJob         *job;
   GCancellable  *cancellable;
@@ -65,6 +77,7 @@ ds_board_details_dialog_finalize (GObject *object)
   DsBoardDetailsDialog *self = DS_BOARD_DETAILS_DIALOG (object);
 
   g_clear_object (&self->cancellable);
+  g_clear_object (&self->print_action);
   g_free (self->verdict);
   G_OBJECT_CLASS (ds_board_details_dialog_parent_class)->finalize (object);
 }
@@ -93,13 +106,91 @@ ds_board_details_dialog_class_init (DsBoardDetailsDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DsBoardDetailsDialog, verdict_label);
   gtk_widget_class_bind_template_child (widget_class, DsBoardDetailsDialog, chain_box);
   gtk_widget_class_bind_template_child (widget_class, DsBoardDetailsDialog, log_view);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardDetailsDialog, label_box);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardDetailsDialog, qr_view);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardDetailsDialog, manual_value);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardDetailsDialog, serial_value);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardDetailsDialog, ids_value);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardDetailsDialog, product_value);
+  gtk_widget_class_bind_template_child (widget_class, DsBoardDetailsDialog, print_status);
+  g_type_ensure (DS_TYPE_QR_VIEW);
+}
+
+static void
+label_printed_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(DsBoardDetailsDialog) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  int job_id = ds_label_print_job_finish (result, &error);
+
+  if (g_cancellable_is_cancelled (self->cancellable))
+    return;
+  self->printing = FALSE;
+  g_simple_action_set_enabled (self->print_action, TRUE);
+  if (job_id <= 0)
+    /* TRANSLATORS: %s says why */
+    text = g_strdup_printf (_("Not printed: %s"), error->message);
+  else
+    /* TRANSLATORS: %d is the print job's number at the printing service */
+    text = g_strdup_printf (_("Sent to the printer as job %d."), job_id);
+  gtk_label_set_text (self->print_status, text);
+}
+
+static void
+print_label_activated (GSimpleAction *action,
+                       GVariant      *parameter,
+                       gpointer       user_data)
+{
+  DsBoardDetailsDialog *self = DS_BOARD_DETAILS_DIALOG (user_data);
+  g_autoptr(GSettings) settings = g_settings_new (DS_APP_ID);
+
+  self->printing = TRUE;
+  g_simple_action_set_enabled (self->print_action, FALSE);
+  gtk_label_set_text (self->print_status, _("Printing…"));
+  ds_label_print_job_async (settings, self->job, self->cancellable, label_printed_cb, g_object_ref (self));
 }
 
 static void
 ds_board_details_dialog_init (DsBoardDetailsDialog *self)
 {
+  g_autoptr(GSimpleActionGroup) group = g_simple_action_group_new ();
+
   gtk_widget_init_template (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();
+  self->print_action = g_simple_action_new ("print-label", NULL);
+  g_simple_action_set_enabled (self->print_action, FALSE);
+  g_signal_connect (self->print_action, "activate", G_CALLBACK (print_label_activated), self);
+  g_action_map_add_action (G_ACTION_MAP (group), G_ACTION (self->print_action));
+  gtk_widget_insert_action_group (GTK_WIDGET (self), "details", G_ACTION_GROUP (group));
+}
+
+/* The board's label: QR code, manual code, serial number, IDs, product. */
+static void
+update_label (DsBoardDetailsDialog *self)
+{
+  const DsLabelInfo *info = ds_job_get_label_info (self->job);
+  g_autofree char *ids = NULL;
+  g_autofree char *manual = NULL;
+
+  gtk_widget_set_visible (self->label_box, info != NULL);
+  if (info == NULL)
+    {
+      ds_qr_view_set_text (self->qr_view, NULL);
+      g_simple_action_set_enabled (self->print_action, FALSE);
+      return;
+    }
+  ds_qr_view_set_text (self->qr_view, info->qr);
+  /* Grouped as on the label: 3497-011-2332. */
+  manual = ds_manual_code_format (info->manual_code);
+  gtk_label_set_text (self->manual_value, manual);
+  gtk_label_set_text (self->serial_value, info->serial_number);
+  ids = g_strdup_printf ("0x%04X / 0x%04X", info->vid, info->pid);
+  gtk_label_set_text (self->ids_value, ids);
+  gtk_label_set_text (self->product_value, info->product_name);
+  g_simple_action_set_enabled (self->print_action, !self->printing);
 }
 
 static void
@@ -175,6 +266,25 @@ update_summary (DsBoardDetailsDialog *self)
   else
     record = g_strdup (_("Not recorded yet"));
   gtk_label_set_text (self->record_value, record);
+  update_label (self);
+}
+
+/* What the chain thread reads: its own reference to the job, whose
+ * options it checks with, as the dialog may be closed meanwhile (its
+ * dispose drops the dialog's). */
+typedef struct {
+  char  *dac_path;
+  char  *pai_path;
+  DsJob *job;
+} ChainLoad;
+
+static void
+chain_load_free (ChainLoad *load)
+{
+  g_free (load->dac_path);
+  g_free (load->pai_path);
+  g_clear_object (&load->job);
+  g_free (load);
 }
 
 static void
@@ -183,10 +293,9 @@ chain_thread (GTask        *task,
               gpointer      task_data,
               GCancellable *cancellable)
 {
-  DsBoardDetailsDialog *self = source_object;
-  char **paths = task_data;
+  ChainLoad *load = task_data;
   GError *error = NULL;
-  DsChainInfo *info = ds_chain_info_load (paths[0], paths[1], ds_job_get_options (self->job), &error);
+  DsChainInfo *info = ds_chain_info_load (load->dac_path, load->pai_path, ds_job_get_options (load->job), &error);
 
   if (info == NULL)
     g_task_return_error (task, error);
@@ -241,7 +350,7 @@ static void
 load_chain (DsBoardDetailsDialog *self)
 {
   g_autoptr(GTask) task = NULL;
-  char **paths;
+  ChainLoad *load;
 
   if (self->loading || self->loaded)
     return;
@@ -264,12 +373,13 @@ load_chain (DsBoardDetailsDialog *self)
       return;
     }
   self->loading = TRUE;
-  paths = g_new0 (char *, 3);
-  paths[0] = g_strdup (ds_job_get_dac_path (self->job));
-  paths[1] = g_strdup (ds_job_get_pai_path (self->job));
+  load = g_new0 (ChainLoad, 1);
+  load->dac_path = g_strdup (ds_job_get_dac_path (self->job));
+  load->pai_path = g_strdup (ds_job_get_pai_path (self->job));
+  load->job = g_object_ref (self->job);
   task = g_task_new (self, self->cancellable, chain_loaded_cb, NULL);
   g_task_set_source_tag (task, load_chain);
-  g_task_set_task_data (task, paths, (GDestroyNotify) g_strfreev);
+  g_task_set_task_data (task, load, (GDestroyNotify) chain_load_free);
   g_task_run_in_thread (task, chain_thread);
 }
 
@@ -354,6 +464,24 @@ const char *
 ds_board_details_dialog_get_verdict (DsBoardDetailsDialog *self)
 {
   return self->verdict;
+}
+
+const char *
+ds_board_details_dialog_get_qr (DsBoardDetailsDialog *self)
+{
+  return gtk_widget_get_visible (self->label_box) ? ds_qr_view_get_text (self->qr_view) : NULL;
+}
+
+const char *
+ds_board_details_dialog_get_manual_code (DsBoardDetailsDialog *self)
+{
+  return gtk_widget_get_visible (self->label_box) ? gtk_label_get_text (self->manual_value) : NULL;
+}
+
+const char *
+ds_board_details_dialog_get_print_status (DsBoardDetailsDialog *self)
+{
+  return gtk_label_get_text (self->print_status);
 }
 
 gboolean

@@ -23,4 +23,10 @@ const char           *ds_board_details_dialog_get_verdict (DsBoardDetailsDialog 
 /* TRUE when the chain was read and verified. */
 gboolean              ds_board_details_dialog_get_valid   (DsBoardDetailsDialog *self);
 
+/* The label section: the QR payload and manual code (grouped) shown (NULL while the
+ * job has no label information), and the outcome of the last print. */
+const char           *ds_board_details_dialog_get_qr           (DsBoardDetailsDialog *self);
+const char           *ds_board_details_dialog_get_manual_code  (DsBoardDetailsDialog *self);
+const char           *ds_board_details_dialog_get_print_status (DsBoardDetailsDialog *self);
+
 G_END_DECLS

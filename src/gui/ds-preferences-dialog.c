@@ -4,6 +4,7 @@
 
 #include "ds-preferences-dialog.h"
 
+#include "ds-label-printer.h"
 #include "ds-settings-profile.h"
 
 #include <glib/gi18n.h>
@@ -22,6 +23,12 @@ struct _DsPreferencesDialog
   GtkWidget *timeout_spin;
   GtkWidget *auto_start_switch;
   GtkWidget *sound_switch;
+  GtkWidget *label_auto_print_switch;
+  GtkWidget *label_printer_combo;
+  GtkWidget *label_printer_entry;
+  GtkWidget *label_format_combo;
+  GtkWidget *label_printers_status;
+  GCancellable *cancellable;
   GtkWidget *demo_boards_spin;
   GtkWidget *demo_baud_spin;
   GtkWidget *est_url_entry;
@@ -49,6 +56,8 @@ ds_preferences_dialog_dispose (GObject *object)
 
   g_clear_object (&self->chooser);
   g_clear_object (&self->settings);
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
   G_OBJECT_CLASS (ds_preferences_dialog_parent_class)->dispose (object);
 }
 
@@ -238,6 +247,11 @@ ds_preferences_dialog_class_init (DsPreferencesDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, timeout_spin);
   gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, auto_start_switch);
   gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, sound_switch);
+  gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, label_auto_print_switch);
+  gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, label_printer_combo);
+  gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, label_printer_entry);
+  gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, label_format_combo);
+  gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, label_printers_status);
   gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, demo_boards_spin);
   gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, demo_baud_spin);
   gtk_widget_class_bind_template_child (widget_class, DsPreferencesDialog, est_url_entry);
@@ -257,6 +271,7 @@ static void
 ds_preferences_dialog_init (DsPreferencesDialog *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->cancellable = g_cancellable_new ();
 }
 
 /* Vendor and product IDs are 16-bit numbers shown as four hex digits. */
@@ -297,6 +312,44 @@ hex_entry_changed_cb (GtkEntry *entry,
                                    ok ? NULL : _("Four hex digits, for example FFF1"));
 }
 
+static void
+label_printers_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(DsPreferencesDialog) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) dests = ds_label_printer_list_finish (DS_LABEL_PRINTER (object), result, &error);
+
+  /* A dialog closed meanwhile has no cancellable left. */
+  if (self->cancellable == NULL || g_cancellable_is_cancelled (self->cancellable))
+    return;
+  if (dests == NULL)
+    {
+      gtk_label_set_text (GTK_LABEL (self->label_printers_status), error->message);
+      return;
+    }
+  for (guint i = 0; i < dests->len; i++)
+    {
+      DsPrinterDest *d = g_ptr_array_index (dests, i);
+
+      gtk_combo_box_text_append (GTK_COMBO_BOX_TEXT (self->label_printer_combo), d->name, d->name);
+    }
+  gtk_label_set_text (GTK_LABEL (self->label_printers_status),
+                      dests->len == 0 ? _("The printing service has no printers.") : "");
+}
+
+/* The printers of the system's CUPS server, offered in the combo box;
+ * a name can be typed as well. */
+static void
+list_label_printers (DsPreferencesDialog *self)
+{
+  g_autoptr(DsLabelPrinter) printer = ds_label_printer_new (NULL);
+
+  gtk_label_set_text (GTK_LABEL (self->label_printers_status), _("Looking for printers…"));
+  ds_label_printer_list_async (printer, self->cancellable, label_printers_cb, g_object_ref (self));
+}
+
 DsPreferencesDialog *
 ds_preferences_dialog_new (GtkWindow  *parent,
                            GSettings  *settings,
@@ -331,6 +384,10 @@ ds_preferences_dialog_new (GtkWindow  *parent,
   g_settings_bind (settings, "command-timeout", self->timeout_spin, "value", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "auto-start", self->auto_start_switch, "active", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "sound", self->sound_switch, "active", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "label-auto-print", self->label_auto_print_switch, "active", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "label-printer", self->label_printer_entry, "text", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "label-format", self->label_format_combo, "active-id", G_SETTINGS_BIND_DEFAULT);
+  list_label_printers (self);
   g_settings_bind (settings, "demo-boards", self->demo_boards_spin, "value", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "demo-baud", self->demo_baud_spin, "value", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "firmware-image", self->firmware_entry, "text", G_SETTINGS_BIND_DEFAULT);

@@ -11,6 +11,7 @@
 #include "ds-board-details-dialog.h"
 #include "ds-board-identify.h"
 #include "ds-identify-ui.h"
+#include "ds-label-print.h"
 #include "ds-board-monitor.h"
 #include "ds-error.h"
 #include "ds-login-dialog.h"
@@ -350,6 +351,28 @@ acknowledge_failures_activated (GSimpleAction *action,
   update_alarm (self);
 }
 
+/* A label printed on a pass (the "label-auto-print" preference): a
+ * failure to print is the operator's to see. */
+static void
+auto_label_printed_cb (GObject      *object,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  g_autoptr(GPtrArray) pair = user_data;
+  DsWindow *self = g_ptr_array_index (pair, 0);
+  DsJob *job = g_ptr_array_index (pair, 1);
+  g_autoptr(GError) error = NULL;
+
+  if (ds_label_print_job_finish (result, &error) <= 0 && gtk_widget_get_realized (GTK_WIDGET (self)))
+    {
+      /* TRANSLATORS: %s is the board's name, the second %s the reason */
+      g_autofree char *text = g_strdup_printf (_("The label of board %s was not printed: %s"),
+                                               ds_board_get_name (ds_job_get_board (job)), error->message);
+
+      show_error (self, text);
+    }
+}
+
 static void
 job_finished_cb (DsStation *station,
                  DsJob     *job,
@@ -384,6 +407,15 @@ job_finished_cb (DsStation *station,
       beep (self);
       if (state == DS_JOB_STATE_FAILED && self->beep_id == 0)
         self->beep_id = g_timeout_add (250, beep_cb, self);
+    }
+
+  if (state == DS_JOB_STATE_PASSED && g_settings_get_boolean (self->settings, "label-auto-print"))
+    {
+      GPtrArray *pair = g_ptr_array_new_with_free_func (g_object_unref);
+
+      g_ptr_array_add (pair, g_object_ref (self));
+      g_ptr_array_add (pair, g_object_ref (job));
+      ds_label_print_job_async (self->settings, job, NULL, auto_label_printed_cb, pair);
     }
 
   update_all_attempts (self);

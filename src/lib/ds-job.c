@@ -717,6 +717,29 @@ tick_cb (gpointer user_data)
 
 /* Main context: apply queued events. */
 
+/* Takes @texts (QR, manual code, serial number, product name; each may
+ * be NULL) as the board's label. */
+static void
+take_label (DsJob   *self,
+            char    *texts[4],
+            guint16  vid,
+            guint16  pid)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (self->label_strings); i++)
+    {
+      g_free (self->label_strings[i]);
+      self->label_strings[i] = g_steal_pointer (&texts[i]);
+    }
+  if (self->label_info == NULL)
+    self->label_info = g_new0 (DsLabelInfo, 1);
+  self->label_info->qr = self->label_strings[0];
+  self->label_info->manual_code = self->label_strings[1];
+  self->label_info->serial_number = self->label_strings[2];
+  self->label_info->product_name = self->label_strings[3];
+  self->label_info->vid = vid;
+  self->label_info->pid = pid;
+}
+
 static void
 apply_event (DsJob *self,
              Event *ev)
@@ -798,19 +821,7 @@ apply_event (DsJob *self,
       self->pai_path = g_strdup (ev->pai_path);
       break;
     case EV_LABEL:
-      for (guint i = 0; i < G_N_ELEMENTS (self->label_strings); i++)
-        {
-          g_free (self->label_strings[i]);
-          self->label_strings[i] = g_steal_pointer (&ev->label[i]);
-        }
-      if (self->label_info == NULL)
-        self->label_info = g_new0 (DsLabelInfo, 1);
-      self->label_info->qr = self->label_strings[0];
-      self->label_info->manual_code = self->label_strings[1];
-      self->label_info->serial_number = self->label_strings[2];
-      self->label_info->product_name = self->label_strings[3];
-      self->label_info->vid = ev->vid;
-      self->label_info->pid = ev->pid;
+      take_label (self, ev->label, ev->vid, ev->pid);
       break;
     case EV_LOG:
       g_ptr_array_add (self->log, g_strdup (ev->text));
@@ -2335,6 +2346,18 @@ const char *ds_job_get_dac_path (DsJob *self) { return self->dac_path; }
 const char *ds_job_get_pai_path (DsJob *self) { return self->pai_path; }
 GPtrArray *ds_job_get_log (DsJob *self) { return self->log; }
 const DsLabelInfo *ds_job_get_label_info (DsJob *self) { return self->label_info; }
+
+void
+ds_job_set_label_info (DsJob             *self,
+                       const DsLabelInfo *info)
+{
+  char *texts[] = { g_strdup (info->qr), g_strdup (info->manual_code),
+                    g_strdup (info->serial_number), g_strdup (info->product_name) };
+
+  g_return_if_fail (DS_IS_JOB (self));
+  take_label (self, texts, info->vid, info->pid);
+  g_signal_emit (self, signals[CHANGED], 0);
+}
 
 gint64 ds_job_get_expected_end (DsJob *self) { return self->expected_end; }
 

@@ -94,9 +94,14 @@ print_profile (DsProfile *profile)
   g_print (_("Onboarding: passcode %s, discriminator %s, SPAKE2+ %u iterations and a %u-byte salt\n"),
            c->passcode != 0 ? _("fixed") : _("random per board"), discriminator, iterations, salt_len);
   g_print (_("Serial numbers: %s\n"), ds_onboarding_config_get_serial_pattern (c));
-  /* TRANSLATORS: the factory-data region's address and size; the passcode tag is "with" or "without" */
-  g_print (_("Factory data: at 0x%08X, %u bytes, %s the passcode tag\n"), ds_onboarding_config_get_fd_address (c),
-           ds_onboarding_config_get_fd_size (c), c->no_passcode_tag ? _("without") : _("with"));
+  if (c->no_passcode_tag)
+    /* TRANSLATORS: the factory-data region's address and size */
+    g_print (_("Factory data: at 0x%08X, %u bytes, without the passcode tag\n"),
+             ds_onboarding_config_get_fd_address (c), ds_onboarding_config_get_fd_size (c));
+  else
+    /* TRANSLATORS: the factory-data region's address and size */
+    g_print (_("Factory data: at 0x%08X, %u bytes, with the passcode tag\n"),
+             ds_onboarding_config_get_fd_address (c), ds_onboarding_config_get_fd_size (c));
   /* TRANSLATORS: the label format (png, pdf or zpl) and where labels go */
   g_print (_("Labels:   %s, %s\n"), label_format,
            profile->label_dir != NULL ? profile->label_dir : _("not written unless --label-dir is given"));

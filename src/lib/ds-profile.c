@@ -602,6 +602,12 @@ set_string (GKeyFile   *kf,
     g_key_file_set_string (kf, group, key, value);
 }
 
+/* The defaults the comments below show, kept in step with the library's. */
+G_STATIC_ASSERT (DS_SPAKE2P_DEFAULT_ITERATIONS == 10000);
+G_STATIC_ASSERT (DS_SPAKE2P_DEFAULT_SALT_LEN == 32);
+G_STATIC_ASSERT (DS_FACTORY_DATA_ADDRESS_DEFAULT == 0x901C0000u);
+G_STATIC_ASSERT (DS_FACTORY_DATA_SIZE_DEFAULT == 65536);
+
 /* The [onboarding], [factory-data] and [label] keys as set, each group
  * followed, with @commented, by its unset keys' defaults as comments. */
 static void

@@ -104,7 +104,7 @@ print_profile (DsProfile *profile)
              ds_onboarding_config_get_fd_address (c), ds_onboarding_config_get_fd_size (c));
   /* TRANSLATORS: the label format (png, pdf or zpl) and where labels go */
   g_print (_("Labels:   %s, %s\n"), label_format,
-           profile->label_dir != NULL ? profile->label_dir : _("not written unless --label-dir is given"));
+           profile->label_dir != NULL ? profile->label_dir : _("only with --label-dir (the demo: labels/ in its data folder)"));
   if (profile->label_printer != NULL)
     g_print (_("Printer:  %s\n"), profile->label_printer);
   if (profile->path != NULL)

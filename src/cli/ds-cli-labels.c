@@ -49,8 +49,9 @@ GOptionEntry ds_cli_onboarding_run_entries[] = {
   { "hw-version-string", 0, 0, G_OPTION_ARG_STRING, &opt_hw_version_string, N_("Hardware version string (default 1.0)"), N_("TEXT") },
   { "no-passcode-tag", 0, 0, G_OPTION_ARG_NONE, &opt_no_passcode_tag, N_("Leave the passcode out of the factory data (the verifier suffices)"), NULL },
   { "label-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_label_dir,
-    N_("Write each passed board's label here (SERIAL.png) and the lot's onboarding codes (onboarding-LOT.csv)"), N_("DIR") },
-  { "label-format", 0, 0, G_OPTION_ARG_STRING, &opt_label_format, N_("Label format: png (default), pdf or zpl"), N_("FORMAT") },
+    N_("Write each passed board's label here (SERIAL.png) and the lot's onboarding codes (onboarding-LOT.csv); "
+       "default: the profile's [label] directory, for the demo labels/ in the data folder"), N_("DIR") },
+  { "label-format", 0, 0, G_OPTION_ARG_STRING, &opt_label_format, N_("Label format: png, pdf or zpl (default: the profile's, else png)"), N_("FORMAT") },
   { "show-codes", 0, 0, G_OPTION_ARG_NONE, &opt_show_codes,
     N_("Print each passed board's QR and manual pairing codes, which hold its passcode (also in --json)"), NULL },
   { NULL }

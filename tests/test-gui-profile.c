@@ -242,15 +242,17 @@ count_events (Fixture    *f,
   return n;
 }
 
-/* The same test profile runs the same way in both: the product, the mode
- * and the run limits come from the file, and both pass the board. */
+/* The same test profile runs the same way in both: the product, the mode,
+ * the run limits and the onboarding settings come from the file, and both
+ * pass the board. */
 static void
 test_same_behaviour (Fixture       *f,
                      gconstpointer  data)
 {
   g_autofree char *profile = write_profile (f, "demo.profile",
                                             "[profile]\nname=Demo Widget\n[product]\nvid=FFF1\npid=8001\n"
-                                            "[gate]\nproduction=false\n[run]\njobs=3\nretries=4\n");
+                                            "[gate]\nproduction=false\n[run]\njobs=3\nretries=4\n"
+                                            "[onboarding]\nserial-pattern=DEMO-{seq:03}\ndiscriminator=3840\n");
   g_autofree char *cli_data = g_build_filename (f->tmp, "cli", NULL);
   const char *args[] = { "provision", "--all", "--json", "--data-dir", cli_data, "--operator", "op-1",
                          "--profile", profile, NULL };
@@ -267,6 +269,7 @@ test_same_behaviour (Fixture       *f,
   g_assert_cmpint (r->exit_status, ==, 0);
   pass = ds_test_find_event (r->events, "pass", "sim-0");
   g_assert_nonnull (pass);
+  g_assert_cmpstr (json_object_get_string_member (pass, "serial_number"), ==, "DEMO-001");
 
   s = ds_test_run_cli (f->sim_dir, show);
   g_assert_cmpint (s->exit_status, ==, 0);
@@ -286,6 +289,8 @@ test_same_behaviour (Fixture       *f,
   g_assert_cmpuint (o->retries, ==, 4);
   job = g_ptr_array_index (ds_station_get_jobs (ds_window_get_station (f->window)), 0);
   g_assert_cmpint (ds_job_get_state (job), ==, DS_JOB_STATE_PASSED);
+  g_assert_nonnull (ds_job_get_label_info (job));
+  g_assert_cmpstr (ds_job_get_label_info (job)->serial_number, ==, "DEMO-001");
 
   /* Both records name the profile by its digest, and the configuration
    * names the CA and the legacy-CN setting. */
@@ -301,6 +306,8 @@ test_same_behaviour (Fixture       *f,
     g_assert_cmpuint (count_events (f, gui_data, "profile", sha), ==, 1);
     g_assert_cmpuint (count_events (f, cli_data, "config-change", "legacy-cn no"), ==, 1);
     g_assert_cmpuint (count_events (f, gui_data, "config-change", "legacy-cn no"), ==, 1);
+    g_assert_cmpuint (count_events (f, cli_data, "config-change", "\nonboarding discriminator 3840\n"), ==, 1);
+    g_assert_cmpuint (count_events (f, gui_data, "config-change", "\nonboarding discriminator 3840\n"), ==, 1);
   }
 }
 

@@ -481,6 +481,160 @@ test_cli (Fixture       *f,
   g_assert_nonnull (strstr (r5->err, "passcode"));
 }
 
+/* The column @col of the CSV line @line. */
+static char *
+csv_field (const char *line,
+           guint       col)
+{
+  g_auto(GStrv) fields = g_strsplit (line, ",", -1);
+
+  g_assert_cmpuint (g_strv_length (fields), >, col);
+  return g_strdup (fields[col]);
+}
+
+/* A product profile's onboarding and label settings reach the boards of
+ * a CLI run, and the options given still win over them; profile new and
+ * profile show say what those settings are. */
+static void
+test_cli_profile (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autofree char *dir = g_build_filename (f->boards.tmp, "cli", NULL);
+  g_autofree char *profile = g_build_filename (f->boards.tmp, "acme.profile", NULL);
+  g_autofree char *made = g_build_filename (f->boards.tmp, "made.profile", NULL);
+  g_autofree char *labels = g_build_filename (f->boards.tmp, "acme-labels", NULL);
+  g_autofree char *csv_path = g_build_filename (labels, "onboarding-P1.csv", NULL);
+  g_autofree char *csv = NULL;
+  g_autofree char *made_text = NULL;
+  g_autofree char *discriminator = NULL;
+  g_autofree char *zpl = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *run[] = { "demo", "-n", "1", "--json", "--data-dir", dir, "--lot", "P1", "--profile", profile, NULL };
+  const char *over[] = { "demo", "-n", "1", "--json", "--data-dir", dir, "--lot", "P2", "--profile", profile,
+                         "--discriminator", "100", "--label-format", "png", NULL };
+  const char *show[] = { "profile", "show", profile, NULL };
+  const char *make[] = { "profile", "new", made, "--name", "Made", NULL };
+  g_autoptr(DsCliResult) r1 = NULL;
+  g_autoptr(DsCliResult) r2 = NULL;
+  g_autoptr(DsCliResult) r3 = NULL;
+  g_autoptr(DsCliResult) r4 = NULL;
+  JsonObject *pass;
+  const char *serial;
+
+  g_assert_true (g_file_set_contents (profile,
+                                      "[gate]\nproduction=false\n"
+                                      "[onboarding]\nserial-pattern=ACME-{seq:04}\ndiscriminator=3840\n"
+                                      "[label]\nformat=zpl\ndirectory=acme-labels\n",
+                                      -1, NULL));
+  r1 = ds_test_run_cli (f->boards.announce, run);
+  g_assert_cmpint (r1->exit_status, ==, 0);
+  pass = ds_test_find_event (r1->events, "pass", NULL);
+  g_assert_nonnull (pass);
+  serial = json_object_get_string_member (pass, "serial_number");
+  g_assert_cmpstr (serial, ==, "ACME-0001");
+  /* The profile's label format and folder, relative to the profile. */
+  zpl = g_build_filename (labels, "ACME-0001.zpl", NULL);
+  g_assert_cmpstr (json_object_get_string_member (pass, "label_file"), ==, zpl);
+  g_assert_true (g_file_test (zpl, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpstr (json_object_get_string_member (ds_test_find_event (r1->events, "summary", NULL), "label_dir"), ==,
+                   labels);
+  g_assert_true (g_file_get_contents (csv_path, &csv, NULL, &error));
+  g_assert_no_error (error);
+  lines = g_strsplit (csv, "\r\n", -1);
+  g_assert_nonnull (strstr (lines[1], ",ACME-0001,"));
+  discriminator = csv_field (lines[1], 6);
+  g_assert_cmpstr (discriminator, ==, "3840");
+
+  /* An option given wins over the profile; what it leaves alone is the
+   * profile's. */
+  r2 = ds_test_run_cli (f->boards.announce, over);
+  g_assert_cmpint (r2->exit_status, ==, 0);
+  pass = ds_test_find_event (r2->events, "pass", NULL);
+  g_assert_cmpstr (json_object_get_string_member (pass, "serial_number"), ==, "ACME-0002");
+  g_assert_true (g_str_has_suffix (json_object_get_string_member (pass, "label_file"), "/acme-labels/ACME-0002.png"));
+  g_clear_pointer (&csv, g_free);
+  g_clear_pointer (&lines, g_strfreev);
+  g_clear_pointer (&discriminator, g_free);
+  g_clear_pointer (&csv_path, g_free);
+  csv_path = g_build_filename (labels, "onboarding-P2.csv", NULL);
+  g_assert_true (g_file_get_contents (csv_path, &csv, NULL, &error));
+  lines = g_strsplit (csv, "\r\n", -1);
+  discriminator = csv_field (lines[1], 6);
+  g_assert_cmpstr (discriminator, ==, "100");
+
+  r3 = ds_test_run_cli (f->boards.announce, show);
+  g_assert_cmpint (r3->exit_status, ==, 0);
+  g_assert_nonnull (strstr (r3->out, "discriminator 3840"));
+  g_assert_nonnull (strstr (r3->out, "ACME-{seq:04}"));
+  g_assert_nonnull (strstr (r3->out, "zpl, "));
+  g_assert_nonnull (strstr (r3->out, labels));
+
+  r4 = ds_test_run_cli (f->boards.announce, make);
+  g_assert_cmpint (r4->exit_status, ==, 0);
+  g_assert_true (g_file_get_contents (made, &made_text, NULL, &error));
+  g_assert_nonnull (strstr (made_text, "\n[onboarding]\n"));
+  g_assert_nonnull (strstr (made_text, "\n#iterations=10000\n"));
+  g_assert_nonnull (strstr (made_text, "\n#address=0x901C0000\n"));
+  g_assert_nonnull (strstr (made_text, "\n[label]\n"));
+}
+
+/* What zbarimg reads from the image @path; NULL when it reads nothing. */
+static char *
+zbar_read (const char *path)
+{
+  const char *argv[] = { "zbarimg", "--quiet", "--raw", path, NULL };
+  g_autofree char *out = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = -1;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, NULL, &status,
+                               &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    return NULL;
+  g_strchomp (out);
+  return g_steal_pointer (&out);
+}
+
+/* The demo writes each passed board's label and the lot's CSV without
+ * being asked, beside its records, and says where. */
+static void
+test_cli_demo_labels (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autofree char *dir = g_build_filename (f->boards.tmp, "cli", NULL);
+  g_autofree char *labels = g_build_filename (dir, "labels", NULL);
+  g_autofree char *csv_path = g_build_filename (labels, "onboarding.csv", NULL);
+  g_autofree char *where = g_strdup_printf ("(CSV): %s\n", labels);
+  const char *demo[] = { "demo", "-n", "1", "--data-dir", dir, "--serial-pattern", "DEMO-{seq:03}", NULL };
+  g_autoptr(DsCliResult) r = ds_test_run_cli (f->boards.announce, demo);
+  g_autofree char *png = g_build_filename (labels, "DEMO-001.png", NULL);
+  g_autofree char *csv = NULL;
+  g_autofree char *read = NULL;
+  g_autoptr(GMatchInfo) match = NULL;
+  g_autoptr(GRegex) qr = g_regex_new ("DEMO-001  QR (MT:[^ ]+)  manual code", 0, 0, NULL);
+  g_autofree char *qr_text = NULL;
+  g_autofree char *zbarimg = g_find_program_in_path ("zbarimg");
+
+  g_assert_cmpint (r->exit_status, ==, 0);
+  g_assert_nonnull (strstr (r->out, where));
+  g_assert_true (g_file_test (png, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_file_get_contents (csv_path, &csv, NULL, NULL));
+  g_assert_nonnull (strstr (csv, ",DEMO-001,"));
+  g_assert_true (g_regex_match (qr, r->out, 0, &match));
+  qr_text = g_match_info_fetch (match, 1);
+  g_assert_nonnull (strstr (csv, qr_text));
+  if (zbarimg == NULL)
+    {
+      g_test_skip ("zbarimg is not installed (zbar-tools)");
+      return;
+    }
+  /* The label holds the code the demo printed. */
+  read = zbar_read (png);
+  g_assert_cmpstr (read, ==, qr_text);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -496,6 +650,8 @@ main (int    argc,
   ADD ("/job-onboarding/readback-differs", "fd-readback", test_readback_differs);
   ADD ("/job-onboarding/protocol-v1", "protocol-v1", test_protocol_v1);
   ADD ("/job-onboarding/cli", NULL, test_cli);
+  ADD ("/job-onboarding/cli-profile", NULL, test_cli_profile);
+  ADD ("/job-onboarding/cli-demo-labels", NULL, test_cli_demo_labels);
 #undef ADD
   return g_test_run ();
 }

@@ -56,12 +56,43 @@ static const char full_profile[] =
   "# Acme Widget, production line 2\n"
   "[profile]\nname=Acme Widget\n"
   "[product]\nvid=1234\npid=0001\nvendor-name=Acme\nproduct-name=Widget\nhardware-version=3\n"
+  "hardware-version-string=3.0-rev B\n"
   "[ca]\nca=est:https://ca.example.com\nca-bundle=bundle.pem\nclient-cert=client.pem\nclient-key=client-key.pem\nlegacy-cn=true\ntimeout=20\n"
   "[gate]\nproduction=true\ntrust-store=paa\ncd=cd.der\ncd-signers=a.pem;/abs/b.pem;\n"
   "[firmware]\nimage=fw.hex\nflasher=bootloader\n"
   "[store]\nlocation=postgresql://station@db.example.com/records\n"
   "[run]\njobs=4\ncommand-timeout-ms=2000\nretries=5\n"
-  "[label]\nprinter=zebra-1\n";
+  "[onboarding]\npasscode=20202021\ndiscriminator=100-200\niterations=2000\nsalt-length=16\n"
+  "serial-pattern=ACME-{seq:05}\n"
+  "[factory-data]\naddress=0x08070000\nsize=8192\npasscode-tag=false\n"
+  "[label]\nformat=zpl\ndirectory=labels\nprinter=zebra-1\n";
+
+/* Each of @p's onboarding, factory-data and label settings of full_profile. */
+static void
+assert_full_run_settings (DsProfile  *p,
+                          const char *labels)
+{
+  g_autoptr(DsOnboardingConfig) c = ds_profile_get_onboarding (p);
+
+  g_assert_cmpuint (c->passcode, ==, 20202021);
+  g_assert_false (c->has_discriminator);
+  g_assert_cmpuint (c->discriminator_lo, ==, 100);
+  g_assert_cmpuint (c->discriminator_hi, ==, 200);
+  g_assert_cmpuint (c->iterations, ==, 2000);
+  g_assert_cmpuint (c->salt_len, ==, 16);
+  g_assert_cmpstr (c->serial_pattern, ==, "ACME-{seq:05}");
+  g_assert_cmpuint (c->fd_address, ==, 0x08070000);
+  g_assert_cmpuint (c->fd_size, ==, 8192);
+  g_assert_true (c->no_passcode_tag);
+  /* [product]'s names and hardware version go into the factory data. */
+  g_assert_cmpstr (c->vendor_name, ==, "Acme");
+  g_assert_cmpstr (c->product_name, ==, "Widget");
+  g_assert_cmpuint (c->hardware_version, ==, 3);
+  g_assert_cmpstr (c->hardware_version_string, ==, "3.0-rev B");
+  g_assert_cmpstr (p->label_format, ==, "zpl");
+  g_assert_cmpstr (p->label_dir, ==, labels);
+  g_assert_cmpstr (p->label_printer, ==, "zebra-1");
+}
 
 static void
 test_load_save (Fixture       *f,
@@ -73,6 +104,7 @@ test_load_save (Fixture       *f,
   g_autofree char *bundle = g_build_filename (f->tmp, "bundle.pem", NULL);
   g_autofree char *paa = g_build_filename (f->tmp, "paa", NULL);
   g_autofree char *signer = g_build_filename (f->tmp, "a.pem", NULL);
+  g_autofree char *labels = g_build_filename (f->tmp, "labels", NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(DsProfile) p = ds_profile_load (path, &error);
   g_autoptr(DsProfile) q = NULL;
@@ -103,8 +135,7 @@ test_load_save (Fixture       *f,
   g_assert_cmpuint (p->jobs, ==, 4);
   g_assert_cmpuint (p->timeout_ms, ==, 2000);
   g_assert_cmpuint (p->retries, ==, 5);
-  value = g_key_file_get_string (p->opaque, "label", "printer", NULL);
-  g_assert_cmpstr (value, ==, "zebra-1");
+  assert_full_run_settings (p, labels);
 
   /* Saved and read again: the same profile, its digest the new file's. */
   g_assert_true (ds_profile_save (p, copy, &error));
@@ -121,9 +152,47 @@ test_load_save (Fixture       *f,
   g_assert_cmpstr (q->store, ==, p->store);
   g_assert_cmpuint (q->pid, ==, 0x0001);
   g_assert_true (q->production);
-  g_clear_pointer (&value, g_free);
-  value = g_key_file_get_string (q->opaque, "label", "printer", NULL);
-  g_assert_cmpstr (value, ==, "zebra-1");
+  assert_full_run_settings (q, labels);
+  /* The fixed passcode is a setting like any other here: the profile is
+   * a reviewed file (docs/profiles.md says to prefer random ones). */
+  g_assert_nonnull (strstr (saved, "\npasscode=20202021\n"));
+  g_assert_null (strstr (saved, "#iterations"));
+}
+
+/* A new profile shows the defaults it runs with, as comments, and reads
+ * back as the defaults. */
+static void
+test_save_new (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autofree char *path = g_build_filename (f->tmp, "new.profile", NULL);
+  g_autoptr(DsProfile) p = ds_profile_new ();
+  g_autoptr(DsProfile) q = NULL;
+  g_autoptr(DsOnboardingConfig) c = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *saved = NULL;
+
+  p->production = FALSE;
+  p->onboarding->iterations = 5000;
+  g_assert_true (ds_profile_save_new (p, path, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (path, &saved, NULL, NULL));
+  g_test_message ("%s", saved);
+  g_assert_nonnull (strstr (saved, "\n[onboarding]\niterations=5000\n"));
+  g_assert_null (strstr (saved, "#iterations"));
+  g_assert_nonnull (strstr (saved, "\n#salt-length=32\n"));
+  g_assert_nonnull (strstr (saved, "\n#serial-pattern=DS-{yyyy}{mm}{dd}-{seq:06}\n"));
+  g_assert_nonnull (strstr (saved, "\n[factory-data]\n#address=0x901C0000\n#size=65536\n#passcode-tag=true\n"));
+  g_assert_nonnull (strstr (saved, "\n[label]\n#format=png\n"));
+  q = ds_profile_load (path, &error);
+  g_assert_no_error (error);
+  c = ds_profile_get_onboarding (q);
+  g_assert_cmpuint (c->iterations, ==, 5000);
+  g_assert_cmpuint (c->salt_len, ==, 0);
+  g_assert_null (c->serial_pattern);
+  g_assert_cmpuint (c->fd_address, ==, 0);
+  g_assert_false (c->no_passcode_tag);
+  g_assert_null (q->label_dir);
 }
 
 static void
@@ -148,6 +217,39 @@ test_strict (Fixture       *f,
     { "[gate]\nproduction=false\n[store]\nlocation=postgresql://u:hunter2@db/x\n", "[store] location: holds a password" },
     { "[gate]\nproduction=false\n[store]\nlocation=\n", "[store] location: takes a non-empty value" },
     { "not a key file\n", "Cannot read the profile" },
+    /* [product]'s names go into the factory data: Matter's lengths. */
+    { "[gate]\nproduction=false\n[product]\nvendor-name=" "0123456789012345678901234567890123\n",
+      "[product] vendor-name: takes UTF-8 text of 1 to 32 bytes" },
+    { "[gate]\nproduction=false\n[product]\nhardware-version-string=\n",
+      "[product] hardware-version-string: takes a non-empty value" },
+    /* [onboarding]: the rules of the onboarding settings, key by key. */
+    { "[gate]\nproduction=false\n[onboarding]\npasscode=12345678\n", "[onboarding] passcode: The setup passcode 12345678 is one the Matter specification forbids" },
+    { "[gate]\nproduction=false\n[onboarding]\npasscode=11111111\n", "[onboarding] passcode: The setup passcode 11111111 is one" },
+    { "[gate]\nproduction=false\n[onboarding]\npasscode=0\n", "[onboarding] passcode: The setup passcode 00000000 is one the Matter specification forbids" },
+    { "[gate]\nproduction=false\n[onboarding]\npasscode=99999999\n", "[onboarding] passcode:" },
+    { "[gate]\nproduction=false\n[onboarding]\npasscode=100000000\n", "[onboarding] passcode: The setup passcode 100000000 is out of range" },
+    { "[gate]\nproduction=false\n[onboarding]\ndiscriminator=4096\n", "[onboarding] discriminator: takes a number from 0 to 4095" },
+    { "[gate]\nproduction=false\n[onboarding]\ndiscriminator=200-100\n", "[onboarding] discriminator: takes a number from 0 to 4095, or a range LO-HI within it, LO first" },
+    { "[gate]\nproduction=false\n[onboarding]\ndiscriminator=0-5000\n", "[onboarding] discriminator:" },
+    { "[gate]\nproduction=false\n[onboarding]\ndiscriminator=abc\n", "[onboarding] discriminator:" },
+    { "[gate]\nproduction=false\n[onboarding]\niterations=999\n", "[onboarding] iterations: takes a number from 1000 to 100000" },
+    { "[gate]\nproduction=false\n[onboarding]\niterations=100001\n", "[onboarding] iterations: takes a number from 1000 to 100000" },
+    { "[gate]\nproduction=false\n[onboarding]\nsalt-length=15\n", "[onboarding] salt-length: takes a number from 16 to 32" },
+    { "[gate]\nproduction=false\n[onboarding]\nsalt-length=33\n", "[onboarding] salt-length: takes a number from 16 to 32" },
+    { "[gate]\nproduction=false\n[onboarding]\nserial-pattern=ACME-1\n", "[onboarding] serial-pattern: needs {seq}" },
+    { "[gate]\nproduction=false\n[onboarding]\nserial-pattern=ACME-0123456789012345678901234567-{seq}\n", "[onboarding] serial-pattern:" },
+    { "[gate]\nproduction=false\n[onboarding]\nverifier=abc\n", "unknown setting “verifier” in [onboarding]" },
+    /* [factory-data] */
+    { "[gate]\nproduction=false\n[factory-data]\naddress=somewhere\n", "[factory-data] address: takes a hex address" },
+    { "[gate]\nproduction=false\n[factory-data]\naddress=0x0\n", "[factory-data] address: takes a hex address" },
+    { "[gate]\nproduction=false\n[factory-data]\naddress=0x100000000\n", "[factory-data] address: takes a hex address" },
+    { "[gate]\nproduction=false\n[factory-data]\nsize=63\n", "[factory-data] size: takes a number from 64 to" },
+    { "[gate]\nproduction=false\n[factory-data]\npasscode-tag=maybe\n", "[factory-data] passcode-tag: takes true or false" },
+    { "[gate]\nproduction=false\n[factory-data]\nkey=here\n", "unknown setting “key” in [factory-data]" },
+    /* [label] */
+    { "[gate]\nproduction=false\n[label]\nformat=jpeg\n", "[label] format: takes png, pdf or zpl" },
+    { "[gate]\nproduction=false\n[label]\ndirectory=\n", "[label] directory: takes a non-empty value" },
+    { "[gate]\nproduction=false\n[label]\ncopies=2\n", "unknown setting “copies” in [label]" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -435,12 +537,70 @@ test_cd_choice (Fixture       *f,
     }
 }
 
+/* The profile's onboarding settings are what the station's jobs get;
+ * a front end's own (the CLI's options) replace them. */
+static void
+test_onboarding_applied (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autofree char *path = write_file (f, "run.profile",
+                                      "[gate]\nproduction=false\n[product]\nvendor-name=Acme\n"
+                                      "[onboarding]\ndiscriminator=3840\nserial-pattern=ACME-{seq:04}\niterations=1000\n"
+                                      "[factory-data]\naddress=0x08070000\n");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsProfile) p = ds_profile_load (path, &error);
+  g_autoptr(DsStationSetup) setup = NULL;
+  g_autoptr(DsStation) station = NULL;
+  g_autoptr(DsOnboardingConfig) over = NULL;
+  g_autofree char *message = NULL;
+  const DsOnboardingConfig *c;
+
+  g_assert_no_error (error);
+  setup = ds_station_setup_new (p);
+  ds_station_setup_set_data_dir (setup, f->data_dir);
+  station = ds_station_setup_build (setup, &error);
+  g_assert_no_error (error);
+  c = ds_station_get_options (station)->onboarding;
+  g_assert_nonnull (c);
+  g_assert_true (c->has_discriminator);
+  g_assert_cmpuint (c->discriminator, ==, 3840);
+  g_assert_cmpstr (c->serial_pattern, ==, "ACME-{seq:04}");
+  g_assert_cmpuint (c->iterations, ==, 1000);
+  g_assert_cmpuint (c->fd_address, ==, 0x08070000);
+  g_assert_cmpstr (c->vendor_name, ==, "Acme");
+  /* The configuration record says what the boards get. */
+  message = last_config_record (f);
+  g_test_message ("%s", message);
+  g_assert_nonnull (strstr (message, "\nonboarding discriminator 3840\n"));
+  g_assert_nonnull (strstr (message, "\nonboarding serial-pattern ACME-{seq:04}\n"));
+  g_assert_nonnull (strstr (message, "\nfactory-data 0x08070000 "));
+
+  /* Laid over by a front end: its settings, not the profile's. */
+  g_clear_object (&station);
+  g_clear_object (&setup);
+  setup = ds_station_setup_new (p);
+  ds_station_setup_set_data_dir (setup, f->data_dir);
+  over = ds_onboarding_config_copy (ds_station_setup_get_onboarding (setup));
+  over->has_discriminator = FALSE;
+  over->discriminator_lo = 10;
+  over->discriminator_hi = 20;
+  ds_station_setup_set_onboarding (setup, over);
+  station = ds_station_setup_build (setup, &error);
+  g_assert_no_error (error);
+  c = ds_station_get_options (station)->onboarding;
+  g_assert_false (c->has_discriminator);
+  g_assert_cmpuint (c->discriminator_hi, ==, 20);
+  g_assert_cmpstr (c->serial_pattern, ==, "ACME-{seq:04}");
+}
+
 int
 main (int    argc,
       char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/profile/load-save", Fixture, NULL, fixture_setup, test_load_save, fixture_teardown);
+  g_test_add ("/profile/save-new", Fixture, NULL, fixture_setup, test_save_new, fixture_teardown);
+  g_test_add ("/profile/onboarding-applied", Fixture, NULL, fixture_setup, test_onboarding_applied, fixture_teardown);
   g_test_add ("/profile/strict", Fixture, NULL, fixture_setup, test_strict, fixture_teardown);
   g_test_add ("/profile/default", Fixture, NULL, fixture_setup, test_default, fixture_teardown);
   g_test_add ("/profile/cd-choice", Fixture, NULL, fixture_setup, test_cd_choice, fixture_teardown);

@@ -354,6 +354,7 @@ summarise (Run *run)
       json_builder_set_member_name (b, "provisioning_s");
       json_builder_add_double_value (b, provisioning);
       json_add_string (b, "database", records);
+      json_add_string (b, "label_dir", opt_label_dir);
       json_builder_end_object (b);
       print_json (b);
     }
@@ -366,6 +367,9 @@ summarise (Run *run)
         g_print (_(", %u cancelled"), cancelled);
       /* TRANSLATORS: the whole run's time, then the provisioning's alone */
       g_print (_(" in %.1f s (provisioning %.1f s). Records: %s\n"), elapsed, provisioning, records);
+      if (opt_label_dir != NULL && passed > 0)
+        /* TRANSLATORS: %s is a folder */
+        g_print (_("Labels and the lot's onboarding codes (CSV): %s\n"), opt_label_dir);
       for (guint i = 0; i < jobs->len; i++)
         {
           DsJob *job = g_ptr_array_index (jobs, i);
@@ -828,6 +832,14 @@ cmd_demo (int    argc,
     {
       run_clear (&run);
       return EXIT_USAGE;
+    }
+  /* The demo's boards leave with their labels, as a line's would: beside
+   * its records unless --label-dir or the profile says where. */
+  if (opt_label_dir == NULL)
+    {
+      g_autofree char *dir = data_dir ();
+
+      opt_label_dir = g_build_filename (dir, "labels", NULL);
     }
 
   tmp = g_dir_make_tmp ("dac-station-demo-XXXXXX", &error);

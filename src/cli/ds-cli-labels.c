@@ -49,8 +49,9 @@ GOptionEntry ds_cli_onboarding_run_entries[] = {
   { "hw-version-string", 0, 0, G_OPTION_ARG_STRING, &opt_hw_version_string, N_("Hardware version string (default 1.0)"), N_("TEXT") },
   { "no-passcode-tag", 0, 0, G_OPTION_ARG_NONE, &opt_no_passcode_tag, N_("Leave the passcode out of the factory data (the verifier suffices)"), NULL },
   { "label-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_label_dir,
-    N_("Write each passed board's label here (SERIAL.png) and the lot's onboarding codes (onboarding-LOT.csv)"), N_("DIR") },
-  { "label-format", 0, 0, G_OPTION_ARG_STRING, &opt_label_format, N_("Label format: png (default), pdf or zpl"), N_("FORMAT") },
+    N_("Write each passed board's label here (SERIAL.png) and the lot's onboarding codes (onboarding-LOT.csv); "
+       "default: the profile's [label] directory, for the demo labels/ in the data folder"), N_("DIR") },
+  { "label-format", 0, 0, G_OPTION_ARG_STRING, &opt_label_format, N_("Label format: png, pdf or zpl (default: the profile's, else png)"), N_("FORMAT") },
   { "show-codes", 0, 0, G_OPTION_ARG_NONE, &opt_show_codes,
     N_("Print each passed board's QR and manual pairing codes, which hold its passcode (also in --json)"), NULL },
   { NULL }
@@ -72,11 +73,29 @@ label_extension (void)
   return opt_label_format != NULL ? opt_label_format : "png";
 }
 
+/* An option given replaces the profile's value. */
+static void
+override_string (char      **field,
+                 const char *option)
+{
+  if (option == NULL)
+    return;
+  g_free (*field);
+  *field = g_strdup (option);
+}
+
 gboolean
 ds_cli_onboarding_apply (DsStationSetup *setup)
 {
-  g_autoptr(DsOnboardingConfig) c = ds_onboarding_config_new ();
+  DsProfile *profile = ds_station_setup_get_profile (setup);
+  /* The profile's settings, with the options given laid over them. */
+  g_autoptr(DsOnboardingConfig) c = ds_onboarding_config_copy (ds_station_setup_get_onboarding (setup));
   g_autoptr(GError) error = NULL;
+
+  if (opt_label_dir == NULL && profile->label_dir != NULL)
+    opt_label_dir = g_strdup (profile->label_dir);
+  if (opt_label_format == NULL && profile->label_format != NULL)
+    opt_label_format = g_strdup (profile->label_format);
 
   if (opt_label_format != NULL && !g_str_equal (opt_label_format, "png") && !g_str_equal (opt_label_format, "pdf") &&
       !g_str_equal (opt_label_format, "zpl"))
@@ -125,13 +144,14 @@ ds_cli_onboarding_apply (DsStationSetup *setup)
     }
   if (opt_fd_size != OPT_INT_UNSET)
     c->fd_size = (guint32) opt_fd_size;
-  c->serial_pattern = g_strdup (opt_serial_pattern);
-  c->vendor_name = g_strdup (opt_vendor_name);
-  c->product_name = g_strdup (opt_product_name);
-  c->hardware_version_string = g_strdup (opt_hw_version_string);
+  override_string (&c->serial_pattern, opt_serial_pattern);
+  override_string (&c->vendor_name, opt_vendor_name);
+  override_string (&c->product_name, opt_product_name);
+  override_string (&c->hardware_version_string, opt_hw_version_string);
   if (opt_hw_version != OPT_INT_UNSET)
     c->hardware_version = (guint16) opt_hw_version;
-  c->no_passcode_tag = opt_no_passcode_tag;
+  if (opt_no_passcode_tag)
+    c->no_passcode_tag = TRUE;
   if (!ds_onboarding_config_check (c, &error))
     {
       g_printerr ("%s\n", error->message);

@@ -9,6 +9,7 @@
 #include "ds-cli-ca.h"
 #include "ds-cli-common.h"
 #include "ds-cli-verify.h"
+#include "ds-onboarding.h"
 #include "ds-station-setup.h"
 
 static char *opt_name;
@@ -30,9 +31,26 @@ static GOptionEntry new_entries[] = {
   { NULL }
 };
 
+/* "random", "N" or "LO-HI". */
+static char *
+discriminator_text (const DsOnboardingConfig *c)
+{
+  if (c->has_discriminator)
+    return g_strdup_printf ("%u", c->discriminator);
+  if (c->discriminator_lo != 0 || c->discriminator_hi != 0)
+    return g_strdup_printf ("%u-%u", c->discriminator_lo, c->discriminator_hi);
+  return g_strdup ("0-4095");
+}
+
 static void
 print_profile (DsProfile *profile)
 {
+  g_autoptr(DsOnboardingConfig) c = ds_profile_get_onboarding (profile);
+  g_autofree char *discriminator = discriminator_text (c);
+  guint iterations = c->iterations != 0 ? c->iterations : DS_SPAKE2P_DEFAULT_ITERATIONS;
+  guint salt_len = c->salt_len != 0 ? c->salt_len : DS_SPAKE2P_DEFAULT_SALT_LEN;
+  const char *label_format = profile->label_format != NULL ? profile->label_format : "png";
+
   if (opt_json)
     {
       g_autoptr(JsonBuilder) b = json_builder_new ();
@@ -49,6 +67,19 @@ print_profile (DsProfile *profile)
       json_add_string (b, "pid", pid);
       json_add_string (b, "ca", profile->ca->ca);
       json_add_string (b, "trust_store", profile->trust_store);
+      /* A fixed passcode is said to be fixed, never given. */
+      json_add_string (b, "passcode", c->passcode != 0 ? "fixed" : "random");
+      json_add_string (b, "discriminator", discriminator);
+      json_add_int (b, "iterations", iterations);
+      json_add_int (b, "salt_length", salt_len);
+      json_add_string (b, "serial_pattern", ds_onboarding_config_get_serial_pattern (c));
+      json_add_int (b, "factory_data_address", ds_onboarding_config_get_fd_address (c));
+      json_add_int (b, "factory_data_size", ds_onboarding_config_get_fd_size (c));
+      json_builder_set_member_name (b, "passcode_tag");
+      json_builder_add_boolean_value (b, !c->no_passcode_tag);
+      json_add_string (b, "label_format", label_format);
+      json_add_string (b, "label_dir", profile->label_dir);
+      json_add_string (b, "label_printer", profile->label_printer);
       json_builder_end_object (b);
       print_json (b);
       return;
@@ -58,6 +89,24 @@ print_profile (DsProfile *profile)
   g_print (_("Mode:     %s\n"), profile->production ? _("production") : _("test"));
   g_print (_("Product:  %04X:%04X\n"), profile->vid, profile->pid);
   g_print (_("CA:       %s\n"), profile->ca->ca);
+  /* TRANSLATORS: the setup passcode is "random per board" or "fixed"; the
+   * discriminator a number or a range like 0-4095 */
+  g_print (_("Onboarding: passcode %s, discriminator %s, SPAKE2+ %u iterations and a %u-byte salt\n"),
+           c->passcode != 0 ? _("fixed") : _("random per board"), discriminator, iterations, salt_len);
+  g_print (_("Serial numbers: %s\n"), ds_onboarding_config_get_serial_pattern (c));
+  if (c->no_passcode_tag)
+    /* TRANSLATORS: the factory-data region's address and size */
+    g_print (_("Factory data: at 0x%08X, %u bytes, without the passcode tag\n"),
+             ds_onboarding_config_get_fd_address (c), ds_onboarding_config_get_fd_size (c));
+  else
+    /* TRANSLATORS: the factory-data region's address and size */
+    g_print (_("Factory data: at 0x%08X, %u bytes, with the passcode tag\n"),
+             ds_onboarding_config_get_fd_address (c), ds_onboarding_config_get_fd_size (c));
+  /* TRANSLATORS: the label format (png, pdf or zpl) and where labels go */
+  g_print (_("Labels:   %s, %s\n"), label_format,
+           profile->label_dir != NULL ? profile->label_dir : _("only with --label-dir (the demo: labels/ in its data folder)"));
+  if (profile->label_printer != NULL)
+    g_print (_("Printer:  %s\n"), profile->label_printer);
   if (profile->path != NULL)
     g_print (_("File:     %s\nSHA-256:  %s\n"), profile->path, profile->sha256);
 }
@@ -89,7 +138,9 @@ profile_new (const char *path)
       return EXIT_USAGE;
     }
   ds_cli_gate_apply (profile);
-  if (!ds_profile_save (profile, path, &error))
+  /* The onboarding, factory-data and label defaults, commented, so that
+   * a reviewer sees them. */
+  if (!ds_profile_save_new (profile, path, &error))
     {
       g_printerr ("%s\n", error->message);
       return EXIT_USAGE;

@@ -1,18 +1,14 @@
 /* A product profile: one key file per product holding everything that
  * defines a provisioning run (product, CA, gate, firmware, store, run
- * limits).  Both front ends load one and hand it to DsStationSetup. */
+ * limits, onboarding, factory data, labels).  Both front ends load one and hand it to DsStationSetup. */
 #pragma once
 
 #include <glib-object.h>
 
 #include "ds-ca-config.h"
+#include "ds-onboarding-config.h"
 
 G_BEGIN_DECLS
-
-/* Groups kept as read, for the onboarding, factory-data and label
- * settings the factory-data issue defines; their keys are not checked
- * here yet. */
-#define DS_PROFILE_OPAQUE_GROUPS "onboarding", "factory-data", "label"
 
 /* [gate] cd (and --cd) takes this word for "install no CD": boards then
  * get no Certification Declaration, not even the built-in test CD. */
@@ -32,6 +28,7 @@ typedef struct {
   char       *vendor_name;
   char       *product_name;
   guint       hardware_version;
+  char       *hardware_version_string;
   /* [ca]: never NULL; ca->ca NULL or "test" is the built-in test CA */
   DsCaConfig *ca;
   /* [gate] */
@@ -49,8 +46,14 @@ typedef struct {
   guint       jobs;            /* 0: default */
   guint       timeout_ms;      /* 0: per-command defaults */
   guint       retries;         /* 0: default */
-  /* DS_PROFILE_OPAQUE_GROUPS as read */
-  GKeyFile   *opaque;
+  /* [onboarding] and [factory-data]: never NULL; unset fields are the
+   * defaults.  Its names and hardware version are only what those groups
+   * say; ds_profile_get_onboarding() adds [product]'s. */
+  DsOnboardingConfig *onboarding;
+  /* [label] */
+  char       *label_format;    /* "png", "pdf" or "zpl"; NULL: png */
+  char       *label_dir;       /* where labels and the lot's CSV go; NULL: nowhere (the demo: its own) */
+  char       *label_printer;   /* a CUPS queue; NULL: none */
 } DsProfile;
 
 #define DS_TYPE_PROFILE (ds_profile_get_type ())
@@ -79,6 +82,17 @@ char       *ds_profile_to_data  (DsProfile   *self,
                                  gsize       *len);
 /* Writes the profile to @path (mode 0600) and updates path and sha256. */
 gboolean    ds_profile_save     (DsProfile   *self,
+                                 const char  *path,
+                                 GError     **error);
+/* The onboarding and factory-data settings a run of this profile uses:
+ * [onboarding] and [factory-data], with [product]'s vendor and product
+ * names and hardware version (and its string) where those groups name
+ * none.  Free with ds_onboarding_config_free(). */
+DsOnboardingConfig *ds_profile_get_onboarding (DsProfile *self);
+/* As ds_profile_save(), for a new file: the [onboarding], [factory-data]
+ * and [label] keys left unset are written as comments that show their
+ * defaults, so a reviewer sees what the run will do. */
+gboolean    ds_profile_save_new (DsProfile   *self,
                                  const char  *path,
                                  GError     **error);
 /* "production" or "test". */

@@ -523,7 +523,7 @@ ds_station_setup_build (DsStationSetup *self,
   options.reprovision_uids = self->reprovision_uids;
   options.reprovision_engineer = self->reprovision_engineer;
   options.reprovision_reason = self->reprovision_reason;
-  options.onboarding = self->onboarding;
+  options.onboarding = (DsOnboardingConfig *) ds_station_setup_get_onboarding (self);
   if (!ds_job_options_validate (&options, error))
     return NULL;
   return ds_station_new (&options, p->jobs > 0 ? p->jobs : 8);
@@ -553,4 +553,15 @@ ds_station_setup_set_onboarding (DsStationSetup           *self,
 
   ds_onboarding_config_free (self->onboarding);
   self->onboarding = ds_onboarding_config_copy (config);
+}
+
+const DsOnboardingConfig *
+ds_station_setup_get_onboarding (DsStationSetup *self)
+{
+  g_return_val_if_fail (DS_IS_STATION_SETUP (self), NULL);
+
+  /* The profile's, unless a front end laid its own over it. */
+  if (self->onboarding == NULL)
+    self->onboarding = ds_profile_get_onboarding (self->profile);
+  return self->onboarding;
 }

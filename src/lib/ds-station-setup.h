@@ -44,9 +44,13 @@ void            ds_station_setup_set_reprovision  (DsStationSetup     *self,
                                                    const char         *engineer,
                                                    const char         *reason);
 /* The onboarding data and factory data settings (DsJobOptions'
- * onboarding); NULL: the defaults. */
+ * onboarding), in place of the profile's; NULL: the profile's. */
 void            ds_station_setup_set_onboarding   (DsStationSetup           *self,
                                                    const DsOnboardingConfig *config);
+/* The onboarding settings the station will get: those set above, else
+ * the profile's (ds_profile_get_onboarding()).  A front end that
+ * overrides some copies these and sets the copy. */
+const DsOnboardingConfig *ds_station_setup_get_onboarding (DsStationSetup *self);
 /* The record store the station will use, opened now if needed. */
 DsStore        *ds_station_setup_open_store       (DsStationSetup *self,
                                                    GError        **error);

@@ -554,3 +554,49 @@ ds_station_setup_set_onboarding (DsStationSetup           *self,
   ds_onboarding_config_free (self->onboarding);
   self->onboarding = ds_onboarding_config_copy (config);
 }
+
+static void
+build_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  DsStationSetup *self = source_object;
+  GError *error = NULL;
+  DsStation *station;
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  station = ds_station_setup_build (self, &error);
+  if (station == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, station, g_object_unref);
+}
+
+void
+ds_station_setup_build_async (DsStationSetup      *self,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (DS_IS_STATION_SETUP (self));
+  g_return_if_fail (self->data_dir != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, ds_station_setup_build_async);
+  /* The setup is not changed while the thread builds from it. */
+  g_task_run_in_thread (task, build_thread);
+}
+
+DsStation *
+ds_station_setup_build_finish (DsStationSetup  *self,
+                               GAsyncResult    *result,
+                               GError         **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

@@ -89,6 +89,10 @@ struct _DsWindow
   guint           add_cards_id;
   guint           add_cards_tick_id; /* one card a frame while shown */
   GQueue          pending_boards; /* DsBoard: seen, card not made yet */
+  /* Cards of pending boards made in idle time, before the frame that adds
+   * them: that frame only styles, lays out and draws them. */
+  GHashTable     *prebuilt;       /* port -> DsBoardCard (a reference, no parent) */
+  guint           prebuild_id;
   guint           destroy_id;
   GtkWidget      *login_dialog;
   GtkWidget      *confirm_close;  /* "Cancel the running boards?" while shown */
@@ -537,6 +541,11 @@ station_built_cb (GObject      *object,
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
   g_clear_object (&self->station_cancellable);
+  if (self->closing && n_active (self) == 0)
+    {
+      schedule_destroy (self);
+      return;
+    }
   waiting = g_steal_pointer (&self->waiting_station);
   self->waiting_station = g_ptr_array_new_with_free_func (g_object_unref);
   self->station_report = FALSE;
@@ -1165,6 +1174,52 @@ add_cards_tick_cb (GtkWidget     *widget,
   return G_SOURCE_REMOVE;
 }
 
+static void
+drop_card (gpointer card)
+{
+  gtk_widget_destroy (card);
+  g_object_unref (card);
+}
+
+/* One card a call, for the first pending board without one, between the
+ * frames: building a card from its template takes 2-3 ms, which the
+ * frame that adds it then spends on styling and layout only. */
+static gboolean
+prebuild_cb (gpointer user_data)
+{
+  DsWindow *self = DS_WINDOW (user_data);
+
+  for (GList *l = self->pending_boards.head; l != NULL; l = l->next)
+    {
+      const char *port = ds_board_get_port (l->data);
+      DsBoardCard *card;
+
+      if (g_hash_table_contains (self->prebuilt, port))
+        continue;
+      card = g_object_ref_sink (ds_board_card_new (l->data));
+      ds_board_card_set_compact (card, g_settings_get_boolean (self->settings, "compact-view"));
+      g_hash_table_insert (self->prebuilt, g_strdup (port), card);
+      return G_SOURCE_CONTINUE;
+    }
+  self->prebuild_id = 0;
+  return G_SOURCE_REMOVE;
+}
+
+/* The card made in advance for @board, if there is one; transfer full. */
+static DsBoardCard *
+take_prebuilt (DsWindow *self,
+               DsBoard  *board)
+{
+  g_autofree char *port = NULL;
+  DsBoardCard *card = NULL;
+
+  if (!g_hash_table_steal_extended (self->prebuilt, ds_board_get_port (board), (gpointer *) &port, (gpointer *) &card))
+    return NULL;
+  if (ds_board_card_get_board (card) != board)
+    g_clear_pointer (&card, drop_card);
+  return card;
+}
+
 /* Cards are made one a frame while the window is shown, else a few at a
  * time in idle time. */
 static void
@@ -1181,6 +1236,8 @@ board_added_cb (DsBoardMonitor *monitor,
     {
       if (self->add_cards_tick_id == 0)
         self->add_cards_tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), add_cards_tick_cb, NULL, NULL);
+      if (self->prebuild_id == 0)
+        self->prebuild_id = g_idle_add (prebuild_cb, self);
     }
   else if (self->add_cards_id == 0)
     self->add_cards_id = g_idle_add (add_cards_cb, self);
@@ -1191,6 +1248,7 @@ add_card (DsWindow *self,
           DsBoard  *board)
 {
   const char *port = ds_board_get_port (board);
+  g_autoptr(DsBoardCard) prebuilt = take_prebuilt (self, board);
   DsBoardCard *card;
 
   if (g_hash_table_contains (self->cards, port))
@@ -1212,7 +1270,8 @@ add_card (DsWindow *self,
     }
   else
     {
-      card = ds_board_card_new (board);
+      /* The container takes its own reference to a card made in advance. */
+      card = prebuilt != NULL ? prebuilt : ds_board_card_new (board);
       ds_board_card_set_compact (card, g_settings_get_boolean (self->settings, "compact-view"));
       ds_board_card_set_job (card, latest_job_for (self, board));
       gtk_container_add (GTK_CONTAINER (self->flowbox), GTK_WIDGET (card));
@@ -1248,6 +1307,7 @@ board_removed_cb (DsBoardMonitor *monitor,
         g_queue_delete_link (&self->pending_boards, l);
         break;
       }
+  g_hash_table_remove (self->prebuilt, port);
   if (card == NULL)
     return;
   g_hash_table_remove (self->cards, port);
@@ -1867,11 +1927,17 @@ static void
 close_now (DsWindow *self)
 {
   self->closing = TRUE;
+  g_ptr_array_set_size (self->waiting_station, 0);
   if (n_active (self) > 0)
     ds_station_cancel_all (self->station);
   if (n_active (self) == 0)
     {
-      schedule_destroy (self);
+      /* A station being built (its test PKI and records written in a
+       * thread) is waited for, within the same deadline. */
+      if (self->station_cancellable == NULL)
+        schedule_destroy (self);
+      else if (self->close_deadline_id == 0)
+        self->close_deadline_id = g_timeout_add (DS_CLOSE_DEADLINE_MS, close_deadline_cb, self);
       return;
     }
   show_error (self, _("Cancelling every board at its current step, then closing…"));
@@ -1996,6 +2062,8 @@ ds_window_dispose (GObject *object)
       self->add_cards_tick_id = 0;
     }
   g_queue_clear_full (&self->pending_boards, g_object_unref);
+  g_clear_handle_id (&self->prebuild_id, g_source_remove);
+  g_clear_pointer (&self->prebuilt, g_hash_table_unref);
   g_clear_handle_id (&self->destroy_id, g_source_remove);
   g_cancellable_cancel (self->station_cancellable);
   g_clear_object (&self->station_cancellable);
@@ -2094,6 +2162,7 @@ ds_window_init (DsWindow *self)
   self->placeholders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->batch = g_ptr_array_new_with_free_func (g_object_unref);
   self->waiting_station = g_ptr_array_new_with_free_func (g_object_unref);
+  self->prebuilt = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, drop_card);
   self->unacknowledged = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->latest_jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->attempts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);

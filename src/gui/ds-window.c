@@ -1183,7 +1183,7 @@ drop_card (gpointer card)
 
 /* One card a call, for the first pending board without one, between the
  * frames: building a card from its template takes 2-3 ms, which the
- * frame that adds it then spends on styling and layout only. */
+ * frame that adds it then no longer spends. */
 static gboolean
 prebuild_cb (gpointer user_data)
 {
@@ -1237,7 +1237,9 @@ board_added_cb (DsBoardMonitor *monitor,
       if (self->add_cards_tick_id == 0)
         self->add_cards_tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), add_cards_tick_cb, NULL, NULL);
       if (self->prebuild_id == 0)
-        self->prebuild_id = g_idle_add (prebuild_cb, self);
+        /* Before the frame's own idle (GDK_PRIORITY_REDRAW), but apart
+         * from it: a main-loop turn of its own. */
+        self->prebuild_id = g_idle_add_full (G_PRIORITY_HIGH_IDLE, prebuild_cb, self, NULL);
     }
   else if (self->add_cards_id == 0)
     self->add_cards_id = g_idle_add (add_cards_cb, self);

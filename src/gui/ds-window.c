@@ -551,6 +551,25 @@ station_built_cb (GObject      *object,
   self->station_report = FALSE;
   self->station_batch = FALSE;
   update_summary (self);
+  /* The settings changed again while it was built: the banner says how
+   * the next one goes. */
+  if (report && self->station_stale && self->operator_id != NULL)
+    {
+      g_autoptr(GError) next_error = NULL;
+
+      g_clear_object (&station);
+      if (!build_station (self, &next_error))
+        {
+          show_error (self, next_error->message);
+          update_actions (self);
+          return;
+        }
+      self->station_report = TRUE;
+      g_ptr_array_extend_and_steal (self->waiting_station, g_steal_pointer (&waiting));
+      self->station_batch = batch;
+      update_summary (self);
+      return;
+    }
   if (station == NULL)
     {
       if (report || waiting->len > 0)

@@ -165,6 +165,7 @@ test_production_refusals (Fixture       *f,
 
       start_gui (f, profile, gui_data, 1);
       g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
+      test_wait_station (f->window, 30);
       shown = ds_window_get_error (f->window);
       g_test_message ("GUI %zu → %s", i, shown);
       g_assert_nonnull (shown);
@@ -202,6 +203,7 @@ test_simulated_boards (Fixture       *f,
 
   start_gui (f, profile, "gui", 1);
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
+  test_wait_station (f->window, 30);
   station = ds_window_get_station (f->window);
   g_assert_nonnull (station);
   g_assert_true (ds_station_get_options (station)->production);
@@ -349,6 +351,7 @@ test_chosen_at_sign_in (Fixture       *f,
   g_assert_cmpstr (chosen, ==, profile);
 
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
+  test_wait_station (f->window, 30);
   station = ds_window_get_station (f->window);
   g_assert_nonnull (station);
   g_assert_cmpuint (ds_station_get_options (station)->pid, ==, 0x8002);

@@ -215,6 +215,19 @@ test_wait_cards (DsWindow *window,
     }
 }
 
+static gboolean
+station_built (gpointer data)
+{
+  return !ds_window_is_preparing_station (data);
+}
+
+void
+test_wait_station (DsWindow *window,
+                   guint     timeout_s)
+{
+  g_assert_true (test_wait_until (station_built, window, timeout_s));
+}
+
 /* Every card shows a verdict: nothing idle, queued or running. */
 static gboolean
 all_finished (gpointer data)

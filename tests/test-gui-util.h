@@ -71,6 +71,11 @@ guint          test_count_cards     (DsWindow            *window,
 void           test_wait_cards      (DsWindow            *window,
                                      guint                n,
                                      guint                timeout_s);
+/* Waits until @window has built the station it was building (in a
+ * thread), and what waited for it started; fails the test after
+ * @timeout_s seconds. */
+void           test_wait_station    (DsWindow            *window,
+                                     guint                timeout_s);
 /* Waits until @window's @n cards all show a verdict (none idle, queued or
  * running); fails the test after @timeout_s seconds. */
 void           test_wait_finished   (DsWindow            *window,

@@ -298,6 +298,34 @@ test_cards_one_a_frame (Fixture       *f,
   g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_PASSED), ==, 8);
 }
 
+/* The station, and with it the test PKI, is built in a thread when the
+ * operator signs in, never on the main thread: Start All pressed at once
+ * starts nothing until it is built, then the boards start, as one batch. */
+static void
+test_station_built_in_thread (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autofree char *pki = g_build_filename (f->tree.data_dir, "pki", NULL);
+
+  start_app (f, NULL, NULL, FALSE);
+  ds_test_tree_start_sim_with_faults (&f->tree, 2, 0, NULL);
+  test_wait_cards (f->window, 2, 30);
+  g_assert_false (ds_window_is_preparing_station (f->window));
+
+  ds_window_sign_in (f->window, "op-3", "LOT-C");
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "start-all", NULL);
+  g_assert_true (ds_window_is_preparing_station (f->window));
+  g_assert_null (ds_window_get_station (f->window));
+  g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_IDLE), ==, 2);
+
+  test_wait_station (f->window, 30);
+  g_assert_nonnull (ds_window_get_station (f->window));
+  g_assert_true (g_file_test (pki, G_FILE_TEST_IS_DIR));
+  test_wait_finished (f->window, 2, 60);
+  g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_PASSED), ==, 2);
+  g_assert_cmpstr (ds_window_get_batch_summary (f->window), ==, "2 passed");
+}
+
 /* Unplugged, the boards that passed go; the failed one keeps its card. */
 static gboolean
 only_failed_card_left (gpointer data)
@@ -538,6 +566,7 @@ main (int    argc,
   g_test_add ("/gui/keyboard-only", Fixture, NULL, fixture_setup, test_keyboard_only, fixture_teardown);
   g_test_add ("/gui/eight-boards-pass", Fixture, NULL, fixture_setup, test_eight_boards_pass, fixture_teardown);
   g_test_add ("/gui/cards-one-a-frame", Fixture, NULL, fixture_setup, test_cards_one_a_frame, fixture_teardown);
+  g_test_add ("/gui/station-built-in-thread", Fixture, NULL, fixture_setup, test_station_built_in_thread, fixture_teardown);
   g_test_add ("/gui/fault-then-retry", Fixture, NULL, fixture_setup, test_fault_then_retry, fixture_teardown);
   g_test_add ("/gui/unplug", Fixture, NULL, fixture_setup, test_unplug, fixture_teardown);
   g_test_add ("/gui/demo", Fixture, NULL, fixture_setup, test_demo, fixture_teardown);

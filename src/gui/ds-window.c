@@ -74,6 +74,12 @@ struct _DsWindow
   char           *error;
   gint64          shift_start;
   gboolean        station_stale;  /* settings changed: rebuild when idle */
+  /* The next station, built in a thread (the test PKI is created then);
+   * the boards started meanwhile wait for it. */
+  GCancellable   *station_cancellable; /* non-NULL while it is built */
+  GPtrArray      *waiting_station;     /* DsBoardCard: Start pressed meanwhile */
+  gboolean        station_batch;       /* they were started by Start All */
+  gboolean        station_report;      /* say in the error bar how it went */
   gboolean        closing;
   guint           tick_id;
   guint           beep_id;
@@ -84,6 +90,10 @@ struct _DsWindow
   guint           add_cards_id;
   guint           add_cards_tick_id; /* one card a frame while shown */
   GQueue          pending_boards; /* DsBoard: seen, card not made yet */
+  /* Cards of pending boards made in idle time, before the frame that adds
+   * them: that frame only styles, lays out and draws them. */
+  GHashTable     *prebuilt;       /* port -> DsBoardCard (a reference, no parent) */
+  guint           prebuild_id;
   guint           destroy_id;
   GtkWidget      *login_dialog;
   GtkWidget      *confirm_close;  /* "Cancel the running boards?" while shown */
@@ -468,30 +478,44 @@ timeout_ms (DsWindow *self)
  * settings changed and no job is running. */
 static void load_profile (DsWindow *self);
 
-static DsStation *
-ensure_station (DsWindow  *self,
-                GError   **error)
+static gboolean
+station_ready (DsWindow *self)
+{
+  return self->station != NULL && self->station_cancellable == NULL &&
+         (!self->station_stale || n_active (self) > 0);
+}
+
+static void station_built_cb (GObject      *object,
+                              GAsyncResult *result,
+                              gpointer      user_data);
+
+/* Starts building the station for the next job in a thread, unless one is
+ * being built already: creating the test PKI on the main thread stalled
+ * the first Start by a frame or more.  FALSE with @error when the settings
+ * cannot make a station, as far as can be told at once. */
+static gboolean
+build_station (DsWindow  *self,
+               GError   **error)
 {
   g_autoptr(DsStationSetup) setup = NULL;
-  DsStation *station;
 
   if (self->operator_id == NULL || self->lot == NULL)
     {
       g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, _("Sign in with your operator ID and the lot first"));
-      return NULL;
+      return FALSE;
     }
-  if (self->station != NULL && (!self->station_stale || n_active (self) > 0))
-    return self->station;
+  if (self->station_cancellable != NULL)
+    return TRUE;
   if (self->store == NULL)
     {
       g_set_error (error, DS_ERROR, DS_ERROR_CONFIG, _("The record store cannot be used: nothing can be provisioned without records"));
-      return NULL;
+      return FALSE;
     }
   load_profile (self);
   if (self->profile == NULL)
     {
       g_set_error_literal (error, DS_ERROR, DS_ERROR_CONFIG, self->profile_error);
-      return NULL;
+      return FALSE;
     }
   if (g_strcmp0 (self->logged_profile, self->profile->sha256) != 0)
     {
@@ -504,7 +528,7 @@ ensure_station (DsWindow  *self,
       if (!ds_store_log_event (self->store, 0, NULL, "profile", event, &log_error))
         {
           g_propagate_prefixed_error (error, g_steal_pointer (&log_error), _("Cannot record the profile: "));
-          return NULL;
+          return FALSE;
         }
       g_free (self->logged_profile);
       self->logged_profile = g_strdup (self->profile->sha256);
@@ -522,19 +546,92 @@ ensure_station (DsWindow  *self,
   ds_station_setup_set_contact_ca (setup, FALSE);
   if (app_get_int (self, "timeout-ms") >= 0)
     self->profile->timeout_ms = timeout_ms (self);
-  station = ds_station_setup_build (setup, error);
+  /* A change of settings from now on makes this one stale in turn. */
+  self->station_stale = FALSE;
+  self->station_cancellable = g_cancellable_new ();
+  ds_station_setup_build_async (setup, self->station_cancellable, station_built_cb, g_object_ref (self));
+  update_summary (self);
+  return TRUE;
+}
+
+static void provision (DsWindow *self, DsBoardCard *card);
+static gboolean can_start (DsBoardCard *card);
+
+static void
+station_built_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(DsWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsStation) station = ds_station_setup_build_finish (DS_STATION_SETUP (object), result, &error);
+  g_autoptr(GPtrArray) waiting = NULL;
+  gboolean report = self->station_report;
+  gboolean batch = self->station_batch;
+
+  /* The window went meanwhile. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  g_clear_object (&self->station_cancellable);
+  if (self->closing && n_active (self) == 0)
+    {
+      schedule_destroy (self);
+      return;
+    }
+  waiting = g_steal_pointer (&self->waiting_station);
+  self->waiting_station = g_ptr_array_new_with_free_func (g_object_unref);
+  self->station_report = FALSE;
+  self->station_batch = FALSE;
+  update_summary (self);
+  /* The settings changed again while it was built: the banner says how
+   * the next one goes. */
+  if (report && self->station_stale && self->operator_id != NULL)
+    {
+      g_autoptr(GError) next_error = NULL;
+
+      g_clear_object (&station);
+      if (!build_station (self, &next_error))
+        {
+          show_error (self, next_error->message);
+          update_actions (self);
+          return;
+        }
+      self->station_report = TRUE;
+      g_ptr_array_extend_and_steal (self->waiting_station, g_steal_pointer (&waiting));
+      self->station_batch = batch;
+      update_summary (self);
+      return;
+    }
   if (station == NULL)
-    return NULL;
+    {
+      if (report || waiting->len > 0)
+        show_error (self, error->message);
+      update_actions (self);
+      return;
+    }
+  if (report)
+    clear_error (self);
 
   if (self->station != NULL)
     g_signal_handlers_disconnect_by_data (self->station, self);
   g_clear_object (&self->station);
-  self->station = station;
-  self->station_stale = FALSE;
+  self->station = g_steal_pointer (&station);
   g_signal_connect (self->station, "job-finished", G_CALLBACK (job_finished_cb), self);
   g_signal_connect (self->station, "idle", G_CALLBACK (station_idle_cb), self);
   update_header (self);
-  return self->station;
+
+  /* The boards started while it was built, in the order they were. */
+  if (!self->closing)
+    {
+      self->collect_batch = batch;
+      for (guint i = 0; i < waiting->len; i++)
+        if (can_start (g_ptr_array_index (waiting, i)))
+          provision (self, g_ptr_array_index (waiting, i));
+      self->collect_batch = FALSE;
+      if (batch)
+        update_batch (self);
+    }
+  update_actions (self);
 }
 
 static void
@@ -555,12 +652,22 @@ provision (DsWindow    *self,
       show_error (self, _("Identify is still talking to this board: press Start again in a moment"));
       return;
     }
-  station = ensure_station (self, &error);
-  if (station == NULL)
+  /* The station is built in a thread; the board starts once it is. */
+  if (!station_ready (self))
     {
-      show_error (self, error->message);
+      if (!build_station (self, &error))
+        {
+          show_error (self, error->message);
+          return;
+        }
+      if (!g_ptr_array_find (self->waiting_station, card, NULL))
+        g_ptr_array_add (self->waiting_station, g_object_ref (card));
+      if (self->collect_batch)
+        self->station_batch = TRUE;
+      update_summary (self);
       return;
     }
+  station = self->station;
   job = ds_station_provision (station, ds_board_card_get_board (card), &error);
   if (job == NULL)
     {
@@ -955,7 +1062,9 @@ update_summary (DsWindow *self)
 {
   g_autofree char *text = NULL;
 
-  if (self->batch_summary != NULL)
+  if (self->waiting_station->len > 0 && self->station_cancellable != NULL)
+    text = g_strdup (_("Preparing the station…"));
+  else if (self->batch_summary != NULL)
     text = g_strdup (self->batch_summary);
   else if (self->fixture != NULL)
     {
@@ -1116,6 +1225,52 @@ add_cards_tick_cb (GtkWidget     *widget,
   return G_SOURCE_REMOVE;
 }
 
+static void
+drop_card (gpointer card)
+{
+  gtk_widget_destroy (card);
+  g_object_unref (card);
+}
+
+/* One card a call, for the first pending board without one, between the
+ * frames: building a card from its template takes 2-3 ms, which the
+ * frame that adds it then no longer spends. */
+static gboolean
+prebuild_cb (gpointer user_data)
+{
+  DsWindow *self = DS_WINDOW (user_data);
+
+  for (GList *l = self->pending_boards.head; l != NULL; l = l->next)
+    {
+      const char *port = ds_board_get_port (l->data);
+      DsBoardCard *card;
+
+      if (g_hash_table_contains (self->prebuilt, port))
+        continue;
+      card = g_object_ref_sink (ds_board_card_new (l->data));
+      ds_board_card_set_compact (card, g_settings_get_boolean (self->settings, "compact-view"));
+      g_hash_table_insert (self->prebuilt, g_strdup (port), card);
+      return G_SOURCE_CONTINUE;
+    }
+  self->prebuild_id = 0;
+  return G_SOURCE_REMOVE;
+}
+
+/* The card made in advance for @board, if there is one; transfer full. */
+static DsBoardCard *
+take_prebuilt (DsWindow *self,
+               DsBoard  *board)
+{
+  g_autofree char *port = NULL;
+  DsBoardCard *card = NULL;
+
+  if (!g_hash_table_steal_extended (self->prebuilt, ds_board_get_port (board), (gpointer *) &port, (gpointer *) &card))
+    return NULL;
+  if (ds_board_card_get_board (card) != board)
+    g_clear_pointer (&card, drop_card);
+  return card;
+}
+
 /* Cards are made one a frame while the window is shown, else a few at a
  * time in idle time. */
 static void
@@ -1132,6 +1287,10 @@ board_added_cb (DsBoardMonitor *monitor,
     {
       if (self->add_cards_tick_id == 0)
         self->add_cards_tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), add_cards_tick_cb, NULL, NULL);
+      if (self->prebuild_id == 0)
+        /* Before the frame's own idle (GDK_PRIORITY_REDRAW), but apart
+         * from it: a main-loop turn of its own. */
+        self->prebuild_id = g_idle_add_full (G_PRIORITY_HIGH_IDLE, prebuild_cb, self, NULL);
     }
   else if (self->add_cards_id == 0)
     self->add_cards_id = g_idle_add (add_cards_cb, self);
@@ -1142,6 +1301,7 @@ add_card (DsWindow *self,
           DsBoard  *board)
 {
   const char *port = ds_board_get_port (board);
+  g_autoptr(DsBoardCard) prebuilt = take_prebuilt (self, board);
   DsBoardCard *card;
 
   if (g_hash_table_contains (self->cards, port))
@@ -1163,7 +1323,8 @@ add_card (DsWindow *self,
     }
   else
     {
-      card = ds_board_card_new (board);
+      /* The container takes its own reference to a card made in advance. */
+      card = prebuilt != NULL ? prebuilt : ds_board_card_new (board);
       ds_board_card_set_compact (card, g_settings_get_boolean (self->settings, "compact-view"));
       ds_board_card_set_job (card, latest_job_for (self, board));
       gtk_container_add (GTK_CONTAINER (self->flowbox), GTK_WIDGET (card));
@@ -1199,6 +1360,7 @@ board_removed_cb (DsBoardMonitor *monitor,
         g_queue_delete_link (&self->pending_boards, l);
         break;
       }
+  g_hash_table_remove (self->prebuilt, port);
   if (card == NULL)
     return;
   g_hash_table_remove (self->cards, port);
@@ -1404,6 +1566,8 @@ cancel_all_activated (GSimpleAction *action,
 {
   DsWindow *self = DS_WINDOW (user_data);
 
+  g_ptr_array_set_size (self->waiting_station, 0);
+  update_summary (self);
   if (self->station != NULL)
     ds_station_cancel_all (self->station);
 }
@@ -1426,6 +1590,12 @@ cancel_card (DsWindow    *self,
 {
   DsJob *job = ds_board_card_get_job (card);
 
+  /* A board waiting for the station is never started. */
+  if (g_ptr_array_remove (self->waiting_station, card))
+    {
+      update_summary (self);
+      return;
+    }
   /* A queued board is taken off the queue, not started to be cancelled. */
   if (job != NULL && self->station != NULL &&
       (ds_job_get_state (job) == DS_JOB_STATE_QUEUED || ds_job_get_state (job) == DS_JOB_STATE_RUNNING))
@@ -1753,10 +1923,12 @@ settings_changed_cb (GSettings  *settings,
     {
       g_autoptr(GError) error = NULL;
 
-      if (ensure_station (self, &error) != NULL)
+      if (station_ready (self))
         clear_error (self);
-      else
+      else if (!build_station (self, &error))
         show_error (self, error->message);
+      else
+        self->station_report = TRUE;
     }
 }
 
@@ -1808,11 +1980,17 @@ static void
 close_now (DsWindow *self)
 {
   self->closing = TRUE;
+  g_ptr_array_set_size (self->waiting_station, 0);
   if (n_active (self) > 0)
     ds_station_cancel_all (self->station);
   if (n_active (self) == 0)
     {
-      schedule_destroy (self);
+      /* A station being built (its test PKI and records written in a
+       * thread) is waited for, within the same deadline. */
+      if (self->station_cancellable == NULL)
+        schedule_destroy (self);
+      else if (self->close_deadline_id == 0)
+        self->close_deadline_id = g_timeout_add (DS_CLOSE_DEADLINE_MS, close_deadline_cb, self);
       return;
     }
   show_error (self, _("Cancelling every board at its current step, then closing…"));
@@ -1937,7 +2115,12 @@ ds_window_dispose (GObject *object)
       self->add_cards_tick_id = 0;
     }
   g_queue_clear_full (&self->pending_boards, g_object_unref);
+  g_clear_handle_id (&self->prebuild_id, g_source_remove);
+  g_clear_pointer (&self->prebuilt, g_hash_table_unref);
   g_clear_handle_id (&self->destroy_id, g_source_remove);
+  g_cancellable_cancel (self->station_cancellable);
+  g_clear_object (&self->station_cancellable);
+  g_clear_pointer (&self->waiting_station, g_ptr_array_unref);
   if (self->statistics != NULL)
     {
       g_object_remove_weak_pointer (G_OBJECT (self->statistics), (gpointer *) &self->statistics);
@@ -2031,6 +2214,8 @@ ds_window_init (DsWindow *self)
   self->gone = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->placeholders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->batch = g_ptr_array_new_with_free_func (g_object_unref);
+  self->waiting_station = g_ptr_array_new_with_free_func (g_object_unref);
+  self->prebuilt = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, drop_card);
   self->unacknowledged = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->latest_jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->attempts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -2177,8 +2362,12 @@ ds_window_sign_in (DsWindow   *self,
         show_error (self, error->message);
     }
 
-  /* Jobs carry the operator and lot of their station: a new one. */
+  /* Jobs carry the operator and lot of their station: a new one, built
+   * now in a thread so that the first Start does not wait for it.  What
+   * is wrong with the settings is said when a board is started. */
   self->station_stale = TRUE;
+  if (n_active (self) == 0)
+    build_station (self, NULL);
   self->shift_start = g_get_real_time ();
   if (self->store != NULL)
     ds_yield_panel_set_source (self->yield_panel, ds_store_get_path (self->store), self->station_name,
@@ -2260,6 +2449,14 @@ DsStatisticsWindow *
 ds_window_get_statistics (DsWindow *self)
 {
   return self->statistics != NULL ? DS_STATISTICS_WINDOW (self->statistics) : NULL;
+}
+
+gboolean
+ds_window_is_preparing_station (DsWindow *self)
+{
+  g_return_val_if_fail (DS_IS_WINDOW (self), FALSE);
+
+  return self->station_cancellable != NULL;
 }
 
 DsStation *

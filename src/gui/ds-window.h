@@ -40,6 +40,9 @@ DsStore      *ds_window_get_store       (DsWindow      *self);
 DsStatisticsWindow *ds_window_get_statistics (DsWindow *self);
 /* NULL until the operator signed in. */
 DsStation    *ds_window_get_station     (DsWindow      *self);
+/* TRUE while the station for the next job is built (in a thread): a
+ * board started meanwhile waits for it. */
+gboolean      ds_window_is_preparing_station (DsWindow *self);
 /* The message shown in the window's error bar, or NULL. */
 const char   *ds_window_get_error       (DsWindow      *self);
 /* How many times the window has beeped (one a pass, two a failure, with

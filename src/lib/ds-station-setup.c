@@ -417,6 +417,7 @@ ds_station_setup_build (DsStationSetup *self,
   g_autoptr(DsCa) ca = NULL;
   g_autofree char *certs = NULL;
   DsJobOptions options = { 0 };
+  g_autoptr(DsOnboardingConfig) profile_onboarding = NULL;
 
   g_return_val_if_fail (DS_IS_STATION_SETUP (self), NULL);
   g_return_val_if_fail (self->data_dir != NULL, NULL);
@@ -523,7 +524,12 @@ ds_station_setup_build (DsStationSetup *self,
   options.reprovision_uids = self->reprovision_uids;
   options.reprovision_engineer = self->reprovision_engineer;
   options.reprovision_reason = self->reprovision_reason;
-  options.onboarding = (DsOnboardingConfig *) ds_station_setup_get_onboarding (self);
+  /* Not through ds_station_setup_get_onboarding(), which caches: the
+   * build may run in a thread and leaves the setup as it found it. */
+  if (self->onboarding != NULL)
+    options.onboarding = self->onboarding;
+  else
+    options.onboarding = profile_onboarding = ds_profile_get_onboarding (p);
   if (!ds_job_options_validate (&options, error))
     return NULL;
   return ds_station_new (&options, p->jobs > 0 ? p->jobs : 8);
@@ -564,4 +570,50 @@ ds_station_setup_get_onboarding (DsStationSetup *self)
   if (self->onboarding == NULL)
     self->onboarding = ds_profile_get_onboarding (self->profile);
   return self->onboarding;
+}
+
+static void
+build_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  DsStationSetup *self = source_object;
+  GError *error = NULL;
+  DsStation *station;
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  station = ds_station_setup_build (self, &error);
+  if (station == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, station, g_object_unref);
+}
+
+void
+ds_station_setup_build_async (DsStationSetup      *self,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (DS_IS_STATION_SETUP (self));
+  g_return_if_fail (self->data_dir != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, ds_station_setup_build_async);
+  /* The setup is not changed while the thread builds from it. */
+  g_task_run_in_thread (task, build_thread);
+}
+
+DsStation *
+ds_station_setup_build_finish (DsStationSetup  *self,
+                               GAsyncResult    *result,
+                               GError         **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
 }

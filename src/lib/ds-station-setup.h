@@ -64,5 +64,15 @@ gboolean        ds_station_setup_check            (DsStationSetup *self,
  * simulated boards. */
 DsStation      *ds_station_setup_build            (DsStationSetup *self,
                                                    GError        **error);
+/* ds_station_setup_build() in a thread: creating the test PKI, loading a
+ * trust store or asking a keyring takes long enough to stall a GUI.
+ * Change nothing in @self (nor its profile) until it completes. */
+void            ds_station_setup_build_async      (DsStationSetup      *self,
+                                                   GCancellable        *cancellable,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data);
+DsStation      *ds_station_setup_build_finish     (DsStationSetup      *self,
+                                                   GAsyncResult        *result,
+                                                   GError             **error);
 
 G_END_DECLS

@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include "ds-db.h"
 #include "ds-error.h"
 #include "ds-label-printer.h"
 #include "ds-test-cups.h"
@@ -319,6 +320,67 @@ test_cli_demo_print (Fixture       *f,
   g_test_message ("%u labels printed", printed);
 }
 
+/* label print --from-record: a passed board's label, reprinted from the
+ * records, is the one its recorded codes make, and the reprint is logged
+ * with the printer and job. */
+static void
+test_cli_from_record (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(DsCliResult) r = NULL;
+  g_autoptr(DsCliResult) print = NULL;
+  g_autoptr(GBytes) printed = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DsDb) db = NULL;
+  g_autoptr(DsDbRows) rows = NULL;
+  g_autofree char *data_dir = NULL;
+  g_autofree char *db_path = NULL;
+  g_autofree char *zpl = NULL;
+  g_autofree char *expected = NULL;
+  DsLabelInfo info = { 0 };
+  JsonObject *pass;
+  JsonObject *ev;
+  int job_id;
+
+  if (!f->running)
+    return;
+  data_dir = g_build_filename (f->cups.dir, "station", NULL);
+  db_path = g_build_filename (data_dir, "records.sqlite3", NULL);
+  r = ds_test_run_cli (f->cups.dir, (const char *[]) { "demo", "--boards", "1", "--json", "--show-codes",
+                                                       "--data-dir", data_dir, NULL });
+  g_assert_cmpint (r->exit_status, ==, 0);
+  pass = ds_test_find_event (r->events, "pass", NULL);
+  g_assert_nonnull (pass);
+  info.qr = json_object_get_string_member (pass, "qr_code");
+  info.manual_code = json_object_get_string_member (pass, "manual_code");
+  info.serial_number = json_object_get_string_member (pass, "serial_number");
+  info.product_name = "Product 8000";
+  info.vid = 0xFFF1;
+  info.pid = 0x8000;
+
+  print = ds_test_run_cli ("/nonexistent", (const char *[]) { "label", "print", "--server", f->cups.server,
+                                                              "--printer", "thermal", "--format", "zpl",
+                                                              "--from-record", info.serial_number,
+                                                              "--data-dir", data_dir, "--json", NULL });
+  g_assert_cmpint (print->exit_status, ==, 0);
+  ev = ds_test_find_event (print->events, "printed", NULL);
+  g_assert_nonnull (ev);
+  g_assert_cmpstr (json_object_get_string_member (ev, "serial_number"), ==, info.serial_number);
+  job_id = json_object_get_int_member (ev, "job_id");
+  printed = ds_test_cups_wait_output (&f->cups, "thermal", job_id);
+  zpl = ds_label_zpl (&info, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (g_bytes_get_data (printed, NULL), g_bytes_get_size (printed), zpl, strlen (zpl));
+
+  db = ds_db_open (db_path, TRUE, &error);
+  g_assert_no_error (error);
+  rows = ds_db_query (db, "SELECT message FROM events WHERE kind = 'label-reprinted'", NULL, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ds_db_rows_count (rows), ==, 1);
+  expected = g_strdup_printf ("serial %s to printer thermal, job %d", info.serial_number, job_id);
+  g_assert_cmpstr (ds_db_rows_text (rows, 0, 0), ==, expected);
+}
+
 /* No scheduler at all: a port nothing listens on. */
 static void
 test_no_cupsd (void)
@@ -379,6 +441,7 @@ main (int argc, char **argv)
   g_test_add ("/label-printer/errors/no-printer-chosen", Fixture, NULL, fixture_set_up, test_no_printer_chosen, fixture_tear_down);
   g_test_add ("/label-printer/errors/cancelled", Fixture, NULL, fixture_set_up, test_cancelled, fixture_tear_down);
   g_test_add ("/label-printer/cli", Fixture, NULL, fixture_set_up, test_cli, fixture_tear_down);
+  g_test_add ("/label-printer/cli/from-record", Fixture, NULL, fixture_set_up, test_cli_from_record, fixture_tear_down);
   g_test_add ("/label-printer/cli/demo-print", Fixture, NULL, fixture_set_up, test_cli_demo_print, fixture_tear_down);
   g_test_add_func ("/label-printer/errors/no-cupsd", test_no_cupsd);
   g_test_add_func ("/label-printer/format", test_format_parse);

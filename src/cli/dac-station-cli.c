@@ -912,7 +912,7 @@ static const struct {
   { "verify", ds_cli_verify, N_("Check a DAC chain against the Matter attestation rules") },
   { "profile", ds_cli_profile, N_("Make, show or check a product profile (profile new|show|check FILE)") },
   { "onboarding", ds_cli_onboarding, N_("Parse a Matter QR or manual code, check factory data, or make onboarding data") },
-  { "label", ds_cli_label, N_("List the label printers, or print a board's label (label printers|print)") },
+  { "label", ds_cli_label, N_("List the label printers, or print or write a board's label, from the records too (label printers|print|write)") },
 };
 
 static void

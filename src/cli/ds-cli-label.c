@@ -1,5 +1,9 @@
-/* dac-station-cli label printers | print --printer NAME --qr MT:… …
- * Exit 0: printed or listed; 1: the printing service failed; 2: usage. */
+/* dac-station-cli label printers | print --printer NAME --qr MT:… … |
+ * write --output FILE …, both also --from-record SERIAL (a reprint from the
+ * records, logged as a "label-reprinted" event).
+ * Exit 0: printed, written or listed; 1: the printing service failed, or
+ * the serial number is not in the records or cannot be reprinted;
+ * 2: usage. */
 #include "config.h"
 
 #include "ds-cli-label.h"
@@ -12,7 +16,10 @@
 #include "ds-cli-common.h"
 #include "ds-error.h"
 #include "ds-label-printer.h"
+#include "ds-label.h"
 #include "ds-onboarding.h"
+#include "ds-store-location.h"
+#include "ds-store-onboarding.h"
 #include "ds-util.h"
 
 typedef struct {
@@ -119,16 +126,87 @@ list_printers (DsLabelPrinter *printer)
   return EXIT_OK;
 }
 
+/* The label of serial number @serial from the records, in @info (whose
+ * strings @rec owns).  Exit status on failure in @status. */
+static DsOnboardingRecord *
+label_from_record (const char  *serial,
+                   const char  *product,
+                   DsStore    **store_out,
+                   DsLabelInfo *info,
+                   int         *status)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *db = store_location ();
+  g_autofree char *keys = ds_store_location_is_uri (db) ? data_dir () : NULL;
+  g_autoptr(DsStore) store = NULL;
+  g_autoptr(DsOnboardingRecord) rec = NULL;
+
+  if (!ds_store_location_is_uri (db) && !g_file_test (db, G_FILE_TEST_IS_REGULAR))
+    {
+      print_store_problem (db);
+      *status = EXIT_USAGE;
+      return NULL;
+    }
+  store = ds_store_open_full (db, keys, DS_STORE_OPEN_DEFAULT, &error);
+  if (store != NULL)
+    rec = ds_store_find_onboarding_by_serial (store, serial, &error);
+  if (rec == NULL)
+    {
+      *status = error_exit (error);
+      return NULL;
+    }
+  /* Rows recorded before the records kept the product name need it said. */
+  if (rec->product_name == NULL && product != NULL)
+    rec->product_name = g_strdup (product);
+  if (rec->product_name == NULL)
+    {
+      g_printerr (_("The records of serial number %s do not hold the product name (they are older than "
+                    "this station): give it with --product-name\n"), serial);
+      *status = EXIT_USAGE;
+      return NULL;
+    }
+  info->qr = rec->qr;
+  info->manual_code = rec->manual_code;
+  info->serial_number = rec->serial_number;
+  info->vid = rec->vid;
+  info->pid = rec->pid;
+  info->product_name = rec->product_name;
+  *store_out = g_steal_pointer (&store);
+  return g_steal_pointer (&rec);
+}
+
+/* Logs the reprint of @rec's label to @destination; a reprint the records
+ * cannot log fails, as the label went out unaccounted for. */
+static int
+log_reprint (DsStore                  *store,
+             const DsOnboardingRecord *rec,
+             const char               *destination)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (store == NULL)
+    return EXIT_OK;
+  if (!ds_store_record_label_reprint (store, rec, destination, &error))
+    {
+      g_prefix_error (&error, _("The label was reprinted, but the records cannot say so: "));
+      return error_exit (error);
+    }
+  return EXIT_OK;
+}
+
 int
 ds_cli_label (int    argc,
               char **argv)
 {
   g_autofree char *server = NULL, *printer_name = NULL, *format_s = NULL, *qr = NULL;
   g_autofree char *manual = NULL, *serial = NULL, *product = NULL, *vid_s = NULL, *pid_s = NULL;
+  g_autofree char *from_record = NULL, *output = NULL;
   GOptionEntry entries[] = {
     { "server", 0, 0, G_OPTION_ARG_STRING, &server, N_("The CUPS server, HOST[:PORT] or a socket (default: the system's)"), N_("SERVER") },
     { "printer", 0, 0, G_OPTION_ARG_STRING, &printer_name, N_("The printer (CUPS queue) to print on"), N_("NAME") },
     { "format", 0, 0, G_OPTION_ARG_STRING, &format_s, N_("Send the label as pdf, or zpl for a thermal printer's raw queue, or png (default pdf)"), N_("FORMAT") },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, N_("Write the label to this file; its extension (.png, .pdf, .zpl) says the format"), N_("FILE") },
+    { "from-record", 0, 0, G_OPTION_ARG_STRING, &from_record, N_("Reprint the label of this serial number from the records"), N_("SERIAL") },
     { "qr", 0, 0, G_OPTION_ARG_STRING, &qr, N_("The board's QR payload (MT:…)"), N_("PAYLOAD") },
     { "manual", 0, 0, G_OPTION_ARG_STRING, &manual, N_("The manual pairing code (default: made from the QR payload)"), N_("CODE") },
     { "serial", 0, 0, G_OPTION_ARG_STRING, &serial, N_("The board's serial number"), N_("SERIAL") },
@@ -137,50 +215,101 @@ ds_cli_label (int    argc,
     { "pid", 0, 0, G_OPTION_ARG_STRING, &pid_s, N_("Product ID in hex (default: from the QR payload)"), N_("PID") },
     { NULL }
   };
-  g_autoptr(GOptionContext) context = g_option_context_new (_("printers|print — list the label printers, or print a board's label"));
+  g_autoptr(GOptionContext) context = g_option_context_new (_("printers|print|write — list the label printers, or print or write a board's label"));
   g_autoptr(GError) error = NULL;
   g_autoptr(DsLabelPrinter) printer = NULL;
+  g_autoptr(DsStore) store = NULL;
+  g_autoptr(DsOnboardingRecord) rec = NULL;
+  g_autofree char *destination = NULL;
   DsLabelFormat format = DS_LABEL_PDF;
   DsSetupPayload payload;
   DsLabelInfo info = { 0 };
   Wait wait = { NULL };
+  gboolean writing;
   int job_id;
+  int status = EXIT_OK;
 
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, common_entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return usage_error (context, error->message);
-  if (argc != 2 || (!g_str_equal (argv[1], "printers") && !g_str_equal (argv[1], "print")))
-    return usage_error (context, _("Say “printers” or “print”"));
+  if (argc != 2 || (!g_str_equal (argv[1], "printers") && !g_str_equal (argv[1], "print") &&
+                    !g_str_equal (argv[1], "write")))
+    return usage_error (context, _("Say “printers”, “print” or “write”"));
   printer = ds_label_printer_new (server);
   if (g_str_equal (argv[1], "printers"))
     return list_printers (printer);
 
-  if (printer_name == NULL || qr == NULL || serial == NULL || product == NULL)
-    return usage_error (context, _("Printing needs --printer, --qr, --serial and --product-name"));
-  if (format_s != NULL && !ds_label_print_format_parse (format_s, &format, &error))
+  writing = g_str_equal (argv[1], "write");
+  if (writing && output == NULL)
+    return usage_error (context, _("Writing a label needs --output"));
+  if (!writing && printer_name == NULL)
+    return usage_error (context, _("Printing needs --printer"));
+  if (writing && !ds_label_format_for_path (output, &format, &error))
     return usage_error (context, error->message);
-  if (!g_str_has_prefix (qr, "MT:") || !ds_setup_payload_parse (qr, &payload, &error))
-    {
-      g_autofree char *msg = g_strdup_printf (_("Not a valid Matter QR payload: %s"),
-                                              error != NULL ? error->message : qr);
+  if (!writing && format_s != NULL && !ds_label_print_format_parse (format_s, &format, &error))
+    return usage_error (context, error->message);
 
-      return usage_error (context, msg);
-    }
-  if (manual == NULL)
+  if (from_record != NULL)
     {
-      manual = ds_setup_payload_to_manual (&payload, &error);
-      if (manual == NULL)
-        return usage_error (context, error->message);
+      if (qr != NULL || manual != NULL || serial != NULL || vid_s != NULL || pid_s != NULL)
+        return usage_error (context, _("--from-record takes the codes from the records: leave out --qr, --manual, "
+                                       "--serial, --vid and --pid"));
+      rec = label_from_record (from_record, product, &store, &info, &status);
+      if (rec == NULL)
+        return status;
     }
-  info.vid = payload.vid;
-  info.pid = payload.pid;
-  if ((vid_s != NULL && !parse_hex16 (vid_s, &info.vid)) || (pid_s != NULL && !parse_hex16 (pid_s, &info.pid)))
-    return usage_error (context, _("The vendor and product IDs are four hex digits"));
-  info.qr = qr;
-  info.manual_code = manual;
-  info.serial_number = serial;
-  info.product_name = product;
+  else
+    {
+      if (qr == NULL || serial == NULL || product == NULL)
+        return usage_error (context, _("A label needs --from-record, or --qr, --serial and --product-name"));
+      if (!g_str_has_prefix (qr, "MT:") || !ds_setup_payload_parse (qr, &payload, &error))
+        {
+          g_autofree char *msg = g_strdup_printf (_("Not a valid Matter QR payload: %s"),
+                                                  error != NULL ? error->message : qr);
+
+          return usage_error (context, msg);
+        }
+      if (manual == NULL)
+        {
+          manual = ds_setup_payload_to_manual (&payload, &error);
+          if (manual == NULL)
+            return usage_error (context, error->message);
+        }
+      info.vid = payload.vid;
+      info.pid = payload.pid;
+      if ((vid_s != NULL && !parse_hex16 (vid_s, &info.vid)) || (pid_s != NULL && !parse_hex16 (pid_s, &info.pid)))
+        return usage_error (context, _("The vendor and product IDs are four hex digits"));
+      info.qr = qr;
+      info.manual_code = manual;
+      info.serial_number = serial;
+      info.product_name = product;
+    }
+
+  if (writing)
+    {
+      if (!ds_label_write (&info, format, output, &error))
+        return error_exit (error);
+      destination = g_strdup_printf ("file %s", output);
+      status = log_reprint (store, rec, destination);
+      if (status != EXIT_OK)
+        return status;
+      if (opt_json)
+        {
+          g_autoptr(JsonBuilder) b = json_builder_new ();
+
+          json_builder_begin_object (b);
+          json_add_string (b, "event", "written");
+          json_add_string (b, "file", output);
+          json_add_string (b, "serial_number", info.serial_number);
+          json_builder_end_object (b);
+          print_json (b);
+        }
+      else
+        /* TRANSLATORS: the label of board %1$s was written to file %2$s */
+        g_print (_("Label of %s written to %s\n"), info.serial_number, output);
+      return EXIT_OK;
+    }
 
   wait.loop = g_main_loop_new (NULL, FALSE);
   wait.cancellable = g_cancellable_new ();
@@ -190,6 +319,10 @@ ds_cli_label (int    argc,
   wait_clear (&wait);
   if (job_id <= 0)
     return error_exit (error);
+  destination = g_strdup_printf ("printer %s, job %d", printer_name, job_id);
+  status = log_reprint (store, rec, destination);
+  if (status != EXIT_OK)
+    return status;
   if (opt_json)
     {
       g_autoptr(JsonBuilder) b = json_builder_new ();
@@ -197,14 +330,14 @@ ds_cli_label (int    argc,
       json_builder_begin_object (b);
       json_add_string (b, "event", "printed");
       json_add_string (b, "printer", printer_name);
-      json_add_string (b, "serial_number", serial);
+      json_add_string (b, "serial_number", info.serial_number);
       json_add_int (b, "job_id", job_id);
       json_builder_end_object (b);
       print_json (b);
     }
   else
     /* TRANSLATORS: the label of board %1$s was sent to printer %2$s as job %3$d */
-    g_print (_("Label of %s sent to %s as job %d\n"), serial, printer_name, job_id);
+    g_print (_("Label of %s sent to %s as job %d\n"), info.serial_number, printer_name, job_id);
   return EXIT_OK;
 }
 

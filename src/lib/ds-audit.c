@@ -38,6 +38,7 @@ static const struct {
   { "steps", DS_AUDIT_STEPS_COLUMNS, "id", FALSE, 1 },
   { "certificates", DS_AUDIT_CERTS_COLUMNS, "id", FALSE, 1 },
   { "onboarding", DS_AUDIT_ONBOARDING_COLUMNS, "id", FALSE, 4 },
+  { "onboarding_labels", DS_AUDIT_ONBOARDING_LABELS_COLUMNS, "onboarding_id", FALSE, 5 },
 };
 
 /* The schema version of @db, for the tables it has: a store that was not

@@ -23,6 +23,7 @@ typedef struct _DsDbRows DsDbRows;
                                 "pai_der, dac_path, pai_path, issued_us, installed, superseded, superseded_reason"
 #define DS_AUDIT_ONBOARDING_COLUMNS "id, job_id, board_uid, serial_number, seq, vid, pid, discriminator, " \
                                     "iterations, salt, verifier, passcode, qr, manual_code, manufacturing_date, created_us"
+#define DS_AUDIT_ONBOARDING_LABELS_COLUMNS "onboarding_id, product_name"
 
 /* Event kinds written with the key that begin (anchor) or re-begin
  * (acknowledged) the keyed chain. */

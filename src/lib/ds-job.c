@@ -926,6 +926,29 @@ post_certificate (DsJob              *self,
   post (self, ev);
 }
 
+/* @rec's codes as the board's label; a row recorded before the records
+ * kept the product name gets this run's. */
+static void
+post_label (DsJob                    *self,
+            const DsOnboardingRecord *rec)
+{
+  const DsOnboardingConfig *c = self->options->onboarding;
+  Event *ev = g_new0 (Event, 1);
+
+  ev->kind = EV_LABEL;
+  ev->label[0] = g_strdup (rec->qr);
+  ev->label[1] = g_strdup (rec->manual_code);
+  ev->label[2] = g_strdup (rec->serial_number);
+  if (rec->product_name != NULL)
+    ev->label[3] = g_strdup (rec->product_name);
+  else
+    ev->label[3] = c != NULL && c->product_name != NULL ? g_strdup (c->product_name)
+                                                        : g_strdup_printf ("Product %04X", rec->pid);
+  ev->vid = rec->vid;
+  ev->pid = rec->pid;
+  post (self, ev);
+}
+
 /* The worker's run. */
 
 typedef struct {
@@ -1276,7 +1299,9 @@ read_back_locked (Run     *run,
   g_autoptr(GBytes) pai_der = NULL;
   g_autoptr(X509) dac = NULL;
   g_autoptr(DsCertRecord) rec = NULL;
+  g_autoptr(DsOnboardingRecord) onboarding = NULL;
   g_autoptr(GError) local_error = NULL;
+  g_autoptr(GError) label_error = NULL;
   g_autofree char *fp = NULL;
   g_autofree char *serial = NULL;
 
@@ -1362,6 +1387,12 @@ read_back_locked (Run     *run,
   /* TRANSLATORS: a line of a board's log; %s is the DAC's serial number. */
   post_log (self, _("locked board: DAC %s and PAI read back, the ones recorded for it"), rec->serial);
   post_certificate (self, rec);
+  /* Its label, from the onboarding data recorded for this DAC. */
+  onboarding = ds_store_find_board_onboarding (store, run->info.uid, rec->issued_at, &label_error);
+  if (onboarding != NULL)
+    post_label (self, onboarding);
+  else if (label_error != NULL)
+    g_warning ("Board %s, its label: %s", run->info.uid, label_error->message);
   g_clear_pointer (&run->dac, X509_free);
   run->dac = g_steal_pointer (&dac);
   run->cert = g_steal_pointer (&rec);
@@ -1728,6 +1759,8 @@ make_factory_data (Run                 *run,
   rec->passcode = ob.passcode;
   rec->manufacturing_date = g_date_time_format (now, "%Y-%m-%d");
   rec->created_us = g_get_real_time ();
+  rec->product_name = c != NULL && c->product_name != NULL ? g_strdup (c->product_name)
+                                                           : g_strdup_printf ("Product %04X", o->pid);
   /* Recorded before the board hears of it, with its serial number. */
   if (!ds_store_add_onboarding (o->store, rec, ds_onboarding_config_get_serial_pattern (c), now, error))
     {
@@ -1738,8 +1771,7 @@ make_factory_data (Run                 *run,
 
   vendor_name = c != NULL && c->vendor_name != NULL ? g_strdup (c->vendor_name)
                                                      : g_strdup_printf ("Vendor %04X", o->vid);
-  product_name = c != NULL && c->product_name != NULL ? g_strdup (c->product_name)
-                                                      : g_strdup_printf ("Product %04X", o->pid);
+  product_name = g_strdup (rec->product_name);
   salt = g_bytes_new (ob.salt, ob.salt_len);
   verifier = g_bytes_new (ob.verifier, sizeof ob.verifier);
   rotating = g_bytes_new (rotating_id, sizeof rotating_id);
@@ -1789,8 +1821,6 @@ write_factory_data (Run                      *run,
   guint32 address = ds_onboarding_config_get_fd_address (c);
   g_autoptr(GBytes) read_back = NULL;
   g_autoptr(GError) local_error = NULL;
-  g_autofree char *product_name = NULL;
-  Event *ev;
 
   if (!ds_device_write_factory_data (run->device, address, blob, run->cancellable, error))
     {
@@ -1812,17 +1842,7 @@ write_factory_data (Run                      *run,
       return FALSE;
     }
 
-  product_name = c != NULL && c->product_name != NULL ? g_strdup (c->product_name)
-                                                      : g_strdup_printf ("Product %04X", self->options->pid);
-  ev = g_new0 (Event, 1);
-  ev->kind = EV_LABEL;
-  ev->label[0] = g_strdup (rec->qr);
-  ev->label[1] = g_strdup (rec->manual_code);
-  ev->label[2] = g_strdup (rec->serial_number);
-  ev->label[3] = g_steal_pointer (&product_name);
-  ev->vid = rec->vid;
-  ev->pid = rec->pid;
-  post (self, ev);
+  post_label (self, rec);
   /* TRANSLATORS: a line of a board's log: the serial number, the
    * discriminator, the number of bytes and the flash address.  The
    * passcode and the codes that hold it are never logged. */

@@ -1,5 +1,6 @@
 /* The onboarding rows of the record store and the serial number sequence
- * (schema version 4), and the lot's CSV of onboarding codes. */
+ * (schema version 4), the product names labels carry (version 5), the
+ * look-ups a reprint makes, and the lot's CSV of onboarding codes. */
 #include "config.h"
 
 #include "ds-store-onboarding.h"
@@ -30,6 +31,7 @@ ds_onboarding_record_free (DsOnboardingRecord *r)
   g_free (r->qr);
   g_free (r->manual_code);
   g_free (r->manufacturing_date);
+  g_free (r->product_name);
   memset (r, 0, sizeof *r);
   g_free (r);
 }
@@ -113,6 +115,16 @@ add_onboarding_txn (DsStore  *self,
   g_free (r->serial_number);
   r->serial_number = g_steal_pointer (&serial);
   ds_audit_note_rows (self->digests, "onboarding", rows);
+  if (r->product_name != NULL)
+    {
+      g_autoptr(DsDbRows) label = ds_store_query (self, "recording the label's product name",
+        "INSERT INTO onboarding_labels (onboarding_id, product_name) VALUES (?, ?) RETURNING "
+        DS_AUDIT_ONBOARDING_LABELS_COLUMNS, DB_PARAMS (DB_INT (r->id), DB_TEXT (r->product_name)), error);
+
+      if (label == NULL)
+        return FALSE;
+      ds_audit_note_rows (self->digests, "onboarding_labels", label);
+    }
   /* The codes hold the passcode: not in the event log. */
   msg = g_strdup_printf ("serial %s discriminator %u", r->serial_number, r->discriminator);
   return ds_store_insert_event (self, r->job_id, r->board_uid, "onboarding", msg, error);
@@ -131,40 +143,153 @@ ds_store_add_onboarding (DsStore            *self,
   return ds_store_write (self, add_onboarding_txn, &a, error);
 }
 
+/* The onboarding columns, then the label's product name (NULL for a row
+ * recorded before schema version 5). */
+#define SELECT_ONBOARDING "SELECT " DS_AUDIT_ONBOARDING_COLUMNS ", product_name FROM onboarding " \
+                          "LEFT JOIN onboarding_labels ON onboarding_id = id "
+
+static DsOnboardingRecord *
+record_from_rows (DsDbRows *rows,
+                  guint     r)
+{
+  DsOnboardingRecord *rec = g_new0 (DsOnboardingRecord, 1);
+
+  rec->id = ds_db_rows_int (rows, r, 0);
+  rec->job_id = ds_db_rows_int (rows, r, 1);
+  rec->board_uid = g_strdup (ds_db_rows_text (rows, r, 2));
+  rec->serial_number = g_strdup (ds_db_rows_text (rows, r, 3));
+  rec->seq = (guint64) ds_db_rows_int (rows, r, 4);
+  rec->vid = (guint16) ds_db_rows_int (rows, r, 5);
+  rec->pid = (guint16) ds_db_rows_int (rows, r, 6);
+  rec->discriminator = (guint16) ds_db_rows_int (rows, r, 7);
+  rec->iterations = (guint) ds_db_rows_int (rows, r, 8);
+  rec->salt_hex = g_strdup (ds_db_rows_text (rows, r, 9));
+  rec->verifier_hex = g_strdup (ds_db_rows_text (rows, r, 10));
+  rec->passcode = (guint32) ds_db_rows_int (rows, r, 11);
+  rec->qr = g_strdup (ds_db_rows_text (rows, r, 12));
+  rec->manual_code = g_strdup (ds_db_rows_text (rows, r, 13));
+  rec->manufacturing_date = g_strdup (ds_db_rows_text (rows, r, 14));
+  rec->created_us = ds_db_rows_int (rows, r, 15);
+  rec->product_name = g_strdup (ds_db_rows_text (rows, r, 16));
+  return rec;
+}
+
+/* Runs a read on the store's reader connection (its writer when it has
+ * none), under the lock that connection needs. */
+static DsDbRows *
+read_rows (DsStore          *self,
+           const char       *sql,
+           const DsDbValue  *params,
+           gsize             n_params,
+           GError          **error)
+{
+  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (self->reader != NULL ? &self->reader_lock
+                                                                                           : &self->lock);
+  DsDb *db = self->reader != NULL ? self->reader : self->db;
+  DsDbRows *rows = ds_db_query (db, sql, params, n_params, error);
+
+  if (rows == NULL)
+    g_prefix_error (error, "looking up onboarding data: ");
+  return rows;
+}
+
 DsOnboardingRecord *
 ds_store_find_onboarding (DsStore  *self,
                           gint64    job_id,
                           GError  **error)
 {
-  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (self->reader != NULL ? &self->reader_lock
-                                                                                           : &self->lock);
-  DsDb *db = self->reader != NULL ? self->reader : self->db;
-  g_autoptr(DsDbRows) rows = ds_db_query (db, "SELECT " DS_AUDIT_ONBOARDING_COLUMNS " FROM onboarding WHERE job_id = ?",
-                                          DB_PARAMS (DB_INT (job_id)), error);
-  DsOnboardingRecord *r;
+  g_autoptr(DsDbRows) rows = NULL;
 
-  if (rows == NULL)
-    g_prefix_error (error, "looking up onboarding data: ");
+  g_return_val_if_fail (DS_IS_STORE (self), NULL);
+  rows = read_rows (self, SELECT_ONBOARDING "WHERE job_id = ?", DB_PARAMS (DB_INT (job_id)), error);
   if (rows == NULL || ds_db_rows_count (rows) == 0)
     return NULL;
-  r = g_new0 (DsOnboardingRecord, 1);
-  r->id = ds_db_rows_int (rows, 0, 0);
-  r->job_id = ds_db_rows_int (rows, 0, 1);
-  r->board_uid = g_strdup (ds_db_rows_text (rows, 0, 2));
-  r->serial_number = g_strdup (ds_db_rows_text (rows, 0, 3));
-  r->seq = (guint64) ds_db_rows_int (rows, 0, 4);
-  r->vid = (guint16) ds_db_rows_int (rows, 0, 5);
-  r->pid = (guint16) ds_db_rows_int (rows, 0, 6);
-  r->discriminator = (guint16) ds_db_rows_int (rows, 0, 7);
-  r->iterations = (guint) ds_db_rows_int (rows, 0, 8);
-  r->salt_hex = g_strdup (ds_db_rows_text (rows, 0, 9));
-  r->verifier_hex = g_strdup (ds_db_rows_text (rows, 0, 10));
-  r->passcode = (guint32) ds_db_rows_int (rows, 0, 11);
-  r->qr = g_strdup (ds_db_rows_text (rows, 0, 12));
-  r->manual_code = g_strdup (ds_db_rows_text (rows, 0, 13));
-  r->manufacturing_date = g_strdup (ds_db_rows_text (rows, 0, 14));
-  r->created_us = ds_db_rows_int (rows, 0, 15);
-  return r;
+  return record_from_rows (rows, 0);
+}
+
+DsOnboardingRecord *
+ds_store_find_board_onboarding (DsStore    *self,
+                                const char *board_uid,
+                                gint64      since_us,
+                                GError    **error)
+{
+  g_autoptr(DsDbRows) rows = NULL;
+
+  g_return_val_if_fail (DS_IS_STORE (self), NULL);
+  g_return_val_if_fail (board_uid != NULL, NULL);
+  rows = read_rows (self, SELECT_ONBOARDING "WHERE board_uid = ? AND created_us >= ? ORDER BY id DESC LIMIT 1",
+                    DB_PARAMS (DB_TEXT (board_uid), DB_INT (since_us)), error);
+  if (rows == NULL || ds_db_rows_count (rows) == 0)
+    return NULL;
+  return record_from_rows (rows, 0);
+}
+
+DsOnboardingRecord *
+ds_store_find_onboarding_by_serial (DsStore    *self,
+                                    const char *serial_number,
+                                    GError    **error)
+{
+  g_autoptr(DsDbRows) rows = NULL;
+  g_autoptr(DsDbRows) job = NULL;
+  g_autoptr(DsDbRows) newer = NULL;
+  g_autoptr(DsOnboardingRecord) rec = NULL;
+  const char *outcome;
+
+  g_return_val_if_fail (DS_IS_STORE (self), NULL);
+  g_return_val_if_fail (serial_number != NULL, NULL);
+  rows = read_rows (self, SELECT_ONBOARDING "WHERE serial_number = ?", DB_PARAMS (DB_TEXT (serial_number)), error);
+  if (rows == NULL)
+    return NULL;
+  if (ds_db_rows_count (rows) == 0)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_NOT_FOUND,
+                   _("Serial number %s is not in the records: check it against the board's label or the "
+                     "lot's onboarding CSV"), serial_number);
+      return NULL;
+    }
+  rec = record_from_rows (rows, 0);
+
+  job = read_rows (self, "SELECT outcome FROM jobs WHERE id = ?", DB_PARAMS (DB_INT (rec->job_id)), error);
+  if (job == NULL)
+    return NULL;
+  outcome = ds_db_rows_count (job) > 0 ? ds_db_rows_text (job, 0, 0) : NULL;
+  if (g_strcmp0 (outcome, "passed") != 0)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_REJECTED,
+                   /* TRANSLATORS: %1$s is a serial number, %2$s a job's outcome (failed, interrupted…) */
+                   _("The board of serial number %s did not pass (its job is %s): it has no label to reprint"),
+                   serial_number, outcome != NULL ? outcome : C_("job outcome", "unfinished"));
+      return NULL;
+    }
+
+  /* A board provisioned again holds newer onboarding data: the old
+   * label's codes no longer commission it. */
+  newer = read_rows (self, "SELECT serial_number FROM onboarding WHERE board_uid = ? AND id > ? ORDER BY id DESC LIMIT 1",
+                     DB_PARAMS (DB_TEXT (rec->board_uid), DB_INT (rec->id)), error);
+  if (newer == NULL)
+    return NULL;
+  if (ds_db_rows_count (newer) > 0)
+    {
+      g_set_error (error, DS_ERROR, DS_ERROR_REJECTED,
+                   _("Serial number %s is superseded: its board %s was provisioned again as serial number %s; "
+                     "reprint that one"), serial_number, rec->board_uid, ds_db_rows_text (newer, 0, 0));
+      return NULL;
+    }
+  return g_steal_pointer (&rec);
+}
+
+gboolean
+ds_store_record_label_reprint (DsStore                  *self,
+                               const DsOnboardingRecord *record,
+                               const char               *destination,
+                               GError                  **error)
+{
+  g_autofree char *msg = NULL;
+
+  g_return_val_if_fail (DS_IS_STORE (self), FALSE);
+  /* The serial number and where the label went, never the codes. */
+  msg = g_strdup_printf ("serial %s to %s", record->serial_number, destination);
+  return ds_store_log_event (self, record->job_id, record->board_uid, DS_STORE_EVENT_LABEL_REPRINTED, msg, error);
 }
 
 gboolean

@@ -295,9 +295,8 @@ test_print_without_printer (void)
   ds_test_boards_teardown (&boards);
 }
 
-/* Real provisioned simulated boards: once Install fills the job's label
- * information (the onb17 branch), the card and the details show it.
- * Without that, the test is marked incomplete (TODO), not failed. */
+/* A real provisioned simulated board: Install fills the job's label
+ * information, and the card and the details show its codes. */
 static void
 test_provisioned_board (void)
 {
@@ -319,21 +318,17 @@ test_provisioned_board (void)
   ds_test_wait_until (card_rendered, card, 30, "the card");
 
   info = ds_job_get_label_info (job);
-  if (info == NULL)
-    g_test_incomplete ("the job has no label information after PASS: Install fills it on the onb17 branch");
-  else
-    {
-      g_assert_true (g_str_has_prefix (info->qr, "MT:"));
-      g_assert_cmpstr (ds_board_card_get_qr (card), ==, info->qr);
-      dialog = ds_board_details_dialog_new (GTK_WINDOW (window), job);
-      g_assert_cmpstr (ds_board_details_dialog_get_qr (dialog), ==, info->qr);
-      {
-        g_autofree char *manual = ds_manual_code_format (info->manual_code);
+  g_assert_nonnull (info);
+  g_assert_true (g_str_has_prefix (info->qr, "MT:"));
+  g_assert_cmpstr (ds_board_card_get_qr (card), ==, info->qr);
+  dialog = ds_board_details_dialog_new (GTK_WINDOW (window), job);
+  g_assert_cmpstr (ds_board_details_dialog_get_qr (dialog), ==, info->qr);
+  {
+    g_autofree char *manual = ds_manual_code_format (info->manual_code);
 
-        g_assert_cmpstr (ds_board_details_dialog_get_manual_code (dialog), ==, manual);
-      }
-      close_details (dialog);
-    }
+    g_assert_cmpstr (ds_board_details_dialog_get_manual_code (dialog), ==, manual);
+  }
+  close_details (dialog);
   gtk_widget_destroy (window);
   /* The job holds the store: it goes before the tree it is in. */
   g_clear_object (&job);

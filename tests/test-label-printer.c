@@ -272,9 +272,8 @@ test_cli (Fixture       *f,
   g_assert_cmpstr (json_object_get_string_member (ev, "code"), ==, "not-found");
 }
 
-/* dac-station-cli demo --print: each passed board's label is printed
- * once Install gives the job its label information (the onb17 branch);
- * until then each pass says it has none, and the test is incomplete. */
+/* dac-station-cli demo --print: each passed board's label is printed,
+ * and nothing else (a "label-error" event fails it). */
 static void
 test_cli_demo_print (Fixture       *f,
                      gconstpointer  data)
@@ -295,16 +294,9 @@ test_cli_demo_print (Fixture       *f,
       JsonObject *ev = g_ptr_array_index (r->events, i);
       const char *name = json_object_get_string_member_with_default (ev, "event", "");
 
+      g_assert_cmpstr (name, !=, "label-error");
       if (g_str_equal (name, "pass"))
         passed++;
-      else if (g_str_equal (name, "label-error"))
-        {
-          const char *message = json_object_get_string_member (ev, "message");
-
-          /* Nothing but the missing label information may stop it. */
-          g_assert_cmpstr (message, ==, "the board has no label information");
-          g_test_incomplete ("the jobs have no label information: Install fills it on the onb17 branch");
-        }
       else if (g_str_equal (name, "label-printed"))
         {
           g_autoptr(GBytes) out = NULL;
@@ -317,7 +309,52 @@ test_cli_demo_print (Fixture       *f,
         }
     }
   g_assert_cmpuint (passed, ==, 2);
-  g_test_message ("%u labels printed", printed);
+  g_assert_cmpuint (printed, ==, 2);
+}
+
+/* A profile's [label] printer is where a run prints when --print is not
+ * given; --print still wins over it. */
+static void
+test_cli_profile_printer (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autofree char *data_dir = NULL;
+  g_autofree char *profile = NULL;
+
+  if (!f->running)
+    return;
+  data_dir = g_build_filename (f->cups.dir, "station", NULL);
+  profile = g_build_filename (f->cups.dir, "line.ini", NULL);
+  g_assert_true (g_file_set_contents (profile, "[gate]\nproduction=false\n[label]\nprinter=thermal\n", -1, NULL));
+  for (guint round = 0; round < 2; round++)
+    {
+      g_autoptr(DsCliResult) r = NULL;
+      const char *expected = round == 0 ? "thermal" : "office";
+      guint printed = 0;
+
+      r = ds_test_run_cli (f->cups.dir, (const char *[]) { "demo", "--boards", "1", "--json", "--data-dir", data_dir,
+                                                           "--profile", profile, "--print-format", "zpl",
+                                                           "--print-server", f->cups.server,
+                                                           round == 0 ? NULL : "--print", "office", NULL });
+      g_assert_cmpint (r->exit_status, ==, 0);
+      for (guint i = 0; i < r->events->len; i++)
+        {
+          JsonObject *ev = g_ptr_array_index (r->events, i);
+          const char *name = json_object_get_string_member_with_default (ev, "event", "");
+
+          g_assert_cmpstr (name, !=, "label-error");
+          if (g_str_equal (name, "label-printed"))
+            {
+              g_autoptr(GBytes) out = NULL;
+
+              g_assert_cmpstr (json_object_get_string_member (ev, "printer"), ==, expected);
+              out = ds_test_cups_wait_output (&f->cups, expected, json_object_get_int_member (ev, "print_job_id"));
+              g_assert_cmpmem (g_bytes_get_data (out, NULL), 3, "^XA", 3);
+              printed++;
+            }
+        }
+      g_assert_cmpuint (printed, ==, 1);
+    }
 }
 
 /* label print --from-record: a passed board's label, reprinted from the
@@ -443,6 +480,7 @@ main (int argc, char **argv)
   g_test_add ("/label-printer/cli", Fixture, NULL, fixture_set_up, test_cli, fixture_tear_down);
   g_test_add ("/label-printer/cli/from-record", Fixture, NULL, fixture_set_up, test_cli_from_record, fixture_tear_down);
   g_test_add ("/label-printer/cli/demo-print", Fixture, NULL, fixture_set_up, test_cli_demo_print, fixture_tear_down);
+  g_test_add ("/label-printer/cli/profile-printer", Fixture, NULL, fixture_set_up, test_cli_profile_printer, fixture_tear_down);
   g_test_add_func ("/label-printer/errors/no-cupsd", test_no_cupsd);
   g_test_add_func ("/label-printer/format", test_format_parse);
   return g_test_run ();

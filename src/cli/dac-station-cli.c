@@ -506,6 +506,7 @@ setup_run (Run *run)
   ds_station_setup_set_station_name (setup, opt_station_name);
   if (!ds_cli_reprovision_apply (setup) || !ds_cli_onboarding_apply (setup))
     return FALSE;
+  ds_cli_label_print_apply (profile);
   if (ds_station_setup_open_store (setup, &error) == NULL)
     {
       g_printerr ("%s\n", error->message);

@@ -349,11 +349,19 @@ static char *opt_print_server;
 static guint n_printing;
 
 GOptionEntry ds_cli_label_print_entries[] = {
-  { "print", 0, 0, G_OPTION_ARG_STRING, &opt_print, N_("Print each passed board's label on this printer (CUPS queue)"), N_("PRINTER") },
+  { "print", 0, 0, G_OPTION_ARG_STRING, &opt_print, N_("Print each passed board's label on this printer (CUPS queue; default: the profile's)"), N_("PRINTER") },
   { "print-format", 0, 0, G_OPTION_ARG_STRING, &opt_print_format, N_("Send labels as pdf, zpl (a thermal printer's raw queue) or png (default pdf)"), N_("FORMAT") },
   { "print-server", 0, 0, G_OPTION_ARG_STRING, &opt_print_server, N_("The CUPS server for --print (default: the system's)"), N_("SERVER") },
   { NULL }
 };
+
+void
+ds_cli_label_print_apply (const DsProfile *profile)
+{
+  /* --print wins; else the profile's [label] printer, if it names one. */
+  if (opt_print == NULL && profile->label_printer != NULL)
+    opt_print = g_strdup (profile->label_printer);
+}
 
 static void
 label_event (gboolean    json,

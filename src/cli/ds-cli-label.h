@@ -5,12 +5,15 @@
 #include <glib.h>
 
 #include "ds-job.h"
+#include "ds-profile.h"
 
 int ds_cli_label (int argc, char **argv);
 
 /* provision and demo: --print PRINTER, --print-format, --print-server. */
 extern GOptionEntry ds_cli_label_print_entries[];
-/* With --print, prints the label of @job once it passed (its result as a
+/* Without --print, prints on the printer @profile's [label] names. */
+void ds_cli_label_print_apply (const DsProfile *profile);
+/* With --print (or the profile's printer), prints the label of @job once it passed (its result as a
  * "label-printed" or "label-error" JSON event when @json, else a line). */
 void ds_cli_label_print_job (DsJob    *job,
                              gboolean  json);

@@ -635,7 +635,7 @@ append_run_groups (DsProfile *self,
     { "label", "format", self->label_format != NULL, "#format=png" },
     { "label", "directory", self->label_dir != NULL,
       "# directory=DIR: each passed board's label and the lot's onboarding CSV (default: none written)" },
-    { "label", "printer", self->label_printer != NULL, "# printer=QUEUE: a CUPS printer (default: none)" },
+    { "label", "printer", self->label_printer != NULL, "# printer=QUEUE: the CUPS printer runs print each passed board's label on without --print (default: none)" },
   };
   static const char *const groups[] = { "onboarding", "factory-data", "label" };
   g_autoptr(GKeyFile) kf = g_key_file_new ();

@@ -21,7 +21,13 @@ typedef enum {
   PEER_REFUSE,          /* answer with DS_STATUS_LOCKED and a text */
   PEER_HANG_UP,         /* close the master */
   PEER_BAD_PAYLOAD,     /* answer with a truncated TLV payload */
+  PEER_SLOW_ANSWER,     /* the answer a byte at a time, as a slow line brings it */
+  PEER_GARBAGE_DRIP,    /* line noise a byte at a time for a second, then nothing */
 } PeerAction;
+
+/* A slow line's pace: well within the device's 200 ms timeout a byte, but
+ * a whole answer takes several timeouts. */
+#define DRIP_US 20000
 
 typedef struct {
   int         master;
@@ -46,6 +52,20 @@ info_payload (void)
   ds_tlv_append_u8 (p, DS_TAG_STATE, DS_BOARD_STATE_KEY_PENDING);
   ds_tlv_append_u8 (p, DS_TAG_PROTO_VERSION, DS_PROTOCOL_VERSION);
   return g_byte_array_free_to_bytes (g_steal_pointer (&p));
+}
+
+static void
+peer_drip (Peer   *peer,
+           GBytes *bytes)
+{
+  gsize len;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+
+  for (gsize i = 0; i < len; i++)
+    {
+      g_assert_cmpint (write (peer->master, data + i, 1), ==, 1);
+      g_usleep (DRIP_US);
+    }
 }
 
 static void
@@ -127,6 +147,19 @@ peer_thread (gpointer user_data)
                 answer = ds_frame_encode (DS_FRAME_FLAG_RESPONSE, frame.seq, frame.command, DS_STATUS_LOCKED,
                                           p->data, p->len);
                 peer_write (peer, answer);
+              }
+              break;
+            case PEER_SLOW_ANSWER:
+              body = frame.command == DS_CMD_INFO ? info_payload () : g_bytes_new (NULL, 0);
+              answer = ds_frame_encode (DS_FRAME_FLAG_RESPONSE, frame.seq, frame.command, DS_STATUS_OK,
+                                        g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+              peer_drip (peer, answer);
+              break;
+            case PEER_GARBAGE_DRIP:
+              {
+                g_autoptr(GBytes) noise = g_bytes_new_take (g_malloc0 (1000000 / DRIP_US), 1000000 / DRIP_US);
+
+                peer_drip (peer, noise);
               }
               break;
             case PEER_BAD_PAYLOAD:
@@ -232,6 +265,47 @@ test_retransmits_same_sequence (Peer          *peer,
    * answer it from its cache instead of running the command twice. */
   g_assert_cmpuint (peer->seqs[0], ==, peer->seqs[1]);
   g_assert_cmpuint (peer->seqs[1], ==, peer->seqs[2]);
+  g_assert_cmpuint (ds_device_get_retransmits (device), ==, 2);
+}
+
+/* An answer that takes longer than the timeout to come over a slow line,
+ * but keeps coming, is waited for: no retransmission. */
+static void
+test_slow_line (Peer          *peer,
+                gconstpointer  data)
+{
+  g_autoptr(DsDevice) device = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(DsDeviceInfo) info = { 0 };
+
+  peer->script[0] = PEER_SLOW_ANSWER;
+  peer->n_script = 1;
+  peer_start (peer);
+  device = open_device (peer);
+  g_assert_true (ds_device_info (device, &info, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (info.uid, ==, "00112233445566778899AABB");
+  g_assert_cmpuint (peer->requests, ==, 1);
+  g_assert_cmpuint (ds_device_get_retransmits (device), ==, 0);
+}
+
+/* Noise that keeps coming is not an answer on its way: each attempt
+ * ends at its timeout, and the command fails as line noise. */
+static void
+test_garbage_drip (Peer          *peer,
+                   gconstpointer  data)
+{
+  g_autoptr(DsDevice) device = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(DsDeviceInfo) info = { 0 };
+
+  peer->script[0] = PEER_GARBAGE_DRIP;
+  peer->n_script = 1;
+  peer_start (peer);
+  device = open_device (peer);
+  g_assert_false (ds_device_info (device, &info, NULL, &error));
+  g_assert_error (error, DS_ERROR, DS_ERROR_TIMED_OUT);
+  g_assert_cmpint (ds_error_get_cause (error), ==, DS_ERROR_CAUSE_LINE_NOISE);
   g_assert_cmpuint (ds_device_get_retransmits (device), ==, 2);
 }
 
@@ -381,6 +455,8 @@ main (int    argc,
   ADD ("/device/info", test_info);
   ADD ("/device/retransmit-same-seq", test_retransmits_same_sequence);
   ADD ("/device/timeout", test_gives_up_after_retries);
+  ADD ("/device/slow-line", test_slow_line);
+  ADD ("/device/garbage-drip", test_garbage_drip);
   ADD ("/device/garbage-and-stale", test_garbage_and_stale_frames);
   ADD ("/device/refusal", test_refusal_carries_reason);
   ADD ("/device/malformed-payload", test_malformed_payload);

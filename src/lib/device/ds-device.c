@@ -164,6 +164,11 @@ command_timeout_ms (DsDevice *self,
   return base;
 }
 
+/* The slowest line an answer may come over (a throttled simulator, an old
+ * adapter): bytes that keep arriving, cleanly, are waited for up to the
+ * time a largest frame needs at this rate. */
+#define SLOWEST_LINE_BAUD 2400
+
 /* Sends one request and returns the status and payload of its response.
  * Retransmits the same sequence number after a timeout: the firmware answers
  * a repeated request from its cache, so a lost answer never runs a command
@@ -192,7 +197,8 @@ transact (DsDevice      *self,
 
   for (guint attempt = 0; attempt < self->retries; attempt++)
     {
-      gint64 deadline;
+      gint64 deadline, cap;
+      gboolean arrived = FALSE;
 
       if (self->attempt_func != NULL)
         self->attempt_func (command, attempt, self->retries, timeout, self->attempt_data);
@@ -207,6 +213,10 @@ transact (DsDevice      *self,
         return FALSE;
 
       deadline = g_get_monotonic_time () + (gint64) timeout * 1000;
+      /* An answer still arriving is waited for: the deadline moves on with
+       * each read that brings part of a frame (not with noise), never past
+       * this. */
+      cap = deadline + (gint64) DS_FRAME_MAX_LEN * 11 * 1000 * 1000 / SLOWEST_LINE_BAUD;
       for (;;)
         {
           g_autoptr(GBytes) body = NULL;
@@ -230,6 +240,11 @@ transact (DsDevice      *self,
               g_clear_pointer (&body, g_bytes_unref);
             }
 
+          /* Bytes came and, once noise was dropped, part of a frame is
+           * waiting for the rest of it. */
+          if (arrived && ds_frame_reader_pending (self->reader) > 0)
+            deadline = MIN (MAX (deadline, g_get_monotonic_time () + (gint64) timeout * 1000), cap);
+          arrived = FALSE;
           left = deadline - g_get_monotonic_time ();
           if (left <= 0)
             break;
@@ -241,6 +256,7 @@ transact (DsDevice      *self,
             break;
           received += n;
           ds_frame_reader_push (self->reader, buf, n);
+          arrived = TRUE;
         }
     }
 

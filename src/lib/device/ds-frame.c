@@ -242,6 +242,12 @@ ds_frame_reader_garbage (DsFrameReader *reader)
   return reader->garbage;
 }
 
+gsize
+ds_frame_reader_pending (DsFrameReader *reader)
+{
+  return reader->buf->len;
+}
+
 /* TLV */
 
 void

@@ -153,6 +153,9 @@ gboolean       ds_frame_reader_next    (DsFrameReader *reader,
                                         GBytes       **payload);
 void           ds_frame_reader_reset   (DsFrameReader *reader);
 gsize          ds_frame_reader_garbage (DsFrameReader *reader);
+/* Bytes kept for a frame still arriving (garbage is dropped as it is
+ * found, by ds_frame_reader_next()). */
+gsize           ds_frame_reader_pending (DsFrameReader *reader);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DsFrameReader, ds_frame_reader_free)
 
 /* TLV payloads: tag (u8), length (u16 LE), value. */

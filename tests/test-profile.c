@@ -510,6 +510,8 @@ test_cd_choice (Fixture       *f,
       station = ds_station_setup_build (setup, &error);
       g_assert_no_error (error);
       o = ds_station_get_options (station);
+      /* What the GUI says before a station is built is what it gets. */
+      g_assert_cmpint (ds_profile_gives_test_cd (p), ==, o->cd_builtin_test);
       message = last_config_record (f);
       g_test_message ("case %zu: %s", i, message);
       g_assert_nonnull (strstr (message, cases[i].record));

@@ -178,8 +178,18 @@ update_header (DsWindow *self)
       /* TRANSLATORS: the station mode badge: test certificates only */
       gtk_label_set_text (self->mode_badge, C_("mode", "TEST"));
       gtk_style_context_add_class (badge, "test");
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self->mode_badge),
-                                   _("Test mode: the built-in test CA issues test DACs (test vendor ID) that no product may carry"));
+      gboolean test_cd = self->station != NULL ? ds_station_get_options (self->station)->cd_builtin_test
+                                                : ds_profile_gives_test_cd (self->profile);
+      g_autofree char *tip = NULL;
+
+      if (test_cd)
+        tip = g_strconcat (_("Test mode: the built-in test CA issues test DACs (test vendor ID) that no product may carry"),
+                           "\n",
+                           _("Every board gets the built-in test Certification Declaration, signed with the Matter test key"),
+                           NULL);
+      else
+        tip = g_strdup (_("Test mode: the built-in test CA issues test DACs (test vendor ID) that no product may carry"));
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->mode_badge), tip);
     }
   else
     {

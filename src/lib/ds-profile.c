@@ -96,6 +96,12 @@ ds_profile_get_mode (DsProfile *self)
   return self->production ? "production" : "test";
 }
 
+gboolean
+ds_profile_gives_test_cd (DsProfile *self)
+{
+  return self->cd == NULL && !self->production && (self->ca->ca == NULL || g_str_equal (self->ca->ca, "test"));
+}
+
 const char *
 ds_profile_get_display_name (DsProfile *self)
 {

@@ -97,6 +97,9 @@ gboolean    ds_profile_save_new (DsProfile   *self,
                                  GError     **error);
 /* "production" or "test". */
 const char *ds_profile_get_mode (DsProfile   *self);
+/* Whether its boards get the built-in test Certification Declaration: a
+ * test run with the test CA and no CD configured (not "none"). */
+gboolean    ds_profile_gives_test_cd (DsProfile *self);
 /* The name for people: name, else the product name, else the file's. */
 const char *ds_profile_get_display_name (DsProfile *self);
 

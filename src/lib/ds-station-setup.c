@@ -483,7 +483,7 @@ ds_station_setup_build (DsStationSetup *self,
   ca = make_ca (self, error);
   if (ca == NULL)
     return NULL;
-  if (p->cd == NULL && !p->production && ca_is_test_kind (p->ca))
+  if (ds_profile_gives_test_cd (p))
     {
       /* The test CA's boards leave as Matter test devices: a commissioner
        * wants a CD, so they get one for the product, signed with the

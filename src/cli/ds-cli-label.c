@@ -194,6 +194,38 @@ log_reprint (DsStore                  *store,
   return EXIT_OK;
 }
 
+/* Says where the label went: written to @output, or sent to @printer_name
+ * as @job_id. */
+static void
+report_label (const char *serial_number,
+              const char *output,
+              const char *printer_name,
+              int         job_id)
+{
+  if (opt_json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+
+      json_builder_begin_object (b);
+      json_add_string (b, "event", output != NULL ? "written" : "printed");
+      if (output != NULL)
+        json_add_string (b, "file", output);
+      else
+        json_add_string (b, "printer", printer_name);
+      json_add_string (b, "serial_number", serial_number);
+      if (output == NULL)
+        json_add_int (b, "job_id", job_id);
+      json_builder_end_object (b);
+      print_json (b);
+    }
+  else if (output != NULL)
+    /* TRANSLATORS: the label of board %1$s was written to file %2$s */
+    g_print (_("Label of %s written to %s\n"), serial_number, output);
+  else
+    /* TRANSLATORS: the label of board %1$s was sent to printer %2$s as job %3$d */
+    g_print (_("Label of %s sent to %s as job %d\n"), serial_number, printer_name, job_id);
+}
+
 int
 ds_cli_label (int    argc,
               char **argv)
@@ -294,20 +326,7 @@ ds_cli_label (int    argc,
       status = log_reprint (store, rec, destination);
       if (status != EXIT_OK)
         return status;
-      if (opt_json)
-        {
-          g_autoptr(JsonBuilder) b = json_builder_new ();
-
-          json_builder_begin_object (b);
-          json_add_string (b, "event", "written");
-          json_add_string (b, "file", output);
-          json_add_string (b, "serial_number", info.serial_number);
-          json_builder_end_object (b);
-          print_json (b);
-        }
-      else
-        /* TRANSLATORS: the label of board %1$s was written to file %2$s */
-        g_print (_("Label of %s written to %s\n"), info.serial_number, output);
+      report_label (info.serial_number, output, NULL, 0);
       return EXIT_OK;
     }
 
@@ -323,21 +342,7 @@ ds_cli_label (int    argc,
   status = log_reprint (store, rec, destination);
   if (status != EXIT_OK)
     return status;
-  if (opt_json)
-    {
-      g_autoptr(JsonBuilder) b = json_builder_new ();
-
-      json_builder_begin_object (b);
-      json_add_string (b, "event", "printed");
-      json_add_string (b, "printer", printer_name);
-      json_add_string (b, "serial_number", info.serial_number);
-      json_add_int (b, "job_id", job_id);
-      json_builder_end_object (b);
-      print_json (b);
-    }
-  else
-    /* TRANSLATORS: the label of board %1$s was sent to printer %2$s as job %3$d */
-    g_print (_("Label of %s sent to %s as job %d\n"), info.serial_number, printer_name, job_id);
+  report_label (info.serial_number, NULL, printer_name, job_id);
   return EXIT_OK;
 }
 

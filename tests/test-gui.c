@@ -553,6 +553,71 @@ test_shortcuts (Fixture       *f,
     }
 }
 
+static void
+record_numbers_cb (GApplication *app,
+                   gint64       *numbers)
+{
+  numbers[0] = ds_application_get_demo_boards (DS_APPLICATION (app));
+  numbers[1] = ds_application_get_demo_baud (DS_APPLICATION (app));
+  numbers[2] = ds_application_get_timeout_ms (DS_APPLICATION (app));
+  /* Only the options are under test: no window. */
+  g_signal_stop_emission_by_name (app, "activate");
+}
+
+/* The number options of the command line, run through GApplication as
+ * dac-station runs them: 0 is a value ("no limit", "the per-command
+ * defaults"), not the option left out, and out of range is refused. */
+static void
+test_number_options (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("ds-test-options-XXXXXX", NULL);
+  const struct {
+    const char *args[3];
+    int         status;      /* -1: runs */
+    gint64      numbers[3];  /* demo boards, demo baud, timeout */
+  } cases[] = {
+    { { "--demo-baud=0", "--timeout=0", "--demo-boards=2" }, -1, { 2, 0, 0 } },
+    { { "--demo-baud=9600", "--timeout=250", NULL }, -1, { 0, 9600, 250 } },
+    { { NULL }, -1, { 0, -1, -1 } },
+    { { "--demo-boards=0", NULL }, 2, { 0 } },
+    { { "--demo-boards=65", NULL }, 2, { 0 } },
+    { { "--demo-baud=-1", NULL }, 2, { 0 } },
+    { { "--demo-baud=fast", NULL }, 2, { 0 } },
+    { { "--timeout=1.5", NULL }, 2, { 0 } },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(DsApplication) app = g_object_new (DS_TYPE_APPLICATION, "application-id", DS_APP_ID,
+                                                   "flags", G_APPLICATION_NON_UNIQUE, NULL);
+      g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+      gint64 numbers[3] = { -2, -2, -2 };
+      int status;
+
+      g_ptr_array_add (argv, (char *) "dac-station");
+      g_ptr_array_add (argv, (char *) "--data-dir");
+      g_ptr_array_add (argv, tmp);
+      for (guint a = 0; a < 3 && cases[i].args[a] != NULL; a++)
+        g_ptr_array_add (argv, (char *) cases[i].args[a]);
+      g_ptr_array_add (argv, NULL);
+      g_signal_connect (app, "activate", G_CALLBACK (record_numbers_cb), numbers);
+      status = g_application_run (G_APPLICATION (app), (int) argv->len - 1, (char **) argv->pdata);
+      g_test_message ("case %zu: exit %d", i, status);
+      if (cases[i].status >= 0)
+        {
+          g_assert_cmpint (status, ==, cases[i].status);
+          /* Refused before any window. */
+          g_assert_cmpint (numbers[0], ==, -2);
+          continue;
+        }
+      g_assert_cmpint (status, ==, 0);
+      g_assert_cmpint (numbers[0], ==, cases[i].numbers[0]);
+      g_assert_cmpint (numbers[1], ==, cases[i].numbers[1]);
+      g_assert_cmpint (numbers[2], ==, cases[i].numbers[2]);
+    }
+  g_rmdir (tmp);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -561,6 +626,7 @@ main (int    argc,
   g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
   gtk_test_init (&argc, &argv, NULL);
 
+  g_test_add_func ("/gui/number-options", test_number_options);
   g_test_add ("/gui/shortcuts", Fixture, NULL, fixture_setup, test_shortcuts, fixture_teardown);
   g_test_add ("/gui/preferences", Fixture, NULL, fixture_setup, test_preferences, fixture_teardown);
   g_test_add ("/gui/keyboard-only", Fixture, NULL, fixture_setup, test_keyboard_only, fixture_teardown);

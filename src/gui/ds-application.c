@@ -295,13 +295,38 @@ ds_application_activate (GApplication *application)
   gtk_window_present (window);
 }
 
+/* A number option, taken as text: GApplication leaves an integer option of
+ * 0 out of the options as if it were not given, and 0 means something
+ * here ("no limit").  *@value is -1 when the option is not given; FALSE,
+ * with @problem said, when it is not a number from @min to @max. */
+static gboolean
+number_option (GVariantDict *options,
+               const char   *name,
+               gint64        min,
+               gint64        max,
+               gint64       *value,
+               const char   *problem)
+{
+  const char *text = NULL;
+
+  *value = -1;
+  if (!g_variant_dict_lookup (options, name, "&s", &text))
+    return TRUE;
+  if (!g_ascii_string_to_signed (text, 10, min, max, value, NULL))
+    {
+      g_printerr ("%s", problem);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gint
 ds_application_handle_local_options (GApplication *application,
                                      GVariantDict *options)
 {
   DsApplication *self = DS_APPLICATION (application);
   const char *s = NULL;
-  gint32 n;
+  gint64 n;
 
   if (g_variant_dict_contains (options, "version"))
     {
@@ -320,33 +345,19 @@ ds_application_handle_local_options (GApplication *application,
     self->simulated_only = TRUE;
   if (g_variant_dict_contains (options, "auto-start"))
     self->auto_start = TRUE;
-  if (g_variant_dict_lookup (options, "demo-boards", "i", &n))
-    {
-      if (n < 1 || n > 64)
-        {
-          g_printerr (_("--demo-boards takes a number from 1 to 64\n"));
-          return 2;
-        }
-      self->demo_boards = (guint) n;
-    }
-  if (g_variant_dict_lookup (options, "demo-baud", "i", &n))
-    {
-      if (n < 0)
-        {
-          g_printerr (_("--demo-baud takes a positive rate, or 0 for no limit\n"));
-          return 2;
-        }
-      self->demo_baud = n;
-    }
-  if (g_variant_dict_lookup (options, "timeout", "i", &n))
-    {
-      if (n < 0)
-        {
-          g_printerr (_("--timeout takes milliseconds, or 0 for the per-command defaults\n"));
-          return 2;
-        }
-      self->timeout_ms = n;
-    }
+  if (!number_option (options, "demo-boards", 1, 64, &n, _("--demo-boards takes a number from 1 to 64\n")))
+    return 2;
+  if (n >= 0)
+    self->demo_boards = (guint) n;
+  if (!number_option (options, "demo-baud", 0, G_MAXINT, &n, _("--demo-baud takes a positive rate, or 0 for no limit\n")))
+    return 2;
+  if (n >= 0)
+    self->demo_baud = (int) n;
+  if (!number_option (options, "timeout", 0, G_MAXINT, &n,
+                      _("--timeout takes milliseconds, or 0 for the per-command defaults\n")))
+    return 2;
+  if (n >= 0)
+    self->timeout_ms = (int) n;
 
   /* A station run with its own data or boards is a separate instance (a
    * test, a demo, a screenshot run), not a second window of the usual one. */
@@ -403,9 +414,9 @@ static const GOptionEntry option_entries[] = {
   { "auto-start", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Start every board as soon as it appears, for this run"), NULL },
   { "operator", 0, 0, G_OPTION_ARG_STRING, NULL, N_("Sign in as this operator"), N_("ID") },
   { "lot", 0, 0, G_OPTION_ARG_STRING, NULL, N_("Record jobs under this lot or work order"), N_("LOT") },
-  { "demo-boards", 0, 0, G_OPTION_ARG_INT, NULL, N_("Add this many simulated boards at start"), N_("N") },
-  { "demo-baud", 0, 0, G_OPTION_ARG_INT, NULL, N_("Throttle simulated boards to this baud rate (0: no limit)"), N_("RATE") },
-  { "timeout", 0, 0, G_OPTION_ARG_INT, NULL, N_("Wait this long for each board answer (0: per-command defaults)"), N_("MS") },
+  { "demo-boards", 0, 0, G_OPTION_ARG_STRING, NULL, N_("Add this many simulated boards at start"), N_("N") },
+  { "demo-baud", 0, 0, G_OPTION_ARG_STRING, NULL, N_("Throttle simulated boards to this baud rate (0: no limit)"), N_("RATE") },
+  { "timeout", 0, 0, G_OPTION_ARG_STRING, NULL, N_("Wait this long for each board answer (0: per-command defaults)"), N_("MS") },
   { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Show the version"), NULL },
   { NULL }
 };

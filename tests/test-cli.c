@@ -113,9 +113,9 @@ test_demo_uart_pace (Fixture       *f,
   g_assert_cmpuint (n_pass, ==, 4);
 }
 
-/* The GUI's simulated boards run at 4800 baud: at that rate the factory
- * data read back (well over a KiB) takes longer on the wire than a
- * command's base timeout.  An answer that keeps arriving cleanly is waited
+/* A slow simulated line (the GUI's boards ran at 4800 baud): at that rate
+ * the factory data read back (well over a KiB) takes longer on the wire
+ * than a command's base timeout.  An answer that keeps arriving cleanly is waited
  * for, and the board passes (it failed at Install before). */
 static void
 test_demo_slow_line (Fixture       *f,

@@ -297,6 +297,30 @@ test_print_without_printer (void)
 
 /* A real provisioned simulated board: Install fills the job's label
  * information, and the card and the details show its codes. */
+static GtkWidget *find_qr_view (GtkWidget *widget);
+
+static void
+find_qr_cb (GtkWidget *widget,
+            gpointer   user_data)
+{
+  GtkWidget **found = user_data;
+
+  if (*found == NULL)
+    *found = find_qr_view (widget);
+}
+
+static GtkWidget *
+find_qr_view (GtkWidget *widget)
+{
+  GtkWidget *found = NULL;
+
+  if (DS_IS_QR_VIEW (widget))
+    return widget;
+  if (GTK_IS_CONTAINER (widget))
+    gtk_container_forall (GTK_CONTAINER (widget), find_qr_cb, &found);
+  return found;
+}
+
 static void
 test_provisioned_board (void)
 {
@@ -306,6 +330,8 @@ test_provisioned_board (void)
   DsBoardCard *card;
   DsBoardDetailsDialog *dialog;
   GtkWidget *window;
+  int width_with = 0, width_without = 0;
+  GtkWidget *qr;
 
   ds_test_boards_setup (&boards, 1, NULL);
   job = ds_job_new (g_ptr_array_index (boards.boards, 0), &boards.options);
@@ -316,6 +342,16 @@ test_provisioned_board (void)
   ds_test_wait_job (job);
   g_assert_cmpint (ds_job_get_state (job), ==, DS_JOB_STATE_PASSED);
   ds_test_wait_until (card_rendered, card, 30, "the card");
+  /* The QR code beside the UID does not widen the card: the grid keeps
+   * its columns when boards get their codes mid-run. */
+  qr = find_qr_view (GTK_WIDGET (card));
+  g_assert_nonnull (qr);
+  g_assert_true (gtk_widget_get_visible (qr));
+  gtk_widget_get_preferred_width (GTK_WIDGET (card), &width_with, NULL);
+  gtk_widget_hide (qr);
+  gtk_widget_get_preferred_width (GTK_WIDGET (card), &width_without, NULL);
+  gtk_widget_show (qr);
+  g_assert_cmpint (width_with, ==, width_without);
 
   info = ds_job_get_label_info (job);
   g_assert_nonnull (info);

@@ -20,6 +20,7 @@ struct _DsBoardCard
   GtkLabel       *kind_label;
   GtkLabel       *port_label;
   GtkLabel       *uid_label;
+  char           *uid_tooltip;  /* the UID whole, as the label's tooltip says it */
   GtkLabel       *headline_label;
   GtkLabel       *cause_label;
   GtkLabel       *conflict_label;
@@ -90,6 +91,7 @@ ds_board_card_finalize (GObject *object)
   g_free (self->message);
   g_free (self->hint);
   g_free (self->conflict);
+  g_free (self->uid_tooltip);
   G_OBJECT_CLASS (ds_board_card_parent_class)->finalize (object);
 }
 
@@ -491,6 +493,12 @@ update (DsBoardCard *self)
   /* TRANSLATORS: the board's 96-bit chip UID */
   uid_text = uid != NULL ? g_strdup_printf (_("UID %s"), uid) : g_strdup (_("UID not known yet"));
   set_label (self->uid_label, uid_text);
+  if (g_strcmp0 (self->uid_tooltip, uid) != 0)
+    {
+      g_free (self->uid_tooltip);
+      self->uid_tooltip = g_strdup (uid);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->uid_label), uid);
+    }
   update_qr (self);
 
   switch (self->status)

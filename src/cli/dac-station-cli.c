@@ -919,9 +919,13 @@ static const struct {
 static void
 print_usage (FILE *out)
 {
+  int width = 0;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    width = MAX (width, (int) strlen (commands[i].name));
   fprintf (out, _("Usage: dac-station-cli COMMAND [OPTION…]\n\nCommands:\n"));
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
-    fprintf (out, "  %-10s %s\n", commands[i].name, _(commands[i].summary));
+    fprintf (out, "  %-*s  %s\n", width, commands[i].name, _(commands[i].summary));
   fprintf (out, _("\nRun “dac-station-cli COMMAND --help” for a command's options.\n"));
 }
 

@@ -9,17 +9,21 @@
  * core, so each gap's main-thread CPU time is measured as well: the longest
  * is the stall the main loop itself caused, whatever the load.
  *
- * DS_BENCH_STALLS=1 prints each long gap with how many cards are shown,
- * passed and waiting to be rendered, where its CPU time went (the frame
+ * DS_BENCH_STALLS=1 prints each long gap (over 12 ms of CPU, or over 16 ms
+ * of wall clock) with how many cards are shown, passed and waiting to be
+ * rendered, where its CPU time went (the frame
  * clock's update phase: tick callbacks, such as the cards rendering their
  * jobs and the window adding cards; layout: restyling, size requests and
  * allocation; paint; and the rest: idle callbacks, job signals, X events),
- * and how many widgets were restyled and allocated in it; DS_BENCH_HIDDEN=1
- * runs with the window unmapped (no layout, no drawing).
+ * how many widgets were restyled and allocated in it, how long the main
+ * thread waited for a core in it and how often it blocked (waiting for the
+ * X server, say);
+ * DS_BENCH_HIDDEN=1 runs with the window unmapped (no layout, no drawing).
  *
  *   bench-gui N BAUD   prints "idle_stall_ms busy_stall_ms provisioning_stall_ms
  *                       idle_rss_kib busy_rss_kib seconds
  *                       idle_cpu_stall_ms busy_cpu_stall_ms" */
+#define _GNU_SOURCE /* RUSAGE_THREAD */
 #include "config.h"
 
 #include <glib/gstdio.h>
@@ -28,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <time.h>
 
 #include "test-gui-util.h"
@@ -37,7 +42,9 @@ typedef struct {
   gint64    longest;
   gint64    last_cpu;
   gint64    longest_cpu;
-  gboolean  log_stalls;     /* DS_BENCH_STALLS: print every gap over 12 ms of CPU */
+  long      last_vcsw;      /* the main thread's waits so far (for X, a lock) */
+  gint64    last_runq;      /* its time runnable without a core so far, us */
+  gboolean  log_stalls;     /* DS_BENCH_STALLS: print every long gap */
   /* The same, counted only once every card is on screen: the stalls of
    * provisioning itself, without the cards' construction. */
   DsWindow *window;
@@ -56,6 +63,20 @@ static gint64 phase_since;
 static gint64 phase_cpu[N_PHASES];
 static guint  n_restyled;    /* widgets whose style changed in the gap */
 static guint  n_allocated;   /* widgets given an allocation in the gap */
+
+/* How long the calling thread has been runnable but waiting for a core,
+ * in microseconds (the kernel's schedstat); 0 where it cannot be read. */
+static gint64
+thread_runqueue_time (void)
+{
+  g_autofree char *text = NULL;
+  g_auto(GStrv) fields = NULL;
+
+  if (!g_file_get_contents ("/proc/thread-self/schedstat", &text, NULL, NULL))
+    return 0;
+  fields = g_strsplit (g_strstrip (text), " ", -1);
+  return g_strv_length (fields) >= 2 ? g_ascii_strtoll (fields[1], NULL, 10) / 1000 : 0;
+}
 
 /* The main thread's CPU time, in microseconds. */
 static gint64
@@ -115,15 +136,18 @@ tick (gpointer data)
   Stall *s = data;
   gint64 now = g_get_monotonic_time ();
   gint64 cpu = thread_cpu_time ();
+  gint64 runq = s->log_stalls ? thread_runqueue_time () : 0;
+  struct rusage ru;
 
   /* The timer itself runs outside the frame clock's phases. */
   phase_cpu[phase] += cpu - phase_since;
   phase_since = cpu;
+  getrusage (RUSAGE_THREAD, &ru);
   if (s->last != 0)
     {
       s->longest = MAX (s->longest, now - s->last);
       s->longest_cpu = MAX (s->longest_cpu, cpu - s->last_cpu);
-      if (s->log_stalls && cpu - s->last_cpu > 12000 && s->window != NULL)
+      if (s->log_stalls && (cpu - s->last_cpu > 12000 || now - s->last > 16000) && s->window != NULL)
         {
           g_autoptr(GList) cards = ds_window_get_cards (s->window);
           guint passed = 0, unrendered = 0;
@@ -134,10 +158,12 @@ tick (gpointer data)
               unrendered += !ds_board_card_is_rendered (l->data);
             }
           g_printerr ("stall: %.1f ms CPU, %.1f ms wall; %u cards, %u passed, %u waiting to be rendered; "
-                      "CPU ms: update %.1f, layout %.1f, paint %.1f, other %.1f; %u widgets restyled, %u allocated\n",
+                      "CPU ms: update %.1f, layout %.1f, paint %.1f, other %.1f; %u widgets restyled, %u allocated; "
+                      "the main thread waited for a core %.1f ms and was blocked %ld times\n",
                       (cpu - s->last_cpu) / 1000.0, (now - s->last) / 1000.0, g_list_length (cards), passed,
                       unrendered, phase_cpu[PHASE_UPDATE] / 1000.0, phase_cpu[PHASE_LAYOUT] / 1000.0,
-                      phase_cpu[PHASE_PAINT] / 1000.0, phase_cpu[PHASE_OTHER] / 1000.0, n_restyled, n_allocated);
+                      phase_cpu[PHASE_PAINT] / 1000.0, phase_cpu[PHASE_OTHER] / 1000.0, n_restyled, n_allocated,
+                      (runq - s->last_runq) / 1000.0, ru.ru_nvcsw - s->last_vcsw);
         }
       if (s->all_cards)
         s->longest_provisioning = MAX (s->longest_provisioning, now - s->last);
@@ -147,6 +173,8 @@ tick (gpointer data)
       g_autoptr(GList) cards = ds_window_get_cards (s->window);
       s->all_cards = g_list_length (cards) == s->n;
     }
+  s->last_vcsw = ru.ru_nvcsw;
+  s->last_runq = runq;
   s->last = g_get_monotonic_time ();
   s->last_cpu = thread_cpu_time ();
   memset (phase_cpu, 0, sizeof phase_cpu);

@@ -89,10 +89,11 @@ struct _DsWindow
   guint           close_deadline_id;
   guint           add_cards_id;
   guint           add_cards_tick_id; /* one card a frame while shown */
+  gboolean        page_switched;  /* the grid comes in the next frame: no card in it */
   GQueue          pending_boards; /* DsBoard: seen, card not made yet */
-  /* Cards of pending boards made in idle time, before the frame that adds
-   * them: that frame only styles, lays out and draws them. */
-  GHashTable     *prebuilt;       /* port -> DsBoardCard (a reference, no parent) */
+  /* Cards of pending boards made and measured in idle time, before the
+   * frame that shows them: that frame only lays them out and draws them. */
+  GHashTable     *prebuilt;       /* port -> DsBoardCard (a reference; hidden in the grid) */
   guint           prebuild_id;
   guint           destroy_id;
   GtkWidget      *login_dialog;
@@ -734,6 +735,7 @@ update_page (DsWindow *self)
 {
   gtk_stack_set_visible_child_name (self->main_stack,
                                     g_hash_table_size (self->cards) > 0 || g_hash_table_size (self->gone) > 0 ||
+                                    !g_queue_is_empty (&self->pending_boards) ||
                                     self->fixture != NULL ? "boards" : "empty");
 }
 
@@ -1225,8 +1227,16 @@ add_cards_tick_cb (GtkWidget     *widget,
                    gpointer       user_data)
 {
   DsWindow *self = DS_WINDOW (widget);
-  g_autoptr(DsBoard) board = g_queue_pop_head (&self->pending_boards);
+  g_autoptr(DsBoard) board = NULL;
 
+  /* The frame that brings the grid in instead of the empty page does
+   * not also add a card: the two took 12-17 ms together. */
+  if (self->page_switched)
+    {
+      self->page_switched = FALSE;
+      return G_SOURCE_CONTINUE;
+    }
+  board = g_queue_pop_head (&self->pending_boards);
   if (board != NULL)
     add_card (self, board);
   if (!g_queue_is_empty (&self->pending_boards))
@@ -1242,9 +1252,27 @@ drop_card (gpointer card)
   g_object_unref (card);
 }
 
+/* A card made in advance waits in the grid, hidden, and is measured there
+ * (its styles looked up and its texts shaped as the grid will show them):
+ * the frame that shows it then no longer measures its labels, which with
+ * the card's first styles took 4-11 ms of that frame (BENCHMARKS.md). */
+static void
+prepare_card (DsWindow    *self,
+              DsBoardCard *card)
+{
+  GtkWidget *widget = GTK_WIDGET (card);
+  int min, nat;
+
+  gtk_widget_set_no_show_all (widget, TRUE);
+  gtk_widget_hide (widget);
+  gtk_container_add (GTK_CONTAINER (self->flowbox), widget);
+  gtk_widget_get_preferred_width (widget, &min, &nat);
+  gtk_widget_get_preferred_height_for_width (widget, nat, &min, &nat);
+}
+
 /* One card a call, for the first pending board without one, between the
- * frames: building a card from its template takes 2-3 ms, which the
- * frame that adds it then no longer spends. */
+ * frames: building a card from its template takes 2-3 ms, and measuring
+ * it as much again, which the frame that adds it then no longer spends. */
 static gboolean
 prebuild_cb (gpointer user_data)
 {
@@ -1260,6 +1288,7 @@ prebuild_cb (gpointer user_data)
       card = g_object_ref_sink (ds_board_card_new (l->data));
       ds_board_card_set_compact (card, g_settings_get_boolean (self->settings, "compact-view"));
       g_hash_table_insert (self->prebuilt, g_strdup (port), card);
+      prepare_card (self, card);
       return G_SOURCE_CONTINUE;
     }
   self->prebuild_id = 0;
@@ -1295,6 +1324,12 @@ board_added_cb (DsBoardMonitor *monitor,
   g_queue_push_tail (&self->pending_boards, g_object_ref (board));
   if (gtk_widget_get_mapped (GTK_WIDGET (self)))
     {
+      /* The grid comes in a frame of its own, the first card in the next. */
+      if (g_strcmp0 (gtk_stack_get_visible_child_name (self->main_stack), "boards") != 0)
+        {
+          update_page (self);
+          self->page_switched = TRUE;
+        }
       if (self->add_cards_tick_id == 0)
         self->add_cards_tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), add_cards_tick_cb, NULL, NULL);
       if (self->prebuild_id == 0)
@@ -1315,7 +1350,11 @@ add_card (DsWindow *self,
   DsBoardCard *card;
 
   if (g_hash_table_contains (self->cards, port))
-    return;
+    {
+      if (prebuilt != NULL)
+        gtk_widget_destroy (GTK_WIDGET (prebuilt));
+      return;
+    }
   card = take_gone_card (self, board);
   drop_gone_card_of (self, board);
   if (card != NULL)
@@ -1324,6 +1363,9 @@ add_card (DsWindow *self,
       g_autofree char *uid = ds_board_dup_uid (board);
       g_autofree char *gone_uid = card_dup_uid (card);
 
+      /* The card made in advance waits in the grid: it goes. */
+      if (prebuilt != NULL)
+        gtk_widget_destroy (GTK_WIDGET (prebuilt));
       ds_board_card_set_board (card, board);
       ds_board_card_set_connected (card, TRUE);
       /* Another board in the slot shows its own history, not the one
@@ -1337,7 +1379,11 @@ add_card (DsWindow *self,
       card = prebuilt != NULL ? prebuilt : ds_board_card_new (board);
       ds_board_card_set_compact (card, g_settings_get_boolean (self->settings, "compact-view"));
       ds_board_card_set_job (card, latest_job_for (self, board));
-      gtk_container_add (GTK_CONTAINER (self->flowbox), GTK_WIDGET (card));
+      if (gtk_widget_get_parent (GTK_WIDGET (card)) == NULL)
+        gtk_container_add (GTK_CONTAINER (self->flowbox), GTK_WIDGET (card));
+      /* A card made in advance waits hidden in the grid (prepare_card()). */
+      gtk_widget_set_no_show_all (GTK_WIDGET (card), FALSE);
+      gtk_widget_show (GTK_WIDGET (card));
     }
   ds_board_card_set_can_start (card, self->operator_id != NULL);
   update_attempts (self, card);
@@ -1372,7 +1418,11 @@ board_removed_cb (DsBoardMonitor *monitor,
       }
   g_hash_table_remove (self->prebuilt, port);
   if (card == NULL)
-    return;
+    {
+      /* The grid came for a board that went before its card. */
+      update_page (self);
+      return;
+    }
   g_hash_table_remove (self->cards, port);
   keep_gone_card (self, card);
   update_placeholders (self);
@@ -2413,9 +2463,12 @@ ds_window_get_cards (DsWindow *self)
   GList *children = gtk_container_get_children (GTK_CONTAINER (self->flowbox));
   GList *cards = NULL;
 
-  /* Boards' cards only, not the empty slots. */
+  /* Boards' cards only, not the empty slots, nor the cards made in
+   * advance that wait hidden for their frame. */
   for (GList *l = children; l != NULL; l = l->next)
-    if (DS_IS_BOARD_CARD (l->data))
+    if (DS_IS_BOARD_CARD (l->data) &&
+        (self->prebuilt == NULL ||
+         g_hash_table_lookup (self->prebuilt, ds_board_get_port (ds_board_card_get_board (l->data))) != l->data))
       cards = g_list_prepend (cards, l->data);
   g_list_free (children);
   /* The flow box sorts on screen; its children list keeps insertion order. */

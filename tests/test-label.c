@@ -194,11 +194,33 @@ test_bad_input (Fixture       *f,
   g_assert_error (error, DS_ERROR, DS_ERROR_IO);
 }
 
+/* A label's owned copy keeps every text and number, and a text the label
+ * leaves out stays out. */
+static void
+test_info_copy (void)
+{
+  g_autofree char *serial = g_strdup ("DS-20261203-000001");
+  DsLabelInfo info = { .qr = "MT:-24J0AFN00KA0648G00", .manual_code = "34970112332", .serial_number = serial,
+                       .vid = 0xFFF1, .pid = 0x8001, .product_name = NULL };
+  g_autoptr(DsLabelInfo) copy = ds_label_info_copy (&info);
+
+  /* The copy does not lean on the original's texts. */
+  memset (serial, 'X', strlen (serial));
+  g_assert_cmpstr (copy->qr, ==, "MT:-24J0AFN00KA0648G00");
+  g_assert_true (copy->qr != info.qr);
+  g_assert_cmpstr (copy->manual_code, ==, "34970112332");
+  g_assert_cmpstr (copy->serial_number, ==, "DS-20261203-000001");
+  g_assert_null (copy->product_name);
+  g_assert_cmphex (copy->vid, ==, 0xFFF1);
+  g_assert_cmphex (copy->pid, ==, 0x8001);
+}
+
 int
 main (int    argc,
       char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/label/info-copy", test_info_copy);
   g_test_add ("/label/png", Fixture, NULL, fixture_set_up, test_png, fixture_tear_down);
   g_test_add ("/label/pdf", Fixture, NULL, fixture_set_up, test_pdf, fixture_tear_down);
   g_test_add ("/label/zpl", Fixture, NULL, fixture_set_up, test_zpl, fixture_tear_down);

@@ -345,12 +345,7 @@ ds_label_printer_list_finish (DsLabelPrinter *self,
 /* What a print operation carries into its thread. */
 typedef struct {
   char          *printer;
-  char          *qr;
-  char          *manual_code;
-  char          *serial_number;
-  char          *product_name;
-  guint16        vid;
-  guint16        pid;
+  DsLabelInfo   *info;
   DsLabelFormat  format;
 } PrintData;
 
@@ -358,10 +353,7 @@ static void
 print_data_free (PrintData *data)
 {
   g_free (data->printer);
-  g_free (data->qr);
-  g_free (data->manual_code);
-  g_free (data->serial_number);
-  g_free (data->product_name);
+  ds_label_info_free (data->info);
   g_free (data);
 }
 
@@ -394,10 +386,6 @@ print_label (DsLabelPrinter *self,
              GCancellable   *cancellable,
              GError        **error)
 {
-  DsLabelInfo info = {
-    .qr = data->qr, .manual_code = data->manual_code, .serial_number = data->serial_number,
-    .vid = data->vid, .pid = data->pid, .product_name = data->product_name,
-  };
   Watch watch = { .cancellable = cancellable };
   g_autofree char *display = NULL;
   g_autofree char *title = NULL;
@@ -411,7 +399,7 @@ print_label (DsLabelPrinter *self,
   const char *mime;
   int job_id;
 
-  file = render_label (&info, data->format, error);
+  file = render_label (data->info, data->format, error);
   if (file == NULL)
     return 0;
   mime = data->format == DS_LABEL_PDF ? CUPS_FORMAT_PDF
@@ -428,7 +416,7 @@ print_label (DsLabelPrinter *self,
     }
 
   /* TRANSLATORS: the print job's title, %s is the board's serial number */
-  title = g_strdup_printf (_("Label %s"), data->serial_number);
+  title = g_strdup_printf (_("Label %s"), data->info->serial_number);
   /* One Print-Job request, built here: libcups' cupsCreateJob() looks the
    * queue up first and may address the printer's device URI instead. */
   httpAssembleURIf (HTTP_URI_CODING_ALL, uri, sizeof uri, "ipp", NULL, "localhost", ippPort (),
@@ -456,7 +444,7 @@ print_label (DsLabelPrinter *self,
   job_id = ippGetInteger (attr, 0);
   ippDelete (response);
   watch_clear (&watch);
-  g_debug ("label %s sent to %s on %s as job %d", data->serial_number, data->printer, display, job_id);
+  g_debug ("label %s sent to %s on %s as job %d", data->info->serial_number, data->printer, display, job_id);
   return job_id;
 }
 
@@ -501,12 +489,7 @@ ds_label_printer_print_async (DsLabelPrinter      *self,
     }
   data = g_new0 (PrintData, 1);
   data->printer = g_strdup (printer);
-  data->qr = g_strdup (info->qr);
-  data->manual_code = g_strdup (info->manual_code);
-  data->serial_number = g_strdup (info->serial_number);
-  data->product_name = g_strdup (info->product_name);
-  data->vid = info->vid;
-  data->pid = info->pid;
+  data->info = ds_label_info_copy (info);
   data->format = format;
   g_task_set_task_data (task, data, (GDestroyNotify) print_data_free);
   g_task_run_in_thread (task, print_thread);

@@ -21,6 +21,49 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (QRcode, QRcode_free)
 #define QR_SIDE_MM 24.0
 #define MARGIN_MM 0.7
 
+/* Appends @text (NULL stays NULL) to the block at *@end. */
+static const char *
+copy_text (const char  *text,
+           char       **end)
+{
+  char *copy = *end;
+  gsize len;
+
+  if (text == NULL)
+    return NULL;
+  len = strlen (text) + 1;
+  memcpy (copy, text, len);
+  *end += len;
+  return copy;
+}
+
+DsLabelInfo *
+ds_label_info_copy (const DsLabelInfo *info)
+{
+  const char *texts[] = { info->qr, info->manual_code, info->serial_number, info->product_name };
+  gsize size = sizeof (DsLabelInfo);
+  DsLabelInfo *copy;
+  char *end;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (texts); i++)
+    size += texts[i] != NULL ? strlen (texts[i]) + 1 : 0;
+  copy = g_malloc0 (size);
+  end = (char *) (copy + 1);
+  copy->qr = copy_text (info->qr, &end);
+  copy->manual_code = copy_text (info->manual_code, &end);
+  copy->serial_number = copy_text (info->serial_number, &end);
+  copy->product_name = copy_text (info->product_name, &end);
+  copy->vid = info->vid;
+  copy->pid = info->pid;
+  return copy;
+}
+
+void
+ds_label_info_free (DsLabelInfo *info)
+{
+  g_free (info);
+}
+
 gboolean
 ds_label_format_for_path (const char    *path,
                           DsLabelFormat *out,

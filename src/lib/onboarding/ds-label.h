@@ -28,6 +28,12 @@ typedef struct {
 #define DS_LABEL_PNG_DPI    300
 #define DS_LABEL_ZPL_DPI    203
 
+/* A copy of @info that owns its texts, in one block: free it with
+ * ds_label_info_free(). */
+DsLabelInfo *ds_label_info_copy (const DsLabelInfo *info);
+void         ds_label_info_free (DsLabelInfo       *info);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DsLabelInfo, ds_label_info_free)
+
 /* The format a file name's extension (.png, .pdf, .zpl) asks for. */
 gboolean  ds_label_format_for_path (const char         *path,
                                     DsLabelFormat      *out,

@@ -271,6 +271,9 @@ main (int    argc,
   g_assert_true (test_wait_until (all_done, window, 120));
   deselect (window);
   save (GTK_WIDGET (window), "main-window-done.png");
+  /* A passed board's card with its QR code (issue 17), as the window
+   * draws it. */
+  save (GTK_WIDGET (ds_window_find_card (window, "sim-0")), "board-card-label.png");
 
   /* The details of a board that passed: log and certificate chain. */
   details = test_find_button (GTK_WIDGET (ds_window_find_card (window, "sim-0")), "win.board-details");

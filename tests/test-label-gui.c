@@ -259,7 +259,6 @@ test_card_and_details (void)
   g_assert_cmpstr (ds_board_card_get_qr (card), ==, label.qr);
 
   gtk_window_present (GTK_WINDOW (dialog));
-  maybe_save (window, "board-card-label.png");
   maybe_save (GTK_WIDGET (dialog), "board-details-label.png");
   close_details (dialog);
   gtk_widget_destroy (window);

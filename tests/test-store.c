@@ -164,7 +164,7 @@ test_schema (Fixture       *f,
              gconstpointer  data)
 {
   const char *objects[] = { "boards", "jobs", "steps", "certificates", "events",
-                            "jobs_board", "steps_job", "certificates_board", "events_kind" };
+                            "jobs_board", "steps_job", "certificates_board", "events_config" };
   g_autoptr(GError) error = NULL;
   g_autoptr(DsDb) db = NULL;
 
@@ -189,6 +189,26 @@ test_schema (Fixture       *f,
 
       g_assert_no_error (error);
       g_assert_cmpint (ds_db_rows_int (rows, 0, 0), ==, 1);
+    }
+
+  /* Every index on the events is written at every commit: the only one
+   * covers the configuration events, and the lookup of the last
+   * configuration uses it. */
+  if (!PG)
+    {
+      g_autoptr(DsDbRows) indexes = ds_db_query (db, "SELECT group_concat(name) FROM sqlite_master "
+                                                     "WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL",
+                                                 NULL, 0, &error);
+      g_autoptr(DsDbRows) plan = NULL;
+
+      g_assert_no_error (error);
+      g_assert_cmpstr (ds_db_rows_text (indexes, 0, 0), ==, "events_config");
+      plan = ds_db_query (db, "EXPLAIN QUERY PLAN SELECT message FROM events WHERE kind = 'config-change' "
+                              "AND substr(message, 1, length(?1)) = ?1 ORDER BY id DESC LIMIT 1",
+                          DB_PARAMS (DB_TEXT ("station x\n")), &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (ds_db_rows_count (plan), ==, 1);
+      g_assert_nonnull (strstr (ds_db_rows_text (plan, 0, 3), "USING INDEX events_config"));
     }
 
   /* Reopening an existing store keeps its schema and does not recreate it. */

@@ -13,8 +13,9 @@ typedef struct _DsDb     DsDb;
 typedef struct _DsDbRows DsDbRows;
 
 /* The columns of each audited table, in the order their digest covers
- * them; the first one names the row.  The store writes its rows with
- * RETURNING these, verification reads them back the same way. */
+ * them; the first one names the row.  The store reads each row it wrote
+ * with these (ds_store_write_row()), verification reads them back the
+ * same way. */
 #define DS_AUDIT_BOARDS_COLUMNS "uid, first_seen_us, last_seen_us"
 #define DS_AUDIT_JOBS_COLUMNS   "id, board_uid, port, operator, lot, station, started_us, finished_us, " \
                                 "outcome, failed_step, error_code, error_message"

@@ -99,10 +99,10 @@ add_onboarding_txn (DsStore  *self,
         serial = g_steal_pointer (&candidate);
     }
 
-  rows = ds_store_query (self, "recording onboarding data",
+  rows = ds_store_write_row (self, "recording onboarding data", "onboarding", DS_AUDIT_ONBOARDING_COLUMNS, NULL,
     "INSERT INTO onboarding (job_id, board_uid, serial_number, seq, vid, pid, discriminator, iterations, salt, "
     "verifier, passcode, qr, manual_code, manufacturing_date, created_us) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING " DS_AUDIT_ONBOARDING_COLUMNS,
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     DB_PARAMS (DB_INT (r->job_id), DB_TEXT (r->board_uid), DB_TEXT (serial), DB_INT ((gint64) seq),
                DB_INT (r->vid), DB_INT (r->pid), DB_INT (r->discriminator), DB_INT (r->iterations),
                DB_TEXT (r->salt_hex), DB_TEXT (r->verifier_hex), DB_INT (r->passcode), DB_TEXT (r->qr),
@@ -117,9 +117,9 @@ add_onboarding_txn (DsStore  *self,
   ds_audit_note_rows (self->digests, "onboarding", rows);
   if (r->product_name != NULL)
     {
-      g_autoptr(DsDbRows) label = ds_store_query (self, "recording the label's product name",
-        "INSERT INTO onboarding_labels (onboarding_id, product_name) VALUES (?, ?) RETURNING "
-        DS_AUDIT_ONBOARDING_LABELS_COLUMNS, DB_PARAMS (DB_INT (r->id), DB_TEXT (r->product_name)), error);
+      g_autoptr(DsDbRows) label = ds_store_write_row (self, "recording the label's product name", "onboarding_labels",
+        DS_AUDIT_ONBOARDING_LABELS_COLUMNS, NULL, "INSERT INTO onboarding_labels (onboarding_id, product_name) VALUES (?, ?)",
+        DB_PARAMS (DB_INT (r->id), DB_TEXT (r->product_name)), error);
 
       if (label == NULL)
         return FALSE;

@@ -95,6 +95,26 @@ gboolean   ds_store_run               (DsStore         *self,
                                        gsize            n_params,
                                        GError         **error);
 
+/* ds-store.c: one INSERT or UPDATE (@sql, without RETURNING) of one row
+ * of the audited @table, and that row as it now stands, read with the
+ * table's audit @columns (ds-audit.h), as verification reads it.  The row
+ * is the one @sql inserted when @key is NULL, else the one whose first
+ * audit column equals @key, which must then be all of @sql's WHERE: a row
+ * that is not there reads back as no row.  PostgreSQL returns the row
+ * with the statement (RETURNING, one round trip); SQLite reads it back
+ * with a statement of its own, since for RETURNING it builds and drops a
+ * temporary table at every statement, which cost more than the rest of
+ * the write. */
+DsDbRows  *ds_store_write_row         (DsStore         *self,
+                                       const char      *what,
+                                       const char      *table,
+                                       const char      *columns,
+                                       const DsDbValue *key,
+                                       const char      *sql,
+                                       const DsDbValue *params,
+                                       gsize            n_params,
+                                       GError         **error);
+
 /* ds-store-batcher.c: runs @func in a write transaction, possibly together
  * with other threads' writes, and returns once that transaction is
  * committed. */

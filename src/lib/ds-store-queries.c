@@ -47,8 +47,9 @@ ds_store_settle_later (DsStore   *self,
     }
 }
 
-/* After an UPDATE of one job: a job id the store never gave out is a bug
- * in the caller, but it must not pass silently. */
+/* After an UPDATE of one job, with the rows it gives back (the job, or
+ * none): a job id the store never gave out is a bug in the caller, but it
+ * must not pass silently. */
 static gboolean
 check_job_changed (DsStore  *self,
                    DsDbRows *rows,
@@ -57,7 +58,7 @@ check_job_changed (DsStore  *self,
 {
   g_autofree char *id = NULL;
 
-  if (ds_db_rows_changed (rows) == 1)
+  if (ds_db_rows_count (rows) == 1)
     return TRUE;
   /* The id goes in as a string: xgettext cannot see through G_GINT64_FORMAT. */
   id = g_strdup_printf ("%" G_GINT64_FORMAT, job_id);
@@ -73,11 +74,11 @@ touch_board (DsStore    *self,
              gint64      now,
              GError    **error)
 {
-  g_autoptr(DsDbRows) rows = ds_store_query (self, "recording the board",
-                                             "INSERT INTO boards (uid, first_seen_us, last_seen_us) VALUES (?1, ?2, ?2) "
-                                             "ON CONFLICT (uid) DO UPDATE SET last_seen_us = ?2 "
-                                             "RETURNING " DS_AUDIT_BOARDS_COLUMNS,
-                                             DB_PARAMS (DB_TEXT (uid), DB_INT (now)), error);
+  g_autoptr(DsDbRows) rows = ds_store_write_row (self, "recording the board", "boards", DS_AUDIT_BOARDS_COLUMNS,
+                                                 &DB_TEXT (uid),
+                                                 "INSERT INTO boards (uid, first_seen_us, last_seen_us) VALUES (?1, ?2, ?2) "
+                                                 "ON CONFLICT (uid) DO UPDATE SET last_seen_us = ?2",
+                                                 DB_PARAMS (DB_TEXT (uid), DB_INT (now)), error);
 
   if (rows == NULL)
     return FALSE;
@@ -106,14 +107,14 @@ begin_job_txn (DsStore  *self,
 
   if (a->board_uid != NULL && !touch_board (self, a->board_uid, now, error))
     return FALSE;
-  rows = pg ? ds_store_query (self, "recording a job",
+  rows = pg ? ds_store_write_row (self, "recording a job", "jobs", DS_AUDIT_JOBS_COLUMNS, NULL,
                               "INSERT INTO jobs (board_uid, port, operator, lot, station, started_us, owner) "
-                              "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING " DS_AUDIT_JOBS_COLUMNS,
+                              "VALUES (?, ?, ?, ?, ?, ?, ?)",
                               DB_PARAMS (DB_TEXT (a->board_uid), DB_TEXT (a->port), DB_TEXT (a->operator_id),
                                 DB_TEXT (a->lot), DB_TEXT (a->station), DB_INT (now), DB_INT (self->owner)), error)
-            : ds_store_query (self, "recording a job",
+            : ds_store_write_row (self, "recording a job", "jobs", DS_AUDIT_JOBS_COLUMNS, NULL,
                               "INSERT INTO jobs (board_uid, port, operator, lot, station, started_us) "
-                              "VALUES (?, ?, ?, ?, ?, ?) RETURNING " DS_AUDIT_JOBS_COLUMNS,
+                              "VALUES (?, ?, ?, ?, ?, ?)",
                               DB_PARAMS (DB_TEXT (a->board_uid), DB_TEXT (a->port), DB_TEXT (a->operator_id),
                                 DB_TEXT (a->lot), DB_TEXT (a->station), DB_INT (now)), error);
   if (rows == NULL)
@@ -160,8 +161,8 @@ set_job_board_txn (DsStore  *self,
 
   if (!touch_board (self, a->board_uid, g_get_real_time (), error))
     return FALSE;
-  rows = ds_store_query (self, "recording the board of a job",
-                         "UPDATE jobs SET board_uid = ? WHERE id = ? RETURNING " DS_AUDIT_JOBS_COLUMNS,
+  rows = ds_store_write_row (self, "recording the board of a job", "jobs", DS_AUDIT_JOBS_COLUMNS, &DB_INT (a->job_id),
+                         "UPDATE jobs SET board_uid = ? WHERE id = ?",
                          DB_PARAMS (DB_TEXT (a->board_uid), DB_INT (a->job_id)), error);
   if (rows == NULL || !check_job_changed (self, rows, a->job_id, error))
     return FALSE;
@@ -195,9 +196,9 @@ insert_step (DsStore    *self,
   g_autofree char *what = g_strdup_printf ("%s %s", step, outcome);
   g_autoptr(DsDbRows) rows = NULL;
 
-  rows = ds_store_query (self, "recording a step",
+  rows = ds_store_write_row (self, "recording a step", "steps", DS_AUDIT_STEPS_COLUMNS, NULL,
                          "INSERT INTO steps (job_id, step, outcome, started_us, finished_us, error_code, error_message) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING " DS_AUDIT_STEPS_COLUMNS,
+                         "VALUES (?, ?, ?, ?, ?, ?, ?)",
                          DB_PARAMS (DB_INT (job_id), DB_TEXT (step), DB_TEXT (outcome), DB_INT (started_us),
                            DB_INT (finished_us), DB_TEXT (error_code), DB_TEXT (error_message)), error);
   if (rows == NULL)
@@ -323,9 +324,9 @@ finish_job_txn (DsStore  *self,
 
   if (!flush_later (self, a->job_id, error))
     return FALSE;
-  rows = ds_store_query (self, "recording the end of a job",
+  rows = ds_store_write_row (self, "recording the end of a job", "jobs", DS_AUDIT_JOBS_COLUMNS, &DB_INT (a->job_id),
                          "UPDATE jobs SET finished_us = ?, outcome = ?, failed_step = ?, error_code = ?, error_message = ? "
-                         "WHERE id = ? RETURNING " DS_AUDIT_JOBS_COLUMNS,
+                         "WHERE id = ?",
                          DB_PARAMS (DB_INT (g_get_real_time ()), DB_TEXT (a->outcome),
                            DB_TEXT (keeps_step ? a->failed_step : NULL), DB_TEXT (a->error_code),
                            DB_TEXT (a->error_message), DB_INT (a->job_id)), error);
@@ -396,10 +397,9 @@ add_certificate_txn (DsStore  *self,
   if (!touch_board (self, record->board_uid, g_get_real_time (), error))
     return FALSE;
 
-  rows = ds_store_query (self, "recording a certificate",
+  rows = ds_store_write_row (self, "recording a certificate", "certificates", DS_AUDIT_CERTS_COLUMNS, NULL,
                          "INSERT INTO certificates (job_id, board_uid, serial, fingerprint, pubkey_sha256, subject, dac_der, "
-                         "pai_der, dac_path, pai_path, issued_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                         "RETURNING " DS_AUDIT_CERTS_COLUMNS,
+                         "pai_der, dac_path, pai_path, issued_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                          DB_PARAMS (DB_ID (record->job_id), DB_TEXT (record->board_uid), DB_TEXT (record->serial),
                            DB_TEXT (record->fingerprint), DB_TEXT (record->pubkey_sha256), DB_TEXT (record->subject),
                            DB_BLOB (record->dac_der), DB_BLOB (record->pai_der), DB_TEXT (record->dac_path),
@@ -480,15 +480,16 @@ update_certificate_locked (DsStore    *self,
                        board_uid, ds_db_rows_text (live, 0, 0), serial);
           return FALSE;
         }
-      rows = ds_store_query (self, "recording an installed certificate", "UPDATE certificates SET installed = 1 WHERE id = ? RETURNING " DS_AUDIT_CERTS_COLUMNS,
-                             DB_PARAMS (DB_INT (cert_id)), error);
+      rows = ds_store_write_row (self, "recording an installed certificate", "certificates", DS_AUDIT_CERTS_COLUMNS,
+                                 &DB_INT (cert_id), "UPDATE certificates SET installed = 1 WHERE id = ?",
+                                 DB_PARAMS (DB_INT (cert_id)), error);
       msg = g_strdup_printf ("serial %s", serial);
     }
   else
     {
-      rows = ds_store_query (self, "superseding a certificate",
-                             "UPDATE certificates SET superseded = 1, superseded_reason = ? WHERE id = ? "
-                             "RETURNING " DS_AUDIT_CERTS_COLUMNS,
+      rows = ds_store_write_row (self, "superseding a certificate", "certificates", DS_AUDIT_CERTS_COLUMNS,
+                                 &DB_INT (cert_id),
+                                 "UPDATE certificates SET superseded = 1, superseded_reason = ? WHERE id = ?",
                              DB_PARAMS (DB_TEXT (reason != NULL ? reason : ""), DB_INT (cert_id)), error);
       msg = g_strdup_printf ("serial %s: %s", serial, reason != NULL ? reason : "");
     }

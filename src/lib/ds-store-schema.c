@@ -144,6 +144,16 @@ static const Migration migrations[] = {
   { 5,
     SCHEMA_5 ("INTEGER"),
     SCHEMA_5 ("BIGINT") },
+  /* Only the configuration events indexed, newest first: an index of
+   * every event by kind put a page of its own into every commit, and one
+   * for each kind into a transaction of several writes (group commit),
+   * for a lookup the station makes once per start.  The anchors are
+   * counted once per chain, when it is keyed, and need none. */
+  { 6,
+    "DROP INDEX events_kind;"
+    "CREATE INDEX events_config ON events(id) WHERE kind = 'config-change'",
+    "DROP INDEX events_kind;"
+    "CREATE INDEX events_config ON events(id) WHERE kind = 'config-change'" },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == DS_STORE_SCHEMA_VERSION);

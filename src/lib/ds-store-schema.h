@@ -12,7 +12,7 @@ G_BEGIN_DECLS
 
 /* The version the newest migration writes; a store at a higher one was
  * written by a newer station and is refused. */
-#define DS_STORE_SCHEMA_VERSION 5
+#define DS_STORE_SCHEMA_VERSION 6
 
 /* The schema version of @db: PRAGMA user_version on SQLite, the ds_meta
  * table on PostgreSQL; 0 when there is no schema yet. */

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <glib/gi18n-lib.h>
+#include <string.h>
 
 #include "ds-audit.h"
 #include "ds-db.h"
@@ -44,6 +45,40 @@ ds_store_run (DsStore         *self,
   g_autoptr(DsDbRows) rows = ds_store_query (self, what, sql, params, n_params, error);
 
   return rows != NULL;
+}
+
+DsDbRows *
+ds_store_write_row (DsStore         *self,
+                    const char      *what,
+                    const char      *table,
+                    const char      *columns,
+                    const DsDbValue *key,
+                    const char      *sql,
+                    const DsDbValue *params,
+                    gsize            n_params,
+                    GError         **error)
+{
+  g_autoptr(DsDbRows) written = NULL;
+  g_autofree char *read = NULL;
+
+  if (ds_db_get_kind (self->db) == DS_DB_POSTGRES)
+    {
+      g_autofree char *returning = g_strconcat (sql, " RETURNING ", columns, NULL);
+
+      return ds_store_query (self, what, returning, params, n_params, error);
+    }
+  written = ds_store_query (self, what, sql, params, n_params, error);
+  if (written == NULL)
+    return NULL;
+  /* Under self->lock, on the connection that wrote it; the statement is
+   * prepared once, like the write's (ds-db.c keeps them by their text). */
+  if (key == NULL)
+    {
+      read = g_strdup_printf ("SELECT %s FROM %s WHERE rowid = last_insert_rowid()", columns, table);
+      return ds_store_query (self, what, read, NULL, 0, error);
+    }
+  read = g_strdup_printf ("SELECT %s FROM %s WHERE %.*s = ?", columns, table, (int) strcspn (columns, ","), columns);
+  return ds_store_query (self, what, read, key, 1, error);
 }
 
 static void

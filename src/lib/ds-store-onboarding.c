@@ -174,25 +174,6 @@ record_from_rows (DsDbRows *rows,
   return rec;
 }
 
-/* Runs a read on the store's reader connection (its writer when it has
- * none), under the lock that connection needs. */
-static DsDbRows *
-read_rows (DsStore          *self,
-           const char       *sql,
-           const DsDbValue  *params,
-           gsize             n_params,
-           GError          **error)
-{
-  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (self->reader != NULL ? &self->reader_lock
-                                                                                           : &self->lock);
-  DsDb *db = self->reader != NULL ? self->reader : self->db;
-  DsDbRows *rows = ds_db_query (db, sql, params, n_params, error);
-
-  if (rows == NULL)
-    g_prefix_error (error, "looking up onboarding data: ");
-  return rows;
-}
-
 DsOnboardingRecord *
 ds_store_find_onboarding (DsStore  *self,
                           gint64    job_id,
@@ -201,7 +182,8 @@ ds_store_find_onboarding (DsStore  *self,
   g_autoptr(DsDbRows) rows = NULL;
 
   g_return_val_if_fail (DS_IS_STORE (self), NULL);
-  rows = read_rows (self, SELECT_ONBOARDING "WHERE job_id = ?", DB_PARAMS (DB_INT (job_id)), error);
+  rows = ds_store_read (self, "looking up onboarding data",
+                        SELECT_ONBOARDING "WHERE job_id = ?", DB_PARAMS (DB_INT (job_id)), error);
   if (rows == NULL || ds_db_rows_count (rows) == 0)
     return NULL;
   return record_from_rows (rows, 0);
@@ -217,8 +199,9 @@ ds_store_find_board_onboarding (DsStore    *self,
 
   g_return_val_if_fail (DS_IS_STORE (self), NULL);
   g_return_val_if_fail (board_uid != NULL, NULL);
-  rows = read_rows (self, SELECT_ONBOARDING "WHERE board_uid = ? AND created_us >= ? ORDER BY id DESC LIMIT 1",
-                    DB_PARAMS (DB_TEXT (board_uid), DB_INT (since_us)), error);
+  rows = ds_store_read (self, "looking up onboarding data",
+                        SELECT_ONBOARDING "WHERE board_uid = ? AND created_us >= ? ORDER BY id DESC LIMIT 1",
+                        DB_PARAMS (DB_TEXT (board_uid), DB_INT (since_us)), error);
   if (rows == NULL || ds_db_rows_count (rows) == 0)
     return NULL;
   return record_from_rows (rows, 0);
@@ -237,7 +220,8 @@ ds_store_find_onboarding_by_serial (DsStore    *self,
 
   g_return_val_if_fail (DS_IS_STORE (self), NULL);
   g_return_val_if_fail (serial_number != NULL, NULL);
-  rows = read_rows (self, SELECT_ONBOARDING "WHERE serial_number = ?", DB_PARAMS (DB_TEXT (serial_number)), error);
+  rows = ds_store_read (self, "looking up onboarding data",
+                        SELECT_ONBOARDING "WHERE serial_number = ?", DB_PARAMS (DB_TEXT (serial_number)), error);
   if (rows == NULL)
     return NULL;
   if (ds_db_rows_count (rows) == 0)
@@ -249,7 +233,8 @@ ds_store_find_onboarding_by_serial (DsStore    *self,
     }
   rec = record_from_rows (rows, 0);
 
-  job = read_rows (self, "SELECT outcome FROM jobs WHERE id = ?", DB_PARAMS (DB_INT (rec->job_id)), error);
+  job = ds_store_read (self, "looking up onboarding data",
+                       "SELECT outcome FROM jobs WHERE id = ?", DB_PARAMS (DB_INT (rec->job_id)), error);
   if (job == NULL)
     return NULL;
   outcome = ds_db_rows_count (job) > 0 ? ds_db_rows_text (job, 0, 0) : NULL;
@@ -264,8 +249,9 @@ ds_store_find_onboarding_by_serial (DsStore    *self,
 
   /* A board provisioned again holds newer onboarding data: the old
    * label's codes no longer commission it. */
-  newer = read_rows (self, "SELECT serial_number FROM onboarding WHERE board_uid = ? AND id > ? ORDER BY id DESC LIMIT 1",
-                     DB_PARAMS (DB_TEXT (rec->board_uid), DB_INT (rec->id)), error);
+  newer = ds_store_read (self, "looking up onboarding data",
+                         "SELECT serial_number FROM onboarding WHERE board_uid = ? AND id > ? ORDER BY id DESC LIMIT 1",
+                         DB_PARAMS (DB_TEXT (rec->board_uid), DB_INT (rec->id)), error);
   if (newer == NULL)
     return NULL;
   if (ds_db_rows_count (newer) > 0)

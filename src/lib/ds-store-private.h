@@ -88,6 +88,15 @@ DsDbRows  *ds_store_query             (DsStore         *self,
                                        const DsDbValue *params,
                                        gsize            n_params,
                                        GError         **error);
+/* ds-store.c: one read of what is committed, on the store's reader
+ * connection (its writer when it has none), under the lock that
+ * connection needs; on failure says what the store was doing. */
+DsDbRows  *ds_store_read              (DsStore         *self,
+                                       const char      *what,
+                                       const char      *sql,
+                                       const DsDbValue *params,
+                                       gsize            n_params,
+                                       GError         **error);
 gboolean   ds_store_run               (DsStore         *self,
                                        const char      *what,
                                        const char      *sql,

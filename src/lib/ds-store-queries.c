@@ -578,16 +578,10 @@ find_certificate (DsStore    *self,
 {
   /* Only committed certificates matter here: a job looks up its own
    * board's, which it committed itself before. */
-  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (self->reader != NULL ? &self->reader_lock
-                                                                                           : &self->lock);
-  DsDb *db = self->reader != NULL ? self->reader : self->db;
-  g_autoptr(DsDbRows) rows = arg2 != NULL
-    ? ds_db_query (db, sql, DB_PARAMS (DB_TEXT (arg1), DB_TEXT (arg2)), error)
-    : ds_db_query (db, sql, DB_PARAMS (DB_TEXT (arg1)), error);
+  const DsDbValue params[] = { DB_TEXT (arg1), DB_TEXT (arg2) };
+  g_autoptr(DsDbRows) rows = ds_store_read (self, "looking up a certificate", sql, params, arg2 != NULL ? 2 : 1, error);
   DsCertRecord *r;
 
-  if (rows == NULL)
-    g_prefix_error (error, "looking up a certificate: ");
   if (rows == NULL || ds_db_rows_count (rows) == 0)
     return NULL;
   r = g_new0 (DsCertRecord, 1);

@@ -34,6 +34,23 @@ ds_store_query (DsStore         *self,
   return rows;
 }
 
+DsDbRows *
+ds_store_read (DsStore         *self,
+               const char      *what,
+               const char      *sql,
+               const DsDbValue *params,
+               gsize            n_params,
+               GError         **error)
+{
+  g_autoptr(GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (self->reader != NULL ? &self->reader_lock
+                                                                                           : &self->lock);
+  DsDbRows *rows = ds_db_query (self->reader != NULL ? self->reader : self->db, sql, params, n_params, error);
+
+  if (rows == NULL && what != NULL)
+    g_prefix_error (error, "%s: ", what);
+  return rows;
+}
+
 gboolean
 ds_store_run (DsStore         *self,
               const char      *what,

@@ -74,6 +74,8 @@ ds_station_setup_new (DsProfile *profile)
   DsStationSetup *self = g_object_new (DS_TYPE_STATION_SETUP, NULL);
 
   self->profile = ds_profile_ref (profile);
+  /* The profile's, until a front end lays its own over them. */
+  self->onboarding = ds_profile_get_onboarding (profile);
   return self;
 }
 
@@ -417,7 +419,6 @@ ds_station_setup_build (DsStationSetup *self,
   g_autoptr(DsCa) ca = NULL;
   g_autofree char *certs = NULL;
   DsJobOptions options = { 0 };
-  g_autoptr(DsOnboardingConfig) profile_onboarding = NULL;
 
   g_return_val_if_fail (DS_IS_STATION_SETUP (self), NULL);
   g_return_val_if_fail (self->data_dir != NULL, NULL);
@@ -524,12 +525,7 @@ ds_station_setup_build (DsStationSetup *self,
   options.reprovision_uids = self->reprovision_uids;
   options.reprovision_engineer = self->reprovision_engineer;
   options.reprovision_reason = self->reprovision_reason;
-  /* Not through ds_station_setup_get_onboarding(), which caches: the
-   * build may run in a thread and leaves the setup as it found it. */
-  if (self->onboarding != NULL)
-    options.onboarding = self->onboarding;
-  else
-    options.onboarding = profile_onboarding = ds_profile_get_onboarding (p);
+  options.onboarding = self->onboarding;
   if (!ds_job_options_validate (&options, error))
     return NULL;
   return ds_station_new (&options, p->jobs > 0 ? p->jobs : 8);
@@ -558,7 +554,7 @@ ds_station_setup_set_onboarding (DsStationSetup           *self,
   g_return_if_fail (DS_IS_STATION_SETUP (self));
 
   ds_onboarding_config_free (self->onboarding);
-  self->onboarding = ds_onboarding_config_copy (config);
+  self->onboarding = config != NULL ? ds_onboarding_config_copy (config) : ds_profile_get_onboarding (self->profile);
 }
 
 const DsOnboardingConfig *
@@ -566,9 +562,6 @@ ds_station_setup_get_onboarding (DsStationSetup *self)
 {
   g_return_val_if_fail (DS_IS_STATION_SETUP (self), NULL);
 
-  /* The profile's, unless a front end laid its own over it. */
-  if (self->onboarding == NULL)
-    self->onboarding = ds_profile_get_onboarding (self->profile);
   return self->onboarding;
 }
 

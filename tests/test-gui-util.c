@@ -128,16 +128,29 @@ no_window (gpointer data)
   return test_app_get_window (data) == NULL;
 }
 
+static gboolean
+pointer_cleared (gpointer data)
+{
+  return *(gpointer *) data == NULL;
+}
+
 void
 test_app_close (DsApplication *app)
 {
   DsWindow *window = test_app_get_window (app);
+  DsStore *store;
 
-  if (window != NULL)
-    {
-      gtk_window_close (GTK_WINDOW (window));
-      g_assert_true (test_wait_until (no_window, app, 30));
-    }
+  if (window == NULL)
+    return;
+  /* The record store goes last: what still runs for the window (a label
+   * being printed, a job's last record) holds it, and it writes its audit
+   * checkpoint as it goes, so the test's folder must outlive it. */
+  store = ds_window_get_store (window);
+  if (store != NULL)
+    g_object_add_weak_pointer (G_OBJECT (store), (gpointer *) &store);
+  gtk_window_close (GTK_WINDOW (window));
+  g_assert_true (test_wait_until (no_window, app, 30));
+  g_assert_true (test_wait_until (pointer_cleared, &store, 30));
 }
 
 GtkWidget *

@@ -926,6 +926,15 @@ post_certificate (DsJob              *self,
   post (self, ev);
 }
 
+/* The product name the factory data and the label carry: the configured
+ * one, else one made of the product ID. */
+static char *
+product_name_for (const DsOnboardingConfig *c,
+                  guint16                   pid)
+{
+  return c != NULL && c->product_name != NULL ? g_strdup (c->product_name) : g_strdup_printf ("Product %04X", pid);
+}
+
 /* @rec's codes as the board's label; a row recorded before the records
  * kept the product name gets this run's. */
 static void
@@ -939,11 +948,7 @@ post_label (DsJob                    *self,
   ev->label[0] = g_strdup (rec->qr);
   ev->label[1] = g_strdup (rec->manual_code);
   ev->label[2] = g_strdup (rec->serial_number);
-  if (rec->product_name != NULL)
-    ev->label[3] = g_strdup (rec->product_name);
-  else
-    ev->label[3] = c != NULL && c->product_name != NULL ? g_strdup (c->product_name)
-                                                        : g_strdup_printf ("Product %04X", rec->pid);
+  ev->label[3] = rec->product_name != NULL ? g_strdup (rec->product_name) : product_name_for (c, rec->pid);
   ev->vid = rec->vid;
   ev->pid = rec->pid;
   post (self, ev);
@@ -1759,8 +1764,7 @@ make_factory_data (Run                 *run,
   rec->passcode = ob.passcode;
   rec->manufacturing_date = g_date_time_format (now, "%Y-%m-%d");
   rec->created_us = g_get_real_time ();
-  rec->product_name = c != NULL && c->product_name != NULL ? g_strdup (c->product_name)
-                                                           : g_strdup_printf ("Product %04X", o->pid);
+  rec->product_name = product_name_for (c, o->pid);
   /* Recorded before the board hears of it, with its serial number. */
   if (!ds_store_add_onboarding (o->store, rec, ds_onboarding_config_get_serial_pattern (c), now, error))
     {

@@ -20,7 +20,6 @@ struct _DsBoardCard
   GtkLabel       *kind_label;
   GtkLabel       *port_label;
   GtkLabel       *uid_label;
-  char           *uid_tooltip;  /* the UID whole, as the label's tooltip says it */
   GtkLabel       *headline_label;
   GtkLabel       *cause_label;
   GtkLabel       *conflict_label;
@@ -91,7 +90,6 @@ ds_board_card_finalize (GObject *object)
   g_free (self->message);
   g_free (self->hint);
   g_free (self->conflict);
-  g_free (self->uid_tooltip);
   G_OBJECT_CLASS (ds_board_card_parent_class)->finalize (object);
 }
 
@@ -268,17 +266,19 @@ keep_words_whole (const char *text)
   return attrs;
 }
 
-static void
+/* Sets @text unless the label shows it already; TRUE when it changed. */
+static gboolean
 set_label (GtkLabel   *label,
            const char *text)
 {
-  if (g_strcmp0 (gtk_label_get_text (label), text) != 0)
-    {
-      g_autoptr(PangoAttrList) attrs = keep_words_whole (text);
+  g_autoptr(PangoAttrList) attrs = NULL;
 
-      gtk_label_set_text (label, text);
-      gtk_label_set_attributes (label, attrs);
-    }
+  if (g_strcmp0 (gtk_label_get_text (label), text) == 0)
+    return FALSE;
+  attrs = keep_words_whole (text);
+  gtk_label_set_text (label, text);
+  gtk_label_set_attributes (label, attrs);
+  return TRUE;
 }
 
 static void
@@ -492,13 +492,9 @@ update (DsBoardCard *self)
                                                     : ds_board_dup_uid (self->board);
   /* TRANSLATORS: the board's 96-bit chip UID */
   uid_text = uid != NULL ? g_strdup_printf (_("UID %s"), uid) : g_strdup (_("UID not known yet"));
-  set_label (self->uid_label, uid_text);
-  if (g_strcmp0 (self->uid_tooltip, uid) != 0)
-    {
-      g_free (self->uid_tooltip);
-      self->uid_tooltip = g_strdup (uid);
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self->uid_label), uid);
-    }
+  /* The UID whole, for when the QR code beside it cuts it. */
+  if (set_label (self->uid_label, uid_text))
+    gtk_widget_set_tooltip_text (GTK_WIDGET (self->uid_label), uid);
   update_qr (self);
 
   switch (self->status)

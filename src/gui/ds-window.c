@@ -154,12 +154,29 @@ setting_pid (DsWindow *self)
   return g_variant_get_uint16 (v);
 }
 
+/* What the TEST badge says: test DACs, and the built-in test CD when the
+ * station gives it (or, before it is built, its profile will). */
+static char *
+test_mode_tooltip (DsWindow *self)
+{
+  const char *test_dacs = _("Test mode: the built-in test CA issues test DACs (test vendor ID) that no product may carry");
+  gboolean test_cd = self->station != NULL ? ds_station_get_options (self->station)->cd_builtin_test
+                                            : ds_profile_gives_test_cd (self->profile);
+
+  if (!test_cd)
+    return g_strdup (test_dacs);
+  return g_strconcat (test_dacs, "\n",
+                      _("Every board gets the built-in test Certification Declaration, signed with the Matter test key"),
+                      NULL);
+}
+
 static void
 update_header (DsWindow *self)
 {
   GtkStyleContext *badge = gtk_widget_get_style_context (GTK_WIDGET (self->mode_badge));
   g_autofree char *product = NULL;
   g_autofree char *subtitle = NULL;
+  g_autofree char *tip = NULL;
 
   gtk_style_context_remove_class (badge, "test");
   gtk_style_context_remove_class (badge, "production");
@@ -179,18 +196,7 @@ update_header (DsWindow *self)
       /* TRANSLATORS: the station mode badge: test certificates only */
       gtk_label_set_text (self->mode_badge, C_("mode", "TEST"));
       gtk_style_context_add_class (badge, "test");
-      gboolean test_cd = self->station != NULL ? ds_station_get_options (self->station)->cd_builtin_test
-                                                : ds_profile_gives_test_cd (self->profile);
-      g_autofree char *tip = NULL;
-
-      if (test_cd)
-        tip = g_strconcat (_("Test mode: the built-in test CA issues test DACs (test vendor ID) that no product may carry"),
-                           "\n",
-                           _("Every board gets the built-in test Certification Declaration, signed with the Matter test key"),
-                           NULL);
-      else
-        tip = g_strdup (_("Test mode: the built-in test CA issues test DACs (test vendor ID) that no product may carry"));
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self->mode_badge), tip);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->mode_badge), tip = test_mode_tooltip (self));
     }
   else
     {

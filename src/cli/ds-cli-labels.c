@@ -60,11 +60,11 @@ GOptionEntry ds_cli_onboarding_run_entries[] = {
 static DsLabelFormat
 label_format (void)
 {
-  if (g_strcmp0 (opt_label_format, "pdf") == 0)
-    return DS_LABEL_PDF;
-  if (g_strcmp0 (opt_label_format, "zpl") == 0)
-    return DS_LABEL_ZPL;
-  return DS_LABEL_PNG;
+  DsLabelFormat format = DS_LABEL_PNG;
+
+  /* Checked by ds_cli_onboarding_apply(); not given: png. */
+  ds_label_format_from_name (opt_label_format, &format);
+  return format;
 }
 
 static const char *
@@ -88,6 +88,7 @@ gboolean
 ds_cli_onboarding_apply (DsStationSetup *setup)
 {
   DsProfile *profile = ds_station_setup_get_profile (setup);
+  DsLabelFormat format;
   /* The profile's settings, with the options given laid over them. */
   g_autoptr(DsOnboardingConfig) c = ds_onboarding_config_copy (ds_station_setup_get_onboarding (setup));
   g_autoptr(GError) error = NULL;
@@ -97,8 +98,7 @@ ds_cli_onboarding_apply (DsStationSetup *setup)
   if (opt_label_format == NULL && profile->label_format != NULL)
     opt_label_format = g_strdup (profile->label_format);
 
-  if (opt_label_format != NULL && !g_str_equal (opt_label_format, "png") && !g_str_equal (opt_label_format, "pdf") &&
-      !g_str_equal (opt_label_format, "zpl"))
+  if (opt_label_format != NULL && !ds_label_format_from_name (opt_label_format, &format))
     {
       g_printerr (_("--label-format takes png, pdf or zpl\n"));
       return FALSE;

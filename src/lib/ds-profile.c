@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ds-error.h"
+#include "ds-label.h"
 #include "ds-onboarding.h"
 #include "ds-pkcs11.h"
 #include "ds-test-ca.h"
@@ -368,10 +369,11 @@ parse_label_key (const Parser *p,
 {
   if (g_str_equal (key, "format"))
     {
+      DsLabelFormat format;
+
       if (!get_string (p, group, key, &self->label_format, error))
         return FALSE;
-      if (!g_str_equal (self->label_format, "png") && !g_str_equal (self->label_format, "pdf") &&
-          !g_str_equal (self->label_format, "zpl"))
+      if (!ds_label_format_from_name (self->label_format, &format))
         return bad_value (p, group, key, _("takes png, pdf or zpl"), error);
       return TRUE;
     }

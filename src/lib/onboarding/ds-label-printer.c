@@ -82,13 +82,9 @@ ds_label_print_format_parse (const char    *name,
                              DsLabelFormat *out,
                              GError       **error)
 {
-  if (g_ascii_strcasecmp (name, "pdf") == 0)
-    *out = DS_LABEL_PDF;
-  else if (g_ascii_strcasecmp (name, "zpl") == 0)
-    *out = DS_LABEL_ZPL;
-  else if (g_ascii_strcasecmp (name, "png") == 0)
-    *out = DS_LABEL_PNG;
-  else
+  g_autofree char *lower = g_ascii_strdown (name, -1);
+
+  if (!ds_label_format_from_name (lower, out))
     {
       g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
                    _("Unknown label format “%s”: use pdf, zpl or png"), name);

@@ -65,19 +65,32 @@ ds_label_info_free (DsLabelInfo *info)
 }
 
 gboolean
+ds_label_format_from_name (const char    *name,
+                           DsLabelFormat *out)
+{
+  static const struct {
+    const char    *name;
+    DsLabelFormat  format;
+  } formats[] = { { "png", DS_LABEL_PNG }, { "pdf", DS_LABEL_PDF }, { "zpl", DS_LABEL_ZPL } };
+
+  for (gsize i = 0; name != NULL && i < G_N_ELEMENTS (formats); i++)
+    if (g_str_equal (name, formats[i].name))
+      {
+        *out = formats[i].format;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+gboolean
 ds_label_format_for_path (const char    *path,
                           DsLabelFormat *out,
                           GError       **error)
 {
   g_autofree char *lower = g_ascii_strdown (path, -1);
+  const char *dot = strrchr (lower, '.');
 
-  if (g_str_has_suffix (lower, ".png"))
-    *out = DS_LABEL_PNG;
-  else if (g_str_has_suffix (lower, ".pdf"))
-    *out = DS_LABEL_PDF;
-  else if (g_str_has_suffix (lower, ".zpl"))
-    *out = DS_LABEL_ZPL;
-  else
+  if (dot == NULL || !ds_label_format_from_name (dot + 1, out))
     {
       g_set_error (error, DS_ERROR, DS_ERROR_CONFIG,
                    _("Cannot tell the label format of “%s”: name it .png, .pdf or .zpl"), path);

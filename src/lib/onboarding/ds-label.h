@@ -34,6 +34,10 @@ DsLabelInfo *ds_label_info_copy (const DsLabelInfo *info);
 void         ds_label_info_free (DsLabelInfo       *info);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DsLabelInfo, ds_label_info_free)
 
+/* The format "png", "pdf" or "zpl" names, as a profile, an option and a
+ * file's extension give it (lower case); FALSE for any other name. */
+gboolean  ds_label_format_from_name (const char    *name,
+                                     DsLabelFormat *out);
 /* The format a file name's extension (.png, .pdf, .zpl) asks for. */
 gboolean  ds_label_format_for_path (const char         *path,
                                     DsLabelFormat      *out,

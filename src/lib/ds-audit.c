@@ -129,6 +129,32 @@ read_key (int         fd,
   return NULL;
 }
 
+/* Puts @len bytes at @path only if nothing is there, and whole: a reader
+ * never sees the file empty or half written, which a create followed by a
+ * write would show a station that opens the same store at that moment.
+ * 0 when published, EEXIST when a file was there first, else the errno. */
+static int
+publish_new_file (const char *path,
+                  const void *data,
+                  gsize       len,
+                  gboolean    sync)
+{
+  g_autofree char *tmp = g_strconcat (path, ".XXXXXX", NULL);
+  int fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0600);
+  int errsv = 0;
+
+  if (fd < 0)
+    return errno;
+  if (write (fd, data, len) != (ssize_t) len || (sync && fsync (fd) != 0))
+    errsv = errno != 0 ? errno : EIO;
+  if (close (fd) != 0 && errsv == 0)
+    errsv = errno;
+  if (errsv == 0 && link (tmp, path) != 0)
+    errsv = errno;
+  g_unlink (tmp);
+  return errsv;
+}
+
 GBytes *
 ds_audit_key_load (const char *dir,
                    gboolean    create,
@@ -139,6 +165,7 @@ ds_audit_key_load (const char *dir,
   g_autoptr(GString) text = g_string_new (NULL);
   GBytes *bytes;
   int fd;
+  int errsv;
 
   fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd >= 0)
@@ -149,7 +176,7 @@ ds_audit_key_load (const char *dir,
     }
   if (errno != ENOENT)
     {
-      int errsv = errno;
+      errsv = errno;
       g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Cannot read the station key %s: %s"), path, g_strerror (errsv));
       return NULL;
     }
@@ -159,30 +186,23 @@ ds_audit_key_load (const char *dir,
   if (g_mkdir_with_parents (dir, 0700) != 0 ||
       getrandom (key, sizeof key, 0) != (ssize_t) sizeof key)
     {
-      int errsv = errno;
+      errsv = errno;
       g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Cannot make the station key %s: %s"), path, g_strerror (errsv));
       return NULL;
     }
   for (gsize i = 0; i < sizeof key; i++)
     g_string_append_printf (text, "%02x", key[i]);
   g_string_append_c (text, '\n');
-  /* O_EXCL: two stations starting at once keep the key that was there
-   * first, never half of each. */
-  fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0 && errno == EEXIST)
+  /* Two stations starting at once keep the key that was there first,
+   * never half of each. */
+  errsv = publish_new_file (path, text->str, text->len, TRUE);
+  if (errsv == EEXIST)
     return ds_audit_key_load (dir, FALSE, error);
-  if (fd < 0 || write (fd, text->str, text->len) != (ssize_t) text->len || fsync (fd) != 0)
+  if (errsv != 0)
     {
-      int errsv = errno;
-      if (fd >= 0)
-        {
-          close (fd);
-          g_unlink (path);
-        }
       g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Cannot write the station key %s: %s"), path, g_strerror (errsv));
       return NULL;
     }
-  close (fd);
   g_debug ("Made a new station key for the audit chain: %s", path);
   return g_bytes_new (key, sizeof key);
 }
@@ -315,10 +335,30 @@ ds_audit_checkpoint_write (const char *path,
   g_return_val_if_fail (len < SLOT, FALSE);
   memset (slot, '\n', sizeof slot);
   memcpy (slot, text, len);
+  /* The first checkpoint appears whole, both slots at once: a station
+   * opening the store meanwhile must not find an empty file. */
+  fd = open (path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0 && errno == ENOENT)
+    {
+      char both[2 * SLOT];
+      int errsv;
+
+      memcpy (both, slot, SLOT);
+      memcpy (both + SLOT, slot, SLOT);
+      errsv = publish_new_file (path, both, sizeof both, FALSE);
+      if (errsv == 0)
+        return TRUE;
+      if (errsv != EEXIST)
+        {
+          g_set_error (error, DS_ERROR, DS_ERROR_IO, _("Cannot write the audit checkpoint %s: %s"), path,
+                       g_strerror (errsv));
+          return FALSE;
+        }
+      fd = open (path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    }
   /* Not synced: it is written after the commit it records, so after a
    * power cut it may be older than the database (an earlier end of the
    * chain, which verifies), never newer. */
-  fd = open (path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0 || pwrite (fd, slot, SLOT, 0) != SLOT || pwrite (fd, slot, SLOT, SLOT) != SLOT || close (fd) != 0)
     {
       int errsv = errno;

@@ -407,6 +407,83 @@ test_cards_made_ahead (Fixture       *f,
   g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_PASSED), ==, 6);
 }
 
+/* A card that joins the grid draws only itself: GTK 3 would draw every
+ * card of the grid again for each one that comes (a child shown in a
+ * container on screen redraws all of it), 6-7 ms of a frame for 16 cards
+ * (BENCHMARKS.md).  Boards that wait for Start change nothing on screen,
+ * so the first card, once drawn, is not drawn again while the others
+ * come. */
+static gboolean
+count_draw_cb (GtkWidget *card,
+               cairo_t   *cr,
+               gpointer   data)
+{
+  guint n = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (card), "test-draws"));
+
+  g_object_set_data (G_OBJECT (card), "test-draws", GUINT_TO_POINTER (n + 1));
+  return GDK_EVENT_PROPAGATE;
+}
+
+static void
+grid_added_cb (GtkContainer *container,
+               GtkWidget    *child,
+               gpointer      data)
+{
+  g_signal_connect (child, "draw", G_CALLBACK (count_draw_cb), data);
+}
+
+static guint
+draws_of (gpointer card)
+{
+  return GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (card), "test-draws"));
+}
+
+static gboolean
+all_drawn (gpointer data)
+{
+  g_autoptr(GList) cards = ds_window_get_cards (data);
+
+  if (g_list_length (cards) < 6)
+    return FALSE;
+  for (GList *l = cards; l != NULL; l = l->next)
+    if (draws_of (l->data) == 0)
+      return FALSE;
+  return TRUE;
+}
+
+static void
+test_cards_drawn_alone (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(GList) cards = NULL;
+  GtkWidget *flowbox;
+  guint total = 0;
+
+  /* Not signed in: the boards wait, and nothing on their cards moves. */
+  start_app (f, NULL, NULL, FALSE);
+  g_assert_true (test_wait_until (widget_mapped, f->window, 10));
+  flowbox = find_by_type (GTK_WIDGET (f->window), GTK_TYPE_FLOW_BOX);
+  g_assert_nonnull (flowbox);
+  g_signal_connect (flowbox, "add", G_CALLBACK (grid_added_cb), f);
+  ds_test_tree_start_sim_with_faults (&f->tree, 6, 0, NULL);
+  g_assert_true (test_wait_until (all_drawn, f->window, 30));
+  /* A few frames more. */
+  test_spin (300);
+  g_signal_handlers_disconnect_by_data (flowbox, f);
+  cards = ds_window_get_cards (f->window);
+  for (GList *l = cards; l != NULL; l = l->next)
+    {
+      g_signal_handlers_disconnect_by_data (l->data, f);
+      g_test_message ("%s drawn %u times", ds_board_get_name (ds_board_card_get_board (l->data)), draws_of (l->data));
+      total += draws_of (l->data);
+    }
+  /* The first card: drawn when it came, when it rendered its board's
+   * state, and when the grid grew a row; not again for each of the five
+   * cards that came after it (it was drawn 6 times so). */
+  g_assert_cmpuint (draws_of (cards->data), <=, 3);
+  g_assert_cmpuint (total, <=, 6 * 3);
+}
+
 /* The station, and with it the test PKI, is built in a thread when the
  * operator signs in, never on the main thread: Start All pressed at once
  * starts nothing until it is built, then the boards start, as one batch. */
@@ -742,6 +819,7 @@ main (int    argc,
   g_test_add ("/gui/eight-boards-pass", Fixture, NULL, fixture_setup, test_eight_boards_pass, fixture_teardown);
   g_test_add ("/gui/cards-one-a-frame", Fixture, NULL, fixture_setup, test_cards_one_a_frame, fixture_teardown);
   g_test_add ("/gui/cards-made-ahead", Fixture, NULL, fixture_setup, test_cards_made_ahead, fixture_teardown);
+  g_test_add ("/gui/cards-drawn-alone", Fixture, NULL, fixture_setup, test_cards_drawn_alone, fixture_teardown);
   g_test_add ("/gui/station-built-in-thread", Fixture, NULL, fixture_setup, test_station_built_in_thread, fixture_teardown);
   g_test_add ("/gui/fault-then-retry", Fixture, NULL, fixture_setup, test_fault_then_retry, fixture_teardown);
   g_test_add ("/gui/unplug", Fixture, NULL, fixture_setup, test_unplug, fixture_teardown);

@@ -3,7 +3,9 @@
 #include "config.h"
 
 #include <sqlite3.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "ds-error.h"
 #include "ds-frame.h"
@@ -292,6 +294,72 @@ test_flash_seams (Fixture       *f,
   assert_fractions_monotonic (f);
 }
 
+/* The nice values of this process's "ds-job" threads, as the kernel
+ * reports them (/proc/self/task/TID/stat, field 19), into @nices. */
+static void
+collect_job_nices (GArray *nices)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
+  const char *tid;
+
+  g_assert_nonnull (dir);
+  while ((tid = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename ("/proc/self/task", tid, "stat", NULL);
+      g_autofree char *stat = NULL;
+      g_auto(GStrv) fields = NULL;
+      const char *close;
+      int nice;
+
+      if (!g_file_get_contents (path, &stat, NULL, NULL) || strstr (stat, "(ds-job)") == NULL)
+        continue;
+      close = strrchr (stat, ')');
+      g_assert_nonnull (close);
+      /* After "(comm)": state is field 3, so nice (19) is the 17th. */
+      fields = g_strsplit (close + 2, " ", -1);
+      g_assert_cmpuint (g_strv_length (fields), >, 16);
+      nice = atoi (fields[16]);
+      g_array_append_val (nices, nice);
+    }
+}
+
+static void
+nice_step_cb (DsJob   *job,
+              DsStep   step,
+              GArray  *nices)
+{
+  collect_job_nices (nices);
+}
+
+/* A background job's thread runs at nice 19, a job's by default at the
+ * process's own priority; the caller's thread is left alone. */
+static void
+test_background (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(GArray) nices = g_array_new (FALSE, FALSE, sizeof (int));
+
+  for (int background = 0; background <= 1; background++)
+    {
+      f->boards.options.background = background;
+      g_array_set_size (nices, 0);
+      g_clear_object (&f->job);
+      g_clear_error (&f->error);
+      f->done = FALSE;
+      f->job = ds_job_new (g_ptr_array_index (f->boards.boards, 0), &f->boards.options);
+      g_signal_connect (f->job, "step-started", G_CALLBACK (nice_step_cb), nices);
+      ds_job_run_async (f->job, f->cancellable, done_cb, f);
+      while (!f->done)
+        g_main_context_iteration (NULL, TRUE);
+      g_assert_no_error (f->error);
+      g_test_message ("background %d: %u samples of the job thread's nice value", background, nices->len);
+      g_assert_cmpuint (nices->len, >, 0);
+      for (guint i = 0; i < nices->len; i++)
+        g_assert_cmpint (g_array_index (nices, int, i), ==, background ? 19 : 0);
+    }
+  g_assert_cmpint (getpriority (PRIO_PROCESS, 0), ==, 0);
+}
+
 static void
 test_enums (void)
 {
@@ -323,5 +391,6 @@ main (int argc, char **argv)
   g_test_add ("/job/cancel", Fixture, &stall_csr, setup, test_cancel, teardown);
   g_test_add ("/job/flash-seams", Fixture, &no_fault, setup, test_flash_seams, teardown);
   g_test_add ("/job/record-fails", Fixture, &no_fault, setup, test_record_fails, teardown);
+  g_test_add ("/job/background", Fixture, &no_fault, setup, test_background, teardown);
   return g_test_run ();
 }

@@ -51,6 +51,7 @@ struct _DsBoardCard
   char           *headline;
   char           *message;
   char           *hint;
+  char           *uid;            /* shown whole in the UID's tooltip */
   guint           update_id;      /* tick callback: the job changed, render in a frame */
   gboolean        alarm;          /* failed and not yet acknowledged */
   gboolean        disconnected;   /* the board went: the card keeps its last state */
@@ -89,6 +90,7 @@ ds_board_card_finalize (GObject *object)
   g_free (self->headline);
   g_free (self->message);
   g_free (self->hint);
+  g_free (self->uid);
   g_free (self->conflict);
   G_OBJECT_CLASS (ds_board_card_parent_class)->finalize (object);
 }
@@ -143,10 +145,40 @@ ds_board_card_class_init (DsBoardCardClass *klass)
   gtk_widget_class_set_css_name (widget_class, "flowboxchild");
 }
 
+/* The headline (when cut), the message and the UID are read whole in
+ * their tooltips, asked for when shown: setting a tooltip's text makes GTK
+ * look where the pointer is (three round trips to the X server), and the
+ * texts change at every step of every board. */
+static gboolean
+query_tooltip_cb (GtkWidget  *label,
+                  int         x,
+                  int         y,
+                  gboolean    keyboard_mode,
+                  GtkTooltip *tooltip,
+                  DsBoardCard *self)
+{
+  const char *text = label == GTK_WIDGET (self->uid_label) ? self->uid
+                     : label == GTK_WIDGET (self->headline_label) ? self->headline
+                     : self->message;
+
+  if (text == NULL || *text == '\0')
+    return FALSE;
+  if (label == GTK_WIDGET (self->headline_label) && !pango_layout_is_ellipsized (gtk_label_get_layout (GTK_LABEL (label))))
+    return FALSE;
+  gtk_tooltip_set_text (tooltip, text);
+  return TRUE;
+}
+
 static void
 ds_board_card_init (DsBoardCard *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self->message_label), TRUE);
+  g_signal_connect (self->message_label, "query-tooltip", G_CALLBACK (query_tooltip_cb), self);
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self->uid_label), TRUE);
+  g_signal_connect (self->uid_label, "query-tooltip", G_CALLBACK (query_tooltip_cb), self);
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self->headline_label), TRUE);
+  g_signal_connect (self->headline_label, "query-tooltip", G_CALLBACK (query_tooltip_cb), self);
   g_signal_connect (self, "focus-in-event", G_CALLBACK (focus_in_cb), self);
   g_signal_connect (self, "button-press-event", G_CALLBACK (focus_in_cb), self);
 
@@ -298,7 +330,6 @@ set_texts (DsBoardCard *self,
   self->hint = g_strdup (hint != NULL ? hint : "");
   set_label (self->headline_label, self->headline);
   set_label (self->message_label, self->message);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->message_label), self->message);
   set_label (self->hint_label, self->hint);
   gtk_widget_set_visible (GTK_WIDGET (self->hint_label), *self->hint != '\0');
 }
@@ -431,8 +462,6 @@ update_slot_state (DsBoardCard *self)
   gtk_widget_set_visible (self->body_box, !self->compact);
   gtk_widget_set_visible (self->actions_box, !self->compact);
   gtk_widget_set_visible (GTK_WIDGET (self->message_label), !self->compact);
-  /* A long step name must not widen every column of the compact grid. */
-  gtk_label_set_ellipsize (self->headline_label, self->compact ? PANGO_ELLIPSIZE_END : PANGO_ELLIPSIZE_NONE);
   /* Narrow enough for 8 columns at 1280 and 12 at 1920. */
   gtk_widget_set_size_request (self->frame, self->compact ? DS_BOARD_CARD_COMPACT_WIDTH : DS_BOARD_CARD_WIDTH, -1);
   if (self->compact)
@@ -492,9 +521,9 @@ update (DsBoardCard *self)
                                                     : ds_board_dup_uid (self->board);
   /* TRANSLATORS: the board's 96-bit chip UID */
   uid_text = uid != NULL ? g_strdup_printf (_("UID %s"), uid) : g_strdup (_("UID not known yet"));
-  /* The UID whole, for when the QR code beside it cuts it. */
-  if (set_label (self->uid_label, uid_text))
-    gtk_widget_set_tooltip_text (GTK_WIDGET (self->uid_label), uid);
+  g_free (self->uid);
+  self->uid = g_steal_pointer (&uid);
+  set_label (self->uid_label, uid_text);
   update_qr (self);
 
   switch (self->status)
@@ -595,7 +624,10 @@ update (DsBoardCard *self)
     ds_step_strip_set_outcome (self->steps, step, job != NULL ? ds_job_get_step_outcome (job, step) : NULL,
                                job != NULL ? ds_job_get_step_message (job, step) : NULL);
 
-  gtk_progress_bar_set_fraction (self->progress_bar, fraction);
+  /* The bar lays itself out and is drawn again at every set, even of the
+   * fraction it has. */
+  if (gtk_progress_bar_get_fraction (self->progress_bar) != fraction)
+    gtk_progress_bar_set_fraction (self->progress_bar, fraction);
   update_time (self);
   update_attempt (self);
   if (is_set_aside (self))
@@ -890,6 +922,14 @@ ds_board_card_tick (DsBoardCard *self)
 {
   if (self->status == DS_CARD_STATUS_RUNNING)
     update_time (self);
+}
+
+void
+ds_board_card_prepare (DsBoardCard *self)
+{
+  g_return_if_fail (DS_IS_BOARD_CARD (self));
+
+  ds_step_strip_prepare (self->steps);
 }
 
 gboolean

@@ -37,6 +37,8 @@ DsCardStatus  ds_board_card_get_status      (DsBoardCard *self);
 /* FALSE while the job's latest change waits for a frame to be shown (the
  * status above is the job's at once; texts and buttons follow). */
 gboolean      ds_board_card_is_rendered     (DsBoardCard *self);
+/* Loads what drawing the card needs before its first frame. */
+void          ds_board_card_prepare         (DsBoardCard *self);
 /* The big word: "PASS", "FAIL"... */
 const char   *ds_board_card_get_headline    (DsBoardCard *self);
 /* What happened, in plain words (the cause of a failure). */

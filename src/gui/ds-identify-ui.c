@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "ds-identify-ui.h"
+#include "ds-tooltip.h"
 
 #include <glib/gi18n.h>
 
@@ -29,7 +30,7 @@ ds_identify_button_update (GtkWidget  *button,
     {
       gtk_actionable_set_action_name (GTK_ACTIONABLE (button), NULL);
       gtk_widget_set_sensitive (button, FALSE);
-      gtk_widget_set_tooltip_text (button, why_not);
+      ds_tooltip_set_text (button, why_not);
       return;
     }
   gtk_actionable_set_action_target_value (GTK_ACTIONABLE (button), g_variant_new_string (port));
@@ -37,7 +38,7 @@ ds_identify_button_update (GtkWidget  *button,
   /* The action helper only reports a change of the action's state, and
    * the action stayed enabled while the button had none. */
   gtk_widget_set_sensitive (button, TRUE);
-  gtk_widget_set_tooltip_text (button, _("Blink the board’s LED, to find it on the fixture"));
+  ds_tooltip_set_text (button, _("Blink the board’s LED, to find it on the fixture"));
 }
 
 static gboolean

@@ -21,6 +21,7 @@ typedef enum {
   OUTCOME_PASS,
   OUTCOME_FAIL,
   OUTCOME_SKIPPED,
+  N_OUTCOMES
 } Outcome;
 
 struct _DsStepStrip
@@ -190,6 +191,7 @@ lookup_icon (GtkWidget     *widget,
   g_autoptr(GtkIconInfo) info = NULL;
   g_autoptr(GdkPixbuf) pixbuf = NULL;
   cairo_surface_t *surface;
+  GtkWidget *toplevel;
 
   theme = gtk_icon_theme_get_for_screen (gtk_widget_get_screen (widget));
   if (icons == NULL)
@@ -208,6 +210,22 @@ lookup_icon (GtkWidget     *widget,
   if (pixbuf == NULL)
     return NULL;
   surface = gdk_cairo_surface_create_from_pixbuf (pixbuf, scale, NULL);
+  /* Kept where the window draws (a pixmap on the X server), so that
+   * drawing the icon does not send its pixels each time. */
+  toplevel = gtk_widget_get_toplevel (widget);
+  if (gtk_widget_get_realized (toplevel))
+    {
+      cairo_surface_t *similar = gdk_window_create_similar_surface (gtk_widget_get_window (toplevel),
+                                                                    CAIRO_CONTENT_COLOR_ALPHA, ICON_SIZE, ICON_SIZE);
+      cairo_t *cr = cairo_create (similar);
+
+      cairo_set_source_surface (cr, surface, 0, 0);
+      cairo_set_operator (cr, CAIRO_OPERATOR_SOURCE);
+      cairo_paint (cr);
+      cairo_destroy (cr);
+      cairo_surface_destroy (surface);
+      surface = similar;
+    }
   g_hash_table_insert (icons, g_steal_pointer (&key), surface);
   return surface;
 }
@@ -235,12 +253,49 @@ draw_icon (DsStepStrip   *self,
   cairo_restore (cr);
 }
 
+static const GdkRGBA *
+icon_color_for (Outcome        outcome,
+                const GdkRGBA *fg,
+                const GdkRGBA *pass,
+                const GdkRGBA *fail)
+{
+  return outcome == OUTCOME_PASS ? pass : outcome == OUTCOME_FAIL ? fail : fg;
+}
+
+static void
+get_colors (DsStepStrip *self,
+            GdkRGBA     *fg,
+            GdkRGBA     *pass,
+            GdkRGBA     *fail)
+{
+  GtkStyleContext *style = gtk_widget_get_style_context (GTK_WIDGET (self));
+
+  gtk_style_context_get_color (style, gtk_style_context_get_state (style), fg);
+  if (!gtk_style_context_lookup_color (style, "ds_pass_color", pass))
+    *pass = *fg;
+  if (!gtk_style_context_lookup_color (style, "ds_fail_color", fail))
+    *fail = *fg;
+}
+
+void
+ds_step_strip_prepare (DsStepStrip *self)
+{
+  GdkRGBA fg, pass, fail;
+
+  g_return_if_fail (DS_IS_STEP_STRIP (self));
+
+  ensure_names (self);
+  get_colors (self, &fg, &pass, &fail);
+  for (Outcome outcome = 0; outcome < N_OUTCOMES; outcome++)
+    lookup_icon (GTK_WIDGET (self), icon_name_for (outcome), icon_color_for (outcome, &fg, &pass, &fail),
+                 gtk_widget_get_scale_factor (GTK_WIDGET (self)));
+}
+
 static gboolean
 ds_step_strip_draw (GtkWidget *widget,
                     cairo_t   *cr)
 {
   DsStepStrip *self = DS_STEP_STRIP (widget);
-  GtkStyleContext *style = gtk_widget_get_style_context (widget);
   gboolean rtl = gtk_widget_get_direction (widget) == GTK_TEXT_DIR_RTL;
   int width = gtk_widget_get_allocated_width (widget);
   int text_width = MAX (0, width - ICON_SIZE - ICON_GAP);
@@ -248,11 +303,7 @@ ds_step_strip_draw (GtkWidget *widget,
   GdkRectangle clip;
 
   ensure_names (self);
-  gtk_style_context_get_color (style, gtk_style_context_get_state (style), &fg);
-  if (!gtk_style_context_lookup_color (style, "ds_pass_color", &pass))
-    pass = fg;
-  if (!gtk_style_context_lookup_color (style, "ds_fail_color", &fail))
-    fail = fg;
+  get_colors (self, &fg, &pass, &fail);
   if (!gdk_cairo_get_clip_rectangle (cr, &clip))
     return GDK_EVENT_PROPAGATE;
 
@@ -263,7 +314,7 @@ ds_step_strip_draw (GtkWidget *widget,
       double alpha = outcome == OUTCOME_PENDING ? 0.5 : outcome == OUTCOME_SKIPPED ? 0.65 : 1.0;
       gboolean bold = outcome == OUTCOME_RUNNING || outcome == OUTCOME_FAIL;
       PangoLayout *name = self->names[step][bold];
-      const GdkRGBA *icon_color = outcome == OUTCOME_PASS ? &pass : outcome == OUTCOME_FAIL ? &fail : &fg;
+      const GdkRGBA *icon_color = icon_color_for (outcome, &fg, &pass, &fail);
       const GdkRGBA *text_color = outcome == OUTCOME_FAIL ? &fail : &fg;
       int text_height;
 

@@ -21,6 +21,9 @@ void        ds_step_strip_set_outcome  (DsStepStrip *self,
                                         const char  *message);
 const char *ds_step_strip_get_outcome  (DsStepStrip *self,
                                         DsStep       step);
+/* Loads what drawing the strip needs (its step names laid out, its
+ * icons in its colours, kept on the X server) before its first frame. */
+void        ds_step_strip_prepare      (DsStepStrip *self);
 /* The step's tooltip: its name and state, and its message if any. */
 char       *ds_step_strip_dup_tooltip  (DsStepStrip *self,
                                         DsStep       step);

@@ -19,6 +19,7 @@
 #include "ds-simulator.h"
 #include "ds-slot-placeholder.h"
 #include "ds-statistics-window.h"
+#include "ds-tooltip.h"
 #include "ds-settings-profile.h"
 #include "ds-station-setup.h"
 #include "ds-util.h"
@@ -186,8 +187,8 @@ update_header (DsWindow *self)
       /* TRANSLATORS: the station mode badge when no CA can be used */
       gtk_label_set_text (self->mode_badge, C_("mode", "NO CA"));
       gtk_style_context_add_class (badge, "unusable");
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self->mode_badge),
-                                   _("No certificate authority is usable: see Preferences"));
+      ds_tooltip_set_text (GTK_WIDGET (self->mode_badge),
+                           _("No certificate authority is usable: see Preferences"));
     }
   /* The gate the station applies when there is one, else the profile's
    * explicit mode: never a guess from the kind of CA. */
@@ -196,15 +197,15 @@ update_header (DsWindow *self)
       /* TRANSLATORS: the station mode badge: test certificates only */
       gtk_label_set_text (self->mode_badge, C_("mode", "TEST"));
       gtk_style_context_add_class (badge, "test");
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self->mode_badge), tip = test_mode_tooltip (self));
+      ds_tooltip_set_text (GTK_WIDGET (self->mode_badge), tip = test_mode_tooltip (self));
     }
   else
     {
       /* TRANSLATORS: the station mode badge: real DACs for products */
       gtk_label_set_text (self->mode_badge, C_("mode", "PRODUCTION"));
       gtk_style_context_add_class (badge, "production");
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self->mode_badge),
-                                   _("Production mode: DACs are issued for products"));
+      ds_tooltip_set_text (GTK_WIDGET (self->mode_badge),
+                           _("Production mode: DACs are issued for products"));
     }
   atk_object_set_name (gtk_widget_get_accessible (GTK_WIDGET (self->mode_badge)),
                        gtk_label_get_text (self->mode_badge));
@@ -561,6 +562,9 @@ build_station (DsWindow  *self,
   ds_station_setup_set_station_name (setup, self->station_name);
   /* No network on the main thread: the first job asks the CA. */
   ds_station_setup_set_contact_ca (setup, FALSE);
+  /* The jobs' bursts of work wait for the operator's screen, never the
+   * other way round (BENCHMARKS.md, GUI stall). */
+  ds_station_setup_set_background (setup, TRUE);
   if (app_get_int (self, "timeout-ms") >= 0)
     self->profile->timeout_ms = timeout_ms (self);
   /* A change of settings from now on makes this one stale in turn. */
@@ -1192,6 +1196,7 @@ update_batch (DsWindow *self)
 #define DS_ADD_CARDS_BUDGET_US 4000
 
 static void add_card (DsWindow *self, DsBoard *board);
+static int  compare_boards (gconstpointer a, gconstpointer b, gpointer user_data);
 
 static gboolean
 add_cards_cb (gpointer user_data)
@@ -1236,12 +1241,16 @@ add_cards_tick_cb (GtkWidget     *widget,
   g_autoptr(DsBoard) board = NULL;
 
   /* The frame that brings the grid in instead of the empty page does
-   * not also add a card: the two took 12-17 ms together. */
+   * not also add a card: the two took 12-17 ms together.  Nor do the
+   * frames of the cross-fade that follows, each of which draws the whole
+   * window. */
   if (self->page_switched)
     {
       self->page_switched = FALSE;
       return G_SOURCE_CONTINUE;
     }
+  if (gtk_stack_get_transition_running (self->main_stack))
+    return G_SOURCE_CONTINUE;
   board = g_queue_pop_head (&self->pending_boards);
   if (board != NULL)
     add_card (self, board);
@@ -1274,6 +1283,7 @@ prepare_card (DsWindow    *self,
   gtk_container_add (GTK_CONTAINER (self->flowbox), widget);
   gtk_widget_get_preferred_width (widget, &min, &nat);
   gtk_widget_get_preferred_height_for_width (widget, nat, &min, &nat);
+  ds_board_card_prepare (card);
 }
 
 /* One card a call, for the first pending board without one, between the
@@ -1327,7 +1337,10 @@ board_added_cb (DsBoardMonitor *monitor,
 
   if (g_hash_table_contains (self->cards, port) || is_pending (self, port))
     return;
-  g_queue_push_tail (&self->pending_boards, g_object_ref (board));
+  /* In the grid's order: boards found together get their cards from the
+   * first to the last, each after the ones shown, so that no card makes
+   * the others move (and be drawn again) as it comes. */
+  g_queue_insert_sorted (&self->pending_boards, g_object_ref (board), compare_boards, self);
   if (gtk_widget_get_mapped (GTK_WIDGET (self)))
     {
       /* The grid comes in a frame of its own, the first card in the next. */
@@ -1345,6 +1358,42 @@ board_added_cb (DsBoardMonitor *monitor,
     }
   else if (self->add_cards_id == 0)
     self->add_cards_id = g_idle_add (add_cards_cb, self);
+}
+
+/* Puts @card in the grid, shown.  GTK 3 answers a child shown in (or
+ * added to) a container on screen by drawing the whole container again:
+ * the 16 cards of the grid, 6-7 ms of a frame for each card that comes
+ * (BENCHMARKS.md).  What the card's coming really changes is drawn anyway:
+ * the layout that follows redraws every widget whose place or size it
+ * changes, the new card's among them.  So the grid's window keeps only
+ * what was to be drawn before. */
+static void
+show_card (DsWindow    *self,
+           DsBoardCard *card)
+{
+  GtkWidget *widget = GTK_WIDGET (card);
+  GdkWindow *window = gtk_widget_get_window (GTK_WIDGET (self->flowbox));
+  cairo_region_t *before = NULL;
+  cairo_region_t *after = NULL;
+
+  if (window != NULL && gtk_widget_get_mapped (GTK_WIDGET (self->flowbox)))
+    {
+      before = gdk_window_get_update_area (window);
+      if (before == NULL)
+        before = cairo_region_create ();
+    }
+  if (gtk_widget_get_parent (widget) == NULL)
+    gtk_container_add (GTK_CONTAINER (self->flowbox), widget);
+  /* A card made in advance waits hidden in the grid (prepare_card()). */
+  gtk_widget_set_no_show_all (widget, FALSE);
+  gtk_widget_show (widget);
+  if (before != NULL)
+    {
+      after = gdk_window_get_update_area (window);
+      g_clear_pointer (&after, cairo_region_destroy);
+      gdk_window_invalidate_region (window, before, TRUE);
+      cairo_region_destroy (before);
+    }
 }
 
 static void
@@ -1385,11 +1434,7 @@ add_card (DsWindow *self,
       card = prebuilt != NULL ? prebuilt : ds_board_card_new (board);
       ds_board_card_set_compact (card, g_settings_get_boolean (self->settings, "compact-view"));
       ds_board_card_set_job (card, latest_job_for (self, board));
-      if (gtk_widget_get_parent (GTK_WIDGET (card)) == NULL)
-        gtk_container_add (GTK_CONTAINER (self->flowbox), GTK_WIDGET (card));
-      /* A card made in advance waits hidden in the grid (prepare_card()). */
-      gtk_widget_set_no_show_all (GTK_WIDGET (card), FALSE);
-      gtk_widget_show (GTK_WIDGET (card));
+      show_card (self, card);
     }
   ds_board_card_set_can_start (card, self->operator_id != NULL);
   update_attempts (self, card);
@@ -1437,16 +1482,34 @@ board_removed_cb (DsBoardMonitor *monitor,
   update_actions (self);
 }
 
-/* Where a child of the grid sits with a fixture: its slot's row and
- * column.  FALSE for cards outside the fixture (they come after it). */
+/* Where a board sits with a fixture: its slot's row and column.  FALSE
+ * for boards outside the fixture (they come after it). */
+static gboolean
+board_position (DsWindow *self,
+                DsBoard  *board,
+                guint    *row,
+                guint    *column)
+{
+  const DsFixtureSlot *slot = NULL;
+
+  if (self == NULL || self->fixture == NULL)
+    return FALSE;
+  if (ds_board_get_slot (board) != NULL)
+    slot = ds_fixture_lookup_label (self->fixture, ds_board_get_slot (board));
+  if (slot == NULL)
+    return FALSE;
+  *row = slot->row;
+  *column = slot->column;
+  return TRUE;
+}
+
+/* The same for a child of the grid: a card's board, or an empty slot. */
 static gboolean
 child_position (DsWindow        *self,
                 GtkFlowBoxChild *child,
                 guint           *row,
                 guint           *column)
 {
-  const DsFixtureSlot *slot = NULL;
-
   if (self == NULL || self->fixture == NULL)
     return FALSE;
   if (DS_IS_SLOT_PLACEHOLDER (child))
@@ -1455,13 +1518,34 @@ child_position (DsWindow        *self,
       *column = ds_slot_placeholder_get_column (DS_SLOT_PLACEHOLDER (child));
       return TRUE;
     }
-  if (ds_board_get_slot (ds_board_card_get_board (DS_BOARD_CARD (child))) != NULL)
-    slot = ds_fixture_lookup_label (self->fixture, ds_board_get_slot (ds_board_card_get_board (DS_BOARD_CARD (child))));
-  if (slot == NULL)
-    return FALSE;
-  *row = slot->row;
-  *column = slot->column;
-  return TRUE;
+  return board_position (self, ds_board_card_get_board (DS_BOARD_CARD (child)), row, column);
+}
+
+/* In the fixture's rows and columns first (nothing moves during a run),
+ * then the rest; 0 when that does not tell them apart. */
+static int
+compare_positions (gboolean pa,
+                   guint    ra,
+                   guint    ca,
+                   gboolean pb,
+                   guint    rb,
+                   guint    cb)
+{
+  if (pa && pb)
+    return ra != rb ? (ra < rb ? -1 : 1) : (ca != cb ? (ca < cb ? -1 : 1) : 0);
+  if (pa != pb)
+    return pa ? -1 : 1;
+  return 0;
+}
+
+static int
+compare_names (DsBoard *a,
+               DsBoard *b)
+{
+  g_autofree char *ka = g_utf8_collate_key_for_filename (ds_board_get_name (a), -1);
+  g_autofree char *kb = g_utf8_collate_key_for_filename (ds_board_get_name (b), -1);
+
+  return g_strcmp0 (ka, kb);
 }
 
 static int
@@ -1472,23 +1556,27 @@ sort_cards (GtkFlowBoxChild *a,
   guint ra = 0, ca = 0, rb = 0, cb = 0;
   gboolean pa = child_position (user_data, a, &ra, &ca);
   gboolean pb = child_position (user_data, b, &rb, &cb);
-  const char *na;
-  const char *nb;
-  g_autofree char *ka = NULL;
-  g_autofree char *kb = NULL;
 
-  /* In the fixture's rows and columns: nothing moves during a run. */
-  if (pa && pb)
-    return ra != rb ? (ra < rb ? -1 : 1) : (ca != cb ? (ca < cb ? -1 : 1) : 0);
-  if (pa != pb)
-    return pa ? -1 : 1;
+  if ((pa && pb) || pa != pb)
+    return compare_positions (pa, ra, ca, pb, rb, cb);
   if (!DS_IS_BOARD_CARD (a) || !DS_IS_BOARD_CARD (b))
     return DS_IS_BOARD_CARD (a) ? -1 : DS_IS_BOARD_CARD (b) ? 1 : 0;
-  na = ds_board_get_name (ds_board_card_get_board (DS_BOARD_CARD (a)));
-  nb = ds_board_get_name (ds_board_card_get_board (DS_BOARD_CARD (b)));
-  ka = g_utf8_collate_key_for_filename (na, -1);
-  kb = g_utf8_collate_key_for_filename (nb, -1);
-  return g_strcmp0 (ka, kb);
+  return compare_names (ds_board_card_get_board (DS_BOARD_CARD (a)), ds_board_card_get_board (DS_BOARD_CARD (b)));
+}
+
+/* Boards in the order of their cards in the grid. */
+static int
+compare_boards (gconstpointer a,
+                gconstpointer b,
+                gpointer      user_data)
+{
+  guint ra = 0, ca = 0, rb = 0, cb = 0;
+  gboolean pa = board_position (user_data, (DsBoard *) a, &ra, &ca);
+  gboolean pb = board_position (user_data, (DsBoard *) b, &rb, &cb);
+
+  if ((pa && pb) || pa != pb)
+    return compare_positions (pa, ra, ca, pb, rb, cb);
+  return compare_names ((DsBoard *) a, (DsBoard *) b);
 }
 
 static int
@@ -1602,9 +1690,9 @@ update_actions (DsWindow *self)
   set_enabled (self, "sign-in", n_active (self) == 0 && !self->closing);
   set_enabled (self, "add-simulated-boards", !sim_running && !self->closing);
   /* A greyed button says why. */
-  gtk_widget_set_tooltip_text (self->add_sim_button,
-                               sim_running ? _("Simulated boards are running already: remove them first from the main menu")
-                                           : _("Add simulated boards (a demo without hardware)"));
+  ds_tooltip_set_text (self->add_sim_button,
+                       sim_running ? _("Simulated boards are running already: remove them first from the main menu")
+                                   : _("Add simulated boards (a demo without hardware)"));
   set_enabled (self, "remove-simulated-boards", sim_running);
   set_enabled (self, "statistics", self->store != NULL);
 }

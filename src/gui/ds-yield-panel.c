@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "ds-yield-panel.h"
+#include "ds-tooltip.h"
 
 #include <glib/gi18n.h>
 
@@ -222,13 +223,13 @@ query_done_cb (GObject      *object,
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
       g_warning ("Cannot read the yield figures: %s", error->message);
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self), error->message);
+      ds_tooltip_set_text (GTK_WIDGET (self), error->message);
     }
   else if (q->since_us == self->since_us && g_strcmp0 (q->db_path, self->db_path) == 0)
     {
       self->summary = q->summary;
       self->have_summary = TRUE;
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self), NULL);
+      ds_tooltip_set_text (GTK_WIDGET (self), NULL);
       render (self);
     }
   if (self->pending)

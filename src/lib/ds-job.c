@@ -8,8 +8,12 @@
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <openssl/pem.h>
+#include <errno.h>
 #include <openssl/rand.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "ds-attestation-check.h"
 #include "ds-attestation.h"
@@ -257,6 +261,7 @@ ds_job_options_copy (const DsJobOptions *o)
   c->cd_builtin_test = o->cd_builtin_test;
   c->production = o->production;
   c->legacy_cn = o->legacy_cn;
+  c->background = o->background;
   c->reprovision_uids = g_strdupv (o->reprovision_uids);
   c->reprovision_engineer = g_strdup (o->reprovision_engineer);
   c->reprovision_reason = g_strdup (o->reprovision_reason);
@@ -2229,8 +2234,13 @@ static gpointer
 job_thread (gpointer data)
 {
   g_autoptr(GTask) task = data;
+  DsJob *self = g_task_get_source_object (task);
 
-  job_worker (task, g_task_get_source_object (task), NULL, NULL);
+  /* Linux: a thread's own nice value (setpriority() on its thread ID). */
+  if (self->options->background &&
+      setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), 19) != 0)
+    g_debug ("Cannot lower the job thread's priority: %s", g_strerror (errno));
+  job_worker (task, self, NULL, NULL);
   return NULL;
 }
 

@@ -89,6 +89,11 @@ typedef struct {
   gpointer           transport_factory_data;
   DsFlasherFactory   flasher_factory;     /* NULL: the ROM bootloader over the transport */
   gpointer           flasher_factory_data;
+  /* TRUE: the job's thread runs at the lowest CPU priority (nice 19), so
+   * that its bursts of work (the SPAKE2+ verifier, signatures, the
+   * checks) never hold up a GUI's main thread on a busy machine.  Its
+   * board waits no longer: the thread mostly waits for the line. */
+  gboolean           background;
 } DsJobOptions;
 
 DsJobOptions *ds_job_options_copy (const DsJobOptions *options);

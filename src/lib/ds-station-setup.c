@@ -30,6 +30,7 @@ struct _DsStationSetup
   char      *station_name;
   DsStore   *store;
   gboolean   contact_ca;
+  gboolean   background;
   char     **reprovision_uids;
   char      *reprovision_engineer;
   char      *reprovision_reason;
@@ -122,6 +123,15 @@ ds_station_setup_set_store (DsStationSetup *self,
                             DsStore        *store)
 {
   g_set_object (&self->store, store);
+}
+
+void
+ds_station_setup_set_background (DsStationSetup *self,
+                                 gboolean        background)
+{
+  g_return_if_fail (DS_IS_STATION_SETUP (self));
+
+  self->background = background;
 }
 
 void
@@ -509,6 +519,7 @@ ds_station_setup_build (DsStationSetup *self,
   options.pid = p->pid;
   options.operator_id = self->operator_id;
   options.lot = self->lot;
+  options.background = self->background;
   options.station_name = self->station_name != NULL ? self->station_name : (char *) g_get_host_name ();
   options.certs_dir = certs;
   options.timeout_ms = p->timeout_ms;

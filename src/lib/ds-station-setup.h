@@ -37,6 +37,10 @@ void            ds_station_setup_set_store        (DsStationSetup *self,
  * board is touched.  FALSE: the first job asks, off the main thread. */
 void            ds_station_setup_set_contact_ca   (DsStationSetup *self,
                                                    gboolean        contact_ca);
+/* TRUE: the jobs' threads run at the lowest CPU priority (DsJobOptions'
+ * background), below a GUI's main thread.  Default FALSE. */
+void            ds_station_setup_set_background   (DsStationSetup *self,
+                                                   gboolean        background);
 /* UIDs an engineer authorised to get a second DAC (DsJobOptions'
  * reprovision_uids); NULL @uids: none. */
 void            ds_station_setup_set_reprovision  (DsStationSetup     *self,

@@ -131,11 +131,58 @@ test_render_in_frame (void)
   ds_test_boards_teardown (&boards);
 }
 
+/* A step that moves on is drawn again where its row is: the strip asks
+ * for its row's area, in the window, inside the strip.  (It once asked for
+ * the same area from the window's corner, and a row kept its old state on
+ * screen until something else redrew the card.) */
+static void
+test_step_redrawn_in_place (void)
+{
+  GtkWidget *window = gtk_window_new (GTK_WINDOW_TOPLEVEL);
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *strip = ds_step_strip_new ();
+  GdkRectangle alloc;
+  cairo_region_t *area = NULL;
+  cairo_rectangle_int_t extents;
+
+  gtk_widget_set_margin_start (strip, 60);
+  gtk_widget_set_margin_top (strip, 100);
+  gtk_container_add (GTK_CONTAINER (box), strip);
+  gtk_container_add (GTK_CONTAINER (window), box);
+  gtk_widget_show_all (window);
+  ds_test_wait_until (widget_mapped, strip, 10, "the strip is shown");
+  /* Drawn once, and the strip's names laid out. */
+  for (gint64 until = g_get_monotonic_time () + 200000; g_get_monotonic_time () < until;)
+    g_main_context_iteration (NULL, FALSE);
+  gtk_widget_get_allocation (strip, &alloc);
+  g_assert_cmpint (alloc.x, >=, 60);
+  g_assert_cmpint (alloc.y, >=, 100);
+  /* Whatever waits to be drawn goes; then only the step's own change. */
+  area = gdk_window_get_update_area (gtk_widget_get_window (window));
+  g_clear_pointer (&area, cairo_region_destroy);
+
+  ds_step_strip_set_outcome (DS_STEP_STRIP (strip), DS_STEP_CHECK, "pass", NULL);
+  area = gdk_window_get_update_area (gtk_widget_get_window (window));
+  g_assert_nonnull (area);
+  cairo_region_get_extents (area, &extents);
+  g_test_message ("strip at %d,%d %dx%d; drawn again: %d,%d %dx%d", alloc.x, alloc.y, alloc.width, alloc.height,
+                  extents.x, extents.y, extents.width, extents.height);
+  g_assert_cmpint (extents.x, >=, alloc.x);
+  g_assert_cmpint (extents.y, >, alloc.y);
+  g_assert_cmpint (extents.x + extents.width, <=, alloc.x + alloc.width);
+  g_assert_cmpint (extents.y + extents.height, <=, alloc.y + alloc.height);
+  /* One row, not the whole strip. */
+  g_assert_cmpint (extents.height, <, alloc.height / 4);
+  cairo_region_destroy (area);
+  gtk_widget_destroy (window);
+}
+
 int
 main (int argc, char **argv)
 {
   gtk_test_init (&argc, &argv, NULL);
   g_test_add_func ("/card/replugged", test_replugged_card);
   g_test_add_func ("/card/render-in-frame", test_render_in_frame);
+  g_test_add_func ("/card/step-redrawn-in-place", test_step_redrawn_in_place);
   return g_test_run ();
 }

@@ -161,6 +161,25 @@ ds_step_strip_style_updated (GtkWidget *widget)
     gtk_widget_queue_draw (widget);
 }
 
+/* Draws again a part of the strip, in its own coordinates.  GTK 3 takes
+ * the area of a widget without a window of its own in its parent window's
+ * coordinates, not from the widget's corner: a step that moved on was
+ * drawn again somewhere else, and its row showed its old state until the
+ * card as a whole was drawn again. */
+static void
+queue_draw_part (DsStepStrip *self,
+                 int          x,
+                 int          y,
+                 int          width,
+                 int          height)
+{
+  GtkAllocation allocation = { 0 };
+
+  if (!gtk_widget_get_has_window (GTK_WIDGET (self)))
+    gtk_widget_get_allocation (GTK_WIDGET (self), &allocation);
+  gtk_widget_queue_draw_area (GTK_WIDGET (self), allocation.x + x, allocation.y + y, width, height);
+}
+
 static const char *
 icon_name_for (Outcome outcome)
 {
@@ -377,9 +396,9 @@ spin_cb (GtkWidget     *widget,
   self->spin_phase = phase;
   for (DsStep step = 0; step < DS_N_STEPS; step++)
     if (outcome_of (self->outcome[step]) == OUTCOME_RUNNING)
-      gtk_widget_queue_draw_area (widget, rtl ? gtk_widget_get_allocated_width (widget) - ICON_SIZE : 0,
-                                  step * (self->row_height + ROW_SPACING) + (self->row_height - ICON_SIZE) / 2,
-                                  ICON_SIZE, ICON_SIZE);
+      queue_draw_part (self, rtl ? gtk_widget_get_allocated_width (widget) - ICON_SIZE : 0,
+                       step * (self->row_height + ROW_SPACING) + (self->row_height - ICON_SIZE) / 2,
+                       ICON_SIZE, ICON_SIZE);
   return G_SOURCE_CONTINUE;
 }
 
@@ -494,8 +513,8 @@ ds_step_strip_set_outcome (DsStepStrip *self,
       update_spinning (self);
       update_accessible (self);
       if (self->row_height > 0)
-        gtk_widget_queue_draw_area (GTK_WIDGET (self), 0, step * (self->row_height + ROW_SPACING),
-                                    gtk_widget_get_allocated_width (GTK_WIDGET (self)), self->row_height);
+        queue_draw_part (self, 0, step * (self->row_height + ROW_SPACING),
+                         gtk_widget_get_allocated_width (GTK_WIDGET (self)), self->row_height);
       else
         gtk_widget_queue_draw (GTK_WIDGET (self));
     }

@@ -1373,26 +1373,25 @@ show_card (DsWindow    *self,
 {
   GtkWidget *widget = GTK_WIDGET (card);
   GdkWindow *window = gtk_widget_get_window (GTK_WIDGET (self->flowbox));
-  cairo_region_t *before = NULL;
-  cairo_region_t *after = NULL;
+  gboolean on_screen = window != NULL && gtk_widget_get_mapped (GTK_WIDGET (self->flowbox));
+  /* NULL: nothing was to be drawn. */
+  cairo_region_t *before = on_screen ? gdk_window_get_update_area (window) : NULL;
 
-  if (window != NULL && gtk_widget_get_mapped (GTK_WIDGET (self->flowbox)))
-    {
-      before = gdk_window_get_update_area (window);
-      if (before == NULL)
-        before = cairo_region_create ();
-    }
   if (gtk_widget_get_parent (widget) == NULL)
     gtk_container_add (GTK_CONTAINER (self->flowbox), widget);
   /* A card made in advance waits hidden in the grid (prepare_card()). */
   gtk_widget_set_no_show_all (widget, FALSE);
   gtk_widget_show (widget);
-  if (before != NULL)
+  if (on_screen)
     {
-      after = gdk_window_get_update_area (window);
-      g_clear_pointer (&after, cairo_region_destroy);
-      gdk_window_invalidate_region (window, before, TRUE);
-      cairo_region_destroy (before);
+      cairo_region_t *whole_grid = gdk_window_get_update_area (window);
+
+      g_clear_pointer (&whole_grid, cairo_region_destroy);
+      if (before != NULL)
+        {
+          gdk_window_invalidate_region (window, before, TRUE);
+          cairo_region_destroy (before);
+        }
     }
 }
 
@@ -1521,8 +1520,8 @@ child_position (DsWindow        *self,
   return board_position (self, ds_board_card_get_board (DS_BOARD_CARD (child)), row, column);
 }
 
-/* In the fixture's rows and columns first (nothing moves during a run),
- * then the rest; 0 when that does not tell them apart. */
+/* In the fixture's rows and columns (nothing moves during a run), before
+ * the rest; for @pa or @pb TRUE: what has no position comes after. */
 static int
 compare_positions (gboolean pa,
                    guint    ra,
@@ -1531,11 +1530,9 @@ compare_positions (gboolean pa,
                    guint    rb,
                    guint    cb)
 {
-  if (pa && pb)
-    return ra != rb ? (ra < rb ? -1 : 1) : (ca != cb ? (ca < cb ? -1 : 1) : 0);
   if (pa != pb)
     return pa ? -1 : 1;
-  return 0;
+  return ra != rb ? (ra < rb ? -1 : 1) : (ca != cb ? (ca < cb ? -1 : 1) : 0);
 }
 
 static int
@@ -1557,7 +1554,7 @@ sort_cards (GtkFlowBoxChild *a,
   gboolean pa = child_position (user_data, a, &ra, &ca);
   gboolean pb = child_position (user_data, b, &rb, &cb);
 
-  if ((pa && pb) || pa != pb)
+  if (pa || pb)
     return compare_positions (pa, ra, ca, pb, rb, cb);
   if (!DS_IS_BOARD_CARD (a) || !DS_IS_BOARD_CARD (b))
     return DS_IS_BOARD_CARD (a) ? -1 : DS_IS_BOARD_CARD (b) ? 1 : 0;
@@ -1574,7 +1571,7 @@ compare_boards (gconstpointer a,
   gboolean pa = board_position (user_data, (DsBoard *) a, &ra, &ca);
   gboolean pb = board_position (user_data, (DsBoard *) b, &rb, &cb);
 
-  if ((pa && pb) || pa != pb)
+  if (pa || pb)
     return compare_positions (pa, ra, ca, pb, rb, cb);
   return compare_names ((DsBoard *) a, (DsBoard *) b);
 }

@@ -5,10 +5,10 @@
 
 #include "ds-job.h"
 
+#include <errno.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <openssl/pem.h>
-#include <errno.h>
 #include <openssl/rand.h>
 #include <string.h>
 #include <sys/resource.h>

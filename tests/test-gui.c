@@ -485,6 +485,88 @@ test_cards_drawn_alone (Fixture       *f,
   g_assert_cmpuint (total, <=, 4 + 2);
 }
 
+/* A card keeps its height from its first step to its PASS: the grid's
+ * cards are all as tall as the tallest, and a card that grew (the big
+ * PASS, the QR code) moved every card of the grid and had them all drawn
+ * again when the first board passed.  And Start All stays off while the
+ * boards just found start on their own: it went on and off again for each
+ * board that came, and was drawn again each time. */
+typedef struct {
+  int min;
+  int max;
+} Heights;
+
+static void
+height_cb (GtkWidget     *card,
+           GtkAllocation *allocation,
+           gpointer       data)
+{
+  Heights *h = g_object_get_data (G_OBJECT (card), "test-heights");
+
+  h->min = MIN (h->min, allocation->height);
+  h->max = MAX (h->max, allocation->height);
+}
+
+static void
+measure_added_cb (GtkContainer *container,
+                  GtkWidget    *child,
+                  gpointer      data)
+{
+  Heights *h = g_new (Heights, 1);
+
+  h->min = G_MAXINT;
+  h->max = 0;
+  g_object_set_data_full (G_OBJECT (child), "test-heights", h, g_free);
+  g_signal_connect (child, "size-allocate", G_CALLBACK (height_cb), data);
+}
+
+static void
+enabled_changed_cb (GActionGroup *group,
+                    const char   *name,
+                    gboolean      enabled,
+                    gpointer      data)
+{
+  (*(guint *) data)++;
+}
+
+static void
+test_cards_keep_height (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(GList) cards = NULL;
+  GtkWidget *flowbox;
+  guint start_all_changes = 0;
+
+  start_app (f, "op-1", "LOT-A", TRUE);
+  g_assert_true (test_wait_until (widget_mapped, f->window, 10));
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "start-all"));
+  flowbox = find_by_type (GTK_WIDGET (f->window), GTK_TYPE_FLOW_BOX);
+  g_assert_nonnull (flowbox);
+  g_signal_connect (flowbox, "add", G_CALLBACK (measure_added_cb), f);
+  g_signal_connect (f->window, "action-enabled-changed::start-all", G_CALLBACK (enabled_changed_cb),
+                    &start_all_changes);
+  ds_test_tree_start_sim_with_faults (&f->tree, 4, 0, NULL);
+  test_wait_cards (f->window, 4, 30);
+  test_wait_finished (f->window, 4, 60);
+  /* The last verdict drawn. */
+  test_spin (300);
+  g_signal_handlers_disconnect_by_data (f->window, &start_all_changes);
+  g_signal_handlers_disconnect_by_data (flowbox, f);
+  cards = ds_window_get_cards (f->window);
+  for (GList *l = cards; l != NULL; l = l->next)
+    {
+      Heights *h = g_object_get_data (l->data, "test-heights");
+
+      g_signal_handlers_disconnect_by_data (l->data, f);
+      g_test_message ("%s: %d to %d px tall", ds_board_get_name (ds_board_card_get_board (l->data)), h->min, h->max);
+      g_assert_cmpint (ds_board_card_get_status (l->data), ==, DS_CARD_STATUS_PASSED);
+      g_assert_cmpint (h->min, >, 0);
+      g_assert_cmpint (h->max, ==, h->min);
+    }
+  g_test_message ("Start All went on or off %u times", start_all_changes);
+  g_assert_cmpuint (start_all_changes, ==, 0);
+}
+
 /* The station, and with it the test PKI, is built in a thread when the
  * operator signs in, never on the main thread: Start All pressed at once
  * starts nothing until it is built, then the boards start, as one batch. */
@@ -821,6 +903,7 @@ main (int    argc,
   g_test_add ("/gui/cards-one-a-frame", Fixture, NULL, fixture_setup, test_cards_one_a_frame, fixture_teardown);
   g_test_add ("/gui/cards-made-ahead", Fixture, NULL, fixture_setup, test_cards_made_ahead, fixture_teardown);
   g_test_add ("/gui/cards-drawn-alone", Fixture, NULL, fixture_setup, test_cards_drawn_alone, fixture_teardown);
+  g_test_add ("/gui/cards-keep-height", Fixture, NULL, fixture_setup, test_cards_keep_height, fixture_teardown);
   g_test_add ("/gui/station-built-in-thread", Fixture, NULL, fixture_setup, test_station_built_in_thread, fixture_teardown);
   g_test_add ("/gui/fault-then-retry", Fixture, NULL, fixture_setup, test_fault_then_retry, fixture_teardown);
   g_test_add ("/gui/unplug", Fixture, NULL, fixture_setup, test_unplug, fixture_teardown);

@@ -767,9 +767,11 @@ auto_start_cb (gpointer user_data)
 {
   DsWindow *self = DS_WINDOW (user_data);
 
-  self->auto_start_id = 0;
+  /* Still pending while the boards start: Start All stays off meanwhile. */
   if (self->operator_id != NULL && auto_start (self) && !self->closing)
     start_waiting_boards (self, FALSE);
+  self->auto_start_id = 0;
+  update_actions (self);
   return G_SOURCE_REMOVE;
 }
 
@@ -1441,14 +1443,13 @@ add_card (DsWindow *self,
   if (ds_board_get_slot (board) != NULL)
     ds_identify_highlight_plugged (GTK_WIDGET (card));
   g_hash_table_insert (self->cards, g_strdup (port), card);
+  /* Boards that appear together start together, in the order shown. */
+  if (self->operator_id != NULL && auto_start (self) && !self->closing && self->auto_start_id == 0)
+    self->auto_start_id = g_idle_add (auto_start_cb, self);
   update_placeholders (self);
   update_conflicts (self);
   update_page (self);
   update_actions (self);
-
-  /* Boards that appear together start together, in the order shown. */
-  if (self->operator_id != NULL && auto_start (self) && !self->closing && self->auto_start_id == 0)
-    self->auto_start_id = g_idle_add (auto_start_cb, self);
 }
 
 static void
@@ -1678,7 +1679,9 @@ update_actions (DsWindow *self)
         any_startable = TRUE;
     }
 
-  set_enabled (self, "start-all", signed_in && any_startable && !self->closing);
+  /* Not while the boards just found are about to start on their own: Start
+   * All would blink (and be drawn again) for each board that comes. */
+  set_enabled (self, "start-all", signed_in && any_startable && self->auto_start_id == 0 && !self->closing);
   set_enabled (self, "provision", signed_in && !self->closing);
   set_enabled (self, "retry-selected", signed_in && !self->closing);
   set_enabled (self, "cancel-all", n_active (self) > 0);

@@ -53,6 +53,8 @@ struct _DsBoardCard
   char           *hint;
   char           *uid;            /* shown whole in the UID's tooltip */
   guint           update_id;      /* tick callback: the job changed, render in a frame */
+  guint           paint_id;       /* tick callback: drawn from the next frame on */
+  gint64          paint_frame;    /* the frame the card is not drawn in */
   gboolean        alarm;          /* failed and not yet acknowledged */
   gboolean        disconnected;   /* the board went: the card keeps its last state */
   gboolean        compact;
@@ -77,6 +79,11 @@ ds_board_card_dispose (GObject *object)
   if (self->job != NULL)
     g_signal_handlers_disconnect_by_data (self->job, self);
   cancel_render (self);
+  if (self->paint_id != 0)
+    {
+      gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->paint_id);
+      self->paint_id = 0;
+    }
   g_clear_object (&self->job);
   g_clear_object (&self->board);
   G_OBJECT_CLASS (ds_board_card_parent_class)->dispose (object);
@@ -106,6 +113,16 @@ ds_board_card_get_preferred_width (GtkWidget *widget,
   *natural = *minimum;
 }
 
+/* A card waiting for its first drawing shows nothing yet (ds_board_card_defer_paint()). */
+static gboolean
+ds_board_card_draw (GtkWidget *widget,
+                    cairo_t   *cr)
+{
+  if (DS_BOARD_CARD (widget)->paint_id != 0)
+    return GDK_EVENT_PROPAGATE;
+  return GTK_WIDGET_CLASS (ds_board_card_parent_class)->draw (widget, cr);
+}
+
 static void
 ds_board_card_class_init (DsBoardCardClass *klass)
 {
@@ -115,6 +132,7 @@ ds_board_card_class_init (DsBoardCardClass *klass)
   object_class->dispose = ds_board_card_dispose;
   object_class->finalize = ds_board_card_finalize;
   widget_class->get_preferred_width = ds_board_card_get_preferred_width;
+  widget_class->draw = ds_board_card_draw;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/dacstation/Station/ui/ds-board-card.ui");
   gtk_widget_class_bind_template_child (widget_class, DsBoardCard, slot_label);
@@ -689,11 +707,73 @@ focus_in_cb (GtkWidget   *widget,
  * again, and 16 boards that finish together would otherwise do all that in
  * one frame (65-120 ms: several frames lost, see BENCHMARKS.md).  Two cards
  * a frame keep a frame well under 16 ms; 16 verdicts take 8 frames, about
- * 130 ms, too quick for an operator to notice the order. */
+ * 130 ms, too quick for an operator to notice the order.  A frame taken by
+ * a new card (ds_board_card_reserve_frame()) renders none. */
 #define RENDERS_PER_FRAME 2
 
 static gint64 budget_frame = -1;
-static guint  budget_used;
+static guint  budget_renders;        /* cards rendered in budget_frame */
+/* Frames with fewer renders: those that show a new card and draw it. */
+static struct {
+  gint64 frame;
+  guint  renders;
+} reserved[3] = { { -1, 0 }, { -1, 0 }, { -1, 0 } };
+
+static void
+budget_for (GdkFrameClock *frame_clock)
+{
+  gint64 frame = gdk_frame_clock_get_frame_counter (frame_clock);
+
+  if (frame != budget_frame)
+    {
+      budget_frame = frame;
+      budget_renders = 0;
+    }
+}
+
+static guint
+renders_allowed (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (reserved); i++)
+    if (reserved[i].frame == budget_frame)
+      return reserved[i].renders;
+  return RENDERS_PER_FRAME;
+}
+
+gboolean
+ds_board_card_frame_is_free (GdkFrameClock *frame_clock)
+{
+  g_return_val_if_fail (GDK_IS_FRAME_CLOCK (frame_clock), FALSE);
+
+  budget_for (frame_clock);
+  return budget_renders == 0;
+}
+
+void
+ds_board_card_reserve_frame (GdkFrameClock *frame_clock,
+                             gint64         frame,
+                             guint          renders)
+{
+  gint64 now;
+  guint slot = 0;
+
+  g_return_if_fail (GDK_IS_FRAME_CLOCK (frame_clock));
+
+  /* The slot of the same frame, else one of a frame gone, else the oldest. */
+  now = gdk_frame_clock_get_frame_counter (frame_clock);
+  for (guint i = 0; i < G_N_ELEMENTS (reserved); i++)
+    {
+      if (reserved[i].frame == frame || reserved[i].frame < now)
+        {
+          slot = i;
+          break;
+        }
+      if (reserved[i].frame < reserved[slot].frame)
+        slot = i;
+    }
+  reserved[slot].frame = frame;
+  reserved[slot].renders = MIN (renders, RENDERS_PER_FRAME);
+}
 
 static gboolean
 render_tick_cb (GtkWidget     *widget,
@@ -701,21 +781,54 @@ render_tick_cb (GtkWidget     *widget,
                 gpointer       user_data)
 {
   DsBoardCard *self = DS_BOARD_CARD (widget);
-  gint64 frame = gdk_frame_clock_get_frame_counter (frame_clock);
 
-  if (frame != budget_frame)
-    {
-      budget_frame = frame;
-      budget_used = 0;
-    }
+  budget_for (frame_clock);
   /* Over budget: wait for the next frame.  A card served goes to the back
    * of the line (its next tick callback is connected after the others). */
-  if (budget_used >= RENDERS_PER_FRAME)
+  if (budget_renders >= renders_allowed ())
     return G_SOURCE_CONTINUE;
-  budget_used++;
+  budget_renders++;
   self->update_id = 0;
   update (self);
   return G_SOURCE_REMOVE;
+}
+
+static gboolean
+paint_tick_cb (GtkWidget     *widget,
+               GdkFrameClock *frame_clock,
+               gpointer       user_data)
+{
+  DsBoardCard *self = DS_BOARD_CARD (widget);
+
+  if (gdk_frame_clock_get_frame_counter (frame_clock) <= self->paint_frame)
+    return G_SOURCE_CONTINUE;
+  self->paint_id = 0;
+  gtk_widget_queue_draw (widget);
+  return G_SOURCE_REMOVE;
+}
+
+/* The frame that shows a new card lays it out (styles, sizes, places), the
+ * next draws it: the two took 8-13 ms together on the 2-core machine of
+ * BENCHMARKS.md, as much as a frame has. */
+void
+ds_board_card_defer_paint (DsBoardCard *self)
+{
+  GdkFrameClock *frame_clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
+
+  g_return_if_fail (DS_IS_BOARD_CARD (self));
+
+  if (frame_clock == NULL || self->paint_id != 0)
+    return;
+  self->paint_frame = gdk_frame_clock_get_frame_counter (frame_clock);
+  self->paint_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), paint_tick_cb, NULL, NULL);
+}
+
+gboolean
+ds_board_card_is_painted (DsBoardCard *self)
+{
+  g_return_val_if_fail (DS_IS_BOARD_CARD (self), FALSE);
+
+  return self->paint_id == 0;
 }
 
 static void

@@ -1233,9 +1233,9 @@ is_pending (DsWindow   *self,
   return FALSE;
 }
 
-/* While the window is shown, cards are made one a frame: a new card is
- * built, styled, measured and drawn in the frame after it is added, and
- * the 16 of one scan in one frame took 20-30 ms (BENCHMARKS.md). */
+/* While the window is shown, cards come one every other frame: a new card
+ * is styled, measured and placed in the frame that shows it, and drawn in
+ * the next; the 16 of one scan in one frame took 20-30 ms (BENCHMARKS.md). */
 static gboolean
 add_cards_tick_cb (GtkWidget     *widget,
                    GdkFrameClock *clock,
@@ -1382,8 +1382,8 @@ take_prebuilt (DsWindow *self,
   return card;
 }
 
-/* Cards are made one a frame while the window is shown, else a few at a
- * time in idle time. */
+/* Cards come one every other frame while the window is shown, else a few
+ * at a time in idle time. */
 static void
 board_added_cb (DsBoardMonitor *monitor,
                 DsBoard        *board,

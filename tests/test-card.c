@@ -131,27 +131,15 @@ test_render_in_frame (void)
   ds_test_boards_teardown (&boards);
 }
 
-/* Frame by frame: what the card drew and rendered at each frame's end. */
+/* Frame by frame: how many of two cards rendered their job by each
+ * frame's end. */
 typedef struct {
   DsBoardCard  *cards[2];
   GtkWidget    *window;
   DsJob        *job;
   gint64        first;        /* the frame the test acted in */
-  guint         draws;        /* the first card's content, drawn */
-  guint         draws_at[3];  /* ...by the end of each frame from the first */
-  gboolean      painted_at[3];
   guint         rendered_at[3];
-  gboolean      reserve;      /* the render test, not the paint test */
 } Frames;
-
-static gboolean
-count_content_draw_cb (GtkWidget *widget,
-                       cairo_t   *cr,
-                       Frames    *fr)
-{
-  fr->draws++;
-  return GDK_EVENT_PROPAGATE;
-}
 
 /* In a frame's update phase, as the window shows a card. */
 static gboolean
@@ -162,20 +150,12 @@ act_tick_cb (GtkWidget     *widget,
   Frames *fr = data;
 
   fr->first = gdk_frame_clock_get_frame_counter (clock);
-  if (fr->reserve)
-    {
-      /* None in this frame, one in the next. */
-      ds_board_card_reserve_frame (clock, fr->first, 0);
-      ds_board_card_reserve_frame (clock, fr->first + 1, 1);
-      g_assert_true (ds_board_card_frame_is_free (clock));
-      ds_board_card_set_job (fr->cards[0], fr->job);
-      ds_board_card_set_job (fr->cards[1], fr->job);
-    }
-  else
-    {
-      gtk_widget_show (GTK_WIDGET (fr->cards[0]));
-      ds_board_card_defer_paint (fr->cards[0]);
-    }
+  /* None in this frame, one in the next. */
+  ds_board_card_reserve_frame (clock, fr->first, 0);
+  ds_board_card_reserve_frame (clock, fr->first + 1, 1);
+  g_assert_true (ds_board_card_frame_is_free (clock));
+  ds_board_card_set_job (fr->cards[0], fr->job);
+  ds_board_card_set_job (fr->cards[1], fr->job);
   return G_SOURCE_REMOVE;
 }
 
@@ -187,8 +167,6 @@ frame_end_cb (GdkFrameClock *clock,
 
   if (fr->first == 0 || i < 0 || i >= 3)
     return;
-  fr->draws_at[i] = fr->draws;
-  fr->painted_at[i] = ds_board_card_is_painted (fr->cards[0]);
   fr->rendered_at[i] = ds_board_card_is_rendered (fr->cards[0]) + ds_board_card_is_rendered (fr->cards[1]);
 }
 
@@ -200,11 +178,14 @@ three_frames_seen (gpointer data)
   return fr->first != 0 && gdk_frame_clock_get_frame_counter (gtk_widget_get_frame_clock (fr->window)) >= fr->first + 3;
 }
 
+/* A frame that shows a new card renders no card's job; the one that draws
+ * it renders one; the next the rest. */
 static void
-run_frames (Frames *fr)
+test_reserved_frames (void)
 {
   DsTestBoards boards = { 0 };
   g_autoptr(DsJob) job = NULL;
+  Frames fr = { 0 };
   GtkWidget *flowbox;
   GdkFrameClock *clock;
   gboolean done = FALSE;
@@ -214,63 +195,35 @@ run_frames (Frames *fr)
   ds_job_run_async (job, NULL, done_cb, &done);
   while (!done)
     g_main_context_iteration (NULL, TRUE);
-  fr->job = job;
+  fr.job = job;
 
-  fr->window = gtk_window_new (GTK_WINDOW_TOPLEVEL);
+  fr.window = gtk_window_new (GTK_WINDOW_TOPLEVEL);
   flowbox = gtk_flow_box_new ();
-  gtk_container_add (GTK_CONTAINER (fr->window), flowbox);
+  gtk_container_add (GTK_CONTAINER (fr.window), flowbox);
   for (guint i = 0; i < 2; i++)
     {
-      fr->cards[i] = ds_board_card_new (g_ptr_array_index (boards.boards, 0));
-      gtk_container_add (GTK_CONTAINER (flowbox), GTK_WIDGET (fr->cards[i]));
+      fr.cards[i] = ds_board_card_new (g_ptr_array_index (boards.boards, 0));
+      gtk_container_add (GTK_CONTAINER (flowbox), GTK_WIDGET (fr.cards[i]));
     }
-  gtk_widget_show_all (fr->window);
-  if (!fr->reserve)
-    gtk_widget_hide (GTK_WIDGET (fr->cards[0]));
-  ds_test_wait_until (widget_mapped, fr->cards[1], 10, "the window is shown");
+  gtk_widget_show_all (fr.window);
+  ds_test_wait_until (widget_mapped, fr.cards[1], 10, "the window is shown");
   /* Whatever the first frames draw. */
   for (gint64 until = g_get_monotonic_time () + 200000; g_get_monotonic_time () < until;)
     g_main_context_iteration (NULL, FALSE);
 
-  g_signal_connect (gtk_bin_get_child (GTK_BIN (fr->cards[0])), "draw", G_CALLBACK (count_content_draw_cb), fr);
-  clock = gtk_widget_get_frame_clock (fr->window);
-  g_signal_connect (clock, "after-paint", G_CALLBACK (frame_end_cb), fr);
-  gtk_widget_add_tick_callback (fr->window, act_tick_cb, fr, NULL);
-  ds_test_wait_until (three_frames_seen, fr, 10, "three frames");
-  g_signal_handlers_disconnect_by_data (clock, fr);
+  clock = gtk_widget_get_frame_clock (fr.window);
+  g_signal_connect (clock, "after-paint", G_CALLBACK (frame_end_cb), &fr);
+  gtk_widget_add_tick_callback (fr.window, act_tick_cb, &fr, NULL);
+  ds_test_wait_until (three_frames_seen, &fr, 10, "three frames");
+  g_signal_handlers_disconnect_by_data (clock, &fr);
   for (guint i = 0; i < 3; i++)
-    g_test_message ("frame %u: content drawn %u times, painted %d, %u cards rendered",
-                    i, fr->draws_at[i], fr->painted_at[i], fr->rendered_at[i]);
-  gtk_widget_destroy (fr->window);
-  g_clear_object (&job);
-  ds_test_boards_teardown (&boards);
-}
-
-/* The frame that shows a new card lays it out, the next draws it: the card
- * draws none of its content in the first. */
-static void
-test_paint_deferred (void)
-{
-  Frames fr = { 0 };
-
-  run_frames (&fr);
-  g_assert_cmpuint (fr.draws_at[0], ==, 0);
-  g_assert_false (fr.painted_at[0]);
-  g_assert_cmpuint (fr.draws_at[1], >=, 1);
-  g_assert_true (fr.painted_at[1]);
-}
-
-/* A frame that shows a new card renders no card's job; the one that draws
- * it renders one; the next the rest. */
-static void
-test_reserved_frames (void)
-{
-  Frames fr = { .reserve = TRUE };
-
-  run_frames (&fr);
+    g_test_message ("frame %u: %u cards rendered", i, fr.rendered_at[i]);
   g_assert_cmpuint (fr.rendered_at[0], ==, 0);
   g_assert_cmpuint (fr.rendered_at[1], ==, 1);
   g_assert_cmpuint (fr.rendered_at[2], ==, 2);
+  gtk_widget_destroy (fr.window);
+  g_clear_object (&job);
+  ds_test_boards_teardown (&boards);
 }
 
 /* A step that moves on is drawn again where its row is: the strip asks
@@ -326,7 +279,6 @@ main (int argc, char **argv)
   g_test_add_func ("/card/replugged", test_replugged_card);
   g_test_add_func ("/card/render-in-frame", test_render_in_frame);
   g_test_add_func ("/card/step-redrawn-in-place", test_step_redrawn_in_place);
-  g_test_add_func ("/card/paint-deferred", test_paint_deferred);
   g_test_add_func ("/card/reserved-frames", test_reserved_frames);
   return g_test_run ();
 }

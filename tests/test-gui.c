@@ -261,7 +261,18 @@ typedef struct {
   guint     frames;
   gint64    added_at;    /* the frame counter of the last frame that added one */
   gint64    least_apart; /* the fewest frames between two that added cards */
+  gboolean  drew;        /* the window drew in this frame */
+  guint     drew_adding; /* frames that added a card and drew */
 } CardsPerFrame;
+
+static gboolean
+window_draw_cb (GtkWidget     *window,
+                cairo_t       *cr,
+                CardsPerFrame *c)
+{
+  c->drew = TRUE;
+  return GDK_EVENT_PROPAGATE;
+}
 
 static void
 after_paint_cb (GdkFrameClock *clock,
@@ -277,9 +288,11 @@ after_paint_cb (GdkFrameClock *clock,
       if (c->added_at > 0)
         c->least_apart = MIN (c->least_apart, frame - c->added_at);
       c->added_at = frame;
+      c->drew_adding += c->drew;
     }
   c->shown = n;
   c->frames++;
+  c->drew = FALSE;
 }
 
 static gboolean widget_mapped (gpointer data);
@@ -297,16 +310,20 @@ test_cards_every_other_frame (Fixture       *f,
   c.window = f->window;
   clock = gtk_widget_get_frame_clock (GTK_WIDGET (f->window));
   id = g_signal_connect (clock, "after-paint", G_CALLBACK (after_paint_cb), &c);
+  g_signal_connect (f->window, "draw", G_CALLBACK (window_draw_cb), &c);
   ds_test_tree_start_sim_with_faults (&f->tree, 8, 0, NULL);
   test_wait_cards (f->window, 8, 30);
   test_wait_finished (f->window, 8, 60);
   g_signal_handler_disconnect (clock, id);
-  g_test_message ("%u frames, at most %u cards added in one, at least %" G_GINT64_FORMAT " frames apart",
-                  c.frames, c.most_added, c.least_apart);
+  g_signal_handlers_disconnect_by_data (f->window, &c);
+  g_test_message ("%u frames, at most %u cards added in one, at least %" G_GINT64_FORMAT " frames apart; "
+                  "%u frames that added one drew", c.frames, c.most_added, c.least_apart, c.drew_adding);
   g_assert_cmpuint (c.shown, ==, 8);
   g_assert_cmpuint (c.most_added, ==, 1);
   g_assert_cmpint (c.least_apart, >=, 2);
   g_assert_cmpint (c.least_apart, <, G_MAXINT64);
+  /* Drawn in the frame after (/gui/cards-drawn-alone waits for it). */
+  g_assert_cmpuint (c.drew_adding, ==, 0);
   g_assert_cmpuint (test_count_cards (f->window, DS_CARD_STATUS_PASSED), ==, 8);
 }
 

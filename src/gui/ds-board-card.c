@@ -53,8 +53,6 @@ struct _DsBoardCard
   char           *hint;
   char           *uid;            /* shown whole in the UID's tooltip */
   guint           update_id;      /* tick callback: the job changed, render in a frame */
-  guint           paint_id;       /* tick callback: drawn from the next frame on */
-  gint64          paint_frame;    /* the frame the card is not drawn in */
   gboolean        alarm;          /* failed and not yet acknowledged */
   gboolean        disconnected;   /* the board went: the card keeps its last state */
   gboolean        compact;
@@ -79,11 +77,6 @@ ds_board_card_dispose (GObject *object)
   if (self->job != NULL)
     g_signal_handlers_disconnect_by_data (self->job, self);
   cancel_render (self);
-  if (self->paint_id != 0)
-    {
-      gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->paint_id);
-      self->paint_id = 0;
-    }
   g_clear_object (&self->job);
   g_clear_object (&self->board);
   G_OBJECT_CLASS (ds_board_card_parent_class)->dispose (object);
@@ -113,16 +106,6 @@ ds_board_card_get_preferred_width (GtkWidget *widget,
   *natural = *minimum;
 }
 
-/* A card waiting for its first drawing shows nothing yet (ds_board_card_defer_paint()). */
-static gboolean
-ds_board_card_draw (GtkWidget *widget,
-                    cairo_t   *cr)
-{
-  if (DS_BOARD_CARD (widget)->paint_id != 0)
-    return GDK_EVENT_PROPAGATE;
-  return GTK_WIDGET_CLASS (ds_board_card_parent_class)->draw (widget, cr);
-}
-
 static void
 ds_board_card_class_init (DsBoardCardClass *klass)
 {
@@ -132,7 +115,6 @@ ds_board_card_class_init (DsBoardCardClass *klass)
   object_class->dispose = ds_board_card_dispose;
   object_class->finalize = ds_board_card_finalize;
   widget_class->get_preferred_width = ds_board_card_get_preferred_width;
-  widget_class->draw = ds_board_card_draw;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/org/dacstation/Station/ui/ds-board-card.ui");
   gtk_widget_class_bind_template_child (widget_class, DsBoardCard, slot_label);
@@ -791,44 +773,6 @@ render_tick_cb (GtkWidget     *widget,
   self->update_id = 0;
   update (self);
   return G_SOURCE_REMOVE;
-}
-
-static gboolean
-paint_tick_cb (GtkWidget     *widget,
-               GdkFrameClock *frame_clock,
-               gpointer       user_data)
-{
-  DsBoardCard *self = DS_BOARD_CARD (widget);
-
-  if (gdk_frame_clock_get_frame_counter (frame_clock) <= self->paint_frame)
-    return G_SOURCE_CONTINUE;
-  self->paint_id = 0;
-  gtk_widget_queue_draw (widget);
-  return G_SOURCE_REMOVE;
-}
-
-/* The frame that shows a new card lays it out (styles, sizes, places), the
- * next draws it: the two took 8-13 ms together on the 2-core machine of
- * BENCHMARKS.md, as much as a frame has. */
-void
-ds_board_card_defer_paint (DsBoardCard *self)
-{
-  GdkFrameClock *frame_clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
-
-  g_return_if_fail (DS_IS_BOARD_CARD (self));
-
-  if (frame_clock == NULL || self->paint_id != 0)
-    return;
-  self->paint_frame = gdk_frame_clock_get_frame_counter (frame_clock);
-  self->paint_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), paint_tick_cb, NULL, NULL);
-}
-
-gboolean
-ds_board_card_is_painted (DsBoardCard *self)
-{
-  g_return_val_if_fail (DS_IS_BOARD_CARD (self), FALSE);
-
-  return self->paint_id == 0;
 }
 
 static void

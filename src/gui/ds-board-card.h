@@ -39,10 +39,6 @@ DsCardStatus  ds_board_card_get_status      (DsBoardCard *self);
 gboolean      ds_board_card_is_rendered     (DsBoardCard *self);
 /* Loads what drawing the card needs before its first frame. */
 void          ds_board_card_prepare         (DsBoardCard *self);
-/* The card, just shown, is drawn from the frame after this one on; FALSE
- * from ds_board_card_is_painted() until then. */
-void          ds_board_card_defer_paint     (DsBoardCard *self);
-gboolean      ds_board_card_is_painted      (DsBoardCard *self);
 /* The cards share a budget of renders a frame (two): whether no card
  * rendered in @frame_clock's current frame yet; and fewer renders in a
  * frame to come or the current one (by its counter), that shows a new card

@@ -91,6 +91,8 @@ struct _DsWindow
   guint           add_cards_id;
   guint           add_cards_tick_id; /* a card every other frame while shown */
   gint64          next_card_frame;   /* the first frame that may show one */
+  gint64          held_frame;        /* a frame that shows a card draws nothing... */
+  GPtrArray      *held;              /* ...and what it was to draw waits for the next (Held) */
   gboolean        page_switched;  /* the grid comes in the next frame: no card in it */
   GQueue          pending_boards; /* DsBoard: seen, card not made yet */
   /* Cards of pending boards made and measured in idle time, before the
@@ -1256,10 +1258,10 @@ add_cards_tick_cb (GtkWidget     *widget,
     }
   if (gtk_stack_get_transition_running (self->main_stack))
     return G_SOURCE_CONTINUE;
-  /* A card every other frame: the frame after one that shows a card draws
-   * it (ds_board_card_defer_paint()).  A frame that shows a card renders
-   * no other, the one that draws it one; one where a card rendered
-   * already shows none. */
+  /* A card every other frame: the frame that shows a card draws nothing,
+   * the next draws it (hold_cb(), give_back_cb()).  A frame that shows a
+   * card renders no other, the one that draws it one; one where a card
+   * rendered already shows none. */
   frame = gdk_frame_clock_get_frame_counter (clock);
   if (frame < self->next_card_frame)
     return G_SOURCE_CONTINUE;
@@ -1271,6 +1273,7 @@ add_cards_tick_cb (GtkWidget     *widget,
     }
   ds_board_card_reserve_frame (clock, frame, 0);
   ds_board_card_reserve_frame (clock, frame + 1, 1);
+  self->held_frame = frame;
   board = g_queue_pop_head (&self->pending_boards);
   if (board != NULL)
     add_card (self, board);
@@ -1359,12 +1362,84 @@ warm_up_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* The frame that shows a card lays it out (styles, sizes, places: and a
+ * card that starts a row resizes the grid, which has GTK draw all of it);
+ * the next draws it: the two took 8-13 ms together on the 2-core machine
+ * of BENCHMARKS.md, as much as a frame has.  So what the frame that shows
+ * a card was to draw is taken from the window once it is laid out: from
+ * each of its windows (the grid's are windows of their own, whose areas
+ * the window's own does not hold)... */
+typedef struct {
+  GdkWindow      *window;
+  cairo_region_t *region;
+} Held;
+
+static void
+held_free (gpointer data)
+{
+  Held *held = data;
+
+  g_object_unref (held->window);
+  cairo_region_destroy (held->region);
+  g_free (held);
+}
+
+static void
+hold_window (DsWindow  *self,
+             GdkWindow *window)
+{
+  g_autoptr(GList) children = gdk_window_get_children (window);
+  cairo_region_t *region = gdk_window_get_update_area (window);
+
+  if (region != NULL)
+    {
+      Held *held = g_new (Held, 1);
+
+      held->window = g_object_ref (window);
+      held->region = region;
+      g_ptr_array_add (self->held, held);
+    }
+  for (GList *l = children; l != NULL; l = l->next)
+    if (!gdk_window_has_native (l->data) && gdk_window_is_viewable (l->data))
+      hold_window (self, l->data);
+}
+
+static void
+hold_cb (GdkFrameClock *clock,
+         DsWindow      *self)
+{
+  GdkWindow *window = gtk_widget_get_window (GTK_WIDGET (self));
+
+  if (gdk_frame_clock_get_frame_counter (clock) == self->held_frame && window != NULL)
+    hold_window (self, window);
+}
+
+/* ...and given back once the frame is over, for the next. */
+static void
+give_back_cb (GdkFrameClock *clock,
+              DsWindow      *self)
+{
+  for (guint i = 0; i < self->held->len; i++)
+    {
+      Held *held = g_ptr_array_index (self->held, i);
+
+      if (!gdk_window_is_destroyed (held->window))
+        gdk_window_invalidate_region (held->window, held->region, FALSE);
+    }
+  g_ptr_array_set_size (self->held, 0);
+}
+
 static void
 mapped_cb (DsWindow *self)
 {
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
+
   g_signal_handlers_disconnect_by_func (self, mapped_cb, NULL);
   if (self->settings != NULL)
     self->warm_up_id = g_idle_add_full (G_PRIORITY_LOW, warm_up_cb, self, NULL);
+  /* After the window's own layout. */
+  g_signal_connect_object (clock, "layout", G_CALLBACK (hold_cb), self, G_CONNECT_AFTER);
+  g_signal_connect_object (clock, "after-paint", G_CALLBACK (give_back_cb), self, 0);
 }
 
 /* The card made in advance for @board, if there is one; transfer full. */
@@ -1440,7 +1515,6 @@ show_card (DsWindow    *self,
   gtk_widget_show (widget);
   if (on_screen)
     {
-      ds_board_card_defer_paint (card);
       cairo_region_t *whole_grid = gdk_window_get_update_area (window);
 
       g_clear_pointer (&whole_grid, cairo_region_destroy);
@@ -2326,6 +2400,7 @@ ds_window_dispose (GObject *object)
   g_queue_clear_full (&self->pending_boards, g_object_unref);
   g_clear_handle_id (&self->prebuild_id, g_source_remove);
   g_clear_handle_id (&self->warm_up_id, g_source_remove);
+  g_clear_pointer (&self->held, g_ptr_array_unref);
   g_clear_pointer (&self->prebuilt, g_hash_table_unref);
   g_clear_handle_id (&self->destroy_id, g_source_remove);
   g_cancellable_cancel (self->station_cancellable);
@@ -2430,6 +2505,8 @@ ds_window_init (DsWindow *self)
   self->latest_jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->attempts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->station_name = g_strdup (g_get_host_name ());
+  self->held_frame = -1;
+  self->held = g_ptr_array_new_with_free_func (held_free);
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), win_actions, G_N_ELEMENTS (win_actions), self);
   gtk_flow_box_set_sort_func (self->flowbox, sort_cards, self, NULL);

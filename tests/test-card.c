@@ -138,7 +138,7 @@ typedef struct {
   GtkWidget    *window;
   DsJob        *job;
   gint64        first;        /* the frame the test acted in */
-  guint         rendered_at[3];
+  guint         rendered_at[4];
 } Frames;
 
 /* In a frame's update phase, as the window shows a card. */
@@ -165,21 +165,22 @@ frame_end_cb (GdkFrameClock *clock,
 {
   gint64 i = gdk_frame_clock_get_frame_counter (clock) - fr->first;
 
-  if (fr->first == 0 || i < 0 || i >= 3)
+  if (fr->first == 0 || i < 0 || i >= 4)
     return;
   fr->rendered_at[i] = ds_board_card_is_rendered (fr->cards[0]) + ds_board_card_is_rendered (fr->cards[1]);
 }
 
 static gboolean
-three_frames_seen (gpointer data)
+four_frames_seen (gpointer data)
 {
   Frames *fr = data;
 
-  return fr->first != 0 && gdk_frame_clock_get_frame_counter (gtk_widget_get_frame_clock (fr->window)) >= fr->first + 3;
+  return fr->first != 0 && gdk_frame_clock_get_frame_counter (gtk_widget_get_frame_clock (fr->window)) >= fr->first + 4;
 }
 
 /* A frame that shows a new card renders no card's job; the one that draws
- * it renders one; the next the rest. */
+ * it renders one, but not a new verdict, which takes a whole frame's
+ * budget (two): the frames after render one verdict each. */
 static void
 test_reserved_frames (void)
 {
@@ -214,13 +215,14 @@ test_reserved_frames (void)
   clock = gtk_widget_get_frame_clock (fr.window);
   g_signal_connect (clock, "after-paint", G_CALLBACK (frame_end_cb), &fr);
   gtk_widget_add_tick_callback (fr.window, act_tick_cb, &fr, NULL);
-  ds_test_wait_until (three_frames_seen, &fr, 10, "three frames");
+  ds_test_wait_until (four_frames_seen, &fr, 10, "four frames");
   g_signal_handlers_disconnect_by_data (clock, &fr);
-  for (guint i = 0; i < 3; i++)
+  for (guint i = 0; i < 4; i++)
     g_test_message ("frame %u: %u cards rendered", i, fr.rendered_at[i]);
   g_assert_cmpuint (fr.rendered_at[0], ==, 0);
-  g_assert_cmpuint (fr.rendered_at[1], ==, 1);
-  g_assert_cmpuint (fr.rendered_at[2], ==, 2);
+  g_assert_cmpuint (fr.rendered_at[1], ==, 0);
+  g_assert_cmpuint (fr.rendered_at[2], ==, 1);
+  g_assert_cmpuint (fr.rendered_at[3], ==, 2);
   gtk_widget_destroy (fr.window);
   g_clear_object (&job);
   ds_test_boards_teardown (&boards);

@@ -763,13 +763,16 @@ render_tick_cb (GtkWidget     *widget,
                 gpointer       user_data)
 {
   DsBoardCard *self = DS_BOARD_CARD (widget);
+  /* A new status (a verdict, with its colours and QR code) restyles and
+   * lays out much of the card: a frame's whole budget. */
+  guint cost = self->status != self->rendered_status ? RENDERS_PER_FRAME : 1;
 
   budget_for (frame_clock);
   /* Over budget: wait for the next frame.  A card served goes to the back
    * of the line (its next tick callback is connected after the others). */
-  if (budget_renders >= renders_allowed ())
+  if (budget_renders + cost > renders_allowed ())
     return G_SOURCE_CONTINUE;
-  budget_renders++;
+  budget_renders += cost;
   self->update_id = 0;
   update (self);
   return G_SOURCE_REMOVE;

@@ -1410,7 +1410,8 @@ hold_cb (GdkFrameClock *clock,
 {
   GdkWindow *window = gtk_widget_get_window (GTK_WIDGET (self));
 
-  if (gdk_frame_clock_get_frame_counter (clock) == self->held_frame && window != NULL)
+  /* (No more once the window is disposed of.) */
+  if (self->held != NULL && gdk_frame_clock_get_frame_counter (clock) == self->held_frame && window != NULL)
     hold_window (self, window);
 }
 
@@ -1419,6 +1420,8 @@ static void
 give_back_cb (GdkFrameClock *clock,
               DsWindow      *self)
 {
+  if (self->held == NULL)
+    return;
   for (guint i = 0; i < self->held->len; i++)
     {
       Held *held = g_ptr_array_index (self->held, i);

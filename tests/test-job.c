@@ -24,7 +24,29 @@ typedef struct {
   GArray       *ends_step;  /* DsStep at each notify of expected-end */
   guint         n_attempt_ends; /* expected-end notifies after a retry */
   DsStep        cancel_at;  /* DS_N_STEPS: never */
+  int           open_at_end; /* the board's port, open in this process when the job ended */
 } Fixture;
+
+/* How many of this process's files are the board's port (the simulated
+ * board's terminal, opened by the job). */
+static int
+port_opened (Fixture *f)
+{
+  const char *port = ds_sim_board_get_port (g_ptr_array_index (f->boards.sims, 0));
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  const char *name;
+  int n = 0;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename ("/proc/self/fd", name, NULL);
+      g_autofree char *target = g_file_read_link (path, NULL);
+
+      n += g_strcmp0 (target, port) == 0;
+    }
+  return n;
+}
 
 static void
 state_cb (DsJob      *job,
@@ -35,6 +57,8 @@ state_cb (DsJob      *job,
 
   g_object_get (job, "state", &state, NULL);
   g_array_append_val (f->states, state);
+  if (state != DS_JOB_STATE_QUEUED && state != DS_JOB_STATE_RUNNING)
+    f->open_at_end = port_opened (f);
 }
 
 static void
@@ -235,6 +259,23 @@ test_cancel (Fixture       *f,
   g_assert_cmpstr (ds_job_get_error_code (f->job), ==, "cancelled");
 }
 
+/* When a job says it has ended, it has let go of the board's port: the
+ * window enables Identify, or starts another job, the moment it hears
+ * (Identify once met the port still held by a cancelled job's thread). */
+static void
+test_port_closed_when_ended (Fixture       *f,
+                             gconstpointer  data)
+{
+  f->boards.options.timeout_ms = 60000;
+  f->cancel_at = DS_STEP_CSR;
+  f->open_at_end = -1;
+  run_job (f);
+  g_assert_cmpint (ds_job_get_state (f->job), ==, DS_JOB_STATE_CANCELLED);
+  g_test_message ("port %s open %d times when the job ended, %d times after",
+                  ds_sim_board_get_port (g_ptr_array_index (f->boards.sims, 0)), f->open_at_end, port_opened (f));
+  g_assert_cmpint (f->open_at_end, ==, port_opened (f));
+}
+
 /* The job's record cannot be written: the station's fault, blamed on no
  * step, and the board is never spoken to. */
 static void
@@ -389,6 +430,7 @@ main (int argc, char **argv)
   g_test_add ("/job/failing-step", Fixture, &refuse_install, setup, test_failing_step, teardown);
   g_test_add ("/job/retries", Fixture, &stall_csr, setup, test_retries, teardown);
   g_test_add ("/job/cancel", Fixture, &stall_csr, setup, test_cancel, teardown);
+  g_test_add ("/job/port-closed-when-ended", Fixture, &stall_csr, setup, test_port_closed_when_ended, teardown);
   g_test_add ("/job/flash-seams", Fixture, &no_fault, setup, test_flash_seams, teardown);
   g_test_add ("/job/record-fails", Fixture, &no_fault, setup, test_record_fails, teardown);
   g_test_add ("/job/background", Fixture, &no_fault, setup, test_background, teardown);

@@ -2215,6 +2215,11 @@ job_worker (GTask        *task,
         }
     }
 
+  /* The board's port closed and its UID and key let go before the job says
+   * it has ended: the window enables Identify, and may start another job
+   * for the board, the moment it hears (a job thread at low priority took
+   * long enough under load for Identify to meet the port still open). */
+  run_clear (&run);
   ev = g_new0 (Event, 1);
   ev->kind = EV_DONE;
   ev->state = state;
@@ -2223,7 +2228,6 @@ job_worker (GTask        *task,
   ev->error = error != NULL ? g_error_copy (error) : NULL;
   post (self, ev);
 
-  run_clear (&run);
   if (error != NULL && state != DS_JOB_STATE_ALREADY_PROVISIONED)
     g_task_return_error (task, g_steal_pointer (&error));
   else

@@ -33,6 +33,22 @@ done_cb (GObject      *object,
   *done = TRUE;
 }
 
+/* One board, and a job that provisioned it: passed. */
+static DsJob *
+passed_job (DsTestBoards *boards)
+{
+  DsJob *job;
+  gboolean done = FALSE;
+
+  ds_test_boards_setup (boards, 1, NULL);
+  job = ds_job_new (g_ptr_array_index (boards->boards, 0), &boards->options);
+  ds_job_run_async (job, NULL, done_cb, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (ds_job_get_state (job), ==, DS_JOB_STATE_PASSED);
+  return job;
+}
+
 static void
 test_replugged_card (void)
 {
@@ -41,14 +57,8 @@ test_replugged_card (void)
   g_autoptr(GPtrArray) strips = g_ptr_array_new ();
   g_autoptr(DsBoard) replugged = NULL;
   DsBoardCard *card;
-  gboolean done = FALSE;
 
-  ds_test_boards_setup (&boards, 1, NULL);
-  job = ds_job_new (g_ptr_array_index (boards.boards, 0), &boards.options);
-  ds_job_run_async (job, NULL, done_cb, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_cmpint (ds_job_get_state (job), ==, DS_JOB_STATE_PASSED);
+  job = passed_job (&boards);
 
   /* The board comes back as a new DsBoard; its card is new too. */
   replugged = ds_board_new (DS_BOARD_KIND_SIMULATED, "fake:0", "fake-0");
@@ -95,14 +105,8 @@ test_render_in_frame (void)
   g_autoptr(DsJob) job = NULL;
   DsBoardCard *card;
   GtkWidget *window, *flowbox;
-  gboolean done = FALSE;
 
-  ds_test_boards_setup (&boards, 1, NULL);
-  job = ds_job_new (g_ptr_array_index (boards.boards, 0), &boards.options);
-  ds_job_run_async (job, NULL, done_cb, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_cmpint (ds_job_get_state (job), ==, DS_JOB_STATE_PASSED);
+  job = passed_job (&boards);
 
   window = gtk_window_new (GTK_WINDOW_TOPLEVEL);
   flowbox = gtk_flow_box_new ();
@@ -189,13 +193,8 @@ test_reserved_frames (void)
   Frames fr = { 0 };
   GtkWidget *flowbox;
   GdkFrameClock *clock;
-  gboolean done = FALSE;
 
-  ds_test_boards_setup (&boards, 1, NULL);
-  job = ds_job_new (g_ptr_array_index (boards.boards, 0), &boards.options);
-  ds_job_run_async (job, NULL, done_cb, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
+  job = passed_job (&boards);
   fr.job = job;
 
   fr.window = gtk_window_new (GTK_WINDOW_TOPLEVEL);

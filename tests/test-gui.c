@@ -363,6 +363,19 @@ find_by_type (GtkWidget *root,
   return NULL;
 }
 
+/* The window's board grid, with @added_cb called for each card that joins it. */
+static GtkWidget *
+watch_grid (Fixture   *f,
+            GCallback  added_cb,
+            gpointer   data)
+{
+  GtkWidget *flowbox = find_by_type (GTK_WIDGET (f->window), GTK_TYPE_FLOW_BOX);
+
+  g_assert_nonnull (flowbox);
+  g_signal_connect (flowbox, "add", added_cb, data);
+  return flowbox;
+}
+
 static void
 ahead_before_paint_cb (GdkFrameClock *clock,
                        CardsAhead    *c)
@@ -414,9 +427,7 @@ test_cards_made_ahead (Fixture       *f,
   c.stack = GTK_STACK (find_by_type (GTK_WIDGET (f->window), GTK_TYPE_STACK));
   g_assert_nonnull (c.stack);
   g_assert_cmpstr (gtk_stack_get_visible_child_name (c.stack), ==, "empty");
-  flowbox = find_by_type (GTK_WIDGET (f->window), GTK_TYPE_FLOW_BOX);
-  g_assert_nonnull (flowbox);
-  g_signal_connect (flowbox, "add", G_CALLBACK (ahead_added_cb), &c);
+  flowbox = watch_grid (f, G_CALLBACK (ahead_added_cb), &c);
   clock = gtk_widget_get_frame_clock (GTK_WIDGET (f->window));
   before_id = g_signal_connect (clock, "before-paint", G_CALLBACK (ahead_before_paint_cb), &c);
   after_id = g_signal_connect (clock, "after-paint", G_CALLBACK (ahead_after_paint_cb), &c);
@@ -494,9 +505,7 @@ test_cards_drawn_alone (Fixture       *f,
   /* Not signed in: the boards wait, and nothing on their cards moves. */
   start_app (f, NULL, NULL, FALSE);
   g_assert_true (test_wait_until (widget_mapped, f->window, 10));
-  flowbox = find_by_type (GTK_WIDGET (f->window), GTK_TYPE_FLOW_BOX);
-  g_assert_nonnull (flowbox);
-  g_signal_connect (flowbox, "add", G_CALLBACK (grid_added_cb), f);
+  flowbox = watch_grid (f, G_CALLBACK (grid_added_cb), f);
   ds_test_tree_start_sim_with_faults (&f->tree, 4, 0, NULL);
   g_assert_true (test_wait_until (all_drawn, f->window, 30));
   /* A few frames more. */
@@ -572,9 +581,7 @@ test_cards_keep_height (Fixture       *f,
   start_app (f, "op-1", "LOT-A", TRUE);
   g_assert_true (test_wait_until (widget_mapped, f->window, 10));
   g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "start-all"));
-  flowbox = find_by_type (GTK_WIDGET (f->window), GTK_TYPE_FLOW_BOX);
-  g_assert_nonnull (flowbox);
-  g_signal_connect (flowbox, "add", G_CALLBACK (measure_added_cb), f);
+  flowbox = watch_grid (f, G_CALLBACK (measure_added_cb), f);
   g_signal_connect (f->window, "action-enabled-changed::start-all", G_CALLBACK (enabled_changed_cb),
                     &start_all_changes);
   ds_test_tree_start_sim_with_faults (&f->tree, 4, 0, NULL);
